@@ -1,0 +1,69 @@
+//! Everything a user can ask wscope to do. The keymap maps keys to these, and
+//! [`crate::app::App::update`] carries them out.
+
+/// A user intent, independent of the key that triggered it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Leave wscope, restoring the terminal.
+    Quit,
+    /// Show or hide the key help overlay.
+    ToggleHelp,
+    /// Close the help overlay.
+    CloseHelp,
+    /// Move focus to the next pane.
+    FocusNext,
+    /// Move focus to the previous pane.
+    FocusPrevious,
+    /// Focus the URL pane.
+    FocusUrl,
+    /// Focus the Message pane.
+    FocusMessage,
+    /// Focus the Params pane.
+    FocusParams,
+    /// Focus the Headers pane.
+    FocusHeaders,
+    /// Focus the Frames pane.
+    FocusFrames,
+    /// Connect (or reconnect) with the request as it is now.
+    Connect,
+    /// Connect when disconnected; disconnect when connected or connecting.
+    ToggleConnection,
+    /// Send the Message pane's text as a text frame.
+    Send,
+    /// Forget the frames shown so far (counters are kept).
+    ClearFrames,
+    /// Scroll the frames log up one row.
+    ScrollUp,
+    /// Scroll the frames log down one row.
+    ScrollDown,
+    /// Scroll the frames log up one page.
+    PageUp,
+    /// Scroll the frames log down one page.
+    PageDown,
+    /// Jump to the oldest frame held.
+    ScrollTop,
+    /// Jump to the newest frame and follow new ones.
+    ScrollBottom,
+    /// Select the previous row of a table.
+    RowUp,
+    /// Select the next row of a table.
+    RowDown,
+    /// Add a row to a table and edit it.
+    RowAdd,
+    /// Edit the selected row.
+    RowEdit,
+    /// Delete the selected row.
+    RowDelete,
+    /// Enable or disable the selected row.
+    RowToggle,
+    /// Show or hide the values of sensitive headers.
+    ToggleSecrets,
+    /// In the row editor: move to the next field.
+    EditNextField,
+    /// In the row editor: move to the previous field.
+    EditPreviousField,
+    /// In the row editor: keep the row.
+    EditCommit,
+    /// In the row editor: drop the changes.
+    EditCancel,
+}

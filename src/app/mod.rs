@@ -1,0 +1,472 @@
+//! All UI state and the pure update functions that change it.
+//!
+//! Nothing here does I/O: keys, pastes and connection events come in,
+//! [`ConnCommand`]s queue up in an outbox for the event loop to deliver, and
+//! rendering reads the state. That makes the whole app testable by scripting
+//! input.
+
+pub mod frames_view;
+pub mod kv_table;
+mod notes;
+pub mod row_editor;
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::{CursorMove, TextArea};
+
+pub use notes::{closed_text, state_summary};
+
+use crate::action::Action;
+use crate::conn::latency::LatencyStats;
+use crate::conn::request::{self, RequestError, UrlProblem};
+use crate::conn::{ConnCommand, ConnEvent, ConnState, HandshakeReport, KvRow, Outgoing};
+use crate::frames::{FrameLog, NoteLevel};
+use crate::json_check::{self, JsonStatus};
+use crate::keymap::{self, Scope};
+use frames_view::FramesView;
+use kv_table::{KvTable, TableKind};
+use row_editor::RowEditor;
+
+/// The panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Url,
+    Message,
+    Params,
+    Headers,
+    Frames,
+}
+
+impl Focus {
+    const ORDER: [Focus; 5] = [Self::Url, Self::Message, Self::Params, Self::Headers, Self::Frames];
+
+    fn step(self, forward: bool) -> Self {
+        let i = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
+        let n = Self::ORDER.len();
+        Self::ORDER[if forward { (i + 1) % n } else { (i + n - 1) % n }]
+    }
+}
+
+/// What the user typed at start-up, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct InitialRequest {
+    pub url: String,
+    pub message: String,
+    pub params: Vec<KvRow>,
+    pub headers: Vec<KvRow>,
+}
+
+/// A one-line message in the footer until the next key press.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub level: NoteLevel,
+    pub text: String,
+}
+
+/// What the app knows about the connection, as reported by the connection task.
+#[derive(Debug, Clone)]
+pub struct ConnectionView {
+    pub state: ConnState,
+    pub handshake: Option<HandshakeReport>,
+    pub rtt: LatencyStats,
+    pub reply: LatencyStats,
+    /// The URL of the current or last attempt.
+    pub url: Option<String>,
+}
+
+/// The whole UI state.
+pub struct App {
+    pub focus: Focus,
+    pub url: TextArea<'static>,
+    pub message: TextArea<'static>,
+    pub params: KvTable,
+    pub headers: KvTable,
+    pub row_editor: Option<RowEditor>,
+    pub frames: FrameLog,
+    pub frames_view: FramesView,
+    pub connection: ConnectionView,
+    pub show_help: bool,
+    pub reveal_secrets: bool,
+    pub notice: Option<Notice>,
+    /// The keepalive period, shown in help and status.
+    pub ping_interval: Option<Duration>,
+    /// Cached because the URL is validated on every keystroke, not every draw.
+    pub url_check: Result<String, RequestError>,
+    /// Cached because a large message would otherwise be re-parsed every draw.
+    pub json_status: JsonStatus,
+    outbox: Vec<ConnCommand>,
+    quit: bool,
+}
+
+/// Shows or hides an editor's cursor; only the focused editor shows one.
+pub(crate) fn show_cursor(area: &mut TextArea<'_>, visible: bool) {
+    let style = if visible {
+        Style::new().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::new()
+    };
+    area.set_cursor_style(style);
+}
+
+fn editor(text: &str) -> TextArea<'static> {
+    let mut area = TextArea::new(text.lines().map(str::to_string).collect());
+    area.set_cursor_line_style(Style::new());
+    area.move_cursor(CursorMove::Bottom);
+    area.move_cursor(CursorMove::End);
+    area
+}
+
+impl App {
+    /// A new app with panes pre-filled from `initial`.
+    pub fn new(initial: InitialRequest, ping_interval: Option<Duration>) -> Self {
+        let mut url = editor(initial.url.lines().next().unwrap_or_default());
+        url.set_placeholder_text("ws://host:port/path");
+        let mut message = editor(&initial.message);
+        message.set_placeholder_text(r#"{"message":"Hello world"}"#);
+        let mut app = Self {
+            focus: Focus::Url,
+            url,
+            message,
+            params: KvTable::new(TableKind::Params, initial.params),
+            headers: KvTable::new(TableKind::Headers, initial.headers),
+            row_editor: None,
+            frames: FrameLog::default(),
+            frames_view: FramesView::default(),
+            connection: ConnectionView {
+                state: ConnState::Idle,
+                handshake: None,
+                rtt: LatencyStats::default(),
+                reply: LatencyStats::default(),
+                url: None,
+            },
+            show_help: false,
+            reveal_secrets: false,
+            notice: None,
+            ping_interval,
+            url_check: Err(RequestError::Url(UrlProblem::Empty)),
+            json_status: JsonStatus::Empty,
+            outbox: Vec::new(),
+            quit: false,
+        };
+        app.revalidate_request();
+        app.json_status = json_check::check(&app.message_text());
+        app.sync_cursors();
+        app
+    }
+
+    /// Puts the cursor in the focused editor only, so it is clear where typing goes.
+    fn sync_cursors(&mut self) {
+        let in_panes = self.row_editor.is_none() && !self.show_help;
+        show_cursor(&mut self.url, in_panes && self.focus == Focus::Url);
+        show_cursor(&mut self.message, in_panes && self.focus == Focus::Message);
+        if let Some(editor) = &mut self.row_editor {
+            editor.sync_cursors();
+        }
+    }
+
+    /// Whether the user asked to quit.
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Commands for the connection task queued since the last call.
+    pub fn take_commands(&mut self) -> Vec<ConnCommand> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// How often the screen must refresh on its own (for running clocks), if at all.
+    pub fn tick_interval(&self) -> Option<Duration> {
+        match self.connection.state {
+            ConnState::Connecting { .. } => Some(Duration::from_millis(100)),
+            ConnState::Open { .. } => Some(Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+
+    /// The URL text as typed.
+    pub fn url_text(&self) -> String {
+        self.url.lines().join("")
+    }
+
+    /// The message as it would be sent.
+    pub fn message_text(&self) -> String {
+        self.message.lines().join("\n")
+    }
+
+    /// The key scopes active now, most specific first.
+    pub fn scopes(&self) -> Vec<Scope> {
+        if self.show_help {
+            return vec![Scope::Help, Scope::Global];
+        }
+        if self.row_editor.is_some() {
+            return vec![Scope::RowEditor, Scope::Global];
+        }
+        match self.focus {
+            Focus::Url => vec![Scope::Url, Scope::Global],
+            Focus::Message => vec![Scope::Message, Scope::Global],
+            Focus::Params => vec![Scope::Table, Scope::Global],
+            Focus::Headers => vec![Scope::Headers, Scope::Table, Scope::Global],
+            Focus::Frames => vec![Scope::Frames, Scope::Global],
+        }
+    }
+
+    /// Handles one key press: a bound key becomes an action; anything else
+    /// goes to the focused text editor, if there is one.
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        self.notice = None;
+        if let Some(action) = keymap::lookup(&self.scopes(), &key) {
+            self.update(action);
+            self.sync_cursors();
+            return;
+        }
+        if self.show_help {
+            return;
+        }
+        if let Some(editor) = &mut self.row_editor {
+            if !inserts_newline(&key) {
+                editor.active_field().input(key);
+            }
+            return;
+        }
+        match self.focus {
+            Focus::Url if !inserts_newline(&key) && self.url.input(key) => self.revalidate_request(),
+            Focus::Message if self.message.input(key) => {
+                self.json_status = json_check::check(&self.message_text());
+            }
+            _ => {}
+        }
+    }
+
+    /// Handles pasted text (bracketed paste) into the focused editor.
+    pub fn handle_paste(&mut self, text: &str) {
+        self.notice = None;
+        if let Some(editor) = &mut self.row_editor {
+            editor.active_field().insert_str(one_line(text));
+            return;
+        }
+        match self.focus {
+            Focus::Url => {
+                self.url.insert_str(one_line(text));
+                self.revalidate_request();
+            }
+            Focus::Message => {
+                self.message.insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+                self.json_status = json_check::check(&self.message_text());
+            }
+            _ => self.notify(NoteLevel::Warning, "paste into the URL, Message or a row editor"),
+        }
+    }
+
+    /// Tells the app how large the terminal is, so paging knows a page.
+    pub fn set_frames_height(&mut self, rows: usize) {
+        self.frames_view.height = rows.max(1);
+    }
+
+    fn notify(&mut self, level: NoteLevel, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            level,
+            text: text.into(),
+        });
+    }
+
+    fn revalidate_request(&mut self) {
+        self.url_check =
+            request::build(&self.url_text(), &self.params.rows, &self.headers.rows).map(|r| r.url.to_string());
+    }
+
+    fn is_live(&self) -> bool {
+        matches!(
+            self.connection.state,
+            ConnState::Connecting { .. } | ConnState::Open { .. } | ConnState::Closing
+        )
+    }
+
+    /// Carries out one action.
+    pub fn update(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => self.show_help = !self.show_help,
+            Action::CloseHelp => self.show_help = false,
+            Action::FocusNext => self.focus = self.focus.step(true),
+            Action::FocusPrevious => self.focus = self.focus.step(false),
+            Action::FocusUrl => self.focus = Focus::Url,
+            Action::FocusMessage => self.focus = Focus::Message,
+            Action::FocusParams => self.focus = Focus::Params,
+            Action::FocusHeaders => self.focus = Focus::Headers,
+            Action::FocusFrames => self.focus = Focus::Frames,
+            Action::Connect => self.connect(),
+            Action::ToggleConnection => {
+                if self.is_live() {
+                    self.disconnect();
+                } else {
+                    self.connect();
+                }
+            }
+            Action::Send => self.send(),
+            Action::ClearFrames => {
+                self.frames.clear();
+                self.frames_view.follow();
+            }
+            Action::ScrollUp => self.frames_view.scroll(&self.frames, -1),
+            Action::ScrollDown => self.frames_view.scroll(&self.frames, 1),
+            Action::PageUp => self.frames_view.page(&self.frames, -1),
+            Action::PageDown => self.frames_view.page(&self.frames, 1),
+            Action::ScrollTop => self.frames_view.to_top(&self.frames),
+            Action::ScrollBottom => self.frames_view.follow(),
+            Action::RowUp => self.with_table(|t| t.move_selection(-1)),
+            Action::RowDown => self.with_table(|t| t.move_selection(1)),
+            Action::RowToggle => self.with_table(KvTable::toggle_selected),
+            Action::RowDelete => self.with_table(|t| {
+                t.delete_selected();
+            }),
+            Action::RowAdd => {
+                if let Some(table) = self.focused_table() {
+                    self.row_editor = Some(RowEditor::new(table.kind, None, None));
+                }
+            }
+            Action::RowEdit => {
+                if let Some(table) = self.focused_table() {
+                    self.row_editor = Some(match table.selected_row() {
+                        Some(row) => RowEditor::new(table.kind, Some(table.selected), Some(row)),
+                        None => RowEditor::new(table.kind, None, None),
+                    });
+                }
+            }
+            Action::ToggleSecrets => self.reveal_secrets = !self.reveal_secrets,
+            Action::EditNextField => self.with_editor(|e| e.cycle(false)),
+            Action::EditPreviousField => self.with_editor(|e| e.cycle(true)),
+            Action::EditCancel => self.row_editor = None,
+            Action::EditCommit => self.commit_row(),
+        }
+    }
+
+    fn focused_table(&self) -> Option<&KvTable> {
+        match self.focus {
+            Focus::Params => Some(&self.params),
+            Focus::Headers => Some(&self.headers),
+            _ => None,
+        }
+    }
+
+    fn with_table(&mut self, change: impl FnOnce(&mut KvTable)) {
+        let table = match self.focus {
+            Focus::Params => &mut self.params,
+            Focus::Headers => &mut self.headers,
+            _ => return,
+        };
+        change(table);
+        self.revalidate_request();
+    }
+
+    fn with_editor(&mut self, change: impl FnOnce(&mut RowEditor)) {
+        if let Some(editor) = &mut self.row_editor {
+            change(editor);
+        }
+    }
+
+    fn commit_row(&mut self) {
+        let Some(editor) = self.row_editor.take() else { return };
+        let row = editor.row();
+        let table = match editor.table {
+            TableKind::Params => &mut self.params,
+            TableKind::Headers => &mut self.headers,
+        };
+        let is_blank = row.key.trim().is_empty() && row.value.is_empty() && row.description.is_empty();
+        if is_blank && editor.index.is_none() {
+            return;
+        }
+        table.upsert(editor.index, row);
+        if let Some(problem) = editor.problem() {
+            // Kept anyway, so nothing typed is lost; connect will refuse it.
+            self.notify(NoteLevel::Warning, format!("row kept, but {problem}"));
+        }
+        self.revalidate_request();
+    }
+
+    fn connect(&mut self) {
+        match request::build(&self.url_text(), &self.params.rows, &self.headers.rows) {
+            Ok(request) => {
+                self.outbox.push(ConnCommand::Connect(request));
+            }
+            Err(error) => {
+                self.focus = match error {
+                    RequestError::Url(_) => Focus::Url,
+                    RequestError::Param(_) => Focus::Params,
+                    RequestError::Header(_) => Focus::Headers,
+                };
+                let row = match &error {
+                    RequestError::Param(p) | RequestError::Header(p) => Some(p.row() - 1),
+                    RequestError::Url(_) => None,
+                };
+                if let Some(row) = row {
+                    self.with_table(|t| t.selected = row);
+                }
+                self.notify(NoteLevel::Error, format!("cannot connect: {error}"));
+            }
+        }
+    }
+
+    fn disconnect(&mut self) {
+        self.outbox.push(ConnCommand::Close {
+            code: 1000,
+            reason: String::new(),
+        });
+    }
+
+    fn send(&mut self) {
+        match self.connection.state {
+            ConnState::Open { .. } => {
+                self.outbox.push(ConnCommand::Send(Outgoing::Text(self.message_text())));
+            }
+            ConnState::Connecting { .. } => self.notify(NoteLevel::Warning, "still connecting; nothing was sent"),
+            _ => self.notify(NoteLevel::Warning, "not connected: Ctrl-O connects, then Ctrl-J sends"),
+        }
+    }
+
+    /// Applies one event from the connection task.
+    pub fn on_conn_event(&mut self, event: ConnEvent) {
+        match event {
+            ConnEvent::State { state, at } => {
+                if let ConnState::Connecting { url, .. } = &state {
+                    self.connection.handshake = None;
+                    self.connection.rtt = LatencyStats::default();
+                    self.connection.reply = LatencyStats::default();
+                    self.connection.url = Some(url.clone());
+                }
+                for (level, text) in notes::for_state(&state, self.connection.handshake.as_ref()) {
+                    self.frames.push_note_at(at, level, text);
+                }
+                self.connection.state = state;
+            }
+            ConnEvent::Handshake(report) => self.connection.handshake = Some(report),
+            ConnEvent::Frame(frame) => self.frames.push_frame(frame),
+            ConnEvent::Rtt(rtt) => self.connection.rtt.record(rtt),
+            ConnEvent::ReplyLatency(latency) => self.connection.reply.record(latency),
+            ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),
+        }
+    }
+
+    /// How long the connection has been in its current state, for clocks.
+    pub fn state_age(&self, now: Instant) -> Option<Duration> {
+        match self.connection.state {
+            ConnState::Connecting { since, .. } | ConnState::Open { since, .. } => {
+                Some(now.saturating_duration_since(since))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Single-line editors must never gain a second line.
+fn inserts_newline(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Enter || (key.code == KeyCode::Char('m') && key.modifiers.contains(KeyModifiers::CONTROL))
+}
+
+fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).collect::<Vec<_>>().join("")
+}

@@ -1,0 +1,137 @@
+//! Command-line interface.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::conn::KvRow;
+
+/// A keyboard-first terminal WebSocket inspector.
+///
+/// With a URL, wscope opens the inspector and connects at once; without one,
+/// it opens an empty request to fill in.
+#[derive(Debug, Parser)]
+#[command(name = "wscope", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub request: RequestArgs,
+    #[command(flatten)]
+    pub options: ConnOptions,
+}
+
+/// The request to pre-fill.
+#[derive(Debug, Args, Default)]
+pub struct RequestArgs {
+    /// The ws:// or wss:// URL to connect to.
+    pub url: Option<String>,
+    /// A handshake header, repeatable.
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    pub headers: Vec<KvRow>,
+    /// A query parameter appended to the URL, repeatable.
+    #[arg(short = 'q', long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<KvRow>,
+    /// The message to put in the composer (sent with Ctrl-J).
+    #[arg(short = 'm', long, value_name = "TEXT")]
+    pub message: Option<String>,
+}
+
+/// Connection and display settings.
+#[derive(Debug, Args)]
+pub struct ConnOptions {
+    /// Seconds between keepalive pings that measure the round-trip time; 0 turns them off.
+    #[arg(long, value_name = "SECS", default_value_t = 5, global = true)]
+    pub ping_interval: u64,
+    /// Seconds allowed for DNS, TCP, TLS and the upgrade together.
+    #[arg(long, value_name = "SECS", default_value_t = 10, global = true)]
+    pub connect_timeout: u64,
+    /// Also trust the CA certificates in this PEM file for wss://.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub cacert: Option<PathBuf>,
+    /// Most screen redraws per second.
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), global = true)]
+    pub fps: u32,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a local demo server and open the inspector connected to it.
+    Demo,
+    /// Run the demo server without the inspector, for testing other clients.
+    Serve {
+        /// Port to listen on; 0 picks a free one.
+        #[arg(long, default_value_t = 9001)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+    },
+}
+
+/// Parses `Name: value` as curl does.
+pub fn parse_header(text: &str) -> Result<KvRow, String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("header {text:?} must look like 'Name: value'"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("header {text:?} has no name"));
+    }
+    Ok(KvRow::new(name, value.trim()))
+}
+
+/// Parses `name=value`; a bare `name` gets an empty value.
+pub fn parse_param(text: &str) -> Result<KvRow, String> {
+    let (name, value) = text.split_once('=').unwrap_or((text, ""));
+    if name.trim().is_empty() {
+        return Err(format!("param {text:?} has no name"));
+    }
+    Ok(KvRow::new(name.trim(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_parse_like_curl() {
+        assert_eq!(parse_header("api-key: s3cret"), Ok(KvRow::new("api-key", "s3cret")));
+        assert_eq!(parse_header("X-Url:http://a:b"), Ok(KvRow::new("X-Url", "http://a:b")));
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header(": v").is_err());
+    }
+
+    #[test]
+    fn params_parse() {
+        assert_eq!(parse_param("room=blue"), Ok(KvRow::new("room", "blue")));
+        assert_eq!(parse_param("q=a=b"), Ok(KvRow::new("q", "a=b")));
+        assert_eq!(parse_param("flag"), Ok(KvRow::new("flag", "")));
+        assert!(parse_param("=x").is_err());
+    }
+
+    #[test]
+    fn full_command_line_parses() {
+        let cli = Cli::try_parse_from([
+            "wscope",
+            "ws://127.0.0.1:1/feed",
+            "-H",
+            "api-key: s3cret",
+            "-q",
+            "room=blue",
+            "-m",
+            "{}",
+            "--ping-interval",
+            "0",
+        ])
+        .expect("valid command line");
+        assert_eq!(cli.request.url.as_deref(), Some("ws://127.0.0.1:1/feed"));
+        assert_eq!(cli.request.headers.len(), 1);
+        assert_eq!(cli.options.ping_interval, 0);
+        let demo = Cli::try_parse_from(["wscope", "demo", "--ping-interval", "2"]).expect("demo parses");
+        assert!(matches!(demo.command, Some(Command::Demo)));
+        assert_eq!(demo.options.ping_interval, 2);
+    }
+}

@@ -1,0 +1,154 @@
+//! Opens a WebSocket connection step by step, timing each step.
+//!
+//! DNS, TCP, TLS and the upgrade are done separately (rather than through
+//! `connect_async`) so each phase gets its own timing and its own error.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::{HOST, SEC_WEBSOCKET_PROTOCOL};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async_with_config};
+use url::Host;
+
+use super::error::{ConnError, Phase};
+use super::{HandshakeReport, PhaseTimings, ResolvedRequest};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Runs `future` against the overall deadline, naming the phase on time-out.
+async fn within<T>(
+    deadline: Instant,
+    budget: Duration,
+    phase: Phase,
+    future: impl Future<Output = T>,
+) -> Result<T, ConnError> {
+    tokio::time::timeout_at(deadline.into(), future)
+        .await
+        .map_err(|_| ConnError::Timeout { phase, after: budget })
+}
+
+/// Connects, upgrades and reports what the server answered.
+pub async fn open(
+    request: &ResolvedRequest,
+    timeout: Duration,
+    tls: impl FnOnce() -> Result<Arc<ClientConfig>, ConnError>,
+    ws_config: WebSocketConfig,
+) -> Result<(Socket, HandshakeReport), ConnError> {
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let url = &request.url;
+    let port = url.port_or_known_default().unwrap_or(80);
+    let host = url.host().ok_or_else(|| ConnError::Io("the URL has no host".into()))?;
+    let target = format!("{host}:{port}");
+
+    let addrs: Vec<SocketAddr> = match &host {
+        Host::Ipv4(ip) => vec![SocketAddr::new((*ip).into(), port)],
+        Host::Ipv6(ip) => vec![SocketAddr::new((*ip).into(), port)],
+        Host::Domain(name) => {
+            let name = name.to_string();
+            within(
+                deadline,
+                timeout,
+                Phase::Dns,
+                tokio::net::lookup_host((name.as_str(), port)),
+            )
+            .await?
+            .map_err(|e| ConnError::from_io(Phase::Dns, &e, &name))?
+            .collect()
+        }
+    };
+    let resolved = Instant::now();
+
+    let tcp = within(deadline, timeout, Phase::Tcp, connect_any(&addrs))
+        .await?
+        .map_err(|e| ConnError::from_io(Phase::Tcp, &e, &target))?;
+    // Interactive traffic: small frames should leave at once.
+    let _ = tcp.set_nodelay(true);
+    let connected = Instant::now();
+
+    let (stream, tls_time) = if url.scheme() == "wss" {
+        let server_name = match &host {
+            Host::Domain(name) => ServerName::try_from(name.to_string()),
+            Host::Ipv4(ip) => Ok(ServerName::IpAddress((*ip).into())),
+            Host::Ipv6(ip) => Ok(ServerName::IpAddress((*ip).into())),
+        }
+        .map_err(|e| ConnError::Tls {
+            reason: format!("invalid server name: {e}"),
+        })?;
+        let connector = tokio_rustls::TlsConnector::from(tls()?);
+        let tls_stream = within(deadline, timeout, Phase::Tls, connector.connect(server_name, tcp))
+            .await?
+            .map_err(|e| ConnError::from_io(Phase::Tls, &e, &target))?;
+        (MaybeTlsStream::Rustls(tls_stream), Some(connected.elapsed()))
+    } else {
+        (MaybeTlsStream::Plain(tcp), None)
+    };
+    let upgrade_start = Instant::now();
+
+    let mut http_request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| ConnError::from_handshake(e, &target))?;
+    for (name, value) in &request.headers {
+        // A user Host replaces the computed one (virtual-host testing);
+        // everything else is added, so repeated headers stay repeated.
+        if name == HOST {
+            http_request.headers_mut().insert(name, value.clone());
+        } else {
+            http_request.headers_mut().append(name, value.clone());
+        }
+    }
+    let (socket, response) = within(
+        deadline,
+        timeout,
+        Phase::Upgrade,
+        client_async_with_config(http_request, stream, Some(ws_config)),
+    )
+    .await?
+    .map_err(|e| ConnError::from_handshake(e, &target))?;
+    let done = Instant::now();
+
+    let report = HandshakeReport {
+        status: response.status().as_u16(),
+        headers: response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        protocol: response
+            .headers()
+            .get(SEC_WEBSOCKET_PROTOCOL)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+        timings: PhaseTimings {
+            dns: resolved - start,
+            tcp: connected - resolved,
+            tls: tls_time,
+            upgrade: done - upgrade_start,
+            total: done - start,
+        },
+    };
+    Ok((socket, report))
+}
+
+/// Tries each resolved address in turn, as browsers do, keeping the last error.
+async fn connect_any(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
+    let mut last_error = std::io::Error::new(std::io::ErrorKind::NotFound, "the host resolved to no address");
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last_error = e,
+        }
+    }
+    Err(last_error)
+}

@@ -1,0 +1,219 @@
+//! The connection task: owns the socket and talks to the rest of the app only
+//! through typed [`ConnCommand`]s and [`ConnEvent`]s.
+//!
+//! Nothing here knows about the terminal, so the same task serves the TUI and
+//! headless commands alike.
+
+pub mod error;
+mod handshake;
+pub mod latency;
+pub mod request;
+mod task;
+mod tls;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use rustls::pki_types::CertificateDer;
+use tokio::sync::mpsc;
+
+pub use error::{ConnError, Phase};
+pub use request::{KvRow, ResolvedRequest};
+pub use tls::load_pem_certs;
+
+/// How many events may queue up before the connection task waits for the UI.
+/// Bounded so a UI that falls behind slows socket reads instead of growing
+/// memory.
+pub const EVENT_QUEUE: usize = 1024;
+
+/// Settings fixed for the life of the connection task.
+#[derive(Debug, Clone)]
+pub struct ConnSettings {
+    /// How often to send a keepalive ping that also measures RTT; `None` disables it.
+    pub ping_interval: Option<Duration>,
+    /// Budget for DNS, TCP, TLS and the upgrade together.
+    pub connect_timeout: Duration,
+    /// Extra trusted roots, e.g. from `--cacert`.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Largest message accepted from the server.
+    pub max_message_size: usize,
+}
+
+/// Default largest message: generous for debugging, bounded against runaway servers.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
+
+impl Default for ConnSettings {
+    fn default() -> Self {
+        Self {
+            ping_interval: Some(Duration::from_secs(5)),
+            connect_timeout: Duration::from_secs(10),
+            extra_roots: Vec::new(),
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+        }
+    }
+}
+
+/// A data frame to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    Text(String),
+    Binary(Bytes),
+}
+
+/// What the UI asks of the connection task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnCommand {
+    /// Open a connection, replacing any current one.
+    Connect(ResolvedRequest),
+    /// Send a data frame on the open connection.
+    Send(Outgoing),
+    /// Start the closing handshake with this code and reason.
+    Close { code: u16, reason: String },
+}
+
+/// Who ended a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closer {
+    /// We sent the close frame first.
+    Us,
+    /// The server sent the close frame first.
+    Server,
+    /// Nobody did: the TCP connection ended without a close frame.
+    Network,
+}
+
+/// Close code reported when a connection ends without a close frame (RFC 6455 §7.1.5).
+pub const ABNORMAL_CLOSURE: u16 = 1006;
+
+/// The connection's lifecycle, with the data each state needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    /// Nothing attempted yet.
+    Idle,
+    Connecting {
+        url: String,
+        since: Instant,
+    },
+    Open {
+        since: Instant,
+        /// The negotiated subprotocol, if the server chose one.
+        protocol: Option<String>,
+    },
+    Closing,
+    Closed {
+        code: Option<u16>,
+        reason: String,
+        by: Closer,
+    },
+    Failed(ConnError),
+}
+
+/// Which way a frame went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Sent,
+    Received,
+}
+
+/// The frame opcode, with the close code for close frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    Text,
+    Binary,
+    Ping,
+    Pong,
+    Close { code: Option<u16> },
+}
+
+impl ConnEvent {
+    /// A state change happening now.
+    pub fn state(state: ConnState) -> Self {
+        Self::State {
+            state,
+            at: SystemTime::now(),
+        }
+    }
+}
+
+/// One frame that crossed the socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameRecord {
+    pub at: SystemTime,
+    pub direction: Direction,
+    pub kind: FrameKind,
+    /// The payload; for close frames, the reason text.
+    pub payload: Bytes,
+}
+
+impl FrameRecord {
+    /// Payload size on the wire: a close frame's code adds two bytes.
+    pub fn wire_len(&self) -> u64 {
+        let code_len = if matches!(self.kind, FrameKind::Close { code: Some(_) }) {
+            2
+        } else {
+            0
+        };
+        self.payload.len() as u64 + code_len
+    }
+}
+
+/// How long each handshake step took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhaseTimings {
+    pub dns: Duration,
+    pub tcp: Duration,
+    /// `None` for plain ws://.
+    pub tls: Option<Duration>,
+    pub upgrade: Duration,
+    pub total: Duration,
+}
+
+/// What the server answered to the upgrade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandshakeReport {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub protocol: Option<String>,
+    pub timings: PhaseTimings,
+}
+
+/// What the connection task tells the UI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnEvent {
+    /// The connection entered a new state at `at`.
+    State {
+        state: ConnState,
+        at: SystemTime,
+    },
+    Handshake(HandshakeReport),
+    Frame(FrameRecord),
+    /// A ping's round-trip time, matched to its pong.
+    Rtt(Duration),
+    /// Time from a sent data frame to the next received one.
+    ReplyLatency(Duration),
+    /// A command could not be carried out, e.g. sending while disconnected.
+    Refused(String),
+}
+
+/// The UI's side of the command channel.
+#[derive(Debug, Clone)]
+pub struct ConnHandle {
+    commands: mpsc::UnboundedSender<ConnCommand>,
+}
+
+impl ConnHandle {
+    /// Queues a command. Commands come at human speed, so the channel is
+    /// unbounded and sending never blocks the UI. Returns false if the task
+    /// has gone away.
+    pub fn send(&self, command: ConnCommand) -> bool {
+        self.commands.send(command).is_ok()
+    }
+}
+
+/// Starts the connection task on the current tokio runtime.
+pub fn spawn(settings: ConnSettings) -> (ConnHandle, mpsc::Receiver<ConnEvent>) {
+    let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);
+    tokio::spawn(task::run(settings, command_rx, event_tx));
+    (ConnHandle { commands: command_tx }, event_rx)
+}

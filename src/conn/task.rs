@@ -1,0 +1,379 @@
+//! The connection task's loop: one session at a time, each a `select!` over
+//! UI commands, socket frames and the ping timer.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use rustls::ClientConfig;
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
+
+use super::error::{ConnError, Phase};
+use super::handshake::{self, Socket};
+use super::latency::{PingTracker, ReplyTimer};
+use super::{
+    ABNORMAL_CLOSURE, Closer, ConnCommand, ConnEvent, ConnSettings, ConnState, Direction, FrameKind, FrameRecord,
+    Outgoing, ResolvedRequest, tls,
+};
+
+/// How long to wait for the server to answer our close frame.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What the task does after a session ends.
+enum Next {
+    /// Wait for the next command.
+    Idle,
+    /// Open this request right away (the user reconnected).
+    Connect(ResolvedRequest),
+    /// The UI is gone; stop.
+    Shutdown,
+}
+
+/// The UI dropped its receiver; nothing left to report to.
+struct UiGone;
+
+struct Task {
+    settings: ConnSettings,
+    commands: mpsc::UnboundedReceiver<ConnCommand>,
+    events: mpsc::Sender<ConnEvent>,
+    /// Loading the system's roots takes milliseconds, so it is done once.
+    tls_config: Option<Arc<ClientConfig>>,
+}
+
+pub(super) async fn run(
+    settings: ConnSettings,
+    commands: mpsc::UnboundedReceiver<ConnCommand>,
+    events: mpsc::Sender<ConnEvent>,
+) {
+    let mut task = Task {
+        settings,
+        commands,
+        events,
+        tls_config: None,
+    };
+    let _ = task.serve().await;
+}
+
+impl Task {
+    async fn emit(&self, event: ConnEvent) -> Result<(), UiGone> {
+        self.events.send(event).await.map_err(|_| UiGone)
+    }
+
+    async fn serve(&mut self) -> Result<(), UiGone> {
+        let mut pending = None;
+        loop {
+            let request = match pending.take() {
+                Some(request) => request,
+                None => match self.commands.recv().await {
+                    None => return Ok(()),
+                    Some(ConnCommand::Connect(request)) => request,
+                    Some(ConnCommand::Send(_)) => {
+                        self.emit(ConnEvent::Refused("not connected: nothing was sent".into()))
+                            .await?;
+                        continue;
+                    }
+                    Some(ConnCommand::Close { .. }) => continue,
+                },
+            };
+            match self.session(request).await? {
+                Next::Idle => {}
+                Next::Connect(request) => pending = Some(request),
+                Next::Shutdown => return Ok(()),
+            }
+        }
+    }
+
+    fn tls_config(&mut self) -> Result<Arc<ClientConfig>, ConnError> {
+        if let Some(config) = &self.tls_config {
+            return Ok(config.clone());
+        }
+        let config = tls::client_config(&self.settings.extra_roots).map_err(|e| ConnError::Tls {
+            reason: format!("cannot set up TLS: {e}"),
+        })?;
+        self.tls_config = Some(config.clone());
+        Ok(config)
+    }
+
+    async fn session(&mut self, request: ResolvedRequest) -> Result<Next, UiGone> {
+        self.emit(ConnEvent::state(ConnState::Connecting {
+            url: request.url.to_string(),
+            since: Instant::now(),
+        }))
+        .await?;
+
+        let mut ws_config = WebSocketConfig::default();
+        ws_config.max_message_size = Some(self.settings.max_message_size);
+        ws_config.max_frame_size = Some(self.settings.max_message_size);
+        let tls = if request.url.scheme() == "wss" {
+            self.tls_config().map(Some)
+        } else {
+            Ok(None)
+        };
+        let timeout = self.settings.connect_timeout;
+        let open = async {
+            let tls = tls?;
+            handshake::open(
+                &request,
+                timeout,
+                move || {
+                    tls.ok_or_else(|| ConnError::Tls {
+                        reason: "TLS not set up".into(),
+                    })
+                },
+                ws_config,
+            )
+            .await
+        };
+        tokio::pin!(open);
+
+        let (socket, report) = loop {
+            tokio::select! {
+                result = &mut open => match result {
+                    Ok(opened) => break opened,
+                    Err(error) => {
+                        self.emit(ConnEvent::state(ConnState::Failed(error))).await?;
+                        return Ok(Next::Idle);
+                    }
+                },
+                command = self.commands.recv() => match command {
+                    None => return Ok(Next::Shutdown),
+                    Some(ConnCommand::Connect(next)) => return Ok(Next::Connect(next)),
+                    Some(ConnCommand::Close { .. }) => {
+                        self.emit(ConnEvent::state(ConnState::Closed {
+                            code: None,
+                            reason: "connect cancelled".into(),
+                            by: Closer::Us,
+                        }))
+                        .await?;
+                        return Ok(Next::Idle);
+                    }
+                    Some(ConnCommand::Send(_)) => {
+                        self.emit(ConnEvent::Refused("still connecting: nothing was sent".into())).await?;
+                    }
+                },
+            }
+        };
+
+        let protocol = report.protocol.clone();
+        self.emit(ConnEvent::Handshake(report)).await?;
+        self.emit(ConnEvent::state(ConnState::Open {
+            since: Instant::now(),
+            protocol,
+        }))
+        .await?;
+        self.talk(socket).await
+    }
+
+    /// Runs an open connection until it ends.
+    async fn talk(&mut self, socket: Socket) -> Result<Next, UiGone> {
+        let (mut sink, mut stream) = socket.split();
+        let mut pings = PingTracker::default();
+        let mut reply = ReplyTimer::default();
+        let mut ping_timer = self.settings.ping_interval.filter(|d| !d.is_zero()).map(|period| {
+            let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            timer
+        });
+        // Set once a close frame has gone out (ours or tungstenite's answer).
+        let mut closing: Option<(Closer, tokio::time::Instant)> = None;
+        let mut close_frame: Option<(Option<u16>, String)> = None;
+        let mut next = Next::Idle;
+
+        loop {
+            tokio::select! {
+                incoming = stream.next() => match incoming {
+                    Some(Ok(message)) => {
+                        let now = Instant::now();
+                        let Some(record) = record_of(Direction::Received, &message) else { continue };
+                        match &message {
+                            Message::Text(_) | Message::Binary(_) => {
+                                self.emit(ConnEvent::Frame(record)).await?;
+                                if let Some(latency) = reply.received(now) {
+                                    self.emit(ConnEvent::ReplyLatency(latency)).await?;
+                                }
+                            }
+                            Message::Pong(payload) => {
+                                let rtt = pings.finish(payload, now);
+                                self.emit(ConnEvent::Frame(record)).await?;
+                                if let Some(rtt) = rtt {
+                                    self.emit(ConnEvent::Rtt(rtt)).await?;
+                                }
+                            }
+                            Message::Close(frame) => {
+                                close_frame = Some(close_parts(frame.as_ref()));
+                                self.emit(ConnEvent::Frame(record)).await?;
+                                if closing.is_none() {
+                                    // tungstenite queues the answering close frame itself.
+                                    closing = Some((Closer::Server, tokio::time::Instant::now() + CLOSE_TIMEOUT));
+                                    self.emit(ConnEvent::state(ConnState::Closing)).await?;
+                                }
+                            }
+                            _ => self.emit(ConnEvent::Frame(record)).await?,
+                        }
+                    }
+                    Some(Err(error)) => {
+                        let state = end_state(error, closing.map(|(by, _)| by), close_frame.take());
+                        self.emit(ConnEvent::state(state)).await?;
+                        return Ok(next);
+                    }
+                    None => {
+                        let state = end_state(
+                            tungstenite::Error::ConnectionClosed,
+                            closing.map(|(by, _)| by),
+                            close_frame.take(),
+                        );
+                        self.emit(ConnEvent::state(state)).await?;
+                        return Ok(next);
+                    }
+                },
+                command = self.commands.recv(), if closing.is_none() => {
+                    let (message, then) = match command {
+                        None => (close_message(1001, "client exiting"), Some(Next::Shutdown)),
+                        Some(ConnCommand::Connect(request)) => {
+                            (close_message(1000, "reconnecting"), Some(Next::Connect(request)))
+                        }
+                        Some(ConnCommand::Close { code, reason }) => (close_message(code, &reason), None),
+                        Some(ConnCommand::Send(Outgoing::Text(text))) => (Message::Text(Utf8Bytes::from(text)), None),
+                        Some(ConnCommand::Send(Outgoing::Binary(data))) => (Message::Binary(data), None),
+                    };
+                    let is_close = matches!(message, Message::Close(_));
+                    let record = record_of(Direction::Sent, &message);
+                    if let Err(error) = sink.send(message).await {
+                        let state = end_state(error, None, None);
+                        self.emit(ConnEvent::state(state)).await?;
+                        return Ok(then.unwrap_or(Next::Idle));
+                    }
+                    if let Some(record) = record {
+                        if !is_close {
+                            reply.sent(Instant::now());
+                        }
+                        self.emit(ConnEvent::Frame(record)).await?;
+                    }
+                    if let Some(then) = then {
+                        // Leaving at once: the user asked for something else.
+                        return Ok(then);
+                    }
+                    if is_close {
+                        closing = Some((Closer::Us, tokio::time::Instant::now() + CLOSE_TIMEOUT));
+                        self.emit(ConnEvent::state(ConnState::Closing)).await?;
+                    }
+                    next = Next::Idle;
+                }
+                _ = tick(&mut ping_timer), if closing.is_none() => {
+                    let payload = Bytes::copy_from_slice(&pings.start(Instant::now()));
+                    let message = Message::Ping(payload);
+                    let record = record_of(Direction::Sent, &message);
+                    if let Err(error) = sink.send(message).await {
+                        self.emit(ConnEvent::state(end_state(error, None, None))).await?;
+                        return Ok(Next::Idle);
+                    }
+                    if let Some(record) = record {
+                        self.emit(ConnEvent::Frame(record)).await?;
+                    }
+                }
+                _ = wait_until(closing.map(|(_, deadline)| deadline)), if closing.is_some() => {
+                    let (code, reason) = close_frame.take().unwrap_or((None, String::new()));
+                    let by = closing.map_or(Closer::Us, |(by, _)| by);
+                    let reason = if reason.is_empty() {
+                        "the peer did not finish the closing handshake".to_string()
+                    } else {
+                        reason
+                    };
+                    self.emit(ConnEvent::state(ConnState::Closed { code, reason, by })).await?;
+                    return Ok(Next::Idle);
+                }
+            }
+        }
+    }
+}
+
+async fn tick(timer: &mut Option<tokio::time::Interval>) {
+    match timer {
+        Some(timer) => {
+            timer.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn wait_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: code.into(),
+        reason: Utf8Bytes::from(reason),
+    }))
+}
+
+fn close_parts(frame: Option<&CloseFrame>) -> (Option<u16>, String) {
+    frame.map_or((None, String::new()), |f| {
+        (Some(u16::from(f.code)), f.reason.to_string())
+    })
+}
+
+/// The record for a frame, or `None` for raw frames, which are never read.
+fn record_of(direction: Direction, message: &Message) -> Option<FrameRecord> {
+    let (kind, payload) = match message {
+        Message::Text(text) => (FrameKind::Text, Bytes::from(text.clone())),
+        Message::Binary(data) => (FrameKind::Binary, data.clone()),
+        Message::Ping(data) => (FrameKind::Ping, data.clone()),
+        Message::Pong(data) => (FrameKind::Pong, data.clone()),
+        Message::Close(frame) => {
+            let (code, reason) = close_parts(frame.as_ref());
+            (FrameKind::Close { code }, Bytes::from(reason))
+        }
+        Message::Frame(_) => return None,
+    };
+    Some(FrameRecord {
+        at: SystemTime::now(),
+        direction,
+        kind,
+        payload,
+    })
+}
+
+/// Decides how a connection ended from the error that ended it.
+fn end_state(error: tungstenite::Error, closing: Option<Closer>, frame: Option<(Option<u16>, String)>) -> ConnState {
+    let abnormal = |reason: &str| ConnState::Closed {
+        code: Some(ABNORMAL_CLOSURE),
+        reason: reason.to_string(),
+        by: Closer::Network,
+    };
+    match error {
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => match (frame, closing) {
+            (Some((code, reason)), Some(by)) => ConnState::Closed { code, reason, by },
+            (Some((code, reason)), None) => ConnState::Closed {
+                code,
+                reason,
+                by: Closer::Server,
+            },
+            (None, _) => abnormal("the connection ended without a close frame"),
+        },
+        tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
+            abnormal("the connection was reset without a close frame")
+        }
+        tungstenite::Error::Io(io) if is_drop(&io) => abnormal(&format!("the connection dropped: {io}")),
+        other => ConnState::Failed(ConnError::from_stream(other, Phase::Upgrade, "")),
+    }
+}
+
+fn is_drop(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
+}

@@ -1,0 +1,107 @@
+//! Human-readable figures shared by the UI and connection-event notes.
+
+use std::time::{Duration, SystemTime};
+
+/// A latency or duration, with a unit that keeps 2–3 significant digits.
+pub fn duration(d: Duration) -> String {
+    let micros = d.as_micros();
+    if micros < 1_000 {
+        format!("{micros}µs")
+    } else if micros < 100_000 {
+        format!("{:.1}ms", micros as f64 / 1_000.0)
+    } else if micros < 1_000_000 {
+        format!("{}ms", micros / 1_000)
+    } else if micros < 60_000_000 {
+        format!("{:.2}s", micros as f64 / 1_000_000.0)
+    } else {
+        elapsed(d)
+    }
+}
+
+/// A byte count in binary units.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// Local wall-clock time with milliseconds, e.g. `14:03:07.251`.
+pub fn clock(at: SystemTime) -> String {
+    let local: chrono::DateTime<chrono::Local> = at.into();
+    local.format("%H:%M:%S%.3f").to_string()
+}
+
+/// A running time such as `0:07` or `1:02:03`.
+pub fn elapsed(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// What a close code means (RFC 6455 §7.4 and the IANA registry).
+pub fn close_code_meaning(code: u16) -> &'static str {
+    match code {
+        1000 => "normal",
+        1001 => "going away",
+        1002 => "protocol error",
+        1003 => "unsupported data",
+        1005 => "no code",
+        1006 => "abnormal",
+        1007 => "invalid payload",
+        1008 => "policy violation",
+        1009 => "message too big",
+        1010 => "extension required",
+        1011 => "server error",
+        1012 => "service restart",
+        1013 => "try again later",
+        1014 => "bad gateway",
+        1015 => "TLS failure",
+        3000..=3999 => "registered",
+        4000..=4999 => "application",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_pick_a_readable_unit() {
+        assert_eq!(duration(Duration::from_micros(812)), "812µs");
+        assert_eq!(duration(Duration::from_micros(3_240)), "3.2ms");
+        assert_eq!(duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(duration(Duration::from_millis(1_250)), "1.25s");
+        assert_eq!(duration(Duration::from_secs(75)), "1:15");
+    }
+
+    #[test]
+    fn bytes_use_binary_units() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(64 << 20), "64 MiB");
+    }
+
+    #[test]
+    fn elapsed_reads_like_a_clock() {
+        assert_eq!(elapsed(Duration::from_secs(7)), "0:07");
+        assert_eq!(elapsed(Duration::from_secs(3723)), "1:02:03");
+    }
+}

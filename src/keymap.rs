@@ -1,0 +1,452 @@
+//! The one table of key bindings. It drives input handling, the F1 help
+//! overlay, the footer hints and the README's key map, so they cannot drift.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::action::Action;
+
+/// Where a binding applies. The focused pane's scopes are searched before
+/// [`Scope::Global`], so a pane can give a key its own meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    Url,
+    Message,
+    /// Both the Params and Headers tables.
+    Table,
+    Headers,
+    Frames,
+    RowEditor,
+    Help,
+}
+
+impl Scope {
+    /// Section heading in the help overlay and README.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Global => "Anywhere",
+            Self::Url => "URL pane",
+            Self::Message => "Message pane",
+            Self::Table => "Params and Headers panes",
+            Self::Headers => "Headers pane",
+            Self::Frames => "Frames pane",
+            Self::RowEditor => "Row editor",
+            Self::Help => "Help overlay",
+        }
+    }
+}
+
+/// A key with its modifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyCombo {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+const fn key(code: KeyCode) -> KeyCombo {
+    KeyCombo {
+        code,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+const fn ctrl(c: char) -> KeyCombo {
+    KeyCombo {
+        code: KeyCode::Char(c),
+        modifiers: KeyModifiers::CONTROL,
+    }
+}
+
+const fn alt(code: KeyCode) -> KeyCombo {
+    KeyCombo {
+        code,
+        modifiers: KeyModifiers::ALT,
+    }
+}
+
+const fn ch(c: char) -> KeyCombo {
+    key(KeyCode::Char(c))
+}
+
+/// One line of the key table.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub scope: Scope,
+    pub keys: &'static [KeyCombo],
+    pub action: Action,
+    /// What the help overlay says.
+    pub description: &'static str,
+    /// A short word for the footer, for the bindings worth a hint.
+    pub hint: Option<&'static str>,
+}
+
+const fn bind(
+    scope: Scope,
+    keys: &'static [KeyCombo],
+    action: Action,
+    description: &'static str,
+    hint: Option<&'static str>,
+) -> Binding {
+    Binding {
+        scope,
+        keys,
+        action,
+        description,
+        hint,
+    }
+}
+
+use Scope::*;
+
+/// Every binding, in help-overlay order. Keys avoid Ctrl-Enter, Shift-Enter
+/// and the kitty protocol: they must work in tmux and a plain xterm over SSH.
+pub const BINDINGS: &[Binding] = &[
+    bind(
+        Global,
+        &[ctrl('j'), alt(KeyCode::Enter)],
+        Action::Send,
+        "send the message",
+        Some("send"),
+    ),
+    bind(
+        Global,
+        &[ctrl('o')],
+        Action::ToggleConnection,
+        "connect / disconnect",
+        Some("connect/close"),
+    ),
+    bind(
+        Global,
+        &[key(KeyCode::Tab)],
+        Action::FocusNext,
+        "next pane",
+        Some("pane"),
+    ),
+    bind(
+        Global,
+        &[key(KeyCode::BackTab)],
+        Action::FocusPrevious,
+        "previous pane",
+        None,
+    ),
+    bind(Global, &[alt(KeyCode::Char('1'))], Action::FocusUrl, "focus URL", None),
+    bind(
+        Global,
+        &[alt(KeyCode::Char('2'))],
+        Action::FocusMessage,
+        "focus Message",
+        None,
+    ),
+    bind(
+        Global,
+        &[alt(KeyCode::Char('3'))],
+        Action::FocusParams,
+        "focus Params",
+        None,
+    ),
+    bind(
+        Global,
+        &[alt(KeyCode::Char('4'))],
+        Action::FocusHeaders,
+        "focus Headers",
+        None,
+    ),
+    bind(
+        Global,
+        &[alt(KeyCode::Char('5'))],
+        Action::FocusFrames,
+        "focus Frames",
+        None,
+    ),
+    bind(Global, &[key(KeyCode::PageUp)], Action::PageUp, "frames: page up", None),
+    bind(
+        Global,
+        &[key(KeyCode::PageDown)],
+        Action::PageDown,
+        "frames: page down",
+        None,
+    ),
+    bind(Global, &[ctrl('l')], Action::ClearFrames, "clear the frames log", None),
+    bind(
+        Global,
+        &[key(KeyCode::F(1))],
+        Action::ToggleHelp,
+        "show / hide help",
+        Some("help"),
+    ),
+    bind(Global, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", Some("quit")),
+    bind(
+        Url,
+        &[key(KeyCode::Enter)],
+        Action::Connect,
+        "connect / reconnect",
+        Some("connect"),
+    ),
+    bind(Table, &[key(KeyCode::Up), ch('k')], Action::RowUp, "previous row", None),
+    bind(Table, &[key(KeyCode::Down), ch('j')], Action::RowDown, "next row", None),
+    bind(
+        Table,
+        &[ch('a'), key(KeyCode::Insert)],
+        Action::RowAdd,
+        "add a row",
+        Some("add"),
+    ),
+    bind(
+        Table,
+        &[key(KeyCode::Enter), ch('e')],
+        Action::RowEdit,
+        "edit the row",
+        Some("edit"),
+    ),
+    bind(
+        Table,
+        &[ch('d'), key(KeyCode::Delete)],
+        Action::RowDelete,
+        "delete the row",
+        Some("delete"),
+    ),
+    bind(
+        Table,
+        &[ch(' ')],
+        Action::RowToggle,
+        "enable / disable row",
+        Some("on/off"),
+    ),
+    bind(
+        Headers,
+        &[ch('r')],
+        Action::ToggleSecrets,
+        "reveal / hide secrets",
+        Some("reveal"),
+    ),
+    bind(
+        Frames,
+        &[key(KeyCode::Up), ch('k')],
+        Action::ScrollUp,
+        "scroll up",
+        None,
+    ),
+    bind(
+        Frames,
+        &[key(KeyCode::Down), ch('j')],
+        Action::ScrollDown,
+        "scroll down",
+        None,
+    ),
+    bind(
+        Frames,
+        &[key(KeyCode::Home), ch('g')],
+        Action::ScrollTop,
+        "oldest frame",
+        Some("top"),
+    ),
+    bind(
+        Frames,
+        &[key(KeyCode::End), ch('G')],
+        Action::ScrollBottom,
+        "newest frame, follow",
+        Some("follow"),
+    ),
+    bind(
+        RowEditor,
+        &[key(KeyCode::Tab)],
+        Action::EditNextField,
+        "next field",
+        Some("field"),
+    ),
+    bind(
+        RowEditor,
+        &[key(KeyCode::BackTab)],
+        Action::EditPreviousField,
+        "previous field",
+        None,
+    ),
+    bind(
+        RowEditor,
+        &[key(KeyCode::Enter)],
+        Action::EditCommit,
+        "keep the row",
+        Some("keep"),
+    ),
+    bind(
+        RowEditor,
+        &[key(KeyCode::Esc)],
+        Action::EditCancel,
+        "cancel",
+        Some("cancel"),
+    ),
+    bind(
+        Help,
+        &[key(KeyCode::Esc), ch('q')],
+        Action::CloseHelp,
+        "close the help",
+        Some("close"),
+    ),
+];
+
+impl KeyCombo {
+    fn matches(&self, event: &KeyEvent) -> bool {
+        // Terminals report Shift with upper-case letters and Shift-Tab;
+        // the character itself already says it.
+        let ignore_shift = matches!(event.code, KeyCode::Char(_) | KeyCode::BackTab);
+        let mut modifiers = event.modifiers;
+        if ignore_shift {
+            modifiers.remove(KeyModifiers::SHIFT);
+        }
+        self.code == event.code && self.modifiers == modifiers
+    }
+
+    /// How the key is written in help and docs, e.g. `Ctrl-J`.
+    pub fn label(&self) -> String {
+        let mut label = String::new();
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            label.push_str("Ctrl-");
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            label.push_str("Alt-");
+        }
+        let name = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) if self.modifiers.contains(KeyModifiers::CONTROL) => c.to_ascii_uppercase().to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Up => "Up".into(),
+            KeyCode::Down => "Down".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::PageUp => "PageUp".into(),
+            KeyCode::PageDown => "PageDown".into(),
+            KeyCode::Insert => "Insert".into(),
+            KeyCode::Delete => "Delete".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        label.push_str(&name);
+        label
+    }
+
+    /// A compact form for the footer, e.g. `^J`.
+    pub fn short_label(&self) -> String {
+        match self.code {
+            KeyCode::Char(c) if self.modifiers == KeyModifiers::CONTROL => format!("^{}", c.to_ascii_uppercase()),
+            _ => self.label(),
+        }
+    }
+}
+
+impl Binding {
+    /// All keys of the binding, e.g. `Ctrl-C / Ctrl-Q`.
+    pub fn keys_label(&self) -> String {
+        self.keys.iter().map(KeyCombo::label).collect::<Vec<_>>().join(" / ")
+    }
+}
+
+/// The action bound to `event` in the first of `scopes` that binds it.
+pub fn lookup(scopes: &[Scope], event: &KeyEvent) -> Option<Action> {
+    scopes.iter().find_map(|scope| {
+        BINDINGS
+            .iter()
+            .filter(|b| b.scope == *scope)
+            .find(|b| b.keys.iter().any(|k| k.matches(event)))
+            .map(|b| b.action)
+    })
+}
+
+/// Bindings of one scope, in table order.
+pub fn bindings_in(scope: Scope) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().filter(move |b| b.scope == scope)
+}
+
+/// Scopes in help and README order.
+pub const SCOPE_ORDER: &[Scope] = &[Global, Url, Table, Headers, Frames, RowEditor, Help];
+
+/// The key map as Markdown, as it appears in the README.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    for scope in SCOPE_ORDER {
+        out.push_str(&format!("\n**{}**\n\n| Keys | Action |\n|---|---|\n", scope.title()));
+        for binding in bindings_in(*scope) {
+            out.push_str(&format!("| {} | {} |\n", binding.keys_label(), binding.description));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn raw_mode_keys_resolve() {
+        // In raw mode Ctrl-J arrives as 'j' with CONTROL, Alt-Enter as Enter with ALT.
+        let send = Some(Action::Send);
+        assert_eq!(
+            lookup(&[Global], &press(KeyCode::Char('j'), KeyModifiers::CONTROL)),
+            send
+        );
+        assert_eq!(lookup(&[Global], &press(KeyCode::Enter, KeyModifiers::ALT)), send);
+        assert_eq!(
+            lookup(&[Global], &press(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            lookup(&[Global], &press(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::FocusPrevious)
+        );
+        assert_eq!(
+            lookup(&[Frames, Global], &press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::ScrollBottom)
+        );
+    }
+
+    #[test]
+    fn focused_scope_wins_over_global() {
+        let tab = press(KeyCode::Tab, KeyModifiers::NONE);
+        assert_eq!(lookup(&[RowEditor, Global], &tab), Some(Action::EditNextField));
+        assert_eq!(lookup(&[Url, Global], &tab), Some(Action::FocusNext));
+    }
+
+    #[test]
+    fn plain_typing_is_left_to_editors() {
+        for c in ['a', 'j', 'k', ' ', 'G'] {
+            assert_eq!(
+                lookup(&[Message, Global], &press(KeyCode::Char(c), KeyModifiers::NONE)),
+                None
+            );
+            assert_eq!(
+                lookup(&[Url, Global], &press(KeyCode::Char(c), KeyModifiers::NONE)),
+                None
+            );
+        }
+        assert_eq!(
+            lookup(&[Message, Global], &press(KeyCode::Enter, KeyModifiers::NONE)),
+            None
+        );
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_scope() {
+        for scope in SCOPE_ORDER {
+            let keys: Vec<_> = bindings_in(*scope).flat_map(|b| b.keys.iter()).collect();
+            for (i, a) in keys.iter().enumerate() {
+                assert!(!keys[i + 1..].contains(a), "{a:?} bound twice in {scope:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn labels_read_well() {
+        assert_eq!(ctrl('j').label(), "Ctrl-J");
+        assert_eq!(ctrl('j').short_label(), "^J");
+        assert_eq!(alt(KeyCode::Enter).label(), "Alt-Enter");
+        assert_eq!(key(KeyCode::BackTab).label(), "Shift-Tab");
+        assert_eq!(ch(' ').label(), "Space");
+    }
+}

@@ -1,0 +1,16 @@
+//! wscope: a keyboard-first terminal WebSocket inspector.
+//!
+//! The UI task owns [`app::App`] and renders it with [`ui`]; the connection
+//! task in [`conn`] owns the socket. They talk only through typed channels.
+
+pub mod action;
+pub mod app;
+pub mod cli;
+pub mod conn;
+pub mod format;
+pub mod frames;
+pub mod json_check;
+pub mod keymap;
+pub mod server;
+pub mod tui;
+pub mod ui;

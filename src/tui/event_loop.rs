@@ -1,0 +1,191 @@
+//! The UI task's loop.
+//!
+//! It wakes on terminal input, connection events, signals and (only while a
+//! clock is on screen) a tick. After waking it drains whatever else is already
+//! queued, then draws once if anything changed, no more often than the frame
+//! cap. A flood of frames therefore costs a bounded number of draws.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use crossterm::{execute, queue};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use ratatui::layout::Rect;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::terminal;
+use crate::app::App;
+use crate::conn::{ConnCommand, ConnEvent, ConnHandle, ConnState};
+use crate::ui;
+
+/// Events taken per wake-up before input gets another look, so typing stays
+/// responsive under a flood.
+const DRAIN_BATCH: usize = 4096;
+
+/// How long quitting waits for the server to acknowledge our close frame.
+const QUIT_CLOSE_WAIT: Duration = Duration::from_millis(500);
+
+/// Knobs for the loop.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopOptions {
+    /// Most draws per second.
+    pub fps: u32,
+}
+
+impl Default for LoopOptions {
+    fn default() -> Self {
+        Self { fps: 30 }
+    }
+}
+
+/// Runs the TUI until the user quits or a signal arrives, always restoring
+/// the terminal.
+pub async fn run(
+    mut app: App,
+    conn: ConnHandle,
+    mut events: mpsc::Receiver<ConnEvent>,
+    options: LoopOptions,
+) -> io::Result<()> {
+    let mut terminal = terminal::enter()?;
+    let result = drive(&mut terminal, &mut app, &conn, &mut events, options).await;
+    terminal::leave();
+    if result.is_ok() {
+        say_goodbye(&mut app, &conn, &mut events).await;
+    }
+    result
+}
+
+async fn drive(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    conn: &ConnHandle,
+    events: &mut mpsc::Receiver<ConnEvent>,
+    options: LoopOptions,
+) -> io::Result<()> {
+    let mut input = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let min_frame = Duration::from_secs(1) / options.fps.max(1);
+
+    let size = terminal.size()?;
+    app.set_frames_height(ui::frames_rows(Rect::new(0, 0, size.width, size.height)));
+    forward(app, conn);
+
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        if dirty {
+            let due = last_draw.map_or(Instant::now(), |t| t + min_frame);
+            if Instant::now() >= due {
+                draw(terminal, app)?;
+                last_draw = Some(Instant::now());
+                dirty = false;
+            }
+        }
+        let next_draw = if dirty { last_draw.map(|t| t + min_frame) } else { None };
+        let tick = app.tick_interval();
+
+        tokio::select! {
+            biased;
+            maybe_event = input.next() => match maybe_event {
+                Some(Ok(event)) => {
+                    handle_terminal_event(app, event);
+                    dirty = true;
+                }
+                Some(Err(error)) => return Err(error),
+                None => return Ok(()),
+            },
+            maybe_conn = events.recv() => {
+                let Some(event) = maybe_conn else { return Ok(()) };
+                app.on_conn_event(event);
+                let mut drained = 1;
+                while drained < DRAIN_BATCH {
+                    match events.try_recv() {
+                        Ok(event) => app.on_conn_event(event),
+                        Err(_) => break,
+                    }
+                    drained += 1;
+                }
+                dirty = true;
+            }
+            _ = sigterm.recv() => return Ok(()),
+            _ = sighup.recv() => return Ok(()),
+            _ = sigint.recv() => return Ok(()),
+            _ = sleep_until(next_draw) => {}
+            _ = sleep_for(tick), if !dirty => dirty = true,
+        }
+        forward(app, conn);
+        if app.should_quit() {
+            return Ok(());
+        }
+    }
+}
+
+fn handle_terminal_event(app: &mut App, event: Event) {
+    match event {
+        Event::Key(key) => app.handle_key(key),
+        Event::Paste(text) => app.handle_paste(&text),
+        Event::Resize(width, height) => app.set_frames_height(ui::frames_rows(Rect::new(0, 0, width, height))),
+        _ => {}
+    }
+}
+
+/// Delivers queued commands; a vanished connection task is reported, not fatal.
+fn forward(app: &mut App, conn: &ConnHandle) {
+    for command in app.take_commands() {
+        if !conn.send(command) {
+            app.on_conn_event(ConnEvent::Refused("the connection task has stopped".into()));
+        }
+    }
+}
+
+fn draw(terminal: &mut DefaultTerminal, app: &App) -> io::Result<()> {
+    // Synchronized updates make the terminal show the frame at once, which
+    // keeps redraws clean over SSH.
+    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    let now = std::time::Instant::now();
+    terminal.draw(|frame| ui::render(frame, app, now))?;
+    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    terminal.backend_mut().flush()
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_for(period: Option<Duration>) {
+    match period {
+        Some(period) => tokio::time::sleep(period).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends a close frame on the way out so the server sees a clean 1001,
+/// waiting briefly for its answer.
+async fn say_goodbye(app: &mut App, conn: &ConnHandle, events: &mut mpsc::Receiver<ConnEvent>) {
+    if !matches!(app.connection.state, ConnState::Open { .. }) {
+        return;
+    }
+    conn.send(ConnCommand::Close {
+        code: 1001,
+        reason: "wscope exiting".into(),
+    });
+    let _ = tokio::time::timeout(QUIT_CLOSE_WAIT, async {
+        while let Some(event) = events.recv().await {
+            app.on_conn_event(event);
+            if matches!(app.connection.state, ConnState::Closed { .. } | ConnState::Failed(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}

@@ -1,0 +1,6 @@
+//! The interactive terminal UI: terminal set-up and the event loop.
+
+mod event_loop;
+mod terminal;
+
+pub use event_loop::{LoopOptions, run};

@@ -1,0 +1,72 @@
+//! The F1 help overlay, generated from the key table.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::{centered, theme};
+use crate::app::App;
+use crate::keymap::{self, Scope};
+
+fn section(scope: Scope, keys_width: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(
+        scope.title().to_string(),
+        Style::new().fg(theme::ACCENT).add_modifier(Modifier::BOLD),
+    )];
+    for binding in keymap::bindings_in(scope) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:<keys_width$}", binding.keys_label()),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(binding.description),
+        ]));
+    }
+    lines
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let ping = match app.ping_interval {
+        Some(every) => format!("keepalive ping every {}s", every.as_secs()),
+        None => "keepalive ping off".to_string(),
+    };
+    let block = Block::bordered()
+        .title(" wscope keys ")
+        .title_bottom(Line::styled(format!(" Esc closes · {ping} "), theme::dim()))
+        .border_style(theme::border(true));
+    let popup = centered(area, 84, 30);
+    frame.render_widget(Clear, popup);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+
+    // The overlay's own keys are in its border; the rest fill two columns
+    // that fit an 80x24 terminal.
+    let (first, second): (Vec<Scope>, Vec<Scope>) = keymap::SCOPE_ORDER
+        .iter()
+        .filter(|s| **s != Scope::Help)
+        .partition(|s| matches!(s, Scope::Global | Scope::Url));
+    let column = |scopes: &[Scope]| {
+        let keys_width = scopes
+            .iter()
+            .flat_map(|s| keymap::bindings_in(*s))
+            .map(|b| b.keys_label().chars().count())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let mut lines = Vec::new();
+        for scope in scopes {
+            if !lines.is_empty() {
+                lines.push(Line::default());
+            }
+            lines.extend(section(*scope, keys_width));
+        }
+        lines
+    };
+    let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+        .spacing(1)
+        .areas(inner);
+    frame.render_widget(Paragraph::new(column(&first)), left);
+    frame.render_widget(Paragraph::new(column(&second)), right);
+}

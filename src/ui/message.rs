@@ -1,0 +1,29 @@
+//! The Message pane and its JSON indicator.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::Block;
+
+use super::theme;
+use crate::app::App;
+use crate::frames::NoteLevel;
+use crate::json_check::JsonStatus;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
+    let indicator = match &app.json_status {
+        JsonStatus::Empty => Line::styled(" empty ", theme::dim()),
+        JsonStatus::Valid => Line::styled(" ✓ JSON ", theme::note(NoteLevel::Success)),
+        JsonStatus::Invalid { line, column, message } => Line::styled(
+            format!(" text, not JSON: {line}:{column} {message} "),
+            theme::note(NoteLevel::Warning),
+        ),
+    };
+    let block = Block::bordered()
+        .title(" Message ")
+        .title_bottom(indicator)
+        .border_style(theme::border(focused));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(&app.message, inner);
+}

@@ -1,0 +1,117 @@
+//! Rendering: a function of [`App`] state (and the clock) to a frame.
+//!
+//! ```text
+//! ┌ URL ───────────────────────────────────────────────┐
+//! │ ws://host/feed                                     │
+//! └ → ws://host/feed?room=blue ────────────────────────┘
+//! ┌ Message ──────────────┐┌ Params ────────────────────┐   wide terminals put
+//! │ {"message":"Hello"}   │└────────────────────────────┘   Params and Headers
+//! │                       │┌ Headers ───────────────────┐   side by side
+//! └ ✓ JSON ───────────────┘└────────────────────────────┘
+//! ┌ Frames ↑3 120 B ↓15 2.1 KiB ───────────────────────┐
+//! │ 14:03:07.251 ↓ text   42 B {"type":"tick",...      │
+//! └────────────────────────────────────────────────────┘
+//!  Connected 0:12 │ handshake 1.2ms │ ping 95µs │ reply 402µs
+//!  Enter connect │ ^J send │ ^O connect/close │ F1 help
+//! ```
+
+mod frames;
+mod help;
+mod kv_table;
+mod message;
+mod row_editor;
+mod status;
+pub mod theme;
+mod url;
+
+use std::time::Instant;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+
+use crate::app::{App, Focus};
+
+/// Where each pane goes on a screen of a given size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub url: Rect,
+    pub message: Rect,
+    pub params: Rect,
+    pub headers: Rect,
+    pub frames: Rect,
+    pub status: Rect,
+    pub footer: Rect,
+}
+
+/// Splits the screen. Pure, so the app can size its paging from it too.
+pub fn layout(area: Rect) -> Areas {
+    let request_height = (area.height * 35 / 100).clamp(6, 16);
+    let [url, request, frames, status, footer] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(request_height),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let (message, params, headers) = if area.width >= 120 {
+        let [message, params, headers] = Layout::horizontal([
+            Constraint::Percentage(40),
+            Constraint::Percentage(30),
+            Constraint::Percentage(30),
+        ])
+        .areas(request);
+        (message, params, headers)
+    } else {
+        let [message, tables] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(request);
+        let [params, headers] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(tables);
+        (message, params, headers)
+    };
+    Areas {
+        url,
+        message,
+        params,
+        headers,
+        frames,
+        status,
+        footer,
+    }
+}
+
+/// How many frame rows a screen of this size shows.
+pub fn frames_rows(area: Rect) -> usize {
+    frames::visible_rows(layout(area).frames)
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &App, now: Instant) {
+    let areas = layout(frame.area());
+    let editing = app.row_editor.is_some() || app.show_help;
+    let focused = |pane: Focus| !editing && app.focus == pane;
+    url::render(frame, areas.url, app, focused(Focus::Url));
+    message::render(frame, areas.message, app, focused(Focus::Message));
+    kv_table::render(frame, areas.params, app, &app.params, focused(Focus::Params));
+    kv_table::render(frame, areas.headers, app, &app.headers, focused(Focus::Headers));
+    frames::render(frame, areas.frames, app, focused(Focus::Frames));
+    status::render_status(frame, areas.status, app, now);
+    status::render_footer(frame, areas.footer, app);
+    if let Some(editor) = &app.row_editor {
+        row_editor::render(frame, frame.area(), editor, app);
+    }
+    if app.show_help {
+        help::render(frame, frame.area(), app);
+    }
+}
+
+/// A rectangle of at most `width` x `height`, centred in `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}

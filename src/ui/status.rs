@@ -1,0 +1,107 @@
+//! The status bar (state and latency) and the footer (notice or key hints).
+
+use std::time::Instant;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme;
+use crate::app::{App, state_summary};
+use crate::conn::ConnState;
+use crate::format;
+use crate::keymap;
+
+const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+
+pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
+    let state = &app.connection.state;
+    let badge_colour = match state {
+        ConnState::Open { .. } => theme::OK,
+        ConnState::Connecting { .. } | ConnState::Closing => theme::WARN,
+        ConnState::Failed(_) => theme::ERROR,
+        ConnState::Closed { code, .. } if *code != Some(1000) && code.is_some() => theme::WARN,
+        _ => Color::Gray,
+    };
+    let mut left = vec![Span::styled(
+        format!(" {} ", state_summary(state)),
+        Style::new()
+            .fg(Color::Black)
+            .bg(badge_colour)
+            .add_modifier(Modifier::BOLD),
+    )];
+    if let Some(age) = app.state_age(now) {
+        let spinner = match state {
+            ConnState::Connecting { .. } => format!("{} ", SPINNER[(age.as_millis() / 100) as usize % SPINNER.len()]),
+            _ => String::new(),
+        };
+        left.push(Span::raw(format!(" {spinner}{}", format::elapsed(age))));
+    }
+    if let ConnState::Open {
+        protocol: Some(protocol),
+        ..
+    } = state
+    {
+        left.push(Span::styled(format!(" [{protocol}]"), theme::dim()));
+    }
+
+    let latency = latency_line(app);
+    let width = latency.width() as u16;
+    let [left_area, right_area] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
+    frame.render_widget(Paragraph::new(Line::from(left)), left_area);
+    frame.render_widget(Paragraph::new(latency), right_area);
+}
+
+fn latency_line(app: &App) -> Line<'static> {
+    let figure = |label: &str, value: Option<std::time::Duration>| {
+        vec![
+            Span::styled(format!(" {label} "), theme::dim()),
+            Span::raw(value.map_or_else(|| "—".to_string(), format::duration)),
+        ]
+    };
+    let conn = &app.connection;
+    let mut spans = Vec::new();
+    spans.extend(figure("handshake", conn.handshake.as_ref().map(|h| h.timings.total)));
+    spans.push(Span::styled(" │", theme::dim()));
+    let ping_label = if app.ping_interval.is_some() {
+        "ping"
+    } else {
+        "ping off"
+    };
+    spans.extend(figure(ping_label, conn.rtt.last));
+    spans.push(Span::styled(" │", theme::dim()));
+    spans.extend(figure("reply", conn.reply.last));
+    spans.push(Span::raw(" "));
+    Line::from(spans)
+}
+
+pub fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
+    let line = match &app.notice {
+        Some(notice) => Line::styled(format!(" {}", notice.text), theme::note(notice.level)),
+        None => hints(app),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Hints for the focused scope first, then the global ones worth a hint.
+fn hints(app: &App) -> Line<'static> {
+    let mut spans = Vec::new();
+    for scope in app.scopes() {
+        for binding in keymap::bindings_in(scope) {
+            let (Some(hint), Some(key)) = (binding.hint, binding.keys.first()) else {
+                continue;
+            };
+            if !spans.is_empty() {
+                spans.push(Span::styled(" │", theme::dim()));
+            }
+            spans.push(Span::styled(
+                format!(" {}", key.short_label()),
+                Style::new().fg(theme::ACCENT),
+            ));
+            spans.push(Span::raw(format!(" {hint}")));
+        }
+    }
+    Line::from(spans)
+}
