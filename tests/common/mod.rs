@@ -1,0 +1,165 @@
+//! Servers and helpers shared by the integration tests. Every server binds
+//! 127.0.0.1 on a free port and lives as long as its handle.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use wscope::conn::ConnEvent;
+
+/// Every wait in the tests is bounded by this, so a bug fails fast.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// A server task that stops when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TestServer {
+    pub fn url(&self, scheme: &str, path: &str) -> String {
+        format!("{scheme}://{}{path}", self.addr)
+    }
+}
+
+/// The server from the issue's acceptance test: it requires `api-key: s3cret`
+/// and `room=blue`, rejecting with 401 and a body otherwise; greets with a
+/// JSON object; echoes text as `echo:<text>`; closes with 4000 "asked to" on
+/// `close-me`; and drops the TCP connection without a close frame on `drop-me`.
+pub async fn feed_server() -> TestServer {
+    serve(|stream| async move { handle_feed(stream).await }).await
+}
+
+/// The feed server behind TLS with the given server config.
+pub async fn feed_server_tls(config: Arc<rustls::ServerConfig>) -> TestServer {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    serve(move |stream| {
+        let acceptor = acceptor.clone();
+        async move {
+            if let Ok(tls) = acceptor.accept(stream).await {
+                handle_feed(tls).await;
+            }
+        }
+    })
+    .await
+}
+
+/// A server that accepts TCP connections and then says nothing.
+pub async fn silent_server() -> TestServer {
+    serve(|stream| async move {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        drop(stream);
+    })
+    .await
+}
+
+async fn serve<F, Fut>(handler: F) -> TestServer
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local addr");
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(handler(stream));
+        }
+    });
+    TestServer { addr, task }
+}
+
+#[allow(clippy::result_large_err)]
+fn check_auth(request: &Request, response: Response) -> Result<Response, ErrorResponse> {
+    let has_key = request.headers().get("api-key").is_some_and(|v| v == "s3cret");
+    let has_room = request
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|pair| pair == "room=blue"));
+    if has_key && has_room {
+        return Ok(response);
+    }
+    let mut rejection = ErrorResponse::new(Some("missing api key or room\n".to_string()));
+    *rejection.status_mut() = StatusCode::UNAUTHORIZED;
+    rejection
+        .headers_mut()
+        .insert("content-type", "text/plain".parse().expect("static header"));
+    Err(rejection)
+}
+
+async fn handle_feed<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
+    let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(stream, check_auth).await else {
+        return;
+    };
+    let greeting = r#"{"type":"hello","server":"feed"}"#;
+    if socket.send(Message::text(greeting)).await.is_err() {
+        return;
+    }
+    while let Some(Ok(message)) = socket.next().await {
+        let Message::Text(text) = message else { continue };
+        match text.as_str() {
+            "close-me" => {
+                let frame = CloseFrame {
+                    code: 4000.into(),
+                    reason: "asked to".into(),
+                };
+                let _ = socket.close(Some(frame)).await;
+                // Drain until the client answers, as a polite server does.
+                while let Some(Ok(_)) = socket.next().await {}
+                return;
+            }
+            "drop-me" => return,
+            other => {
+                if socket.send(Message::text(format!("echo:{other}"))).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A port on 127.0.0.1 with nothing listening.
+pub async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    addr
+}
+
+/// Collects events until one satisfies `done`, failing the test after [`WAIT`].
+pub async fn events_until(
+    events: &mut mpsc::Receiver<ConnEvent>,
+    what: &str,
+    mut done: impl FnMut(&ConnEvent) -> bool,
+) -> Vec<ConnEvent> {
+    let mut seen = Vec::new();
+    let result = tokio::time::timeout(WAIT, async {
+        while let Some(event) = events.recv().await {
+            let finished = done(&event);
+            seen.push(event);
+            if finished {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(matches!(result, Ok(true)), "waited for {what}, saw instead: {seen:#?}");
+    seen
+}
