@@ -1,4 +1,5 @@
 //! The connection task against real servers on 127.0.0.1.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! Servers and helpers shared by the integration tests. Every server binds
 //! 127.0.0.1 on a free port and lives as long as its handle.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
