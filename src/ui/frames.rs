@@ -3,10 +3,10 @@
 //! with ten frames held as with a million.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Row, Table};
+use ratatui::widgets::{Block, Paragraph};
 
 use super::theme;
 use crate::app::App;
@@ -58,46 +58,41 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .border_style(theme::border(focused));
 
     let rows_shown = visible_rows(area);
-    let inner_width = area.width.saturating_sub(2) as usize;
-    // time 12 + dir 1 + kind 5 + size 9 + four column gaps
-    let preview_width = inner_width.saturating_sub(12 + 1 + 5 + 9 + 4);
-    let rows = log
-        .window(view.top(log), rows_shown)
-        .map(|entry| row_for(entry, preview_width));
-    let mut table = Table::new(
-        rows,
-        [
-            Constraint::Length(12),
-            Constraint::Length(1),
-            Constraint::Length(5),
-            Constraint::Length(9),
-            Constraint::Fill(1),
-        ],
-    )
-    .block(block);
-    if area.height.saturating_sub(2) >= HEADER_MIN_ROWS {
-        table = table.header(
-            Row::new(["time", "", "kind", "size", "payload"]).style(theme::dim().add_modifier(Modifier::UNDERLINED)),
-        );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width);
+    let mut lines: Vec<Line> = Vec::with_capacity(rows_shown + 1);
+    if inner.height >= HEADER_MIN_ROWS {
+        lines.push(Line::styled(
+            format!("{:<12} {:<1} {:<5} {:>9} payload", "time", "", "kind", "size"),
+            theme::dim().add_modifier(Modifier::UNDERLINED),
+        ));
     }
+    lines.extend(
+        log.window(view.top(log), rows_shown)
+            .map(|entry| line_for(entry, width)),
+    );
     if log.is_empty() {
         let hint = match app.connection.state {
             crate::conn::ConnState::Idle => "no frames yet: Enter in the URL pane or Ctrl-O connects",
             _ => "no frames yet",
         };
-        table = table.footer(Row::new([Cell::from(Line::styled(hint, theme::dim()))]));
+        lines.push(Line::styled(hint, theme::dim()));
     }
-    frame.render_widget(table, area);
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn row_for(entry: &LogEntry, preview_width: usize) -> Row<'static> {
+/// Columns before the payload: time, direction, kind and size with gaps.
+const FRAME_PREFIX: usize = 12 + 1 + 1 + 1 + 5 + 1 + 9 + 1;
+/// Columns before a connection event's text: time and the event marker.
+const NOTE_PREFIX: usize = 12 + 1 + 1 + 1;
+
+fn line_for(entry: &LogEntry, width: usize) -> Line<'static> {
     match entry {
-        LogEntry::Note { at, level, text } => Row::new(vec![
-            Cell::from(format::clock(*at)).style(theme::dim()),
-            Cell::from("•").style(theme::note(*level)),
-            Cell::from("conn").style(theme::dim()),
-            Cell::from(""),
-            Cell::from(truncate(text, preview_width)).style(theme::note(*level)),
+        LogEntry::Note { at, level, text } => Line::from(vec![
+            Span::styled(format::clock(*at), theme::dim()),
+            Span::styled(" • ", theme::note(*level)),
+            Span::styled(truncate(text, width.saturating_sub(NOTE_PREFIX)), theme::note(*level)),
         ]),
         LogEntry::Frame(record) => {
             let (glyph, colour) = match record.direction {
@@ -106,12 +101,12 @@ fn row_for(entry: &LogEntry, preview_width: usize) -> Row<'static> {
             };
             let control = !matches!(record.kind, FrameKind::Text | FrameKind::Binary);
             let body_style = if control { theme::dim() } else { Style::new() };
-            Row::new(vec![
-                Cell::from(format::clock(record.at)).style(theme::dim()),
-                Cell::from(glyph).style(Style::new().fg(colour)),
-                Cell::from(kind_name(record.kind)).style(Style::new().fg(colour)),
-                Cell::from(Line::from(format::bytes(record.wire_len())).right_aligned()),
-                Cell::from(preview(record, preview_width)).style(body_style),
+            Line::from(vec![
+                Span::styled(format::clock(record.at), theme::dim()),
+                Span::styled(format!(" {glyph} "), Style::new().fg(colour)),
+                Span::styled(format!("{:<5}", kind_name(record.kind)), Style::new().fg(colour)),
+                Span::raw(format!(" {:>9} ", format::bytes(record.wire_len()))),
+                Span::styled(preview(record, width.saturating_sub(FRAME_PREFIX)), body_style),
             ])
         }
     }

@@ -47,10 +47,17 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
         left.push(Span::styled(format!(" [{protocol}]"), theme::dim()));
     }
 
+    // The state always shows in full; latency figures give way when both do not fit.
+    let left = Line::from(left);
     let latency = latency_line(app);
-    let width = latency.width() as u16;
+    let room = area.width.saturating_sub(left.width() as u16 + 1);
+    let width = if (latency.width() as u16) <= room {
+        latency.width() as u16
+    } else {
+        0
+    };
     let [left_area, right_area] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
-    frame.render_widget(Paragraph::new(Line::from(left)), left_area);
+    frame.render_widget(Paragraph::new(left), left_area);
     frame.render_widget(Paragraph::new(latency), right_area);
 }
 

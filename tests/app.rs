@@ -1,0 +1,394 @@
+//! The whole app: scripted input and connection events, rendered on a
+//! TestBackend and compared with snapshots, and driven against a real server.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use wscope::app::{App, Focus, InitialRequest};
+use wscope::conn::{
+    Closer, ConnCommand, ConnError, ConnEvent, ConnState, Direction, FrameKind, FrameRecord, HandshakeReport, KvRow,
+    Outgoing, PhaseTimings,
+};
+use wscope::ui;
+
+fn request() -> InitialRequest {
+    InitialRequest {
+        url: "ws://127.0.0.1:9001/feed".into(),
+        message: r#"{"message":"Hello world"}"#.into(),
+        params: vec![KvRow::new("room", "blue")],
+        headers: vec![
+            KvRow::new("api-key", "s3cret"),
+            KvRow::new("Origin", "http://localhost"),
+        ],
+    }
+}
+
+fn app() -> App {
+    App::new(request(), Some(Duration::from_secs(5)))
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(key(KeyCode::Char(c)));
+    }
+}
+
+fn state(state: ConnState) -> ConnEvent {
+    ConnEvent::State {
+        state,
+        at: SystemTime::UNIX_EPOCH,
+    }
+}
+
+fn frame(direction: Direction, kind: FrameKind, payload: &str) -> ConnEvent {
+    ConnEvent::Frame(FrameRecord {
+        at: SystemTime::UNIX_EPOCH,
+        direction,
+        kind,
+        payload: Bytes::copy_from_slice(payload.as_bytes()),
+    })
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_micros(n * 1000)
+}
+
+/// Renders at `width` x `height` as plain text, with clock times redacted
+/// (they depend on the machine's time zone).
+fn screen(app: &mut App, width: u16, height: u16, now: Instant) -> String {
+    app.set_frames_height(ui::frames_rows(ratatui::layout::Rect::new(0, 0, width, height)));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal.draw(|f| ui::render(f, app, now)).expect("draw");
+    let buffer = terminal.backend().buffer();
+    buffer
+        .content
+        .chunks(usize::from(width))
+        .map(|row| redact_clock(&row_text(row)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A row's text; a wide character covers the cells after it.
+fn row_text(cells: &[ratatui::buffer::Cell]) -> String {
+    let mut text = String::new();
+    let mut covered = 0;
+    for cell in cells {
+        if covered > 0 {
+            covered -= 1;
+            continue;
+        }
+        let symbol = cell.symbol();
+        covered = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+        text.push_str(symbol);
+    }
+    text.trim_end().to_string()
+}
+
+/// Replaces `HH:MM:SS.mmm` with a marker of the same width.
+fn redact_clock(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let shape: String = chars[i..chars.len().min(i + 12)]
+            .iter()
+            .map(|c| if c.is_ascii_digit() { '9' } else { *c })
+            .collect();
+        if shape == "99:99:99.999" {
+            out.push_str("hh:mm:ss.mmm");
+            i += 12;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn connected_app(since: Instant) -> App {
+    let mut app = app();
+    app.update(wscope::action::Action::Connect);
+    let commands = app.take_commands();
+    assert!(
+        matches!(commands.as_slice(), [ConnCommand::Connect(r)] if r.url.as_str() == "ws://127.0.0.1:9001/feed?room=blue")
+    );
+    app.on_conn_event(state(ConnState::Connecting {
+        url: "ws://127.0.0.1:9001/feed?room=blue".into(),
+        since,
+    }));
+    app.on_conn_event(ConnEvent::Handshake(HandshakeReport {
+        status: 101,
+        headers: vec![],
+        protocol: None,
+        timings: PhaseTimings {
+            dns: Duration::from_micros(4),
+            tcp: Duration::from_micros(180),
+            tls: None,
+            upgrade: Duration::from_micros(1_020),
+            total: Duration::from_micros(1_204),
+        },
+    }));
+    app.on_conn_event(state(ConnState::Open { since, protocol: None }));
+    app.on_conn_event(frame(
+        Direction::Received,
+        FrameKind::Text,
+        r#"{"type":"hello","server":"feed"}"#,
+    ));
+    app.on_conn_event(frame(Direction::Sent, FrameKind::Text, r#"{"message":"Hello world"}"#));
+    app.on_conn_event(frame(
+        Direction::Received,
+        FrameKind::Text,
+        r#"echo:{"message":"Hello world"}"#,
+    ));
+    app.on_conn_event(ConnEvent::ReplyLatency(Duration::from_micros(412)));
+    app.on_conn_event(frame(Direction::Sent, FrameKind::Ping, "\0\0\0\0\0\0\0\0"));
+    app.on_conn_event(frame(Direction::Received, FrameKind::Pong, "\0\0\0\0\0\0\0\0"));
+    app.on_conn_event(ConnEvent::Rtt(Duration::from_micros(96)));
+    app.on_conn_event(frame(Direction::Received, FrameKind::Binary, "\u{1}\u{2}\u{3}"));
+    app
+}
+
+fn rejected_app() -> App {
+    let mut app = app();
+    app.update(wscope::action::Action::Connect);
+    app.on_conn_event(state(ConnState::Connecting {
+        url: "ws://127.0.0.1:9001/feed?room=blue".into(),
+        since: Instant::now(),
+    }));
+    app.on_conn_event(state(ConnState::Failed(ConnError::Upgrade {
+        status: 401,
+        reason: "Unauthorized".into(),
+        headers: vec![
+            ("content-type".into(), "text/plain".into()),
+            ("content-length".into(), "24".into()),
+        ],
+        body: "missing api key or room\n".into(),
+        body_truncated: false,
+    })));
+    app
+}
+
+#[test]
+fn disconnected_80x24() {
+    let mut app = app();
+    insta::assert_snapshot!(screen(&mut app, 80, 24, Instant::now()));
+}
+
+#[test]
+fn disconnected_140x40() {
+    let mut app = app();
+    insta::assert_snapshot!(screen(&mut app, 140, 40, Instant::now()));
+}
+
+#[test]
+fn connected_with_frames_80x24() {
+    let since = Instant::now();
+    let mut app = connected_app(since);
+    insta::assert_snapshot!(screen(&mut app, 80, 24, since + ms(12_000)));
+}
+
+#[test]
+fn connected_with_frames_140x40() {
+    let since = Instant::now();
+    let mut app = connected_app(since);
+    insta::assert_snapshot!(screen(&mut app, 140, 40, since + ms(12_000)));
+}
+
+#[test]
+fn failed_with_401_80x24() {
+    let mut app = rejected_app();
+    insta::assert_snapshot!(screen(&mut app, 80, 24, Instant::now()));
+}
+
+#[test]
+fn failed_with_401_140x40() {
+    let mut app = rejected_app();
+    insta::assert_snapshot!(screen(&mut app, 140, 40, Instant::now()));
+}
+
+#[test]
+fn help_overlay_fits_80x24() {
+    let mut app = app();
+    app.handle_key(key(KeyCode::F(1)));
+    insta::assert_snapshot!(screen(&mut app, 80, 24, Instant::now()));
+}
+
+#[test]
+fn closed_by_server_shows_code_and_reason() {
+    let since = Instant::now();
+    let mut app = connected_app(since);
+    app.on_conn_event(frame(
+        Direction::Received,
+        FrameKind::Close { code: Some(4000) },
+        "asked to",
+    ));
+    app.on_conn_event(state(ConnState::Closing));
+    app.on_conn_event(state(ConnState::Closed {
+        code: Some(4000),
+        reason: "asked to".into(),
+        by: Closer::Server,
+    }));
+    let text = screen(&mut app, 80, 24, since);
+    assert!(text.contains("Closed (4000 asked to)"), "{text}");
+    assert!(
+        text.contains("closed by the server: 4000 (application) asked to"),
+        "{text}"
+    );
+}
+
+#[test]
+fn secrets_are_masked_until_revealed() {
+    let mut app = app();
+    let masked = screen(&mut app, 80, 24, Instant::now());
+    assert!(!masked.contains("s3cret"), "{masked}");
+    assert!(masked.contains("••••••"));
+    app.update(wscope::action::Action::FocusHeaders);
+    app.handle_key(key(KeyCode::Char('r')));
+    assert!(screen(&mut app, 80, 24, Instant::now()).contains("s3cret"));
+}
+
+#[test]
+fn invalid_url_is_explained_and_not_connected() {
+    let mut app = App::new(InitialRequest::default(), None);
+    type_text(&mut app, "http://example.com");
+    let text = screen(&mut app, 80, 24, Instant::now());
+    assert!(
+        text.contains("scheme must be ws:// or wss://, not http:// (try ws://)"),
+        "{text}"
+    );
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.take_commands().is_empty());
+    assert!(screen(&mut app, 80, 24, Instant::now()).contains("cannot connect"));
+}
+
+#[test]
+fn bad_header_row_points_at_the_row_and_blocks_connect() {
+    let mut app = app();
+    app.update(wscope::action::Action::FocusHeaders);
+    app.handle_key(key(KeyCode::Char('a')));
+    type_text(&mut app, "bad header");
+    app.handle_key(key(KeyCode::Tab));
+    type_text(&mut app, "x");
+    let editing = screen(&mut app, 80, 24, Instant::now());
+    assert!(editing.contains("is not a valid HTTP token"), "{editing}");
+    app.handle_key(key(KeyCode::Enter));
+    app.handle_key(ctrl('o'));
+    assert!(app.take_commands().is_empty(), "a bad header must block the connect");
+    assert_eq!(app.focus, Focus::Headers);
+    assert_eq!(app.headers.selected, 2);
+}
+
+#[test]
+fn json_indicator_tracks_the_message() {
+    let mut app = App::new(InitialRequest::default(), None);
+    app.update(wscope::action::Action::FocusMessage);
+    type_text(&mut app, "{\"a\": 1,");
+    let text = screen(&mut app, 80, 24, Instant::now());
+    assert!(text.contains("text, not JSON: 1:8"), "{text}");
+    type_text(&mut app, "\"b\":2}");
+    assert!(screen(&mut app, 80, 24, Instant::now()).contains("✓ JSON"));
+}
+
+#[test]
+fn frames_view_follows_until_scrolled_and_end_resumes() {
+    let since = Instant::now();
+    let mut app = connected_app(since);
+    for i in 0..50 {
+        app.on_conn_event(frame(Direction::Received, FrameKind::Text, &format!("tick {i}")));
+    }
+    assert!(screen(&mut app, 80, 24, since).contains("tick 49"));
+    app.update(wscope::action::Action::FocusFrames);
+    app.handle_key(key(KeyCode::PageUp));
+    app.on_conn_event(frame(Direction::Received, FrameKind::Text, "tick 50"));
+    let paused = screen(&mut app, 80, 24, since);
+    assert!(!paused.contains("tick 50") && paused.contains("paused"), "{paused}");
+    app.handle_key(key(KeyCode::End));
+    assert!(screen(&mut app, 80, 24, since).contains("tick 50"));
+    app.handle_key(key(KeyCode::Home));
+    assert!(screen(&mut app, 80, 24, since).contains("connecting to"));
+}
+
+#[test]
+fn send_needs_an_open_connection() {
+    let mut app = app();
+    app.handle_key(ctrl('j'));
+    assert!(app.take_commands().is_empty());
+    assert!(screen(&mut app, 80, 24, Instant::now()).contains("not connected"));
+    let mut open = connected_app(Instant::now());
+    open.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+    assert_eq!(
+        open.take_commands(),
+        vec![ConnCommand::Send(Outgoing::Text(r#"{"message":"Hello world"}"#.into()))]
+    );
+}
+
+/// Drives the real app and connection task against a real server, from
+/// typing the request to reading the echo, as a user would.
+#[tokio::test]
+async fn typed_request_connects_sends_and_shows_the_echo() {
+    let server = common::feed_server().await;
+    let mut app = App::new(InitialRequest::default(), None);
+    let (conn, mut events) = wscope::conn::spawn(wscope::conn::ConnSettings {
+        ping_interval: None,
+        ..Default::default()
+    });
+
+    type_text(&mut app, &server.url("ws", "/feed"));
+    app.update(wscope::action::Action::FocusParams);
+    app.handle_key(key(KeyCode::Char('a')));
+    type_text(&mut app, "room");
+    app.handle_key(key(KeyCode::Tab));
+    type_text(&mut app, "blue");
+    app.handle_key(key(KeyCode::Enter));
+    app.handle_key(key(KeyCode::Tab));
+    assert_eq!(app.focus, Focus::Headers);
+    app.handle_key(key(KeyCode::Char('a')));
+    type_text(&mut app, "api-key");
+    app.handle_key(key(KeyCode::Tab));
+    type_text(&mut app, "s3cret");
+    app.handle_key(key(KeyCode::Enter));
+    app.update(wscope::action::Action::FocusMessage);
+    type_text(&mut app, "hi there");
+    app.handle_key(ctrl('o'));
+
+    let mut pump = async |app: &mut App, until: &dyn Fn(&App) -> bool| {
+        for command in app.take_commands() {
+            conn.send(command);
+        }
+        tokio::time::timeout(common::WAIT, async {
+            while !until(app) {
+                let event = events.recv().await.expect("connection task alive");
+                app.on_conn_event(event);
+            }
+        })
+        .await
+        .expect("the app reached the expected state");
+    };
+
+    pump(&mut app, &|a| matches!(a.connection.state, ConnState::Open { .. })).await;
+    app.handle_key(ctrl('j'));
+    pump(&mut app, &|a| a.connection.reply.last.is_some()).await;
+    let text = screen(&mut app, 100, 30, Instant::now());
+    assert!(text.contains("Connected"), "{text}");
+    assert!(text.contains("echo:hi there"), "{text}");
+    assert!(text.contains(r#"{"type":"hello","server":"feed"}"#), "{text}");
+    assert!(app.connection.reply.last.is_some());
+
+    app.handle_key(ctrl('o'));
+    pump(&mut app, &|a| matches!(a.connection.state, ConnState::Closed { .. })).await;
+    assert!(screen(&mut app, 100, 30, Instant::now()).contains("Closed (1000 normal)"));
+}
