@@ -1,0 +1,173 @@
+//! The real binary in a pseudo-terminal, read back through a terminal
+//! emulator, as a user would see it.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+const CTRL_C: &[u8] = b"\x03";
+const CTRL_J: &[u8] = b"\x0a";
+const CTRL_O: &[u8] = b"\x0f";
+
+/// A running `wscope` in an 80x24 pseudo-terminal.
+struct Session {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Session {
+    fn start(args: &[&str]) -> Self {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_wscope"));
+        command.args(args);
+        command.env("TERM", "xterm-256color");
+        let child = pty.slave.spawn_command(command).expect("spawn wscope");
+        drop(pty.slave);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let mut reader = pty.master.try_clone_reader().expect("pty reader");
+        let sink = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().expect("pty writer");
+        Self {
+            screen,
+            writer,
+            child,
+            _master: pty.master,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows every one of `needles`.
+    fn wait_for(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + common::WAIT;
+        loop {
+            let text = self.text();
+            if needles.iter().all(|n| text.contains(n)) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {needles:?}; the screen shows:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn press(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to pty");
+        self.writer.flush().expect("flush pty");
+    }
+
+    /// Quits with Ctrl-C and checks the exit status and the restored terminal.
+    fn quit(mut self) {
+        self.press(CTRL_C);
+        let deadline = Instant::now() + common::WAIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "wscope did not exit on Ctrl-C:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        };
+        assert!(status.success(), "exit status {status:?}");
+        // Give the reader a moment to take in the last bytes.
+        std::thread::sleep(Duration::from_millis(100));
+        let parser = self.screen.lock().unwrap();
+        assert!(!parser.screen().alternate_screen(), "left the alternate screen");
+        assert!(!parser.screen().hide_cursor(), "the cursor is visible again");
+    }
+}
+
+/// Runs the test body with a feed server on a runtime of its own, so the
+/// blocking pty reads never stall the server.
+fn with_feed_server(test: impl FnOnce(&str)) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let server = runtime.block_on(common::feed_server());
+    test(&server.url("ws", "/feed"));
+    drop(server);
+}
+
+#[test]
+fn connects_sends_shows_echo_and_latency_then_quits_cleanly() {
+    with_feed_server(|url| {
+        let mut wscope = Session::start(&[
+            url,
+            "-H",
+            "api-key: s3cret",
+            "-q",
+            "room=blue",
+            "-m",
+            r#"{"message":"Hello world"}"#,
+            "--ping-interval",
+            "1",
+        ]);
+        wscope.wait_for(&["Connected", r#"{"type":"hello","server":"feed"}"#]);
+        wscope.press(CTRL_J);
+        let screen = wscope.wait_for(&[r#"echo:{"message":"Hello world"}"#]);
+        assert!(screen.contains("handshake "), "{screen}");
+        let screen = wscope.wait_for(&["pong"]);
+        let has_latency = screen.split(['│', ' ']).any(|word| {
+            (word.ends_with("µs") || word.ends_with("ms")) && word.starts_with(|c: char| c.is_ascii_digit())
+        });
+        assert!(has_latency, "a latency figure is on screen:\n{screen}");
+        wscope.press(CTRL_O);
+        wscope.wait_for(&["Closed (1000 normal)"]);
+        wscope.quit();
+    });
+}
+
+#[test]
+fn missing_header_shows_401_and_the_body() {
+    with_feed_server(|url| {
+        let wscope = Session::start(&[url, "-q", "room=blue"]);
+        wscope.wait_for(&["401", "missing api key or room"]);
+        wscope.quit();
+    });
+}
+
+#[test]
+fn close_request_shows_code_and_reason() {
+    with_feed_server(|url| {
+        let mut wscope = Session::start(&[url, "-H", "api-key: s3cret", "-q", "room=blue", "-m", "close-me"]);
+        wscope.wait_for(&["Connected"]);
+        wscope.press(CTRL_J);
+        wscope.wait_for(&["4000", "asked to", "Closed"]);
+        wscope.quit();
+    });
+}
+
+#[test]
+fn demo_shows_live_ticker_frames() {
+    let wscope = Session::start(&["demo"]);
+    wscope.wait_for(&["Connected", r#""type":"tick""#]);
+    wscope.quit();
+}
