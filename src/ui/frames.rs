@@ -26,17 +26,9 @@ pub fn visible_rows(area: Rect) -> usize {
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let log = &app.frames;
     let view = &app.frames_view;
-    let counters = log.counters();
     let mut title = vec![
         Span::raw(" Frames "),
-        Span::styled(
-            format!("↑{} {} ", counters.frames_out, format::bytes(counters.bytes_out)),
-            Style::new().fg(theme::SENT),
-        ),
-        Span::styled(
-            format!("↓{} {} ", counters.frames_in, format::bytes(counters.bytes_in)),
-            Style::new().fg(theme::RECEIVED),
-        ),
+        Span::styled(format!("{} held ", log.len()), theme::dim()),
     ];
     if log.dropped() > 0 {
         title.push(Span::styled(

@@ -47,39 +47,58 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
         left.push(Span::styled(format!(" [{protocol}]"), theme::dim()));
     }
 
-    // The state always shows in full; latency figures give way when both do not fit.
+    // The state always shows in full; the figures on the right shrink to
+    // short labels, then drop the latency, when the line is too narrow.
     let left = Line::from(left);
-    let latency = latency_line(app);
-    let room = area.width.saturating_sub(left.width() as u16 + 1);
-    let width = if (latency.width() as u16) <= room {
-        latency.width() as u16
-    } else {
-        0
-    };
+    let room = usize::from(area.width).saturating_sub(left.width() + 1);
+    let right = [Labels::Long, Labels::Short]
+        .into_iter()
+        .map(|labels| figures_line(app, labels, true))
+        .chain(std::iter::once(figures_line(app, Labels::Short, false)))
+        .find(|line| line.width() <= room)
+        .unwrap_or_default();
+    let width = right.width() as u16;
     let [left_area, right_area] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
     frame.render_widget(Paragraph::new(left), left_area);
-    frame.render_widget(Paragraph::new(latency), right_area);
+    frame.render_widget(Paragraph::new(right), right_area);
 }
 
-fn latency_line(app: &App) -> Line<'static> {
-    let figure = |label: &str, value: Option<std::time::Duration>| {
-        vec![
-            Span::styled(format!(" {label} "), theme::dim()),
-            Span::raw(value.map_or_else(|| "—".to_string(), format::duration)),
-        ]
-    };
-    let conn = &app.connection;
-    let mut spans = Vec::new();
-    spans.extend(figure("handshake", conn.handshake.as_ref().map(|h| h.timings.total)));
-    spans.push(Span::styled(" │", theme::dim()));
-    let ping_label = if app.ping_interval.is_some() {
-        "ping"
-    } else {
-        "ping off"
-    };
-    spans.extend(figure(ping_label, conn.rtt.last));
-    spans.push(Span::styled(" │", theme::dim()));
-    spans.extend(figure("reply", conn.reply.last));
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Labels {
+    Long,
+    Short,
+}
+
+/// Traffic counters, then (if `with_latency`) the three latency figures.
+fn figures_line(app: &App, labels: Labels, with_latency: bool) -> Line<'static> {
+    let counters = app.frames.counters();
+    let mut spans = vec![
+        Span::styled(
+            format!(" ↑{} {}", counters.frames_out, format::bytes(counters.bytes_out)),
+            Style::new().fg(theme::SENT),
+        ),
+        Span::styled(
+            format!(" ↓{} {}", counters.frames_in, format::bytes(counters.bytes_in)),
+            Style::new().fg(theme::RECEIVED),
+        ),
+    ];
+    if with_latency {
+        let conn = &app.connection;
+        let ping = match (labels, app.ping_interval.is_some()) {
+            (_, false) => "ping off",
+            (Labels::Long, true) => "ping",
+            (Labels::Short, true) => "rtt",
+        };
+        let handshake = if labels == Labels::Long { "handshake" } else { "hs" };
+        for (label, value) in [
+            (handshake, conn.handshake.as_ref().map(|h| h.timings.total)),
+            (ping, conn.rtt.last),
+            ("reply", conn.reply.last),
+        ] {
+            spans.push(Span::styled(format!(" │ {label} "), theme::dim()));
+            spans.push(Span::raw(value.map_or_else(|| "—".to_string(), format::duration)));
+        }
+    }
     spans.push(Span::raw(" "));
     Line::from(spans)
 }
