@@ -1,6 +1,7 @@
 //! Draw cost of the whole screen with small and huge histories, and the cost
 //! of taking frames into the log. Run with `cargo bench`; criterion prints
 //! the figures.
+#![allow(clippy::expect_used)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
@@ -17,7 +18,7 @@ use wscope::ui;
 fn record(i: usize) -> FrameRecord {
     FrameRecord {
         at: SystemTime::now(),
-        direction: if i % 3 == 0 {
+        direction: if i.is_multiple_of(3) {
             Direction::Sent
         } else {
             Direction::Received
