@@ -11,6 +11,7 @@ pub mod format;
 pub mod frames;
 pub mod json_check;
 pub mod keymap;
+pub mod profile;
 pub mod server;
 pub mod tui;
 pub mod ui;

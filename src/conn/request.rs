@@ -8,14 +8,20 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
 /// One row of the params or headers table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct KvRow {
     /// Disabled rows are kept for later but not sent.
+    #[serde(default = "enabled_by_default")]
     pub enabled: bool,
     pub key: String,
     pub value: String,
     /// Free text for the user; never sent.
     pub description: String,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 impl KvRow {

@@ -1,0 +1,68 @@
+//! Saved requests ("profiles"), the environments their `{{variables}}` come
+//! from, and the files that keep them.
+
+pub mod curl;
+pub mod draft;
+pub mod history;
+pub mod paths;
+pub mod store;
+pub mod vars;
+
+use serde::{Deserialize, Serialize};
+
+use crate::conn::KvRow;
+
+/// The schema version this build writes; files with a newer one are refused
+/// rather than misread.
+pub const PROFILE_VERSION: u32 = 1;
+
+/// A named message body kept with a profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SavedMessage {
+    pub name: String,
+    pub body: String,
+}
+
+/// Everything about a request, as stored in `profiles/NAME.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    pub version: u32,
+    pub url: String,
+    pub message: String,
+    pub params: Vec<KvRow>,
+    pub headers: Vec<KvRow>,
+    /// Keepalive ping period; `None` uses the command line's, `Some(0)` turns it off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ping_interval_secs: Option<u64>,
+    /// Message bodies kept for picking into the composer.
+    pub saved_messages: Vec<SavedMessage>,
+    /// Sent in order each time the connection opens (auth, subscribe, …).
+    pub on_connect: Vec<String>,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self {
+            version: PROFILE_VERSION,
+            url: String::new(),
+            message: String::new(),
+            params: Vec::new(),
+            headers: Vec::new(),
+            ping_interval_secs: None,
+            saved_messages: Vec::new(),
+            on_connect: Vec::new(),
+        }
+    }
+}
+
+impl Profile {
+    /// Whether nothing has been filled in.
+    pub fn is_blank(&self) -> bool {
+        self.url.trim().is_empty()
+            && self.message.trim().is_empty()
+            && self.params.is_empty()
+            && self.headers.is_empty()
+    }
+}
