@@ -130,6 +130,13 @@ pub struct ProfileStore {
     dir: PathBuf,
 }
 
+/// Every profile in the folder, the readable and the broken.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub profiles: Vec<(String, Profile)>,
+    pub unreadable: Vec<Unreadable>,
+}
+
 /// A profile file that could not be read, for listings.
 #[derive(Debug)]
 pub struct Unreadable {
@@ -186,16 +193,15 @@ impl ProfileStore {
     }
 
     /// Loads every profile; unreadable ones are reported, not fatal.
-    pub fn load_all(&self) -> Result<(Vec<(String, Profile)>, Vec<Unreadable>), ProfileError> {
-        let mut good = Vec::new();
-        let mut bad = Vec::new();
+    pub fn load_all(&self) -> Result<Listing, ProfileError> {
+        let mut listing = Listing::default();
         for name in self.names()? {
             match self.load(&name) {
-                Ok(profile) => good.push((name, profile)),
-                Err(error) => bad.push(Unreadable { name, error }),
+                Ok(profile) => listing.profiles.push((name, profile)),
+                Err(error) => listing.unreadable.push(Unreadable { name, error }),
             }
         }
-        Ok((good, bad))
+        Ok(listing)
     }
 
     /// Reads one profile. A broken file is reported and never touched.
@@ -339,8 +345,8 @@ mod tests {
         assert_eq!((*line, *column), (3, 13));
         assert!(error.to_string().contains("bad.json"), "{error}");
         assert_eq!(fs::read_to_string(&bad_path).unwrap(), broken);
-        let (good, bad) = store.load_all().unwrap();
-        assert_eq!((good.len(), bad.len()), (1, 1));
+        let listing = store.load_all().unwrap();
+        assert_eq!((listing.profiles.len(), listing.unreadable.len()), (1, 1));
     }
 
     #[test]
