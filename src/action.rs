@@ -66,4 +66,36 @@ pub enum Action {
     EditCommit,
     /// In the row editor: drop the changes.
     EditCancel,
+    /// Save the request as a profile (asks for a name the first time).
+    SaveProfile,
+    /// Open the profile picker.
+    OpenProfiles,
+    /// Switch to the next environment (or none).
+    NextEnvironment,
+    /// In a prompt: accept the text.
+    PromptConfirm,
+    /// In a prompt: cancel.
+    PromptCancel,
+    /// In the picker: select the previous profile.
+    PickerUp,
+    /// In the picker: select the next profile.
+    PickerDown,
+    /// In the picker: open the selected profile.
+    PickerOpen,
+    /// In the picker: rename the selected profile.
+    PickerRename,
+    /// In the picker: copy the selected profile under a new name.
+    PickerDuplicate,
+    /// In the picker: delete the selected profile (asks first).
+    PickerDelete,
+    /// In the picker: import a curl command as the request.
+    PickerImportCurl,
+    /// Close the picker.
+    PickerClose,
+    /// Answer yes to a question.
+    ConfirmYes,
+    /// Answer no to a question.
+    ConfirmNo,
+    /// Save first, where a question offers it.
+    ConfirmSave,
 }

@@ -36,14 +36,21 @@ pub struct RequestArgs {
     /// The message to put in the composer (sent with Ctrl-J).
     #[arg(short = 'm', long, value_name = "TEXT")]
     pub message: Option<String>,
+    /// Open this saved profile and connect.
+    #[arg(short = 'p', long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Use this environment from environments.json for {{variables}}.
+    #[arg(short = 'e', long = "env", value_name = "NAME")]
+    pub environment: Option<String>,
 }
 
 /// Connection and display settings.
 #[derive(Debug, Args)]
 pub struct ConnOptions {
-    /// Seconds between keepalive pings that measure the round-trip time; 0 turns them off.
-    #[arg(long, value_name = "SECS", default_value_t = 5, global = true)]
-    pub ping_interval: u64,
+    /// Seconds between keepalive pings that measure the round-trip time; 0 turns them off
+    /// [default: the profile's, else 5].
+    #[arg(long, value_name = "SECS", global = true)]
+    pub ping_interval: Option<u64>,
     /// Seconds allowed for DNS, TCP, TLS and the upgrade together.
     #[arg(long, value_name = "SECS", default_value_t = 10, global = true)]
     pub connect_timeout: u64,
@@ -53,6 +60,10 @@ pub struct ConnOptions {
     /// Most screen redraws per second.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), global = true)]
     pub fps: u32,
+    /// Keep profiles, environments and history here instead of the usual
+    /// config directory ($XDG_CONFIG_HOME/wscope, else ~/.config/wscope).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub config_dir: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -68,6 +79,30 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1")]
         host: IpAddr,
+    },
+    /// List saved profiles.
+    Profiles,
+    /// Write a profile to FILE (or standard output) to move it to another machine.
+    Export {
+        name: String,
+        file: Option<PathBuf>,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add a profile from an exported FILE, or from a curl command with --curl.
+    Import {
+        #[arg(required_unless_present = "curl", conflicts_with = "curl")]
+        file: Option<PathBuf>,
+        /// A curl command line, e.g. from a browser's "Copy as cURL".
+        #[arg(long, value_name = "COMMAND")]
+        curl: Option<String>,
+        /// The profile's name [default: the file's name; required with --curl].
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace a profile of the same name.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -129,9 +164,13 @@ mod tests {
         .expect("valid command line");
         assert_eq!(cli.request.url.as_deref(), Some("ws://127.0.0.1:1/feed"));
         assert_eq!(cli.request.headers.len(), 1);
-        assert_eq!(cli.options.ping_interval, 0);
+        assert_eq!(cli.options.ping_interval, Some(0));
         let demo = Cli::try_parse_from(["wscope", "demo", "--ping-interval", "2"]).expect("demo parses");
         assert!(matches!(demo.command, Some(Command::Demo)));
-        assert_eq!(demo.options.ping_interval, 2);
+        assert_eq!(demo.options.ping_interval, Some(2));
+        let import =
+            Cli::try_parse_from(["wscope", "import", "--curl", "curl wss://x", "--name", "x"]).expect("import");
+        assert!(matches!(import.command, Some(Command::Import { curl: Some(_), .. })));
+        assert!(Cli::try_parse_from(["wscope", "import"]).is_err());
     }
 }

@@ -18,6 +18,9 @@ pub enum Scope {
     Frames,
     RowEditor,
     Help,
+    Prompt,
+    Picker,
+    Confirm,
 }
 
 impl Scope {
@@ -32,6 +35,9 @@ impl Scope {
             Self::Frames => "Frames pane",
             Self::RowEditor => "Row editor",
             Self::Help => "Help overlay",
+            Self::Prompt => "Name prompt",
+            Self::Picker => "Profile picker (Ctrl-P)",
+            Self::Confirm => "Questions",
         }
     }
 }
@@ -100,188 +106,55 @@ use Scope::*;
 
 /// Every binding, in help-overlay order. Keys avoid Ctrl-Enter, Shift-Enter
 /// and the kitty protocol: they must work in tmux and a plain xterm over SSH.
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    bind(
-        Global,
-        &[ctrl('j'), alt(KeyCode::Enter)],
-        Action::Send,
-        "send the message",
-        Some("send"),
-    ),
-    bind(
-        Global,
-        &[ctrl('o')],
-        Action::ToggleConnection,
-        "connect / disconnect",
-        Some("connect/close"),
-    ),
-    bind(
-        Global,
-        &[key(KeyCode::Tab)],
-        Action::FocusNext,
-        "next pane",
-        Some("pane"),
-    ),
-    bind(
-        Global,
-        &[key(KeyCode::BackTab)],
-        Action::FocusPrevious,
-        "previous pane",
-        None,
-    ),
+    bind(Global, &[ctrl('j'), alt(KeyCode::Enter)], Action::Send, "send the message", Some("send")),
+    bind(Global, &[ctrl('o')], Action::ToggleConnection, "connect / disconnect", Some("connect")),
+    bind(Global, &[key(KeyCode::Tab)], Action::FocusNext, "next pane", None),
+    bind(Global, &[key(KeyCode::BackTab)], Action::FocusPrevious, "previous pane", None),
     bind(Global, &[alt(KeyCode::Char('1'))], Action::FocusUrl, "focus URL", None),
-    bind(
-        Global,
-        &[alt(KeyCode::Char('2'))],
-        Action::FocusMessage,
-        "focus Message",
-        None,
-    ),
-    bind(
-        Global,
-        &[alt(KeyCode::Char('3'))],
-        Action::FocusParams,
-        "focus Params",
-        None,
-    ),
-    bind(
-        Global,
-        &[alt(KeyCode::Char('4'))],
-        Action::FocusHeaders,
-        "focus Headers",
-        None,
-    ),
-    bind(
-        Global,
-        &[alt(KeyCode::Char('5'))],
-        Action::FocusFrames,
-        "focus Frames",
-        None,
-    ),
+    bind(Global, &[alt(KeyCode::Char('2'))], Action::FocusMessage, "focus Message", None),
+    bind(Global, &[alt(KeyCode::Char('3'))], Action::FocusParams, "focus Params", None),
+    bind(Global, &[alt(KeyCode::Char('4'))], Action::FocusHeaders, "focus Headers", None),
+    bind(Global, &[alt(KeyCode::Char('5'))], Action::FocusFrames, "focus Frames", None),
     bind(Global, &[key(KeyCode::PageUp)], Action::PageUp, "frames: page up", None),
-    bind(
-        Global,
-        &[key(KeyCode::PageDown)],
-        Action::PageDown,
-        "frames: page down",
-        None,
-    ),
+    bind(Global, &[key(KeyCode::PageDown)], Action::PageDown, "frames: page down", None),
     bind(Global, &[ctrl('l')], Action::ClearFrames, "clear the frames log", None),
-    bind(
-        Global,
-        &[key(KeyCode::F(1))],
-        Action::ToggleHelp,
-        "show / hide help",
-        Some("help"),
-    ),
+    bind(Global, &[ctrl('s')], Action::SaveProfile, "save the profile", Some("save")),
+    bind(Global, &[ctrl('p')], Action::OpenProfiles, "open profiles", Some("profiles")),
+    bind(Global, &[ctrl('n')], Action::NextEnvironment, "next environment", None),
+    bind(Global, &[key(KeyCode::F(1))], Action::ToggleHelp, "show / hide help", Some("help")),
     bind(Global, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", Some("quit")),
-    bind(
-        Url,
-        &[key(KeyCode::Enter)],
-        Action::Connect,
-        "connect / reconnect",
-        Some("connect"),
-    ),
+    bind(Url, &[key(KeyCode::Enter)], Action::Connect, "connect / reconnect", Some("connect")),
     bind(Table, &[key(KeyCode::Up), ch('k')], Action::RowUp, "previous row", None),
     bind(Table, &[key(KeyCode::Down), ch('j')], Action::RowDown, "next row", None),
-    bind(
-        Table,
-        &[ch('a'), key(KeyCode::Insert)],
-        Action::RowAdd,
-        "add a row",
-        Some("add"),
-    ),
-    bind(
-        Table,
-        &[key(KeyCode::Enter), ch('e')],
-        Action::RowEdit,
-        "edit the row",
-        Some("edit"),
-    ),
-    bind(
-        Table,
-        &[ch('d'), key(KeyCode::Delete)],
-        Action::RowDelete,
-        "delete the row",
-        Some("delete"),
-    ),
-    bind(
-        Table,
-        &[ch(' ')],
-        Action::RowToggle,
-        "enable / disable row",
-        Some("on/off"),
-    ),
-    bind(
-        Headers,
-        &[ch('r')],
-        Action::ToggleSecrets,
-        "reveal / hide secrets",
-        Some("reveal"),
-    ),
-    bind(
-        Frames,
-        &[key(KeyCode::Up), ch('k')],
-        Action::ScrollUp,
-        "scroll up",
-        None,
-    ),
-    bind(
-        Frames,
-        &[key(KeyCode::Down), ch('j')],
-        Action::ScrollDown,
-        "scroll down",
-        None,
-    ),
-    bind(
-        Frames,
-        &[key(KeyCode::Home), ch('g')],
-        Action::ScrollTop,
-        "oldest frame",
-        Some("top"),
-    ),
-    bind(
-        Frames,
-        &[key(KeyCode::End), ch('G')],
-        Action::ScrollBottom,
-        "newest frame, follow",
-        Some("follow"),
-    ),
-    bind(
-        RowEditor,
-        &[key(KeyCode::Tab)],
-        Action::EditNextField,
-        "next field",
-        Some("field"),
-    ),
-    bind(
-        RowEditor,
-        &[key(KeyCode::BackTab)],
-        Action::EditPreviousField,
-        "previous field",
-        None,
-    ),
-    bind(
-        RowEditor,
-        &[key(KeyCode::Enter)],
-        Action::EditCommit,
-        "keep the row",
-        Some("keep"),
-    ),
-    bind(
-        RowEditor,
-        &[key(KeyCode::Esc)],
-        Action::EditCancel,
-        "cancel",
-        Some("cancel"),
-    ),
-    bind(
-        Help,
-        &[key(KeyCode::Esc), ch('q')],
-        Action::CloseHelp,
-        "close the help",
-        Some("close"),
-    ),
+    bind(Table, &[ch('a'), key(KeyCode::Insert)], Action::RowAdd, "add a row", Some("add")),
+    bind(Table, &[key(KeyCode::Enter), ch('e')], Action::RowEdit, "edit the row", Some("edit")),
+    bind(Table, &[ch('d'), key(KeyCode::Delete)], Action::RowDelete, "delete the row", Some("delete")),
+    bind(Table, &[ch(' ')], Action::RowToggle, "enable / disable row", Some("on/off")),
+    bind(Headers, &[ch('r')], Action::ToggleSecrets, "reveal / hide secrets", Some("reveal")),
+    bind(Frames, &[key(KeyCode::Up), ch('k')], Action::ScrollUp, "scroll up", None),
+    bind(Frames, &[key(KeyCode::Down), ch('j')], Action::ScrollDown, "scroll down", None),
+    bind(Frames, &[key(KeyCode::Home), ch('g')], Action::ScrollTop, "oldest frame", Some("top")),
+    bind(Frames, &[key(KeyCode::End), ch('G')], Action::ScrollBottom, "newest frame, follow", Some("follow")),
+    bind(RowEditor, &[key(KeyCode::Tab)], Action::EditNextField, "next field", Some("field")),
+    bind(RowEditor, &[key(KeyCode::BackTab)], Action::EditPreviousField, "previous field", None),
+    bind(RowEditor, &[key(KeyCode::Enter)], Action::EditCommit, "keep the row", Some("keep")),
+    bind(RowEditor, &[key(KeyCode::Esc)], Action::EditCancel, "cancel", Some("cancel")),
+    bind(Picker, &[key(KeyCode::Up)], Action::PickerUp, "previous profile", None),
+    bind(Picker, &[key(KeyCode::Down)], Action::PickerDown, "next profile", None),
+    bind(Picker, &[key(KeyCode::Enter)], Action::PickerOpen, "open it", Some("open")),
+    bind(Picker, &[ctrl('r')], Action::PickerRename, "rename it", Some("rename")),
+    bind(Picker, &[ctrl('d')], Action::PickerDuplicate, "duplicate it", Some("duplicate")),
+    bind(Picker, &[key(KeyCode::Delete)], Action::PickerDelete, "delete it (asks)", Some("delete")),
+    bind(Picker, &[ctrl('u')], Action::PickerImportCurl, "import a curl command", Some("curl")),
+    bind(Picker, &[key(KeyCode::Esc)], Action::PickerClose, "close", Some("close")),
+    bind(Prompt, &[key(KeyCode::Enter)], Action::PromptConfirm, "accept", Some("ok")),
+    bind(Prompt, &[key(KeyCode::Esc)], Action::PromptCancel, "cancel", Some("cancel")),
+    bind(Confirm, &[ch('y'), key(KeyCode::Enter)], Action::ConfirmYes, "yes", Some("yes")),
+    bind(Confirm, &[ch('n'), key(KeyCode::Esc)], Action::ConfirmNo, "no", Some("no")),
+    bind(Confirm, &[ch('s')], Action::ConfirmSave, "save first (when offered)", None),
+    bind(Help, &[key(KeyCode::Esc), ch('q')], Action::CloseHelp, "close the help", Some("close")),
 ];
 
 impl KeyCombo {
@@ -361,7 +234,9 @@ pub fn bindings_in(scope: Scope) -> impl Iterator<Item = &'static Binding> {
 }
 
 /// Scopes in help and README order.
-pub const SCOPE_ORDER: &[Scope] = &[Global, Url, Table, Headers, Frames, RowEditor, Help];
+pub const SCOPE_ORDER: &[Scope] = &[
+    Global, Url, Table, Headers, Frames, RowEditor, Picker, Prompt, Confirm, Help,
+];
 
 /// The key map as Markdown, as it appears in the README.
 pub fn markdown() -> String {

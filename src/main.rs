@@ -1,18 +1,24 @@
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::Parser;
 
 use wscope::action::Action;
 use wscope::app::{App, InitialRequest};
 use wscope::cli::{Cli, Command, ConnOptions, RequestArgs};
 use wscope::conn::{self, ConnSettings};
+use wscope::profile::paths::Paths;
+use wscope::profile::service::{Storage, StoreReply};
+use wscope::profile::store::{ProfileStore, parse_profile, to_pretty_json, validate_name, write_atomic};
+use wscope::profile::{curl, draft, vars};
 use wscope::server::DemoServer;
 use wscope::tui::{self, LoopOptions};
 
 const DEMO_MESSAGE: &str = r#"{"message":"Hello world"}"#;
+const DEFAULT_PING_SECS: u64 = 5;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -33,6 +39,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn storage(options: &ConnOptions) -> anyhow::Result<Storage> {
+    let paths = Paths::resolve(options.config_dir.as_deref())
+        .context("no home directory was found to keep profiles in; pass --config-dir DIR")?;
+    Ok(Storage::new(paths))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -57,8 +69,108 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             inspector(request, &cli.options).await
         }
+        Some(Command::Profiles) => list_profiles(&storage(&cli.options)?.profiles),
+        Some(Command::Export { name, file, force }) => {
+            export(&storage(&cli.options)?.profiles, &name, file.as_deref(), force)
+        }
+        Some(Command::Import {
+            file,
+            curl,
+            name,
+            force,
+        }) => import(
+            &storage(&cli.options)?.profiles,
+            file.as_deref(),
+            curl.as_deref(),
+            name,
+            force,
+        ),
         None => inspector(cli.request, &cli.options).await,
     }
+}
+
+fn list_profiles(store: &ProfileStore) -> anyhow::Result<()> {
+    let listing = store.load_all()?;
+    if listing.profiles.is_empty() && listing.unreadable.is_empty() {
+        println!(
+            "no profiles yet in {} (Ctrl-S in the inspector saves one)",
+            store.dir().display()
+        );
+    }
+    let width = listing
+        .profiles
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (name, profile) in &listing.profiles {
+        println!("{name:<width$}  {}", profile.url);
+    }
+    for broken in &listing.unreadable {
+        eprintln!("wscope: skipped {}: {}", broken.name, broken.error);
+    }
+    Ok(())
+}
+
+fn export(store: &ProfileStore, name: &str, file: Option<&Path>, force: bool) -> anyhow::Result<()> {
+    let profile = store.load(name)?;
+    let bytes = to_pretty_json(&profile);
+    match file {
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&bytes)
+                .context("writing to standard output")?;
+        }
+        Some(path) => {
+            if path.exists() && !force {
+                bail!("{} exists; pass --force to overwrite it", path.display());
+            }
+            write_atomic(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("exported {name} to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn import(
+    store: &ProfileStore,
+    file: Option<&Path>,
+    curl_command: Option<&str>,
+    name: Option<String>,
+    force: bool,
+) -> anyhow::Result<()> {
+    let (profile, name, notes) = match (file, curl_command) {
+        (_, Some(command)) => {
+            let import = curl::parse(command).context("cannot import the curl command")?;
+            let name = name.context("--curl needs --name NAME for the new profile")?;
+            (import.profile, name, import.notes)
+        }
+        (Some(path), None) => {
+            let profile = parse_profile(path)?;
+            let name = match name {
+                Some(name) => name,
+                None => path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .context("cannot take a profile name from the file name; pass --name")?
+                    .to_string(),
+            };
+            (profile, name, Vec::new())
+        }
+        (None, None) => bail!("give a FILE to import, or --curl COMMAND"),
+    };
+    validate_name(&name)?;
+    let path = if force {
+        store.save(&name, &profile)?
+    } else {
+        store.create(&name, &profile)?
+    };
+    for note in notes {
+        eprintln!("note: {note}");
+    }
+    println!("imported profile {name} ({})", path.display());
+    Ok(())
 }
 
 async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<()> {
@@ -66,28 +178,77 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         Some(path) => conn::load_pem_certs(path).with_context(|| format!("cannot read --cacert {}", path.display()))?,
         None => Vec::new(),
     };
-    let ping_interval = (options.ping_interval > 0).then(|| Duration::from_secs(options.ping_interval));
+    let storage = storage(options).ok();
+    let mut app = App::new(InitialRequest::default(), None);
+    let mut connect_now = request.url.is_some();
+    let mut profile_ping = None;
+
+    if let Some(storage) = &storage {
+        match vars::load_environments(&storage.paths.environments()) {
+            Ok(environments) => {
+                if let Some(wanted) = &request.environment
+                    && !environments.contains_key(wanted)
+                {
+                    let known: Vec<&str> = environments.keys().map(String::as_str).collect();
+                    app.report_profile_error(&format!(
+                        "no environment {wanted:?} in {} (known: {})",
+                        storage.paths.environments().display(),
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ));
+                }
+                app.set_environments(environments, request.environment.as_deref());
+            }
+            Err(error) => app.report_profile_error(&error.to_string()),
+        }
+        if let Some(name) = &request.profile {
+            match storage.open(name) {
+                StoreReply::Opened { name, profile, history } => {
+                    profile_ping = profile.ping_interval_secs;
+                    app.open_profile(&name, profile, history);
+                    connect_now = true;
+                }
+                StoreReply::Failed { action, error } => {
+                    app.report_profile_error(&format!("cannot {action}: {error}"));
+                    connect_now = false;
+                }
+                _ => {}
+            }
+        } else if request.url.is_none() && request.message.is_none() {
+            match draft::load(&storage.paths.data) {
+                Some(Ok(found)) => app.offer_draft(found),
+                Some(Err(error)) => app.report_profile_error(&format!("the draft could not be read: {error}")),
+                None => {}
+            }
+        }
+    } else if request.profile.is_some() {
+        app.report_profile_error("no config directory: pass --config-dir DIR to use profiles");
+        connect_now = false;
+    }
+    app.apply_command_line(InitialRequest {
+        url: request.url.unwrap_or_default(),
+        message: request.message.unwrap_or_default(),
+        params: request.params,
+        headers: request.headers,
+    });
+
+    let ping_secs = options.ping_interval.or(profile_ping).unwrap_or(DEFAULT_PING_SECS);
+    let ping_interval = (ping_secs > 0).then(|| Duration::from_secs(ping_secs));
+    app.ping_interval = ping_interval;
     let settings = ConnSettings {
         ping_interval,
         connect_timeout: Duration::from_secs(options.connect_timeout.max(1)),
         extra_roots,
         ..ConnSettings::default()
     };
-    let connect_now = request.url.is_some();
-    let mut app = App::new(
-        InitialRequest {
-            url: request.url.unwrap_or_default(),
-            message: request.message.unwrap_or_default(),
-            params: request.params,
-            headers: request.headers,
-        },
-        ping_interval,
-    );
     if connect_now {
         app.update(Action::Connect);
     }
     let (handle, events) = conn::spawn(settings);
-    tui::run(app, handle, events, LoopOptions { fps: options.fps })
+    tui::run(app, handle, events, storage, LoopOptions { fps: options.fps })
         .await
         .context("terminal error")
 }

@@ -8,6 +8,7 @@
 pub mod frames_view;
 pub mod kv_table;
 mod notes;
+pub mod profiles;
 pub mod row_editor;
 
 use std::time::{Duration, Instant};
@@ -17,16 +18,21 @@ use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, TextArea};
 
 pub use notes::{closed_text, state_summary};
+pub use profiles::{Answer, Confirm, Picker, Prompt, PromptPurpose, ResolveError};
 
 use crate::action::Action;
 use crate::conn::latency::LatencyStats;
-use crate::conn::request::{self, RequestError, UrlProblem};
-use crate::conn::{ConnCommand, ConnEvent, ConnState, HandshakeReport, KvRow, Outgoing};
+use crate::conn::request::{RequestError, UrlProblem};
+use crate::conn::{ConnCommand, ConnEvent, ConnState, HandshakeReport, KvRow};
 use crate::frames::{FrameLog, NoteLevel};
 use crate::json_check::{self, JsonStatus};
 use crate::keymap::{self, Scope};
+use crate::profile::Profile;
+use crate::profile::service::StoreRequest;
+use crate::profile::vars::{Environments, Resolver};
 use frames_view::FramesView;
 use kv_table::{KvTable, TableKind};
+use profiles::{HistoryState, ProfileState};
 use row_editor::RowEditor;
 
 /// The panes, in Tab order.
@@ -93,7 +99,19 @@ pub struct App {
     /// The keepalive period, shown in help and status.
     pub ping_interval: Option<Duration>,
     /// Cached because the URL is validated on every keystroke, not every draw.
-    pub url_check: Result<String, RequestError>,
+    pub url_check: Result<String, ResolveError>,
+    /// The open profile, if any, and what the panes do not show.
+    pub profile: ProfileState,
+    pub history: HistoryState,
+    /// Supplies `{{variables}}` from the active environment and the process.
+    pub resolver: Resolver,
+    pub environments: Environments,
+    pub prompt: Option<Prompt>,
+    pub picker: Option<Picker>,
+    pub confirm: Option<Confirm>,
+    /// A restored draft waiting for its profile's saved state.
+    restoring_draft: Option<Profile>,
+    store_outbox: Vec<StoreRequest>,
     /// Cached because a large message would otherwise be re-parsed every draw.
     pub json_status: JsonStatus,
     outbox: Vec<ConnCommand>,
@@ -145,7 +163,16 @@ impl App {
             reveal_secrets: false,
             notice: None,
             ping_interval,
-            url_check: Err(RequestError::Url(UrlProblem::Empty)),
+            url_check: Err(ResolveError::Request(RequestError::Url(UrlProblem::Empty))),
+            profile: ProfileState::default(),
+            history: HistoryState::default(),
+            resolver: Resolver::default(),
+            environments: Environments::new(),
+            prompt: None,
+            picker: None,
+            confirm: None,
+            restoring_draft: None,
+            store_outbox: Vec::new(),
             json_status: JsonStatus::Empty,
             outbox: Vec::new(),
             quit: false,
@@ -158,7 +185,7 @@ impl App {
 
     /// Puts the cursor in the focused editor only, so it is clear where typing goes.
     fn sync_cursors(&mut self) {
-        let in_panes = self.row_editor.is_none() && !self.show_help;
+        let in_panes = !self.overlay_open();
         show_cursor(&mut self.url, in_panes && self.focus == Focus::Url);
         show_cursor(&mut self.message, in_panes && self.focus == Focus::Message);
         if let Some(editor) = &mut self.row_editor {
@@ -195,8 +222,26 @@ impl App {
         self.message.lines().join("\n")
     }
 
+    /// Whether something covers the panes and takes the keys.
+    pub fn overlay_open(&self) -> bool {
+        self.show_help
+            || self.row_editor.is_some()
+            || self.prompt.is_some()
+            || self.picker.is_some()
+            || self.confirm.is_some()
+    }
+
     /// The key scopes active now, most specific first.
     pub fn scopes(&self) -> Vec<Scope> {
+        if self.confirm.is_some() || self.picker.as_ref().is_some_and(|p| p.confirm_delete.is_some()) {
+            return vec![Scope::Confirm, Scope::Global];
+        }
+        if self.prompt.is_some() {
+            return vec![Scope::Prompt, Scope::Global];
+        }
+        if self.picker.is_some() {
+            return vec![Scope::Picker, Scope::Global];
+        }
         if self.show_help {
             return vec![Scope::Help, Scope::Global];
         }
@@ -224,7 +269,19 @@ impl App {
             self.sync_cursors();
             return;
         }
-        if self.show_help {
+        if self.show_help || self.confirm.is_some() {
+            return;
+        }
+        if let Some(prompt) = &mut self.prompt {
+            if !inserts_newline(&key) {
+                prompt.input.input(key);
+            }
+            return;
+        }
+        if let Some(picker) = &mut self.picker {
+            if picker.confirm_delete.is_none() && !inserts_newline(&key) && picker.filter.input(key) {
+                picker.selected = 0;
+            }
             return;
         }
         if let Some(editor) = &mut self.row_editor {
@@ -232,6 +289,18 @@ impl App {
                 editor.active_field().input(key);
             }
             return;
+        }
+        if self.focus == Focus::Message && key.modifiers.is_empty() {
+            let row = self.message.cursor().0;
+            let last_row = self.message.lines().len().saturating_sub(1);
+            let browsed = match key.code {
+                KeyCode::Up if row == 0 => self.browse_history(true),
+                KeyCode::Down if row == last_row && self.history.position.is_some() => self.browse_history(false),
+                _ => false,
+            };
+            if browsed {
+                return;
+            }
         }
         match self.focus {
             Focus::Url if !inserts_newline(&key) && self.url.input(key) => self.revalidate_request(),
@@ -245,6 +314,19 @@ impl App {
     /// Handles pasted text (bracketed paste) into the focused editor.
     pub fn handle_paste(&mut self, text: &str) {
         self.notice = None;
+        if let Some(prompt) = &mut self.prompt {
+            // A pasted multi-line curl command is one command.
+            let joined = text
+                .replace("\\\r\n", " ")
+                .replace("\\\n", " ")
+                .replace(['\r', '\n'], " ");
+            prompt.input.insert_str(joined);
+            return;
+        }
+        if let Some(picker) = &mut self.picker {
+            picker.filter.insert_str(one_line(text));
+            return;
+        }
         if let Some(editor) = &mut self.row_editor {
             editor.active_field().insert_str(one_line(text));
             return;
@@ -275,8 +357,7 @@ impl App {
     }
 
     fn revalidate_request(&mut self) {
-        self.url_check =
-            request::build(&self.url_text(), &self.params.rows, &self.headers.rows).map(|r| r.url.to_string());
+        self.url_check = self.resolved_request().map(|r| r.url.to_string());
     }
 
     fn is_live(&self) -> bool {
@@ -289,7 +370,7 @@ impl App {
     /// Carries out one action.
     pub fn update(&mut self, action: Action) {
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.request_quit(),
             Action::ToggleHelp => self.show_help = !self.show_help,
             Action::CloseHelp => self.show_help = false,
             Action::FocusNext => self.focus = self.focus.step(true),
@@ -342,6 +423,22 @@ impl App {
             Action::EditPreviousField => self.with_editor(|e| e.cycle(true)),
             Action::EditCancel => self.row_editor = None,
             Action::EditCommit => self.commit_row(),
+            Action::SaveProfile => self.save_profile(),
+            Action::OpenProfiles => self.open_picker(),
+            Action::NextEnvironment => self.next_environment(),
+            Action::PromptConfirm => self.prompt_confirm(),
+            Action::PromptCancel => self.prompt_cancel(),
+            Action::PickerUp => self.picker_move(-1),
+            Action::PickerDown => self.picker_move(1),
+            Action::PickerOpen => self.picker_open(),
+            Action::PickerRename => self.picker_prompt(|from| PromptPurpose::Rename { from }),
+            Action::PickerDuplicate => self.picker_prompt(|from| PromptPurpose::Duplicate { from }),
+            Action::PickerDelete => self.picker_delete(),
+            Action::PickerImportCurl => self.prompt = Some(Prompt::new_curl()),
+            Action::PickerClose => self.picker = None,
+            Action::ConfirmYes => self.confirm_answer(Answer::Yes),
+            Action::ConfirmNo => self.confirm_answer(Answer::No),
+            Action::ConfirmSave => self.confirm_answer(Answer::Save),
         }
     }
 
@@ -389,23 +486,10 @@ impl App {
     }
 
     fn connect(&mut self) {
-        match request::build(&self.url_text(), &self.params.rows, &self.headers.rows) {
-            Ok(request) => {
-                self.outbox.push(ConnCommand::Connect(request));
-            }
+        match self.resolved_request() {
+            Ok(request) => self.outbox.push(ConnCommand::Connect(request)),
             Err(error) => {
-                self.focus = match error {
-                    RequestError::Url(_) => Focus::Url,
-                    RequestError::Param(_) => Focus::Params,
-                    RequestError::Header(_) => Focus::Headers,
-                };
-                let row = match &error {
-                    RequestError::Param(p) | RequestError::Header(p) => Some(p.row() - 1),
-                    RequestError::Url(_) => None,
-                };
-                if let Some(row) = row {
-                    self.with_table(|t| t.selected = row);
-                }
+                self.focus_problem(&error);
                 self.notify(NoteLevel::Error, format!("cannot connect: {error}"));
             }
         }
@@ -420,9 +504,7 @@ impl App {
 
     fn send(&mut self) {
         match self.connection.state {
-            ConnState::Open { .. } => {
-                self.outbox.push(ConnCommand::Send(Outgoing::Text(self.message_text())));
-            }
+            ConnState::Open { .. } => self.send_text(self.message_text(), true),
             ConnState::Connecting { .. } => self.notify(NoteLevel::Warning, "still connecting; nothing was sent"),
             _ => self.notify(NoteLevel::Warning, "not connected: Ctrl-O connects, then Ctrl-J sends"),
         }
@@ -441,7 +523,11 @@ impl App {
                 for (level, text) in notes::for_state(&state, self.connection.handshake.as_ref()) {
                     self.frames.push_note_at(at, level, text);
                 }
+                let opened = matches!(state, ConnState::Open { .. });
                 self.connection.state = state;
+                if opened {
+                    self.send_on_connect();
+                }
             }
             ConnEvent::Handshake(report) => self.connection.handshake = Some(report),
             ConnEvent::Frame(frame) => self.frames.push_frame(frame),

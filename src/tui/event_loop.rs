@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use super::terminal;
 use crate::app::App;
 use crate::conn::{ConnCommand, ConnEvent, ConnHandle, ConnState};
+use crate::profile::service::{Storage, StoreReply, StoreRequest};
 use crate::ui;
 
 /// Events taken per wake-up before input gets another look, so typing stays
@@ -49,15 +50,69 @@ pub async fn run(
     mut app: App,
     conn: ConnHandle,
     mut events: mpsc::Receiver<ConnEvent>,
+    storage: Option<Storage>,
     options: LoopOptions,
 ) -> io::Result<()> {
     let mut terminal = terminal::enter()?;
-    let result = drive(&mut terminal, &mut app, &conn, &mut events, options).await;
+    let mut files = Files::new(storage);
+    let result = drive(&mut terminal, &mut app, &conn, &mut events, &mut files, options).await;
     terminal::leave();
+    // Whatever ended the session (quit, error, signal), unsaved work is kept.
+    for request in app.exit_requests() {
+        if let Some(Err(error)) = files.run_now(request) {
+            eprintln!("wscope: {error}");
+        }
+    }
     if result.is_ok() {
         say_goodbye(&mut app, &conn, &mut events).await;
     }
     result
+}
+
+/// Runs store requests on the blocking pool so file I/O never stalls input,
+/// and hands their replies back to the loop.
+struct Files {
+    storage: Option<Storage>,
+    replies_tx: mpsc::UnboundedSender<StoreReply>,
+    replies: mpsc::UnboundedReceiver<StoreReply>,
+}
+
+impl Files {
+    fn new(storage: Option<Storage>) -> Self {
+        let (replies_tx, replies) = mpsc::unbounded_channel();
+        Self {
+            storage,
+            replies_tx,
+            replies,
+        }
+    }
+
+    fn spawn(&self, request: StoreRequest) {
+        let Some(storage) = self.storage.clone() else {
+            let _ = self.replies_tx.send(no_storage());
+            return;
+        };
+        let replies = self.replies_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = replies.send(storage.handle(request));
+        });
+    }
+
+    /// Runs a request to completion on this thread (used on the way out).
+    fn run_now(&self, request: StoreRequest) -> Option<Result<(), String>> {
+        let reply = self.storage.as_ref()?.handle(request);
+        Some(match reply {
+            StoreReply::Failed { action, error } => Err(format!("cannot {action}: {error}")),
+            _ => Ok(()),
+        })
+    }
+}
+
+fn no_storage() -> StoreReply {
+    StoreReply::Failed {
+        action: "use the config directory".into(),
+        error: "no home directory was found; pass --config-dir".into(),
+    }
 }
 
 async fn drive(
@@ -65,6 +120,7 @@ async fn drive(
     app: &mut App,
     conn: &ConnHandle,
     events: &mut mpsc::Receiver<ConnEvent>,
+    files: &mut Files,
     options: LoopOptions,
 ) -> io::Result<()> {
     let mut input = EventStream::new();
@@ -75,7 +131,7 @@ async fn drive(
 
     let size = terminal.size()?;
     app.set_frames_height(ui::frames_rows(Rect::new(0, 0, size.width, size.height)));
-    forward(app, conn);
+    forward(app, conn, files);
 
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
@@ -114,13 +170,17 @@ async fn drive(
                 }
                 dirty = true;
             }
+            Some(reply) = files.replies.recv() => {
+                app.on_store_reply(reply);
+                dirty = true;
+            }
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),
             _ = sleep_until(next_draw) => {}
             _ = sleep_for(tick), if !dirty => dirty = true,
         }
-        forward(app, conn);
+        forward(app, conn, files);
         if app.should_quit() {
             return Ok(());
         }
@@ -136,8 +196,12 @@ fn handle_terminal_event(app: &mut App, event: Event) {
     }
 }
 
-/// Delivers queued commands; a vanished connection task is reported, not fatal.
-fn forward(app: &mut App, conn: &ConnHandle) {
+/// Delivers queued commands and file work; a vanished connection task is
+/// reported, not fatal.
+fn forward(app: &mut App, conn: &ConnHandle, files: &Files) {
+    for request in app.take_store_requests() {
+        files.spawn(request);
+    }
     for command in app.take_commands() {
         if !conn.send(command) {
             app.on_conn_event(ConnEvent::Refused("the connection task has stopped".into()));

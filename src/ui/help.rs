@@ -36,17 +36,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .title(" wscope keys ")
         .title_bottom(Line::styled(format!(" Esc closes · {ping} "), theme::dim()))
         .border_style(theme::border(true));
-    let popup = centered(area, 84, 30);
+    let popup = centered(area, if area.width >= 120 { 126 } else { 84 }, 30);
     frame.render_widget(Clear, popup);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
 
-    // The overlay's own keys are in its border; the rest fill two columns
-    // that fit an 80x24 terminal.
-    let (first, second): (Vec<Scope>, Vec<Scope>) = keymap::SCOPE_ORDER
-        .iter()
-        .filter(|s| **s != Scope::Help)
-        .partition(|s| matches!(s, Scope::Global | Scope::Url));
+    // The overlay's own keys are in its border. Two columns fit 80x24; the
+    // dialogs' keys get a third on wide terminals (they also show their keys
+    // in their own borders).
+    let columns: &[&[Scope]] = &[
+        &[Scope::Global, Scope::Url],
+        &[Scope::Table, Scope::Headers, Scope::Frames, Scope::RowEditor],
+        &[Scope::Picker, Scope::Prompt, Scope::Confirm],
+    ];
+    let shown = if area.width >= 120 { 3 } else { 2 };
     let column = |scopes: &[Scope]| {
         let keys_width = scopes
             .iter()
@@ -64,9 +67,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
         lines
     };
-    let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+    let areas = Layout::horizontal(vec![Constraint::Fill(1); shown])
         .spacing(1)
-        .areas(inner);
-    frame.render_widget(Paragraph::new(column(&first)), left);
-    frame.render_widget(Paragraph::new(column(&second)), right);
+        .split(inner);
+    for (scopes, column_area) in columns.iter().zip(areas.iter()) {
+        frame.render_widget(Paragraph::new(column(scopes)), *column_area);
+    }
 }

@@ -19,6 +19,7 @@ mod frames;
 mod help;
 mod kv_table;
 mod message;
+mod overlays;
 mod row_editor;
 mod status;
 pub mod theme;
@@ -88,7 +89,7 @@ pub fn frames_rows(area: Rect) -> usize {
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     let areas = layout(frame.area());
-    let editing = app.row_editor.is_some() || app.show_help;
+    let editing = app.overlay_open();
     let focused = |pane: Focus| !editing && app.focus == pane;
     url::render(frame, areas.url, app, focused(Focus::Url));
     message::render(frame, areas.message, app, focused(Focus::Message));
@@ -100,8 +101,17 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     if let Some(editor) = &app.row_editor {
         row_editor::render(frame, frame.area(), editor, app);
     }
+    if let Some(picker) = &app.picker {
+        overlays::render_picker(frame, frame.area(), picker);
+    }
+    if let Some(prompt) = &app.prompt {
+        overlays::render_prompt(frame, frame.area(), prompt);
+    }
     if app.show_help {
         help::render(frame, frame.area(), app);
+    }
+    if let Some(confirm) = &app.confirm {
+        overlays::render_confirm(frame, frame.area(), confirm, app);
     }
 }
 

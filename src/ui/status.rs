@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
+use crate::action::Action;
 use crate::app::{App, state_summary};
 use crate::conn::ConnState;
 use crate::format;
@@ -38,6 +39,9 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
             _ => String::new(),
         };
         left.push(Span::raw(format!(" {spinner}{}", format::elapsed(age))));
+    }
+    if let Some(env) = app.resolver.environment_name() {
+        left.push(Span::styled(format!(" env {env}"), Style::new().fg(theme::ACCENT)));
     }
     if let ConnState::Open {
         protocol: Some(protocol),
@@ -111,22 +115,24 @@ pub fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// Hints for the focused scope first, then the global ones worth a hint.
+/// Hints for the focused scope first, then the global ones worth a hint,
+/// help and quit leading so a narrow terminal cuts the others.
 fn hints(app: &App) -> Line<'static> {
     let mut spans = Vec::new();
     for scope in app.scopes() {
-        for binding in keymap::bindings_in(scope) {
+        let mut bindings: Vec<_> = keymap::bindings_in(scope).collect();
+        if scope == keymap::Scope::Global {
+            bindings.sort_by_key(|b| !matches!(b.action, Action::ToggleHelp | Action::Quit));
+        }
+        for binding in bindings {
             let (Some(hint), Some(key)) = (binding.hint, binding.keys.first()) else {
                 continue;
             };
-            if !spans.is_empty() {
-                spans.push(Span::styled(" │", theme::dim()));
-            }
             spans.push(Span::styled(
                 format!(" {}", key.short_label()),
                 Style::new().fg(theme::ACCENT),
             ));
-            spans.push(Span::raw(format!(" {hint}")));
+            spans.push(Span::raw(format!(" {hint} ")));
         }
     }
     Line::from(spans)

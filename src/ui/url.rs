@@ -16,8 +16,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         ]),
         Err(error) => Line::styled(format!(" ✗ {error} "), theme::note(crate::frames::NoteLevel::Error)),
     };
+    let mut title = vec![Span::raw(" URL ")];
+    if let Some(name) = &app.profile.name {
+        title.push(Span::styled(format!("· {name} "), theme::dim()));
+    }
+    if app.has_unsaved_changes() {
+        title.push(Span::styled(
+            "● unsaved ",
+            theme::note(crate::frames::NoteLevel::Warning),
+        ));
+    }
     let block = Block::bordered()
-        .title(" URL ")
+        .title(Line::from(title))
         .title_bottom(verdict)
         .border_style(theme::border(focused));
     let inner = block.inner(area);

@@ -1,0 +1,598 @@
+//! Profiles in the app: saving, opening, the picker, environments, message
+//! history, the draft, and the confirmations around them. File work is only
+//! requested here (see [`StoreRequest`]); its results come back through
+//! [`App::on_store_reply`].
+
+use ratatui_textarea::TextArea;
+
+use super::{App, Focus, editor};
+use crate::conn::request::{self, RequestError, ResolvedRequest};
+use crate::conn::{ConnCommand, KvRow, Outgoing};
+use crate::frames::NoteLevel;
+use crate::profile::Profile;
+use crate::profile::curl;
+use crate::profile::draft::Draft;
+use crate::profile::history;
+use crate::profile::service::{StoreReply, StoreRequest};
+use crate::profile::store::validate_name;
+use crate::profile::vars::{Environments, Resolver, Unresolved};
+
+/// What a one-line prompt is asking for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptPurpose {
+    SaveAs,
+    Rename { from: String },
+    Duplicate { from: String },
+    ImportCurl,
+}
+
+impl PromptPurpose {
+    /// The prompt's title.
+    pub fn title(&self) -> String {
+        match self {
+            Self::SaveAs => "Save profile as".into(),
+            Self::Rename { from } => format!("Rename profile {from:?} to"),
+            Self::Duplicate { from } => format!("Duplicate profile {from:?} as"),
+            Self::ImportCurl => "Paste a curl command (e.g. a browser's Copy as cURL)".into(),
+        }
+    }
+}
+
+/// A one-line text prompt.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub purpose: PromptPurpose,
+    pub input: TextArea<'static>,
+}
+
+impl Prompt {
+    pub(super) fn new_curl() -> Self {
+        Self::new(PromptPurpose::ImportCurl, "")
+    }
+
+    fn new(purpose: PromptPurpose, text: &str) -> Self {
+        let mut input = editor(text);
+        super::show_cursor(&mut input, true);
+        Self { purpose, input }
+    }
+
+    /// The text typed so far.
+    pub fn text(&self) -> String {
+        self.input.lines().join("")
+    }
+
+    /// What is wrong with the text, checked as the user types.
+    pub fn problem(&self) -> Option<String> {
+        match self.purpose {
+            PromptPurpose::ImportCurl => None,
+            _ => validate_name(&self.text()).err().map(|e| e.to_string()),
+        }
+    }
+}
+
+/// The profile picker.
+#[derive(Debug, Clone)]
+pub struct Picker {
+    pub filter: TextArea<'static>,
+    pub profiles: Vec<(String, Profile)>,
+    /// Profiles whose files could not be read, with the reason.
+    pub unreadable: Vec<(String, String)>,
+    /// Index into [`Picker::visible`].
+    pub selected: usize,
+    /// Set while asking whether to delete the selected profile.
+    pub confirm_delete: Option<String>,
+    pub loading: bool,
+}
+
+impl Picker {
+    fn new() -> Self {
+        let mut filter = editor("");
+        filter.set_placeholder_text("type to filter");
+        super::show_cursor(&mut filter, true);
+        Self {
+            filter,
+            profiles: Vec::new(),
+            unreadable: Vec::new(),
+            selected: 0,
+            confirm_delete: None,
+            loading: true,
+        }
+    }
+
+    /// Profiles whose name or URL contains the filter, case-insensitively.
+    pub fn visible(&self) -> Vec<&(String, Profile)> {
+        let needle = self.filter.lines().join("").to_lowercase();
+        self.profiles
+            .iter()
+            .filter(|(name, p)| {
+                needle.is_empty() || name.to_lowercase().contains(&needle) || p.url.to_lowercase().contains(&needle)
+            })
+            .collect()
+    }
+
+    /// The selected profile's name.
+    pub fn selected_name(&self) -> Option<String> {
+        self.visible().get(self.selected).map(|(name, _)| name.clone())
+    }
+
+    fn clamp(&mut self) {
+        self.selected = self.selected.min(self.visible().len().saturating_sub(1));
+    }
+}
+
+/// A yes/no question in front of everything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirm {
+    /// Quitting with unsaved changes to a named profile.
+    Quit,
+    /// A draft from the last run was found.
+    RestoreDraft(Draft),
+}
+
+/// The open profile and what the panes do not show.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileState {
+    /// The profile's name, once saved or opened.
+    pub name: Option<String>,
+    /// The request as last saved or opened, to tell whether it changed.
+    pub saved: Option<Profile>,
+    /// Fields with no pane of their own, carried through saves.
+    pub extras: Profile,
+    /// Quit as soon as the pending save succeeds.
+    pub quit_after_save: bool,
+}
+
+/// Sent-message history and the position while browsing it.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryState {
+    pub entries: Vec<String>,
+    /// Index being shown while browsing with Up/Down.
+    pub position: Option<usize>,
+    /// The unsent text, restored when browsing goes past the newest entry.
+    pub stash: String,
+}
+
+impl App {
+    /// The request as a profile, with the panes as they are now.
+    pub fn current_profile(&self) -> Profile {
+        Profile {
+            url: self.url_text(),
+            message: self.message_text(),
+            params: self.params.rows.clone(),
+            headers: self.headers.rows.clone(),
+            ..self.profile.extras.clone()
+        }
+    }
+
+    /// Whether there is work that exists nowhere but on screen.
+    pub fn has_unsaved_changes(&self) -> bool {
+        let current = self.current_profile();
+        match &self.profile.saved {
+            Some(saved) => &current != saved,
+            None => !current.is_blank(),
+        }
+    }
+
+    /// Puts a profile in the panes, as opened from the picker or `-p`.
+    pub fn open_profile(&mut self, name: &str, profile: Profile, history: Vec<String>) {
+        self.fill_panes(&profile);
+        self.profile = ProfileState {
+            name: Some(name.to_string()),
+            saved: Some(profile.clone()),
+            extras: profile,
+            quit_after_save: false,
+        };
+        self.history = HistoryState {
+            entries: history,
+            ..HistoryState::default()
+        };
+        self.frames.push_note(NoteLevel::Info, format!("opened profile {name}"));
+    }
+
+    fn fill_panes(&mut self, profile: &Profile) {
+        self.url = editor(&profile.url);
+        self.url.set_placeholder_text("ws://host:port/path");
+        self.message = editor(&profile.message);
+        self.params.rows = profile.params.clone();
+        self.params.selected = 0;
+        self.headers.rows = profile.headers.clone();
+        self.headers.selected = 0;
+        self.revalidate_request();
+        self.json_status = crate::json_check::check(&self.message_text());
+        self.sync_cursors();
+    }
+
+    /// Shows an error about a profile that could not be used, in the log
+    /// (where it stays) and the footer.
+    pub fn report_profile_error(&mut self, text: &str) {
+        self.frames.push_note(NoteLevel::Error, text);
+        self.notify(NoteLevel::Error, text);
+    }
+
+    /// Offers a draft from the last run back to the user.
+    pub fn offer_draft(&mut self, draft: Draft) {
+        if !draft.request.is_blank() {
+            self.confirm = Some(Confirm::RestoreDraft(draft));
+        }
+    }
+
+    /// Sets the environments and the active one (by name).
+    pub fn set_environments(&mut self, environments: Environments, active: Option<&str>) {
+        let environment = active.and_then(|name| environments.get(name).map(|vars| (name.to_string(), vars.clone())));
+        self.environments = environments;
+        self.resolver = Resolver::new(environment);
+        self.revalidate_request();
+    }
+
+    /// Store requests queued since the last call.
+    pub fn take_store_requests(&mut self) -> Vec<StoreRequest> {
+        std::mem::take(&mut self.store_outbox)
+    }
+
+    /// What to write on the way out: the draft if anything is unsaved.
+    pub fn exit_requests(&self) -> Vec<StoreRequest> {
+        if self.has_unsaved_changes() {
+            vec![StoreRequest::SaveDraft {
+                profile: self.profile.name.clone(),
+                request: self.current_profile(),
+            }]
+        } else {
+            vec![StoreRequest::DiscardDraft]
+        }
+    }
+
+    pub(super) fn save_profile(&mut self) {
+        match self.profile.name.clone() {
+            Some(name) => self.store_outbox.push(StoreRequest::Save {
+                name,
+                profile: self.current_profile(),
+                overwrite: true,
+            }),
+            None => self.prompt = Some(Prompt::new(PromptPurpose::SaveAs, "")),
+        }
+    }
+
+    pub(super) fn open_picker(&mut self) {
+        self.picker = Some(Picker::new());
+        self.store_outbox.push(StoreRequest::List);
+    }
+
+    pub(super) fn next_environment(&mut self) {
+        let names: Vec<&String> = self.environments.keys().collect();
+        if names.is_empty() {
+            self.notify(
+                NoteLevel::Warning,
+                "no environments: add them to environments.json in the config directory",
+            );
+            return;
+        }
+        let next = match self.resolver.environment_name() {
+            None => Some(names[0].clone()),
+            Some(current) => {
+                let i = names.iter().position(|n| n.as_str() == current);
+                i.and_then(|i| names.get(i + 1)).map(|n| (*n).clone())
+            }
+        };
+        let shown = next.clone().unwrap_or_else(|| "none".to_string());
+        let environments = std::mem::take(&mut self.environments);
+        self.set_environments(environments, next.as_deref());
+        self.notify(NoteLevel::Info, format!("environment: {shown}"));
+    }
+
+    /// Resolves variables and builds the request, or says what is missing.
+    pub(super) fn resolved_request(&self) -> Result<ResolvedRequest, ResolveError> {
+        let r = &self.resolver;
+        let url = r.resolve(&self.url_text(), "the URL")?;
+        let rows = |rows: &[KvRow], noun: &str| -> Result<Vec<KvRow>, Unresolved> {
+            rows.iter()
+                .map(|row| {
+                    if !row.enabled {
+                        return Ok(row.clone());
+                    }
+                    let place = format!("{noun} {}", row.key.trim());
+                    Ok(KvRow {
+                        key: r.resolve(&row.key, &place)?,
+                        value: r.resolve(&row.value, &place)?,
+                        ..row.clone()
+                    })
+                })
+                .collect()
+        };
+        let params = rows(&self.params.rows, "param")?;
+        let headers = rows(&self.headers.rows, "header")?;
+        Ok(request::build(&url, &params, &headers)?)
+    }
+
+    pub(super) fn send_text(&mut self, text: String, remember: bool) {
+        match self.resolver.resolve(&text, "the message") {
+            Ok(resolved) => {
+                self.outbox.push(ConnCommand::Send(Outgoing::Text(resolved)));
+                if remember {
+                    history::push(&mut self.history.entries, &text);
+                    self.history.position = None;
+                    self.store_outbox.push(StoreRequest::SaveHistory {
+                        profile: self.profile.name.clone(),
+                        history: self.history.entries.clone(),
+                    });
+                }
+            }
+            Err(error) => self.notify(NoteLevel::Error, format!("not sent: {error}")),
+        }
+    }
+
+    /// Sends the profile's on-connect messages; called when a connection opens.
+    pub(super) fn send_on_connect(&mut self) {
+        for message in self.profile.extras.on_connect.clone() {
+            self.send_text(message, false);
+        }
+    }
+
+    /// Steps through the history; `older` goes back in time.
+    pub(super) fn browse_history(&mut self, older: bool) -> bool {
+        let len = self.history.entries.len();
+        if len == 0 {
+            return false;
+        }
+        let next = match (self.history.position, older) {
+            (None, true) => {
+                self.history.stash = self.message_text();
+                Some(len - 1)
+            }
+            (None, false) => return false,
+            (Some(0), true) => Some(0),
+            (Some(i), true) => Some(i - 1),
+            (Some(i), false) if i + 1 < len => Some(i + 1),
+            (Some(_), false) => None,
+        };
+        self.history.position = next;
+        let text = match next {
+            Some(i) => self.history.entries[i].clone(),
+            None => std::mem::take(&mut self.history.stash),
+        };
+        self.message = editor(&text);
+        self.json_status = crate::json_check::check(&text);
+        true
+    }
+
+    pub(super) fn prompt_confirm(&mut self) {
+        let Some(prompt) = self.prompt.take() else { return };
+        let text = prompt.text();
+        if let PromptPurpose::ImportCurl = prompt.purpose {
+            match curl::parse(&text) {
+                Ok(import) => {
+                    let profile = Profile {
+                        message: self.message_text(),
+                        ..import.profile
+                    };
+                    self.fill_panes(&profile);
+                    self.profile = ProfileState::default();
+                    self.picker = None;
+                    let mut text = "imported the curl command; Ctrl-S saves it as a profile".to_string();
+                    if !import.notes.is_empty() {
+                        text = format!("{text} ({})", import.notes.join("; "));
+                    }
+                    self.notify(NoteLevel::Success, text);
+                }
+                Err(error) => {
+                    self.notify(NoteLevel::Error, format!("cannot import: {error}"));
+                    self.prompt = Some(prompt);
+                }
+            }
+            return;
+        }
+        if let Some(problem) = prompt.problem() {
+            self.notify(NoteLevel::Error, problem);
+            self.prompt = Some(prompt);
+            return;
+        }
+        match prompt.purpose {
+            PromptPurpose::SaveAs => self.store_outbox.push(StoreRequest::Save {
+                name: text,
+                profile: self.current_profile(),
+                overwrite: false,
+            }),
+            PromptPurpose::Rename { from } => self.store_outbox.push(StoreRequest::Rename { from, to: text }),
+            PromptPurpose::Duplicate { from } => self.store_outbox.push(StoreRequest::Duplicate { from, to: text }),
+            PromptPurpose::ImportCurl => {}
+        }
+    }
+
+    pub(super) fn prompt_cancel(&mut self) {
+        self.prompt = None;
+        self.profile.quit_after_save = false;
+    }
+
+    pub(super) fn picker_move(&mut self, delta: isize) {
+        if let Some(picker) = &mut self.picker {
+            picker.selected = picker.selected.saturating_add_signed(delta);
+            picker.clamp();
+        }
+    }
+
+    pub(super) fn picker_open(&mut self) {
+        let Some(name) = self.picker.as_ref().and_then(Picker::selected_name) else {
+            return;
+        };
+        self.picker = None;
+        self.store_outbox.push(StoreRequest::Open { name });
+    }
+
+    pub(super) fn picker_prompt(&mut self, make: fn(String) -> PromptPurpose) {
+        if let Some(name) = self.picker.as_ref().and_then(Picker::selected_name) {
+            self.prompt = Some(Prompt::new(make(name.clone()), &name));
+        }
+    }
+
+    pub(super) fn picker_delete(&mut self) {
+        if let Some(picker) = &mut self.picker {
+            picker.confirm_delete = picker.selected_name();
+        }
+    }
+
+    pub(super) fn confirm_answer(&mut self, answer: Answer) {
+        if let Some(picker) = &mut self.picker
+            && let Some(name) = picker.confirm_delete.take()
+        {
+            if answer == Answer::Yes {
+                self.store_outbox.push(StoreRequest::Delete { name });
+            }
+            return;
+        }
+        match (self.confirm.take(), answer) {
+            (Some(Confirm::Quit), Answer::Yes) => self.quit = true,
+            (Some(Confirm::Quit), Answer::Save) => {
+                self.profile.quit_after_save = true;
+                self.save_profile();
+            }
+            (Some(Confirm::RestoreDraft(draft)), Answer::Yes | Answer::Save) => {
+                self.fill_panes(&draft.request);
+                self.profile = ProfileState {
+                    name: draft.profile.clone(),
+                    saved: None,
+                    extras: draft.request.clone(),
+                    quit_after_save: false,
+                };
+                if let Some(name) = draft.profile {
+                    // The profile's saved state is fetched so "unsaved" is judged against it.
+                    self.store_outbox.push(StoreRequest::Open { name });
+                    self.restoring_draft = Some(draft.request);
+                }
+                self.notify(NoteLevel::Success, "draft restored");
+            }
+            (Some(Confirm::RestoreDraft(_)), Answer::No) => {
+                self.store_outbox.push(StoreRequest::DiscardDraft);
+                self.notify(NoteLevel::Info, "draft discarded");
+            }
+            (other, _) => self.confirm = other.filter(|_| answer != Answer::No),
+        }
+    }
+
+    /// Applies the result of a store request.
+    pub fn on_store_reply(&mut self, reply: StoreReply) {
+        match reply {
+            StoreReply::Saved { name, profile, path } => {
+                self.profile.name = Some(name.clone());
+                self.profile.saved = Some(profile);
+                self.notify(NoteLevel::Success, format!("saved profile {name} ({path})"));
+                if std::mem::take(&mut self.profile.quit_after_save) {
+                    self.quit = true;
+                }
+            }
+            StoreReply::Opened { name, profile, history } => match self.restoring_draft.take() {
+                // Opened only to learn the saved state behind a restored draft.
+                Some(draft) => {
+                    self.profile.saved = Some(profile);
+                    self.profile.extras = draft;
+                    self.history.entries = history;
+                }
+                None => {
+                    self.open_profile(&name, profile, history);
+                    self.notify(NoteLevel::Success, format!("opened profile {name}; Ctrl-O connects"));
+                }
+            },
+            StoreReply::Listed { profiles, unreadable } => {
+                if let Some(picker) = &mut self.picker {
+                    picker.profiles = profiles;
+                    picker.unreadable = unreadable;
+                    picker.loading = false;
+                    picker.clamp();
+                }
+            }
+            StoreReply::Renamed { from, to } => {
+                if self.profile.name.as_deref() == Some(from.as_str()) {
+                    self.profile.name = Some(to.clone());
+                }
+                self.notify(NoteLevel::Success, format!("renamed {from} to {to}"));
+                self.refresh_picker();
+            }
+            StoreReply::Duplicated { to } => {
+                self.notify(NoteLevel::Success, format!("duplicated as {to}"));
+                self.refresh_picker();
+            }
+            StoreReply::Deleted { name } => {
+                if self.profile.name.as_deref() == Some(name.as_str()) {
+                    // The request stays on screen, now as unsaved work.
+                    self.profile.name = None;
+                    self.profile.saved = None;
+                }
+                self.notify(NoteLevel::Success, format!("deleted profile {name}"));
+                self.refresh_picker();
+            }
+            StoreReply::Done => {}
+            StoreReply::Failed { action, error } => {
+                self.profile.quit_after_save = false;
+                self.restoring_draft = None;
+                self.report_profile_error(&format!("cannot {action}: {error}"));
+            }
+        }
+    }
+
+    fn refresh_picker(&mut self) {
+        if self.picker.is_some() {
+            self.store_outbox.push(StoreRequest::List);
+        }
+    }
+
+    /// Quit, unless that would leave a named profile's changes unsaved.
+    pub(super) fn request_quit(&mut self) {
+        let named = self.profile.name.is_some();
+        if self.confirm == Some(Confirm::Quit) || !named || !self.has_unsaved_changes() {
+            self.quit = true;
+        } else {
+            self.confirm = Some(Confirm::Quit);
+        }
+    }
+
+    /// Sets focus where a connect problem is.
+    pub(super) fn focus_problem(&mut self, error: &ResolveError) {
+        if let ResolveError::Request(error) = error {
+            self.focus = match error {
+                RequestError::Url(_) => Focus::Url,
+                RequestError::Param(_) => Focus::Params,
+                RequestError::Header(_) => Focus::Headers,
+            };
+            let row = match error {
+                RequestError::Param(p) | RequestError::Header(p) => Some(p.row() - 1),
+                RequestError::Url(_) => None,
+            };
+            if let Some(row) = row {
+                self.with_table(|t| t.selected = row);
+            }
+        }
+    }
+}
+
+/// An answer to a [`Confirm`] or a delete confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    /// "Save first", where that is offered.
+    Save,
+}
+
+/// Why a request could not be built for connecting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error(transparent)]
+    Variable(#[from] Unresolved),
+    #[error(transparent)]
+    Request(#[from] RequestError),
+}
+
+impl App {
+    /// Lays command-line values over what is in the panes: a URL or message
+    /// replaces, params and headers are added.
+    pub fn apply_command_line(&mut self, given: super::InitialRequest) {
+        let mut profile = self.current_profile();
+        if !given.url.is_empty() {
+            profile.url = given.url;
+        }
+        if !given.message.is_empty() {
+            profile.message = given.message;
+        }
+        profile.params.extend(given.params);
+        profile.headers.extend(given.headers);
+        self.fill_panes(&profile);
+    }
+}

@@ -1,0 +1,191 @@
+//! File work asked for by the UI, carried out off the UI's state so the app
+//! itself stays free of I/O. Requests and replies are plain data.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::paths::Paths;
+use super::store::ProfileStore;
+use super::{Profile, draft, history};
+
+/// File work the app asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreRequest {
+    /// Write a profile; without `overwrite`, refuse an existing name.
+    Save {
+        name: String,
+        profile: Profile,
+        overwrite: bool,
+    },
+    Open {
+        name: String,
+    },
+    List,
+    Rename {
+        from: String,
+        to: String,
+    },
+    Duplicate {
+        from: String,
+        to: String,
+    },
+    Delete {
+        name: String,
+    },
+    SaveHistory {
+        profile: Option<String>,
+        history: Vec<String>,
+    },
+    SaveDraft {
+        profile: Option<String>,
+        request: Profile,
+    },
+    DiscardDraft,
+}
+
+/// What came of a [`StoreRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreReply {
+    Saved {
+        name: String,
+        profile: Profile,
+        path: String,
+    },
+    Opened {
+        name: String,
+        profile: Profile,
+        history: Vec<String>,
+    },
+    Listed {
+        profiles: Vec<(String, Profile)>,
+        /// Files that could not be read, with the reason.
+        unreadable: Vec<(String, String)>,
+    },
+    Renamed {
+        from: String,
+        to: String,
+    },
+    Duplicated {
+        to: String,
+    },
+    Deleted {
+        name: String,
+    },
+    /// Done, nothing to report (history and draft writes).
+    Done,
+    Failed {
+        /// What was being done, e.g. `save profile "demo1"`.
+        action: String,
+        error: String,
+    },
+}
+
+/// Carries out store requests against the files under `paths`.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub paths: Paths,
+    pub profiles: ProfileStore,
+}
+
+impl Storage {
+    /// Storage rooted at `paths`.
+    pub fn new(paths: Paths) -> Self {
+        let profiles = ProfileStore::new(paths.profiles());
+        Self { paths, profiles }
+    }
+
+    /// Loads a profile and its history.
+    pub fn open(&self, name: &str) -> StoreReply {
+        match self.profiles.load(name) {
+            Ok(profile) => StoreReply::Opened {
+                name: name.to_string(),
+                profile,
+                history: history::load(&history::path(&self.paths.data, Some(name))).unwrap_or_default(),
+            },
+            Err(error) => failed(format!("open profile {name:?}"), error),
+        }
+    }
+
+    /// Carries out one request.
+    pub fn handle(&self, request: StoreRequest) -> StoreReply {
+        match request {
+            StoreRequest::Save {
+                name,
+                profile,
+                overwrite,
+            } => {
+                let result = if overwrite {
+                    self.profiles.save(&name, &profile)
+                } else {
+                    self.profiles.create(&name, &profile)
+                };
+                match result {
+                    Ok(path) => StoreReply::Saved {
+                        name,
+                        profile,
+                        path: path.display().to_string(),
+                    },
+                    Err(error) => failed(format!("save profile {name:?}"), error),
+                }
+            }
+            StoreRequest::Open { name } => self.open(&name),
+            StoreRequest::List => match self.profiles.load_all() {
+                Ok(listing) => StoreReply::Listed {
+                    profiles: listing.profiles,
+                    unreadable: listing
+                        .unreadable
+                        .into_iter()
+                        .map(|u| (u.name, u.error.to_string()))
+                        .collect(),
+                },
+                Err(error) => failed("list profiles".to_string(), error),
+            },
+            StoreRequest::Rename { from, to } => match self.profiles.rename(&from, &to) {
+                Ok(()) => {
+                    let old = history::path(&self.paths.data, Some(&from));
+                    let _ = std::fs::rename(old, history::path(&self.paths.data, Some(&to)));
+                    StoreReply::Renamed { from, to }
+                }
+                Err(error) => failed(format!("rename profile {from:?}"), error),
+            },
+            StoreRequest::Duplicate { from, to } => {
+                let result = self.profiles.load(&from).and_then(|p| self.profiles.create(&to, &p));
+                match result {
+                    Ok(_) => StoreReply::Duplicated { to },
+                    Err(error) => failed(format!("duplicate profile {from:?}"), error),
+                }
+            }
+            StoreRequest::Delete { name } => match self.profiles.delete(&name) {
+                Ok(()) => StoreReply::Deleted { name },
+                Err(error) => failed(format!("delete profile {name:?}"), error),
+            },
+            StoreRequest::SaveHistory { profile, history } => {
+                match history::save(&history::path(&self.paths.data, profile.as_deref()), &history) {
+                    Ok(()) => StoreReply::Done,
+                    Err(error) => failed("save the message history".to_string(), error),
+                }
+            }
+            StoreRequest::SaveDraft { profile, request } => {
+                let draft = draft::Draft {
+                    profile,
+                    saved_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+                    request,
+                };
+                match draft::save(&self.paths.data, &draft) {
+                    Ok(()) => StoreReply::Done,
+                    Err(error) => failed("save the draft".to_string(), error),
+                }
+            }
+            StoreRequest::DiscardDraft => {
+                draft::discard(&self.paths.data);
+                StoreReply::Done
+            }
+        }
+    }
+}
+
+fn failed(action: String, error: impl std::fmt::Display) -> StoreReply {
+    StoreReply::Failed {
+        action,
+        error: error.to_string(),
+    }
+}

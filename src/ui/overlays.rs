@@ -1,0 +1,171 @@
+//! The name prompt, the profile picker and yes/no questions.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap};
+
+use super::{centered, theme};
+use crate::app::{App, Confirm, Picker, Prompt};
+use crate::frames::NoteLevel;
+
+pub fn render_prompt(frame: &mut Frame, area: Rect, prompt: &Prompt) {
+    let bottom = match prompt.problem() {
+        Some(problem) if !prompt.text().is_empty() => {
+            Line::styled(format!(" ✗ {problem} "), theme::note(NoteLevel::Error))
+        }
+        _ => Line::styled(" Enter accepts · Esc cancels ", theme::dim()),
+    };
+    let block = Block::bordered()
+        .title(format!(" {} ", prompt.purpose.title()))
+        .title_bottom(bottom)
+        .border_style(theme::border(true));
+    let popup = centered(area, 76, 3);
+    frame.render_widget(Clear, popup);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    frame.render_widget(&prompt.input, inner);
+}
+
+pub fn render_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
+    let block = Block::bordered()
+        .title(" Profiles ")
+        .title_bottom(Line::styled(
+            " Enter open · ^R rename · ^D duplicate · Del delete · ^U import curl · Esc close ",
+            theme::dim(),
+        ))
+        .border_style(theme::border(true));
+    let popup = centered(area, 90, 22);
+    frame.render_widget(Clear, popup);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+
+    let [filter_area, body, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)])
+            .spacing(0)
+            .areas(inner);
+    let [label, input] = Layout::horizontal([Constraint::Length(8), Constraint::Fill(1)]).areas(filter_area);
+    frame.render_widget(Paragraph::new(Line::styled("Filter:", theme::dim())), label);
+    frame.render_widget(&picker.filter, input);
+
+    let [list_area, preview_area] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
+        .spacing(1)
+        .areas(body);
+    let visible = picker.visible();
+    let items: Vec<ListItem> = visible.iter().map(|(name, _)| ListItem::new(name.as_str())).collect();
+    let list = List::new(items)
+        .block(Block::bordered().border_style(theme::dim()))
+        .highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = ListState::default().with_selected((!visible.is_empty()).then_some(picker.selected));
+    frame.render_stateful_widget(list, list_area, &mut state);
+
+    let preview: Vec<Line> = match visible.get(picker.selected) {
+        Some((_, profile)) => {
+            let mut lines = vec![
+                Line::from(vec![
+                    Span::styled("URL      ", theme::dim()),
+                    Span::raw(profile.url.clone()),
+                ]),
+                Line::from(vec![
+                    Span::styled("params   ", theme::dim()),
+                    Span::raw(
+                        profile
+                            .params
+                            .iter()
+                            .map(|p| p.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                ]),
+                Line::from(vec![
+                    Span::styled("headers  ", theme::dim()),
+                    Span::raw(
+                        profile
+                            .headers
+                            .iter()
+                            .map(|h| h.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                ]),
+                Line::styled("message", theme::dim()),
+            ];
+            lines.extend(profile.message.lines().take(6).map(|l| Line::raw(l.to_string())));
+            lines
+        }
+        None if picker.loading => vec![Line::styled("loading…", theme::dim())],
+        None if picker.profiles.is_empty() => vec![Line::styled(
+            "no profiles yet: Ctrl-S saves the current request as one",
+            theme::dim(),
+        )],
+        None => vec![Line::styled("nothing matches the filter", theme::dim())],
+    };
+    frame.render_widget(
+        Paragraph::new(preview)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Preview ").border_style(theme::dim())),
+        preview_area,
+    );
+
+    let status_line = if let Some(name) = &picker.confirm_delete {
+        Line::styled(
+            format!("Delete profile {name}? y deletes, n keeps it"),
+            theme::note(NoteLevel::Warning),
+        )
+    } else if let Some((name, error)) = picker.unreadable.first() {
+        let more = picker.unreadable.len() - 1;
+        let suffix = if more > 0 {
+            format!(" (+{more} more)")
+        } else {
+            String::new()
+        };
+        Line::styled(
+            format!("unreadable {name}: {error}{suffix}"),
+            theme::note(NoteLevel::Error),
+        )
+    } else {
+        Line::styled(
+            format!("{} of {} profiles", visible.len(), picker.profiles.len()),
+            theme::dim(),
+        )
+    };
+    frame.render_widget(Paragraph::new(status_line), status);
+}
+
+pub fn render_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, app: &App) {
+    let (title, text, keys) = match confirm {
+        Confirm::Quit => (
+            " Unsaved changes ",
+            format!(
+                "Profile {} has changes that are not saved.",
+                app.profile.name.as_deref().unwrap_or("(unnamed)")
+            ),
+            "s saves and quits · y quits (a draft is kept) · n stays",
+        ),
+        Confirm::RestoreDraft(draft) => (
+            " Restore unsaved work? ",
+            format!(
+                "The last session left an unsaved request{}: {}",
+                draft
+                    .profile
+                    .as_ref()
+                    .map(|p| format!(" (profile {p})"))
+                    .unwrap_or_default(),
+                if draft.request.url.is_empty() {
+                    "(no URL)"
+                } else {
+                    draft.request.url.as_str()
+                }
+            ),
+            "y restores it · n discards it",
+        ),
+    };
+    let block = Block::bordered()
+        .title(title)
+        .title_bottom(Line::styled(format!(" {keys} "), theme::dim()))
+        .border_style(Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD));
+    let popup = centered(area, 72, 5);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), popup);
+}
