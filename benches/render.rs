@@ -56,7 +56,7 @@ fn draw(c: &mut Criterion) {
     for frames in [1_000, 1_000_000] {
         let mut app = app_with(frames);
         for (width, height) in [(80u16, 24u16), (200, 60)] {
-            app.set_frames_height(ui::frames_rows(ratatui::layout::Rect::new(0, 0, width, height)));
+            ui::fit_app(&mut app, ratatui::layout::Rect::new(0, 0, width, height));
             let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
             group.bench_with_input(
                 BenchmarkId::new(format!("{width}x{height}"), frames),

@@ -12,7 +12,7 @@ use crate::conn::KvRow;
 /// With a URL, wscope opens the inspector and connects at once; without one,
 /// it opens an empty request to fill in.
 #[derive(Debug, Parser)]
-#[command(name = "wscope", version, args_conflicts_with_subcommands = true)]
+#[command(name = "wscope", version)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -48,6 +48,16 @@ fn storage(options: &ConnOptions) -> anyhow::Result<Storage> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let request = &cli.request;
+    let has_request = request.url.is_some()
+        || !request.headers.is_empty()
+        || !request.params.is_empty()
+        || request.message.is_some()
+        || request.profile.is_some()
+        || request.environment.is_some();
+    if cli.command.is_some() && has_request {
+        bail!("a URL, -H, -q, -m, -p and -e go without a subcommand: wscope [URL] [OPTIONS]");
+    }
     match cli.command {
         Some(Command::Serve { host, port }) => {
             let server = DemoServer::start(SocketAddr::new(host, port))

@@ -70,7 +70,7 @@ fn ms(n: u64) -> Duration {
 /// Renders at `width` x `height` as plain text, with clock times redacted
 /// (they depend on the machine's time zone).
 fn screen(app: &mut App, width: u16, height: u16, now: Instant) -> String {
-    app.set_frames_height(ui::frames_rows(ratatui::layout::Rect::new(0, 0, width, height)));
+    ui::fit_app(app, ratatui::layout::Rect::new(0, 0, width, height));
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     terminal.draw(|f| ui::render(f, app, now)).expect("draw");
     let buffer = terminal.backend().buffer();

@@ -24,6 +24,10 @@ struct Session {
 
 impl Session {
     fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -35,6 +39,9 @@ impl Session {
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_wscope"));
         command.args(args);
         command.env("TERM", "xterm-256color");
+        for (name, value) in env {
+            command.env(name, value);
+        }
         let child = pty.slave.spawn_command(command).expect("spawn wscope");
         drop(pty.slave);
         let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
@@ -170,4 +177,60 @@ fn demo_shows_live_ticker_frames() {
     let wscope = Session::start(&["demo"]);
     wscope.wait_for(&["Connected", r#""type":"tick""#]);
     wscope.quit();
+}
+
+#[test]
+fn profile_saved_with_ctrl_s_reopens_with_its_headers() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().expect("temp dir");
+    let config = home.path().join("config");
+    let data = home.path().join("data");
+    let env = [
+        ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+        ("XDG_DATA_HOME", data.to_str().unwrap()),
+        ("API_KEY", "s3cret"),
+    ];
+    with_feed_server(|url| {
+        let mut wscope = Session::start_with_env(
+            &[
+                url,
+                "-H",
+                "api-key: {{env:API_KEY}}",
+                "-q",
+                "room=blue",
+                "-m",
+                "ping-me",
+            ],
+            &env,
+        );
+        wscope.wait_for(&["Connected"]);
+        wscope.press(b"\x13"); // Ctrl-S
+        wscope.wait_for(&["Save profile as"]);
+        wscope.press(b"demo1\r");
+        wscope.wait_for(&["saved profile demo1"]);
+        wscope.quit();
+
+        let file = config.join("wscope/profiles/demo1.json");
+        let text = std::fs::read_to_string(&file).expect("profile written");
+        let profile: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(profile["params"][0]["value"], "blue");
+        assert!(!text.contains("s3cret"), "the secret stays in the environment:\n{text}");
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+
+        // The server rejects a connection without the header, so Connected
+        // proves the saved header was sent.
+        let mut wscope = Session::start_with_env(&["-p", "demo1"], &env);
+        wscope.wait_for(&["Connected", "demo1"]);
+        wscope.press(CTRL_J);
+        wscope.wait_for(&["echo:ping-me"]);
+        wscope.quit();
+
+        // A corrupted file is reported by name and left exactly as it was.
+        let corrupt = text.replacen("\"params\": [", "\"params\": [,", 1);
+        std::fs::write(&file, &corrupt).unwrap();
+        let wscope = Session::start_with_env(&["-p", "demo1"], &env);
+        wscope.wait_for(&["cannot open profile \"demo1\"", "line 5, column 14", "left as it is"]);
+        wscope.quit();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), corrupt);
+    });
 }

@@ -112,6 +112,8 @@ pub struct App {
     /// A restored draft waiting for its profile's saved state.
     restoring_draft: Option<Profile>,
     store_outbox: Vec<StoreRequest>,
+    /// Columns available to connection-event text in the frames view.
+    note_width: usize,
     /// Cached because a large message would otherwise be re-parsed every draw.
     pub json_status: JsonStatus,
     outbox: Vec<ConnCommand>,
@@ -173,6 +175,7 @@ impl App {
             confirm: None,
             restoring_draft: None,
             store_outbox: Vec::new(),
+            note_width: 64,
             json_status: JsonStatus::Empty,
             outbox: Vec::new(),
             quit: false,
@@ -344,9 +347,26 @@ impl App {
         }
     }
 
-    /// Tells the app how large the terminal is, so paging knows a page.
-    pub fn set_frames_height(&mut self, rows: usize) {
+    /// Tells the app how large the frames view is: `rows` for paging, and
+    /// `note_width` columns for wrapping connection-event text.
+    pub fn set_frames_size(&mut self, rows: usize, note_width: usize) {
         self.frames_view.height = rows.max(1);
+        self.note_width = note_width.max(20);
+    }
+
+    /// Logs a connection-event row, wrapped onto further rows so a long
+    /// message (a file path, a TLS reason) is read whole.
+    pub(crate) fn log_note(&mut self, at: std::time::SystemTime, level: NoteLevel, text: &str) {
+        let body = text.trim_start();
+        let indent = &text[..text.len() - body.len()];
+        for (i, line) in wrap(body, self.note_width.saturating_sub(indent.len()))
+            .into_iter()
+            .enumerate()
+        {
+            let continuation = if i == 0 { "" } else { "  " };
+            self.frames
+                .push_note_at(at, level, format!("{indent}{continuation}{line}"));
+        }
     }
 
     fn notify(&mut self, level: NoteLevel, text: impl Into<String>) {
@@ -521,7 +541,7 @@ impl App {
                     self.connection.url = Some(url.clone());
                 }
                 for (level, text) in notes::for_state(&state, self.connection.handshake.as_ref()) {
-                    self.frames.push_note_at(at, level, text);
+                    self.log_note(at, level, &text);
                 }
                 let opened = matches!(state, ConnState::Open { .. });
                 self.connection.state = state;
@@ -553,6 +573,65 @@ fn inserts_newline(key: &KeyEvent) -> bool {
     key.code == KeyCode::Enter || (key.code == KeyCode::Char('m') && key.modifiers.contains(KeyModifiers::CONTROL))
 }
 
+/// Splits `text` into lines of at most `width` characters, at spaces where
+/// possible (continuation lines leave room for a two-space indent).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let limit = |lines: &Vec<String>| {
+        if lines.is_empty() {
+            width
+        } else {
+            width.saturating_sub(2)
+        }
+    };
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        loop {
+            let room = limit(&lines);
+            let needed = current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+            if needed <= room {
+                if !current.is_empty() {
+                    current.push(' ');
+                }
+                current.push_str(&word);
+                break;
+            }
+            if !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+                continue;
+            }
+            // A single word longer than a line is cut.
+            let cut: String = word.chars().take(room.max(1)).collect();
+            word = word.chars().skip(room.max(1)).collect();
+            lines.push(cut);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
 fn one_line(text: &str) -> String {
     text.lines().map(str::trim).collect::<Vec<_>>().join("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("short", 20), vec!["short"]);
+        assert_eq!(wrap("one two three four", 9), vec!["one two", "three", "four"]);
+        assert_eq!(
+            wrap("/a/very/long/path/name", 10),
+            vec!["/a/very/lo", "ng/path/", "name"]
+        );
+        assert_eq!(wrap("", 10), vec![""]);
+    }
 }

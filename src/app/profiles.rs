@@ -186,7 +186,11 @@ impl App {
             entries: history,
             ..HistoryState::default()
         };
-        self.frames.push_note(NoteLevel::Info, format!("opened profile {name}"));
+        self.log_note(
+            std::time::SystemTime::now(),
+            NoteLevel::Info,
+            &format!("opened profile {name}"),
+        );
     }
 
     fn fill_panes(&mut self, profile: &Profile) {
@@ -205,7 +209,7 @@ impl App {
     /// Shows an error about a profile that could not be used, in the log
     /// (where it stays) and the footer.
     pub fn report_profile_error(&mut self, text: &str) {
-        self.frames.push_note(NoteLevel::Error, text);
+        self.log_note(std::time::SystemTime::now(), NoteLevel::Error, text);
         self.notify(NoteLevel::Error, text);
     }
 

@@ -53,6 +53,12 @@ pub async fn run(
     storage: Option<Storage>,
     options: LoopOptions,
 ) -> io::Result<()> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        return Err(io::Error::other(
+            "the inspector needs an interactive terminal (stdin and stdout must be a tty)",
+        ));
+    }
     let mut terminal = terminal::enter()?;
     let mut files = Files::new(storage);
     let result = drive(&mut terminal, &mut app, &conn, &mut events, &mut files, options).await;
@@ -130,7 +136,7 @@ async fn drive(
     let min_frame = Duration::from_secs(1) / options.fps.max(1);
 
     let size = terminal.size()?;
-    app.set_frames_height(ui::frames_rows(Rect::new(0, 0, size.width, size.height)));
+    ui::fit_app(app, Rect::new(0, 0, size.width, size.height));
     forward(app, conn, files);
 
     let mut dirty = true;
@@ -191,7 +197,7 @@ fn handle_terminal_event(app: &mut App, event: Event) {
     match event {
         Event::Key(key) => app.handle_key(key),
         Event::Paste(text) => app.handle_paste(&text),
-        Event::Resize(width, height) => app.set_frames_height(ui::frames_rows(Rect::new(0, 0, width, height))),
+        Event::Resize(width, height) => ui::fit_app(app, Rect::new(0, 0, width, height)),
         _ => {}
     }
 }

@@ -17,6 +17,11 @@ use crate::frames::{LogEntry, NoteLevel};
 /// Below this many inner rows the column header is dropped to save a line.
 const HEADER_MIN_ROWS: u16 = 10;
 
+/// Columns left for a connection event's text in the pane at `area`.
+pub fn note_width(area: Rect) -> usize {
+    usize::from(area.width.saturating_sub(2)).saturating_sub(NOTE_PREFIX)
+}
+
 /// Data rows that fit in the pane at `area`.
 pub fn visible_rows(area: Rect) -> usize {
     let inner = area.height.saturating_sub(2);

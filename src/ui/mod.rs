@@ -86,6 +86,12 @@ pub fn frames_rows(area: Rect) -> usize {
     frames::visible_rows(layout(area).frames)
 }
 
+/// Tells `app` the frames view's size on a screen of this size.
+pub fn fit_app(app: &mut App, area: Rect) {
+    let frames = layout(area).frames;
+    app.set_frames_size(frames::visible_rows(frames), frames::note_width(frames));
+}
+
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     let areas = layout(frame.area());

@@ -1,0 +1,85 @@
+//! The headless profile commands of the real binary.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn wscope(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .arg("--config-dir")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run wscope")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const CHROME_CURL: &str = "curl 'wss://stream.example.com/v1/feed?room=blue' \\\n  -H 'Upgrade: websocket' \\\n  -H 'Origin: https://app.example.com' \\\n  -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \\\n  -H 'Sec-WebSocket-Version: 13' \\\n  -b 'session=abc123'";
+
+#[test]
+fn curl_import_export_and_import_elsewhere() {
+    let here = tempfile::tempdir().unwrap();
+    let there = tempfile::tempdir().unwrap();
+
+    let out = wscope(here.path(), &["import", "--curl", CHROME_CURL, "--name", "feed"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("dropped handshake headers"));
+
+    let listed = wscope(here.path(), &["profiles"]);
+    assert!(text(&listed.stdout).contains("feed") && text(&listed.stdout).contains("wss://stream.example.com/v1/feed"));
+
+    let exported = here.path().join("feed-export.json");
+    let out = wscope(here.path(), &["export", "feed", exported.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = wscope(here.path(), &["export", "feed", exported.to_str().unwrap()]);
+    assert!(!again.status.success(), "export does not overwrite without --force");
+
+    let out = wscope(there.path(), &["import", exported.to_str().unwrap(), "--name", "feed"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let moved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(there.path().join("profiles/feed.json")).unwrap()).unwrap();
+    assert_eq!(moved["headers"][0]["key"], "Origin");
+    assert_eq!(moved["headers"][1]["value"], "session=abc123");
+    assert_eq!(moved["params"][0]["value"], "blue");
+
+    let refused = wscope(there.path(), &["import", exported.to_str().unwrap(), "--name", "feed"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("already exists"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let forced = wscope(
+        there.path(),
+        &["import", exported.to_str().unwrap(), "--name", "feed", "--force"],
+    );
+    assert!(forced.status.success());
+}
+
+#[test]
+fn corrupt_import_names_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\n  \"url\": 5\n}\n").unwrap();
+    let out = wscope(dir.path(), &["import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(error.contains("bad.json") && error.contains("line 2"), "{error}");
+    assert_eq!(std::fs::read_to_string(&bad).unwrap(), "{\n  \"url\": 5\n}\n");
+}
+
+#[test]
+fn profile_names_that_escape_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wscope(dir.path(), &["import", "--curl", "curl wss://x/", "--name", "../evil"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("invalid profile name"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("evil.json").exists());
+}
