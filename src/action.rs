@@ -98,4 +98,20 @@ pub enum Action {
     ConfirmNo,
     /// Save first, where a question offers it.
     ConfirmSave,
+    /// Open the saved messages and history.
+    OpenMessages,
+    /// In the messages list: select the previous entry.
+    MessagesUp,
+    /// In the messages list: select the next entry.
+    MessagesDown,
+    /// In the messages list: put the entry in the composer.
+    MessagesLoad,
+    /// In the messages list: keep the composer's text as a named message.
+    MessagesSaveCurrent,
+    /// In the messages list: remove the selected saved message.
+    MessagesDelete,
+    /// In the messages list: send the selected saved message on every connect, or stop.
+    MessagesToggleOnConnect,
+    /// Close the messages list.
+    MessagesClose,
 }

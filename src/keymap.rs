@@ -21,6 +21,7 @@ pub enum Scope {
     Prompt,
     Picker,
     Confirm,
+    Messages,
 }
 
 impl Scope {
@@ -38,6 +39,7 @@ impl Scope {
             Self::Prompt => "Name prompt",
             Self::Picker => "Profile picker (Ctrl-P)",
             Self::Confirm => "Questions",
+            Self::Messages => "Saved messages (F2)",
         }
     }
 }
@@ -123,6 +125,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[ctrl('s')], Action::SaveProfile, "save the profile", Some("save")),
     bind(Global, &[ctrl('p')], Action::OpenProfiles, "open profiles", Some("profiles")),
     bind(Global, &[ctrl('n')], Action::NextEnvironment, "next environment", None),
+    bind(Global, &[key(KeyCode::F(2))], Action::OpenMessages, "saved messages, history", Some("messages")),
     bind(Global, &[key(KeyCode::F(1))], Action::ToggleHelp, "show / hide help", Some("help")),
     bind(Global, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", Some("quit")),
     bind(Url, &[key(KeyCode::Enter)], Action::Connect, "connect / reconnect", Some("connect")),
@@ -149,6 +152,13 @@ pub const BINDINGS: &[Binding] = &[
     bind(Picker, &[key(KeyCode::Delete)], Action::PickerDelete, "delete it (asks)", Some("delete")),
     bind(Picker, &[ctrl('u')], Action::PickerImportCurl, "import a curl command", Some("curl")),
     bind(Picker, &[key(KeyCode::Esc)], Action::PickerClose, "close", Some("close")),
+    bind(Messages, &[key(KeyCode::Up), ch('k')], Action::MessagesUp, "previous entry", None),
+    bind(Messages, &[key(KeyCode::Down), ch('j')], Action::MessagesDown, "next entry", None),
+    bind(Messages, &[key(KeyCode::Enter)], Action::MessagesLoad, "put it in the composer", Some("use")),
+    bind(Messages, &[ch('s')], Action::MessagesSaveCurrent, "save the composer's text", Some("save current")),
+    bind(Messages, &[ch('d'), key(KeyCode::Delete)], Action::MessagesDelete, "remove a saved message", Some("remove")),
+    bind(Messages, &[ch('c')], Action::MessagesToggleOnConnect, "send on connect: on / off", Some("on connect")),
+    bind(Messages, &[key(KeyCode::Esc), key(KeyCode::F(2))], Action::MessagesClose, "close", Some("close")),
     bind(Prompt, &[key(KeyCode::Enter)], Action::PromptConfirm, "accept", Some("ok")),
     bind(Prompt, &[key(KeyCode::Esc)], Action::PromptCancel, "cancel", Some("cancel")),
     bind(Confirm, &[ch('y'), key(KeyCode::Enter)], Action::ConfirmYes, "yes", Some("yes")),
@@ -235,7 +245,7 @@ pub fn bindings_in(scope: Scope) -> impl Iterator<Item = &'static Binding> {
 
 /// Scopes in help and README order.
 pub const SCOPE_ORDER: &[Scope] = &[
-    Global, Url, Table, Headers, Frames, RowEditor, Picker, Prompt, Confirm, Help,
+    Global, Url, Table, Headers, Frames, RowEditor, Picker, Messages, Prompt, Confirm, Help,
 ];
 
 /// The key map as Markdown, as it appears in the README.

@@ -348,3 +348,42 @@ fn on_connect_messages_go_out_when_the_connection_opens() {
         ]
     );
 }
+
+#[test]
+fn saved_messages_are_kept_picked_and_marked_for_connect() {
+    let mut h = Harness::new(Harness::request());
+    h.save_as("demo1");
+    h.app.handle_key(key(KeyCode::F(2)));
+    h.app.handle_key(key(KeyCode::Char('s')));
+    type_text(&mut h.app, "ping");
+    h.app.handle_key(key(KeyCode::Enter));
+    h.app.handle_key(key(KeyCode::Char('c')));
+    assert!(h.app.has_unsaved_changes());
+    h.app.handle_key(ctrl('s'));
+    h.settle();
+    let stored = h.storage.profiles.load("demo1").unwrap();
+    assert_eq!(stored.saved_messages[0].name, "ping");
+    assert_eq!(stored.saved_messages[0].body, "ping-me");
+    assert_eq!(stored.on_connect, vec!["ping-me"]);
+
+    h.app.message = ratatui_textarea::TextArea::new(vec!["something else".into()]);
+    h.app.handle_key(key(KeyCode::Enter));
+    assert_eq!(
+        h.app.message_text(),
+        "ping-me",
+        "Enter puts the saved message in the composer"
+    );
+    assert!(h.app.messages.is_none());
+}
+
+#[test]
+fn autosave_writes_the_draft_only_when_it_changed() {
+    let mut h = Harness::new(Harness::request());
+    assert!(matches!(h.app.autosave_request(), Some(StoreRequest::SaveDraft { .. })));
+    assert!(h.app.autosave_request().is_none(), "unchanged since the last write");
+    h.app.update(wscope::action::Action::FocusMessage);
+    type_text(&mut h.app, "!");
+    assert!(h.app.autosave_request().is_some());
+    h.save_as("demo1");
+    assert!(h.app.autosave_request().is_none(), "nothing unsaved");
+}

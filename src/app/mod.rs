@@ -18,7 +18,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, TextArea};
 
 pub use notes::{closed_text, state_summary};
-pub use profiles::{Answer, Confirm, Picker, Prompt, PromptPurpose, ResolveError};
+pub use profiles::{Answer, Confirm, MessageEntry, MessagesList, Picker, Prompt, PromptPurpose, ResolveError};
 
 use crate::action::Action;
 use crate::conn::latency::LatencyStats;
@@ -108,7 +108,10 @@ pub struct App {
     pub environments: Environments,
     pub prompt: Option<Prompt>,
     pub picker: Option<Picker>,
+    pub messages: Option<MessagesList>,
     pub confirm: Option<Confirm>,
+    /// The request as last written to the draft file.
+    last_draft: Option<Profile>,
     /// A restored draft waiting for its profile's saved state.
     restoring_draft: Option<Profile>,
     store_outbox: Vec<StoreRequest>,
@@ -172,8 +175,10 @@ impl App {
             environments: Environments::new(),
             prompt: None,
             picker: None,
+            messages: None,
             confirm: None,
             restoring_draft: None,
+            last_draft: None,
             store_outbox: Vec::new(),
             note_width: 64,
             json_status: JsonStatus::Empty,
@@ -231,6 +236,7 @@ impl App {
             || self.row_editor.is_some()
             || self.prompt.is_some()
             || self.picker.is_some()
+            || self.messages.is_some()
             || self.confirm.is_some()
     }
 
@@ -244,6 +250,9 @@ impl App {
         }
         if self.picker.is_some() {
             return vec![Scope::Picker, Scope::Global];
+        }
+        if self.messages.is_some() {
+            return vec![Scope::Messages, Scope::Global];
         }
         if self.show_help {
             return vec![Scope::Help, Scope::Global];
@@ -272,7 +281,7 @@ impl App {
             self.sync_cursors();
             return;
         }
-        if self.show_help || self.confirm.is_some() {
+        if self.show_help || self.confirm.is_some() || (self.messages.is_some() && self.prompt.is_none()) {
             return;
         }
         if let Some(prompt) = &mut self.prompt {
@@ -459,6 +468,14 @@ impl App {
             Action::ConfirmYes => self.confirm_answer(Answer::Yes),
             Action::ConfirmNo => self.confirm_answer(Answer::No),
             Action::ConfirmSave => self.confirm_answer(Answer::Save),
+            Action::OpenMessages => self.messages = Some(MessagesList::default()),
+            Action::MessagesUp => self.messages_move(-1),
+            Action::MessagesDown => self.messages_move(1),
+            Action::MessagesLoad => self.messages_load(),
+            Action::MessagesSaveCurrent => self.prompt = Some(Prompt::new_message_name()),
+            Action::MessagesDelete => self.messages_delete(),
+            Action::MessagesToggleOnConnect => self.messages_toggle_on_connect(),
+            Action::MessagesClose => self.messages = None,
         }
     }
 

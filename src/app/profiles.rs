@@ -9,21 +9,27 @@ use super::{App, Focus, editor};
 use crate::conn::request::{self, RequestError, ResolvedRequest};
 use crate::conn::{ConnCommand, KvRow, Outgoing};
 use crate::frames::NoteLevel;
-use crate::profile::Profile;
 use crate::profile::curl;
 use crate::profile::draft::Draft;
 use crate::profile::history;
 use crate::profile::service::{StoreReply, StoreRequest};
 use crate::profile::store::validate_name;
 use crate::profile::vars::{Environments, Resolver, Unresolved};
+use crate::profile::{Profile, SavedMessage};
 
 /// What a one-line prompt is asking for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptPurpose {
     SaveAs,
-    Rename { from: String },
-    Duplicate { from: String },
+    Rename {
+        from: String,
+    },
+    Duplicate {
+        from: String,
+    },
     ImportCurl,
+    /// A name for the composer's text, kept with the profile.
+    MessageName,
 }
 
 impl PromptPurpose {
@@ -34,6 +40,7 @@ impl PromptPurpose {
             Self::Rename { from } => format!("Rename profile {from:?} to"),
             Self::Duplicate { from } => format!("Duplicate profile {from:?} as"),
             Self::ImportCurl => "Paste a curl command (e.g. a browser's Copy as cURL)".into(),
+            Self::MessageName => "Name for this message".into(),
         }
     }
 }
@@ -48,6 +55,10 @@ pub struct Prompt {
 impl Prompt {
     pub(super) fn new_curl() -> Self {
         Self::new(PromptPurpose::ImportCurl, "")
+    }
+
+    pub(super) fn new_message_name() -> Self {
+        Self::new(PromptPurpose::MessageName, "")
     }
 
     fn new(purpose: PromptPurpose, text: &str) -> Self {
@@ -65,6 +76,7 @@ impl Prompt {
     pub fn problem(&self) -> Option<String> {
         match self.purpose {
             PromptPurpose::ImportCurl => None,
+            PromptPurpose::MessageName => self.text().trim().is_empty().then(|| "the name is empty".to_string()),
             _ => validate_name(&self.text()).err().map(|e| e.to_string()),
         }
     }
@@ -233,6 +245,23 @@ impl App {
         std::mem::take(&mut self.store_outbox)
     }
 
+    /// A draft write if the request changed since the last one, so a crash
+    /// or a killed terminal loses at most a few seconds of typing.
+    pub fn autosave_request(&mut self) -> Option<StoreRequest> {
+        if !self.has_unsaved_changes() {
+            return None;
+        }
+        let current = self.current_profile();
+        if self.last_draft.as_ref() == Some(&current) {
+            return None;
+        }
+        self.last_draft = Some(current.clone());
+        Some(StoreRequest::SaveDraft {
+            profile: self.profile.name.clone(),
+            request: current,
+        })
+    }
+
     /// What to write on the way out: the draft if anything is unsaved.
     pub fn exit_requests(&self) -> Vec<StoreRequest> {
         if self.has_unsaved_changes() {
@@ -397,6 +426,22 @@ impl App {
             }),
             PromptPurpose::Rename { from } => self.store_outbox.push(StoreRequest::Rename { from, to: text }),
             PromptPurpose::Duplicate { from } => self.store_outbox.push(StoreRequest::Duplicate { from, to: text }),
+            PromptPurpose::MessageName => {
+                let name = text.trim().to_string();
+                let body = self.message_text();
+                let saved = &mut self.profile.extras.saved_messages;
+                match saved.iter_mut().find(|m| m.name == name) {
+                    Some(existing) => existing.body = body,
+                    None => saved.push(SavedMessage {
+                        name: name.clone(),
+                        body,
+                    }),
+                }
+                self.notify(
+                    NoteLevel::Success,
+                    format!("kept message {name}; Ctrl-S saves the profile"),
+                );
+            }
             PromptPurpose::ImportCurl => {}
         }
     }
@@ -598,5 +643,95 @@ impl App {
         profile.params.extend(given.params);
         profile.headers.extend(given.headers);
         self.fill_panes(&profile);
+    }
+}
+
+/// One line of the messages list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageEntry {
+    /// Index into the profile's saved messages.
+    Saved(usize),
+    /// Index into the history (newest shown first).
+    History(usize),
+}
+
+/// The saved-messages and history list (F2).
+#[derive(Debug, Clone, Default)]
+pub struct MessagesList {
+    pub selected: usize,
+}
+
+impl App {
+    /// Saved messages first, then the history, newest first.
+    pub fn message_entries(&self) -> Vec<MessageEntry> {
+        let saved = (0..self.profile.extras.saved_messages.len()).map(MessageEntry::Saved);
+        let history = (0..self.history.entries.len()).rev().map(MessageEntry::History);
+        saved.chain(history).collect()
+    }
+
+    /// The text of an entry.
+    pub fn message_entry_text(&self, entry: &MessageEntry) -> &str {
+        match entry {
+            MessageEntry::Saved(i) => &self.profile.extras.saved_messages[*i].body,
+            MessageEntry::History(i) => &self.history.entries[*i],
+        }
+    }
+
+    /// Whether a saved message is sent on every connect.
+    pub fn is_on_connect(&self, index: usize) -> bool {
+        let body = &self.profile.extras.saved_messages[index].body;
+        self.profile.extras.on_connect.contains(body)
+    }
+
+    fn selected_message(&self) -> Option<MessageEntry> {
+        let selected = self.messages.as_ref()?.selected;
+        self.message_entries().get(selected).cloned()
+    }
+
+    pub(super) fn messages_move(&mut self, delta: isize) {
+        let count = self.message_entries().len();
+        if let Some(list) = &mut self.messages {
+            list.selected = list.selected.saturating_add_signed(delta).min(count.saturating_sub(1));
+        }
+    }
+
+    pub(super) fn messages_load(&mut self) {
+        let Some(entry) = self.selected_message() else { return };
+        let text = self.message_entry_text(&entry).to_string();
+        self.message = editor(&text);
+        self.json_status = crate::json_check::check(&text);
+        self.messages = None;
+        self.focus = Focus::Message;
+    }
+
+    pub(super) fn messages_delete(&mut self) {
+        if let Some(MessageEntry::Saved(i)) = self.selected_message() {
+            let removed = self.profile.extras.saved_messages.remove(i);
+            self.profile.extras.on_connect.retain(|m| *m != removed.body);
+            self.messages_move(0);
+            self.notify(
+                NoteLevel::Info,
+                format!("removed message {}; Ctrl-S saves the profile", removed.name),
+            );
+        } else {
+            self.notify(NoteLevel::Warning, "only saved messages can be removed");
+        }
+    }
+
+    pub(super) fn messages_toggle_on_connect(&mut self) {
+        let Some(MessageEntry::Saved(i)) = self.selected_message() else {
+            self.notify(
+                NoteLevel::Warning,
+                "save the message first (s), then mark it to send on connect",
+            );
+            return;
+        };
+        let body = self.profile.extras.saved_messages[i].body.clone();
+        let on_connect = &mut self.profile.extras.on_connect;
+        if let Some(position) = on_connect.iter().position(|m| *m == body) {
+            on_connect.remove(position);
+        } else {
+            on_connect.push(body);
+        }
     }
 }

@@ -28,6 +28,9 @@ use crate::ui;
 /// responsive under a flood.
 const DRAIN_BATCH: usize = 4096;
 
+/// How often unsaved work is written to the draft file.
+const AUTOSAVE_EVERY: Duration = Duration::from_secs(10);
+
 /// How long quitting waits for the server to acknowledge our close frame.
 const QUIT_CLOSE_WAIT: Duration = Duration::from_millis(500);
 
@@ -139,6 +142,8 @@ async fn drive(
     ui::fit_app(app, Rect::new(0, 0, size.width, size.height));
     forward(app, conn, files);
 
+    let mut autosave = tokio::time::interval_at(Instant::now() + AUTOSAVE_EVERY, AUTOSAVE_EVERY);
+    autosave.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     loop {
@@ -179,6 +184,11 @@ async fn drive(
             Some(reply) = files.replies.recv() => {
                 app.on_store_reply(reply);
                 dirty = true;
+            }
+            _ = autosave.tick() => {
+                if let Some(request) = app.autosave_request() {
+                    files.spawn(request);
+                }
             }
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),

@@ -110,6 +110,9 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     if let Some(picker) = &app.picker {
         overlays::render_picker(frame, frame.area(), picker);
     }
+    if let Some(list) = &app.messages {
+        overlays::render_messages(frame, frame.area(), app, list.selected);
+    }
     if let Some(prompt) = &app.prompt {
         overlays::render_prompt(frame, frame.area(), prompt);
     }

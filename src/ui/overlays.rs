@@ -169,3 +169,67 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, app: &Ap
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), popup);
 }
+
+pub fn render_messages(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
+    let block = Block::bordered()
+        .title(" Saved messages and history ")
+        .title_bottom(Line::styled(
+            " Enter use · s save current · d remove · c on connect · Esc close ",
+            theme::dim(),
+        ))
+        .border_style(theme::border(true));
+    let popup = centered(area, 90, 20);
+    frame.render_widget(Clear, popup);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let [list_area, preview_area] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+        .spacing(1)
+        .areas(inner);
+
+    let entries = app.message_entries();
+    let items: Vec<ListItem> = entries
+        .iter()
+        .map(|entry| match entry {
+            crate::app::MessageEntry::Saved(i) => {
+                let message = &app.profile.extras.saved_messages[*i];
+                let marker = if app.is_on_connect(*i) { "⚡ " } else { "★ " };
+                ListItem::new(Line::from(vec![
+                    Span::styled(marker, Style::new().fg(theme::WARN)),
+                    Span::raw(message.name.clone()),
+                ]))
+            }
+            crate::app::MessageEntry::History(i) => {
+                let text = app.history.entries[*i].replace('\n', "↵");
+                ListItem::new(Line::from(vec![Span::styled("↺ ", theme::dim()), Span::raw(text)]))
+            }
+        })
+        .collect();
+    if items.is_empty() {
+        frame.render_widget(
+            Paragraph::new("Nothing yet: sent messages appear here, and s keeps the composer's text under a name.")
+                .wrap(Wrap { trim: true })
+                .style(theme::dim()),
+            list_area,
+        );
+        return;
+    }
+    let list = List::new(items)
+        .block(Block::bordered().border_style(theme::dim()))
+        .highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = ListState::default().with_selected(Some(selected.min(entries.len() - 1)));
+    frame.render_stateful_widget(list, list_area, &mut state);
+    let preview = entries
+        .get(selected)
+        .map(|entry| app.message_entry_text(entry).to_string())
+        .unwrap_or_default();
+    let legend = "★ saved · ⚡ sent on every connect · ↺ history";
+    frame.render_widget(
+        Paragraph::new(preview).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(" Preview ")
+                .title_bottom(Line::styled(legend, theme::dim()))
+                .border_style(theme::dim()),
+        ),
+        preview_area,
+    );
+}
