@@ -110,15 +110,16 @@ fn figures_line(app: &App, labels: Labels, with_latency: bool) -> Line<'static> 
 pub fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     let line = match &app.notice {
         Some(notice) => Line::styled(format!(" {}", notice.text), theme::note(notice.level)),
-        None => hints(app),
+        None => hints(app, usize::from(area.width)),
     };
     frame.render_widget(Paragraph::new(line), area);
 }
 
 /// Hints for the focused scope first, then the global ones worth a hint,
 /// help and quit leading so a narrow terminal cuts the others.
-fn hints(app: &App) -> Line<'static> {
+fn hints(app: &App, width: usize) -> Line<'static> {
     let mut spans = Vec::new();
+    let mut used = 0;
     for scope in app.scopes() {
         let mut bindings: Vec<_> = keymap::bindings_in(scope).collect();
         if scope == keymap::Scope::Global {
@@ -128,11 +129,15 @@ fn hints(app: &App) -> Line<'static> {
             let (Some(hint), Some(key)) = (binding.hint, binding.keys.first()) else {
                 continue;
             };
-            spans.push(Span::styled(
-                format!(" {}", key.short_label()),
-                Style::new().fg(theme::ACCENT),
-            ));
-            spans.push(Span::raw(format!(" {hint} ")));
+            let key = format!(" {}", key.short_label());
+            let hint = format!(" {hint} ");
+            // Whole hints only: a cut one reads as a different key.
+            used += key.chars().count() + hint.chars().count();
+            if used > width {
+                return Line::from(spans);
+            }
+            spans.push(Span::styled(key, Style::new().fg(theme::ACCENT)));
+            spans.push(Span::raw(hint));
         }
     }
     Line::from(spans)
