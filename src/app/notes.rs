@@ -69,6 +69,9 @@ pub fn closed_text(code: Option<u16>, reason: &str, by: Closer) -> String {
 
 fn failure_rows(error: &ConnError) -> Vec<(NoteLevel, String)> {
     let mut rows = vec![(NoteLevel::Error, format!("failed: {error}"))];
+    if let Some(location) = error.redirect_location() {
+        rows.push((NoteLevel::Warning, format!("  redirects to {location} (not followed)")));
+    }
     if let ConnError::Upgrade {
         headers,
         body,
@@ -111,9 +114,14 @@ pub fn state_summary(state: &ConnState) -> String {
             (None, true) => "Closed".into(),
             (None, false) => format!("Closed ({reason})"),
         },
-        ConnState::Failed(ConnError::Upgrade {
-            status, reason, body, ..
-        }) => {
+        ConnState::Failed(
+            error @ ConnError::Upgrade {
+                status, reason, body, ..
+            },
+        ) => {
+            if let Some(location) = error.redirect_location() {
+                return format!("Failed (HTTP {status} {reason} → {location})");
+            }
             let first_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
             if first_line.is_empty() {
                 format!("Failed (HTTP {status} {reason})")

@@ -67,6 +67,21 @@ fn reason_suffix(reason: &str) -> String {
 }
 
 impl ConnError {
+    /// Where a redirecting server points, if it does.
+    pub fn redirect_location(&self) -> Option<&str> {
+        match self {
+            Self::Upgrade {
+                status: 300..=399,
+                headers,
+                ..
+            } => headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+                .map(|(_, value)| value.as_str()),
+            _ => None,
+        }
+    }
+
     /// A short hint on what to try, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
@@ -74,7 +89,9 @@ impl ConnError {
             Self::Dns { .. } => Some("check the host name"),
             Self::Timeout { .. } => Some("the server accepted nothing in time; check the address and any firewall"),
             Self::Tls { .. } => Some("for a private CA pass --cacert FILE"),
-            Self::Upgrade { status: 300..=399, .. } => Some("the server redirects; see the location header"),
+            Self::Upgrade { status: 300..=399, .. } => {
+                Some("redirects are not followed; put the location in the URL pane to go there")
+            }
             Self::Upgrade { status: 401 | 403, .. } => Some("check the auth headers and params"),
             _ => None,
         }
@@ -138,8 +155,13 @@ impl ConnError {
     pub fn from_stream(error: tungstenite::Error, phase: Phase, target: &str) -> Self {
         match error {
             tungstenite::Error::Io(io) => Self::from_io(phase, &io, target),
+            tungstenite::Error::Protocol(tungstenite::error::ProtocolError::HttparseError(e)) => {
+                Self::Protocol(format!("the server's answer is not valid HTTP ({e})"))
+            }
             tungstenite::Error::Protocol(p) => Self::Protocol(p.to_string()),
-            tungstenite::Error::Capacity(c) => Self::Protocol(format!("frame too large: {c}")),
+            tungstenite::Error::Capacity(c) => {
+                Self::Protocol(format!("over the size limit: {c} (see --max-message-size)"))
+            }
             tungstenite::Error::Utf8(detail) => Self::Protocol(format!("invalid UTF-8 in a text frame: {detail}")),
             tungstenite::Error::Tls(tls) => Self::Tls {
                 reason: tls.to_string(),

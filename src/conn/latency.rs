@@ -37,6 +37,11 @@ impl PingTracker {
         Some(now.saturating_duration_since(sent))
     }
 
+    /// When the oldest unanswered ping went out.
+    pub fn oldest_unanswered(&self) -> Option<Instant> {
+        self.outstanding.front().map(|(_, sent)| *sent)
+    }
+
     /// How many pings are waiting for their pong.
     pub fn outstanding(&self) -> usize {
         self.outstanding.len()
@@ -113,6 +118,7 @@ mod tests {
         let mut pings = PingTracker::default();
         pings.start(now);
         assert_eq!(pings.finish(b"hello", now), None);
+        assert_eq!(pings.oldest_unanswered(), Some(now));
         assert_eq!(pings.finish(&99u64.to_be_bytes(), now), None);
         assert_eq!(pings.outstanding(), 1);
     }

@@ -37,6 +37,17 @@ pub struct ConnSettings {
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Largest message accepted from the server.
     pub max_message_size: usize,
+    /// A ping unanswered for this long marks the connection dead; `None`
+    /// uses twice the ping interval.
+    pub ping_timeout: Option<Duration>,
+}
+
+impl ConnSettings {
+    /// How long a ping may go unanswered, if pings are on.
+    pub fn effective_ping_timeout(&self) -> Option<Duration> {
+        let interval = self.ping_interval.filter(|d| !d.is_zero())?;
+        Some(self.ping_timeout.unwrap_or(interval * 2))
+    }
 }
 
 /// Default largest message: generous for debugging, bounded against runaway servers.
@@ -49,6 +60,7 @@ impl Default for ConnSettings {
             connect_timeout: Duration::from_secs(10),
             extra_roots: Vec::new(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            ping_timeout: None,
         }
     }
 }

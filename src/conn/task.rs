@@ -180,6 +180,7 @@ impl Task {
             timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
             timer
         });
+        let ping_timeout = self.settings.effective_ping_timeout();
         // Set once a close frame has gone out (ours or tungstenite's answer).
         let mut closing: Option<(Closer, tokio::time::Instant)> = None;
         let mut close_frame: Option<(Option<u16>, String)> = None;
@@ -277,6 +278,19 @@ impl Task {
                         self.emit(ConnEvent::Frame(record)).await?;
                     }
                 }
+                _ = wait_until(ping_deadline(&pings, ping_timeout)), if closing.is_none() && ping_timeout.is_some() => {
+                    let waited = ping_timeout.unwrap_or_default();
+                    self.emit(ConnEvent::state(ConnState::Closed {
+                        code: Some(ABNORMAL_CLOSURE),
+                        reason: format!(
+                            "no pong within {}: the connection is presumed dead (half-open)",
+                            crate::format::duration(waited)
+                        ),
+                        by: Closer::Network,
+                    }))
+                    .await?;
+                    return Ok(Next::Idle);
+                }
                 _ = wait_until(closing.map(|(_, deadline)| deadline)), if closing.is_some() => {
                     let (code, reason) = close_frame.take().unwrap_or((None, String::new()));
                     let by = closing.map_or(Closer::Us, |(by, _)| by);
@@ -307,6 +321,12 @@ async fn wait_until(deadline: Option<tokio::time::Instant>) {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
+}
+
+/// When the oldest unanswered ping times out.
+fn ping_deadline(pings: &PingTracker, timeout: Option<Duration>) -> Option<tokio::time::Instant> {
+    let sent = pings.oldest_unanswered()?;
+    Some(tokio::time::Instant::from_std(sent + timeout?))
 }
 
 fn close_message(code: u16, reason: &str) -> Message {

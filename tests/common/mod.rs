@@ -70,7 +70,7 @@ pub async fn silent_server() -> TestServer {
     .await
 }
 
-async fn serve<F, Fut>(handler: F) -> TestServer
+pub async fn serve<F, Fut>(handler: F) -> TestServer
 where
     F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -162,4 +162,54 @@ pub async fn events_until(
     .await;
     assert!(matches!(result, Ok(true)), "waited for {what}, saw instead: {seen:#?}");
     seen
+}
+
+/// Reads an HTTP request head from `stream` (up to the blank line).
+pub async fn read_request_head(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// A server that completes a real WebSocket handshake by hand, then writes
+/// `after` raw (so tests can send frames no library would).
+pub async fn raw_after_handshake(after: &'static [u8]) -> TestServer {
+    serve(move |mut stream| async move {
+        use tokio::io::AsyncWriteExt;
+        let head = read_request_head(&mut stream).await;
+        let key = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("sec-websocket-key").then(|| value.trim().to_string())
+            })
+            .unwrap_or_default();
+        let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let response = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.write_all(after).await;
+        // Hold the connection open; the client decides what happens next.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await
+}
+
+/// A server that answers any request with `response`, verbatim.
+pub async fn raw_http(response: &'static str) -> TestServer {
+    serve(move |mut stream| async move {
+        use tokio::io::AsyncWriteExt;
+        read_request_head(&mut stream).await;
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await
 }
