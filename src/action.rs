@@ -10,6 +10,10 @@ pub enum Action {
     ToggleHelp,
     /// Close the help overlay.
     CloseHelp,
+    /// Scroll the help overlay up.
+    HelpUp,
+    /// Scroll the help overlay down.
+    HelpDown,
     /// Move focus to the next pane.
     FocusNext,
     /// Move focus to the previous pane.
@@ -98,6 +102,8 @@ pub enum Action {
     ConfirmNo,
     /// Save first, where a question offers it.
     ConfirmSave,
+    /// Turn automatic reconnecting on or off.
+    ToggleReconnect,
     /// Open the saved messages and history.
     OpenMessages,
     /// In the messages list: select the previous entry.

@@ -51,6 +51,16 @@ pub struct ConnOptions {
     /// [default: the profile's, else 5].
     #[arg(long, value_name = "SECS", global = true)]
     pub ping_interval: Option<u64>,
+    /// Seconds a ping may go unanswered before the connection is declared dead
+    /// [default: twice the ping interval].
+    #[arg(long, value_name = "SECS", global = true)]
+    pub ping_timeout: Option<f64>,
+    /// Reconnect with exponential backoff (capped at 30 s) when the connection drops.
+    #[arg(long, global = true)]
+    pub reconnect: bool,
+    /// Largest message or frame accepted, in bytes (K, M and G suffixes work).
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size, global = true)]
+    pub max_message_size: usize,
     /// Seconds allowed for DNS, TCP, TLS and the upgrade together.
     #[arg(long, value_name = "SECS", default_value_t = 10, global = true)]
     pub connect_timeout: u64,
@@ -106,6 +116,29 @@ pub enum Command {
     },
 }
 
+/// Parses a byte count such as `1048576`, `512K` or `64M`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size like 65536 or 64M"))?;
+    let factor: usize = match unit.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return Err(format!("unknown size unit in {text:?}; use K, M or G")),
+    };
+    number
+        .checked_mul(factor)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{text:?} is out of range"))
+}
+
 /// Parses `Name: value` as curl does.
 pub fn parse_header(text: &str) -> Result<KvRow, String> {
     let (name, value) = text
@@ -137,6 +170,16 @@ mod tests {
         assert_eq!(parse_header("X-Url:http://a:b"), Ok(KvRow::new("X-Url", "http://a:b")));
         assert!(parse_header("no colon").is_err());
         assert!(parse_header(": v").is_err());
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("0").is_err());
     }
 
     #[test]

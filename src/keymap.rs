@@ -125,7 +125,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[ctrl('s')], Action::SaveProfile, "save the profile", Some("save")),
     bind(Global, &[ctrl('p')], Action::OpenProfiles, "open profiles", Some("profiles")),
     bind(Global, &[ctrl('n')], Action::NextEnvironment, "next environment", None),
-    bind(Global, &[key(KeyCode::F(2))], Action::OpenMessages, "saved messages, history", Some("messages")),
+    bind(Global, &[ctrl('t')], Action::ToggleReconnect, "auto-reconnect", None),
+    bind(Global, &[key(KeyCode::F(2))], Action::OpenMessages, "messages & history", Some("messages")),
     bind(Global, &[key(KeyCode::F(1))], Action::ToggleHelp, "show / hide help", Some("help")),
     bind(Global, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", Some("quit")),
     bind(Url, &[key(KeyCode::Enter)], Action::Connect, "connect / reconnect", Some("connect")),
@@ -165,6 +166,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(Confirm, &[ch('n'), key(KeyCode::Esc)], Action::ConfirmNo, "no", Some("no")),
     bind(Confirm, &[ch('s')], Action::ConfirmSave, "save first (when offered)", None),
     bind(Help, &[key(KeyCode::Esc), ch('q')], Action::CloseHelp, "close the help", Some("close")),
+    bind(Help, &[key(KeyCode::Up), ch('k')], Action::HelpUp, "scroll up", None),
+    bind(Help, &[key(KeyCode::Down), ch('j')], Action::HelpDown, "scroll down", None),
 ];
 
 impl KeyCombo {

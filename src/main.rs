@@ -248,11 +248,15 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
     let ping_secs = options.ping_interval.or(profile_ping).unwrap_or(DEFAULT_PING_SECS);
     let ping_interval = (ping_secs > 0).then(|| Duration::from_secs(ping_secs));
     app.ping_interval = ping_interval;
+    let reconnect = options.reconnect || app.reconnect;
+    app.reconnect = reconnect;
     let settings = ConnSettings {
         ping_interval,
         connect_timeout: Duration::from_secs(options.connect_timeout.max(1)),
         extra_roots,
-        ..ConnSettings::default()
+        max_message_size: options.max_message_size,
+        ping_timeout: options.ping_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
+        reconnect,
     };
     if connect_now {
         app.update(Action::Connect);

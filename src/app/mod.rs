@@ -94,10 +94,14 @@ pub struct App {
     pub frames_view: FramesView,
     pub connection: ConnectionView,
     pub show_help: bool,
+    /// Rows the help overlay is scrolled by.
+    pub help_scroll: u16,
     pub reveal_secrets: bool,
     pub notice: Option<Notice>,
     /// The keepalive period, shown in help and status.
     pub ping_interval: Option<Duration>,
+    /// Whether the connection task reconnects after drops.
+    pub reconnect: bool,
     /// Cached because the URL is validated on every keystroke, not every draw.
     pub url_check: Result<String, ResolveError>,
     /// The open profile, if any, and what the panes do not show.
@@ -165,9 +169,11 @@ impl App {
                 url: None,
             },
             show_help: false,
+            help_scroll: 0,
             reveal_secrets: false,
             notice: None,
             ping_interval,
+            reconnect: false,
             url_check: Err(ResolveError::Request(RequestError::Url(UrlProblem::Empty))),
             profile: ProfileState::default(),
             history: HistoryState::default(),
@@ -215,6 +221,7 @@ impl App {
     pub fn tick_interval(&self) -> Option<Duration> {
         match self.connection.state {
             ConnState::Connecting { .. } => Some(Duration::from_millis(100)),
+            ConnState::Reconnecting { .. } => Some(Duration::from_millis(250)),
             ConnState::Open { .. } => Some(Duration::from_secs(1)),
             _ => None,
         }
@@ -392,7 +399,7 @@ impl App {
     fn is_live(&self) -> bool {
         matches!(
             self.connection.state,
-            ConnState::Connecting { .. } | ConnState::Open { .. } | ConnState::Closing
+            ConnState::Connecting { .. } | ConnState::Open { .. } | ConnState::Closing | ConnState::Reconnecting { .. }
         )
     }
 
@@ -402,6 +409,8 @@ impl App {
             Action::Quit => self.request_quit(),
             Action::ToggleHelp => self.show_help = !self.show_help,
             Action::CloseHelp => self.show_help = false,
+            Action::HelpUp => self.help_scroll = self.help_scroll.saturating_sub(1),
+            Action::HelpDown => self.help_scroll = (self.help_scroll + 1).min(40),
             Action::FocusNext => self.focus = self.focus.step(true),
             Action::FocusPrevious => self.focus = self.focus.step(false),
             Action::FocusUrl => self.focus = Focus::Url,
@@ -468,6 +477,12 @@ impl App {
             Action::ConfirmYes => self.confirm_answer(Answer::Yes),
             Action::ConfirmNo => self.confirm_answer(Answer::No),
             Action::ConfirmSave => self.confirm_answer(Answer::Save),
+            Action::ToggleReconnect => {
+                self.reconnect = !self.reconnect;
+                self.outbox.push(ConnCommand::SetReconnect(self.reconnect));
+                let state = if self.reconnect { "on" } else { "off" };
+                self.notify(NoteLevel::Info, format!("auto-reconnect {state}"));
+            }
             Action::OpenMessages => self.messages = Some(MessagesList::default()),
             Action::MessagesUp => self.messages_move(-1),
             Action::MessagesDown => self.messages_move(1),

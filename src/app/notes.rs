@@ -12,6 +12,13 @@ const MAX_BODY_LINES: usize = 20;
 pub fn for_state(state: &ConnState, handshake: Option<&HandshakeReport>) -> Vec<(NoteLevel, String)> {
     match state {
         ConnState::Idle | ConnState::Closing => Vec::new(),
+        ConnState::Reconnecting { attempt, at } => vec![(
+            NoteLevel::Warning,
+            format!(
+                "reconnecting in {} (attempt {attempt}); Ctrl-O stops",
+                format::duration(at.saturating_duration_since(std::time::Instant::now()))
+            ),
+        )],
         ConnState::Connecting { url, .. } => vec![(NoteLevel::Info, format!("connecting to {url}"))],
         ConnState::Open { protocol, .. } => {
             let mut text = match handshake {
@@ -108,6 +115,7 @@ pub fn state_summary(state: &ConnState) -> String {
         ConnState::Connecting { .. } => "Connecting".into(),
         ConnState::Open { .. } => "Connected".into(),
         ConnState::Closing => "Closing".into(),
+        ConnState::Reconnecting { attempt, .. } => format!("Reconnecting (attempt {attempt})"),
         ConnState::Closed { code, reason, .. } => match (code, reason.is_empty()) {
             (Some(code), true) => format!("Closed ({code} {})", format::close_code_meaning(*code)),
             (Some(code), false) => format!("Closed ({code} {reason})"),

@@ -172,6 +172,13 @@ impl App {
             message: self.message_text(),
             params: self.params.rows.clone(),
             headers: self.headers.rows.clone(),
+            // Written only once it differs from "off", so toggling it back
+            // does not leave a profile looking changed.
+            reconnect: match (self.reconnect, self.profile.extras.reconnect) {
+                (true, _) => Some(true),
+                (false, Some(_)) => Some(false),
+                (false, None) => None,
+            },
             ..self.profile.extras.clone()
         }
     }
@@ -188,6 +195,10 @@ impl App {
     /// Puts a profile in the panes, as opened from the picker or `-p`.
     pub fn open_profile(&mut self, name: &str, profile: Profile, history: Vec<String>) {
         self.fill_panes(&profile);
+        if let Some(reconnect) = profile.reconnect {
+            self.reconnect = reconnect;
+            self.outbox.push(ConnCommand::SetReconnect(reconnect));
+        }
         self.profile = ProfileState {
             name: Some(name.to_string()),
             saved: Some(profile.clone()),

@@ -4,6 +4,7 @@
 //! Nothing here knows about the terminal, so the same task serves the TUI and
 //! headless commands alike.
 
+pub mod backoff;
 pub mod error;
 mod handshake;
 pub mod latency;
@@ -40,6 +41,8 @@ pub struct ConnSettings {
     /// A ping unanswered for this long marks the connection dead; `None`
     /// uses twice the ping interval.
     pub ping_timeout: Option<Duration>,
+    /// Reconnect with backoff when a connection drops (until told otherwise).
+    pub reconnect: bool,
 }
 
 impl ConnSettings {
@@ -61,6 +64,7 @@ impl Default for ConnSettings {
             extra_roots: Vec::new(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             ping_timeout: None,
+            reconnect: false,
         }
     }
 }
@@ -79,8 +83,11 @@ pub enum ConnCommand {
     Connect(ResolvedRequest),
     /// Send a data frame on the open connection.
     Send(Outgoing),
-    /// Start the closing handshake with this code and reason.
+    /// Start the closing handshake with this code and reason; also stops
+    /// any reconnecting.
     Close { code: u16, reason: String },
+    /// Turn automatic reconnecting on or off.
+    SetReconnect(bool),
 }
 
 /// Who ended a connection.
@@ -112,6 +119,13 @@ pub enum ConnState {
         protocol: Option<String>,
     },
     Closing,
+    /// Waiting to reconnect after the connection dropped.
+    Reconnecting {
+        /// 1 for the first retry.
+        attempt: u32,
+        /// When the next attempt starts.
+        at: Instant,
+    },
     Closed {
         code: Option<u16>,
         reason: String,

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 
+use super::backoff::{self, Jitter};
 use super::error::{ConnError, Phase};
 use super::handshake::{self, Socket};
 use super::latency::{PingTracker, ReplyTimer};
@@ -29,6 +30,12 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 enum Next {
     /// Wait for the next command.
     Idle,
+    /// The connection ended without the user asking (failed, dropped or
+    /// closed by the server): reconnect if that is on.
+    Dropped {
+        /// Whether it had opened, which resets the backoff.
+        was_open: bool,
+    },
     /// Open this request right away (the user reconnected).
     Connect(ResolvedRequest),
     /// The UI is gone; stop.
@@ -67,25 +74,86 @@ impl Task {
 
     async fn serve(&mut self) -> Result<(), UiGone> {
         let mut pending = None;
+        let mut jitter = Jitter::from_clock();
+        let mut attempt = 0;
         loop {
             let request = match pending.take() {
                 Some(request) => request,
                 None => match self.commands.recv().await {
                     None => return Ok(()),
-                    Some(ConnCommand::Connect(request)) => request,
+                    Some(ConnCommand::Connect(request)) => {
+                        attempt = 0;
+                        request
+                    }
                     Some(ConnCommand::Send(_)) => {
                         self.emit(ConnEvent::Refused("not connected: nothing was sent".into()))
                             .await?;
                         continue;
                     }
                     Some(ConnCommand::Close { .. }) => continue,
+                    Some(ConnCommand::SetReconnect(on)) => {
+                        self.settings.reconnect = on;
+                        continue;
+                    }
                 },
             };
-            match self.session(request).await? {
+            match self.session(request.clone()).await? {
                 Next::Idle => {}
-                Next::Connect(request) => pending = Some(request),
+                Next::Connect(next) => {
+                    attempt = 0;
+                    pending = Some(next);
+                }
                 Next::Shutdown => return Ok(()),
+                Next::Dropped { was_open } if self.settings.reconnect => {
+                    if was_open {
+                        attempt = 0;
+                    }
+                    attempt += 1;
+                    pending = self.wait_to_reconnect(attempt, jitter.sample(), request).await?;
+                }
+                Next::Dropped { .. } => {}
             }
+        }
+    }
+
+    /// Waits out the backoff before retrying `request`. Returns the request
+    /// to open next, or `None` if the user stopped reconnecting.
+    async fn wait_to_reconnect(
+        &mut self,
+        attempt: u32,
+        jitter: f64,
+        request: ResolvedRequest,
+    ) -> Result<Option<ResolvedRequest>, UiGone> {
+        let at = Instant::now() + backoff::delay(attempt, jitter);
+        self.emit(ConnEvent::state(ConnState::Reconnecting { attempt, at }))
+            .await?;
+        let deadline = tokio::time::sleep_until(at.into());
+        tokio::pin!(deadline);
+        loop {
+            let stopped = tokio::select! {
+                _ = &mut deadline => return Ok(Some(request)),
+                command = self.commands.recv() => match command {
+                    None => return Ok(None),
+                    Some(ConnCommand::Connect(next)) => return Ok(Some(next)),
+                    Some(ConnCommand::Close { .. }) => "reconnecting stopped",
+                    Some(ConnCommand::SetReconnect(true)) => continue,
+                    Some(ConnCommand::SetReconnect(false)) => {
+                        self.settings.reconnect = false;
+                        "reconnecting turned off"
+                    }
+                    Some(ConnCommand::Send(_)) => {
+                        self.emit(ConnEvent::Refused("reconnecting: nothing was sent".into())).await?;
+                        continue;
+                    }
+                },
+            };
+            self.emit(ConnEvent::state(ConnState::Closed {
+                code: None,
+                reason: stopped.into(),
+                by: Closer::Us,
+            }))
+            .await?;
+            return Ok(None);
         }
     }
 
@@ -138,7 +206,7 @@ impl Task {
                     Ok(opened) => break opened,
                     Err(error) => {
                         self.emit(ConnEvent::state(ConnState::Failed(error))).await?;
-                        return Ok(Next::Idle);
+                        return Ok(Next::Dropped { was_open: false });
                     }
                 },
                 command = self.commands.recv() => match command {
@@ -156,6 +224,7 @@ impl Task {
                     Some(ConnCommand::Send(_)) => {
                         self.emit(ConnEvent::Refused("still connecting: nothing was sent".into())).await?;
                     }
+                    Some(ConnCommand::SetReconnect(on)) => self.settings.reconnect = on,
                 },
             }
         };
@@ -184,7 +253,12 @@ impl Task {
         // Set once a close frame has gone out (ours or tungstenite's answer).
         let mut closing: Option<(Closer, tokio::time::Instant)> = None;
         let mut close_frame: Option<(Option<u16>, String)> = None;
-        let mut next = Next::Idle;
+        // Ending after our own close is the user's doing; any other ending
+        // may be followed by a reconnect.
+        let after = |closing: Option<(Closer, tokio::time::Instant)>| match closing {
+            Some((Closer::Us, _)) => Next::Idle,
+            _ => Next::Dropped { was_open: true },
+        };
 
         loop {
             tokio::select! {
@@ -221,7 +295,7 @@ impl Task {
                     Some(Err(error)) => {
                         let state = end_state(error, closing.map(|(by, _)| by), close_frame.take());
                         self.emit(ConnEvent::state(state)).await?;
-                        return Ok(next);
+                        return Ok(after(closing));
                     }
                     None => {
                         let state = end_state(
@@ -230,11 +304,15 @@ impl Task {
                             close_frame.take(),
                         );
                         self.emit(ConnEvent::state(state)).await?;
-                        return Ok(next);
+                        return Ok(after(closing));
                     }
                 },
                 command = self.commands.recv(), if closing.is_none() => {
                     let (message, then) = match command {
+                        Some(ConnCommand::SetReconnect(on)) => {
+                            self.settings.reconnect = on;
+                            continue;
+                        }
                         None => (close_message(1001, "client exiting"), Some(Next::Shutdown)),
                         Some(ConnCommand::Connect(request)) => {
                             (close_message(1000, "reconnecting"), Some(Next::Connect(request)))
@@ -248,7 +326,7 @@ impl Task {
                     if let Err(error) = sink.send(message).await {
                         let state = end_state(error, None, None);
                         self.emit(ConnEvent::state(state)).await?;
-                        return Ok(then.unwrap_or(Next::Idle));
+                        return Ok(then.unwrap_or(Next::Dropped { was_open: true }));
                     }
                     if let Some(record) = record {
                         if !is_close {
@@ -264,7 +342,6 @@ impl Task {
                         closing = Some((Closer::Us, tokio::time::Instant::now() + CLOSE_TIMEOUT));
                         self.emit(ConnEvent::state(ConnState::Closing)).await?;
                     }
-                    next = Next::Idle;
                 }
                 _ = tick(&mut ping_timer), if closing.is_none() => {
                     let payload = Bytes::copy_from_slice(&pings.start(Instant::now()));
@@ -272,7 +349,7 @@ impl Task {
                     let record = record_of(Direction::Sent, &message);
                     if let Err(error) = sink.send(message).await {
                         self.emit(ConnEvent::state(end_state(error, None, None))).await?;
-                        return Ok(Next::Idle);
+                        return Ok(Next::Dropped { was_open: true });
                     }
                     if let Some(record) = record {
                         self.emit(ConnEvent::Frame(record)).await?;
@@ -289,7 +366,7 @@ impl Task {
                         by: Closer::Network,
                     }))
                     .await?;
-                    return Ok(Next::Idle);
+                    return Ok(Next::Dropped { was_open: true });
                 }
                 _ = wait_until(closing.map(|(_, deadline)| deadline)), if closing.is_some() => {
                     let (code, reason) = close_frame.take().unwrap_or((None, String::new()));
@@ -300,7 +377,7 @@ impl Task {
                         reason
                     };
                     self.emit(ConnEvent::state(ConnState::Closed { code, reason, by })).await?;
-                    return Ok(Next::Idle);
+                    return Ok(after(closing));
                 }
             }
         }

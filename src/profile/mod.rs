@@ -41,6 +41,9 @@ pub struct Profile {
     pub saved_messages: Vec<SavedMessage>,
     /// Sent in order each time the connection opens (auth, subscribe, …).
     pub on_connect: Vec<String>,
+    /// Reconnect with backoff after drops; `None` uses the command line's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconnect: Option<bool>,
 }
 
 impl Default for Profile {
@@ -54,6 +57,7 @@ impl Default for Profile {
             ping_interval_secs: None,
             saved_messages: Vec::new(),
             on_connect: Vec::new(),
+            reconnect: None,
         }
     }
 }

@@ -34,7 +34,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     let block = Block::bordered()
         .title(" wscope keys ")
-        .title_bottom(Line::styled(format!(" Esc closes · {ping} "), theme::dim()))
+        .title_bottom(Line::styled(format!(" ↑↓ scroll · Esc closes · {ping} "), theme::dim()))
         .border_style(theme::border(true));
     let popup = centered(area, if area.width >= 120 { 126 } else { 84 }, 30);
     frame.render_widget(Clear, popup);
@@ -71,6 +71,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .spacing(1)
         .split(inner);
     for (scopes, column_area) in columns.iter().zip(areas.iter()) {
-        frame.render_widget(Paragraph::new(column(scopes)), *column_area);
+        frame.render_widget(
+            Paragraph::new(column(scopes)).scroll((app.help_scroll, 0)),
+            *column_area,
+        );
     }
 }

@@ -21,7 +21,7 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
     let state = &app.connection.state;
     let badge_colour = match state {
         ConnState::Open { .. } => theme::OK,
-        ConnState::Connecting { .. } | ConnState::Closing => theme::WARN,
+        ConnState::Connecting { .. } | ConnState::Closing | ConnState::Reconnecting { .. } => theme::WARN,
         ConnState::Failed(_) => theme::ERROR,
         ConnState::Closed { code, .. } if *code != Some(1000) && code.is_some() => theme::WARN,
         _ => Color::Gray,
@@ -39,6 +39,13 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
             _ => String::new(),
         };
         left.push(Span::raw(format!(" {spinner}{}", format::elapsed(age))));
+    }
+    if let ConnState::Reconnecting { at, .. } = state {
+        let wait = at.saturating_duration_since(now);
+        left.push(Span::raw(format!(" in {:.1}s", wait.as_secs_f32())));
+    }
+    if app.reconnect {
+        left.push(Span::styled(" ⟳auto", Style::new().fg(theme::ACCENT)));
     }
     if let Some(env) = app.resolver.environment_name() {
         left.push(Span::styled(format!(" env {env}"), Style::new().fg(theme::ACCENT)));
