@@ -67,6 +67,18 @@ pub struct ConnOptions {
     /// Also trust the CA certificates in this PEM file for wss://.
     #[arg(long, value_name = "FILE", global = true)]
     pub cacert: Option<PathBuf>,
+    /// Accept any server certificate (self-signed, expired, wrong host). For debugging only.
+    #[arg(short = 'k', long, global = true)]
+    pub insecure: bool,
+    /// Client certificate (PEM) for mutual TLS; goes with --key.
+    #[arg(long, value_name = "FILE", requires = "key", global = true)]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of the client certificate.
+    #[arg(long, value_name = "FILE", requires = "cert", global = true)]
+    pub key: Option<PathBuf>,
+    /// Ask the server for this subprotocol (Sec-WebSocket-Protocol), repeatable.
+    #[arg(long = "subprotocol", value_name = "NAME", global = true)]
+    pub subprotocols: Vec<String>,
     /// Most screen redraws per second.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), global = true)]
     pub fps: u32,

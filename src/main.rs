@@ -6,10 +6,12 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 
+use std::sync::Arc;
 use wscope::action::Action;
 use wscope::app::{App, InitialRequest};
 use wscope::cli::{Cli, Command, ConnOptions, RequestArgs};
-use wscope::conn::{self, ConnSettings};
+
+use wscope::conn::{self, ClientIdentity, ConnSettings, TlsOptions};
 use wscope::profile::paths::Paths;
 use wscope::profile::service::{Storage, StoreReply};
 use wscope::profile::store::{ProfileStore, parse_profile, to_pretty_json, validate_name, write_atomic};
@@ -183,11 +185,27 @@ fn import(
     Ok(())
 }
 
-async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<()> {
+fn tls_options(options: &ConnOptions) -> anyhow::Result<TlsOptions> {
     let extra_roots = match &options.cacert {
         Some(path) => conn::load_pem_certs(path).with_context(|| format!("cannot read --cacert {}", path.display()))?,
         None => Vec::new(),
     };
+    let identity = match (&options.cert, &options.key) {
+        (Some(cert), Some(key)) => Some(ClientIdentity {
+            certs: conn::load_pem_certs(cert).with_context(|| format!("cannot read --cert {}", cert.display()))?,
+            key: Arc::new(conn::load_pem_key(key).with_context(|| format!("cannot read --key {}", key.display()))?),
+        }),
+        _ => None,
+    };
+    Ok(TlsOptions {
+        extra_roots,
+        insecure: options.insecure,
+        identity,
+    })
+}
+
+async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<()> {
+    let tls = tls_options(options)?;
     let storage = storage(options).ok();
     let mut app = App::new(InitialRequest::default(), None);
     let mut connect_now = request.url.is_some();
@@ -238,6 +256,12 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         app.report_profile_error("no config directory: pass --config-dir DIR to use profiles");
         connect_now = false;
     }
+    app.insecure = options.insecure;
+    for protocol in &options.subprotocols {
+        if !app.profile.extras.subprotocols.contains(protocol) {
+            app.profile.extras.subprotocols.push(protocol.clone());
+        }
+    }
     app.apply_command_line(InitialRequest {
         url: request.url.unwrap_or_default(),
         message: request.message.unwrap_or_default(),
@@ -253,7 +277,7 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
     let settings = ConnSettings {
         ping_interval,
         connect_timeout: Duration::from_secs(options.connect_timeout.max(1)),
-        extra_roots,
+        tls,
         max_message_size: options.max_message_size,
         ping_timeout: options.ping_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
         reconnect,

@@ -1,5 +1,5 @@
 //! The connection task against real servers on 127.0.0.1.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::result_large_err)]
 
 mod common;
 
@@ -10,7 +10,7 @@ use common::{closed_port, events_until, feed_server, feed_server_tls, silent_ser
 use wscope::conn::request::build;
 use wscope::conn::{
     ABNORMAL_CLOSURE, Closer, ConnCommand, ConnError, ConnEvent, ConnSettings, ConnState, Direction, FrameKind, KvRow,
-    Outgoing, Phase,
+    Outgoing, Phase, TlsOptions,
 };
 
 fn quiet() -> ConnSettings {
@@ -284,23 +284,74 @@ async fn sending_while_disconnected_is_refused_not_lost_silently() {
 /// A CA and a leaf certificate for 127.0.0.1 that it signs; webpki refuses a
 /// self-signed CA used directly as the server certificate.
 fn test_pki() -> (rustls::pki_types::CertificateDer<'static>, Arc<rustls::ServerConfig>) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().expect("ca key");
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key).expect("ca cert");
-    let issuer = Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().expect("leaf key");
-    let leaf_params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).expect("leaf");
-    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf cert");
-    let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).expect("key der");
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("tls versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf_cert.der().clone()], key)
-        .expect("server config");
-    (ca_cert.der().clone(), Arc::new(config))
+    let pki = Pki::new();
+    let config = pki.server_config(None);
+    (pki.ca_der(), config)
+}
+
+/// A test CA that signs server and client certificates.
+struct Pki {
+    ca_cert: rcgen::Certificate,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl Pki {
+    fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().expect("ca key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).expect("ca cert");
+        Self {
+            ca_cert,
+            issuer: Issuer::new(ca_params, ca_key),
+        }
+    }
+
+    fn ca_der(&self) -> rustls::pki_types::CertificateDer<'static> {
+        self.ca_cert.der().clone()
+    }
+
+    /// A certificate for `names` signed by the CA, with its key.
+    fn leaf(
+        &self,
+        names: &[&str],
+    ) -> (
+        rustls::pki_types::CertificateDer<'static>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    ) {
+        let key = rcgen::KeyPair::generate().expect("leaf key");
+        let params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("leaf");
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
+        let key = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("key der");
+        (cert.der().clone(), key)
+    }
+
+    /// A server config for 127.0.0.1; with `client_ca`, client certificates
+    /// signed by it are required.
+    fn server_config(
+        &self,
+        client_ca: Option<rustls::pki_types::CertificateDer<'static>>,
+    ) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let (cert, key) = self.leaf(&["127.0.0.1", "localhost"]);
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("tls versions");
+        let builder = match client_ca {
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add(ca).expect("client ca");
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                    .build()
+                    .expect("client verifier");
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        Arc::new(builder.with_single_cert(vec![cert], key).expect("server config"))
+    }
 }
 
 #[tokio::test]
@@ -308,7 +359,10 @@ async fn wss_connects_with_a_trusted_private_ca() {
     let (ca, server_config) = test_pki();
     let server = feed_server_tls(server_config).await;
     let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        extra_roots: vec![ca],
+        tls: TlsOptions {
+            extra_roots: vec![ca],
+            ..TlsOptions::default()
+        },
         ..quiet()
     });
     conn.send(authed(&server.url("wss", "/feed")));
@@ -342,4 +396,96 @@ async fn wss_with_unknown_issuer_fails_with_a_hint() {
         "{error:?}"
     );
     assert!(error.hint().is_some_and(|h| h.contains("--cacert")));
+}
+
+#[tokio::test]
+async fn insecure_accepts_an_untrusted_certificate() {
+    let (_, server_config) = test_pki();
+    let server = feed_server_tls(server_config).await;
+    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
+        tls: TlsOptions {
+            insecure: true,
+            ..TlsOptions::default()
+        },
+        ..quiet()
+    });
+    conn.send(authed(&server.url("wss", "/feed")));
+    events_until(&mut events, "the greeting over unverified TLS", |e| {
+        received_text(e).is_some()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mutual_tls_needs_the_client_certificate() {
+    let pki = Pki::new();
+    let server = feed_server_tls(pki.server_config(Some(pki.ca_der()))).await;
+
+    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
+        tls: TlsOptions {
+            extra_roots: vec![pki.ca_der()],
+            ..TlsOptions::default()
+        },
+        ..quiet()
+    });
+    conn.send(authed(&server.url("wss", "/feed")));
+    let seen = events_until(&mut events, "a refusal without a client certificate", |e| {
+        is_state(e, |s| matches!(s, ConnState::Failed(_) | ConnState::Closed { .. }))
+    })
+    .await;
+    assert!(!seen.iter().any(|e| received_text(e).is_some()), "{seen:#?}");
+
+    let (cert, key) = pki.leaf(&["wscope client"]);
+    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
+        tls: TlsOptions {
+            extra_roots: vec![pki.ca_der()],
+            identity: Some(wscope::conn::ClientIdentity {
+                certs: vec![cert],
+                key: Arc::new(key),
+            }),
+            ..TlsOptions::default()
+        },
+        ..quiet()
+    });
+    conn.send(authed(&server.url("wss", "/feed")));
+    events_until(&mut events, "the greeting over mutual TLS", |e| {
+        received_text(e).is_some()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn subprotocol_is_offered_and_the_choice_reported() {
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    let server = common::serve(|stream| async move {
+        let pick = |request: &Request, mut response: Response| {
+            let offered = request
+                .headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            if offered.split(',').any(|p| p.trim() == "graphql-transport-ws") {
+                response
+                    .headers_mut()
+                    .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+            }
+            Ok(response)
+        };
+        let _ = tokio_tungstenite::accept_hdr_async(stream, pick).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    })
+    .await;
+    let (conn, mut events) = wscope::conn::spawn(quiet());
+    let mut request = build(&server.url("ws", "/"), &[], &[]).expect("valid");
+    request.subprotocols = vec!["mqtt".into(), "graphql-transport-ws".into()];
+    conn.send(ConnCommand::Connect(request));
+    let seen = events_until(&mut events, "open", |e| {
+        is_state(e, |s| matches!(s, ConnState::Open { .. }))
+    })
+    .await;
+    assert!(
+        matches!(seen.last(), Some(ConnEvent::State { state: ConnState::Open { protocol: Some(p), .. }, .. }) if p == "graphql-transport-ws"),
+        "{seen:#?}"
+    );
 }

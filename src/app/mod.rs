@@ -102,6 +102,8 @@ pub struct App {
     pub ping_interval: Option<Duration>,
     /// Whether the connection task reconnects after drops.
     pub reconnect: bool,
+    /// `--insecure`: certificates are not checked, which the status bar says.
+    pub insecure: bool,
     /// Cached because the URL is validated on every keystroke, not every draw.
     pub url_check: Result<String, ResolveError>,
     /// The open profile, if any, and what the panes do not show.
@@ -174,6 +176,7 @@ impl App {
             notice: None,
             ping_interval,
             reconnect: false,
+            insecure: false,
             url_check: Err(ResolveError::Request(RequestError::Url(UrlProblem::Empty))),
             profile: ProfileState::default(),
             history: HistoryState::default(),

@@ -28,6 +28,14 @@ pub fn for_state(state: &ConnState, handshake: Option<&HandshakeReport>) -> Vec<
             if let Some(protocol) = protocol {
                 text.push_str(&format!(", subprotocol {protocol}"));
             }
+            let extensions = handshake.and_then(|h| {
+                h.headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
+            });
+            if let Some((_, extensions)) = extensions {
+                text.push_str(&format!(", extensions {extensions}"));
+            }
             vec![(NoteLevel::Success, text)]
         }
         ConnState::Closed { code, reason, by } => vec![(closed_level(*code, *by), closed_text(*code, reason, *by))],

@@ -138,7 +138,7 @@ pub enum Confirm {
     /// Quitting with unsaved changes to a named profile.
     Quit,
     /// A draft from the last run was found.
-    RestoreDraft(Draft),
+    RestoreDraft(Box<Draft>),
 }
 
 /// The open profile and what the panes do not show.
@@ -239,7 +239,7 @@ impl App {
     /// Offers a draft from the last run back to the user.
     pub fn offer_draft(&mut self, draft: Draft) {
         if !draft.request.is_blank() {
-            self.confirm = Some(Confirm::RestoreDraft(draft));
+            self.confirm = Some(Confirm::RestoreDraft(Box::new(draft)));
         }
     }
 
@@ -344,7 +344,9 @@ impl App {
         };
         let params = rows(&self.params.rows, "param")?;
         let headers = rows(&self.headers.rows, "header")?;
-        Ok(request::build(&url, &params, &headers)?)
+        let mut request = request::build(&url, &params, &headers)?;
+        request.subprotocols = self.profile.extras.subprotocols.clone();
+        Ok(request)
     }
 
     pub(super) fn send_text(&mut self, text: String, remember: bool) {

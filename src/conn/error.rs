@@ -88,7 +88,9 @@ impl ConnError {
             Self::Refused { .. } => Some("is the server running and listening on that port?"),
             Self::Dns { .. } => Some("check the host name"),
             Self::Timeout { .. } => Some("the server accepted nothing in time; check the address and any firewall"),
-            Self::Tls { .. } => Some("for a private CA pass --cacert FILE"),
+            Self::Tls { .. } => {
+                Some("for a private CA pass --cacert FILE; --insecure skips the check (debugging only)")
+            }
             Self::Upgrade { status: 300..=399, .. } => {
                 Some("redirects are not followed; put the location in the URL pane to go there")
             }

@@ -104,6 +104,13 @@ pub async fn open(
             http_request.headers_mut().append(name, value.clone());
         }
     }
+    if !request.subprotocols.is_empty() {
+        let offered = request.subprotocols.join(", ");
+        let value = offered
+            .parse()
+            .map_err(|_| ConnError::Protocol(format!("invalid subprotocol list {offered:?}")))?;
+        http_request.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
+    }
     let (socket, response) = within(
         deadline,
         timeout,

@@ -15,12 +15,11 @@ mod tls;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use rustls::pki_types::CertificateDer;
 use tokio::sync::mpsc;
 
 pub use error::{ConnError, Phase};
 pub use request::{KvRow, ResolvedRequest};
-pub use tls::load_pem_certs;
+pub use tls::{ClientIdentity, TlsOptions, load_pem_certs, load_pem_key};
 
 /// How many events may queue up before the connection task waits for the UI.
 /// Bounded so a UI that falls behind slows socket reads instead of growing
@@ -34,8 +33,8 @@ pub struct ConnSettings {
     pub ping_interval: Option<Duration>,
     /// Budget for DNS, TCP, TLS and the upgrade together.
     pub connect_timeout: Duration,
-    /// Extra trusted roots, e.g. from `--cacert`.
-    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Trusted roots, `--insecure` and the client certificate.
+    pub tls: TlsOptions,
     /// Largest message accepted from the server.
     pub max_message_size: usize,
     /// A ping unanswered for this long marks the connection dead; `None`
@@ -61,7 +60,7 @@ impl Default for ConnSettings {
         Self {
             ping_interval: Some(Duration::from_secs(5)),
             connect_timeout: Duration::from_secs(10),
-            extra_roots: Vec::new(),
+            tls: TlsOptions::default(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             ping_timeout: None,
             reconnect: false,

@@ -103,6 +103,8 @@ pub struct ResolvedRequest {
     pub url: Url,
     /// Validated extra handshake headers, in the order the user gave them.
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Subprotocols to offer, in preference order.
+    pub subprotocols: Vec<String>,
 }
 
 /// Headers the handshake writes itself; a user value would break the upgrade.
@@ -224,7 +226,11 @@ pub fn build(url_text: &str, params: &[KvRow], headers: &[KvRow]) -> Result<Reso
     let headers = enabled_headers(headers)
         .collect::<Result<Vec<_>, _>>()
         .map_err(RequestError::Header)?;
-    Ok(ResolvedRequest { url, headers })
+    Ok(ResolvedRequest {
+        url,
+        headers,
+        subprotocols: Vec::new(),
+    })
 }
 
 /// Whether a header's value should be hidden on screen by default.

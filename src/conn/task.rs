@@ -161,7 +161,7 @@ impl Task {
         if let Some(config) = &self.tls_config {
             return Ok(config.clone());
         }
-        let config = tls::client_config(&self.settings.extra_roots).map_err(|e| ConnError::Tls {
+        let config = tls::client_config(&self.settings.tls).map_err(|e| ConnError::Tls {
             reason: format!("cannot set up TLS: {e}"),
         })?;
         self.tls_config = Some(config.clone());

@@ -2,32 +2,101 @@
 
 use std::sync::Arc;
 
-use rustls::pki_types::CertificateDer;
-use rustls::{ClientConfig, RootCertStore};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+/// A client certificate chain and its key, for mutual TLS.
+#[derive(Debug, Clone)]
+pub struct ClientIdentity {
+    pub certs: Vec<CertificateDer<'static>>,
+    pub key: Arc<PrivateKeyDer<'static>>,
+}
+
+/// What the user asked of TLS.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// Extra trusted roots, e.g. from `--cacert`.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Accept any server certificate (`--insecure`).
+    pub insecure: bool,
+    /// Present this certificate when the server asks (`--cert`, `--key`).
+    pub identity: Option<ClientIdentity>,
+}
 
 /// Builds the client config: the system's roots plus the bundled webpki roots
 /// (for machines without a CA store), plus any extra roots the user trusts.
 ///
 /// The ring provider is passed explicitly so a wss connection never depends
 /// on a process-wide default provider having been installed.
-pub fn client_config(extra_roots: &[CertificateDer<'static>]) -> Result<Arc<ClientConfig>, rustls::Error> {
-    let mut roots = RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for root in extra_roots {
-        roots.add(root.clone())?;
-    }
-    let mut config = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
+    let builder = if options.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+    } else {
+        let mut roots = RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for root in &options.extra_roots {
+            roots.add(root.clone())?;
+        }
+        builder.with_root_certificates(roots)
+    };
+    let mut config = match &options.identity {
+        Some(identity) => builder.with_client_auth_cert(identity.certs.clone(), identity.key.clone_key())?,
+        None => builder.with_no_client_auth(),
+    };
     // WebSocket upgrades are HTTP/1.1; say so in case the server also speaks h2.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
-/// Reads every certificate from a PEM file, for `--cacert`.
+/// `--insecure`: any certificate is accepted, but the handshake signatures
+/// are still checked so the session itself is sound.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Reads every certificate from a PEM file, for `--cacert` and `--cert`.
 pub fn load_pem_certs(path: &std::path::Path) -> std::io::Result<Vec<CertificateDer<'static>>> {
     let file = std::fs::File::open(path)?;
     let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(file)).collect::<Result<Vec<_>, _>>()?;
@@ -38,4 +107,11 @@ pub fn load_pem_certs(path: &std::path::Path) -> std::io::Result<Vec<Certificate
         ));
     }
     Ok(certs)
+}
+
+/// Reads the first private key from a PEM file, for `--key`.
+pub fn load_pem_key(path: &std::path::Path) -> std::io::Result<PrivateKeyDer<'static>> {
+    let file = std::fs::File::open(path)?;
+    rustls_pemfile::private_key(&mut std::io::BufReader::new(file))?
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no PEM private key found in the file"))
 }

@@ -41,6 +41,9 @@ pub struct Profile {
     pub saved_messages: Vec<SavedMessage>,
     /// Sent in order each time the connection opens (auth, subscribe, …).
     pub on_connect: Vec<String>,
+    /// Subprotocols asked for in Sec-WebSocket-Protocol, in preference order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subprotocols: Vec<String>,
     /// Reconnect with backoff after drops; `None` uses the command line's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconnect: Option<bool>,
@@ -58,6 +61,7 @@ impl Default for Profile {
             saved_messages: Vec::new(),
             on_connect: Vec::new(),
             reconnect: None,
+            subprotocols: Vec::new(),
         }
     }
 }

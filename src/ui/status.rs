@@ -44,6 +44,18 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
         let wait = at.saturating_duration_since(now);
         left.push(Span::raw(format!(" in {:.1}s", wait.as_secs_f32())));
     }
+    if app.insecure
+        && matches!(state, ConnState::Open { .. })
+        && app.connection.url.as_deref().is_some_and(|u| u.starts_with("wss:"))
+    {
+        left.push(Span::styled(
+            " ⚠ INSECURE TLS ",
+            Style::new()
+                .fg(Color::Black)
+                .bg(theme::ERROR)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     if app.reconnect {
         left.push(Span::styled(" ⟳auto", Style::new().fg(theme::ACCENT)));
     }
