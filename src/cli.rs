@@ -76,6 +76,11 @@ pub struct ConnOptions {
     /// Private key (PEM) of the client certificate.
     #[arg(long, value_name = "FILE", requires = "cert", global = true)]
     pub key: Option<PathBuf>,
+    /// Connect through this proxy (http://, socks5:// or socks5h://, with
+    /// optional user:password@), or `none` to ignore the proxy environment
+    /// variables [default: the profile's, else HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, minus NO_PROXY].
+    #[arg(long, value_name = "URL", global = true)]
+    pub proxy: Option<String>,
     /// Ask the server for this subprotocol (Sec-WebSocket-Protocol), repeatable.
     #[arg(long = "subprotocol", value_name = "NAME", global = true)]
     pub subprotocols: Vec<String>,

@@ -257,6 +257,7 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         connect_now = false;
     }
     app.insecure = options.insecure;
+    app.proxy_override = options.proxy.clone();
     for protocol in &options.subprotocols {
         if !app.profile.extras.subprotocols.contains(protocol) {
             app.profile.extras.subprotocols.push(protocol.clone());

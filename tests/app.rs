@@ -134,6 +134,7 @@ fn connected_app(since: Instant) -> App {
         status: 101,
         headers: vec![],
         protocol: None,
+        proxy: None,
         timings: PhaseTimings {
             dns: Duration::from_micros(4),
             tcp: Duration::from_micros(180),

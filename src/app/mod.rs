@@ -104,6 +104,8 @@ pub struct App {
     pub reconnect: bool,
     /// `--insecure`: certificates are not checked, which the status bar says.
     pub insecure: bool,
+    /// `--proxy` from the command line, over the profile's and the environment's.
+    pub proxy_override: Option<String>,
     /// Cached because the URL is validated on every keystroke, not every draw.
     pub url_check: Result<String, ResolveError>,
     /// The open profile, if any, and what the panes do not show.
@@ -177,6 +179,7 @@ impl App {
             ping_interval,
             reconnect: false,
             insecure: false,
+            proxy_override: None,
             url_check: Err(ResolveError::Request(RequestError::Url(UrlProblem::Empty))),
             profile: ProfileState::default(),
             history: HistoryState::default(),

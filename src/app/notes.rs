@@ -22,7 +22,14 @@ pub fn for_state(state: &ConnState, handshake: Option<&HandshakeReport>) -> Vec<
         ConnState::Connecting { url, .. } => vec![(NoteLevel::Info, format!("connecting to {url}"))],
         ConnState::Open { protocol, .. } => {
             let mut text = match handshake {
-                Some(report) => format!("connected: HTTP {} in {}", report.status, timing_summary(report)),
+                Some(report) => {
+                    let via = report
+                        .proxy
+                        .as_ref()
+                        .map(|p| format!(" via proxy {p}"))
+                        .unwrap_or_default();
+                    format!("connected{via}: HTTP {} in {}", report.status, timing_summary(report))
+                }
                 None => "connected".to_string(),
             };
             if let Some(protocol) = protocol {

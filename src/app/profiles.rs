@@ -7,7 +7,7 @@ use ratatui_textarea::TextArea;
 
 use super::{App, Focus, editor};
 use crate::conn::request::{self, RequestError, ResolvedRequest};
-use crate::conn::{ConnCommand, KvRow, Outgoing};
+use crate::conn::{ConnCommand, KvRow, Outgoing, ProxyChoice};
 use crate::frames::NoteLevel;
 use crate::profile::curl;
 use crate::profile::draft::Draft;
@@ -346,6 +346,8 @@ impl App {
         let headers = rows(&self.headers.rows, "header")?;
         let mut request = request::build(&url, &params, &headers)?;
         request.subprotocols = self.profile.extras.subprotocols.clone();
+        let proxy = self.proxy_override.as_ref().or(self.profile.extras.proxy.as_ref());
+        request.proxy = proxy.map_or_else(ProxyChoice::default, |p| ProxyChoice::parse(p));
         Ok(request)
     }
 

@@ -55,6 +55,8 @@ pub enum ConnError {
     #[error("protocol error: {0}")]
     Protocol(String),
     #[error("{0}")]
+    Proxy(String),
+    #[error("{0}")]
     Io(String),
 }
 
@@ -86,6 +88,9 @@ impl ConnError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Self::Refused { .. } => Some("is the server running and listening on that port?"),
+            Self::Proxy(_) => {
+                Some("check --proxy, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY; --proxy none connects directly")
+            }
             Self::Dns { .. } => Some("check the host name"),
             Self::Timeout { .. } => Some("the server accepted nothing in time; check the address and any firewall"),
             Self::Tls { .. } => {

@@ -17,7 +17,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async_with_confi
 use url::Host;
 
 use super::error::{ConnError, Phase};
-use super::{HandshakeReport, PhaseTimings, ResolvedRequest};
+use super::{HandshakeReport, PhaseTimings, ResolvedRequest, proxy};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -47,16 +47,32 @@ pub async fn open(
     let host = url.host().ok_or_else(|| ConnError::Io("the URL has no host".into()))?;
     let target = format!("{host}:{port}");
 
-    let addrs: Vec<SocketAddr> = match &host {
-        Host::Ipv4(ip) => vec![SocketAddr::new((*ip).into(), port)],
-        Host::Ipv6(ip) => vec![SocketAddr::new((*ip).into(), port)],
+    let proxy = proxy::proxy_for(url, &request.proxy, |name| std::env::var(name).ok())
+        .map_err(|e| ConnError::Proxy(e.to_string()))?;
+    // Through a proxy, the proxy's address is looked up and connected to;
+    // the proxy reaches the target.
+    let (dial_host, dial_port) = match &proxy {
+        Some(proxy_url) => {
+            let proxy_host = proxy_url
+                .host()
+                .map(|h| h.to_owned())
+                .ok_or_else(|| ConnError::Proxy(format!("proxy {} has no host", proxy::redacted(proxy_url))))?;
+            let default_port = if proxy_url.scheme() == "http" { 8080 } else { 1080 };
+            (proxy_host, proxy_url.port().unwrap_or(default_port))
+        }
+        None => (host.to_owned(), port),
+    };
+    let dial_target = format!("{dial_host}:{dial_port}");
+    let addrs: Vec<SocketAddr> = match &dial_host {
+        Host::Ipv4(ip) => vec![SocketAddr::new((*ip).into(), dial_port)],
+        Host::Ipv6(ip) => vec![SocketAddr::new((*ip).into(), dial_port)],
         Host::Domain(name) => {
             let name = name.to_string();
             within(
                 deadline,
                 timeout,
                 Phase::Dns,
-                tokio::net::lookup_host((name.as_str(), port)),
+                tokio::net::lookup_host((name.as_str(), dial_port)),
             )
             .await?
             .map_err(|e| ConnError::from_io(Phase::Dns, &e, &name))?
@@ -65,9 +81,24 @@ pub async fn open(
     };
     let resolved = Instant::now();
 
-    let tcp = within(deadline, timeout, Phase::Tcp, connect_any(&addrs))
+    let mut tcp = within(deadline, timeout, Phase::Tcp, connect_any(&addrs))
         .await?
-        .map_err(|e| ConnError::from_io(Phase::Tcp, &e, &target))?;
+        .map_err(|e| ConnError::from_io(Phase::Tcp, &e, &dial_target))?;
+    if let Some(proxy_url) = &proxy {
+        let target_host = match &host {
+            Host::Domain(name) => name.to_string(),
+            Host::Ipv4(ip) => ip.to_string(),
+            Host::Ipv6(ip) => ip.to_string(),
+        };
+        within(
+            deadline,
+            timeout,
+            Phase::Tcp,
+            proxy::tunnel(&mut tcp, proxy_url, &target_host, port),
+        )
+        .await?
+        .map_err(|e| ConnError::Proxy(e.to_string()))?;
+    }
     // Interactive traffic: small frames should leave at once.
     let _ = tcp.set_nodelay(true);
     let connected = Instant::now();
@@ -137,6 +168,7 @@ pub async fn open(
             .headers()
             .get(SEC_WEBSOCKET_PROTOCOL)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+        proxy: proxy.as_ref().map(super::proxy::redacted),
         timings: PhaseTimings {
             dns: resolved - start,
             tcp: connected - resolved,

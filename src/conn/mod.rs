@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod error;
 mod handshake;
 pub mod latency;
+pub mod proxy;
 pub mod request;
 mod task;
 mod tls;
@@ -18,6 +19,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 pub use error::{ConnError, Phase};
+pub use proxy::ProxyChoice;
 pub use request::{KvRow, ResolvedRequest};
 pub use tls::{ClientIdentity, TlsOptions, load_pem_certs, load_pem_key};
 
@@ -200,6 +202,8 @@ pub struct HandshakeReport {
     pub headers: Vec<(String, String)>,
     pub protocol: Option<String>,
     pub timings: PhaseTimings,
+    /// The proxy the connection went through, password hidden.
+    pub proxy: Option<String>,
 }
 
 /// What the connection task tells the UI.

@@ -105,6 +105,8 @@ pub struct ResolvedRequest {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Subprotocols to offer, in preference order.
     pub subprotocols: Vec<String>,
+    /// Which proxy to go through.
+    pub proxy: super::ProxyChoice,
 }
 
 /// Headers the handshake writes itself; a user value would break the upgrade.
@@ -230,6 +232,7 @@ pub fn build(url_text: &str, params: &[KvRow], headers: &[KvRow]) -> Result<Reso
         url,
         headers,
         subprotocols: Vec::new(),
+        proxy: super::ProxyChoice::default(),
     })
 }
 

@@ -41,6 +41,9 @@ pub struct Profile {
     pub saved_messages: Vec<SavedMessage>,
     /// Sent in order each time the connection opens (auth, subscribe, …).
     pub on_connect: Vec<String>,
+    /// Proxy for this profile: a URL, or `none`; unset follows the environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
     /// Subprotocols asked for in Sec-WebSocket-Protocol, in preference order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub subprotocols: Vec<String>,
@@ -62,6 +65,7 @@ impl Default for Profile {
             on_connect: Vec::new(),
             reconnect: None,
             subprotocols: Vec::new(),
+            proxy: None,
         }
     }
 }
