@@ -90,9 +90,29 @@ impl Session {
         self.writer.flush().expect("flush pty");
     }
 
+    /// Whether the pty is in raw mode (no line editing, no echo), as the
+    /// inspector sets it, or back in the usual cooked mode.
+    fn is_raw(&self) -> bool {
+        let termios = self._master.get_termios().expect("termios");
+        let cooked = u64::from(libc::ICANON | libc::ECHO);
+        u64::from(termios.local_flags.bits()) & cooked == 0
+    }
+
+    /// Sends `signal` to wscope and checks it exits cleanly with the terminal restored.
+    fn signal(self, signal: i32) {
+        let pid = self.child.process_id().expect("pid") as i32;
+        // SAFETY: sending a signal to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        self.expect_clean_exit();
+    }
+
     /// Quits with Ctrl-C and checks the exit status and the restored terminal.
     fn quit(mut self) {
         self.press(CTRL_C);
+        self.expect_clean_exit();
+    }
+
+    fn expect_clean_exit(mut self) {
         let deadline = Instant::now() + common::WAIT;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("child status") {
@@ -111,6 +131,8 @@ impl Session {
         let parser = self.screen.lock().unwrap();
         assert!(!parser.screen().alternate_screen(), "left the alternate screen");
         assert!(!parser.screen().hide_cursor(), "the cursor is visible again");
+        drop(parser);
+        assert!(!self.is_raw(), "raw mode is off again");
     }
 }
 
@@ -233,4 +255,26 @@ fn profile_saved_with_ctrl_s_reopens_with_its_headers() {
         wscope.quit();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), corrupt);
     });
+}
+
+#[test]
+fn hangup_and_terminate_restore_the_terminal_and_keep_a_draft() {
+    for (signal, name) in [(libc::SIGHUP, "SIGHUP"), (libc::SIGTERM, "SIGTERM")] {
+        let home = tempfile::tempdir().expect("temp dir");
+        let config = home.path().join("config");
+        let data = home.path().join("data");
+        let env = [
+            ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+            ("XDG_DATA_HOME", data.to_str().unwrap()),
+        ];
+        with_feed_server(|url| {
+            let wscope = Session::start_with_env(&[url, "-q", "room=blue", "-H", "api-key: s3cret"], &env);
+            wscope.wait_for(&["Connected"]);
+            assert!(wscope.is_raw(), "{name}: the inspector runs in raw mode");
+            wscope.signal(signal);
+            let draft = std::fs::read_to_string(data.join("wscope/draft.json"))
+                .unwrap_or_else(|e| panic!("{name}: the draft was saved: {e}"));
+            assert!(draft.contains(url), "{name}: {draft}");
+        });
+    }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crossterm::event::{Event, EventStream};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use crossterm::{execute, queue};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use ratatui::DefaultTerminal;
 use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
@@ -64,7 +64,11 @@ pub async fn run(
     }
     let mut terminal = terminal::enter()?;
     let mut files = Files::new(storage);
-    let result = drive(&mut terminal, &mut app, &conn, &mut events, &mut files, options).await;
+    // A panic in the loop still leaves the terminal usable (the panic hook
+    // restores it) and still writes the draft before it carries on.
+    let outcome = std::panic::AssertUnwindSafe(drive(&mut terminal, &mut app, &conn, &mut events, &mut files, options))
+        .catch_unwind()
+        .await;
     terminal::leave();
     // Whatever ended the session (quit, error, signal), unsaved work is kept.
     for request in app.exit_requests() {
@@ -72,6 +76,10 @@ pub async fn run(
             eprintln!("wscope: {error}");
         }
     }
+    let result = match outcome {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     if result.is_ok() {
         say_goodbye(&mut app, &conn, &mut events).await;
     }

@@ -133,7 +133,7 @@ pub fn preview(record: &FrameRecord, width: usize) -> String {
             };
             truncate(valid, width)
         }
-        FrameKind::Binary | FrameKind::Ping | FrameKind::Pong if payload.is_empty() => "(empty)".into(),
+        FrameKind::Binary | FrameKind::Ping | FrameKind::Pong if payload.is_empty() => truncate("(empty)", width),
         FrameKind::Binary | FrameKind::Ping | FrameKind::Pong => {
             let hex: Vec<String> = payload.iter().take(width / 3 + 1).map(|b| format!("{b:02x}")).collect();
             truncate(&hex.join(" "), width)

@@ -16,6 +16,7 @@
 //! ```
 
 mod frames;
+pub use frames::preview as frame_preview;
 mod help;
 mod kv_table;
 mod message;
