@@ -289,6 +289,12 @@ fn test_pki() -> (rustls::pki_types::CertificateDer<'static>, Arc<rustls::Server
     (pki.ca_der(), config)
 }
 
+/// A certificate and its private key.
+type Leaf = (
+    rustls::pki_types::CertificateDer<'static>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+);
+
 /// A test CA that signs server and client certificates.
 struct Pki {
     ca_cert: rcgen::Certificate,
@@ -313,16 +319,19 @@ impl Pki {
     }
 
     /// A certificate for `names` signed by the CA, with its key.
-    fn leaf(
-        &self,
-        names: &[&str],
-    ) -> (
-        rustls::pki_types::CertificateDer<'static>,
-        rustls::pki_types::PrivateKeyDer<'static>,
-    ) {
+    fn leaf(&self, names: &[&str]) -> Leaf {
+        self.leaf_with(names, false)
+    }
+
+    /// The same, optionally already expired.
+    fn leaf_with(&self, names: &[&str], expired: bool) -> Leaf {
         let key = rcgen::KeyPair::generate().expect("leaf key");
-        let params =
+        let mut params =
             rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("leaf");
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
         let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
         let key = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("key der");
         (cert.der().clone(), key)
@@ -334,8 +343,15 @@ impl Pki {
         &self,
         client_ca: Option<rustls::pki_types::CertificateDer<'static>>,
     ) -> Arc<rustls::ServerConfig> {
+        self.server_config_with(self.leaf(&["127.0.0.1", "localhost"]), client_ca)
+    }
+
+    fn server_config_with(
+        &self,
+        (cert, key): Leaf,
+        client_ca: Option<rustls::pki_types::CertificateDer<'static>>,
+    ) -> Arc<rustls::ServerConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let (cert, key) = self.leaf(&["127.0.0.1", "localhost"]);
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .expect("tls versions");
@@ -487,5 +503,50 @@ async fn subprotocol_is_offered_and_the_choice_reported() {
     assert!(
         matches!(seen.last(), Some(ConnEvent::State { state: ConnState::Open { protocol: Some(p), .. }, .. }) if p == "graphql-transport-ws"),
         "{seen:#?}"
+    );
+}
+
+async fn tls_failure(pki: &Pki, server_config: Arc<rustls::ServerConfig>) -> ConnError {
+    let server = feed_server_tls(server_config).await;
+    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
+        tls: TlsOptions {
+            extra_roots: vec![pki.ca_der()],
+            ..TlsOptions::default()
+        },
+        ..quiet()
+    });
+    conn.send(authed(&server.url("wss", "/feed")));
+    let seen = events_until(&mut events, "failure", |e| {
+        is_state(e, |s| matches!(s, ConnState::Failed(_)))
+    })
+    .await;
+    match seen.last() {
+        Some(ConnEvent::State {
+            state: ConnState::Failed(error),
+            ..
+        }) => error.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn wss_hostname_mismatch_is_named() {
+    let pki = Pki::new();
+    let config = pki.server_config_with(pki.leaf(&["only.example.com"]), None);
+    let error = tls_failure(&pki, config).await;
+    assert!(
+        matches!(&error, ConnError::Tls { reason } if reason.contains("not valid for this host name")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn wss_expired_certificate_is_named() {
+    let pki = Pki::new();
+    let config = pki.server_config_with(pki.leaf_with(&["127.0.0.1"], true), None);
+    let error = tls_failure(&pki, config).await;
+    assert!(
+        matches!(&error, ConnError::Tls { reason } if reason.contains("expired")),
+        "{error:?}"
     );
 }
