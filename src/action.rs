@@ -104,6 +104,54 @@ pub enum Action {
     ConfirmSave,
     /// Turn automatic reconnecting on or off.
     ToggleReconnect,
+    /// Show the selected frame in full.
+    OpenDetail,
+    /// Close the detail view.
+    DetailClose,
+    /// Scroll the detail view up a line.
+    DetailUp,
+    /// Scroll the detail view down a line.
+    DetailDown,
+    /// Scroll the detail view up a page.
+    DetailPageUp,
+    /// Scroll the detail view down a page.
+    DetailPageDown,
+    /// Cycle how binary payloads are shown: hex, base64, UTF-8.
+    DetailView,
+    /// Show the previous frame in the detail view.
+    DetailPrevious,
+    /// Show the next frame in the detail view.
+    DetailNext,
+    /// Copy the selected frame's payload to the clipboard (OSC 52).
+    Copy,
+    /// Send the selected sent frame again.
+    Resend,
+    /// Put the selected frame's payload in the composer.
+    LoadIntoComposer,
+    /// Edit the regex or jq filter.
+    EditFilter,
+    /// Cycle the direction filter: all, sent, received.
+    CycleDirection,
+    /// Cycle the kind filter: all, text, binary, control.
+    CycleKind,
+    /// Remove every filter and the search.
+    ClearFilter,
+    /// Search the frames for a regex.
+    Search,
+    /// Select the next search hit.
+    SearchNext,
+    /// Select the previous search hit.
+    SearchPrevious,
+    /// Export every frame held.
+    ExportAll,
+    /// Export the frames the filter shows.
+    ExportFiltered,
+    /// Send a ping with the composer's text as payload.
+    SendPing,
+    /// Send a close frame with a chosen code and reason.
+    SendClose,
+    /// Let the focused pane fill the screen, or not.
+    ToggleZoom,
     /// Open the saved messages and history.
     OpenMessages,
     /// In the messages list: select the previous entry.

@@ -87,6 +87,12 @@ pub struct ConnOptions {
     /// Most screen redraws per second.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), global = true)]
     pub fps: u32,
+    /// Append every frame to FILE as NDJSON as it happens (complete even if wscope is killed).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub log: Option<PathBuf>,
+    /// Keep secret header values (authorization, api-key, cookies, …) in exports and the log.
+    #[arg(long, global = true)]
+    pub export_secrets: bool,
     /// Keep profiles, environments and history here instead of the usual
     /// config directory ($XDG_CONFIG_HOME/wscope, else ~/.config/wscope).
     #[arg(long, value_name = "DIR", global = true)]

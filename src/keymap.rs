@@ -22,6 +22,7 @@ pub enum Scope {
     Picker,
     Confirm,
     Messages,
+    Detail,
 }
 
 impl Scope {
@@ -40,6 +41,7 @@ impl Scope {
             Self::Picker => "Profile picker (Ctrl-P)",
             Self::Confirm => "Questions",
             Self::Messages => "Saved messages (F2)",
+            Self::Detail => "Frame detail (Enter on a frame)",
         }
     }
 }
@@ -126,6 +128,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[ctrl('p')], Action::OpenProfiles, "open profiles", Some("profiles")),
     bind(Global, &[ctrl('n')], Action::NextEnvironment, "next environment", None),
     bind(Global, &[ctrl('t')], Action::ToggleReconnect, "auto-reconnect", None),
+    bind(Global, &[alt(KeyCode::Char('z'))], Action::ToggleZoom, "zoom the pane", None),
     bind(Global, &[key(KeyCode::F(2))], Action::OpenMessages, "messages & history", Some("messages")),
     bind(Global, &[key(KeyCode::F(1))], Action::ToggleHelp, "show / hide help", Some("help")),
     bind(Global, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", Some("quit")),
@@ -137,10 +140,35 @@ pub const BINDINGS: &[Binding] = &[
     bind(Table, &[ch('d'), key(KeyCode::Delete)], Action::RowDelete, "delete the row", Some("delete")),
     bind(Table, &[ch(' ')], Action::RowToggle, "enable / disable row", Some("on/off")),
     bind(Headers, &[ch('r')], Action::ToggleSecrets, "reveal / hide secrets", Some("reveal")),
-    bind(Frames, &[key(KeyCode::Up), ch('k')], Action::ScrollUp, "scroll up", None),
-    bind(Frames, &[key(KeyCode::Down), ch('j')], Action::ScrollDown, "scroll down", None),
-    bind(Frames, &[key(KeyCode::Home), ch('g')], Action::ScrollTop, "oldest frame", Some("top")),
-    bind(Frames, &[key(KeyCode::End), ch('G')], Action::ScrollBottom, "newest frame, follow", Some("follow")),
+    bind(Frames, &[key(KeyCode::Up), ch('k')], Action::ScrollUp, "select previous", None),
+    bind(Frames, &[key(KeyCode::Down), ch('j')], Action::ScrollDown, "select next", None),
+    bind(Frames, &[key(KeyCode::Enter)], Action::OpenDetail, "show in full", Some("detail")),
+    bind(Frames, &[key(KeyCode::Home), ch('g')], Action::ScrollTop, "oldest frame", None),
+    bind(Frames, &[key(KeyCode::End), ch('G')], Action::ScrollBottom, "newest, follow", Some("follow")),
+    bind(Frames, &[ch('f')], Action::EditFilter, "filter: regex or jq:", Some("filter")),
+    bind(Frames, &[ch('d')], Action::CycleDirection, "filter direction", None),
+    bind(Frames, &[ch('t')], Action::CycleKind, "filter kind", None),
+    bind(Frames, &[ch('c')], Action::ClearFilter, "clear filters", None),
+    bind(Frames, &[ch('/')], Action::Search, "search", Some("search")),
+    bind(Frames, &[ch('n')], Action::SearchNext, "next match", None),
+    bind(Frames, &[ch('N')], Action::SearchPrevious, "previous match", None),
+    bind(Frames, &[ch('y')], Action::Copy, "copy payload", Some("copy")),
+    bind(Frames, &[ch('r')], Action::Resend, "resend it", None),
+    bind(Frames, &[ch('e')], Action::LoadIntoComposer, "edit in composer", None),
+    bind(Frames, &[ch('x')], Action::ExportAll, "export all", Some("export")),
+    bind(Frames, &[ch('X')], Action::ExportFiltered, "export filtered", None),
+    bind(Frames, &[ch('p')], Action::SendPing, "ping (composer text)", None),
+    bind(Frames, &[ch('C')], Action::SendClose, "close with code", None),
+    bind(Detail, &[key(KeyCode::Up), ch('k')], Action::DetailUp, "scroll up", None),
+    bind(Detail, &[key(KeyCode::Down), ch('j')], Action::DetailDown, "scroll down", None),
+    bind(Detail, &[key(KeyCode::PageUp)], Action::DetailPageUp, "page up", None),
+    bind(Detail, &[key(KeyCode::PageDown), ch(' ')], Action::DetailPageDown, "page down", None),
+    bind(Detail, &[ch('b')], Action::DetailView, "hex / base64 / UTF-8", Some("view")),
+    bind(Detail, &[key(KeyCode::Left), ch('[')], Action::DetailPrevious, "previous frame", Some("prev")),
+    bind(Detail, &[key(KeyCode::Right), ch(']')], Action::DetailNext, "next frame", Some("next")),
+    bind(Detail, &[ch('y')], Action::Copy, "copy payload", Some("copy")),
+    bind(Detail, &[ch('e')], Action::LoadIntoComposer, "edit in composer", None),
+    bind(Detail, &[key(KeyCode::Esc), ch('q'), key(KeyCode::Enter)], Action::DetailClose, "close", Some("close")),
     bind(RowEditor, &[key(KeyCode::Tab)], Action::EditNextField, "next field", Some("field")),
     bind(RowEditor, &[key(KeyCode::BackTab)], Action::EditPreviousField, "previous field", None),
     bind(RowEditor, &[key(KeyCode::Enter)], Action::EditCommit, "keep the row", Some("keep")),
@@ -248,7 +276,7 @@ pub fn bindings_in(scope: Scope) -> impl Iterator<Item = &'static Binding> {
 
 /// Scopes in help and README order.
 pub const SCOPE_ORDER: &[Scope] = &[
-    Global, Url, Table, Headers, Frames, RowEditor, Picker, Messages, Prompt, Confirm, Help,
+    Global, Url, Table, Headers, Frames, Detail, RowEditor, Picker, Messages, Prompt, Confirm, Help,
 ];
 
 /// The key map as Markdown, as it appears in the README.

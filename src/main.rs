@@ -273,6 +273,17 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
     let ping_secs = options.ping_interval.or(profile_ping).unwrap_or(DEFAULT_PING_SECS);
     let ping_interval = (ping_secs > 0).then(|| Duration::from_secs(ping_secs));
     app.ping_interval = ping_interval;
+    let log = match &options.log {
+        Some(path) => Some(Arc::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open --log {}", path.display()))?,
+        )),
+        None => None,
+    };
+    app.export_secrets = options.export_secrets;
     let reconnect = options.reconnect || app.reconnect;
     app.reconnect = reconnect;
     let settings = ConnSettings {
@@ -282,6 +293,8 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         max_message_size: options.max_message_size,
         ping_timeout: options.ping_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
         reconnect,
+        log,
+        log_secrets: options.export_secrets,
     };
     if connect_now {
         app.update(Action::Connect);

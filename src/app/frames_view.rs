@@ -1,14 +1,76 @@
-//! Where the frames view is looking: following the newest frame, or pinned
-//! at a row the user scrolled to.
+//! Where the frames view is looking and what is selected: following the
+//! newest frame, or pinned where the user scrolled or selected.
+//!
+//! Positions are counted in what is visible (every entry, or a filter's
+//! matches); the view remembers sequence numbers, so it holds its place
+//! while old entries are evicted under it.
 
-use crate::frames::FrameLog;
+use crate::filter::Matches;
+use crate::frames::{FrameLog, LogEntry};
 
-/// Scroll position of the frames view, in log sequence numbers so it holds
-/// its place while old frames are evicted.
+/// What the view shows: every entry, or the matches of a filter.
+#[derive(Clone, Copy)]
+pub struct Visible<'a> {
+    pub log: &'a FrameLog,
+    pub matches: Option<&'a Matches>,
+}
+
+impl<'a> Visible<'a> {
+    /// How many rows there are to show.
+    pub fn len(&self) -> usize {
+        match self.matches {
+            Some(m) => m.len(),
+            None => self.log.len(),
+        }
+    }
+
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sequence number of the row at `pos`.
+    pub fn seq(&self, pos: usize) -> Option<u64> {
+        match self.matches {
+            Some(m) => m.get(pos),
+            None => (pos < self.log.len()).then(|| self.log.first_seq() + pos as u64),
+        }
+    }
+
+    /// Position of the first row at or after sequence number `seq`.
+    pub fn pos(&self, seq: u64) -> usize {
+        match self.matches {
+            Some(m) => m.position(seq),
+            None => seq.saturating_sub(self.log.first_seq()).min(self.log.len() as u64) as usize,
+        }
+    }
+
+    /// The entry with sequence number `seq`, if still held.
+    pub fn entry(&self, seq: u64) -> Option<&'a LogEntry> {
+        if seq < self.log.first_seq() {
+            return None;
+        }
+        self.log.window(seq, 1).next()
+    }
+
+    /// Up to `count` rows from position `top`, with their sequence numbers.
+    pub fn rows(&self, top: usize, count: usize) -> Vec<(u64, &'a LogEntry)> {
+        (top..top.saturating_add(count).min(self.len()))
+            .filter_map(|pos| {
+                let seq = self.seq(pos)?;
+                Some((seq, self.entry(seq)?))
+            })
+            .collect()
+    }
+}
+
+/// Scroll position and selection of the frames view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FramesView {
     /// `None` follows the newest frame; `Some(seq)` pins the top row.
     pinned_top: Option<u64>,
+    /// The selected row, by sequence number.
+    selected: Option<u64>,
     /// Rows the view can show; set from the terminal size.
     pub height: usize,
 }
@@ -17,6 +79,7 @@ impl Default for FramesView {
     fn default() -> Self {
         Self {
             pinned_top: None,
+            selected: None,
             height: 10,
         }
     }
@@ -28,47 +91,114 @@ impl FramesView {
         self.pinned_top.is_none()
     }
 
-    fn following_top(&self, log: &FrameLog) -> u64 {
-        log.end_seq().saturating_sub(self.height as u64).max(log.first_seq())
+    /// The selected row's sequence number.
+    pub fn selected(&self) -> Option<u64> {
+        self.selected
     }
 
-    /// Sequence number of the top row shown.
-    pub fn top(&self, log: &FrameLog) -> u64 {
+    fn bottom_top(&self, visible: &Visible) -> usize {
+        visible.len().saturating_sub(self.height)
+    }
+
+    /// Position of the top row shown.
+    pub fn top(&self, visible: &Visible) -> usize {
         match self.pinned_top {
-            None => self.following_top(log),
-            Some(top) => top.clamp(log.first_seq(), self.following_top(log)),
+            None => self.bottom_top(visible),
+            Some(seq) => visible.pos(seq).min(self.bottom_top(visible)),
         }
     }
 
-    /// Entries below the view: frames that arrived while paused.
-    pub fn below(&self, log: &FrameLog) -> u64 {
-        log.end_seq().saturating_sub(self.top(log) + self.height as u64)
+    /// Rows below the view: frames that arrived while paused.
+    pub fn below(&self, visible: &Visible) -> usize {
+        visible.len().saturating_sub(self.top(visible) + self.height)
+    }
+
+    fn pin(&mut self, visible: &Visible, top: usize) {
+        let top = top.min(self.bottom_top(visible));
+        // At the bottom with nothing selected, follow again.
+        self.pinned_top = if top >= self.bottom_top(visible) && self.selected.is_none() {
+            None
+        } else {
+            visible.seq(top)
+        };
     }
 
     /// Scrolls by `delta` rows (negative is up, towards older frames).
-    /// Reaching the bottom resumes following.
-    pub fn scroll(&mut self, log: &FrameLog, delta: i64) {
-        let bottom = self.following_top(log);
-        let top = self
-            .top(log)
-            .saturating_add_signed(delta)
-            .clamp(log.first_seq(), bottom);
-        self.pinned_top = (top < bottom).then_some(top);
+    pub fn scroll(&mut self, visible: &Visible, delta: i64) {
+        let top = self.top(visible).saturating_add_signed(delta as isize);
+        self.pin(visible, top);
     }
 
-    /// Scrolls by whole pages.
-    pub fn page(&mut self, log: &FrameLog, pages: i64) {
-        self.scroll(log, pages * self.height.max(1) as i64);
+    /// Moves the selection by `delta` rows, selecting the newest row first
+    /// if nothing is selected, and keeps it in view. Selecting pauses.
+    pub fn select_by(&mut self, visible: &Visible, delta: i64) {
+        if visible.is_empty() {
+            return;
+        }
+        let last = visible.len() - 1;
+        let current = match self.selected {
+            Some(seq) => visible.pos(seq).min(last),
+            None => {
+                self.selected = visible.seq(last);
+                self.keep_selection_in_view(visible);
+                return;
+            }
+        };
+        let target = current.saturating_add_signed(delta as isize).min(last);
+        self.selected = visible.seq(target);
+        self.keep_selection_in_view(visible);
     }
 
-    /// Jumps to the oldest entry held.
-    pub fn to_top(&mut self, log: &FrameLog) {
-        self.pinned_top = (log.first_seq() < self.following_top(log)).then_some(log.first_seq());
+    /// Selects a row by sequence number (e.g. a search hit).
+    pub fn select(&mut self, visible: &Visible, seq: u64) {
+        self.selected = Some(seq);
+        self.keep_selection_in_view(visible);
     }
 
-    /// Jumps to the newest entry and follows.
+    fn keep_selection_in_view(&mut self, visible: &Visible) {
+        let Some(seq) = self.selected else { return };
+        let pos = visible.pos(seq);
+        let top = self.top(visible);
+        let new_top = if pos < top {
+            pos
+        } else if pos >= top + self.height {
+            pos + 1 - self.height
+        } else {
+            top
+        };
+        self.pinned_top = visible.seq(new_top.min(self.bottom_top(visible)));
+    }
+
+    /// Moves by whole pages: the selection if there is one, else the view.
+    pub fn page(&mut self, visible: &Visible, pages: i64) {
+        let rows = pages * self.height.max(1) as i64;
+        if self.selected.is_some() {
+            self.select_by(visible, rows);
+        } else {
+            self.scroll(visible, rows);
+        }
+    }
+
+    /// Jumps to the oldest row held (selecting it if something is selected).
+    pub fn to_top(&mut self, visible: &Visible) {
+        if self.selected.is_some() {
+            self.selected = visible.seq(0);
+        }
+        self.pin(visible, 0);
+        if self.pinned_top.is_none() && !visible.is_empty() && visible.len() > self.height {
+            self.pinned_top = visible.seq(0);
+        }
+    }
+
+    /// Clears the selection, jumps to the newest row and follows.
     pub fn follow(&mut self) {
         self.pinned_top = None;
+        self.selected = None;
+    }
+
+    /// Forgets the position, e.g. when the filter changes what is visible.
+    pub fn reset(&mut self) {
+        self.follow();
     }
 }
 
@@ -85,53 +215,78 @@ mod tests {
         log
     }
 
+    fn all(log: &FrameLog) -> Visible<'_> {
+        Visible { log, matches: None }
+    }
+
     #[test]
     fn follows_until_scrolled_and_resumes_at_bottom() {
         let mut log = log_with(100, 1000);
         let mut view = FramesView {
-            pinned_top: None,
             height: 10,
+            ..FramesView::default()
         };
-        assert_eq!(view.top(&log), 90);
-        view.scroll(&log, -3);
+        assert_eq!(view.top(&all(&log)), 90);
+        view.scroll(&all(&log), -3);
         assert!(!view.is_following());
-        assert_eq!(view.top(&log), 87);
+        assert_eq!(view.top(&all(&log)), 87);
         log.push_note(NoteLevel::Info, "new");
-        assert_eq!(view.top(&log), 87, "a paused view holds its place");
-        assert_eq!(view.below(&log), 4);
-        view.scroll(&log, 100);
+        assert_eq!(view.top(&all(&log)), 87, "a paused view holds its place");
+        assert_eq!(view.below(&all(&log)), 4);
+        view.scroll(&all(&log), 100);
         assert!(view.is_following());
-        view.page(&log, -1);
-        assert_eq!(view.top(&log), 81);
-        view.to_top(&log);
-        assert_eq!(view.top(&log), 0);
+        view.page(&all(&log), -1);
+        assert_eq!(view.top(&all(&log)), 81);
+        view.to_top(&all(&log));
+        assert_eq!(view.top(&all(&log)), 0);
         view.follow();
-        assert_eq!(view.top(&log), 91);
+        assert_eq!(view.top(&all(&log)), 91);
     }
 
     #[test]
     fn pinned_view_moves_with_eviction() {
         let mut log = log_with(50, 50);
         let mut view = FramesView {
-            pinned_top: None,
             height: 10,
+            ..FramesView::default()
         };
-        view.to_top(&log);
+        view.to_top(&all(&log));
         for _ in 0..20 {
             log.push_note(NoteLevel::Info, "more");
         }
-        assert_eq!(view.top(&log), log.first_seq());
+        assert_eq!(view.top(&all(&log)), 0);
+        assert_eq!(all(&log).seq(0), Some(log.first_seq()));
+    }
+
+    #[test]
+    fn selection_starts_at_the_newest_and_stays_in_view() {
+        let log = log_with(30, 100);
+        let mut view = FramesView {
+            height: 5,
+            ..FramesView::default()
+        };
+        view.select_by(&all(&log), -1);
+        assert_eq!(view.selected(), Some(29));
+        view.select_by(&all(&log), -7);
+        assert_eq!(view.selected(), Some(22));
+        assert_eq!(view.top(&all(&log)), 22, "the view scrolled up to the selection");
+        view.page(&all(&log), 1);
+        assert_eq!(view.selected(), Some(27));
+        assert!(!view.is_following());
+        view.follow();
+        assert_eq!(view.selected(), None);
+        assert!(view.is_following());
     }
 
     #[test]
     fn short_logs_never_scroll() {
         let log = log_with(3, 100);
         let mut view = FramesView {
-            pinned_top: None,
             height: 10,
+            ..FramesView::default()
         };
-        view.scroll(&log, -1);
+        view.scroll(&all(&log), -1);
         assert!(view.is_following());
-        assert_eq!(view.top(&log), 0);
+        assert_eq!(view.top(&all(&log)), 0);
     }
 }

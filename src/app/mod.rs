@@ -6,6 +6,7 @@
 //! input.
 
 pub mod frames_view;
+mod inspect;
 pub mod kv_table;
 mod notes;
 pub mod profiles;
@@ -17,6 +18,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, TextArea};
 
+pub use inspect::{Detail, Search};
 pub use notes::{closed_text, state_summary};
 pub use profiles::{Answer, Confirm, MessageEntry, MessagesList, Picker, Prompt, PromptPurpose, ResolveError};
 
@@ -24,6 +26,7 @@ use crate::action::Action;
 use crate::conn::latency::LatencyStats;
 use crate::conn::request::{RequestError, UrlProblem};
 use crate::conn::{ConnCommand, ConnEvent, ConnState, HandshakeReport, KvRow};
+use crate::filter::{FilterSpec, Matches};
 use crate::frames::{FrameLog, NoteLevel};
 use crate::json_check::{self, JsonStatus};
 use crate::keymap::{self, Scope};
@@ -117,6 +120,21 @@ pub struct App {
     pub prompt: Option<Prompt>,
     pub picker: Option<Picker>,
     pub messages: Option<MessagesList>,
+    /// What narrows the frames view, and the entries that pass.
+    pub filter: FilterSpec,
+    pub matches: Matches,
+    pub search: Option<Search>,
+    pub detail: Option<Detail>,
+    /// Text to put on the clipboard (OSC 52), taken by the event loop.
+    pub clipboard: Option<String>,
+    /// When the current connection opened, for "time since connect".
+    pub opened_at: Option<std::time::SystemTime>,
+    /// The request of the current or last connection, for HAR exports.
+    pub last_request: Option<crate::conn::ResolvedRequest>,
+    /// `--export-secrets`: exports keep secret header values.
+    pub export_secrets: bool,
+    /// The focused pane fills the screen.
+    pub zoom: bool,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
@@ -188,6 +206,15 @@ impl App {
             prompt: None,
             picker: None,
             messages: None,
+            filter: FilterSpec::default(),
+            matches: Matches::default(),
+            search: None,
+            detail: None,
+            clipboard: None,
+            opened_at: None,
+            last_request: None,
+            export_secrets: false,
+            zoom: false,
             confirm: None,
             restoring_draft: None,
             last_draft: None,
@@ -250,6 +277,7 @@ impl App {
             || self.prompt.is_some()
             || self.picker.is_some()
             || self.messages.is_some()
+            || self.detail.is_some()
             || self.confirm.is_some()
     }
 
@@ -266,6 +294,9 @@ impl App {
         }
         if self.messages.is_some() {
             return vec![Scope::Messages, Scope::Global];
+        }
+        if self.detail.is_some() {
+            return vec![Scope::Detail, Scope::Global];
         }
         if self.show_help {
             return vec![Scope::Help, Scope::Global];
@@ -294,7 +325,10 @@ impl App {
             self.sync_cursors();
             return;
         }
-        if self.show_help || self.confirm.is_some() || (self.messages.is_some() && self.prompt.is_none()) {
+        if self.show_help
+            || self.confirm.is_some()
+            || ((self.messages.is_some() || self.detail.is_some()) && self.prompt.is_none())
+        {
             return;
         }
         if let Some(prompt) = &mut self.prompt {
@@ -389,6 +423,7 @@ impl App {
             self.frames
                 .push_note_at(at, level, format!("{indent}{continuation}{line}"));
         }
+        self.after_push();
     }
 
     fn notify(&mut self, level: NoteLevel, text: impl Into<String>) {
@@ -435,14 +470,39 @@ impl App {
             Action::Send => self.send(),
             Action::ClearFrames => {
                 self.frames.clear();
+                self.matches = Matches::default();
                 self.frames_view.follow();
             }
-            Action::ScrollUp => self.frames_view.scroll(&self.frames, -1),
-            Action::ScrollDown => self.frames_view.scroll(&self.frames, 1),
-            Action::PageUp => self.frames_view.page(&self.frames, -1),
-            Action::PageDown => self.frames_view.page(&self.frames, 1),
-            Action::ScrollTop => self.frames_view.to_top(&self.frames),
+            Action::ScrollUp => self.with_view(|view, visible| view.select_by(visible, -1)),
+            Action::ScrollDown => self.with_view(|view, visible| view.select_by(visible, 1)),
+            Action::PageUp => self.with_view(|view, visible| view.page(visible, -1)),
+            Action::PageDown => self.with_view(|view, visible| view.page(visible, 1)),
+            Action::ScrollTop => self.with_view(|view, visible| view.to_top(visible)),
             Action::ScrollBottom => self.frames_view.follow(),
+            Action::OpenDetail => self.open_detail(),
+            Action::DetailClose => self.detail = None,
+            Action::DetailUp => self.detail_scroll(-1),
+            Action::DetailDown => self.detail_scroll(1),
+            Action::DetailPageUp => self.detail_scroll(-2),
+            Action::DetailPageDown => self.detail_scroll(2),
+            Action::DetailView => self.detail_cycle_view(),
+            Action::DetailPrevious => self.detail_step(-1),
+            Action::DetailNext => self.detail_step(1),
+            Action::Copy => self.copy_selected(),
+            Action::Resend => self.resend_selected(),
+            Action::LoadIntoComposer => self.load_selected(),
+            Action::EditFilter => self.edit_filter(),
+            Action::CycleDirection => self.cycle_direction_filter(),
+            Action::CycleKind => self.cycle_kind_filter(),
+            Action::ClearFilter => self.clear_filter(),
+            Action::Search => self.prompt = Some(Prompt::with_text(PromptPurpose::Search, "")),
+            Action::SearchNext => self.search_step(true),
+            Action::SearchPrevious => self.search_step(false),
+            Action::ExportAll => self.start_export(false),
+            Action::ExportFiltered => self.start_export(true),
+            Action::SendPing => self.send_ping(),
+            Action::SendClose => self.prompt = Some(Prompt::with_text(PromptPurpose::CloseFrame, "1000 ")),
+            Action::ToggleZoom => self.zoom = !self.zoom,
             Action::RowUp => self.with_table(|t| t.move_selection(-1)),
             Action::RowDown => self.with_table(|t| t.move_selection(1)),
             Action::RowToggle => self.with_table(KvTable::toggle_selected),
@@ -545,7 +605,10 @@ impl App {
 
     fn connect(&mut self) {
         match self.resolved_request() {
-            Ok(request) => self.outbox.push(ConnCommand::Connect(request)),
+            Ok(request) => {
+                self.last_request = Some(request.clone());
+                self.outbox.push(ConnCommand::Connect(request));
+            }
             Err(error) => {
                 self.focus_problem(&error);
                 self.notify(NoteLevel::Error, format!("cannot connect: {error}"));
@@ -582,13 +645,19 @@ impl App {
                     self.log_note(at, level, &text);
                 }
                 let opened = matches!(state, ConnState::Open { .. });
+                if opened {
+                    self.opened_at = Some(at);
+                }
                 self.connection.state = state;
                 if opened {
                     self.send_on_connect();
                 }
             }
             ConnEvent::Handshake(report) => self.connection.handshake = Some(report),
-            ConnEvent::Frame(frame) => self.frames.push_frame(frame),
+            ConnEvent::Frame(frame) => {
+                self.frames.push_frame(frame);
+                self.after_push();
+            }
             ConnEvent::Rtt(rtt) => self.connection.rtt.record(rtt),
             ConnEvent::ReplyLatency(latency) => self.connection.reply.record(latency),
             ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),

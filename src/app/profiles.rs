@@ -30,6 +30,16 @@ pub enum PromptPurpose {
     ImportCurl,
     /// A name for the composer's text, kept with the profile.
     MessageName,
+    /// A regex or `jq:` expression narrowing the frames view.
+    Filter,
+    /// A regex to find in the frames view.
+    Search,
+    /// A file to export frames to.
+    Export {
+        filtered: bool,
+    },
+    /// A close code and reason to send.
+    CloseFrame,
 }
 
 impl PromptPurpose {
@@ -41,6 +51,11 @@ impl PromptPurpose {
             Self::Duplicate { from } => format!("Duplicate profile {from:?} as"),
             Self::ImportCurl => "Paste a curl command (e.g. a browser's Copy as cURL)".into(),
             Self::MessageName => "Name for this message".into(),
+            Self::Filter => "Filter: a regex, or jq: EXPR (e.g. jq: .type == \"trade\")".into(),
+            Self::Search => "Search (regex)".into(),
+            Self::Export { filtered: true } => "Export the filtered frames to (.ndjson or .har)".into(),
+            Self::Export { filtered: false } => "Export every frame held to (.ndjson or .har)".into(),
+            Self::CloseFrame => "Close with code and reason, e.g. 4000 done".into(),
         }
     }
 }
@@ -61,6 +76,11 @@ impl Prompt {
         Self::new(PromptPurpose::MessageName, "")
     }
 
+    /// A prompt pre-filled with `text`.
+    pub(super) fn with_text(purpose: PromptPurpose, text: &str) -> Self {
+        Self::new(purpose, text)
+    }
+
     fn new(purpose: PromptPurpose, text: &str) -> Self {
         let mut input = editor(text);
         super::show_cursor(&mut input, true);
@@ -77,6 +97,12 @@ impl Prompt {
         match self.purpose {
             PromptPurpose::ImportCurl => None,
             PromptPurpose::MessageName => self.text().trim().is_empty().then(|| "the name is empty".to_string()),
+            PromptPurpose::Filter | PromptPurpose::Search | PromptPurpose::CloseFrame => None,
+            PromptPurpose::Export { .. } => self
+                .text()
+                .trim()
+                .is_empty()
+                .then(|| "the file name is empty".to_string()),
             _ => validate_name(&self.text()).err().map(|e| e.to_string()),
         }
     }
@@ -433,6 +459,24 @@ impl App {
             self.prompt = Some(prompt);
             return;
         }
+        let checked = match &prompt.purpose {
+            PromptPurpose::Filter => Some(self.apply_filter_text(&text)),
+            PromptPurpose::Search => Some(self.apply_search_text(&text)),
+            PromptPurpose::CloseFrame => Some(self.close_with(&text)),
+            PromptPurpose::Export { filtered } => {
+                self.export_to(&text, *filtered);
+                Some(Ok(()))
+            }
+            _ => None,
+        };
+        if let Some(result) = checked {
+            if let Err(error) = result {
+                // The previous filter stays; the prompt stays open to fix it.
+                self.notify(NoteLevel::Error, error);
+                self.prompt = Some(prompt);
+            }
+            return;
+        }
         match prompt.purpose {
             PromptPurpose::SaveAs => self.store_outbox.push(StoreRequest::Save {
                 name: text,
@@ -457,7 +501,11 @@ impl App {
                     format!("kept message {name}; Ctrl-S saves the profile"),
                 );
             }
-            PromptPurpose::ImportCurl => {}
+            PromptPurpose::ImportCurl
+            | PromptPurpose::Filter
+            | PromptPurpose::Search
+            | PromptPurpose::Export { .. }
+            | PromptPurpose::CloseFrame => {}
         }
     }
 
@@ -583,6 +631,7 @@ impl App {
                 self.refresh_picker();
             }
             StoreReply::Done => {}
+            StoreReply::Wrote { path, what } => self.notify(NoteLevel::Success, format!("exported {what} to {path}")),
             StoreReply::Failed { action, error } => {
                 self.profile.quit_after_save = false;
                 self.restoring_draft = None;

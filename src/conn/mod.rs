@@ -13,6 +13,7 @@ pub mod request;
 mod task;
 mod tls;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -44,6 +45,11 @@ pub struct ConnSettings {
     pub ping_timeout: Option<Duration>,
     /// Reconnect with backoff when a connection drops (until told otherwise).
     pub reconnect: bool,
+    /// `--log`: every frame is appended here as NDJSON the moment it
+    /// crosses the socket, so the file is complete even after `kill -9`.
+    pub log: Option<Arc<std::fs::File>>,
+    /// Keep secret header values in the log.
+    pub log_secrets: bool,
 }
 
 impl ConnSettings {
@@ -66,6 +72,8 @@ impl Default for ConnSettings {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             ping_timeout: None,
             reconnect: false,
+            log: None,
+            log_secrets: false,
         }
     }
 }
@@ -84,6 +92,8 @@ pub enum ConnCommand {
     Connect(ResolvedRequest),
     /// Send a data frame on the open connection.
     Send(Outgoing),
+    /// Send a ping with this payload (at most 125 bytes).
+    Ping(Bytes),
     /// Start the closing handshake with this code and reason; also stops
     /// any reconnecting.
     Close { code: u16, reason: String },

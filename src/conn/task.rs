@@ -69,7 +69,52 @@ pub(super) async fn run(
 
 impl Task {
     async fn emit(&self, event: ConnEvent) -> Result<(), UiGone> {
+        self.record(&event);
         self.events.send(event).await.map_err(|_| UiGone)
+    }
+
+    /// Appends frames and connection events to the `--log` file. A failed
+    /// write is not worth losing the connection over.
+    fn record(&self, event: &ConnEvent) {
+        use std::io::Write;
+        let Some(mut file) = self.settings.log.as_deref() else {
+            return;
+        };
+        let line = match event {
+            ConnEvent::Frame(frame) => crate::export::ndjson_line(frame),
+            ConnEvent::State { state, at } => {
+                let time: chrono::DateTime<chrono::Utc> = (*at).into();
+                let (name, detail) = match state {
+                    ConnState::Connecting { url, .. } => ("connecting", url.clone()),
+                    ConnState::Open { .. } => ("open", String::new()),
+                    ConnState::Closed { code, reason, .. } => (
+                        "closed",
+                        format!("{} {reason}", code.map(|c| c.to_string()).unwrap_or_default()),
+                    ),
+                    ConnState::Failed(error) => ("failed", error.to_string()),
+                    ConnState::Reconnecting { attempt, .. } => ("reconnecting", format!("attempt {attempt}")),
+                    ConnState::Idle | ConnState::Closing => return,
+                };
+                serde_json::json!({
+                    "time": time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    "event": name,
+                    "detail": detail.trim(),
+                })
+                .to_string()
+            }
+            ConnEvent::Handshake(report) => serde_json::json!({
+                "event": "handshake",
+                "status": report.status,
+                "headers": crate::export::headers_json(
+                    report.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+                    self.settings.log_secrets,
+                ),
+            })
+            .to_string(),
+            _ => return,
+        };
+        // One write per line, straight to the file: nothing waits in a buffer.
+        let _ = file.write_all(format!("{line}\n").as_bytes());
     }
 
     async fn serve(&mut self) -> Result<(), UiGone> {
@@ -85,7 +130,7 @@ impl Task {
                         attempt = 0;
                         request
                     }
-                    Some(ConnCommand::Send(_)) => {
+                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_)) => {
                         self.emit(ConnEvent::Refused("not connected: nothing was sent".into()))
                             .await?;
                         continue;
@@ -141,7 +186,7 @@ impl Task {
                         self.settings.reconnect = false;
                         "reconnecting turned off"
                     }
-                    Some(ConnCommand::Send(_)) => {
+                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_)) => {
                         self.emit(ConnEvent::Refused("reconnecting: nothing was sent".into())).await?;
                         continue;
                     }
@@ -221,7 +266,7 @@ impl Task {
                         .await?;
                         return Ok(Next::Idle);
                     }
-                    Some(ConnCommand::Send(_)) => {
+                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_)) => {
                         self.emit(ConnEvent::Refused("still connecting: nothing was sent".into())).await?;
                     }
                     Some(ConnCommand::SetReconnect(on)) => self.settings.reconnect = on,
@@ -320,6 +365,7 @@ impl Task {
                         Some(ConnCommand::Close { code, reason }) => (close_message(code, &reason), None),
                         Some(ConnCommand::Send(Outgoing::Text(text))) => (Message::Text(Utf8Bytes::from(text)), None),
                         Some(ConnCommand::Send(Outgoing::Binary(data))) => (Message::Binary(data), None),
+                        Some(ConnCommand::Ping(data)) => (Message::Ping(data), None),
                     };
                     let is_close = matches!(message, Message::Close(_));
                     let record = record_of(Direction::Sent, &message);
@@ -329,7 +375,7 @@ impl Task {
                         return Ok(then.unwrap_or(Next::Dropped { was_open: true }));
                     }
                     if let Some(record) = record {
-                        if !is_close {
+                        if matches!(record.kind, FrameKind::Text | FrameKind::Binary) {
                             reply.sent(Instant::now());
                         }
                         self.emit(ConnEvent::Frame(record)).await?;

@@ -40,6 +40,13 @@ pub enum StoreRequest {
         request: Profile,
     },
     DiscardDraft,
+    /// Write an export; never replaces an existing file.
+    WriteFile {
+        path: String,
+        contents: String,
+        /// What it holds, for the notice (e.g. "120 frames").
+        what: String,
+    },
 }
 
 /// What came of a [`StoreRequest`].
@@ -72,6 +79,10 @@ pub enum StoreReply {
     },
     /// Done, nothing to report (history and draft writes).
     Done,
+    Wrote {
+        path: String,
+        what: String,
+    },
     Failed {
         /// What was being done, e.g. `save profile "demo1"`.
         action: String,
@@ -173,6 +184,24 @@ impl Storage {
                 match draft::save(&self.paths.data, &draft) {
                     Ok(()) => StoreReply::Done,
                     Err(error) => failed("save the draft".to_string(), error),
+                }
+            }
+            StoreRequest::WriteFile { path, contents, what } => {
+                use std::io::Write;
+                let result = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .and_then(|mut file| {
+                        file.write_all(contents.as_bytes())?;
+                        file.sync_all()
+                    });
+                match result {
+                    Ok(()) => StoreReply::Wrote { path, what },
+                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                        failed(format!("write {path}"), "the file exists; pick another name")
+                    }
+                    Err(error) => failed(format!("write {path}"), error),
                 }
             }
             StoreRequest::DiscardDraft => {

@@ -147,7 +147,8 @@ async fn drive(
     let min_frame = Duration::from_secs(1) / options.fps.max(1);
 
     let size = terminal.size()?;
-    ui::fit_app(app, Rect::new(0, 0, size.width, size.height));
+    let mut screen = Rect::new(0, 0, size.width, size.height);
+    ui::fit_app(app, screen);
     forward(app, conn, files);
 
     let mut autosave = tokio::time::interval_at(Instant::now() + AUTOSAVE_EVERY, AUTOSAVE_EVERY);
@@ -158,6 +159,8 @@ async fn drive(
         if dirty {
             let due = last_draw.map_or(Instant::now(), |t| t + min_frame);
             if Instant::now() >= due {
+                // Zoom and overlays change the frames pane's size.
+                ui::fit_app(app, screen);
                 draw(terminal, app)?;
                 last_draw = Some(Instant::now());
                 dirty = false;
@@ -170,6 +173,9 @@ async fn drive(
             biased;
             maybe_event = input.next() => match maybe_event {
                 Some(Ok(event)) => {
+                    if let Event::Resize(width, height) = event {
+                        screen = Rect::new(0, 0, width, height);
+                    }
                     handle_terminal_event(app, event);
                     dirty = true;
                 }
@@ -205,6 +211,11 @@ async fn drive(
             _ = sleep_for(tick), if !dirty => dirty = true,
         }
         forward(app, conn, files);
+        if let Some(text) = app.clipboard.take() {
+            let backend = terminal.backend_mut();
+            backend.write_all(super::clipboard::osc52(&text).as_bytes())?;
+            backend.flush()?;
+        }
         if app.should_quit() {
             return Ok(());
         }

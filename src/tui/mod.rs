@@ -1,5 +1,6 @@
 //! The interactive terminal UI: terminal set-up and the event loop.
 
+pub mod clipboard;
 mod event_loop;
 mod terminal;
 

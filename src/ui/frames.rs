@@ -31,21 +31,34 @@ pub fn visible_rows(area: Rect) -> usize {
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let log = &app.frames;
     let view = &app.frames_view;
-    let mut title = vec![
-        Span::raw(" Frames "),
-        Span::styled(format!("{} held ", log.len()), theme::dim()),
-    ];
+    let visible = app.visible();
+    let mut title = vec![Span::raw(" Frames ")];
+    if app.filter.is_active() {
+        title.push(Span::styled(
+            format!("showing {} of {} ", visible.len(), log.len()),
+            Style::new().fg(theme::WARN),
+        ));
+        title.push(Span::styled(format!("[{}] ", app.filter.describe()), theme::dim()));
+    } else {
+        title.push(Span::styled(format!("{} held ", log.len()), theme::dim()));
+    }
     if log.dropped() > 0 {
         title.push(Span::styled(
             format!("· {} older dropped ", log.dropped()),
             theme::dim(),
         ));
     }
+    if let Some(search) = &app.search {
+        title.push(Span::styled(
+            format!("· /{} ", search.text),
+            Style::new().fg(theme::ACCENT),
+        ));
+    }
     let bottom = if view.is_following() {
         Line::default()
     } else {
         Line::styled(
-            format!(" paused · {} newer below · End follows ", view.below(log)),
+            format!(" paused · {} newer below · End follows ", view.below(&visible)),
             theme::note(NoteLevel::Warning),
         )
     };
@@ -65,18 +78,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             theme::dim().add_modifier(Modifier::UNDERLINED),
         ));
     }
-    lines.extend(
-        log.window(view.top(log), rows_shown)
-            .map(|entry| line_for(entry, width)),
-    );
-    if log.is_empty() {
-        let hint = match app.connection.state {
-            crate::conn::ConnState::Idle => "no frames yet: Enter in the URL pane or Ctrl-O connects",
-            _ => "no frames yet",
+    let selected = view.selected();
+    for (seq, entry) in visible.rows(view.top(&visible), rows_shown) {
+        let mut line = line_for(entry, width);
+        if Some(seq) == selected {
+            line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+        } else if app.search.as_ref().is_some_and(|s| entry_matches(entry, &s.regex)) {
+            line = line.patch_style(Style::new().add_modifier(Modifier::BOLD).fg(theme::WARN));
+        }
+        lines.push(line);
+    }
+    if visible.is_empty() {
+        let hint = if app.filter.is_active() {
+            "nothing matches the filter (c clears it)"
+        } else {
+            match app.connection.state {
+                crate::conn::ConnState::Idle => "no frames yet: Enter in the URL pane or Ctrl-O connects",
+                _ => "no frames yet",
+            }
         };
         lines.push(Line::styled(hint, theme::dim()));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn entry_matches(entry: &LogEntry, regex: &regex::Regex) -> bool {
+    match entry {
+        LogEntry::Frame(frame) => regex.is_match(&String::from_utf8_lossy(&frame.payload)),
+        LogEntry::Note { text, .. } => regex.is_match(text),
+    }
 }
 
 /// Columns before the payload: time, direction, kind and size with gaps.

@@ -36,7 +36,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .title(" wscope keys ")
         .title_bottom(Line::styled(format!(" ↑↓ scroll · Esc closes · {ping} "), theme::dim()))
         .border_style(theme::border(true));
-    let popup = centered(area, if area.width >= 120 { 126 } else { 84 }, 30);
+    let wide = area.width >= 120;
+    let popup = centered(area, if wide { 126 } else { 84 }, if wide { 40 } else { 30 });
     frame.render_widget(Clear, popup);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
@@ -44,12 +45,33 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     // The overlay's own keys are in its border. Two columns fit 80x24; the
     // dialogs' keys get a third on wide terminals (they also show their keys
     // in their own borders).
-    let columns: &[&[Scope]] = &[
-        &[Scope::Global, Scope::Url],
-        &[Scope::Table, Scope::Headers, Scope::Frames, Scope::RowEditor],
-        &[Scope::Picker, Scope::Prompt, Scope::Confirm],
-    ];
-    let shown = if area.width >= 120 { 3 } else { 2 };
+    let columns: Vec<Vec<Scope>> = if wide {
+        vec![
+            vec![Scope::Global, Scope::Url, Scope::Table, Scope::Headers],
+            vec![Scope::Frames, Scope::Detail],
+            vec![
+                Scope::RowEditor,
+                Scope::Picker,
+                Scope::Messages,
+                Scope::Prompt,
+                Scope::Confirm,
+            ],
+        ]
+    } else {
+        vec![
+            vec![Scope::Global, Scope::Url, Scope::Table, Scope::Headers],
+            vec![
+                Scope::Frames,
+                Scope::Detail,
+                Scope::RowEditor,
+                Scope::Picker,
+                Scope::Messages,
+                Scope::Prompt,
+                Scope::Confirm,
+            ],
+        ]
+    };
+    let shown = columns.len();
     let column = |scopes: &[Scope]| {
         let keys_width = scopes
             .iter()

@@ -17,6 +17,7 @@
 
 mod frames;
 pub use frames::preview as frame_preview;
+mod detail;
 mod help;
 mod kv_table;
 mod message;
@@ -82,6 +83,24 @@ pub fn layout(area: Rect) -> Areas {
     }
 }
 
+/// The focused pane fills the screen above the status bar; the others are
+/// not drawn.
+fn zoomed(area: Rect, focus: Focus) -> Areas {
+    let [main, status, footer] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let hidden = Rect::default();
+    let pick = |pane: Focus| if pane == focus { main } else { hidden };
+    Areas {
+        url: pick(Focus::Url),
+        message: pick(Focus::Message),
+        params: pick(Focus::Params),
+        headers: pick(Focus::Headers),
+        frames: pick(Focus::Frames),
+        status,
+        footer,
+    }
+}
+
 /// How many frame rows a screen of this size shows.
 pub fn frames_rows(area: Rect) -> usize {
     frames::visible_rows(layout(area).frames)
@@ -89,13 +108,21 @@ pub fn frames_rows(area: Rect) -> usize {
 
 /// Tells `app` the frames view's size on a screen of this size.
 pub fn fit_app(app: &mut App, area: Rect) {
-    let frames = layout(area).frames;
+    let frames = if app.zoom && app.focus == Focus::Frames {
+        zoomed(area, Focus::Frames).frames
+    } else {
+        layout(area).frames
+    };
     app.set_frames_size(frames::visible_rows(frames), frames::note_width(frames));
 }
 
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, app: &App, now: Instant) {
-    let areas = layout(frame.area());
+    let areas = if app.zoom {
+        zoomed(frame.area(), app.focus)
+    } else {
+        layout(frame.area())
+    };
     let editing = app.overlay_open();
     let focused = |pane: Focus| !editing && app.focus == pane;
     url::render(frame, areas.url, app, focused(Focus::Url));
@@ -107,6 +134,11 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     status::render_footer(frame, areas.footer, app);
     if let Some(editor) = &app.row_editor {
         row_editor::render(frame, frame.area(), editor, app);
+    }
+    if let Some(detail) = &app.detail {
+        let [main, _, _] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)]).areas(frame.area());
+        detail::render(frame, main, app, detail);
     }
     if let Some(picker) = &app.picker {
         overlays::render_picker(frame, frame.area(), picker);

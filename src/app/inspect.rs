@@ -1,0 +1,369 @@
+//! The frames inspector: selection, the detail view, filters, search,
+//! copying, exporting and resending.
+
+use std::time::{Duration, SystemTime};
+
+use super::frames_view::{FramesView, Visible};
+use super::{App, Focus, Prompt, PromptPurpose, editor};
+use crate::conn::{ConnCommand, ConnState, Direction, FrameKind, FrameRecord, Outgoing};
+use crate::export;
+use crate::filter::{FilterSpec, Matches, Pattern};
+use crate::frames::{LogEntry, NoteLevel};
+use crate::payload::{BinaryView, BodyKind, body_lines};
+use crate::profile::service::StoreRequest;
+
+/// The open detail view of one frame.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    /// Sequence number of the frame shown.
+    pub seq: u64,
+    pub view: BinaryView,
+    pub kind: BodyKind,
+    /// The payload formatted in full, computed once when opened.
+    pub lines: Vec<String>,
+    pub scroll: usize,
+    /// Timing figures, computed once when opened.
+    pub since_connect: Option<Duration>,
+    pub since_previous: Option<Duration>,
+    pub reply_latency: Option<Duration>,
+}
+
+/// A search over the visible rows, highlighted and stepped with n / N.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub text: String,
+    pub regex: regex::Regex,
+}
+
+impl App {
+    /// What the frames view shows now.
+    pub fn visible(&self) -> Visible<'_> {
+        Visible {
+            log: &self.frames,
+            matches: self.filter.is_active().then_some(&self.matches),
+        }
+    }
+
+    /// Runs `change` on the view with what is visible.
+    pub(super) fn with_view(&mut self, change: impl FnOnce(&mut FramesView, &Visible)) {
+        let visible = Visible {
+            log: &self.frames,
+            matches: self.filter.is_active().then_some(&self.matches),
+        };
+        change(&mut self.frames_view, &visible);
+    }
+
+    /// Keeps the filter's matches in step after entries were pushed.
+    pub(super) fn after_push(&mut self) {
+        if self.filter.is_active() {
+            self.matches.on_push(&self.filter, &self.frames);
+        }
+    }
+
+    fn refilter(&mut self) {
+        self.matches = Matches::rebuild(&self.filter, &self.frames);
+        self.frames_view.reset();
+    }
+
+    /// The selected frame, if a frame (not an event row) is selected.
+    pub fn selected_frame(&self) -> Option<&FrameRecord> {
+        let seq = self.frames_view.selected()?;
+        match self.visible().entry(seq)? {
+            LogEntry::Frame(frame) => Some(frame),
+            LogEntry::Note { .. } => None,
+        }
+    }
+
+    pub(super) fn open_detail(&mut self) {
+        if self.frames_view.selected().is_none() {
+            self.with_view(|view, visible| view.select_by(visible, 0));
+        }
+        let Some(seq) = self.frames_view.selected() else { return };
+        self.show_detail(seq, BinaryView::default());
+    }
+
+    fn show_detail(&mut self, seq: u64, view: BinaryView) {
+        let Some(LogEntry::Frame(frame)) = self.visible().entry(seq).cloned() else {
+            self.notify(
+                NoteLevel::Warning,
+                "select a frame (not a connection event) to see it in full",
+            );
+            return;
+        };
+        let (kind, lines) = body_lines(&frame, view);
+        let previous = self.frame_before(seq, |_| true);
+        let last_sent = (frame.direction == Direction::Received)
+            .then(|| self.frame_before(seq, |f| f.direction == Direction::Sent && is_data(f)))
+            .flatten();
+        self.detail = Some(Detail {
+            seq,
+            view,
+            kind,
+            lines,
+            scroll: 0,
+            since_connect: self.opened_at.and_then(|t| frame.at.duration_since(t).ok()),
+            since_previous: previous.and_then(|t| frame.at.duration_since(t).ok()),
+            reply_latency: last_sent.and_then(|t| frame.at.duration_since(t).ok()),
+        });
+    }
+
+    /// When the nearest earlier frame satisfying `wanted` happened; looks
+    /// back a bounded distance so opening the detail stays instant.
+    fn frame_before(&self, seq: u64, wanted: impl Fn(&FrameRecord) -> bool) -> Option<SystemTime> {
+        let from = seq.saturating_sub(10_000).max(self.frames.first_seq());
+        let count = seq.saturating_sub(from) as usize;
+        let earlier: Vec<&LogEntry> = self.frames.window(from, count).collect();
+        earlier.into_iter().rev().find_map(|entry| match entry {
+            LogEntry::Frame(f) if wanted(f) => Some(f.at),
+            _ => None,
+        })
+    }
+
+    pub(super) fn detail_scroll(&mut self, delta: isize) {
+        let page = self.frames_view.height.max(1) as isize;
+        if let Some(detail) = &mut self.detail {
+            let step = if delta.abs() > 1 { delta.signum() * page } else { delta };
+            detail.scroll = detail
+                .scroll
+                .saturating_add_signed(step)
+                .min(detail.lines.len().saturating_sub(1));
+        }
+    }
+
+    pub(super) fn detail_cycle_view(&mut self) {
+        if let Some(detail) = &self.detail {
+            let (seq, view) = (detail.seq, detail.view.next());
+            self.show_detail(seq, view);
+        }
+    }
+
+    pub(super) fn detail_step(&mut self, delta: i64) {
+        if self.detail.is_none() {
+            return;
+        }
+        self.with_view(|view, visible| view.select_by(visible, delta));
+        if let Some(seq) = self.frames_view.selected() {
+            let view = self.detail.as_ref().map_or_else(BinaryView::default, |d| d.view);
+            self.show_detail(seq, view);
+        }
+    }
+
+    pub(super) fn copy_selected(&mut self) {
+        let Some(frame) = self.selected_frame() else {
+            self.notify(
+                NoteLevel::Warning,
+                "select a frame to copy (Up/Down in the frames pane)",
+            );
+            return;
+        };
+        let text = match frame.kind {
+            FrameKind::Text | FrameKind::Close { .. } => String::from_utf8_lossy(&frame.payload).into_owned(),
+            _ => {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode(&frame.payload)
+            }
+        };
+        let size = crate::format::bytes(text.len() as u64);
+        self.clipboard = Some(text);
+        self.notify(NoteLevel::Success, format!("copied {size} to the clipboard (OSC 52)"));
+    }
+
+    pub(super) fn resend_selected(&mut self) {
+        let Some(frame) = self.selected_frame().cloned() else {
+            return;
+        };
+        if frame.direction != Direction::Sent || !is_data(&frame) {
+            self.notify(NoteLevel::Warning, "only sent text or binary frames can be resent");
+            return;
+        }
+        if !matches!(self.connection.state, ConnState::Open { .. }) {
+            self.notify(NoteLevel::Warning, "not connected: Ctrl-O connects");
+            return;
+        }
+        let outgoing = match frame.kind {
+            FrameKind::Text => Outgoing::Text(String::from_utf8_lossy(&frame.payload).into_owned()),
+            _ => Outgoing::Binary(frame.payload.clone()),
+        };
+        self.outbox.push(ConnCommand::Send(outgoing));
+    }
+
+    pub(super) fn load_selected(&mut self) {
+        let Some(frame) = self.selected_frame() else { return };
+        let text = String::from_utf8_lossy(&frame.payload).into_owned();
+        self.message = editor(&text);
+        self.json_status = crate::json_check::check(&text);
+        self.focus = Focus::Message;
+        self.detail = None;
+    }
+
+    pub(super) fn edit_filter(&mut self) {
+        let text = self.filter.pattern_text.clone();
+        self.prompt = Some(Prompt::with_text(PromptPurpose::Filter, &text));
+    }
+
+    /// Applies a typed filter pattern; an invalid one leaves the old filter.
+    pub(super) fn apply_filter_text(&mut self, text: &str) -> Result<(), String> {
+        let pattern = Pattern::compile(text)?;
+        self.filter.pattern = pattern;
+        self.filter.pattern_text = text.trim().to_string();
+        self.refilter();
+        Ok(())
+    }
+
+    pub(super) fn cycle_direction_filter(&mut self) {
+        self.filter.direction = self.filter.direction.next();
+        self.refilter();
+    }
+
+    pub(super) fn cycle_kind_filter(&mut self) {
+        self.filter.kind = self.filter.kind.next();
+        self.refilter();
+    }
+
+    pub(super) fn clear_filter(&mut self) {
+        self.filter = FilterSpec::default();
+        self.search = None;
+        self.refilter();
+    }
+
+    pub(super) fn apply_search_text(&mut self, text: &str) -> Result<(), String> {
+        if text.trim().is_empty() {
+            self.search = None;
+            return Ok(());
+        }
+        let regex = regex::Regex::new(text)
+            .map_err(|e| format!("regex: {}", e.to_string().lines().last().unwrap_or_default().trim()))?;
+        self.search = Some(Search {
+            text: text.to_string(),
+            regex,
+        });
+        self.search_step(true);
+        Ok(())
+    }
+
+    /// Selects the next (or previous) visible row the search matches.
+    pub(super) fn search_step(&mut self, forward: bool) {
+        let Some(search) = self.search.clone() else {
+            self.notify(NoteLevel::Info, "no search: / starts one");
+            return;
+        };
+        let visible = self.visible();
+        let len = visible.len();
+        if len == 0 {
+            return;
+        }
+        let start = self
+            .frames_view
+            .selected()
+            .map_or(if forward { 0 } else { len }, |seq| {
+                let pos = visible.pos(seq);
+                if forward { pos + 1 } else { pos }
+            });
+        let hit = if forward {
+            (start..len).find(|pos| row_matches(&visible, *pos, &search.regex))
+        } else {
+            (0..start.min(len))
+                .rev()
+                .find(|pos| row_matches(&visible, *pos, &search.regex))
+        };
+        match hit.and_then(|pos| visible.seq(pos)) {
+            Some(seq) => self.with_view(|view, visible| view.select(visible, seq)),
+            None => self.notify(NoteLevel::Info, format!("no more matches for {}", search.text)),
+        }
+    }
+
+    pub(super) fn start_export(&mut self, filtered: bool) {
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        let name = format!("wscope-{stamp}.ndjson");
+        self.prompt = Some(Prompt::with_text(PromptPurpose::Export { filtered }, &name));
+    }
+
+    /// Writes the frames (all held, or the visible ones) to `path`, as HAR
+    /// if it ends in `.har`, else NDJSON.
+    pub(super) fn export_to(&mut self, path: &str, filtered: bool) {
+        let path = path.trim();
+        let frames: Vec<&FrameRecord> = if filtered && self.filter.is_active() {
+            let visible = self.visible();
+            (0..visible.len())
+                .filter_map(|pos| visible.seq(pos).and_then(|seq| visible.entry(seq)))
+                .filter_map(|entry| match entry {
+                    LogEntry::Frame(f) => Some(f),
+                    LogEntry::Note { .. } => None,
+                })
+                .collect()
+        } else {
+            self.frames
+                .window(self.frames.first_seq(), self.frames.len())
+                .filter_map(|entry| match entry {
+                    LogEntry::Frame(f) => Some(f),
+                    LogEntry::Note { .. } => None,
+                })
+                .collect()
+        };
+        let count = frames.len();
+        let contents = if path.to_ascii_lowercase().ends_with(".har") {
+            export::har(
+                self.last_request.as_ref(),
+                self.connection.handshake.as_ref(),
+                self.opened_at,
+                frames.into_iter(),
+                self.export_secrets,
+            )
+        } else {
+            export::ndjson(frames.into_iter())
+        };
+        self.store_outbox.push(StoreRequest::WriteFile {
+            path: path.to_string(),
+            contents,
+            what: format!("{count} frames"),
+        });
+    }
+
+    pub(super) fn send_ping(&mut self) {
+        let payload = self.message_text();
+        if payload.len() > 125 {
+            self.notify(
+                NoteLevel::Error,
+                "a ping payload is at most 125 bytes; shorten the message",
+            );
+            return;
+        }
+        if !matches!(self.connection.state, ConnState::Open { .. }) {
+            self.notify(NoteLevel::Warning, "not connected: Ctrl-O connects");
+            return;
+        }
+        self.outbox.push(ConnCommand::Ping(payload.into_bytes().into()));
+    }
+
+    pub(super) fn close_with(&mut self, text: &str) -> Result<(), String> {
+        let (code, reason) = text.trim().split_once(' ').unwrap_or((text.trim(), ""));
+        let code: u16 = code
+            .parse()
+            .map_err(|_| format!("{code:?} is not a close code (1000-4999)"))?;
+        if !(1000..=4999).contains(&code) || matches!(code, 1004..=1006 | 1015) {
+            return Err(format!("{code} cannot be sent (use 1000-1003, 1007-1014 or 3000-4999)"));
+        }
+        if reason.len() > 123 {
+            return Err("the reason is at most 123 bytes".into());
+        }
+        self.outbox.push(ConnCommand::Close {
+            code,
+            reason: reason.to_string(),
+        });
+        Ok(())
+    }
+}
+
+fn is_data(frame: &FrameRecord) -> bool {
+    matches!(frame.kind, FrameKind::Text | FrameKind::Binary)
+}
+
+fn row_matches(visible: &Visible, pos: usize, regex: &regex::Regex) -> bool {
+    let Some(entry) = visible.seq(pos).and_then(|seq| visible.entry(seq)) else {
+        return false;
+    };
+    match entry {
+        LogEntry::Frame(frame) => regex.is_match(&String::from_utf8_lossy(&frame.payload)),
+        LogEntry::Note { text, .. } => regex.is_match(text),
+    }
+}

@@ -1,0 +1,249 @@
+//! Taking the evidence away: frames as NDJSON (one object per frame) and as
+//! HAR 1.2 with `_webSocketMessages`, as Chrome DevTools writes it.
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::conn::request::is_sensitive_header;
+use crate::conn::{Direction, FrameKind, FrameRecord, HandshakeReport, ResolvedRequest};
+
+/// What replaces a secret header value unless secrets are exported.
+pub const MASK: &str = "[masked]";
+
+fn iso8601(at: std::time::SystemTime) -> String {
+    let utc: chrono::DateTime<chrono::Utc> = at.into();
+    utc.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn opcode(kind: FrameKind) -> &'static str {
+    match kind {
+        FrameKind::Text => "text",
+        FrameKind::Binary => "binary",
+        FrameKind::Ping => "ping",
+        FrameKind::Pong => "pong",
+        FrameKind::Close { .. } => "close",
+    }
+}
+
+/// One frame as an NDJSON object (without the newline).
+pub fn ndjson_line(frame: &FrameRecord) -> String {
+    let mut object = json!({
+        "time": iso8601(frame.at),
+        "direction": match frame.direction { Direction::Sent => "sent", Direction::Received => "received" },
+        "opcode": opcode(frame.kind),
+        "length": frame.wire_len(),
+    });
+    if let FrameKind::Close { code } = frame.kind {
+        object["code"] = json!(code);
+    }
+    match std::str::from_utf8(&frame.payload) {
+        Ok(text) if matches!(frame.kind, FrameKind::Text | FrameKind::Close { .. }) => object["text"] = json!(text),
+        _ => object["base64"] = json!(base64::engine::general_purpose::STANDARD.encode(&frame.payload)),
+    }
+    object.to_string()
+}
+
+/// Frames as NDJSON, one line each.
+pub fn ndjson<'a>(frames: impl Iterator<Item = &'a FrameRecord>) -> String {
+    let mut out = String::new();
+    for frame in frames {
+        out.push_str(&ndjson_line(frame));
+        out.push('\n');
+    }
+    out
+}
+
+/// A header list with secret values masked, unless `with_secrets`.
+pub fn headers_json<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>, with_secrets: bool) -> Vec<Value> {
+    headers
+        .map(|(name, value)| {
+            let value = if !with_secrets && is_sensitive_header(name) {
+                MASK
+            } else {
+                value
+            };
+            json!({ "name": name, "value": value })
+        })
+        .collect()
+}
+
+/// The session as HAR 1.2: one entry for the upgrade, its messages in
+/// `_webSocketMessages` (data frames, as Chrome records them).
+pub fn har<'a>(
+    request: Option<&ResolvedRequest>,
+    handshake: Option<&HandshakeReport>,
+    started: Option<std::time::SystemTime>,
+    frames: impl Iterator<Item = &'a FrameRecord>,
+    with_secrets: bool,
+) -> String {
+    let url = request.map(|r| r.url.to_string()).unwrap_or_default();
+    let request_headers = request
+        .map(|r| {
+            headers_json(
+                r.headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or_default())),
+                with_secrets,
+            )
+        })
+        .unwrap_or_default();
+    let query: Vec<Value> = request
+        .map(|r| {
+            r.url
+                .query_pairs()
+                .map(|(k, v)| json!({ "name": k, "value": v }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let response_headers = handshake
+        .map(|h| headers_json(h.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), with_secrets))
+        .unwrap_or_default();
+    let messages: Vec<Value> = frames
+        .filter(|f| matches!(f.kind, FrameKind::Text | FrameKind::Binary))
+        .map(|frame| {
+            let time = frame
+                .at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            let (op, data) = match frame.kind {
+                FrameKind::Text => (1, String::from_utf8_lossy(&frame.payload).into_owned()),
+                _ => (2, base64::engine::general_purpose::STANDARD.encode(&frame.payload)),
+            };
+            json!({
+                "type": match frame.direction { Direction::Sent => "send", Direction::Received => "receive" },
+                "time": time,
+                "opcode": op,
+                "data": data,
+            })
+        })
+        .collect();
+    let total_ms = handshake.map_or(0.0, |h| h.timings.total.as_secs_f64() * 1000.0);
+    let har = json!({
+        "log": {
+            "version": "1.2",
+            "creator": { "name": "wscope", "version": env!("CARGO_PKG_VERSION") },
+            "pages": [],
+            "entries": [{
+                "startedDateTime": iso8601(started.unwrap_or(std::time::UNIX_EPOCH)),
+                "time": total_ms,
+                "request": {
+                    "method": "GET",
+                    "url": url,
+                    "httpVersion": "HTTP/1.1",
+                    "headers": request_headers,
+                    "queryString": query,
+                    "cookies": [],
+                    "headersSize": -1,
+                    "bodySize": 0
+                },
+                "response": {
+                    "status": handshake.map_or(0, |h| h.status),
+                    "statusText": if handshake.is_some_and(|h| h.status == 101) { "Switching Protocols" } else { "" },
+                    "httpVersion": "HTTP/1.1",
+                    "headers": response_headers,
+                    "cookies": [],
+                    "content": { "size": 0, "mimeType": "x-unknown" },
+                    "redirectURL": "",
+                    "headersSize": -1,
+                    "bodySize": 0
+                },
+                "cache": {},
+                "timings": { "send": 0, "wait": total_ms, "receive": 0 },
+                "_resourceType": "websocket",
+                "_webSocketMessages": messages
+            }]
+        }
+    });
+    serde_json::to_string_pretty(&har).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::KvRow;
+    use crate::conn::request::build;
+    use bytes::Bytes;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    fn frames() -> Vec<FrameRecord> {
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        vec![
+            FrameRecord {
+                at,
+                direction: Direction::Sent,
+                kind: FrameKind::Text,
+                payload: Bytes::from(r#"{"op":"sub"}"#),
+            },
+            FrameRecord {
+                at,
+                direction: Direction::Received,
+                kind: FrameKind::Binary,
+                payload: Bytes::from_static(&[0, 159, 146, 150]),
+            },
+            FrameRecord {
+                at,
+                direction: Direction::Received,
+                kind: FrameKind::Close { code: Some(4000) },
+                payload: Bytes::from("asked to"),
+            },
+        ]
+    }
+
+    #[test]
+    fn ndjson_round_trips() {
+        let text = ndjson(frames().iter());
+        let parsed: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(parsed.len(), 3);
+        assert_eq!(parsed[0]["time"], "2023-11-14T22:13:20.123000Z");
+        assert_eq!(parsed[0]["direction"], "sent");
+        assert_eq!(parsed[0]["opcode"], "text");
+        assert_eq!(parsed[0]["text"], r#"{"op":"sub"}"#);
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(parsed[1]["base64"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(decoded, vec![0, 159, 146, 150]);
+        assert_eq!(parsed[2]["code"], 4000);
+        assert_eq!(parsed[2]["length"], 10);
+    }
+
+    #[test]
+    fn har_has_the_fields_chrome_writes_and_masks_secrets() {
+        let request = build(
+            "ws://127.0.0.1:9/feed",
+            &[KvRow::new("room", "blue")],
+            &[KvRow::new("api-key", "s3cret"), KvRow::new("Origin", "http://x")],
+        )
+        .unwrap();
+        let handshake = HandshakeReport {
+            status: 101,
+            headers: vec![("upgrade".into(), "websocket".into())],
+            protocol: None,
+            timings: Default::default(),
+            proxy: None,
+        };
+        let text = har(
+            Some(&request),
+            Some(&handshake),
+            Some(SystemTime::now()),
+            frames().iter(),
+            false,
+        );
+        assert!(!text.contains("s3cret"));
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let entry = &value["log"]["entries"][0];
+        assert_eq!(value["log"]["version"], "1.2");
+        assert_eq!(entry["_resourceType"], "websocket");
+        assert_eq!(entry["request"]["url"], "ws://127.0.0.1:9/feed?room=blue");
+        assert_eq!(entry["request"]["queryString"][0]["value"], "blue");
+        assert_eq!(entry["request"]["headers"][0]["value"], MASK);
+        assert_eq!(entry["response"]["status"], 101);
+        let messages = entry["_webSocketMessages"].as_array().unwrap();
+        assert_eq!(messages.len(), 2, "data frames only, as Chrome records");
+        assert_eq!(messages[0]["type"], "send");
+        assert_eq!(messages[0]["opcode"], 1);
+        assert_eq!(messages[1]["opcode"], 2);
+        assert!(messages[1]["time"].as_f64().unwrap() > 1.7e9);
+        let with = har(Some(&request), Some(&handshake), None, frames().iter(), true);
+        assert!(with.contains("s3cret"));
+    }
+}

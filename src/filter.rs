@@ -1,0 +1,301 @@
+//! Narrowing the frames log: by direction, by kind, and by a regex on the
+//! text or a jq expression over JSON payloads.
+//!
+//! Matches are kept as a list of sequence numbers, extended as frames
+//! arrive and trimmed as the log evicts, so drawing never re-scans history.
+
+use std::collections::VecDeque;
+
+use crate::conn::{Direction, FrameKind};
+use crate::frames::{FrameLog, LogEntry};
+use crate::jq::JqFilter;
+
+/// Which directions to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DirectionFilter {
+    #[default]
+    All,
+    Sent,
+    Received,
+}
+
+impl DirectionFilter {
+    /// The next choice in the cycle.
+    pub fn next(self) -> Self {
+        match self {
+            Self::All => Self::Sent,
+            Self::Sent => Self::Received,
+            Self::Received => Self::All,
+        }
+    }
+}
+
+/// Which kinds of frame to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KindFilter {
+    #[default]
+    All,
+    Text,
+    Binary,
+    /// Ping, pong and close.
+    Control,
+}
+
+impl KindFilter {
+    /// The next choice in the cycle.
+    pub fn next(self) -> Self {
+        match self {
+            Self::All => Self::Text,
+            Self::Text => Self::Binary,
+            Self::Binary => Self::Control,
+            Self::Control => Self::All,
+        }
+    }
+}
+
+/// A compiled text pattern.
+#[derive(Debug)]
+pub enum Pattern {
+    Regex(regex::Regex),
+    Jq(JqFilter),
+}
+
+/// Prefix that makes a pattern a jq expression rather than a regex.
+pub const JQ_PREFIX: &str = "jq:";
+
+impl Pattern {
+    /// Compiles `text`: `jq: EXPR` is a jq expression, anything else a
+    /// regex; empty is no pattern. The error says what is wrong.
+    pub fn compile(text: &str) -> Result<Option<Self>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.strip_prefix(JQ_PREFIX) {
+            Some(expr) => JqFilter::compile(expr.trim())
+                .map(|jq| Some(Self::Jq(jq)))
+                .map_err(|e| format!("jq: {e}")),
+            None => regex::Regex::new(text)
+                .map(|re| Some(Self::Regex(re)))
+                .map_err(|e| format!("regex: {}", e.to_string().lines().last().unwrap_or_default().trim())),
+        }
+    }
+
+    fn matches(&self, payload: &[u8]) -> bool {
+        match self {
+            Self::Regex(re) => re.is_match(&String::from_utf8_lossy(payload)),
+            Self::Jq(jq) => jq.matches(payload),
+        }
+    }
+}
+
+/// Everything that narrows the view.
+#[derive(Debug, Default)]
+pub struct FilterSpec {
+    pub direction: DirectionFilter,
+    pub kind: KindFilter,
+    pub pattern: Option<Pattern>,
+    /// The pattern as typed, for display and editing.
+    pub pattern_text: String,
+}
+
+impl FilterSpec {
+    /// Whether anything is filtered out.
+    pub fn is_active(&self) -> bool {
+        self.direction != DirectionFilter::All || self.kind != KindFilter::All || self.pattern.is_some()
+    }
+
+    /// Whether `entry` passes. Connection-event rows are hidden by any filter.
+    pub fn matches(&self, entry: &LogEntry) -> bool {
+        let LogEntry::Frame(frame) = entry else {
+            return !self.is_active();
+        };
+        let direction_ok = match self.direction {
+            DirectionFilter::All => true,
+            DirectionFilter::Sent => frame.direction == Direction::Sent,
+            DirectionFilter::Received => frame.direction == Direction::Received,
+        };
+        let kind_ok = matches!(
+            (self.kind, frame.kind),
+            (KindFilter::All, _)
+                | (KindFilter::Text, FrameKind::Text)
+                | (KindFilter::Binary, FrameKind::Binary)
+                | (
+                    KindFilter::Control,
+                    FrameKind::Ping | FrameKind::Pong | FrameKind::Close { .. }
+                )
+        );
+        direction_ok
+            && kind_ok
+            && self.pattern.as_ref().is_none_or(|p| {
+                matches!(
+                    frame.kind,
+                    FrameKind::Text | FrameKind::Binary | FrameKind::Close { .. }
+                ) && p.matches(&frame.payload)
+            })
+    }
+
+    /// A short description for the frames title.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        match self.direction {
+            DirectionFilter::All => {}
+            DirectionFilter::Sent => parts.push("sent".to_string()),
+            DirectionFilter::Received => parts.push("received".to_string()),
+        }
+        match self.kind {
+            KindFilter::All => {}
+            KindFilter::Text => parts.push("text".to_string()),
+            KindFilter::Binary => parts.push("binary".to_string()),
+            KindFilter::Control => parts.push("control".to_string()),
+        }
+        if self.pattern.is_some() {
+            parts.push(self.pattern_text.trim().to_string());
+        }
+        parts.join(" · ")
+    }
+}
+
+/// The sequence numbers of matching entries, oldest first.
+#[derive(Debug, Default)]
+pub struct Matches {
+    seqs: VecDeque<u64>,
+}
+
+impl Matches {
+    /// Scans everything held (used when the filter changes).
+    pub fn rebuild(spec: &FilterSpec, log: &FrameLog) -> Self {
+        let first = log.first_seq();
+        let seqs = log
+            .window(first, log.len())
+            .enumerate()
+            .filter(|(_, entry)| spec.matches(entry))
+            .map(|(i, _)| first + i as u64)
+            .collect();
+        Self { seqs }
+    }
+
+    /// Checks the newest entry (just pushed) and forgets evicted ones.
+    pub fn on_push(&mut self, spec: &FilterSpec, log: &FrameLog) {
+        let newest = log.end_seq().saturating_sub(1);
+        if let Some(entry) = log.window(newest, 1).next()
+            && spec.matches(entry)
+        {
+            self.seqs.push_back(newest);
+        }
+        while self.seqs.front().is_some_and(|s| *s < log.first_seq()) {
+            self.seqs.pop_front();
+        }
+    }
+
+    /// How many entries match.
+    pub fn len(&self) -> usize {
+        self.seqs.len()
+    }
+
+    /// Whether nothing matches.
+    pub fn is_empty(&self) -> bool {
+        self.seqs.is_empty()
+    }
+
+    /// Sequence number of the `index`-th match.
+    pub fn get(&self, index: usize) -> Option<u64> {
+        self.seqs.get(index).copied()
+    }
+
+    /// Index of the first match at or after `seq`.
+    pub fn position(&self, seq: u64) -> usize {
+        self.seqs.partition_point(|s| *s < seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::FrameRecord;
+    use bytes::Bytes;
+    use std::time::SystemTime;
+
+    fn log() -> FrameLog {
+        let mut log = FrameLog::new(100, usize::MAX);
+        log.push_note(crate::frames::NoteLevel::Info, "connected");
+        for (direction, kind, payload) in [
+            (Direction::Received, FrameKind::Text, r#"{"type":"trade","price":150}"#),
+            (Direction::Received, FrameKind::Text, r#"{"type":"trade","price":50}"#),
+            (Direction::Sent, FrameKind::Text, r#"{"op":"subscribe"}"#),
+            (Direction::Received, FrameKind::Binary, "\u{0}\u{1}"),
+            (Direction::Sent, FrameKind::Ping, ""),
+        ] {
+            log.push_frame(FrameRecord {
+                at: SystemTime::UNIX_EPOCH,
+                direction,
+                kind,
+                payload: Bytes::from(payload),
+            });
+        }
+        log
+    }
+
+    fn matching(spec: &FilterSpec) -> Vec<u64> {
+        let m = Matches::rebuild(spec, &log());
+        (0..m.len()).filter_map(|i| m.get(i)).collect()
+    }
+
+    #[test]
+    fn direction_and_kind() {
+        let mut spec = FilterSpec::default();
+        assert_eq!(matching(&spec), vec![0, 1, 2, 3, 4, 5], "no filter shows everything");
+        spec.direction = DirectionFilter::Sent;
+        assert_eq!(matching(&spec), vec![3, 5]);
+        spec.direction = DirectionFilter::All;
+        spec.kind = KindFilter::Binary;
+        assert_eq!(matching(&spec), vec![4]);
+        spec.kind = KindFilter::Control;
+        assert_eq!(matching(&spec), vec![5]);
+        assert_eq!(spec.describe(), "control");
+    }
+
+    #[test]
+    fn regex_and_jq() {
+        let spec = FilterSpec {
+            pattern: Pattern::compile("trade").unwrap(),
+            pattern_text: "trade".into(),
+            ..FilterSpec::default()
+        };
+        assert_eq!(matching(&spec), vec![1, 2]);
+        let spec = FilterSpec {
+            pattern: Pattern::compile(r#"jq: .type == "trade" and .price > 100"#).unwrap(),
+            ..FilterSpec::default()
+        };
+        assert_eq!(matching(&spec), vec![1]);
+    }
+
+    #[test]
+    fn invalid_patterns_are_explained() {
+        assert!(Pattern::compile("(unclosed").unwrap_err().starts_with("regex:"));
+        assert!(Pattern::compile("jq: .a ==").unwrap_err().starts_with("jq:"));
+        assert!(Pattern::compile("   ").unwrap().is_none());
+    }
+
+    #[test]
+    fn matches_follow_pushes_and_eviction() {
+        let spec = FilterSpec {
+            kind: KindFilter::Text,
+            ..FilterSpec::default()
+        };
+        let mut log = FrameLog::new(3, usize::MAX);
+        let mut matches = Matches::default();
+        for i in 0..6 {
+            log.push_frame(FrameRecord {
+                at: SystemTime::UNIX_EPOCH,
+                direction: Direction::Received,
+                kind: if i % 2 == 0 { FrameKind::Text } else { FrameKind::Binary },
+                payload: Bytes::from("x"),
+            });
+            matches.on_push(&spec, &log);
+        }
+        // Held: 3, 4, 5; text ones among them: 4.
+        assert_eq!((matches.len(), matches.get(0)), (1, Some(4)));
+        assert_eq!(matches.position(5), 1);
+    }
+}

@@ -1,0 +1,176 @@
+//! Formats one frame's payload in full, for the detail view: JSON
+//! pretty-printed, text as text, binary as a hex dump, base64 or lossy UTF-8,
+//! close frames with their code's meaning.
+
+use base64::Engine as _;
+
+use crate::conn::{FrameKind, FrameRecord};
+use crate::format;
+
+/// How binary payloads are shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BinaryView {
+    #[default]
+    Hex,
+    Base64,
+    /// Lossy UTF-8: invalid bytes show as U+FFFD.
+    Utf8,
+}
+
+impl BinaryView {
+    /// The next view in the cycle.
+    pub fn next(self) -> Self {
+        match self {
+            Self::Hex => Self::Base64,
+            Self::Base64 => Self::Utf8,
+            Self::Utf8 => Self::Hex,
+        }
+    }
+
+    /// Its name, for the detail view's title.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hex => "hex",
+            Self::Base64 => "base64",
+            Self::Utf8 => "UTF-8 (lossy)",
+        }
+    }
+}
+
+/// What kind of body [`body_lines`] produced, for colouring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Text,
+    Hex,
+    Base64,
+    Utf8,
+    Close,
+}
+
+/// The payload as lines for display.
+pub fn body_lines(record: &FrameRecord, view: BinaryView) -> (BodyKind, Vec<String>) {
+    let payload = &record.payload;
+    match record.kind {
+        FrameKind::Text => {
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload)
+                && let Ok(pretty) = serde_json::to_string_pretty(&value)
+            {
+                return (BodyKind::Json, pretty.lines().map(str::to_string).collect());
+            }
+            let text = String::from_utf8_lossy(payload);
+            (BodyKind::Text, text.lines().map(str::to_string).collect())
+        }
+        FrameKind::Close { code } => {
+            let mut lines = vec![match code {
+                Some(code) => format!("code    {code} ({})", format::close_code_meaning(code)),
+                None => "code    (none)".to_string(),
+            }];
+            lines.push(format!("reason  {}", String::from_utf8_lossy(payload)));
+            (BodyKind::Close, lines)
+        }
+        FrameKind::Binary | FrameKind::Ping | FrameKind::Pong => match view {
+            BinaryView::Hex => (BodyKind::Hex, hex_dump(payload)),
+            BinaryView::Base64 => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(payload);
+                let lines = encoded
+                    .as_bytes()
+                    .chunks(76)
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect();
+                (BodyKind::Base64, lines)
+            }
+            BinaryView::Utf8 => {
+                let text = String::from_utf8_lossy(payload);
+                (BodyKind::Utf8, text.lines().map(visible_controls).collect())
+            }
+        },
+    }
+}
+
+/// Shows control characters as their Unicode pictures (␀, ␁, …) so they
+/// are seen rather than swallowed by the terminal.
+fn visible_controls(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\t' => c,
+            c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('·'),
+            '\u{7f}' => '␡',
+            c => c,
+        })
+        .collect()
+}
+
+/// `offset  16 hex bytes  |ascii|` lines, like `hexdump -C`.
+pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(row, chunk)| {
+            let mut hex = String::with_capacity(49);
+            for (i, b) in chunk.iter().enumerate() {
+                if i == 8 {
+                    hex.push(' ');
+                }
+                hex.push_str(&format!("{b:02x} "));
+            }
+            let ascii: String = chunk
+                .iter()
+                .map(|b| {
+                    if b.is_ascii_graphic() || *b == b' ' {
+                        *b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            format!("{:08x}  {hex:<49} |{ascii}|", row * 16)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::Direction;
+    use bytes::Bytes;
+    use std::time::SystemTime;
+
+    fn record(kind: FrameKind, payload: &[u8]) -> FrameRecord {
+        FrameRecord {
+            at: SystemTime::UNIX_EPOCH,
+            direction: Direction::Received,
+            kind,
+            payload: Bytes::copy_from_slice(payload),
+        }
+    }
+
+    #[test]
+    fn json_is_pretty_and_keeps_key_order() {
+        let (kind, lines) = body_lines(&record(FrameKind::Text, br#"{"z":1,"a":[true]}"#), BinaryView::Hex);
+        assert_eq!(kind, BodyKind::Json);
+        assert_eq!(lines, vec!["{", "  \"z\": 1,", "  \"a\": [", "    true", "  ]", "}"]);
+    }
+
+    #[test]
+    fn binary_views() {
+        let bytes = b"Hello, \x00\xff world!!";
+        assert_eq!(
+            hex_dump(bytes),
+            vec![
+                "00000000  48 65 6c 6c 6f 2c 20 00  ff 20 77 6f 72 6c 64 21  |Hello, .. world!|",
+                "00000010  21                                                |!|",
+            ]
+        );
+        let (_, b64) = body_lines(&record(FrameKind::Binary, bytes), BinaryView::Base64);
+        assert_eq!(b64, vec!["SGVsbG8sIAD/IHdvcmxkISE="]);
+        let (_, utf8) = body_lines(&record(FrameKind::Binary, bytes), BinaryView::Utf8);
+        assert_eq!(utf8, vec!["Hello, ␀\u{fffd} world!!"]);
+    }
+
+    #[test]
+    fn close_frames_name_their_code() {
+        let (_, lines) = body_lines(&record(FrameKind::Close { code: Some(1008) }, b"no"), BinaryView::Hex);
+        assert_eq!(lines, vec!["code    1008 (policy violation)", "reason  no"]);
+    }
+}

@@ -1,0 +1,150 @@
+//! The detail view: one frame in full, with its timing.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::frames::kind_name;
+use super::theme;
+use crate::app::{App, Detail};
+use crate::conn::{Direction, FrameKind};
+use crate::format;
+use crate::frames::LogEntry;
+use crate::payload::BodyKind;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
+    let Some(LogEntry::Frame(record)) = app.visible().entry(detail.seq) else {
+        return;
+    };
+    let direction = match record.direction {
+        Direction::Sent => "sent",
+        Direction::Received => "received",
+    };
+    let binary = matches!(record.kind, FrameKind::Binary | FrameKind::Ping | FrameKind::Pong);
+    let view = if binary {
+        format!(" · {} (b switches)", detail.view.name())
+    } else {
+        String::new()
+    };
+    let title = format!(
+        " {direction} {} · {}{view} ",
+        kind_name(record.kind),
+        format::bytes(record.wire_len())
+    );
+    let block = Block::bordered()
+        .title(title)
+        .title_bottom(Line::styled(
+            " ↑↓ PgUp/PgDn scroll · ←/→ previous/next frame · y copy · e edit · Esc close ",
+            theme::dim(),
+        ))
+        .border_style(theme::border(true));
+    frame.render_widget(Clear, area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let [timing_area, body_area] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    let figure = |label: &str, value: Option<std::time::Duration>| {
+        value.map(|v| {
+            vec![
+                Span::styled(format!(" · {label} "), theme::dim()),
+                Span::raw(format!("+{}", format::duration(v))),
+            ]
+        })
+    };
+    let mut timing = vec![Span::styled("at ", theme::dim()), Span::raw(format::clock(record.at))];
+    for part in [
+        figure("connect", detail.since_connect),
+        figure("prev", detail.since_previous),
+        figure("reply", detail.reply_latency),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        timing.extend(part);
+    }
+    frame.render_widget(Paragraph::new(Line::from(timing)), timing_area);
+
+    // Only the visible lines are styled, whatever the payload's size.
+    let height = usize::from(body_area.height);
+    let lines: Vec<Line> = detail
+        .lines
+        .iter()
+        .skip(detail.scroll)
+        .take(height)
+        .map(|text| style_line(detail.kind, text))
+        .collect();
+    let lines = if lines.is_empty() {
+        vec![Line::styled("(empty payload)", theme::dim())]
+    } else {
+        lines
+    };
+    frame.render_widget(Paragraph::new(lines), body_area);
+}
+
+fn style_line(kind: BodyKind, text: &str) -> Line<'static> {
+    match kind {
+        BodyKind::Json => json_line(text),
+        BodyKind::Hex => {
+            // offset, bytes, ascii
+            let (offset, rest) = text.split_at(text.len().min(8));
+            let (bytes, ascii) = rest.split_at(rest.find('|').unwrap_or(rest.len()));
+            Line::from(vec![
+                Span::styled(offset.to_string(), theme::dim()),
+                Span::raw(bytes.to_string()),
+                Span::styled(ascii.to_string(), Style::new().fg(theme::ACCENT)),
+            ])
+        }
+        BodyKind::Close => Line::styled(text.to_string(), Style::new().fg(theme::WARN)),
+        BodyKind::Text | BodyKind::Base64 | BodyKind::Utf8 => Line::raw(text.to_string()),
+    }
+}
+
+/// Colours one line of pretty-printed JSON: keys, strings, numbers,
+/// literals and punctuation.
+fn json_line(text: &str) -> Line<'static> {
+    let key = Style::new().fg(Color::Cyan);
+    let string = Style::new().fg(Color::Green);
+    let number = Style::new().fg(Color::Yellow);
+    let literal = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
+    let mut spans = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' {
+            let start = i;
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+            let token: String = chars[start..i].iter().collect();
+            let is_key = chars[i..].iter().find(|c| !c.is_whitespace()) == Some(&':');
+            spans.push(Span::styled(token, if is_key { key } else { string }));
+        } else if c == '-' || c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || "+-.eE".contains(chars[i])) {
+                i += 1;
+            }
+            spans.push(Span::styled(chars[start..i].iter().collect::<String>(), number));
+        } else if c.is_ascii_alphabetic() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            spans.push(Span::styled(chars[start..i].iter().collect::<String>(), literal));
+        } else {
+            let start = i;
+            while i < chars.len() && !(chars[i] == '"' || chars[i] == '-' || chars[i].is_ascii_alphanumeric()) {
+                i += 1;
+            }
+            spans.push(Span::styled(chars[start..i].iter().collect::<String>(), theme::dim()));
+        }
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,320 @@
+//! The frames inspector: detail view, filters, search, copy and export.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use wscope::app::{App, Focus, InitialRequest};
+use wscope::conn::{ConnEvent, ConnState, Direction, FrameKind, FrameRecord, KvRow};
+use wscope::profile::paths::Paths;
+use wscope::profile::service::{Storage, StoreReply};
+use wscope::ui;
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(key(KeyCode::Char(c)));
+    }
+}
+
+fn at(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + ms)
+}
+
+fn frame(ms: u64, direction: Direction, kind: FrameKind, payload: &[u8]) -> ConnEvent {
+    ConnEvent::Frame(FrameRecord {
+        at: at(ms),
+        direction,
+        kind,
+        payload: Bytes::copy_from_slice(payload),
+    })
+}
+
+/// An app that saw a mix of JSON text, binary and close frames.
+fn mixed() -> App {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:9/feed".into(),
+            headers: vec![KvRow::new("api-key", "s3cret")],
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    app.update(wscope::action::Action::Connect);
+    app.on_conn_event(ConnEvent::State {
+        state: ConnState::Open {
+            since: Instant::now(),
+            protocol: None,
+        },
+        at: at(0),
+    });
+    app.on_conn_event(frame(
+        10,
+        Direction::Sent,
+        FrameKind::Text,
+        br#"{"op":"subscribe","channel":"trades"}"#,
+    ));
+    app.on_conn_event(frame(
+        25,
+        Direction::Received,
+        FrameKind::Text,
+        br#"{"type":"trade","price":150,"qty":2}"#,
+    ));
+    app.on_conn_event(frame(
+        40,
+        Direction::Received,
+        FrameKind::Text,
+        br#"{"type":"quote","bid":99.5}"#,
+    ));
+    app.on_conn_event(frame(
+        55,
+        Direction::Received,
+        FrameKind::Binary,
+        b"\x00\x01binary\xff\xfe payload",
+    ));
+    app.on_conn_event(frame(
+        70,
+        Direction::Received,
+        FrameKind::Text,
+        br#"{"type":"trade","price":50,"qty":1}"#,
+    ));
+    app.on_conn_event(frame(
+        90,
+        Direction::Received,
+        FrameKind::Close { code: Some(4000) },
+        b"asked to",
+    ));
+    app.update(wscope::action::Action::FocusFrames);
+    app
+}
+
+fn screen(app: &mut App, width: u16, height: u16) -> String {
+    ui::fit_app(app, ratatui::layout::Rect::new(0, 0, width, height));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| ui::render(f, app, Instant::now())).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    buffer
+        .content
+        .chunks(usize::from(width))
+        .map(|row| {
+            let mut text = String::new();
+            let mut skip = 0;
+            for cell in row {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                skip = unicode_width::UnicodeWidthStr::width(cell.symbol()).saturating_sub(1);
+                text.push_str(cell.symbol());
+            }
+            redact_clock(text.trim_end())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn redact_clock(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let shape: String = chars[i..chars.len().min(i + 12)]
+            .iter()
+            .map(|c| if c.is_ascii_digit() { '9' } else { *c })
+            .collect();
+        if shape == "99:99:99.999" {
+            out.push_str("hh:mm:ss.mmm");
+            i += 12;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Selects the `n`-th newest frame (0 is the newest) and opens it.
+fn open_nth_newest(app: &mut App, n: usize) {
+    app.handle_key(key(KeyCode::End));
+    // The first Up selects the newest row.
+    for _ in 0..=n {
+        app.handle_key(key(KeyCode::Up));
+    }
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.detail.is_some(), "detail opened");
+}
+
+#[test]
+fn detail_of_json_is_pretty_with_timing() {
+    let mut app = mixed();
+    open_nth_newest(&mut app, 4);
+    let text = screen(&mut app, 80, 24);
+    assert!(text.contains("connect +25.0ms"), "{text}");
+    assert!(text.contains("reply +15.0ms"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn detail_of_binary_as_hex_then_base64_then_utf8() {
+    let mut app = mixed();
+    open_nth_newest(&mut app, 2);
+    insta::assert_snapshot!("binary_hex", screen(&mut app, 80, 24));
+    app.handle_key(key(KeyCode::Char('b')));
+    insta::assert_snapshot!("binary_base64", screen(&mut app, 80, 24));
+    app.handle_key(key(KeyCode::Char('b')));
+    let utf8 = screen(&mut app, 80, 24);
+    assert!(
+        utf8.contains("␀␁binary\u{fffd}\u{fffd} payload"),
+        "invalid bytes are marked:\n{utf8}"
+    );
+    insta::assert_snapshot!("binary_invalid_utf8", utf8);
+}
+
+#[test]
+fn detail_of_a_close_frame() {
+    let mut app = mixed();
+    open_nth_newest(&mut app, 0);
+    insta::assert_snapshot!(screen(&mut app, 80, 24));
+}
+
+#[test]
+fn jq_filter_narrows_the_view_and_counts() {
+    let mut app = mixed();
+    let total = app.frames.len();
+    app.handle_key(key(KeyCode::Char('f')));
+    type_text(&mut app, r#"jq: .type == "trade""#);
+    app.handle_key(key(KeyCode::Enter));
+    let text = screen(&mut app, 80, 24);
+    assert!(text.contains(&format!("showing 2 of {total}")), "{text}");
+    assert!(text.contains(r#""price":150"#) && text.contains(r#""price":50"#));
+    assert!(!text.contains("quote"), "{text}");
+
+    // An invalid expression is explained and the previous filter stays.
+    app.handle_key(key(KeyCode::Char('f')));
+    for _ in 0..40 {
+        app.handle_key(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "jq: .type ==");
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.notice.as_ref().unwrap().text.starts_with("jq:"), "{:?}", app.notice);
+    app.handle_key(key(KeyCode::Esc));
+    assert_eq!(app.visible().len(), 2);
+
+    // New frames are filtered as they arrive.
+    app.on_conn_event(frame(
+        95,
+        Direction::Received,
+        FrameKind::Text,
+        br#"{"type":"trade","price":1}"#,
+    ));
+    assert_eq!(app.visible().len(), 3);
+    app.handle_key(key(KeyCode::Char('c')));
+    assert_eq!(app.visible().len(), app.frames.len());
+}
+
+#[test]
+fn direction_and_kind_cycle() {
+    let mut app = mixed();
+    app.handle_key(key(KeyCode::Char('d')));
+    assert_eq!(app.visible().len(), 1, "sent only");
+    app.handle_key(key(KeyCode::Char('d')));
+    app.handle_key(key(KeyCode::Char('t')));
+    app.handle_key(key(KeyCode::Char('t')));
+    assert_eq!(app.visible().len(), 1, "received binary only");
+    assert!(screen(&mut app, 80, 24).contains("[received · binary]"));
+}
+
+#[test]
+fn search_highlights_and_steps() {
+    let mut app = mixed();
+    app.handle_key(key(KeyCode::Char('/')));
+    type_text(&mut app, "trade");
+    app.handle_key(key(KeyCode::Enter));
+    let first = app.selected_frame().unwrap().payload.clone();
+    assert!(
+        std::str::from_utf8(&first).unwrap().contains("trades"),
+        "the subscribe message mentions trades"
+    );
+    app.handle_key(key(KeyCode::Char('n')));
+    let second = app.selected_frame().unwrap().payload.clone();
+    assert!(std::str::from_utf8(&second).unwrap().contains("150"));
+    app.handle_key(key(KeyCode::Char('N')));
+    assert_eq!(app.selected_frame().unwrap().payload, first);
+}
+
+#[test]
+fn copy_puts_the_payload_on_the_clipboard() {
+    let mut app = mixed();
+    open_nth_newest(&mut app, 1);
+    app.handle_key(key(KeyCode::Char('y')));
+    assert_eq!(app.clipboard.as_deref(), Some(r#"{"type":"trade","price":50,"qty":1}"#));
+    assert_eq!(wscope::tui::clipboard::osc52("hi"), "\u{1b}]52;c;aGk=\u{7}");
+}
+
+#[test]
+fn exports_parse_hold_every_frame_and_mask_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::new(Paths::under(dir.path()));
+    let mut app = mixed();
+    for (name, filtered) in [("all.ndjson", false), ("all.har", false), ("trades.ndjson", true)] {
+        if filtered {
+            app.handle_key(key(KeyCode::Char('f')));
+            type_text(&mut app, r#"jq: .type == "trade""#);
+            app.handle_key(key(KeyCode::Enter));
+        }
+        app.handle_key(key(KeyCode::Char(if filtered { 'X' } else { 'x' })));
+        let prompt = app.prompt.as_mut().expect("export asks for a file");
+        prompt.input = ratatui_textarea::TextArea::new(vec![dir.path().join(name).display().to_string()]);
+        app.handle_key(key(KeyCode::Enter));
+        for request in app.take_store_requests() {
+            let reply = storage.handle(request);
+            assert!(matches!(reply, StoreReply::Wrote { .. }), "{reply:?}");
+            app.on_store_reply(reply);
+        }
+    }
+    let all = std::fs::read_to_string(dir.path().join("all.ndjson")).unwrap();
+    let lines: Vec<serde_json::Value> = all.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 6, "every frame held");
+    assert_eq!(lines[3]["opcode"], "binary");
+    let har: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("all.har")).unwrap()).unwrap();
+    let entry = &har["log"]["entries"][0];
+    assert_eq!(entry["request"]["headers"][0]["value"], wscope::export::MASK);
+    assert_eq!(entry["_webSocketMessages"].as_array().unwrap().len(), 5);
+    assert!(
+        !std::fs::read_to_string(dir.path().join("all.har"))
+            .unwrap()
+            .contains("s3cret")
+    );
+    let trades = std::fs::read_to_string(dir.path().join("trades.ndjson")).unwrap();
+    assert_eq!(
+        trades.lines().count(),
+        2,
+        "the filtered export holds what the filter shows"
+    );
+
+    // An existing file is never overwritten.
+    app.handle_key(key(KeyCode::Char('x')));
+    let prompt = app.prompt.as_mut().unwrap();
+    prompt.input = ratatui_textarea::TextArea::new(vec![dir.path().join("all.ndjson").display().to_string()]);
+    app.handle_key(key(KeyCode::Enter));
+    let reply = storage.handle(app.take_store_requests().remove(0));
+    assert!(matches!(reply, StoreReply::Failed { .. }));
+    assert_eq!(std::fs::read_to_string(dir.path().join("all.ndjson")).unwrap(), all);
+}
+
+#[test]
+fn zoom_gives_the_frames_pane_the_screen() {
+    let mut app = mixed();
+    assert_eq!(app.focus, Focus::Frames);
+    app.handle_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::ALT));
+    let text = screen(&mut app, 80, 24);
+    assert!(!text.contains("┌ URL"), "{text}");
+    assert!(text.contains("┌ Frames"));
+}
