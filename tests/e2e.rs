@@ -28,6 +28,10 @@ impl Session {
     }
 
     fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_in(args, env, None)
+    }
+
+    fn start_in(args: &[&str], env: &[(&str, &str)], cwd: Option<&std::path::Path>) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -41,6 +45,9 @@ impl Session {
         command.env("TERM", "xterm-256color");
         for (name, value) in env {
             command.env(name, value);
+        }
+        if let Some(dir) = cwd {
+            command.cwd(dir);
         }
         let child = pty.slave.spawn_command(command).expect("spawn wscope");
         drop(pty.slave);
@@ -277,4 +284,78 @@ fn hangup_and_terminate_restore_the_terminal_and_keep_a_draft() {
             assert!(draft.contains(url), "{name}: {draft}");
         });
     }
+}
+
+#[test]
+fn filters_a_live_stream_and_exports_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut wscope = Session::start_in(&["demo", "--ping-interval", "0"], &[], Some(dir.path()));
+    wscope.wait_for(&["Connected", r#""type":"welcome""#]);
+    wscope.press(CTRL_J); // the demo echoes {"message":"Hello world"}
+    wscope.wait_for(&[r#"↓ text       25 B {"message":"Hello world"}"#]);
+    wscope.press(b"\x1b5"); // Alt-5: focus the frames pane
+    wscope.press(b"f");
+    wscope.wait_for(&["Filter:"]);
+    wscope.press(b"jq: .type == \"tick\"\r");
+    let screen = wscope.wait_for(&["showing ", r#""type":"tick""#]);
+    let frame_rows: Vec<&str> = screen.lines().filter(|l| l.contains(" text ")).collect();
+    assert!(
+        frame_rows.iter().all(|row| row.contains(r#""type":"tick""#)),
+        "only ticks are shown:\n{screen}"
+    );
+    wscope.press(b"X");
+    wscope.wait_for(&["Export the filtered frames"]);
+    wscope.press(b"\r");
+    wscope.wait_for(&["exported"]);
+    wscope.quit();
+    let exported: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).collect();
+    assert_eq!(exported.len(), 1, "one export written");
+    let text = std::fs::read_to_string(exported[0].path()).unwrap();
+    assert!(!text.is_empty());
+    for line in text.lines() {
+        let frame: serde_json::Value = serde_json::from_str(line).expect("NDJSON");
+        assert!(frame["text"].as_str().unwrap().contains(r#""type":"tick""#), "{line}");
+    }
+}
+
+#[test]
+fn log_is_complete_after_kill_9() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("session.ndjson");
+    with_feed_server(|url| {
+        let mut wscope = Session::start(&[
+            url,
+            "-H",
+            "api-key: s3cret",
+            "-q",
+            "room=blue",
+            "-m",
+            "one",
+            "--log",
+            log.to_str().unwrap(),
+        ]);
+        wscope.wait_for(&["Connected"]);
+        for _ in 0..3 {
+            wscope.press(CTRL_J);
+        }
+        wscope.wait_for(&["↑3 "]);
+        wscope.wait_for(&["↓4 "]);
+        let pid = wscope.child.process_id().expect("pid") as i32;
+        // SAFETY: killing our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+        let _ = wscope.child.wait();
+    });
+    let text = std::fs::read_to_string(&log).expect("log written");
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line parses"))
+        .collect();
+    let frames: Vec<_> = records.iter().filter(|r| r.get("opcode").is_some()).collect();
+    assert_eq!(frames.iter().filter(|f| f["direction"] == "sent").count(), 3, "{text}");
+    assert_eq!(
+        frames.iter().filter(|f| f["direction"] == "received").count(),
+        4,
+        "{text}"
+    );
+    assert!(records.iter().any(|r| r["event"] == "open"));
 }
