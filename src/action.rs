@@ -152,6 +152,8 @@ pub enum Action {
     SendClose,
     /// Let the focused pane fill the screen, or not.
     ToggleZoom,
+    /// Cycle how the composer's text is sent: text, hex, base64.
+    CycleSendMode,
     /// Open the saved messages and history.
     OpenMessages,
     /// In the messages list: select the previous entry.

@@ -298,7 +298,10 @@ fn filters_a_live_stream_and_exports_it() {
     wscope.wait_for(&["Filter:"]);
     wscope.press(b"jq: .type == \"tick\"\r");
     let screen = wscope.wait_for(&["showing ", r#""type":"tick""#]);
-    let frame_rows: Vec<&str> = screen.lines().filter(|l| l.contains(" text ")).collect();
+    let frame_rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("↓ text") || l.contains("↑ text"))
+        .collect();
     assert!(
         frame_rows.iter().all(|row| row.contains(r#""type":"tick""#)),
         "only ticks are shown:\n{screen}"

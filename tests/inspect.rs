@@ -318,3 +318,48 @@ fn zoom_gives_the_frames_pane_the_screen() {
     assert!(!text.contains("┌ URL"), "{text}");
     assert!(text.contains("┌ Frames"));
 }
+
+#[test]
+fn binary_from_hex_base64_and_a_file() {
+    use wscope::conn::{ConnCommand, Outgoing};
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::new(Paths::under(dir.path()));
+    let mut app = App::new(InitialRequest::default(), None);
+    app.on_conn_event(ConnEvent::State {
+        state: ConnState::Open {
+            since: Instant::now(),
+            protocol: None,
+        },
+        at: at(0),
+    });
+    app.update(wscope::action::Action::FocusMessage);
+    app.handle_key(key(KeyCode::F(3)));
+    type_text(&mut app, "de ad be ef");
+    assert!(screen(&mut app, 80, 24).contains("4 B to send"));
+    app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
+    assert_eq!(
+        app.take_commands(),
+        vec![ConnCommand::Send(Outgoing::Binary(Bytes::from_static(&[
+            0xde, 0xad, 0xbe, 0xef
+        ])))]
+    );
+
+    let file = dir.path().join("payload.bin");
+    std::fs::write(&file, [1u8, 2, 3]).unwrap();
+    app.message = ratatui_textarea::TextArea::new(vec![format!("@{}", file.display())]);
+    app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
+    for request in app.take_store_requests() {
+        let reply = storage.handle(request);
+        app.on_store_reply(reply);
+    }
+    assert_eq!(
+        app.take_commands(),
+        vec![ConnCommand::Send(Outgoing::Binary(Bytes::from_static(&[1, 2, 3])))]
+    );
+
+    app.handle_key(key(KeyCode::F(3)));
+    app.message = ratatui_textarea::TextArea::new(vec!["not base64!".into()]);
+    app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
+    assert!(app.take_commands().is_empty());
+    assert!(app.notice.as_ref().unwrap().text.contains("not base64"));
+}

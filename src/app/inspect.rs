@@ -191,7 +191,7 @@ impl App {
         let Some(frame) = self.selected_frame() else { return };
         let text = String::from_utf8_lossy(&frame.payload).into_owned();
         self.message = editor(&text);
-        self.json_status = crate::json_check::check(&text);
+        self.refresh_message_status();
         self.focus = Focus::Message;
         self.detail = None;
     }
@@ -365,5 +365,43 @@ fn row_matches(visible: &Visible, pos: usize, regex: &regex::Regex) -> bool {
     match entry {
         LogEntry::Frame(frame) => regex.is_match(&String::from_utf8_lossy(&frame.payload)),
         LogEntry::Note { text, .. } => regex.is_match(text),
+    }
+}
+
+impl App {
+    /// Sends the composer's text in the current mode.
+    pub(super) fn send_composed(&mut self) {
+        use super::compose::{BinaryInput, SendMode, parse_binary};
+        let text = self.message_text();
+        if self.send_mode == SendMode::Text && !text.trim_start().starts_with('@') {
+            self.send_text(text, true);
+            return;
+        }
+        let resolved = match self.resolver.resolve(&text, "the message") {
+            Ok(resolved) => resolved,
+            Err(error) => {
+                self.notify(NoteLevel::Error, format!("not sent: {error}"));
+                return;
+            }
+        };
+        match parse_binary(self.send_mode, &resolved) {
+            Ok(BinaryInput::Bytes(bytes)) => self.outbox.push(ConnCommand::Send(Outgoing::Binary(bytes))),
+            Ok(BinaryInput::File(path)) => self.store_outbox.push(StoreRequest::ReadFile { path }),
+            Err(error) => self.notify(NoteLevel::Error, format!("not sent: {error}")),
+        }
+    }
+
+    /// Sends a file's contents as a binary frame, once it has been read.
+    pub(super) fn send_file(&mut self, path: &str, bytes: bytes::Bytes) {
+        if matches!(self.connection.state, ConnState::Open { .. }) {
+            let size = crate::format::bytes(bytes.len() as u64);
+            self.outbox.push(ConnCommand::Send(Outgoing::Binary(bytes)));
+            self.notify(NoteLevel::Success, format!("sent {path} ({size})"));
+        } else {
+            self.notify(
+                NoteLevel::Warning,
+                "the connection closed before the file was read; nothing was sent",
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! rendering reads the state. That makes the whole app testable by scripting
 //! input.
 
+pub mod compose;
 pub mod frames_view;
 mod inspect;
 pub mod kv_table;
@@ -135,6 +136,8 @@ pub struct App {
     pub export_secrets: bool,
     /// The focused pane fills the screen.
     pub zoom: bool,
+    /// How the composer's text is sent.
+    pub send_mode: compose::SendMode,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
@@ -145,6 +148,9 @@ pub struct App {
     note_width: usize,
     /// Cached because a large message would otherwise be re-parsed every draw.
     pub json_status: JsonStatus,
+    /// In a binary send mode, what the composer's text parses to, cached
+    /// for the same reason.
+    pub binary_status: Option<Result<compose::BinaryInput, String>>,
     outbox: Vec<ConnCommand>,
     quit: bool,
 }
@@ -215,19 +221,29 @@ impl App {
             last_request: None,
             export_secrets: false,
             zoom: false,
+            send_mode: compose::SendMode::Text,
             confirm: None,
             restoring_draft: None,
             last_draft: None,
             store_outbox: Vec::new(),
             note_width: 64,
             json_status: JsonStatus::Empty,
+            binary_status: None,
             outbox: Vec::new(),
             quit: false,
         };
         app.revalidate_request();
-        app.json_status = json_check::check(&app.message_text());
+        app.refresh_message_status();
         app.sync_cursors();
         app
+    }
+
+    /// Re-checks the composer's text after it changed (or its mode did).
+    pub(crate) fn refresh_message_status(&mut self) {
+        let text = self.message_text();
+        self.json_status = json_check::check(&text);
+        self.binary_status =
+            (self.send_mode != compose::SendMode::Text).then(|| compose::parse_binary(self.send_mode, &text));
     }
 
     /// Puts the cursor in the focused editor only, so it is clear where typing goes.
@@ -364,7 +380,7 @@ impl App {
         match self.focus {
             Focus::Url if !inserts_newline(&key) && self.url.input(key) => self.revalidate_request(),
             Focus::Message if self.message.input(key) => {
-                self.json_status = json_check::check(&self.message_text());
+                self.refresh_message_status();
             }
             _ => {}
         }
@@ -397,7 +413,7 @@ impl App {
             }
             Focus::Message => {
                 self.message.insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
-                self.json_status = json_check::check(&self.message_text());
+                self.refresh_message_status();
             }
             _ => self.notify(NoteLevel::Warning, "paste into the URL, Message or a row editor"),
         }
@@ -503,6 +519,11 @@ impl App {
             Action::SendPing => self.send_ping(),
             Action::SendClose => self.prompt = Some(Prompt::with_text(PromptPurpose::CloseFrame, "1000 ")),
             Action::ToggleZoom => self.zoom = !self.zoom,
+            Action::CycleSendMode => {
+                self.send_mode = self.send_mode.next();
+                self.refresh_message_status();
+                self.notify(NoteLevel::Info, format!("the composer sends {}", self.send_mode.name()));
+            }
             Action::RowUp => self.with_table(|t| t.move_selection(-1)),
             Action::RowDown => self.with_table(|t| t.move_selection(1)),
             Action::RowToggle => self.with_table(KvTable::toggle_selected),
@@ -625,7 +646,7 @@ impl App {
 
     fn send(&mut self) {
         match self.connection.state {
-            ConnState::Open { .. } => self.send_text(self.message_text(), true),
+            ConnState::Open { .. } => self.send_composed(),
             ConnState::Connecting { .. } => self.notify(NoteLevel::Warning, "still connecting; nothing was sent"),
             _ => self.notify(NoteLevel::Warning, "not connected: Ctrl-O connects, then Ctrl-J sends"),
         }

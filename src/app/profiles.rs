@@ -251,7 +251,7 @@ impl App {
         self.headers.rows = profile.headers.clone();
         self.headers.selected = 0;
         self.revalidate_request();
-        self.json_status = crate::json_check::check(&self.message_text());
+        self.refresh_message_status();
         self.sync_cursors();
     }
 
@@ -424,7 +424,7 @@ impl App {
             None => std::mem::take(&mut self.history.stash),
         };
         self.message = editor(&text);
-        self.json_status = crate::json_check::check(&text);
+        self.refresh_message_status();
         true
     }
 
@@ -631,6 +631,7 @@ impl App {
                 self.refresh_picker();
             }
             StoreReply::Done => {}
+            StoreReply::FileRead { path, bytes } => self.send_file(&path, bytes),
             StoreReply::Wrote { path, what } => self.notify(NoteLevel::Success, format!("exported {what} to {path}")),
             StoreReply::Failed { action, error } => {
                 self.profile.quit_after_save = false;
@@ -763,7 +764,7 @@ impl App {
         let Some(entry) = self.selected_message() else { return };
         let text = self.message_entry_text(&entry).to_string();
         self.message = editor(&text);
-        self.json_status = crate::json_check::check(&text);
+        self.refresh_message_status();
         self.messages = None;
         self.focus = Focus::Message;
     }

@@ -40,6 +40,10 @@ pub enum StoreRequest {
         request: Profile,
     },
     DiscardDraft,
+    /// Read a file to send as a binary frame (`@path`).
+    ReadFile {
+        path: String,
+    },
     /// Write an export; never replaces an existing file.
     WriteFile {
         path: String,
@@ -82,6 +86,10 @@ pub enum StoreReply {
     Wrote {
         path: String,
         what: String,
+    },
+    FileRead {
+        path: String,
+        bytes: bytes::Bytes,
     },
     Failed {
         /// What was being done, e.g. `save profile "demo1"`.
@@ -184,6 +192,26 @@ impl Storage {
                 match draft::save(&self.paths.data, &draft) {
                     Ok(()) => StoreReply::Done,
                     Err(error) => failed("save the draft".to_string(), error),
+                }
+            }
+            StoreRequest::ReadFile { path } => {
+                let limit = crate::conn::DEFAULT_MAX_MESSAGE_SIZE as u64;
+                match std::fs::metadata(&path) {
+                    Ok(meta) if meta.len() > limit => failed(
+                        format!("send {path}"),
+                        format!(
+                            "the file is {} (more than {})",
+                            crate::format::bytes(meta.len()),
+                            crate::format::bytes(limit)
+                        ),
+                    ),
+                    _ => match std::fs::read(&path) {
+                        Ok(bytes) => StoreReply::FileRead {
+                            path,
+                            bytes: bytes.into(),
+                        },
+                        Err(error) => failed(format!("send {path}"), error),
+                    },
                 }
             }
             StoreRequest::WriteFile { path, contents, what } => {

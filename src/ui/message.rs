@@ -11,16 +11,27 @@ use crate::frames::NoteLevel;
 use crate::json_check::JsonStatus;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
-    let indicator = match &app.json_status {
-        JsonStatus::Empty => Line::styled(" empty ", theme::dim()),
-        JsonStatus::Valid => Line::styled(" ✓ JSON ", theme::note(NoteLevel::Success)),
-        JsonStatus::Invalid { line, column, message } => Line::styled(
-            format!(" text, not JSON: {line}:{column} {message} "),
-            theme::note(NoteLevel::Warning),
+    use crate::app::compose::BinaryInput;
+    let indicator = match &app.binary_status {
+        Some(Ok(BinaryInput::Bytes(bytes))) => Line::styled(
+            format!(" {} to send ", crate::format::bytes(bytes.len() as u64)),
+            theme::note(NoteLevel::Success),
         ),
+        Some(Ok(BinaryInput::File(path))) => {
+            Line::styled(format!(" sends the file {path} "), theme::note(NoteLevel::Info))
+        }
+        Some(Err(error)) => Line::styled(format!(" ✗ {error} "), theme::note(NoteLevel::Error)),
+        None => match &app.json_status {
+            JsonStatus::Empty => Line::styled(" empty ", theme::dim()),
+            JsonStatus::Valid => Line::styled(" ✓ JSON ", theme::note(NoteLevel::Success)),
+            JsonStatus::Invalid { line, column, message } => Line::styled(
+                format!(" text, not JSON: {line}:{column} {message} "),
+                theme::note(NoteLevel::Warning),
+            ),
+        },
     };
     let block = Block::bordered()
-        .title(" Message ")
+        .title(format!(" Message · {} ", app.send_mode.name()))
         .title_bottom(indicator)
         .border_style(theme::border(focused));
     let inner = block.inner(area);
