@@ -154,6 +154,8 @@ pub enum Action {
     ToggleZoom,
     /// Cycle how the composer's text is sent: text, hex, base64.
     CycleSendMode,
+    /// Edit the message in `$VISUAL` / `$EDITOR`.
+    OpenEditor,
     /// Open the saved messages and history.
     OpenMessages,
     /// In the messages list: select the previous entry.

@@ -362,3 +362,28 @@ fn log_is_complete_after_kill_9() {
     );
     assert!(records.iter().any(|r| r["event"] == "open"));
 }
+
+#[test]
+fn ctrl_e_edits_the_message_in_editor_and_comes_back() {
+    with_feed_server(|url| {
+        let mut wscope = Session::start_with_env(
+            &[
+                url,
+                "-H",
+                "api-key: s3cret",
+                "-q",
+                "room=blue",
+                "-m",
+                r#"{"message":"Hello world"}"#,
+            ],
+            &[("EDITOR", "sed -i s/Hello/Edited/"), ("VISUAL", "")],
+        );
+        wscope.wait_for(&["Connected"]);
+        wscope.press(b"\x05"); // Ctrl-E
+        wscope.wait_for(&[r#"{"message":"Edited world"}"#, "Connected"]);
+        assert!(wscope.is_raw(), "raw mode is back after the editor");
+        wscope.press(CTRL_J);
+        wscope.wait_for(&[r#"echo:{"message":"Edited world"}"#]);
+        wscope.quit();
+    });
+}

@@ -138,6 +138,8 @@ pub struct App {
     pub zoom: bool,
     /// How the composer's text is sent.
     pub send_mode: compose::SendMode,
+    /// Text to open in `$EDITOR`, taken by the event loop.
+    pub edit_request: Option<String>,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
@@ -222,6 +224,7 @@ impl App {
             export_secrets: false,
             zoom: false,
             send_mode: compose::SendMode::Text,
+            edit_request: None,
             confirm: None,
             restoring_draft: None,
             last_draft: None,
@@ -236,6 +239,19 @@ impl App {
         app.refresh_message_status();
         app.sync_cursors();
         app
+    }
+
+    /// Takes the result of editing the message in `$EDITOR`.
+    pub fn finish_edit(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(text) => {
+                self.message = editor(&text);
+                self.refresh_message_status();
+                self.focus = Focus::Message;
+                self.sync_cursors();
+            }
+            Err(error) => self.notify(NoteLevel::Error, error),
+        }
     }
 
     /// Re-checks the composer's text after it changed (or its mode did).
@@ -519,6 +535,7 @@ impl App {
             Action::SendPing => self.send_ping(),
             Action::SendClose => self.prompt = Some(Prompt::with_text(PromptPurpose::CloseFrame, "1000 ")),
             Action::ToggleZoom => self.zoom = !self.zoom,
+            Action::OpenEditor => self.edit_request = Some(self.message_text()),
             Action::CycleSendMode => {
                 self.send_mode = self.send_mode.next();
                 self.refresh_message_status();

@@ -211,6 +211,14 @@ async fn drive(
             _ = sleep_for(tick), if !dirty => dirty = true,
         }
         forward(app, conn, files);
+        if let Some(text) = app.edit_request.take() {
+            // The editor reads the keyboard itself: stop reading it here.
+            drop(input);
+            let result = edit_externally(terminal, &text);
+            input = EventStream::new();
+            app.finish_edit(result);
+            dirty = true;
+        }
         if let Some(text) = app.clipboard.take() {
             let backend = terminal.backend_mut();
             backend.write_all(super::clipboard::osc52(&text).as_bytes())?;
@@ -220,6 +228,42 @@ async fn drive(
             return Ok(());
         }
     }
+}
+
+/// Opens `text` in `$VISUAL` or `$EDITOR` (else `vi`), as `git commit`
+/// does, and returns what was saved.
+fn edit_externally(terminal: &mut DefaultTerminal, text: &str) -> Result<String, String> {
+    let set = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
+    let editor = set("VISUAL")
+        .or_else(|| set("EDITOR"))
+        .unwrap_or_else(|| "vi".to_string());
+    let mut file = tempfile::Builder::new()
+        .prefix("wscope-message-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|e| format!("cannot write the temporary file: {e}"))?;
+    terminal::suspend();
+    // Through the shell, so an EDITOR with arguments ("code --wait") works.
+    let status = tokio::task::block_in_place(|| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(file.path())
+            .status()
+    });
+    let resumed = terminal::resume(terminal);
+    let status = status.map_err(|e| format!("cannot run {editor}: {e}"))?;
+    resumed.map_err(|e| format!("cannot take the terminal back: {e}"))?;
+    if !status.success() {
+        return Err(format!("{editor} exited with {status}; the message is unchanged"));
+    }
+    let edited = std::fs::read_to_string(file.path()).map_err(|e| format!("cannot read the edited file: {e}"))?;
+    // Editors add a final newline; a message rarely wants one.
+    Ok(edited.strip_suffix('\n').unwrap_or(&edited).to_string())
 }
 
 fn handle_terminal_event(app: &mut App, event: Event) {

@@ -28,3 +28,25 @@ pub fn leave() {
     ratatui::restore();
     let _ = io::stdout().flush();
 }
+
+/// Hands the terminal to another program (an editor): leaves the alternate
+/// screen and raw mode, as on exit.
+pub fn suspend() {
+    leave();
+}
+
+/// Takes the terminal back after [`suspend`] and forces a full redraw.
+pub fn resume(terminal: &mut DefaultTerminal) -> io::Result<()> {
+    crossterm::terminal::enable_raw_mode()?;
+    execute!(
+        io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        EnableBracketedPaste,
+        crossterm::cursor::Hide,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
+    // `Terminal::clear` would query the cursor position, a round trip that
+    // is slow over SSH; an empty "previous" buffer forces the same full redraw.
+    terminal.swap_buffers();
+    Ok(())
+}
