@@ -84,6 +84,10 @@ pub struct ConnOptions {
     /// Ask the server for this subprotocol (Sec-WebSocket-Protocol), repeatable.
     #[arg(long = "subprotocol", value_name = "NAME", global = true)]
     pub subprotocols: Vec<String>,
+    /// Use the mouse: a click focuses a pane or selects a frame, the wheel
+    /// scrolls (the terminal's own text selection then needs Shift).
+    #[arg(long, global = true)]
+    pub mouse: bool,
     /// Most screen redraws per second.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), global = true)]
     pub fps: u32,

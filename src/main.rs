@@ -300,7 +300,11 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         app.update(Action::Connect);
     }
     let (handle, events) = conn::spawn(settings);
-    tui::run(app, handle, events, storage, LoopOptions { fps: options.fps })
+    let loop_options = LoopOptions {
+        fps: options.fps,
+        mouse: options.mouse,
+    };
+    tui::run(app, handle, events, storage, loop_options)
         .await
         .context("terminal error")
 }

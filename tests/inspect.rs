@@ -363,3 +363,23 @@ fn binary_from_hex_base64_and_a_file() {
     assert!(app.take_commands().is_empty());
     assert!(app.notice.as_ref().unwrap().text.contains("not base64"));
 }
+
+#[test]
+fn clicks_focus_panes_and_select_rows() {
+    let mut app = mixed();
+    let screen_area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    ui::fit_app(&mut app, screen_area);
+    let (focus, row) = ui::hit_test(&app, screen_area, 5, 1).unwrap();
+    assert_eq!((focus, row), (Focus::Url, None));
+    app.on_click(focus, row);
+    assert_eq!(app.focus, Focus::Url);
+    // Row 12 is the frames pane's first data row at 80x24 (no header there).
+    let (focus, row) = ui::hit_test(&app, screen_area, 20, 12).unwrap();
+    assert_eq!((focus, row), (Focus::Frames, Some(0)));
+    app.on_click(focus, row);
+    assert_eq!(app.focus, Focus::Frames);
+    let top = app.frames_view.top(&app.visible());
+    assert_eq!(app.frames_view.selected(), app.visible().seq(top));
+    app.on_wheel(false);
+    assert!(!app.frames_view.is_following() || app.frames.len() <= app.frames_view.height);
+}

@@ -405,3 +405,32 @@ impl App {
         }
     }
 }
+
+impl App {
+    /// A click: focuses the pane, and in the frames pane selects the row.
+    pub fn on_click(&mut self, focus: Focus, frames_row: Option<usize>) {
+        if self.overlay_open() {
+            return;
+        }
+        self.focus = focus;
+        if let Some(row) = frames_row {
+            self.with_view(|view, visible| {
+                let pos = view.top(visible) + row;
+                if let Some(seq) = visible.seq(pos) {
+                    view.select(visible, seq);
+                }
+            });
+        }
+        self.sync_cursors();
+    }
+
+    /// The mouse wheel scrolls the frames view (or the detail view).
+    pub fn on_wheel(&mut self, down: bool) {
+        let step = if down { 3 } else { -3 };
+        if self.detail.is_some() {
+            self.detail_scroll(step as isize / 3);
+            return;
+        }
+        self.with_view(|view, visible| view.scroll(visible, step));
+    }
+}

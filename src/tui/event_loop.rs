@@ -39,11 +39,14 @@ const QUIT_CLOSE_WAIT: Duration = Duration::from_millis(500);
 pub struct LoopOptions {
     /// Most draws per second.
     pub fps: u32,
+    /// Capture the mouse (clicks and the wheel), at the cost of the
+    /// terminal's own text selection.
+    pub mouse: bool,
 }
 
 impl Default for LoopOptions {
     fn default() -> Self {
-        Self { fps: 30 }
+        Self { fps: 30, mouse: false }
     }
 }
 
@@ -62,7 +65,7 @@ pub async fn run(
             "the inspector needs an interactive terminal (stdin and stdout must be a tty)",
         ));
     }
-    let mut terminal = terminal::enter()?;
+    let mut terminal = terminal::enter(options.mouse)?;
     let mut files = Files::new(storage);
     // A panic in the loop still leaves the terminal usable (the panic hook
     // restores it) and still writes the draft before it carries on.
@@ -176,6 +179,9 @@ async fn drive(
                     if let Event::Resize(width, height) = event {
                         screen = Rect::new(0, 0, width, height);
                     }
+                    if let Event::Mouse(mouse) = &event {
+                        handle_mouse(app, screen, mouse);
+                    }
                     handle_terminal_event(app, event);
                     dirty = true;
                 }
@@ -264,6 +270,20 @@ fn edit_externally(terminal: &mut DefaultTerminal, text: &str) -> Result<String,
     let edited = std::fs::read_to_string(file.path()).map_err(|e| format!("cannot read the edited file: {e}"))?;
     // Editors add a final newline; a message rarely wants one.
     Ok(edited.strip_suffix('\n').unwrap_or(&edited).to_string())
+}
+
+fn handle_mouse(app: &mut App, screen: Rect, mouse: &crossterm::event::MouseEvent) {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    match mouse.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            if let Some((focus, row)) = ui::hit_test(app, screen, mouse.column, mouse.row) {
+                app.on_click(focus, row);
+            }
+        }
+        MouseEventKind::ScrollDown => app.on_wheel(true),
+        MouseEventKind::ScrollUp => app.on_wheel(false),
+        _ => {}
+    }
 }
 
 fn handle_terminal_event(app: &mut App, event: Event) {

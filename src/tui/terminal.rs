@@ -9,22 +9,33 @@ use ratatui::DefaultTerminal;
 
 /// Enters raw mode and the alternate screen, with bracketed paste on, and
 /// installs a panic hook that restores the terminal before the message prints.
-pub fn enter() -> io::Result<DefaultTerminal> {
+pub fn enter(mouse: bool) -> io::Result<DefaultTerminal> {
     let terminal = ratatui::try_init()?;
     // ratatui::try_init installs its own restoring hook; ours also turns
     // bracketed paste off, then defers to it.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(io::stdout(), DisableBracketedPaste);
+        let _ = execute!(
+            io::stdout(),
+            DisableBracketedPaste,
+            crossterm::event::DisableMouseCapture
+        );
         previous(info);
     }));
     execute!(io::stdout(), EnableBracketedPaste)?;
+    if mouse {
+        execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
+    }
     Ok(terminal)
 }
 
 /// Leaves the alternate screen and raw mode. Safe to call more than once.
 pub fn leave() {
-    let _ = execute!(io::stdout(), DisableBracketedPaste);
+    let _ = execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        crossterm::event::DisableMouseCapture
+    );
     ratatui::restore();
     let _ = io::stdout().flush();
 }

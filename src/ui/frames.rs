@@ -15,7 +15,7 @@ use crate::format;
 use crate::frames::{LogEntry, NoteLevel};
 
 /// Below this many inner rows the column header is dropped to save a line.
-const HEADER_MIN_ROWS: u16 = 10;
+pub(super) const HEADER_MIN_ROWS: u16 = 10;
 
 /// Columns left for a connection event's text in the pane at `area`.
 pub fn note_width(area: Rect) -> usize {

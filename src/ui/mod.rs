@@ -157,6 +157,33 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     }
 }
 
+/// Which pane the cell at (`column`, `row`) belongs to, and for the frames
+/// pane, which data row (0 is the first row under the header).
+pub fn hit_test(app: &App, screen: Rect, column: u16, row: u16) -> Option<(Focus, Option<usize>)> {
+    let areas = if app.zoom {
+        zoomed(screen, app.focus)
+    } else {
+        layout(screen)
+    };
+    let position = ratatui::layout::Position::new(column, row);
+    let panes = [
+        (Focus::Url, areas.url),
+        (Focus::Message, areas.message),
+        (Focus::Params, areas.params),
+        (Focus::Headers, areas.headers),
+        (Focus::Frames, areas.frames),
+    ];
+    let (focus, area) = panes.into_iter().find(|(_, area)| area.contains(position))?;
+    if focus != Focus::Frames {
+        return Some((focus, None));
+    }
+    let header = usize::from(area.height.saturating_sub(2) >= frames::HEADER_MIN_ROWS);
+    let first_data_row = area.y + 1 + header as u16;
+    let data_row =
+        (row >= first_data_row && row < area.bottom().saturating_sub(1)).then(|| usize::from(row - first_data_row));
+    Some((focus, data_row))
+}
+
 /// A rectangle of at most `width` x `height`, centred in `area`.
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
