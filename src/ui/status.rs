@@ -107,11 +107,7 @@ fn figures_line(app: &App, labels: Labels, with_latency: bool) -> Line<'static> 
     ];
     if with_latency {
         let conn = &app.connection;
-        let ping = match (labels, app.ping_interval.is_some()) {
-            (_, false) => "ping off",
-            (Labels::Long, true) => "ping",
-            (Labels::Short, true) => "rtt",
-        };
+        let ping = if labels == Labels::Long { "ping" } else { "rtt" };
         let handshake = if labels == Labels::Long { "handshake" } else { "hs" };
         for (label, value) in [
             (handshake, conn.handshake.as_ref().map(|h| h.timings.total)),
@@ -119,7 +115,12 @@ fn figures_line(app: &App, labels: Labels, with_latency: bool) -> Line<'static> 
             ("reply", conn.reply.last),
         ] {
             spans.push(Span::styled(format!(" │ {label} "), theme::dim()));
-            spans.push(Span::raw(value.map_or_else(|| "—".to_string(), format::duration)));
+            let shown = match value {
+                Some(value) => format::duration(value),
+                None if label == ping && app.ping_interval.is_none() => "off".to_string(),
+                None => "—".to_string(),
+            };
+            spans.push(Span::raw(shown));
         }
     }
     spans.push(Span::raw(" "));
