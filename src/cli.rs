@@ -88,6 +88,12 @@ pub struct ConnOptions {
     /// scrolls (the terminal's own text selection then needs Shift).
     #[arg(long, global = true)]
     pub mouse: bool,
+    /// Most frames kept for the frames view; older ones are dropped (and counted).
+    #[arg(long, value_name = "FRAMES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub history: u64,
+    /// Most payload bytes kept for the frames view (K, M and G suffixes work).
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size, global = true)]
+    pub history_bytes: usize,
     /// Most screen redraws per second.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), global = true)]
     pub fps: u32,
@@ -116,6 +122,15 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1")]
         host: IpAddr,
+        /// Instead of the demo, send N text frames to each client, then close.
+        #[arg(long, value_name = "N")]
+        flood: Option<u64>,
+        /// Bytes per flood frame.
+        #[arg(long, value_name = "BYTES", default_value_t = 100, requires = "flood")]
+        size: usize,
+        /// Most flood frames per second [default: as fast as the socket takes them].
+        #[arg(long, value_name = "PER_SEC", requires = "flood")]
+        rate: Option<u32>,
     },
     /// List saved profiles.
     Profiles,

@@ -16,7 +16,7 @@ use wscope::profile::paths::Paths;
 use wscope::profile::service::{Storage, StoreReply};
 use wscope::profile::store::{ProfileStore, parse_profile, to_pretty_json, validate_name, write_atomic};
 use wscope::profile::{curl, draft, vars};
-use wscope::server::DemoServer;
+use wscope::server::{DemoServer, Mode};
 use wscope::tui::{self, LoopOptions};
 
 const DEMO_MESSAGE: &str = r#"{"message":"Hello world"}"#;
@@ -61,12 +61,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         bail!("a URL, -H, -q, -m, -p and -e go without a subcommand: wscope [URL] [OPTIONS]");
     }
     match cli.command {
-        Some(Command::Serve { host, port }) => {
-            let server = DemoServer::start(SocketAddr::new(host, port))
+        Some(Command::Serve {
+            host,
+            port,
+            flood,
+            size,
+            rate,
+        }) => {
+            let mode = match flood {
+                Some(count) => Mode::Flood { count, size, rate },
+                None => Mode::Demo,
+            };
+            let server = DemoServer::start_with(SocketAddr::new(host, port), mode)
                 .await
                 .with_context(|| format!("cannot listen on {host}:{port}"))?;
             println!("wscope demo server listening on {}", server.url());
-            println!("It greets, echoes, and sends a tick every second. Ctrl-C stops it.");
+            match mode {
+                Mode::Demo => println!("It greets, echoes, and sends a tick every second. Ctrl-C stops it."),
+                Mode::Flood { count, size, rate } => println!(
+                    "Each client gets {count} text frames of {size} bytes{}, then a close. Ctrl-C stops it.",
+                    rate.map(|r| format!(" at {r}/s")).unwrap_or_default()
+                ),
+            }
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
             Ok(())
         }
@@ -208,6 +224,11 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
     let tls = tls_options(options)?;
     let storage = storage(options).ok();
     let mut app = App::new(InitialRequest::default(), None);
+    // Sized before anything is logged, so start-up errors stay on screen.
+    app.frames = wscope::frames::FrameLog::new(
+        usize::try_from(options.history).unwrap_or(usize::MAX),
+        options.history_bytes,
+    );
     let mut connect_now = request.url.is_some();
     let mut profile_ping = None;
 

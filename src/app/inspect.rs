@@ -434,3 +434,10 @@ impl App {
         self.with_view(|view, visible| view.scroll(visible, step));
     }
 }
+
+impl App {
+    /// Sets a regex filter directly (benchmarks measure drawing with one).
+    pub fn apply_filter_for_bench(&mut self, pattern: &str) {
+        let _ = self.apply_filter_text(pattern);
+    }
+}

@@ -699,6 +699,11 @@ impl App {
             ConnEvent::Rtt(rtt) => self.connection.rtt.record(rtt),
             ConnEvent::ReplyLatency(latency) => self.connection.reply.record(latency),
             ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),
+            ConnEvent::Batch(events) => {
+                for event in events {
+                    self.on_conn_event(event);
+                }
+            }
         }
     }
 

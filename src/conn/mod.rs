@@ -232,6 +232,8 @@ pub enum ConnEvent {
     ReplyLatency(Duration),
     /// A command could not be carried out, e.g. sending while disconnected.
     Refused(String),
+    /// Several events in order, taken from the socket in one go.
+    Batch(Vec<ConnEvent>),
 }
 
 /// The UI's side of the command channel.

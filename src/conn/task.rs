@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use rustls::ClientConfig;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
@@ -71,6 +71,20 @@ impl Task {
     async fn emit(&self, event: ConnEvent) -> Result<(), UiGone> {
         self.record(&event);
         self.events.send(event).await.map_err(|_| UiGone)
+    }
+
+    /// Sends several events as one (or the one alone).
+    async fn emit_all(&self, mut events: Vec<ConnEvent>) -> Result<(), UiGone> {
+        match events.len() {
+            0 => Ok(()),
+            1 => self.emit(events.remove(0)).await,
+            _ => {
+                for event in &events {
+                    self.record(event);
+                }
+                self.events.send(ConnEvent::Batch(events)).await.map_err(|_| UiGone)
+            }
+        }
     }
 
     /// Appends frames and connection events to the `--log` file. A failed
@@ -286,7 +300,9 @@ impl Task {
 
     /// Runs an open connection until it ends.
     async fn talk(&mut self, socket: Socket) -> Result<Next, UiGone> {
-        let (mut sink, mut stream) = socket.split();
+        // One stream for reading and writing: `select!` drops the read
+        // future before a branch writes, so no split (and no lock) is needed.
+        let mut socket = socket;
         let mut pings = PingTracker::default();
         let mut reply = ReplyTimer::default();
         let mut ping_timer = self.settings.ping_interval.filter(|d| !d.is_zero()).map(|period| {
@@ -307,51 +323,40 @@ impl Task {
 
         loop {
             tokio::select! {
-                incoming = stream.next() => match incoming {
-                    Some(Ok(message)) => {
-                        let now = Instant::now();
-                        let Some(record) = record_of(Direction::Received, &message) else { continue };
-                        match &message {
-                            Message::Text(_) | Message::Binary(_) => {
-                                self.emit(ConnEvent::Frame(record)).await?;
-                                if let Some(latency) = reply.received(now) {
-                                    self.emit(ConnEvent::ReplyLatency(latency)).await?;
-                                }
+                incoming = socket.next() => {
+                    // Take every frame that is already buffered, then hand
+                    // them over in one event: one wake-up of the UI per
+                    // batch, not per frame.
+                    let mut batch = Vec::new();
+                    let mut next = incoming;
+                    let ended = loop {
+                        match next {
+                            Some(Ok(message)) => {
+                                take_in(message, &mut batch, &mut pings, &mut reply, &mut closing, &mut close_frame);
                             }
-                            Message::Pong(payload) => {
-                                let rtt = pings.finish(payload, now);
-                                self.emit(ConnEvent::Frame(record)).await?;
-                                if let Some(rtt) = rtt {
-                                    self.emit(ConnEvent::Rtt(rtt)).await?;
-                                }
+                            Some(Err(error)) => break Some(end_state(error, closing.map(|(by, _)| by), close_frame.take())),
+                            None => {
+                                break Some(end_state(
+                                    tungstenite::Error::ConnectionClosed,
+                                    closing.map(|(by, _)| by),
+                                    close_frame.take(),
+                                ));
                             }
-                            Message::Close(frame) => {
-                                close_frame = Some(close_parts(frame.as_ref()));
-                                self.emit(ConnEvent::Frame(record)).await?;
-                                if closing.is_none() {
-                                    // tungstenite queues the answering close frame itself.
-                                    closing = Some((Closer::Server, tokio::time::Instant::now() + CLOSE_TIMEOUT));
-                                    self.emit(ConnEvent::state(ConnState::Closing)).await?;
-                                }
-                            }
-                            _ => self.emit(ConnEvent::Frame(record)).await?,
                         }
-                    }
-                    Some(Err(error)) => {
-                        let state = end_state(error, closing.map(|(by, _)| by), close_frame.take());
+                        if batch.len() >= MAX_BATCH {
+                            break None;
+                        }
+                        match socket.next().now_or_never() {
+                            Some(item) => next = item,
+                            None => break None,
+                        }
+                    };
+                    self.emit_all(batch).await?;
+                    if let Some(state) = ended {
                         self.emit(ConnEvent::state(state)).await?;
                         return Ok(after(closing));
                     }
-                    None => {
-                        let state = end_state(
-                            tungstenite::Error::ConnectionClosed,
-                            closing.map(|(by, _)| by),
-                            close_frame.take(),
-                        );
-                        self.emit(ConnEvent::state(state)).await?;
-                        return Ok(after(closing));
-                    }
-                },
+                }
                 command = self.commands.recv(), if closing.is_none() => {
                     let (message, then) = match command {
                         Some(ConnCommand::SetReconnect(on)) => {
@@ -369,7 +374,7 @@ impl Task {
                     };
                     let is_close = matches!(message, Message::Close(_));
                     let record = record_of(Direction::Sent, &message);
-                    if let Err(error) = sink.send(message).await {
+                    if let Err(error) = socket.send(message).await {
                         let state = end_state(error, None, None);
                         self.emit(ConnEvent::state(state)).await?;
                         return Ok(then.unwrap_or(Next::Dropped { was_open: true }));
@@ -393,7 +398,7 @@ impl Task {
                     let payload = Bytes::copy_from_slice(&pings.start(Instant::now()));
                     let message = Message::Ping(payload);
                     let record = record_of(Direction::Sent, &message);
-                    if let Err(error) = sink.send(message).await {
+                    if let Err(error) = socket.send(message).await {
                         self.emit(ConnEvent::state(end_state(error, None, None))).await?;
                         return Ok(Next::Dropped { was_open: true });
                     }
@@ -443,6 +448,50 @@ async fn wait_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+/// Most events handed to the UI in one batch; bounds the latency a single
+/// batch adds and the memory it holds.
+const MAX_BATCH: usize = 1024;
+
+/// Turns one received message into events (and the state they imply).
+fn take_in(
+    message: Message,
+    batch: &mut Vec<ConnEvent>,
+    pings: &mut PingTracker,
+    reply: &mut ReplyTimer,
+    closing: &mut Option<(Closer, tokio::time::Instant)>,
+    close_frame: &mut Option<(Option<u16>, String)>,
+) {
+    let now = Instant::now();
+    let Some(record) = record_of(Direction::Received, &message) else {
+        return;
+    };
+    match &message {
+        Message::Text(_) | Message::Binary(_) => {
+            batch.push(ConnEvent::Frame(record));
+            if let Some(latency) = reply.received(now) {
+                batch.push(ConnEvent::ReplyLatency(latency));
+            }
+        }
+        Message::Pong(payload) => {
+            let rtt = pings.finish(payload, now);
+            batch.push(ConnEvent::Frame(record));
+            if let Some(rtt) = rtt {
+                batch.push(ConnEvent::Rtt(rtt));
+            }
+        }
+        Message::Close(frame) => {
+            *close_frame = Some(close_parts(frame.as_ref()));
+            batch.push(ConnEvent::Frame(record));
+            if closing.is_none() {
+                // tungstenite queues the answering close frame itself.
+                *closing = Some((Closer::Server, tokio::time::Instant::now() + CLOSE_TIMEOUT));
+                batch.push(ConnEvent::state(ConnState::Closing));
+            }
+        }
+        _ => batch.push(ConnEvent::Frame(record)),
     }
 }
 

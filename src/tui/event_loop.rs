@@ -26,7 +26,7 @@ use crate::ui;
 
 /// Events taken per wake-up before input gets another look, so typing stays
 /// responsive under a flood.
-const DRAIN_BATCH: usize = 4096;
+const DRAIN_BATCH: usize = 32;
 
 /// How often unsaved work is written to the draft file.
 const AUTOSAVE_EVERY: Duration = Duration::from_secs(10);

@@ -151,10 +151,17 @@ pub async fn events_until(
     let mut seen = Vec::new();
     let result = tokio::time::timeout(WAIT, async {
         while let Some(event) = events.recv().await {
-            let finished = done(&event);
-            seen.push(event);
-            if finished {
-                return true;
+            // Batches are looked into, so tests see frames one by one.
+            let flat = match event {
+                ConnEvent::Batch(inner) => inner,
+                single => vec![single],
+            };
+            for event in flat {
+                let finished = done(&event);
+                seen.push(event);
+                if finished {
+                    return true;
+                }
             }
         }
         false

@@ -1,0 +1,349 @@
+//! End-to-end figures for the performance targets, measured on the real
+//! binary in an 80x24 pseudo-terminal: ingest time against a bare
+//! tokio-tungstenite loop (and websocat when on PATH), peak memory, terminal
+//! bandwidth, key latency under a flood, idle CPU, start-up and draw time.
+//!
+//! Run with `cargo bench --bench ingest`. Set `WSCOPE_BENCH_FRAMES` to
+//! change the flood size (default 2,000,000).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use wscope::server::{DemoServer, Mode};
+
+const FRAME_SIZE: usize = 100;
+
+struct Pty {
+    screen: Arc<Mutex<vt100::Parser>>,
+    bytes: Arc<AtomicU64>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Pty {
+    fn spawn(args: &[&str]) -> Self {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("pty");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_wscope"));
+        command.args(args);
+        command.env("TERM", "xterm-256color");
+        let dir = std::env::temp_dir().join("wscope-bench");
+        command.env("XDG_CONFIG_HOME", dir.join("config"));
+        command.env("XDG_DATA_HOME", dir.join("data"));
+        let child = pty.slave.spawn_command(command).expect("spawn");
+        drop(pty.slave);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let bytes = Arc::new(AtomicU64::new(0));
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let (sink, counter) = (screen.clone(), bytes.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                counter.fetch_add(n as u64, Ordering::Relaxed);
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().expect("writer");
+        Self {
+            screen,
+            bytes,
+            writer,
+            child,
+            _master: pty.master,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, needle: &str, limit: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self.text().contains(needle) {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        None
+    }
+
+    fn press(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.process_id().unwrap()
+    }
+
+    fn quit(mut self) {
+        self.press(b"\x03");
+        let _ = self.child.wait();
+    }
+}
+
+/// Peak resident memory of a process, from /proc (VmHWM).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time (user + system) a process has used.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_millis(ticks * 1000 / per_second)
+}
+
+fn flood_server(runtime: &tokio::runtime::Runtime, count: u64, rate: Option<u32>) -> DemoServer {
+    runtime
+        .block_on(DemoServer::start_with(
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0),
+            Mode::Flood {
+                count,
+                size: FRAME_SIZE,
+                rate,
+            },
+        ))
+        .expect("flood server")
+}
+
+/// The practical limit: a bare tokio-tungstenite loop that counts frames.
+fn bare_loop(runtime: &tokio::runtime::Runtime, url: &str) -> (Duration, u64) {
+    runtime.block_on(async {
+        let start = Instant::now();
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+        let mut frames = 0u64;
+        while let Some(Ok(message)) = socket.next().await {
+            if message.is_close() {
+                break;
+            }
+            frames += 1;
+        }
+        (start.elapsed(), frames)
+    })
+}
+
+fn websocat(url: &str) -> Option<Duration> {
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("command -v websocat")
+        .output()
+        .ok()?;
+    if !found.status.success() {
+        return None;
+    }
+    let start = Instant::now();
+    let status = std::process::Command::new("websocat")
+        .args(["-n", "-t", url])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    status.success().then(|| start.elapsed())
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else to parse.
+    let frames: u64 = std::env::var("WSCOPE_BENCH_FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000_000);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    println!("wscope end-to-end benchmark: {frames} text frames of {FRAME_SIZE} bytes, 80x24 pty");
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model()
+    );
+
+    // 1 + 2: ingest time and peak memory.
+    let server = flood_server(&runtime, frames, None);
+    let (bare, bare_frames) = bare_loop(&runtime, &server.url());
+    assert_eq!(bare_frames, frames);
+    let other = websocat(&server.url());
+    let wscope = Pty::spawn(&[&server.url(), "--ping-interval", "0"]);
+    let start = Instant::now();
+    let closed = wscope.wait_for("Closed (1000 flood done)", Duration::from_secs(120));
+    let ingest = start.elapsed();
+    let expected = format!("↓{} ", frames + 1);
+    let counted = wscope.text().contains(&expected);
+    let peak_kib = peak_rss_kib(wscope.pid());
+    wscope.quit();
+    println!();
+    println!(
+        "1. ingest        wscope {:>8.2?}   bare loop {:>8.2?}   ratio {:.2}x (goal ≤ 1.30x){}{}",
+        ingest,
+        bare,
+        ingest.as_secs_f64() / bare.as_secs_f64(),
+        other
+            .map(|w| format!(
+                "   websocat {w:.2?} ratio {:.2}x",
+                ingest.as_secs_f64() / w.as_secs_f64()
+            ))
+            .unwrap_or_else(|| "   (websocat not on PATH)".into()),
+        if closed.is_some() && counted {
+            format!("   exact count {expected}shown")
+        } else {
+            "   COUNT NOT SHOWN".into()
+        }
+    );
+    println!("2. peak memory   {:>8.1} MiB (goal ≤ 96 MiB)", peak_kib as f64 / 1024.0);
+    drop(server);
+
+    // 4: terminal bandwidth under 10,000 frames/s for 10 s; 5: key latency during it.
+    let stream = flood_server(&runtime, 100_000, Some(10_000));
+    let mut wscope = Pty::spawn(&[&stream.url(), "--ping-interval", "0"]);
+    wscope.wait_for("Connected", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(1));
+    let before = wscope.bytes.load(Ordering::Relaxed);
+    let window = Instant::now();
+    std::thread::sleep(Duration::from_secs(4));
+    wscope.press(b"\x1b2"); // Alt-2: focus the composer
+    std::thread::sleep(Duration::from_millis(200));
+    let mut latencies = Vec::new();
+    for letter in ['Q', 'R', 'S', 'T', 'U'] {
+        let typed = Instant::now();
+        wscope.press(letter.to_string().as_bytes());
+        let needle: String = latencies
+            .iter()
+            .map(|(c, _): &(char, Duration)| *c)
+            .chain([letter])
+            .collect();
+        if wscope.wait_for(&needle, Duration::from_secs(2)).is_some() {
+            latencies.push((letter, typed.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let rate = (wscope.bytes.load(Ordering::Relaxed) - before) as f64 / window.elapsed().as_secs_f64() / 1024.0;
+    wscope.quit();
+    drop(stream);
+    println!("4. terminal I/O  {rate:>8.1} KiB/s under 10,000 frames/s (goal ≤ 64 KiB/s)");
+    let worst = latencies.iter().map(|(_, d)| *d).max().unwrap_or(Duration::MAX);
+    println!(
+        "5. key latency   {worst:>8.2?} worst of {} keys typed during the stream (goal ≤ 50 ms)",
+        latencies.len()
+    );
+
+    // 6: idle CPU over 10 s while connected (with the default 5 s ping).
+    let idle = runtime
+        .block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    tokio::spawn(async move {
+                        if let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await {
+                            while let Some(Ok(_)) = socket.next().await {}
+                        }
+                    });
+                }
+            });
+            Ok::<_, std::io::Error>(addr)
+        })
+        .unwrap();
+    let wscope = Pty::spawn(&[&format!("ws://{idle}/")]);
+    wscope.wait_for("Connected", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(1));
+    let cpu_before = cpu_time(wscope.pid());
+    std::thread::sleep(Duration::from_secs(10));
+    let cpu = cpu_time(wscope.pid()) - cpu_before;
+    wscope.quit();
+    println!(
+        "6. idle CPU      {:>8.2?} of CPU time over 10 s connected and idle ({:.2}%)",
+        cpu,
+        cpu.as_secs_f64() / 10.0 * 100.0
+    );
+
+    // 7: start-up to first paint.
+    let mut firsts = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let wscope = Pty::spawn(&[]);
+        if wscope.wait_for("URL", Duration::from_secs(5)).is_some() {
+            firsts.push(started.elapsed());
+        }
+        wscope.quit();
+    }
+    firsts.sort();
+    println!(
+        "7. start-up      {:>8.2?} median to first paint (goal ≤ 50 ms)",
+        firsts.get(firsts.len() / 2).copied().unwrap_or_default()
+    );
+
+    // 3: one draw with 1,000,000 frames held (TestBackend; see also benches/render.rs).
+    println!("3. draw          {}", draw_figures());
+}
+
+fn draw_figures() -> String {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use wscope::app::{App, InitialRequest};
+    use wscope::conn::{ConnEvent, Direction, FrameKind, FrameRecord};
+    let mut app = App::new(InitialRequest::default(), None);
+    for i in 0..1_000_000u64 {
+        app.on_conn_event(ConnEvent::Frame(FrameRecord {
+            at: std::time::SystemTime::now(),
+            direction: Direction::Received,
+            kind: FrameKind::Text,
+            payload: bytes::Bytes::from(format!(r#"{{"type":"tick","seq":{i}}}"#)),
+        }));
+    }
+    let mut parts = Vec::new();
+    for filtered in [false, true] {
+        if filtered {
+            app.apply_filter_for_bench("7$");
+        }
+        for (w, h) in [(80u16, 24u16), (200, 60)] {
+            wscope::ui::fit_app(&mut app, ratatui::layout::Rect::new(0, 0, w, h));
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            let runs = 200;
+            let start = Instant::now();
+            for _ in 0..runs {
+                terminal.draw(|f| wscope::ui::render(f, &app, Instant::now())).unwrap();
+            }
+            parts.push(format!(
+                "{w}x{h}{} {:.2?}",
+                if filtered { " filtered" } else { "" },
+                start.elapsed() / runs
+            ));
+        }
+    }
+    format!("{} per draw with 1,000,000 held (goal ≤ 1 ms)", parts.join(", "))
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
