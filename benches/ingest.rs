@@ -181,22 +181,32 @@ fn main() {
         cpu_model()
     );
 
-    // 1 + 2: ingest time and peak memory.
+    // 1 + 2: ingest time and peak memory. Each side runs three times,
+    // alternating, and the medians are compared: a 2-core machine is noisy.
     let server = flood_server(&runtime, frames, None);
-    let (bare, bare_frames) = bare_loop(&runtime, &server.url());
-    assert_eq!(bare_frames, frames);
-    let other = websocat(&server.url());
-    let wscope = Pty::spawn(&[&server.url(), "--ping-interval", "0"]);
-    let start = Instant::now();
-    let closed = wscope.wait_for("Closed (1000 flood done)", Duration::from_secs(120));
-    let ingest = start.elapsed();
     let expected = format!("↓{} ", frames + 1);
-    let counted = wscope.text().contains(&expected);
-    let peak_kib = peak_rss_kib(wscope.pid());
-    wscope.quit();
+    let (mut bares, mut ingests, mut peaks) = (Vec::new(), Vec::new(), Vec::new());
+    let mut counted = true;
+    for _ in 0..3 {
+        let (bare, bare_frames) = bare_loop(&runtime, &server.url());
+        assert_eq!(bare_frames, frames);
+        bares.push(bare);
+        let wscope = Pty::spawn(&[&server.url(), "--ping-interval", "0"]);
+        let start = Instant::now();
+        let closed = wscope.wait_for("Closed (1000 flood done)", Duration::from_secs(120));
+        ingests.push(start.elapsed());
+        counted &= closed.is_some() && wscope.text().contains(&expected);
+        peaks.push(peak_rss_kib(wscope.pid()));
+        wscope.quit();
+    }
+    bares.sort();
+    ingests.sort();
+    let (bare, ingest) = (bares[1], ingests[1]);
+    let peak_kib = peaks.iter().copied().max().unwrap_or(0);
+    let other = websocat(&server.url());
     println!();
     println!(
-        "1. ingest        wscope {:>8.2?}   bare loop {:>8.2?}   ratio {:.2}x (goal ≤ 1.30x){}{}",
+        "1. ingest        wscope {:>8.2?}   bare loop {:>8.2?} (medians of 3)   ratio {:.2}x (goal ≤ 1.30x){}{}",
         ingest,
         bare,
         ingest.as_secs_f64() / bare.as_secs_f64(),
@@ -206,13 +216,16 @@ fn main() {
                 ingest.as_secs_f64() / w.as_secs_f64()
             ))
             .unwrap_or_else(|| "   (websocat not on PATH)".into()),
-        if closed.is_some() && counted {
-            format!("   exact count {expected}shown")
+        if counted {
+            format!("   exact count {expected}shown every run")
         } else {
             "   COUNT NOT SHOWN".into()
         }
     );
-    println!("2. peak memory   {:>8.1} MiB (goal ≤ 96 MiB)", peak_kib as f64 / 1024.0);
+    println!(
+        "2. peak memory   {:>8.1} MiB, highest of the three runs (goal ≤ 96 MiB)",
+        peak_kib as f64 / 1024.0
+    );
     drop(server);
 
     // 4: terminal bandwidth under 10,000 frames/s for 10 s; 5: key latency during it.

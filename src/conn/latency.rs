@@ -60,6 +60,11 @@ impl ReplyTimer {
         self.last_sent = Some(now);
     }
 
+    /// Whether a sent frame still waits for its reply.
+    pub fn is_waiting(&self) -> bool {
+        self.last_sent.is_some()
+    }
+
     /// A data frame came in at `now`; yields the latency once per sent frame.
     pub fn received(&mut self, now: Instant) -> Option<Duration> {
         self.last_sent.take().map(|sent| now.saturating_duration_since(sent))

@@ -26,8 +26,9 @@ pub use tls::{ClientIdentity, TlsOptions, load_pem_certs, load_pem_key};
 
 /// How many events may queue up before the connection task waits for the UI.
 /// Bounded so a UI that falls behind slows socket reads instead of growing
-/// memory.
-pub const EVENT_QUEUE: usize = 1024;
+/// memory. An event can be a batch of up to 1,024 frames, so this bounds
+/// what is in flight to about 32,000 frames.
+pub const EVENT_QUEUE: usize = 32;
 
 /// Settings fixed for the life of the connection task.
 #[derive(Debug, Clone)]

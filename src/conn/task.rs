@@ -464,34 +464,52 @@ fn take_in(
     closing: &mut Option<(Closer, tokio::time::Instant)>,
     close_frame: &mut Option<(Option<u16>, String)>,
 ) {
-    let now = Instant::now();
-    let Some(record) = record_of(Direction::Received, &message) else {
-        return;
+    let at = SystemTime::now();
+    let frame = |kind, payload| {
+        ConnEvent::Frame(FrameRecord {
+            at,
+            direction: Direction::Received,
+            kind,
+            payload,
+        })
     };
-    match &message {
-        Message::Text(_) | Message::Binary(_) => {
-            batch.push(ConnEvent::Frame(record));
-            if let Some(latency) = reply.received(now) {
+    // The payload moves into the record: no copy, no extra reference count.
+    match message {
+        Message::Text(text) => {
+            batch.push(frame(FrameKind::Text, Bytes::from(text)));
+            if reply.is_waiting()
+                && let Some(latency) = reply.received(Instant::now())
+            {
                 batch.push(ConnEvent::ReplyLatency(latency));
             }
         }
+        Message::Binary(data) => {
+            batch.push(frame(FrameKind::Binary, data));
+            if reply.is_waiting()
+                && let Some(latency) = reply.received(Instant::now())
+            {
+                batch.push(ConnEvent::ReplyLatency(latency));
+            }
+        }
+        Message::Ping(data) => batch.push(frame(FrameKind::Ping, data)),
         Message::Pong(payload) => {
-            let rtt = pings.finish(payload, now);
-            batch.push(ConnEvent::Frame(record));
+            let rtt = pings.finish(&payload, Instant::now());
+            batch.push(frame(FrameKind::Pong, payload));
             if let Some(rtt) = rtt {
                 batch.push(ConnEvent::Rtt(rtt));
             }
         }
-        Message::Close(frame) => {
-            *close_frame = Some(close_parts(frame.as_ref()));
-            batch.push(ConnEvent::Frame(record));
+        Message::Close(close) => {
+            let (code, reason) = close_parts(close.as_ref());
+            *close_frame = Some((code, reason.clone()));
+            batch.push(frame(FrameKind::Close { code }, Bytes::from(reason)));
             if closing.is_none() {
                 // tungstenite queues the answering close frame itself.
                 *closing = Some((Closer::Server, tokio::time::Instant::now() + CLOSE_TIMEOUT));
                 batch.push(ConnEvent::state(ConnState::Closing));
             }
         }
-        _ => batch.push(ConnEvent::Frame(record)),
+        Message::Frame(_) => {}
     }
 }
 
