@@ -21,15 +21,22 @@ pub fn check(text: &str) -> JsonStatus {
     match serde_json::from_str::<serde::de::IgnoredAny>(text) {
         Ok(_) => JsonStatus::Valid,
         Err(error) => {
-            let (line, column) = (error.line(), error.column());
-            let full = error.to_string();
-            let message = full
-                .strip_suffix(&format!(" at line {line} column {column}"))
-                .unwrap_or(&full)
-                .to_string();
+            let (line, column, message) = error_parts(&error);
             JsonStatus::Invalid { line, column, message }
         }
     }
+}
+
+/// A serde_json error as line, column and the message without its
+/// " at line L column C" tail, for messages that place the position themselves.
+pub fn error_parts(error: &serde_json::Error) -> (usize, usize, String) {
+    let (line, column) = (error.line(), error.column());
+    let full = error.to_string();
+    let message = full
+        .strip_suffix(&format!(" at line {line} column {column}"))
+        .unwrap_or(&full)
+        .to_string();
+    (line, column, message)
 }
 
 #[cfg(test)]

@@ -4,18 +4,17 @@
 
 mod common;
 
+use common::ui::{ctrl, key, screen, type_text};
+
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use wscope::app::{App, Focus, InitialRequest};
 use wscope::conn::{
     Closer, ConnCommand, ConnError, ConnEvent, ConnState, Direction, FrameKind, FrameRecord, HandshakeReport, KvRow,
     Outgoing, PhaseTimings,
 };
-use wscope::ui;
 
 fn request() -> InitialRequest {
     InitialRequest {
@@ -31,20 +30,6 @@ fn request() -> InitialRequest {
 
 fn app() -> App {
     App::new(request(), Some(Duration::from_secs(5)))
-}
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-fn ctrl(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.handle_key(key(KeyCode::Char(c)));
-    }
 }
 
 fn state(state: ConnState) -> ConnEvent {
@@ -65,58 +50,6 @@ fn frame(direction: Direction, kind: FrameKind, payload: &str) -> ConnEvent {
 
 fn ms(n: u64) -> Duration {
     Duration::from_micros(n * 1000)
-}
-
-/// Renders at `width` x `height` as plain text, with clock times redacted
-/// (they depend on the machine's time zone).
-fn screen(app: &mut App, width: u16, height: u16, now: Instant) -> String {
-    ui::fit_app(app, ratatui::layout::Rect::new(0, 0, width, height));
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    terminal.draw(|f| ui::render(f, app, now)).expect("draw");
-    let buffer = terminal.backend().buffer();
-    buffer
-        .content
-        .chunks(usize::from(width))
-        .map(|row| redact_clock(&row_text(row)))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// A row's text; a wide character covers the cells after it.
-fn row_text(cells: &[ratatui::buffer::Cell]) -> String {
-    let mut text = String::new();
-    let mut covered = 0;
-    for cell in cells {
-        if covered > 0 {
-            covered -= 1;
-            continue;
-        }
-        let symbol = cell.symbol();
-        covered = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
-        text.push_str(symbol);
-    }
-    text.trim_end().to_string()
-}
-
-/// Replaces `HH:MM:SS.mmm` with a marker of the same width.
-fn redact_clock(line: &str) -> String {
-    let chars: Vec<char> = line.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let shape: String = chars[i..chars.len().min(i + 12)]
-            .iter()
-            .map(|c| if c.is_ascii_digit() { '9' } else { *c })
-            .collect();
-        if shape == "99:99:99.999" {
-            out.push_str("hh:mm:ss.mmm");
-            i += 12;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 fn connected_app(since: Instant) -> App {

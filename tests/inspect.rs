@@ -1,27 +1,19 @@
 //! The frames inspector: detail view, filters, search, copy and export.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
+use common::ui::{key, type_text};
+
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use wscope::app::{App, Focus, InitialRequest};
 use wscope::conn::{ConnEvent, ConnState, Direction, FrameKind, FrameRecord, KvRow};
 use wscope::profile::paths::Paths;
 use wscope::profile::service::{Storage, StoreReply};
 use wscope::ui;
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.handle_key(key(KeyCode::Char(c)));
-    }
-}
 
 fn at(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + ms)
@@ -95,48 +87,7 @@ fn mixed() -> App {
 }
 
 fn screen(app: &mut App, width: u16, height: u16) -> String {
-    ui::fit_app(app, ratatui::layout::Rect::new(0, 0, width, height));
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| ui::render(f, app, Instant::now())).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    buffer
-        .content
-        .chunks(usize::from(width))
-        .map(|row| {
-            let mut text = String::new();
-            let mut skip = 0;
-            for cell in row {
-                if skip > 0 {
-                    skip -= 1;
-                    continue;
-                }
-                skip = unicode_width::UnicodeWidthStr::width(cell.symbol()).saturating_sub(1);
-                text.push_str(cell.symbol());
-            }
-            redact_clock(text.trim_end())
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn redact_clock(line: &str) -> String {
-    let chars: Vec<char> = line.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let shape: String = chars[i..chars.len().min(i + 12)]
-            .iter()
-            .map(|c| if c.is_ascii_digit() { '9' } else { *c })
-            .collect();
-        if shape == "99:99:99.999" {
-            out.push_str("hh:mm:ss.mmm");
-            i += 12;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
+    common::ui::screen(app, width, height, Instant::now())
 }
 
 /// Selects the `n`-th newest frame (0 is the newest) and opens it.

@@ -2,30 +2,20 @@
 //! history, the draft and quitting, with real files in a temporary folder.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
+use common::ui::{ctrl, key, type_text};
+
 use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use wscope::app::{App, Confirm, InitialRequest};
 use wscope::conn::{ConnCommand, ConnEvent, ConnState, KvRow, Outgoing};
 use wscope::profile::Profile;
 use wscope::profile::paths::Paths;
 use wscope::profile::service::{Storage, StoreRequest};
 use wscope::profile::vars::Resolver;
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-fn ctrl(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.handle_key(key(KeyCode::Char(c)));
-    }
-}
 
 /// An app and real storage in a temporary folder, with the file work the
 /// event loop would do carried out synchronously.

@@ -103,12 +103,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Profi
 }
 
 fn corrupt(path: &Path, error: &serde_json::Error) -> ProfileError {
-    let (line, column) = (error.line(), error.column());
-    let full = error.to_string();
-    let message = full
-        .strip_suffix(&format!(" at line {line} column {column}"))
-        .unwrap_or(&full)
-        .to_string();
+    let (line, column, message) = crate::json_check::error_parts(error);
     ProfileError::Corrupt {
         path: path.to_path_buf(),
         line,
