@@ -19,9 +19,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, TextArea};
 
+pub use crate::profile::resolve::ResolveError;
 pub use inspect::{Detail, Search};
 pub use notes::{closed_text, state_summary};
-pub use profiles::{Answer, Confirm, MessageEntry, MessagesList, Picker, Prompt, PromptPurpose, ResolveError};
+pub use profiles::{Answer, Confirm, MessageEntry, MessagesList, Picker, Prompt, PromptPurpose};
 
 use crate::action::Action;
 use crate::conn::latency::LatencyStats;

@@ -6,15 +6,16 @@
 use ratatui_textarea::TextArea;
 
 use super::{App, Focus, editor};
-use crate::conn::request::{self, RequestError, ResolvedRequest};
-use crate::conn::{ConnCommand, KvRow, Outgoing, ProxyChoice};
+use crate::conn::request::{RequestError, ResolvedRequest};
+use crate::conn::{ConnCommand, Outgoing};
 use crate::frames::NoteLevel;
 use crate::profile::curl;
 use crate::profile::draft::Draft;
 use crate::profile::history;
+use crate::profile::resolve::{ResolveError, resolve_request};
 use crate::profile::service::{StoreReply, StoreRequest};
 use crate::profile::store::validate_name;
-use crate::profile::vars::{Environments, Resolver, Unresolved};
+use crate::profile::vars::{Environments, Resolver};
 use crate::profile::{Profile, SavedMessage};
 
 /// What a one-line prompt is asking for.
@@ -351,30 +352,7 @@ impl App {
 
     /// Resolves variables and builds the request, or says what is missing.
     pub(super) fn resolved_request(&self) -> Result<ResolvedRequest, ResolveError> {
-        let r = &self.resolver;
-        let url = r.resolve(&self.url_text(), "the URL")?;
-        let rows = |rows: &[KvRow], noun: &str| -> Result<Vec<KvRow>, Unresolved> {
-            rows.iter()
-                .map(|row| {
-                    if !row.enabled {
-                        return Ok(row.clone());
-                    }
-                    let place = format!("{noun} {}", row.key.trim());
-                    Ok(KvRow {
-                        key: r.resolve(&row.key, &place)?,
-                        value: r.resolve(&row.value, &place)?,
-                        ..row.clone()
-                    })
-                })
-                .collect()
-        };
-        let params = rows(&self.params.rows, "param")?;
-        let headers = rows(&self.headers.rows, "header")?;
-        let mut request = request::build(&url, &params, &headers)?;
-        request.subprotocols = self.profile.extras.subprotocols.clone();
-        let proxy = self.proxy_override.as_ref().or(self.profile.extras.proxy.as_ref());
-        request.proxy = proxy.map_or_else(ProxyChoice::default, |p| ProxyChoice::parse(p));
-        Ok(request)
+        resolve_request(&self.current_profile(), &self.resolver, self.proxy_override.as_deref())
     }
 
     pub(super) fn send_text(&mut self, text: String, remember: bool) {
@@ -683,15 +661,6 @@ pub enum Answer {
     No,
     /// "Save first", where that is offered.
     Save,
-}
-
-/// Why a request could not be built for connecting.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ResolveError {
-    #[error(transparent)]
-    Variable(#[from] Unresolved),
-    #[error(transparent)]
-    Request(#[from] RequestError),
 }
 
 impl App {

@@ -5,6 +5,7 @@ pub mod curl;
 pub mod draft;
 pub mod history;
 pub mod paths;
+pub mod resolve;
 pub mod service;
 pub mod store;
 pub mod vars;
