@@ -132,6 +132,37 @@ pub enum Command {
         #[arg(long, value_name = "PER_SEC", requires = "flood")]
         rate: Option<u32>,
     },
+    /// Connect, send the message (after the profile's on-connect messages),
+    /// and wait for a frame that meets the expectation. Exit 0 when it
+    /// arrives, 1 when the connection fails, 2 when no frame meets it in time.
+    Test {
+        #[command(flatten)]
+        request: RequestArgs,
+        /// A regex the frame's text must match [default: any frame].
+        #[arg(long, value_name = "REGEX", conflicts_with = "expect_jq")]
+        expect: Option<String>,
+        /// A jq expression that must hold for the frame's JSON.
+        #[arg(long, value_name = "EXPR")]
+        expect_jq: Option<String>,
+        /// Seconds to wait for the connection and the frame together.
+        #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+        timeout: f64,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send each line of standard input as a text frame, and write each
+    /// received frame to standard output as a line.
+    Pipe {
+        #[command(flatten)]
+        request: RequestArgs,
+        /// Write full NDJSON records (time, direction, opcode, text or base64).
+        #[arg(long)]
+        ndjson: bool,
+        /// When standard input ends, wait for the server to close.
+        #[arg(long)]
+        keep_open: bool,
+    },
     /// List saved profiles.
     Profiles,
     /// Write a profile to FILE (or standard output) to move it to another machine.

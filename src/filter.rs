@@ -81,7 +81,8 @@ impl Pattern {
         }
     }
 
-    fn matches(&self, payload: &[u8]) -> bool {
+    /// Whether `payload` matches (regex on the text, or the jq expression).
+    pub fn matches(&self, payload: &[u8]) -> bool {
         match self {
             Self::Regex(re) => re.is_match(&String::from_utf8_lossy(payload)),
             Self::Jq(jq) => jq.matches(payload),

@@ -11,6 +11,7 @@ pub mod export;
 pub mod filter;
 pub mod format;
 pub mod frames;
+pub mod headless;
 pub mod jq;
 pub mod json_check;
 pub mod keymap;

@@ -12,10 +12,14 @@ use wscope::app::{App, InitialRequest};
 use wscope::cli::{Cli, Command, ConnOptions, RequestArgs};
 
 use wscope::conn::{self, ClientIdentity, ConnSettings, TlsOptions};
+use wscope::filter::Pattern;
+use wscope::headless::pipe::PipeOptions;
+use wscope::headless::test::Expectation;
 use wscope::profile::paths::Paths;
+use wscope::profile::resolve::resolve_request;
 use wscope::profile::service::{Storage, StoreReply};
 use wscope::profile::store::{ProfileStore, parse_profile, to_pretty_json, validate_name, write_atomic};
-use wscope::profile::{curl, draft, vars};
+use wscope::profile::{Profile, curl, draft, vars};
 use wscope::server::{DemoServer, Mode};
 use wscope::tui::{self, LoopOptions};
 
@@ -35,7 +39,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("wscope: {error:#}");
             ExitCode::FAILURE
@@ -49,7 +53,7 @@ fn storage(options: &ConnOptions) -> anyhow::Result<Storage> {
     Ok(Storage::new(paths))
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<u8> {
     let request = &cli.request;
     let has_request = request.url.is_some()
         || !request.headers.is_empty()
@@ -84,7 +88,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
             }
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-            Ok(())
+            Ok(0)
         }
         Some(Command::Demo) => {
             let server = DemoServer::start(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0))
@@ -95,11 +99,45 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 message: Some(DEMO_MESSAGE.to_string()),
                 ..RequestArgs::default()
             };
-            inspector(request, &cli.options).await
+            inspector(request, &cli.options).await.map(|()| 0)
         }
-        Some(Command::Profiles) => list_profiles(&storage(&cli.options)?.profiles),
+        Some(Command::Test {
+            request,
+            expect,
+            expect_jq,
+            timeout,
+            json,
+        }) => {
+            let (resolved, messages, settings) = headless_request(&request, &cli.options)?;
+            let pattern = match (expect, expect_jq) {
+                (Some(regex), _) => Pattern::compile(&regex).map_err(|e| anyhow::anyhow!("--expect: {e}"))?,
+                (None, Some(jq)) => Pattern::compile(&format!("{}{jq}", wscope::filter::JQ_PREFIX))
+                    .map_err(|e| anyhow::anyhow!("--expect-jq: {e}"))?,
+                (None, None) => None,
+            };
+            let expectation = Expectation {
+                pattern,
+                timeout: Duration::from_secs_f64(timeout.max(0.1)),
+            };
+            let report = wscope::headless::test::run(resolved, messages, settings, expectation).await;
+            if json {
+                println!("{}", report.json());
+            } else {
+                print!("{}", report.text());
+            }
+            Ok(report.exit_code)
+        }
+        Some(Command::Pipe {
+            request,
+            ndjson,
+            keep_open,
+        }) => {
+            let (resolved, _, settings) = headless_request(&request, &cli.options)?;
+            Ok(wscope::headless::pipe::run(resolved, settings, PipeOptions { ndjson, keep_open }).await)
+        }
+        Some(Command::Profiles) => list_profiles(&storage(&cli.options)?.profiles).map(|()| 0),
         Some(Command::Export { name, file, force }) => {
-            export(&storage(&cli.options)?.profiles, &name, file.as_deref(), force)
+            export(&storage(&cli.options)?.profiles, &name, file.as_deref(), force).map(|()| 0)
         }
         Some(Command::Import {
             file,
@@ -112,9 +150,68 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             curl.as_deref(),
             name,
             force,
-        ),
-        None => inspector(cli.request, &cli.options).await,
+        )
+        .map(|()| 0),
+        None => inspector(cli.request, &cli.options).await.map(|()| 0),
     }
+}
+
+/// The request, the messages to send once open, and the connection settings
+/// for a headless command, from the command line and any profile.
+fn headless_request(
+    request: &RequestArgs,
+    options: &ConnOptions,
+) -> anyhow::Result<(wscope::conn::ResolvedRequest, Vec<String>, ConnSettings)> {
+    let storage = storage(options).ok();
+    let mut profile = match (&request.profile, &storage) {
+        (Some(name), Some(storage)) => storage.profiles.load(name)?,
+        (Some(_), None) => bail!("no config directory to load profiles from; pass --config-dir DIR"),
+        (None, _) => Profile::default(),
+    };
+    if let Some(url) = &request.url {
+        profile.url = url.clone();
+    }
+    if let Some(message) = &request.message {
+        profile.message = message.clone();
+    }
+    profile.params.extend(request.params.iter().cloned());
+    profile.headers.extend(request.headers.iter().cloned());
+    for protocol in &options.subprotocols {
+        profile.subprotocols.push(protocol.clone());
+    }
+    let environment = match (&request.environment, &storage) {
+        (Some(name), Some(storage)) => {
+            let environments = vars::load_environments(&storage.paths.environments())?;
+            let vars = environments
+                .get(name)
+                .with_context(|| format!("no environment {name:?} in {}", storage.paths.environments().display()))?;
+            Some((name.clone(), vars.clone()))
+        }
+        _ => None,
+    };
+    let resolver = vars::Resolver::new(environment);
+    let resolved = resolve_request(&profile, &resolver, options.proxy.as_deref())?;
+    let mut messages = Vec::new();
+    for message in profile.on_connect.iter().chain(std::iter::once(&profile.message)) {
+        if !message.is_empty() {
+            messages.push(resolver.resolve(message, "the message")?);
+        }
+    }
+    let ping_secs = options
+        .ping_interval
+        .or(profile.ping_interval_secs)
+        .unwrap_or(DEFAULT_PING_SECS);
+    let settings = ConnSettings {
+        ping_interval: (ping_secs > 0).then(|| Duration::from_secs(ping_secs)),
+        connect_timeout: Duration::from_secs(options.connect_timeout.max(1)),
+        tls: tls_options(options)?,
+        max_message_size: options.max_message_size,
+        ping_timeout: options.ping_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
+        reconnect: false,
+        log: None,
+        log_secrets: options.export_secrets,
+    };
+    Ok((resolved, messages, settings))
 }
 
 fn list_profiles(store: &ProfileStore) -> anyhow::Result<()> {

@@ -1,0 +1,27 @@
+//! Commands without the terminal UI, for scripts and CI. They reuse the
+//! connection task and never touch ratatui.
+
+pub mod pipe;
+pub mod test;
+
+use crate::conn::{ConnEvent, ConnState};
+
+/// Exit status: the check passed or the pipe ended normally.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the connection failed or ended abnormally.
+pub const EXIT_CONNECTION: u8 = 1;
+/// Exit status: connected, but no frame met the expectation in time.
+pub const EXIT_EXPECTATION: u8 = 2;
+
+/// Flattens batches so headless loops see events one by one.
+pub(crate) fn flatten(event: ConnEvent) -> Vec<ConnEvent> {
+    match event {
+        ConnEvent::Batch(events) => events.into_iter().flat_map(flatten).collect(),
+        single => vec![single],
+    }
+}
+
+/// Whether a state ends the connection.
+pub(crate) fn is_final(state: &ConnState) -> bool {
+    matches!(state, ConnState::Closed { .. } | ConnState::Failed(_))
+}

@@ -1,0 +1,106 @@
+//! `wscope pipe`: standard input lines become text frames; received frames
+//! become standard output lines.
+
+use std::io::Write;
+
+use base64::Engine as _;
+use tokio::io::AsyncBufReadExt;
+
+use super::{EXIT_CONNECTION, EXIT_OK, flatten, is_final};
+use crate::app::state_summary;
+use crate::conn::{
+    ABNORMAL_CLOSURE, ConnCommand, ConnEvent, ConnSettings, ConnState, Direction, FrameKind, Outgoing, ResolvedRequest,
+};
+
+/// How `pipe` behaves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PipeOptions {
+    /// Full NDJSON records instead of bare payloads.
+    pub ndjson: bool,
+    /// After standard input ends, wait for the server to close.
+    pub keep_open: bool,
+}
+
+/// Runs the pipe until the server closes or input ends; returns the exit
+/// status. Output is buffered and flushed when no more events are queued,
+/// not once per frame.
+pub async fn run(request: ResolvedRequest, settings: ConnSettings, options: PipeOptions) -> u8 {
+    let (conn, mut events) = crate::conn::spawn(settings);
+    conn.send(ConnCommand::Connect(request));
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let (lines_tx, mut lines) = tokio::sync::mpsc::channel::<Option<String>>(1024);
+    let mut input_started = false;
+    let mut input_done = false;
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { return EXIT_CONNECTION };
+                let mut pending = flatten(event);
+                // Take whatever else is queued before flushing.
+                while let Ok(more) = events.try_recv() {
+                    pending.extend(flatten(more));
+                }
+                for event in pending {
+                    match event {
+                        ConnEvent::State { state: ConnState::Open { .. }, .. } if !input_started => {
+                            input_started = true;
+                            tokio::spawn(read_lines(lines_tx.clone()));
+                        }
+                        ConnEvent::State { state, .. } if is_final(&state) => {
+                            let _ = out.flush();
+                            return match &state {
+                                ConnState::Closed { code, .. } if *code != Some(ABNORMAL_CLOSURE) => EXIT_OK,
+                                _ => {
+                                    eprintln!("wscope: {}", state_summary(&state));
+                                    EXIT_CONNECTION
+                                }
+                            };
+                        }
+                        ConnEvent::Frame(frame) if frame.direction == Direction::Received => {
+                            let line = if options.ndjson {
+                                crate::export::ndjson_line(&frame)
+                            } else {
+                                match frame.kind {
+                                    FrameKind::Text => String::from_utf8_lossy(&frame.payload).into_owned(),
+                                    FrameKind::Binary => base64::engine::general_purpose::STANDARD.encode(&frame.payload),
+                                    _ => continue,
+                                }
+                            };
+                            if writeln!(out, "{line}").is_err() {
+                                // Standard output went away (e.g. `| head`): stop.
+                                return EXIT_OK;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if out.flush().is_err() {
+                    return EXIT_OK;
+                }
+            }
+            line = lines.recv(), if input_started && !input_done => match line.flatten() {
+                Some(text) => {
+                    conn.send(ConnCommand::Send(Outgoing::Text(text)));
+                }
+                None => {
+                    input_done = true;
+                    if !options.keep_open {
+                        conn.send(ConnCommand::Close { code: 1000, reason: "end of input".into() });
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// Reads standard input line by line; `None` marks its end.
+async fn read_lines(lines: tokio::sync::mpsc::Sender<Option<String>>) {
+    let mut reader = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = reader.next_line().await {
+        if lines.send(Some(line)).await.is_err() {
+            return;
+        }
+    }
+    let _ = lines.send(None).await;
+}
