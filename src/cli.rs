@@ -109,6 +109,14 @@ pub struct ConnOptions {
     pub config_dir: Option<PathBuf>,
 }
 
+/// Shells with completion scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -164,7 +172,18 @@ pub enum Command {
         keep_open: bool,
     },
     /// List saved profiles.
-    Profiles,
+    Profiles {
+        /// Only the names, one a line (for scripts and shell completion).
+        #[arg(long)]
+        names: bool,
+    },
+    /// Print a shell completion script (profile names complete after -p).
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// Write a profile to FILE (or standard output) to move it to another machine.
     Export {
         name: String,

@@ -6,6 +6,7 @@
 pub mod action;
 pub mod app;
 pub mod cli;
+pub mod completions;
 pub mod conn;
 pub mod export;
 pub mod filter;

@@ -135,7 +135,23 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let (resolved, _, settings) = headless_request(&request, &cli.options)?;
             Ok(wscope::headless::pipe::run(resolved, settings, PipeOptions { ndjson, keep_open }).await)
         }
-        Some(Command::Profiles) => list_profiles(&storage(&cli.options)?.profiles).map(|()| 0),
+        Some(Command::Profiles { names }) => list_profiles(&storage(&cli.options)?.profiles, names).map(|()| 0),
+        Some(Command::Completions { shell }) => {
+            print!("{}", wscope::completions::script(shell));
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .context("rendering the man page")?;
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&page)
+                .context("writing to standard output")?;
+            Ok(0)
+        }
         Some(Command::Export { name, file, force }) => {
             export(&storage(&cli.options)?.profiles, &name, file.as_deref(), force).map(|()| 0)
         }
@@ -214,7 +230,13 @@ fn headless_request(
     Ok((resolved, messages, settings))
 }
 
-fn list_profiles(store: &ProfileStore) -> anyhow::Result<()> {
+fn list_profiles(store: &ProfileStore, names_only: bool) -> anyhow::Result<()> {
+    if names_only {
+        for name in store.names()? {
+            println!("{name}");
+        }
+        return Ok(());
+    }
     let listing = store.load_all()?;
     if listing.profiles.is_empty() && listing.unreadable.is_empty() {
         println!(
