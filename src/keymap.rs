@@ -256,24 +256,132 @@ impl KeyCombo {
 impl Binding {
     /// All keys of the binding, e.g. `Ctrl-C / Ctrl-Q`.
     pub fn keys_label(&self) -> String {
-        self.keys.iter().map(KeyCombo::label).collect::<Vec<_>>().join(" / ")
+        keys_label(self.keys)
     }
 }
 
-/// The action bound to `event` in the first of `scopes` that binds it.
-pub fn lookup(scopes: &[Scope], event: &KeyEvent) -> Option<Action> {
-    scopes.iter().find_map(|scope| {
-        BINDINGS
-            .iter()
-            .filter(|b| b.scope == *scope)
-            .find(|b| b.keys.iter().any(|k| k.matches(event)))
-            .map(|b| b.action)
-    })
+fn keys_label(keys: &[KeyCombo]) -> String {
+    keys.iter().map(KeyCombo::label).collect::<Vec<_>>().join(" / ")
 }
 
-/// Bindings of one scope, in table order.
-pub fn bindings_in(scope: Scope) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(move |b| b.scope == scope)
+/// One binding of the key map in use (the defaults with the user's
+/// remapping applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveBinding {
+    pub scope: Scope,
+    pub keys: Vec<KeyCombo>,
+    pub action: Action,
+    pub description: &'static str,
+    pub hint: Option<&'static str>,
+}
+
+impl ActiveBinding {
+    /// All keys of the binding, e.g. `Ctrl-C / Ctrl-Q`.
+    pub fn keys_label(&self) -> String {
+        keys_label(&self.keys)
+    }
+}
+
+/// The key map in use: one table for input, help, footer hints and docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: Vec<ActiveBinding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Self {
+            bindings: BINDINGS
+                .iter()
+                .map(|b| ActiveBinding {
+                    scope: b.scope,
+                    keys: b.keys.to_vec(),
+                    action: b.action,
+                    description: b.description,
+                    hint: b.hint,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The name of an action in `config.toml`, e.g. `toggle_connection`.
+pub fn action_name(action: Action) -> String {
+    let debug = format!("{action:?}");
+    let mut name = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                name.push('_');
+            }
+            name.push(c.to_ascii_lowercase());
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
+impl Keymap {
+    /// The defaults with `overrides` (action name → keys) applied: the
+    /// action gets exactly those keys, and they leave any other action of
+    /// the same scope. Unknown actions or keys are errors naming them.
+    pub fn with_overrides(overrides: &std::collections::BTreeMap<String, Vec<String>>) -> Result<Self, String> {
+        let mut keymap = Self::default();
+        for (name, keys) in overrides {
+            let combos = keys
+                .iter()
+                .map(|k| parse_key(k).ok_or_else(|| format!("keys.{name}: unknown key {k:?}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let scopes: Vec<Scope> = keymap
+                .bindings
+                .iter()
+                .filter(|b| action_name(b.action) == *name)
+                .map(|b| b.scope)
+                .collect();
+            if scopes.is_empty() {
+                return Err(format!("keys.{name}: no such action (see wscope config --init)"));
+            }
+            for binding in &mut keymap.bindings {
+                if action_name(binding.action) == *name {
+                    binding.keys = combos.clone();
+                } else if scopes.contains(&binding.scope) {
+                    binding.keys.retain(|k| !combos.contains(k));
+                }
+            }
+        }
+        Ok(keymap)
+    }
+
+    /// The action bound to `event` in the first of `scopes` that binds it.
+    pub fn lookup(&self, scopes: &[Scope], event: &KeyEvent) -> Option<Action> {
+        scopes.iter().find_map(|scope| {
+            self.bindings
+                .iter()
+                .filter(|b| b.scope == *scope)
+                .find(|b| b.keys.iter().any(|k| k.matches(event)))
+                .map(|b| b.action)
+        })
+    }
+
+    /// Bindings of one scope, in table order (unbound ones left out).
+    pub fn bindings_in(&self, scope: Scope) -> impl Iterator<Item = &ActiveBinding> {
+        self.bindings
+            .iter()
+            .filter(move |b| b.scope == scope && !b.keys.is_empty())
+    }
+
+    /// The key map as Markdown, as it appears in the README.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        for scope in SCOPE_ORDER {
+            out.push_str(&format!("\n**{}**\n\n| Keys | Action |\n|---|---|\n", scope.title()));
+            for binding in self.bindings_in(*scope) {
+                out.push_str(&format!("| {} | {} |\n", binding.keys_label(), binding.description));
+            }
+        }
+        out
+    }
 }
 
 /// Scopes in help and README order.
@@ -281,16 +389,73 @@ pub const SCOPE_ORDER: &[Scope] = &[
     Global, Url, Table, Headers, Frames, Detail, RowEditor, Picker, Messages, Prompt, Confirm, Help,
 ];
 
-/// The key map as Markdown, as it appears in the README.
+/// The action bound to `event` in the default key map.
+pub fn lookup(scopes: &[Scope], event: &KeyEvent) -> Option<Action> {
+    Keymap::default().lookup(scopes, event)
+}
+
+/// Bindings of one scope in the default key map, in table order.
+pub fn bindings_in(scope: Scope) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().filter(move |b| b.scope == scope)
+}
+
+/// The default key map as Markdown, as it appears in the README.
 pub fn markdown() -> String {
-    let mut out = String::new();
-    for scope in SCOPE_ORDER {
-        out.push_str(&format!("\n**{}**\n\n| Keys | Action |\n|---|---|\n", scope.title()));
-        for binding in bindings_in(*scope) {
-            out.push_str(&format!("| {} | {} |\n", binding.keys_label(), binding.description));
+    Keymap::default().markdown()
+}
+
+/// Reads a key as written in help and config, e.g. `Ctrl-J`, `Alt-Enter`,
+/// `Shift-Tab`, `F5`, `PageUp`, `Space`, `g`.
+pub fn parse_key(text: &str) -> Option<KeyCombo> {
+    let mut modifiers = KeyModifiers::NONE;
+    let mut rest = text.trim();
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        if let Some(r) = lower.strip_prefix("ctrl-") {
+            modifiers |= KeyModifiers::CONTROL;
+            rest = &rest[rest.len() - r.len()..];
+        } else if let Some(r) = lower.strip_prefix("alt-") {
+            modifiers |= KeyModifiers::ALT;
+            rest = &rest[rest.len() - r.len()..];
+        } else {
+            break;
         }
     }
-    out
+    let code = match rest.to_ascii_lowercase().as_str() {
+        "shift-tab" | "backtab" => KeyCode::BackTab,
+        "enter" => KeyCode::Enter,
+        "tab" => KeyCode::Tab,
+        "esc" | "escape" => KeyCode::Esc,
+        "space" => KeyCode::Char(' '),
+        "up" => KeyCode::Up,
+        "down" => KeyCode::Down,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        "pageup" => KeyCode::PageUp,
+        "pagedown" => KeyCode::PageDown,
+        "insert" => KeyCode::Insert,
+        "delete" => KeyCode::Delete,
+        "backspace" => KeyCode::Backspace,
+        f if f.starts_with('f') && f.len() > 1 && f[1..].chars().all(|c| c.is_ascii_digit()) => {
+            KeyCode::F(f[1..].parse().ok()?)
+        }
+        _ => {
+            let mut chars = rest.chars();
+            let c = chars.next()?;
+            if chars.next().is_some() {
+                return None;
+            }
+            // Ctrl letters arrive in lower case.
+            KeyCode::Char(if modifiers.contains(KeyModifiers::CONTROL) {
+                c.to_ascii_lowercase()
+            } else {
+                c
+            })
+        }
+    };
+    Some(KeyCombo { code, modifiers })
 }
 
 #[cfg(test)]
@@ -357,6 +522,48 @@ mod tests {
                 assert!(!keys[i + 1..].contains(a), "{a:?} bound twice in {scope:?}");
             }
         }
+    }
+
+    #[test]
+    fn every_label_parses_back() {
+        for binding in BINDINGS {
+            for combo in binding.keys {
+                assert_eq!(parse_key(&combo.label()), Some(*combo), "{}", combo.label());
+            }
+        }
+        assert_eq!(parse_key("nonsense"), None);
+    }
+
+    #[test]
+    fn overrides_move_keys_and_free_them_elsewhere() {
+        let overrides = std::collections::BTreeMap::from([(
+            "toggle_connection".to_string(),
+            vec!["F5".to_string(), "Ctrl-L".to_string()],
+        )]);
+        let keymap = Keymap::with_overrides(&overrides).unwrap();
+        let f5 = press(KeyCode::F(5), KeyModifiers::NONE);
+        assert_eq!(keymap.lookup(&[Global], &f5), Some(Action::ToggleConnection));
+        assert_eq!(
+            keymap.lookup(&[Global], &press(KeyCode::Char('o'), KeyModifiers::CONTROL)),
+            None
+        );
+        // Ctrl-L was "clear the frames log"; now it connects, and the help says so.
+        assert_eq!(
+            keymap.lookup(&[Global], &press(KeyCode::Char('l'), KeyModifiers::CONTROL)),
+            Some(Action::ToggleConnection)
+        );
+        assert!(keymap.markdown().contains("| F5 / Ctrl-L | connect / disconnect |"));
+        assert!(!keymap.markdown().contains("clear the frames log"));
+        let bad = std::collections::BTreeMap::from([("no_such".to_string(), vec!["F5".to_string()])]);
+        assert!(Keymap::with_overrides(&bad).unwrap_err().contains("no such action"));
+        let bad_key = std::collections::BTreeMap::from([("send".to_string(), vec!["Hyper-X".to_string()])]);
+        assert!(Keymap::with_overrides(&bad_key).unwrap_err().contains("unknown key"));
+    }
+
+    #[test]
+    fn action_names_are_snake_case() {
+        assert_eq!(action_name(Action::ToggleConnection), "toggle_connection");
+        assert_eq!(action_name(Action::Send), "send");
     }
 
     #[test]

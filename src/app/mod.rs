@@ -141,6 +141,8 @@ pub struct App {
     pub send_mode: compose::SendMode,
     /// Text to open in `$EDITOR`, taken by the event loop.
     pub edit_request: Option<String>,
+    /// The key map in use (defaults plus the config's remapping).
+    pub keymap: keymap::Keymap,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
@@ -226,6 +228,7 @@ impl App {
             zoom: false,
             send_mode: compose::SendMode::Text,
             edit_request: None,
+            keymap: keymap::Keymap::default(),
             confirm: None,
             restoring_draft: None,
             last_draft: None,
@@ -353,7 +356,7 @@ impl App {
             return;
         }
         self.notice = None;
-        if let Some(action) = keymap::lookup(&self.scopes(), &key) {
+        if let Some(action) = self.keymap.lookup(&self.scopes(), &key) {
             self.update(action);
             self.sync_cursors();
             return;

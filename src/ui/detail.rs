@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
@@ -93,10 +93,10 @@ fn style_line(kind: BodyKind, text: &str) -> Line<'static> {
             Line::from(vec![
                 Span::styled(offset.to_string(), theme::dim()),
                 Span::raw(bytes.to_string()),
-                Span::styled(ascii.to_string(), Style::new().fg(theme::ACCENT)),
+                Span::styled(ascii.to_string(), Style::new().fg(theme::accent())),
             ])
         }
-        BodyKind::Close => Line::styled(text.to_string(), Style::new().fg(theme::WARN)),
+        BodyKind::Close => Line::styled(text.to_string(), Style::new().fg(theme::warn())),
         BodyKind::Text | BodyKind::Base64 | BodyKind::Utf8 => Line::raw(text.to_string()),
     }
 }
@@ -104,10 +104,7 @@ fn style_line(kind: BodyKind, text: &str) -> Line<'static> {
 /// Colours one line of pretty-printed JSON: keys, strings, numbers,
 /// literals and punctuation.
 fn json_line(text: &str) -> Line<'static> {
-    let key = Style::new().fg(Color::Cyan);
-    let string = Style::new().fg(Color::Green);
-    let number = Style::new().fg(Color::Yellow);
-    let literal = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
+    let [key, string, number, literal] = theme::json();
     let mut spans = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;

@@ -36,7 +36,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     if app.filter.is_active() {
         title.push(Span::styled(
             format!("showing {} of {} ", visible.len(), log.len()),
-            Style::new().fg(theme::WARN),
+            Style::new().fg(theme::warn()),
         ));
         title.push(Span::styled(format!("[{}] ", app.filter.describe()), theme::dim()));
     } else {
@@ -51,7 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     if let Some(search) = &app.search {
         title.push(Span::styled(
             format!("· /{} ", search.text),
-            Style::new().fg(theme::ACCENT),
+            Style::new().fg(theme::accent()),
         ));
     }
     let bottom = if view.is_following() {
@@ -84,7 +84,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         if Some(seq) == selected {
             line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
         } else if app.search.as_ref().is_some_and(|s| entry_matches(entry, &s.regex)) {
-            line = line.patch_style(Style::new().add_modifier(Modifier::BOLD).fg(theme::WARN));
+            line = line.patch_style(Style::new().add_modifier(Modifier::BOLD).fg(theme::warn()));
         }
         lines.push(line);
     }
@@ -123,8 +123,8 @@ fn line_for(entry: &LogEntry, width: usize) -> Line<'static> {
         ]),
         LogEntry::Frame(record) => {
             let (glyph, colour) = match record.direction {
-                Direction::Sent => ("↑", theme::SENT),
-                Direction::Received => ("↓", theme::RECEIVED),
+                Direction::Sent => ("↑", theme::sent()),
+                Direction::Received => ("↓", theme::received()),
             };
             let control = !matches!(record.kind, FrameKind::Text | FrameKind::Binary);
             let body_style = if control { theme::dim() } else { Style::new() };

@@ -8,14 +8,14 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::{centered, theme};
 use crate::app::App;
-use crate::keymap::{self, Scope};
+use crate::keymap::{Keymap, Scope};
 
-fn section(scope: Scope, keys_width: usize) -> Vec<Line<'static>> {
+fn section(keymap: &Keymap, scope: Scope, keys_width: usize) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(
         scope.title().to_string(),
-        Style::new().fg(theme::ACCENT).add_modifier(Modifier::BOLD),
+        Style::new().fg(theme::accent()).add_modifier(Modifier::BOLD),
     )];
-    for binding in keymap::bindings_in(scope) {
+    for binding in keymap.bindings_in(scope) {
         lines.push(Line::from(vec![
             Span::styled(
                 format!("{:<keys_width$}", binding.keys_label()),
@@ -75,7 +75,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let column = |scopes: &[Scope]| {
         let keys_width = scopes
             .iter()
-            .flat_map(|s| keymap::bindings_in(*s))
+            .flat_map(|s| app.keymap.bindings_in(*s))
             .map(|b| b.keys_label().chars().count())
             .max()
             .unwrap_or(0)
@@ -85,7 +85,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             if !lines.is_empty() {
                 lines.push(Line::default());
             }
-            lines.extend(section(*scope, keys_width));
+            lines.extend(section(&app.keymap, *scope, keys_width));
         }
         lines
     };

@@ -164,7 +164,7 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, app: &Ap
     let block = Block::bordered()
         .title(title)
         .title_bottom(Line::styled(format!(" {keys} "), theme::dim()))
-        .border_style(Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD));
+        .border_style(Style::new().fg(theme::warn()).add_modifier(Modifier::BOLD));
     let popup = centered(area, 72, 5);
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), popup);
@@ -194,7 +194,7 @@ pub fn render_messages(frame: &mut Frame, area: Rect, app: &App, selected: usize
                 let message = &app.profile.extras.saved_messages[*i];
                 let marker = if app.is_on_connect(*i) { "⚡ " } else { "★ " };
                 ListItem::new(Line::from(vec![
-                    Span::styled(marker, Style::new().fg(theme::WARN)),
+                    Span::styled(marker, Style::new().fg(theme::warn())),
                     Span::raw(message.name.clone()),
                 ]))
             }

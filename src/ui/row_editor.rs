@@ -40,7 +40,7 @@ pub fn render(frame: &mut Frame, area: Rect, editor: &RowEditor, _app: &App) {
     for (index, (field, row)) in editor.fields.iter().zip(rows.iter()).enumerate() {
         let [label, input] = Layout::horizontal([Constraint::Length(LABEL_WIDTH), Constraint::Fill(1)]).areas(*row);
         let style = if index == editor.active {
-            Style::new().fg(theme::ACCENT).add_modifier(Modifier::BOLD)
+            Style::new().fg(theme::accent()).add_modifier(Modifier::BOLD)
         } else {
             theme::dim()
         };

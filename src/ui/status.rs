@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -20,18 +20,19 @@ const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
     let state = &app.connection.state;
     let badge_colour = match state {
-        ConnState::Open { .. } => theme::OK,
-        ConnState::Connecting { .. } | ConnState::Closing | ConnState::Reconnecting { .. } => theme::WARN,
-        ConnState::Failed(_) => theme::ERROR,
-        ConnState::Closed { code, .. } if *code != Some(1000) && code.is_some() => theme::WARN,
-        _ => Color::Gray,
+        ConnState::Open { .. } => theme::state_colour(true, false, false),
+        ConnState::Connecting { .. } | ConnState::Closing | ConnState::Reconnecting { .. } => {
+            theme::state_colour(false, true, false)
+        }
+        ConnState::Failed(_) => theme::state_colour(false, false, true),
+        ConnState::Closed { code, .. } if *code != Some(1000) && code.is_some() => {
+            theme::state_colour(false, true, false)
+        }
+        _ => theme::state_colour(false, false, false),
     };
     let mut left = vec![Span::styled(
         format!(" {} ", state_summary(state)),
-        Style::new()
-            .fg(Color::Black)
-            .bg(badge_colour)
-            .add_modifier(Modifier::BOLD),
+        theme::badge(badge_colour),
     )];
     if let Some(age) = app.state_age(now) {
         let spinner = match state {
@@ -50,17 +51,14 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
     {
         left.push(Span::styled(
             " ⚠ INSECURE TLS ",
-            Style::new()
-                .fg(Color::Black)
-                .bg(theme::ERROR)
-                .add_modifier(Modifier::BOLD),
+            theme::badge(theme::state_colour(false, false, true)),
         ));
     }
     if app.reconnect {
-        left.push(Span::styled(" ⟳auto", Style::new().fg(theme::ACCENT)));
+        left.push(Span::styled(" ⟳auto", Style::new().fg(theme::accent())));
     }
     if let Some(env) = app.resolver.environment_name() {
-        left.push(Span::styled(format!(" env {env}"), Style::new().fg(theme::ACCENT)));
+        left.push(Span::styled(format!(" env {env}"), Style::new().fg(theme::accent())));
     }
     if let ConnState::Open {
         protocol: Some(protocol),
@@ -98,11 +96,11 @@ fn figures_line(app: &App, labels: Labels, with_latency: bool) -> Line<'static> 
     let mut spans = vec![
         Span::styled(
             format!(" ↑{} {}", counters.frames_out, format::bytes(counters.bytes_out)),
-            Style::new().fg(theme::SENT),
+            Style::new().fg(theme::sent()),
         ),
         Span::styled(
             format!(" ↓{} {}", counters.frames_in, format::bytes(counters.bytes_in)),
-            Style::new().fg(theme::RECEIVED),
+            Style::new().fg(theme::received()),
         ),
     ];
     if with_latency {
@@ -141,7 +139,7 @@ fn hints(app: &App, width: usize) -> Line<'static> {
     let mut spans = Vec::new();
     let mut used = 0;
     for scope in app.scopes() {
-        let mut bindings: Vec<_> = keymap::bindings_in(scope).collect();
+        let mut bindings: Vec<_> = app.keymap.bindings_in(scope).collect();
         if scope == keymap::Scope::Global {
             bindings.sort_by_key(|b| !matches!(b.action, Action::ToggleHelp | Action::Quit));
         }
@@ -156,7 +154,7 @@ fn hints(app: &App, width: usize) -> Line<'static> {
             if used > width {
                 return Line::from(spans);
             }
-            spans.push(Span::styled(key, Style::new().fg(theme::ACCENT)));
+            spans.push(Span::styled(key, Style::new().fg(theme::accent())));
             spans.push(Span::raw(hint));
         }
     }

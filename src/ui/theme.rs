@@ -1,36 +1,194 @@
-//! The colours, in one place.
+//! The colours. A palette is chosen once at start-up (from `config.toml`)
+//! and read by every pane; tests and the default use the dark palette.
+
+use std::sync::OnceLock;
 
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::frames::NoteLevel;
 
-pub const ACCENT: Color = Color::Cyan;
-pub const SENT: Color = Color::Green;
-pub const RECEIVED: Color = Color::Cyan;
-pub const OK: Color = Color::Green;
-pub const WARN: Color = Color::Yellow;
-pub const ERROR: Color = Color::Red;
+/// The built-in palettes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    #[default]
+    Dark,
+    Light,
+    /// No colours at all: bold, dim and reverse carry the meaning.
+    Monochrome,
+}
+
+/// The colours of one palette.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Palette {
+    pub accent: Color,
+    pub sent: Color,
+    pub received: Color,
+    pub ok: Color,
+    pub warn: Color,
+    pub error: Color,
+    pub dim: Color,
+    pub neutral: Color,
+    /// Text on coloured badges.
+    pub badge_text: Color,
+}
+
+impl Preset {
+    /// The palette of this preset.
+    pub fn palette(self) -> Palette {
+        match self {
+            Self::Dark => Palette {
+                accent: Color::Cyan,
+                sent: Color::Green,
+                received: Color::Cyan,
+                ok: Color::Green,
+                warn: Color::Yellow,
+                error: Color::Red,
+                dim: Color::DarkGray,
+                neutral: Color::Gray,
+                badge_text: Color::Black,
+            },
+            Self::Light => Palette {
+                accent: Color::Blue,
+                sent: Color::Green,
+                received: Color::Blue,
+                ok: Color::Green,
+                warn: Color::Magenta,
+                error: Color::Red,
+                dim: Color::Gray,
+                neutral: Color::DarkGray,
+                badge_text: Color::White,
+            },
+            Self::Monochrome => Palette {
+                accent: Color::Reset,
+                sent: Color::Reset,
+                received: Color::Reset,
+                ok: Color::Reset,
+                warn: Color::Reset,
+                error: Color::Reset,
+                dim: Color::Reset,
+                neutral: Color::Reset,
+                badge_text: Color::Reset,
+            },
+        }
+    }
+}
+
+static PALETTE: OnceLock<(Preset, Palette)> = OnceLock::new();
+
+/// Chooses the palette for this process; the first call wins.
+pub fn set(preset: Preset, palette: Palette) {
+    let _ = PALETTE.set((preset, palette));
+}
+
+fn current() -> &'static (Preset, Palette) {
+    PALETTE.get_or_init(|| (Preset::Dark, Preset::Dark.palette()))
+}
+
+fn monochrome() -> bool {
+    current().0 == Preset::Monochrome
+}
+
+/// The palette in use.
+pub fn palette() -> Palette {
+    current().1
+}
+
+/// Highlight colour for focus and keys.
+pub fn accent() -> Color {
+    palette().accent
+}
+
+/// Sent frames.
+pub fn sent() -> Color {
+    palette().sent
+}
+
+/// Received frames.
+pub fn received() -> Color {
+    palette().received
+}
+
+/// Warnings.
+pub fn warn() -> Color {
+    palette().warn
+}
+
+/// A badge (status, warnings) in `colour`; monochrome uses reverse video.
+pub fn badge(colour: Color) -> Style {
+    if monochrome() {
+        Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+    } else {
+        Style::new()
+            .fg(palette().badge_text)
+            .bg(colour)
+            .add_modifier(Modifier::BOLD)
+    }
+}
 
 /// Border and title of a pane, brighter when focused.
 pub fn border(focused: bool) -> Style {
     if focused {
-        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+        Style::new().fg(accent()).add_modifier(Modifier::BOLD)
     } else {
-        Style::new().fg(Color::DarkGray)
+        dim()
     }
 }
 
 /// Secondary text.
 pub fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
+    if monochrome() {
+        Style::new().add_modifier(Modifier::DIM)
+    } else {
+        Style::new().fg(palette().dim)
+    }
 }
 
 /// Connection-event rows and notices.
 pub fn note(level: NoteLevel) -> Style {
-    match level {
-        NoteLevel::Info => Style::new().fg(Color::Gray),
-        NoteLevel::Success => Style::new().fg(OK),
-        NoteLevel::Warning => Style::new().fg(WARN),
-        NoteLevel::Error => Style::new().fg(ERROR),
+    let p = palette();
+    let style = match level {
+        NoteLevel::Info => Style::new().fg(p.neutral),
+        NoteLevel::Success => Style::new().fg(p.ok),
+        NoteLevel::Warning => Style::new().fg(p.warn),
+        NoteLevel::Error => Style::new().fg(p.error),
+    };
+    match (monochrome(), level) {
+        (true, NoteLevel::Error | NoteLevel::Warning) => style.add_modifier(Modifier::BOLD),
+        _ => style,
     }
+}
+
+/// Colours for the state badge.
+pub fn state_colour(ok: bool, warn: bool, error: bool) -> Color {
+    let p = palette();
+    if error {
+        p.error
+    } else if warn {
+        p.warn
+    } else if ok {
+        p.ok
+    } else {
+        p.neutral
+    }
+}
+
+/// JSON syntax colours in the detail view: key, string, number, literal.
+pub fn json() -> [Style; 4] {
+    if monochrome() {
+        let plain = Style::new();
+        return [
+            plain.add_modifier(Modifier::BOLD),
+            plain,
+            plain,
+            plain.add_modifier(Modifier::ITALIC),
+        ];
+    }
+    let p = palette();
+    [
+        Style::new().fg(p.accent),
+        Style::new().fg(p.ok),
+        Style::new().fg(p.warn),
+        Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+    ]
 }
