@@ -55,15 +55,16 @@ pub struct ConnOptions {
     /// [default: twice the ping interval].
     #[arg(long, value_name = "SECS", global = true)]
     pub ping_timeout: Option<f64>,
-    /// Reconnect with exponential backoff (capped at 30 s) when the connection drops.
+    /// Reconnect with exponential backoff (capped at 30 s) when the connection drops
+    /// [default: config, else off].
     #[arg(long, global = true)]
     pub reconnect: bool,
     /// Largest message or frame accepted, in bytes (K, M and G suffixes work).
     #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size, global = true)]
     pub max_message_size: usize,
-    /// Seconds allowed for DNS, TCP, TLS and the upgrade together.
-    #[arg(long, value_name = "SECS", default_value_t = 10, global = true)]
-    pub connect_timeout: u64,
+    /// Seconds allowed for DNS, TCP, TLS and the upgrade together [default: config, else 10].
+    #[arg(long, value_name = "SECS", global = true)]
+    pub connect_timeout: Option<u64>,
     /// Also trust the CA certificates in this PEM file for wss://.
     #[arg(long, value_name = "FILE", global = true)]
     pub cacert: Option<PathBuf>,
@@ -88,15 +89,20 @@ pub struct ConnOptions {
     /// scrolls (the terminal's own text selection then needs Shift).
     #[arg(long, global = true)]
     pub mouse: bool,
-    /// Most frames kept for the frames view; older ones are dropped (and counted).
-    #[arg(long, value_name = "FRAMES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
-    pub history: u64,
-    /// Most payload bytes kept for the frames view (K, M and G suffixes work).
-    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size, global = true)]
-    pub history_bytes: usize,
-    /// Most screen redraws per second.
-    #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), global = true)]
-    pub fps: u32,
+    /// Most frames kept for the frames view; older ones are dropped (and counted)
+    /// [default: config, else 100000].
+    #[arg(long, value_name = "FRAMES", value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub history: Option<u64>,
+    /// Most payload bytes kept for the frames view (K, M and G suffixes work)
+    /// [default: config, else 64M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, global = true)]
+    pub history_bytes: Option<usize>,
+    /// Most screen redraws per second [default: config, else 30].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=240), global = true)]
+    pub fps: Option<u32>,
+    /// Read settings, theme and keys from FILE instead of config.toml in the config directory.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
     /// Append every frame to FILE as NDJSON as it happens (complete even if wscope is killed).
     #[arg(long, value_name = "FILE", global = true)]
     pub log: Option<PathBuf>,
@@ -184,6 +190,18 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Work with config.toml (settings, theme, keys).
+    Config {
+        /// Write the default config.toml (with comments) to the config directory.
+        #[arg(long)]
+        init: bool,
+        /// Replace an existing file with --init.
+        #[arg(long, requires = "init")]
+        force: bool,
+        /// List every action with its default keys, for [keys].
+        #[arg(long, conflicts_with = "init")]
+        keys: bool,
+    },
     /// Write a profile to FILE (or standard output) to move it to another machine.
     Export {
         name: String,

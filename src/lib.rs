@@ -7,6 +7,7 @@ pub mod action;
 pub mod app;
 pub mod cli;
 pub mod completions;
+pub mod config;
 pub mod conn;
 pub mod export;
 pub mod filter;

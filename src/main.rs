@@ -9,8 +9,9 @@ use clap::Parser;
 use std::sync::Arc;
 use wscope::action::Action;
 use wscope::app::{App, InitialRequest};
-use wscope::cli::{Cli, Command, ConnOptions, RequestArgs};
+use wscope::cli::{Cli, Command, ConnOptions, RequestArgs, parse_size};
 
+use wscope::config::Config;
 use wscope::conn::{self, ClientIdentity, ConnSettings, TlsOptions};
 use wscope::filter::Pattern;
 use wscope::headless::pipe::PipeOptions;
@@ -24,7 +25,6 @@ use wscope::server::{DemoServer, Mode};
 use wscope::tui::{self, LoopOptions};
 
 const DEMO_MESSAGE: &str = r#"{"message":"Hello world"}"#;
-const DEFAULT_PING_SECS: u64 = 5;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -140,6 +140,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             print!("{}", wscope::completions::script(shell));
             Ok(0)
         }
+        Some(Command::Config { init, force, keys }) => config_command(&cli.options, init, force, keys).map(|()| 0),
         Some(Command::Man) => {
             use clap::CommandFactory;
             let mut page = Vec::new();
@@ -179,6 +180,11 @@ fn headless_request(
     options: &ConnOptions,
 ) -> anyhow::Result<(wscope::conn::ResolvedRequest, Vec<String>, ConnSettings)> {
     let storage = storage(options).ok();
+    let (config, config_error) = load_config(options);
+    if let Some(error) = config_error {
+        eprintln!("wscope: {error}");
+    }
+    let effective = Effective::new(options, &config);
     let mut profile = match (&request.profile, &storage) {
         (Some(name), Some(storage)) => storage.profiles.load(name)?,
         (Some(_), None) => bail!("no config directory to load profiles from; pass --config-dir DIR"),
@@ -216,10 +222,10 @@ fn headless_request(
     let ping_secs = options
         .ping_interval
         .or(profile.ping_interval_secs)
-        .unwrap_or(DEFAULT_PING_SECS);
+        .unwrap_or(effective.ping_secs);
     let settings = ConnSettings {
         ping_interval: (ping_secs > 0).then(|| Duration::from_secs(ping_secs)),
-        connect_timeout: Duration::from_secs(options.connect_timeout.max(1)),
+        connect_timeout: effective.connect_timeout,
         tls: tls_options(options)?,
         max_message_size: options.max_message_size,
         ping_timeout: options.ping_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
@@ -228,6 +234,77 @@ fn headless_request(
         log_secrets: options.export_secrets,
     };
     Ok((resolved, messages, settings))
+}
+
+/// Command-line values over `config.toml` over the built-in defaults.
+struct Effective {
+    ping_secs: u64,
+    connect_timeout: Duration,
+    fps: u32,
+    history: usize,
+    history_bytes: usize,
+    reconnect: bool,
+}
+
+impl Effective {
+    fn new(options: &ConnOptions, config: &Config) -> Self {
+        let defaults = &config.defaults;
+        Self {
+            ping_secs: options.ping_interval.unwrap_or(defaults.ping_interval),
+            connect_timeout: Duration::from_secs(options.connect_timeout.unwrap_or(defaults.connect_timeout).max(1)),
+            fps: options.fps.unwrap_or(defaults.fps),
+            history: usize::try_from(options.history.unwrap_or(defaults.history)).unwrap_or(usize::MAX),
+            history_bytes: options
+                .history_bytes
+                .unwrap_or_else(|| parse_size(&defaults.history_bytes).unwrap_or(64 << 20)),
+            reconnect: options.reconnect || defaults.reconnect,
+        }
+    }
+}
+
+/// Where config.toml is: `--config`, else the config directory.
+fn config_path(options: &ConnOptions) -> Option<std::path::PathBuf> {
+    options
+        .config
+        .clone()
+        .or_else(|| Paths::resolve(options.config_dir.as_deref()).map(|p| p.config.join("config.toml")))
+}
+
+/// The configuration, or the defaults with the reason it could not be used.
+fn load_config(options: &ConnOptions) -> (Config, Option<String>) {
+    match config_path(options).map(|path| Config::load(&path)) {
+        Some(Ok(config)) => (config, None),
+        Some(Err(error)) => (Config::default(), Some(error.to_string())),
+        None => (Config::default(), None),
+    }
+}
+
+fn config_command(options: &ConnOptions, init: bool, force: bool, keys: bool) -> anyhow::Result<()> {
+    let path = config_path(options).context("no config directory; pass --config FILE")?;
+    if keys {
+        let keymap = wscope::keymap::Keymap::default();
+        let mut seen = std::collections::BTreeSet::new();
+        for scope in wscope::keymap::SCOPE_ORDER {
+            for binding in keymap.bindings_in(*scope) {
+                let name = wscope::keymap::action_name(binding.action);
+                if seen.insert(name.clone()) {
+                    println!("{name:<28} {:<24} {}", binding.keys_label(), binding.description);
+                }
+            }
+        }
+        return Ok(());
+    }
+    if init {
+        if path.exists() && !force {
+            bail!("{} exists; pass --force to replace it", path.display());
+        }
+        write_atomic(&path, wscope::config::SHIPPED.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {}", path.display());
+        return Ok(());
+    }
+    println!("{}", path.display());
+    Ok(())
 }
 
 fn list_profiles(store: &ProfileStore, names_only: bool) -> anyhow::Result<()> {
@@ -342,12 +419,19 @@ fn tls_options(options: &ConnOptions) -> anyhow::Result<TlsOptions> {
 async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<()> {
     let tls = tls_options(options)?;
     let storage = storage(options).ok();
+    let (config, config_error) = load_config(options);
+    let effective = Effective::new(options, &config);
+    wscope::ui::theme::set(config.theme.preset, config.theme.preset.palette());
     let mut app = App::new(InitialRequest::default(), None);
     // Sized before anything is logged, so start-up errors stay on screen.
-    app.frames = wscope::frames::FrameLog::new(
-        usize::try_from(options.history).unwrap_or(usize::MAX),
-        options.history_bytes,
-    );
+    app.frames = wscope::frames::FrameLog::new(effective.history, effective.history_bytes);
+    match config.keymap() {
+        Ok(keymap) => app.keymap = keymap,
+        Err(error) => app.report_profile_error(&error),
+    }
+    if let Some(error) = config_error {
+        app.report_profile_error(&error);
+    }
     let mut connect_now = request.url.is_some();
     let mut profile_ping = None;
 
@@ -410,7 +494,7 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         headers: request.headers,
     });
 
-    let ping_secs = options.ping_interval.or(profile_ping).unwrap_or(DEFAULT_PING_SECS);
+    let ping_secs = options.ping_interval.or(profile_ping).unwrap_or(effective.ping_secs);
     let ping_interval = (ping_secs > 0).then(|| Duration::from_secs(ping_secs));
     app.ping_interval = ping_interval;
     let log = match &options.log {
@@ -424,11 +508,11 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         None => None,
     };
     app.export_secrets = options.export_secrets;
-    let reconnect = options.reconnect || app.reconnect;
+    let reconnect = effective.reconnect || app.reconnect;
     app.reconnect = reconnect;
     let settings = ConnSettings {
         ping_interval,
-        connect_timeout: Duration::from_secs(options.connect_timeout.max(1)),
+        connect_timeout: effective.connect_timeout,
         tls,
         max_message_size: options.max_message_size,
         ping_timeout: options.ping_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
@@ -441,7 +525,7 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
     }
     let (handle, events) = conn::spawn(settings);
     let loop_options = LoopOptions {
-        fps: options.fps,
+        fps: effective.fps,
         mouse: options.mouse,
     };
     tui::run(app, handle, events, storage, loop_options)

@@ -83,3 +83,25 @@ fn profile_names_that_escape_are_refused() {
     );
     assert!(!dir.path().join("evil.json").exists());
 }
+
+#[test]
+fn config_init_writes_the_defaults_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wscope(dir.path(), &["config", "--init"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    assert_eq!(written, wscope::config::SHIPPED);
+    let again = wscope(dir.path(), &["config", "--init"]);
+    assert!(!again.status.success() && text(&again.stderr).contains("--force"));
+    let keys = wscope(dir.path(), &["config", "--keys"]);
+    assert!(text(&keys.stdout).contains("toggle_connection") && text(&keys.stdout).contains("Ctrl-O"));
+}
+
+#[test]
+fn completions_and_man_page_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let bash = wscope(dir.path(), &["completions", "bash"]);
+    assert!(bash.status.success() && text(&bash.stdout).contains("wscope profiles --names"));
+    let man = wscope(dir.path(), &["man"]);
+    assert!(man.status.success() && text(&man.stdout).contains(".TH wscope"));
+}

@@ -20,6 +20,7 @@ struct Session {
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
     _master: Box<dyn MasterPty + Send>,
+    _home: tempfile::TempDir,
 }
 
 impl Session {
@@ -43,6 +44,10 @@ impl Session {
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_wscope"));
         command.args(args);
         command.env("TERM", "xterm-256color");
+        // Never the real home: drafts and profiles go to a folder of this session.
+        let home = tempfile::tempdir().expect("temp home");
+        command.env("XDG_CONFIG_HOME", home.path().join("config"));
+        command.env("XDG_DATA_HOME", home.path().join("data"));
         for (name, value) in env {
             command.env(name, value);
         }
@@ -69,6 +74,7 @@ impl Session {
             writer,
             child,
             _master: pty.master,
+            _home: home,
         }
     }
 
@@ -386,4 +392,37 @@ fn ctrl_e_edits_the_message_in_editor_and_comes_back() {
         wscope.wait_for(&[r#"echo:{"message":"Edited world"}"#]);
         wscope.quit();
     });
+}
+
+#[test]
+fn config_remaps_keys_and_a_broken_config_falls_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[keys]\ntoggle_connection = [\"F5\"]\n[theme]\npreset = \"monochrome\"\n",
+    )
+    .unwrap();
+    with_feed_server(|url| {
+        let mut wscope = Session::start(&[
+            url,
+            "-H",
+            "api-key: s3cret",
+            "-q",
+            "room=blue",
+            "--config",
+            config.to_str().unwrap(),
+        ]);
+        wscope.wait_for(&["Connected"]);
+        wscope.press(b"\x1b[15~"); // F5
+        wscope.wait_for(&["Closed (1000 normal)"]);
+        wscope.press(b"\x1bOP"); // F1
+        wscope.wait_for(&["F5", "connect / disconnect"]);
+        wscope.press(b"q"); // closes the help (a lone Esc would merge with the next key)
+        wscope.quit();
+    });
+    std::fs::write(&config, "[defaults]\nfps = \"fast\"\n").unwrap();
+    let wscope = Session::start(&["--config", config.to_str().unwrap()]);
+    wscope.wait_for(&["line 2, column 7", "using the defaults"]);
+    wscope.quit();
 }
