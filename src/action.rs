@@ -156,6 +156,8 @@ pub enum Action {
     CycleSendMode,
     /// Edit the message in `$VISUAL` / `$EDITOR`.
     OpenEditor,
+    /// Send the message every N seconds, or stop doing so.
+    ToggleSchedule,
     /// Open the saved messages and history.
     OpenMessages,
     /// In the messages list: select the previous entry.

@@ -131,6 +131,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[alt(KeyCode::Char('z'))], Action::ToggleZoom, "zoom the pane", None),
     bind(Global, &[key(KeyCode::F(3))], Action::CycleSendMode, "send as text / hex / base64", None),
     bind(Global, &[ctrl('e')], Action::OpenEditor, "edit message in $EDITOR", None),
+    bind(Global, &[key(KeyCode::F(4))], Action::ToggleSchedule, "send every N s / stop", None),
     bind(Global, &[key(KeyCode::F(2))], Action::OpenMessages, "messages & history", Some("messages")),
     bind(Global, &[key(KeyCode::F(1))], Action::ToggleHelp, "show / hide help", Some("help")),
     bind(Global, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", Some("quit")),

@@ -334,3 +334,42 @@ fn clicks_focus_panes_and_select_rows() {
     app.on_wheel(false);
     assert!(!app.frames_view.is_following() || app.frames.len() <= app.frames_view.height);
 }
+
+#[test]
+fn scheduled_sends_at_the_right_rate_and_stop_cleanly() {
+    use wscope::conn::{ConnCommand, Outgoing};
+    let mut app = App::new(
+        InitialRequest {
+            message: "heartbeat".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    app.on_conn_event(ConnEvent::State {
+        state: ConnState::Open {
+            since: Instant::now(),
+            protocol: None,
+        },
+        at: at(0),
+    });
+    app.handle_key(key(KeyCode::F(4)));
+    let prompt = app.prompt.as_mut().expect("asks for the period");
+    prompt.input = ratatui_textarea::TextArea::new(vec!["2".into()]);
+    app.handle_key(key(KeyCode::Enter));
+    let start = app.next_scheduled().expect("running") - Duration::from_secs(2);
+    assert!(screen(&mut app, 80, 24).contains("⏱ every 2.00s (0)"));
+    // Ticks every half second for 9 seconds: sends at 2, 4, 6 and 8.
+    for half in 1..=18 {
+        app.on_tick(start + Duration::from_millis(500 * half));
+    }
+    let sent = app.take_commands();
+    assert_eq!(sent, vec![ConnCommand::Send(Outgoing::Text("heartbeat".into())); 4]);
+    // A tick that comes late sends once, not a burst.
+    app.on_tick(start + Duration::from_secs(30));
+    assert_eq!(app.take_commands().len(), 1);
+    app.handle_key(key(KeyCode::F(4)));
+    assert!(app.next_scheduled().is_none());
+    app.on_tick(start + Duration::from_secs(60));
+    assert!(app.take_commands().is_empty(), "stopped");
+    assert!(app.notice.as_ref().unwrap().text.contains("stopped after 5"));
+}

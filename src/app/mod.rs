@@ -12,6 +12,7 @@ pub mod kv_table;
 mod notes;
 pub mod profiles;
 pub mod row_editor;
+pub mod schedule;
 
 use std::time::{Duration, Instant};
 
@@ -143,6 +144,8 @@ pub struct App {
     pub edit_request: Option<String>,
     /// The key map in use (defaults plus the config's remapping).
     pub keymap: keymap::Keymap,
+    /// A message being sent every few seconds, if any.
+    pub schedule: Option<schedule::Schedule>,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
@@ -229,6 +232,7 @@ impl App {
             send_mode: compose::SendMode::Text,
             edit_request: None,
             keymap: keymap::Keymap::default(),
+            schedule: None,
             confirm: None,
             restoring_draft: None,
             last_draft: None,
@@ -540,6 +544,7 @@ impl App {
             Action::SendClose => self.prompt = Some(Prompt::with_text(PromptPurpose::CloseFrame, "1000 ")),
             Action::ToggleZoom => self.zoom = !self.zoom,
             Action::OpenEditor => self.edit_request = Some(self.message_text()),
+            Action::ToggleSchedule => self.toggle_schedule(),
             Action::CycleSendMode => {
                 self.send_mode = self.send_mode.next();
                 self.refresh_message_status();

@@ -41,6 +41,8 @@ pub enum PromptPurpose {
     },
     /// A close code and reason to send.
     CloseFrame,
+    /// Seconds between scheduled sends.
+    Schedule,
 }
 
 impl PromptPurpose {
@@ -57,6 +59,7 @@ impl PromptPurpose {
             Self::Export { filtered: true } => "Export the filtered frames to (.ndjson or .har)".into(),
             Self::Export { filtered: false } => "Export every frame held to (.ndjson or .har)".into(),
             Self::CloseFrame => "Close with code and reason, e.g. 4000 done".into(),
+            Self::Schedule => "Send the message every N seconds".into(),
         }
     }
 }
@@ -98,7 +101,7 @@ impl Prompt {
         match self.purpose {
             PromptPurpose::ImportCurl => None,
             PromptPurpose::MessageName => self.text().trim().is_empty().then(|| "the name is empty".to_string()),
-            PromptPurpose::Filter | PromptPurpose::Search | PromptPurpose::CloseFrame => None,
+            PromptPurpose::Filter | PromptPurpose::Search | PromptPurpose::CloseFrame | PromptPurpose::Schedule => None,
             PromptPurpose::Export { .. } => self
                 .text()
                 .trim()
@@ -441,6 +444,7 @@ impl App {
             PromptPurpose::Filter => Some(self.apply_filter_text(&text)),
             PromptPurpose::Search => Some(self.apply_search_text(&text)),
             PromptPurpose::CloseFrame => Some(self.close_with(&text)),
+            PromptPurpose::Schedule => Some(self.start_schedule(&text, std::time::Instant::now())),
             PromptPurpose::Export { filtered } => {
                 self.export_to(&text, *filtered);
                 Some(Ok(()))
@@ -483,7 +487,8 @@ impl App {
             | PromptPurpose::Filter
             | PromptPurpose::Search
             | PromptPurpose::Export { .. }
-            | PromptPurpose::CloseFrame => {}
+            | PromptPurpose::CloseFrame
+            | PromptPurpose::Schedule => {}
         }
     }
 

@@ -215,6 +215,10 @@ async fn drive(
             _ = sigint.recv() => return Ok(()),
             _ = sleep_until(next_draw) => {}
             _ = sleep_for(tick), if !dirty => dirty = true,
+            _ = sleep_until(app.next_scheduled().map(Instant::from_std)) => {
+                app.on_tick(std::time::Instant::now());
+                dirty = true;
+            }
         }
         forward(app, conn, files);
         if let Some(text) = app.edit_request.take() {

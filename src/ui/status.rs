@@ -54,6 +54,12 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
             theme::badge(theme::state_colour(false, false, true)),
         ));
     }
+    if let Some(schedule) = &app.schedule {
+        left.push(Span::styled(
+            format!(" ⏱ every {} ({})", format::duration(schedule.every), schedule.sent),
+            Style::new().fg(theme::accent()),
+        ));
+    }
     if app.reconnect {
         left.push(Span::styled(" ⟳auto", Style::new().fg(theme::accent())));
     }
