@@ -57,6 +57,16 @@ impl JqFilter {
         })
     }
 
+    /// The first value the expression yields for the payload, as JSON text.
+    pub fn first_value(&self, payload: &[u8]) -> Option<String> {
+        let input = read::parse_single(payload).ok()?;
+        let ctx = Ctx::<data::JustLut<Val>>::new(&self.program.lut, Vars::new([]));
+        let value = self.program.id.run((ctx, input)).map(unwrap_valr).next()?.ok()?;
+        // null means "no id here", as a missing key does.
+        let text = value.to_string();
+        (text != "null").then_some(text)
+    }
+
     /// Whether the payload is JSON and the expression holds for it.
     pub fn matches(&self, payload: &[u8]) -> bool {
         let Ok(input) = read::parse_single(payload) else {

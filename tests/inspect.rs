@@ -373,3 +373,25 @@ fn scheduled_sends_at_the_right_rate_and_stop_cleanly() {
     assert!(app.take_commands().is_empty(), "stopped");
     assert!(app.notice.as_ref().unwrap().text.contains("stopped after 5"));
 }
+
+#[test]
+fn paired_frames_are_marked_with_their_round_trip() {
+    let mut app = mixed();
+    app.on_conn_event(frame(
+        200,
+        Direction::Sent,
+        FrameKind::Text,
+        br#"{"id":42,"method":"ping"}"#,
+    ));
+    app.on_conn_event(frame(
+        230,
+        Direction::Received,
+        FrameKind::Text,
+        br#"{"id":42,"result":"pong"}"#,
+    ));
+    let text = screen(&mut app, 80, 24);
+    assert!(text.contains(r#"⇄ 30.0ms {"id":42"#), "{text}");
+    assert!(text.contains(r#"⇄ {"id":42,"method""#), "{text}");
+    open_nth_newest(&mut app, 0);
+    assert!(screen(&mut app, 80, 24).contains("pair ⇄ 30.0ms"));
+}

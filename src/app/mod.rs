@@ -10,6 +10,7 @@ pub mod frames_view;
 mod inspect;
 pub mod kv_table;
 mod notes;
+pub mod pairing;
 pub mod profiles;
 pub mod row_editor;
 pub mod schedule;
@@ -146,6 +147,8 @@ pub struct App {
     pub keymap: keymap::Keymap,
     /// A message being sent every few seconds, if any.
     pub schedule: Option<schedule::Schedule>,
+    /// Request/response pairs found by id.
+    pub pairing: pairing::Pairing,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
@@ -233,6 +236,7 @@ impl App {
             edit_request: None,
             keymap: keymap::Keymap::default(),
             schedule: None,
+            pairing: pairing::Pairing::default(),
             confirm: None,
             restoring_draft: None,
             last_draft: None,
@@ -702,10 +706,16 @@ impl App {
             }
             ConnEvent::Handshake(report) => self.connection.handshake = Some(report),
             ConnEvent::Frame(frame) => {
+                let seq = self.frames.end_seq();
+                self.pairing.observe(seq, &frame);
                 self.frames.push_frame(frame);
+                self.pairing.forget_before(self.frames.first_seq());
                 self.after_push();
             }
-            ConnEvent::Rtt(rtt) => self.connection.rtt.record(rtt),
+            ConnEvent::Rtt(rtt) => {
+                self.connection.rtt.record(rtt);
+                self.pairing.record_rtt(rtt);
+            }
             ConnEvent::ReplyLatency(latency) => self.connection.reply.record(latency),
             ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),
             ConnEvent::Batch(events) => {

@@ -225,6 +225,12 @@ impl App {
     /// Puts a profile in the panes, as opened from the picker or `-p`.
     pub fn open_profile(&mut self, name: &str, profile: Profile, history: Vec<String>) {
         self.fill_panes(&profile);
+        if let Some(pair_by) = &profile.pair_by {
+            match super::pairing::PairKey::parse(pair_by) {
+                Ok(key) => self.pairing = super::pairing::Pairing::new(key),
+                Err(error) => self.notify(NoteLevel::Error, error),
+            }
+        }
         if let Some(reconnect) = profile.reconnect {
             self.reconnect = reconnect;
             self.outbox.push(ConnCommand::SetReconnect(reconnect));

@@ -42,6 +42,10 @@ pub struct Profile {
     pub saved_messages: Vec<SavedMessage>,
     /// Sent in order each time the connection opens (auth, subscribe, …).
     pub on_connect: Vec<String>,
+    /// What pairs a request with its response: a JSON field name or a jq
+    /// path; unset pairs by `id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pair_by: Option<String>,
     /// Proxy for this profile: a URL, or `none`; unset follows the environment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<String>,
@@ -67,6 +71,7 @@ impl Default for Profile {
             reconnect: None,
             subprotocols: Vec::new(),
             proxy: None,
+            pair_by: None,
         }
     }
 }

@@ -54,6 +54,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
         })
     };
     let mut timing = vec![Span::styled("at ", theme::dim()), Span::raw(format::clock(record.at))];
+    if let Some((request, rtt)) = app.pairing.by_response.get(&detail.seq) {
+        timing.push(Span::styled(" · pair ", theme::dim()));
+        timing.push(Span::raw(format!("⇄ {} (request #{request})", format::duration(*rtt))));
+    } else if let Some(response) = app.pairing.by_request.get(&detail.seq) {
+        timing.push(Span::styled(" · pair ", theme::dim()));
+        timing.push(Span::raw(format!("⇄ answered by #{response}")));
+    }
     for part in [
         figure("connect", detail.since_connect),
         figure("prev", detail.since_previous),

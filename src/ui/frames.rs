@@ -81,6 +81,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let selected = view.selected();
     for (seq, entry) in visible.rows(view.top(&visible), rows_shown) {
         let mut line = line_for(entry, width);
+        let pair = match app.pairing.by_response.get(&seq) {
+            Some((_, rtt)) => Some(format!("⇄ {} ", format::duration(*rtt))),
+            None => app.pairing.by_request.contains_key(&seq).then(|| "⇄ ".to_string()),
+        };
+        if let Some(mark) = pair {
+            // The mark goes before the preview, which gives up its tail to
+            // keep the row's width.
+            if let Some(last) = line.spans.last_mut() {
+                let room = last.content.chars().count().saturating_sub(mark.chars().count());
+                let mut kept: String = last.content.chars().take(room).collect();
+                if room < last.content.chars().count() && room > 0 {
+                    kept.pop();
+                    kept.push('…');
+                }
+                last.content = format!("{mark}{kept}").into();
+            }
+        }
         if Some(seq) == selected {
             line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
         } else if app.search.as_ref().is_some_and(|s| entry_matches(entry, &s.regex)) {

@@ -54,6 +54,10 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
             theme::badge(theme::state_colour(false, false, true)),
         ));
     }
+    let sparkline = app.pairing.sparkline();
+    if !sparkline.is_empty() {
+        left.push(Span::styled(format!(" {sparkline}"), Style::new().fg(theme::accent())));
+    }
     if let Some(schedule) = &app.schedule {
         left.push(Span::styled(
             format!(" ⏱ every {} ({})", format::duration(schedule.every), schedule.sent),

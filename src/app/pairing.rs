@@ -1,0 +1,190 @@
+//! Request/response pairing: a sent JSON frame and a received one that share
+//! an id (the `id` field by default; another field or a jq path per
+//! profile) are a pair, and their round trip is measured.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, SystemTime};
+
+use crate::conn::{Direction, FrameKind, FrameRecord};
+use crate::jq::JqFilter;
+
+/// Sent ids remembered while waiting for their answer.
+const MAX_PENDING: usize = 10_000;
+/// Round trips kept for the status bar's sparkline.
+const RECENT: usize = 24;
+
+/// Where the id is found.
+#[derive(Debug)]
+pub enum PairKey {
+    /// A top-level field name.
+    Field(String),
+    /// A jq path such as `.meta.requestId`.
+    Jq(JqFilter),
+}
+
+impl PairKey {
+    /// `id`, `requestId`, or a jq path starting with `.`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.starts_with('.') {
+            JqFilter::compile(text)
+                .map(Self::Jq)
+                .map_err(|e| format!("pair_by: {e}"))
+        } else if text.is_empty() {
+            Err("pair_by: empty".into())
+        } else {
+            Ok(Self::Field(text.to_string()))
+        }
+    }
+
+    fn id_of(&self, payload: &[u8]) -> Option<String> {
+        match self {
+            Self::Field(name) => {
+                // Most frames lack the key: skip parsing them.
+                let quoted = format!("\"{name}\"");
+                if !payload.windows(quoted.len()).any(|w| w == quoted.as_bytes()) {
+                    return None;
+                }
+                let value: serde_json::Value = serde_json::from_slice(payload).ok()?;
+                let id = value.get(name)?;
+                (!id.is_null()).then(|| id.to_string())
+            }
+            Self::Jq(jq) => jq.first_value(payload),
+        }
+    }
+}
+
+/// What the pairing knows.
+#[derive(Debug)]
+pub struct Pairing {
+    pub key: PairKey,
+    /// Sent id → (sequence number, time), waiting for an answer.
+    pending: HashMap<String, (u64, SystemTime)>,
+    pending_order: VecDeque<String>,
+    /// Received frame → (its request's sequence number, round trip).
+    pub by_response: HashMap<u64, (u64, Duration)>,
+    /// Sent frames that got an answer, with the answer's sequence number.
+    pub by_request: HashMap<u64, u64>,
+    /// Latest round trips, oldest first.
+    pub recent: VecDeque<Duration>,
+}
+
+impl Default for Pairing {
+    fn default() -> Self {
+        Self::new(PairKey::Field("id".into()))
+    }
+}
+
+impl Pairing {
+    /// Pairing by `key`.
+    pub fn new(key: PairKey) -> Self {
+        Self {
+            key,
+            pending: HashMap::new(),
+            pending_order: VecDeque::new(),
+            by_response: HashMap::new(),
+            by_request: HashMap::new(),
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// Looks at a frame just logged with sequence number `seq`.
+    pub fn observe(&mut self, seq: u64, frame: &FrameRecord) {
+        if frame.kind != FrameKind::Text {
+            return;
+        }
+        let Some(id) = self.key.id_of(&frame.payload) else {
+            return;
+        };
+        match frame.direction {
+            Direction::Sent => {
+                if self.pending.insert(id.clone(), (seq, frame.at)).is_none() {
+                    self.pending_order.push_back(id);
+                }
+                while self.pending_order.len() > MAX_PENDING {
+                    if let Some(old) = self.pending_order.pop_front() {
+                        self.pending.remove(&old);
+                    }
+                }
+            }
+            Direction::Received => {
+                let Some((request, sent_at)) = self.pending.remove(&id) else {
+                    return;
+                };
+                let rtt = frame.at.duration_since(sent_at).unwrap_or_default();
+                self.by_response.insert(seq, (request, rtt));
+                self.by_request.insert(request, seq);
+                self.record_rtt(rtt);
+            }
+        }
+    }
+
+    /// Adds a round trip (a pair's or a ping's) to the sparkline.
+    pub fn record_rtt(&mut self, rtt: Duration) {
+        self.recent.push_back(rtt);
+        if self.recent.len() > RECENT {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Forgets pairs of frames no longer held.
+    pub fn forget_before(&mut self, first_seq: u64) {
+        if self.by_response.len() > 2 * MAX_PENDING {
+            self.by_response.retain(|seq, _| *seq >= first_seq);
+            self.by_request.retain(|seq, _| *seq >= first_seq);
+        }
+    }
+
+    /// The recent round trips as a one-line sparkline.
+    pub fn sparkline(&self) -> String {
+        const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+        let max = self.recent.iter().max().copied().unwrap_or_default().as_secs_f64();
+        if max <= 0.0 {
+            return String::new();
+        }
+        self.recent
+            .iter()
+            .map(|d| BARS[((d.as_secs_f64() / max) * 7.0).round() as usize % 8])
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use std::time::UNIX_EPOCH;
+
+    fn frame(direction: Direction, ms: u64, text: &str) -> FrameRecord {
+        FrameRecord {
+            at: UNIX_EPOCH + Duration::from_millis(ms),
+            direction,
+            kind: FrameKind::Text,
+            payload: Bytes::from(text.to_string()),
+        }
+    }
+
+    #[test]
+    fn pairs_by_the_id_field() {
+        let mut pairing = Pairing::default();
+        pairing.observe(0, &frame(Direction::Sent, 100, r#"{"id":7,"method":"get"}"#));
+        pairing.observe(1, &frame(Direction::Received, 110, r#"{"type":"tick"}"#));
+        pairing.observe(2, &frame(Direction::Received, 135, r#"{"id":7,"result":1}"#));
+        assert_eq!(pairing.by_response.get(&2), Some(&(0, Duration::from_millis(35))));
+        assert_eq!(pairing.by_request.get(&0), Some(&2));
+        assert!(!pairing.by_response.contains_key(&1));
+        // An id answered once is not paired again.
+        pairing.observe(3, &frame(Direction::Received, 140, r#"{"id":7}"#));
+        assert!(!pairing.by_response.contains_key(&3));
+        assert_eq!(pairing.sparkline(), "█");
+    }
+
+    #[test]
+    fn pairs_by_a_jq_path() {
+        let mut pairing = Pairing::new(PairKey::parse(".meta.rid").unwrap());
+        pairing.observe(0, &frame(Direction::Sent, 0, r#"{"meta":{"rid":"a1"}}"#));
+        pairing.observe(1, &frame(Direction::Received, 9, r#"{"meta":{"rid":"a1"},"ok":true}"#));
+        assert_eq!(pairing.by_response.get(&1), Some(&(0, Duration::from_millis(9))));
+        assert!(PairKey::parse(".meta.(").is_err());
+    }
+}
