@@ -204,6 +204,21 @@ fn main() {
     let (bare, ingest) = (bares[1], ingests[1]);
     let peak_kib = peaks.iter().copied().max().unwrap_or(0);
     let other = websocat(&server.url());
+    // wscope pipe on the same flood, output to /dev/null.
+    let mut pipes = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+            .args(["pipe", &server.url(), "--keep-open", "--ping-interval", "0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run wscope pipe");
+        assert!(status.success());
+        pipes.push(start.elapsed());
+    }
+    pipes.sort();
+    let pipe = pipes[1];
     println!();
     println!(
         "1. ingest        wscope {:>8.2?}   bare loop {:>8.2?} (medians of 3)   ratio {:.2}x (goal ≤ 1.30x){}{}",
@@ -221,6 +236,11 @@ fn main() {
         } else {
             "   COUNT NOT SHOWN".into()
         }
+    );
+    println!(
+        "   pipe          wscope pipe {:>8.2?}, {:.2}x the bare loop (standard output to /dev/null)",
+        pipe,
+        pipe.as_secs_f64() / bare.as_secs_f64()
     );
     println!(
         "2. peak memory   {:>8.1} MiB, highest of the three runs (goal ≤ 96 MiB)",

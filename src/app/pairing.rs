@@ -16,8 +16,8 @@ const RECENT: usize = 24;
 /// Where the id is found.
 #[derive(Debug)]
 pub enum PairKey {
-    /// A top-level field name.
-    Field(String),
+    /// A top-level field name, and the quoted form searched for first.
+    Field(String, Box<memchr::memmem::Finder<'static>>),
     /// A jq path such as `.meta.requestId`.
     Jq(JqFilter),
 }
@@ -33,18 +33,19 @@ impl PairKey {
         } else if text.is_empty() {
             Err("pair_by: empty".into())
         } else {
-            Ok(Self::Field(text.to_string()))
+            let quoted = format!("\"{text}\"");
+            Ok(Self::Field(
+                text.to_string(),
+                Box::new(memchr::memmem::Finder::new(quoted.as_bytes()).into_owned()),
+            ))
         }
     }
 
     fn id_of(&self, payload: &[u8]) -> Option<String> {
         match self {
-            Self::Field(name) => {
-                // Most frames lack the key: skip parsing them.
-                let quoted = format!("\"{name}\"");
-                if !payload.windows(quoted.len()).any(|w| w == quoted.as_bytes()) {
-                    return None;
-                }
+            Self::Field(name, quoted) => {
+                // Most frames lack the key: a SIMD search spares parsing them.
+                quoted.find(payload)?;
                 let value: serde_json::Value = serde_json::from_slice(payload).ok()?;
                 let id = value.get(name)?;
                 (!id.is_null()).then(|| id.to_string())
@@ -71,7 +72,10 @@ pub struct Pairing {
 
 impl Default for Pairing {
     fn default() -> Self {
-        Self::new(PairKey::Field("id".into()))
+        Self::new(PairKey::Field(
+            "id".into(),
+            Box::new(memchr::memmem::Finder::new(b"\"id\"").into_owned()),
+        ))
     }
 }
 
