@@ -37,11 +37,48 @@ impl Default for Defaults {
     }
 }
 
-/// The colours.
+/// The colours: a preset, and any of its colours replaced by name
+/// (`"red"`, `"lightblue"`, `"#ff8800"`, `"208"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThemeConfig {
     pub preset: Preset,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ok: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ThemeConfig {
+    /// The preset's palette with the named colours replaced.
+    pub fn palette(&self) -> Result<crate::ui::theme::Palette, String> {
+        use std::str::FromStr;
+        let mut palette = self.preset.palette();
+        let slots = [
+            ("accent", &self.accent, &mut palette.accent),
+            ("sent", &self.sent, &mut palette.sent),
+            ("received", &self.received, &mut palette.received),
+            ("ok", &self.ok, &mut palette.ok),
+            ("warn", &self.warn, &mut palette.warn),
+            ("error", &self.error, &mut palette.error),
+        ];
+        for (name, value, slot) in slots {
+            if let Some(text) = value {
+                *slot = ratatui::style::Color::from_str(text).map_err(|_| {
+                    format!("theme.{name}: {text:?} is not a colour (try \"red\", \"#ff8800\" or \"208\")")
+                })?;
+            }
+        }
+        Ok(palette)
+    }
 }
 
 /// Everything in `config.toml`.
@@ -85,6 +122,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Self, String> {
         let config: Self = toml::from_str(text).map_err(|e| describe(text, &e))?;
         config.keymap()?;
+        config.theme.palette()?;
         crate::cli::parse_size(&config.defaults.history_bytes).map_err(|e| format!("defaults.history_bytes: {e}"))?;
         if !(1..=240).contains(&config.defaults.fps) {
             return Err(format!(
@@ -151,6 +189,13 @@ mod tests {
         assert!(unknown.contains("line 2") && unknown.contains("fsp"), "{unknown}");
         let key = Config::parse("[keys]\nsend = [\"Hyper-J\"]\n").unwrap_err();
         assert!(key.contains("keys.send"), "{key}");
+        let colour = Config::parse("[theme]\naccent = \"glitter\"\n").unwrap_err();
+        assert!(colour.contains("theme.accent"), "{colour}");
+        let custom = Config::parse("[theme]\npreset = \"light\"\naccent = \"#ff8800\"\n").unwrap();
+        assert_eq!(
+            custom.theme.palette().unwrap().accent,
+            ratatui::style::Color::Rgb(255, 136, 0)
+        );
         let fps = Config::parse("[defaults]\nfps = 0\n").unwrap_err();
         assert!(fps.contains("defaults.fps"), "{fps}");
     }

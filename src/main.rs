@@ -421,7 +421,8 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
     let storage = storage(options).ok();
     let (config, config_error) = load_config(options);
     let effective = Effective::new(options, &config);
-    wscope::ui::theme::set(config.theme.preset, config.theme.preset.palette());
+    let palette = config.theme.palette().unwrap_or_else(|_| config.theme.preset.palette());
+    wscope::ui::theme::set(config.theme.preset, palette);
     let mut app = App::new(InitialRequest::default(), None);
     // Sized before anything is logged, so start-up errors stay on screen.
     app.frames = wscope::frames::FrameLog::new(effective.history, effective.history_bytes);

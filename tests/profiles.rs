@@ -377,3 +377,33 @@ fn autosave_writes_the_draft_only_when_it_changed() {
     h.save_as("demo1");
     assert!(h.app.autosave_request().is_none(), "nothing unsaved");
 }
+
+#[test]
+fn a_profile_schedule_starts_when_opened_and_sends_while_connected() {
+    let mut app = App::new(InitialRequest::default(), None);
+    app.open_profile(
+        "beat",
+        Profile {
+            url: "ws://127.0.0.1:9/".into(),
+            message: r#"{"op":"heartbeat"}"#.into(),
+            schedule_secs: Some(3),
+            ..Profile::default()
+        },
+        Vec::new(),
+    );
+    let due = app.next_scheduled().expect("the profile's schedule runs");
+    app.on_tick(due);
+    assert!(app.take_commands().is_empty(), "nothing is sent while disconnected");
+    app.on_conn_event(ConnEvent::State {
+        state: ConnState::Open {
+            since: Instant::now(),
+            protocol: None,
+        },
+        at: SystemTime::now(),
+    });
+    app.on_tick(due + std::time::Duration::from_secs(3));
+    assert_eq!(
+        app.take_commands(),
+        vec![ConnCommand::Send(Outgoing::Text(r#"{"op":"heartbeat"}"#.into()))]
+    );
+}

@@ -225,6 +225,11 @@ impl App {
     /// Puts a profile in the panes, as opened from the picker or `-p`.
     pub fn open_profile(&mut self, name: &str, profile: Profile, history: Vec<String>) {
         self.fill_panes(&profile);
+        if let Some(seconds) = profile.schedule_secs
+            && let Err(error) = self.start_schedule(&seconds.to_string(), std::time::Instant::now())
+        {
+            self.notify(NoteLevel::Error, format!("schedule_secs: {error}"));
+        }
         if let Some(pair_by) = &profile.pair_by {
             match super::pairing::PairKey::parse(pair_by) {
                 Ok(key) => self.pairing = super::pairing::Pairing::new(key),

@@ -42,6 +42,9 @@ pub struct Profile {
     pub saved_messages: Vec<SavedMessage>,
     /// Sent in order each time the connection opens (auth, subscribe, …).
     pub on_connect: Vec<String>,
+    /// Send the message every this many seconds while connected (a heartbeat).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_secs: Option<u64>,
     /// What pairs a request with its response: a JSON field name or a jq
     /// path; unset pairs by `id`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,6 +75,7 @@ impl Default for Profile {
             subprotocols: Vec::new(),
             proxy: None,
             pair_by: None,
+            schedule_secs: None,
         }
     }
 }
