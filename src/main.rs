@@ -31,7 +31,19 @@ fn main() -> ExitCode {
     // The connection module passes its provider explicitly; this covers any
     // other rustls user in the process.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // The UI loop runs on the main thread; one worker is enough for the
+    // connection task, and a second only steals it back and forth under a
+    // flood, costing CPU the UI needs. `serve` keeps a worker per core for
+    // its many clients.
+    let workers = match cli.command {
+        Some(Command::Serve { .. }) => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        _ => 1,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("wscope: cannot start the async runtime: {error}");
