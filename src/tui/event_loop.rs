@@ -157,16 +157,20 @@ async fn drive(
     let mut autosave = tokio::time::interval_at(Instant::now() + AUTOSAVE_EVERY, AUTOSAVE_EVERY);
     autosave.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
+    // A key the user typed is drawn at once, past the frame cap: keys are
+    // rare next to frames, so this costs no bandwidth but feels immediate.
+    let mut urgent = false;
     let mut last_draw: Option<Instant> = None;
     loop {
         if dirty {
             let due = last_draw.map_or(Instant::now(), |t| t + min_frame);
-            if Instant::now() >= due {
+            if urgent || Instant::now() >= due {
                 // Zoom and overlays change the frames pane's size.
                 ui::fit_app(app, screen);
                 draw(terminal, app)?;
                 last_draw = Some(Instant::now());
                 dirty = false;
+                urgent = false;
             }
         }
         let next_draw = if dirty { last_draw.map(|t| t + min_frame) } else { None };
@@ -182,6 +186,7 @@ async fn drive(
                     if let Event::Mouse(mouse) = &event {
                         handle_mouse(app, screen, mouse);
                     }
+                    urgent = true;
                     handle_terminal_event(app, event);
                     dirty = true;
                 }
