@@ -48,7 +48,7 @@ pub struct RequestArgs {
 #[derive(Debug, Args)]
 pub struct ConnOptions {
     /// Seconds between keepalive pings that measure the round-trip time; 0 turns them off
-    /// [default: the profile's, else 5].
+    /// [default: the profile's, else config.toml's, else 5].
     #[arg(long, value_name = "SECS", global = true)]
     pub ping_interval: Option<u64>,
     /// Seconds a ping may go unanswered before the connection is declared dead
