@@ -365,7 +365,7 @@ fn draw_figures() -> String {
     let mut parts = Vec::new();
     for filtered in [false, true] {
         if filtered {
-            app.apply_filter_for_bench("7$");
+            app.apply_filter_text("7$").expect("valid regex");
         }
         for (w, h) in [(80u16, 24u16), (200, 60)] {
             wscope::ui::fit_app(&mut app, ratatui::layout::Rect::new(0, 0, w, h));

@@ -390,16 +390,6 @@ pub const SCOPE_ORDER: &[Scope] = &[
     Global, Url, Table, Headers, Frames, Detail, RowEditor, Picker, Messages, Prompt, Confirm, Help,
 ];
 
-/// The action bound to `event` in the default key map.
-pub fn lookup(scopes: &[Scope], event: &KeyEvent) -> Option<Action> {
-    Keymap::default().lookup(scopes, event)
-}
-
-/// Bindings of one scope in the default key map, in table order.
-pub fn bindings_in(scope: Scope) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(move |b| b.scope == scope)
-}
-
 /// The default key map as Markdown, as it appears in the README.
 pub fn markdown() -> String {
     Keymap::default().markdown()
@@ -462,6 +452,14 @@ pub fn parse_key(text: &str) -> Option<KeyCombo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lookup(scopes: &[Scope], event: &KeyEvent) -> Option<Action> {
+        Keymap::default().lookup(scopes, event)
+    }
+
+    fn bindings_in(scope: Scope) -> impl Iterator<Item = &'static Binding> {
+        BINDINGS.iter().filter(move |b| b.scope == scope)
+    }
 
     fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, modifiers)

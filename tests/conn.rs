@@ -20,6 +20,11 @@ fn quiet() -> ConnSettings {
     }
 }
 
+/// A connection task with these TLS options and no pings.
+fn spawn_tls(tls: TlsOptions) -> (wscope::conn::ConnHandle, tokio::sync::mpsc::Receiver<ConnEvent>) {
+    wscope::conn::spawn(ConnSettings { tls, ..quiet() })
+}
+
 fn authed(url: &str) -> ConnCommand {
     let request = build(url, &[KvRow::new("room", "blue")], &[KvRow::new("api-key", "s3cret")]).expect("valid request");
     ConnCommand::Connect(request)
@@ -374,12 +379,9 @@ impl Pki {
 async fn wss_connects_with_a_trusted_private_ca() {
     let (ca, server_config) = test_pki();
     let server = feed_server_tls(server_config).await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        tls: TlsOptions {
-            extra_roots: vec![ca],
-            ..TlsOptions::default()
-        },
-        ..quiet()
+    let (conn, mut events) = spawn_tls(TlsOptions {
+        extra_roots: vec![ca],
+        ..TlsOptions::default()
     });
     conn.send(authed(&server.url("wss", "/feed")));
     let seen = events_until(&mut events, "the greeting", |e| received_text(e).is_some()).await;
@@ -418,12 +420,9 @@ async fn wss_with_unknown_issuer_fails_with_a_hint() {
 async fn insecure_accepts_an_untrusted_certificate() {
     let (_, server_config) = test_pki();
     let server = feed_server_tls(server_config).await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        tls: TlsOptions {
-            insecure: true,
-            ..TlsOptions::default()
-        },
-        ..quiet()
+    let (conn, mut events) = spawn_tls(TlsOptions {
+        insecure: true,
+        ..TlsOptions::default()
     });
     conn.send(authed(&server.url("wss", "/feed")));
     events_until(&mut events, "the greeting over unverified TLS", |e| {
@@ -437,12 +436,9 @@ async fn mutual_tls_needs_the_client_certificate() {
     let pki = Pki::new();
     let server = feed_server_tls(pki.server_config(Some(pki.ca_der()))).await;
 
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        tls: TlsOptions {
-            extra_roots: vec![pki.ca_der()],
-            ..TlsOptions::default()
-        },
-        ..quiet()
+    let (conn, mut events) = spawn_tls(TlsOptions {
+        extra_roots: vec![pki.ca_der()],
+        ..TlsOptions::default()
     });
     conn.send(authed(&server.url("wss", "/feed")));
     let seen = events_until(&mut events, "a refusal without a client certificate", |e| {
@@ -452,16 +448,13 @@ async fn mutual_tls_needs_the_client_certificate() {
     assert!(!seen.iter().any(|e| received_text(e).is_some()), "{seen:#?}");
 
     let (cert, key) = pki.leaf(&["wscope client"]);
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        tls: TlsOptions {
-            extra_roots: vec![pki.ca_der()],
-            identity: Some(wscope::conn::ClientIdentity {
-                certs: vec![cert],
-                key: Arc::new(key),
-            }),
-            ..TlsOptions::default()
-        },
-        ..quiet()
+    let (conn, mut events) = spawn_tls(TlsOptions {
+        extra_roots: vec![pki.ca_der()],
+        identity: Some(wscope::conn::ClientIdentity {
+            certs: vec![cert],
+            key: Arc::new(key),
+        }),
+        ..TlsOptions::default()
     });
     conn.send(authed(&server.url("wss", "/feed")));
     events_until(&mut events, "the greeting over mutual TLS", |e| {
@@ -508,12 +501,9 @@ async fn subprotocol_is_offered_and_the_choice_reported() {
 
 async fn tls_failure(pki: &Pki, server_config: Arc<rustls::ServerConfig>) -> ConnError {
     let server = feed_server_tls(server_config).await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        tls: TlsOptions {
-            extra_roots: vec![pki.ca_der()],
-            ..TlsOptions::default()
-        },
-        ..quiet()
+    let (conn, mut events) = spawn_tls(TlsOptions {
+        extra_roots: vec![pki.ca_der()],
+        ..TlsOptions::default()
     });
     conn.send(authed(&server.url("wss", "/feed")));
     let seen = events_until(&mut events, "failure", |e| {

@@ -202,7 +202,7 @@ impl App {
     }
 
     /// Applies a typed filter pattern; an invalid one leaves the old filter.
-    pub(super) fn apply_filter_text(&mut self, text: &str) -> Result<(), String> {
+    pub fn apply_filter_text(&mut self, text: &str) -> Result<(), String> {
         let pattern = Pattern::compile(text)?;
         self.filter.pattern = pattern;
         self.filter.pattern_text = text.trim().to_string();
@@ -432,12 +432,5 @@ impl App {
             return;
         }
         self.with_view(|view, visible| view.scroll(visible, step));
-    }
-}
-
-impl App {
-    /// Sets a regex filter directly (benchmarks measure drawing with one).
-    pub fn apply_filter_for_bench(&mut self, pattern: &str) {
-        let _ = self.apply_filter_text(pattern);
     }
 }

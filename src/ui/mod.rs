@@ -101,11 +101,6 @@ fn zoomed(area: Rect, focus: Focus) -> Areas {
     }
 }
 
-/// How many frame rows a screen of this size shows.
-pub fn frames_rows(area: Rect) -> usize {
-    frames::visible_rows(layout(area).frames)
-}
-
 /// Tells `app` the frames view's size on a screen of this size.
 pub fn fit_app(app: &mut App, area: Rect) {
     let frames = if app.zoom && app.focus == Focus::Frames {
