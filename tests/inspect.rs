@@ -391,7 +391,11 @@ fn paired_frames_are_marked_with_their_round_trip() {
     ));
     let text = screen(&mut app, 80, 24);
     assert!(text.contains(r#"⇄ 30.0ms {"id":42"#), "{text}");
-    assert!(text.contains(r#"⇄ {"id":42,"method""#), "{text}");
+    assert!(
+        text.contains(r#"⇄ {"id":42,"method":"ping"}"#),
+        "short payloads stay whole:\n{text}"
+    );
+    assert!(text.contains(r#"⇄ 30.0ms {"id":42,"result":"pong"}"#), "{text}");
     open_nth_newest(&mut app, 0);
     assert!(screen(&mut app, 80, 24).contains("pair ⇄ 30.0ms"));
 }

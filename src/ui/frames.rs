@@ -89,7 +89,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             // The mark goes before the preview, which gives up its tail to
             // keep the row's width.
             if let Some(last) = line.spans.last_mut() {
-                let room = last.content.chars().count().saturating_sub(mark.chars().count());
+                let room = width.saturating_sub(FRAME_PREFIX).saturating_sub(mark.chars().count());
                 let mut kept: String = last.content.chars().take(room).collect();
                 if room < last.content.chars().count() && room > 0 {
                     kept.pop();
