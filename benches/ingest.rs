@@ -18,6 +18,13 @@ use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system}
 use wscope::server::{DemoServer, Mode};
 
 const FRAME_SIZE: usize = 100;
+/// Timed runs of each side of the ingest comparison.
+const RUNS: usize = 7;
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
 
 struct Pty {
     screen: Arc<Mutex<vt100::Parser>>,
@@ -133,31 +140,76 @@ fn flood_server(runtime: &tokio::runtime::Runtime, count: u64, rate: Option<u32>
         .expect("flood server")
 }
 
-/// The practical limit: a bare tokio-tungstenite loop that counts frames.
-fn bare_loop(runtime: &tokio::runtime::Runtime, url: &str) -> (Duration, u64) {
-    runtime.block_on(async {
-        let start = Instant::now();
-        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
-        let mut frames = 0u64;
-        while let Some(Ok(message)) = socket.next().await {
-            if message.is_close() {
-                break;
-            }
-            frames += 1;
-        }
-        (start.elapsed(), frames)
-    })
+/// `wscope serve --flood` in a process of its own, so that the server's work
+/// is not charged to whichever client shares its runtime.
+struct ServeProcess {
+    child: std::process::Child,
+    url: String,
+    _banner: std::io::BufReader<std::process::ChildStdout>,
 }
 
-fn websocat(url: &str) -> Option<Duration> {
-    let found = std::process::Command::new("sh")
+impl ServeProcess {
+    fn start(count: u64) -> Self {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+            .args(["serve", "--port", "0", "--flood", &count.to_string()])
+            .args(["--size", &FRAME_SIZE.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start wscope serve");
+        let mut first_line = String::new();
+        let mut banner = std::io::BufReader::new(child.stdout.take().expect("serve stdout"));
+        std::io::BufRead::read_line(&mut banner, &mut first_line).expect("serve banner");
+        let url = first_line
+            .split_whitespace()
+            .find(|word| word.starts_with("ws://"))
+            .expect("serve prints its URL")
+            .to_string();
+        Self {
+            child,
+            url,
+            _banner: banner,
+        }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The environment variable that turns this bench binary into the bare loop.
+const BARE_LOOP_ROLE: &str = "WSCOPE_BENCH_BARE_LOOP_URL";
+
+/// The practical limit: a bare tokio-tungstenite loop that counts frames, on
+/// a single-threaded runtime in a process of its own (this binary run again),
+/// timed like wscope from spawn to exit.
+fn bare_loop(url: &str) -> (Duration, u64) {
+    let start = Instant::now();
+    let output = std::process::Command::new(std::env::current_exe().expect("bench path"))
+        .env(BARE_LOOP_ROLE, url)
+        .output()
+        .expect("run the bare loop");
+    let elapsed = start.elapsed();
+    assert!(output.status.success(), "bare loop failed: {output:?}");
+    let frames = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("frame count");
+    (elapsed, frames)
+}
+
+fn websocat_installed() -> bool {
+    std::process::Command::new("sh")
         .arg("-c")
         .arg("command -v websocat")
         .output()
-        .ok()?;
-    if !found.status.success() {
-        return None;
-    }
+        .is_ok_and(|found| found.status.success())
+}
+
+/// `websocat -n -t URL > /dev/null`, the reference client.
+fn websocat(url: &str) -> Option<Duration> {
     let start = Instant::now();
     let status = std::process::Command::new("websocat")
         .args(["-n", "-t", url])
@@ -167,7 +219,29 @@ fn websocat(url: &str) -> Option<Duration> {
     status.success().then(|| start.elapsed())
 }
 
+fn run_bare_loop(url: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let frames = runtime.block_on(async {
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+        let mut frames = 0u64;
+        while let Some(Ok(message)) = socket.next().await {
+            if message.is_close() {
+                break;
+            }
+            frames += 1;
+        }
+        frames
+    });
+    println!("{frames}");
+}
+
 fn main() {
+    if let Ok(url) = std::env::var(BARE_LOOP_ROLE) {
+        return run_bare_loop(&url);
+    }
     // `cargo bench` passes --bench; nothing else to parse.
     let frames: u64 = std::env::var("WSCOPE_BENCH_FRAMES")
         .ok()
@@ -181,30 +255,34 @@ fn main() {
         cpu_model()
     );
 
-    // 1 + 2: ingest time and peak memory. Each side runs five times,
+    // 1 + 2: ingest time and peak memory. The server, the bare loop and
+    // wscope each run in a process of their own; each side runs seven times,
     // alternating, and the medians are compared: a 2-core machine is noisy.
-    let server = flood_server(&runtime, frames, None);
+    let server = ServeProcess::start(frames);
     let expected = format!("↓{} ", frames + 1);
-    let (mut bares, mut ingests, mut peaks) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut bares, mut ingests, mut cpus, mut peaks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut counted = true;
-    for _ in 0..5 {
-        let (bare, bare_frames) = bare_loop(&runtime, &server.url());
+    let mut websocats = Vec::new();
+    for _ in 0..RUNS {
+        let (bare, bare_frames) = bare_loop(&server.url);
         assert_eq!(bare_frames, frames);
         bares.push(bare);
-        let wscope = Pty::spawn(&[&server.url(), "--ping-interval", "0"]);
+        if websocat_installed() {
+            websocats.extend(websocat(&server.url));
+        }
+        let wscope = Pty::spawn(&[&server.url, "--ping-interval", "0"]);
         let start = Instant::now();
         let closed = wscope.wait_for("Closed (1000 flood done)", Duration::from_secs(120));
         ingests.push(start.elapsed());
         counted &= closed.is_some() && wscope.text().contains(&expected);
+        cpus.push(cpu_time(wscope.pid()));
         peaks.push(peak_rss_kib(wscope.pid()));
         wscope.quit();
     }
-    bares.sort();
-    ingests.sort();
-    let (bare, ingest) = (bares[bares.len() / 2], ingests[ingests.len() / 2]);
+    let (bare, ingest, cpu) = (median(&mut bares), median(&mut ingests), median(&mut cpus));
     let peak_kib = peaks.iter().copied().max().unwrap_or(0);
     // A key typed in the middle of the full-speed flood (untimed run).
-    let mut wscope = Pty::spawn(&[&server.url(), "--ping-interval", "0"]);
+    let mut wscope = Pty::spawn(&[&server.url, "--ping-interval", "0"]);
     wscope.wait_for("Connected", Duration::from_secs(5));
     wscope.press(b"\x1b2"); // Alt-2: focus the composer
     std::thread::sleep(Duration::from_millis(250));
@@ -213,13 +291,13 @@ fn main() {
     let flood_key = wscope.wait_for("K", Duration::from_secs(5)).map(|_| typed.elapsed());
     let still_flooding = !wscope.text().contains("Closed");
     wscope.quit();
-    let other = websocat(&server.url());
+    let other = (!websocats.is_empty()).then(|| median(&mut websocats));
     // wscope pipe on the same flood, output to /dev/null.
     let mut pipes = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
-            .args(["pipe", &server.url(), "--keep-open", "--ping-interval", "0"])
+            .args(["pipe", &server.url, "--keep-open", "--ping-interval", "0"])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .status()
@@ -227,12 +305,12 @@ fn main() {
         assert!(status.success());
         pipes.push(start.elapsed());
     }
-    pipes.sort();
-    let pipe = pipes[1];
+    let pipe = median(&mut pipes);
     println!();
     println!(
-        "1. ingest        wscope {:>8.2?}   bare loop {:>8.2?} (medians of 5)   ratio {:.2}x (goal ≤ 1.30x){}{}",
+        "1. ingest        wscope {:>8.2?} (CPU {:.2?})   bare loop {:>8.2?} (medians of {RUNS})   ratio {:.2}x (goal ≤ 1.30x){}{}",
         ingest,
+        cpu,
         bare,
         ingest.as_secs_f64() / bare.as_secs_f64(),
         other
@@ -253,7 +331,7 @@ fn main() {
         pipe.as_secs_f64() / bare.as_secs_f64()
     );
     println!(
-        "2. peak memory   {:>8.1} MiB, highest of the five runs (goal ≤ 96 MiB)",
+        "2. peak memory   {:>8.1} MiB, highest of the {RUNS} runs (goal ≤ 96 MiB)",
         peak_kib as f64 / 1024.0
     );
     drop(server);

@@ -26,6 +26,25 @@ use wscope::tui::{self, LoopOptions};
 
 const DEMO_MESSAGE: &str = r#"{"message":"Hello world"}"#;
 
+/// Writes to standard output. A reader that went away (`wscope profiles |
+/// head`) ends the output quietly, as in other Unix tools, instead of the
+/// panic `println!` gives on a closed pipe.
+fn emit(bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `println!` through [`emit`]; yields an `io::Result` for `?`.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        emit(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The connection module passes its provider explicitly; this covers any
@@ -91,13 +110,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let server = DemoServer::start_with(SocketAddr::new(host, port), mode)
                 .await
                 .with_context(|| format!("cannot listen on {host}:{port}"))?;
-            println!("wscope demo server listening on {}", server.url());
+            say!("wscope demo server listening on {}", server.url())?;
             match mode {
-                Mode::Demo => println!("It greets, echoes, and sends a tick every second. Ctrl-C stops it."),
-                Mode::Flood { count, size, rate } => println!(
+                Mode::Demo => say!("It greets, echoes, and sends a tick every second. Ctrl-C stops it.")?,
+                Mode::Flood { count, size, rate } => say!(
                     "Each client gets {count} text frames of {size} bytes{}, then a close. Ctrl-C stops it.",
                     rate.map(|r| format!(" at {r}/s")).unwrap_or_default()
-                ),
+                )?,
             }
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
             Ok(0)
@@ -133,9 +152,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let report = wscope::headless::test::run(resolved, messages, settings, expectation).await;
             if json {
-                println!("{}", report.json());
+                say!("{}", report.json())?;
             } else {
-                print!("{}", report.text());
+                emit(report.text().as_bytes())?;
             }
             Ok(report.exit_code)
         }
@@ -149,7 +168,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Some(Command::Profiles { names }) => list_profiles(&storage(&cli.options)?.profiles, names).map(|()| 0),
         Some(Command::Completions { shell }) => {
-            print!("{}", wscope::completions::script(shell));
+            emit(wscope::completions::script(shell).as_bytes())?;
             Ok(0)
         }
         Some(Command::Config { init, force, keys }) => config_command(&cli.options, init, force, keys).map(|()| 0),
@@ -159,10 +178,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             clap_mangen::Man::new(Cli::command())
                 .render(&mut page)
                 .context("rendering the man page")?;
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(&page)
-                .context("writing to standard output")?;
+            emit(&page).context("writing to standard output")?;
             Ok(0)
         }
         Some(Command::Export { name, file, force }) => {
@@ -300,7 +316,7 @@ fn config_command(options: &ConnOptions, init: bool, force: bool, keys: bool) ->
             for binding in keymap.bindings_in(*scope) {
                 let name = wscope::keymap::action_name(binding.action);
                 if seen.insert(name.clone()) {
-                    println!("{name:<28} {:<24} {}", binding.keys_label(), binding.description);
+                    say!("{name:<28} {:<24} {}", binding.keys_label(), binding.description)?;
                 }
             }
         }
@@ -312,26 +328,26 @@ fn config_command(options: &ConnOptions, init: bool, force: bool, keys: bool) ->
         }
         write_atomic(&path, wscope::config::SHIPPED.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display())?;
         return Ok(());
     }
-    println!("{}", path.display());
+    say!("{}", path.display())?;
     Ok(())
 }
 
 fn list_profiles(store: &ProfileStore, names_only: bool) -> anyhow::Result<()> {
     if names_only {
         for name in store.names()? {
-            println!("{name}");
+            say!("{name}")?;
         }
         return Ok(());
     }
     let listing = store.load_all()?;
     if listing.profiles.is_empty() && listing.unreadable.is_empty() {
-        println!(
+        say!(
             "no profiles yet in {} (Ctrl-S in the inspector saves one)",
             store.dir().display()
-        );
+        )?;
     }
     let width = listing
         .profiles
@@ -340,7 +356,7 @@ fn list_profiles(store: &ProfileStore, names_only: bool) -> anyhow::Result<()> {
         .max()
         .unwrap_or(0);
     for (name, profile) in &listing.profiles {
-        println!("{name:<width$}  {}", profile.url);
+        say!("{name:<width$}  {}", profile.url)?;
     }
     for broken in &listing.unreadable {
         eprintln!("wscope: skipped {}: {}", broken.name, broken.error);
@@ -353,10 +369,7 @@ fn export(store: &ProfileStore, name: &str, file: Option<&Path>, force: bool) ->
     let bytes = to_pretty_json(&profile);
     match file {
         None => {
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(&bytes)
-                .context("writing to standard output")?;
+            emit(&bytes).context("writing to standard output")?;
         }
         Some(path) => {
             if path.exists() && !force {
@@ -405,7 +418,7 @@ fn import(
     for note in notes {
         eprintln!("note: {note}");
     }
-    println!("imported profile {name} ({})", path.display());
+    say!("imported profile {name} ({})", path.display())?;
     Ok(())
 }
 

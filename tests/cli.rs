@@ -105,3 +105,31 @@ fn completions_and_man_page_print() {
     let man = wscope(dir.path(), &["man"]);
     assert!(man.status.success() && text(&man.stdout).contains(".TH wscope"));
 }
+
+/// `wscope … | head` closes the pipe early; every printing command must end
+/// quietly and successfully rather than panic on the closed pipe.
+#[test]
+fn a_closed_standard_output_ends_output_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = wscope(dir.path(), &["import", "--curl", CHROME_CURL, "--name", "feed"]);
+    assert!(save.status.success(), "{}", text(&save.stderr));
+    for args in [
+        &["completions", "bash"][..],
+        &["man"],
+        &["config", "--keys"],
+        &["profiles"],
+        &["export", "feed"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_wscope"))
+            .arg("--config-dir")
+            .arg(dir.path())
+            .args(args)
+            .stdout(writer)
+            .output()
+            .expect("run wscope");
+        let stderr = text(&output.stderr);
+        assert!(output.status.success() && stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
