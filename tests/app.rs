@@ -315,7 +315,12 @@ async fn typed_request_connects_sends_and_shows_the_echo() {
 
     pump(&mut app, &|a| matches!(a.connection.state, ConnState::Open { .. })).await;
     app.handle_key(ctrl('j'));
-    pump(&mut app, &|a| a.connection.reply.last.is_some()).await;
+    let echoed = |a: &App| {
+        a.frames
+            .window(a.frames.first_seq(), a.frames.len())
+            .any(|entry| matches!(entry, wscope::frames::LogEntry::Frame(frame) if frame.payload.starts_with(b"echo:")))
+    };
+    pump(&mut app, &echoed).await;
     let text = screen(&mut app, 100, 30, Instant::now());
     assert!(text.contains("Connected"), "{text}");
     assert!(text.contains("echo:hi there"), "{text}");

@@ -72,18 +72,16 @@ async fn connects_with_headers_and_params_then_echoes() {
     );
 
     conn.send(ConnCommand::Send(Outgoing::Text(r#"{"message":"Hello world"}"#.into())));
-    let echo = events_until(&mut events, "the reply latency", |e| {
-        matches!(e, ConnEvent::ReplyLatency(_))
+    let echo = events_until(&mut events, "the echo", |e| {
+        received_text(e).as_deref() == Some(r#"echo:{"message":"Hello world"}"#)
     })
     .await;
     assert!(
         echo.iter()
             .any(|e| matches!(e, ConnEvent::Frame(f) if f.direction == Direction::Sent && f.kind == FrameKind::Text))
     );
-    assert!(
-        echo.iter()
-            .any(|e| received_text(e).as_deref() == Some(r#"echo:{"message":"Hello world"}"#))
-    );
+    // The latency comes just ahead of the reply that ends it.
+    assert!(matches!(echo[echo.len() - 2], ConnEvent::ReplyLatency(_)), "{echo:?}");
 }
 
 #[tokio::test]
@@ -94,7 +92,12 @@ async fn measures_ping_round_trip() {
         ..ConnSettings::default()
     });
     conn.send(authed(&server.url("ws", "/feed")));
-    let seen = events_until(&mut events, "an RTT sample", |e| matches!(e, ConnEvent::Rtt(_))).await;
+    let seen = events_until(
+        &mut events,
+        "a pong",
+        |e| matches!(e, ConnEvent::Frame(f) if f.kind == FrameKind::Pong),
+    )
+    .await;
     let ping = seen
         .iter()
         .find_map(|e| match e {
@@ -103,12 +106,10 @@ async fn measures_ping_round_trip() {
         })
         .expect("the ping is logged");
     assert_eq!(ping.direction, Direction::Sent);
-    assert!(
-        seen.iter()
-            .any(|e| matches!(e, ConnEvent::Frame(f) if f.kind == FrameKind::Pong && f.payload == ping.payload))
-    );
-    let Some(ConnEvent::Rtt(rtt)) = seen.last() else {
-        unreachable!()
+    assert!(matches!(seen.last(), Some(ConnEvent::Frame(f)) if f.payload == ping.payload));
+    // The round trip comes just ahead of the pong that ends it.
+    let ConnEvent::Rtt(rtt) = &seen[seen.len() - 2] else {
+        panic!("no RTT ahead of the pong: {seen:?}")
     };
     assert!(*rtt < Duration::from_secs(1), "loopback RTT was {rtt:?}");
 }

@@ -29,7 +29,7 @@ pub use profiles::{Answer, Confirm, MessageEntry, MessagesList, Picker, Prompt, 
 use crate::action::Action;
 use crate::conn::latency::LatencyStats;
 use crate::conn::request::{RequestError, UrlProblem};
-use crate::conn::{ConnCommand, ConnEvent, ConnState, HandshakeReport, KvRow};
+use crate::conn::{ConnCommand, ConnEvent, ConnState, FrameRecord, HandshakeReport, KvRow};
 use crate::filter::{FilterSpec, Matches};
 use crate::frames::{FrameLog, NoteLevel};
 use crate::json_check::{self, JsonStatus};
@@ -705,25 +705,27 @@ impl App {
                 }
             }
             ConnEvent::Handshake(report) => self.connection.handshake = Some(report),
-            ConnEvent::Frame(frame) => {
-                let seq = self.frames.end_seq();
-                self.pairing.observe(seq, &frame);
-                self.frames.push_frame(frame);
-                self.pairing.forget_before(self.frames.first_seq());
-                self.after_push();
-            }
+            ConnEvent::Frame(frame) => self.take_frame(frame),
             ConnEvent::Rtt(rtt) => {
                 self.connection.rtt.record(rtt);
                 self.pairing.record_rtt(rtt);
             }
             ConnEvent::ReplyLatency(latency) => self.connection.reply.record(latency),
             ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),
-            ConnEvent::Batch(events) => {
-                for event in events {
-                    self.on_conn_event(event);
+            ConnEvent::Frames(frames) => {
+                for frame in frames {
+                    self.take_frame(frame);
                 }
             }
         }
+    }
+
+    fn take_frame(&mut self, frame: FrameRecord) {
+        let seq = self.frames.end_seq();
+        self.pairing.observe(seq, &frame);
+        self.frames.push_frame(frame);
+        self.pairing.forget_before(self.frames.first_seq());
+        self.after_push();
     }
 
     /// How long the connection has been in its current state, for clocks.

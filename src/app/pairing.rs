@@ -94,7 +94,9 @@ impl Pairing {
 
     /// Looks at a frame just logged with sequence number `seq`.
     pub fn observe(&mut self, seq: u64, frame: &FrameRecord) {
-        if frame.kind != FrameKind::Text {
+        // A reply can only pair with a pending request, so a flood that
+        // answers nothing costs no search per frame.
+        if frame.kind != FrameKind::Text || (frame.direction == Direction::Received && self.pending.is_empty()) {
             return;
         }
         let Some(id) = self.key.id_of(&frame.payload) else {

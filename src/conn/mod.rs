@@ -233,8 +233,9 @@ pub enum ConnEvent {
     ReplyLatency(Duration),
     /// A command could not be carried out, e.g. sending while disconnected.
     Refused(String),
-    /// Several events in order, taken from the socket in one go.
-    Batch(Vec<ConnEvent>),
+    /// Received frames in order, taken from the socket in one go: one
+    /// wake-up of the UI per batch, not per frame.
+    Frames(Vec<FrameRecord>),
 }
 
 /// The UI's side of the command channel.

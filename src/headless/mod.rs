@@ -16,7 +16,7 @@ pub const EXIT_EXPECTATION: u8 = 2;
 /// Flattens batches so headless loops see events one by one.
 pub(crate) fn flatten(event: ConnEvent) -> Vec<ConnEvent> {
     match event {
-        ConnEvent::Batch(events) => events.into_iter().flat_map(flatten).collect(),
+        ConnEvent::Frames(frames) => frames.into_iter().map(ConnEvent::Frame).collect(),
         single => vec![single],
     }
 }

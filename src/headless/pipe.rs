@@ -6,10 +6,11 @@ use std::io::Write;
 use base64::Engine as _;
 use tokio::io::AsyncBufReadExt;
 
-use super::{EXIT_CONNECTION, EXIT_OK, flatten, is_final};
+use super::{EXIT_CONNECTION, EXIT_OK, is_final};
 use crate::app::state_summary;
 use crate::conn::{
-    ABNORMAL_CLOSURE, ConnCommand, ConnEvent, ConnSettings, ConnState, Direction, FrameKind, Outgoing, ResolvedRequest,
+    ABNORMAL_CLOSURE, ConnCommand, ConnEvent, ConnSettings, ConnState, Direction, FrameKind, FrameRecord, Outgoing,
+    ResolvedRequest,
 };
 
 /// How `pipe` behaves.
@@ -36,12 +37,13 @@ pub async fn run(request: ResolvedRequest, settings: ConnSettings, options: Pipe
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { return EXIT_CONNECTION };
-                let mut pending = flatten(event);
+                let mut pending = vec![event];
                 // Take whatever else is queued before flushing.
                 while let Ok(more) = events.try_recv() {
-                    pending.extend(flatten(more));
+                    pending.push(more);
                 }
                 for event in pending {
+                    let mut written = Ok(());
                     match event {
                         ConnEvent::State { state: ConnState::Open { .. }, .. } if !input_started => {
                             input_started = true;
@@ -57,22 +59,15 @@ pub async fn run(request: ResolvedRequest, settings: ConnSettings, options: Pipe
                                 }
                             };
                         }
-                        ConnEvent::Frame(frame) if frame.direction == Direction::Received => {
-                            let line = if options.ndjson {
-                                crate::export::ndjson_line(&frame)
-                            } else {
-                                match frame.kind {
-                                    FrameKind::Text => String::from_utf8_lossy(&frame.payload).into_owned(),
-                                    FrameKind::Binary => base64::engine::general_purpose::STANDARD.encode(&frame.payload),
-                                    _ => continue,
-                                }
-                            };
-                            if writeln!(out, "{line}").is_err() {
-                                // Standard output went away (e.g. `| head`): stop.
-                                return EXIT_OK;
-                            }
+                        ConnEvent::Frame(frame) => written = write_frame(&mut out, &frame, options.ndjson),
+                        ConnEvent::Frames(frames) => {
+                            written = frames.iter().try_for_each(|frame| write_frame(&mut out, frame, options.ndjson));
                         }
                         _ => {}
+                    }
+                    if written.is_err() {
+                        // Standard output went away (e.g. `| head`): stop.
+                        return EXIT_OK;
                     }
                 }
                 if out.flush().is_err() {
@@ -92,6 +87,27 @@ pub async fn run(request: ResolvedRequest, settings: ConnSettings, options: Pipe
             },
         }
     }
+}
+
+/// Writes a received data frame as one line: the text as it came (the
+/// protocol guarantees UTF-8), binary as base64, or the full NDJSON record.
+fn write_frame(out: &mut impl Write, frame: &FrameRecord, ndjson: bool) -> std::io::Result<()> {
+    if frame.direction != Direction::Received {
+        return Ok(());
+    }
+    if ndjson {
+        return writeln!(out, "{}", crate::export::ndjson_line(frame));
+    }
+    match frame.kind {
+        FrameKind::Text => out.write_all(&frame.payload)?,
+        FrameKind::Binary => out.write_all(
+            base64::engine::general_purpose::STANDARD
+                .encode(&frame.payload)
+                .as_bytes(),
+        )?,
+        _ => return Ok(()),
+    }
+    out.write_all(b"\n")
 }
 
 /// Reads standard input line by line; `None` marks its end.

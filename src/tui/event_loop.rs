@@ -157,8 +157,9 @@ async fn drive(
     let mut autosave = tokio::time::interval_at(Instant::now() + AUTOSAVE_EVERY, AUTOSAVE_EVERY);
     autosave.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
-    // A key the user typed is drawn at once, past the frame cap: keys are
-    // rare next to frames, so this costs no bandwidth but feels immediate.
+    // A key the user typed, or a change of connection state, is drawn at
+    // once, past the frame cap: both are rare next to frames, so this costs
+    // no bandwidth, but "Connected" or "Closed" shows the moment it happens.
     let mut urgent = false;
     let mut last_draw: Option<Instant> = None;
     loop {
@@ -195,11 +196,15 @@ async fn drive(
             },
             maybe_conn = events.recv() => {
                 let Some(event) = maybe_conn else { return Ok(()) };
+                urgent |= is_state_change(&event);
                 app.on_conn_event(event);
                 let mut drained = 1;
                 while drained < DRAIN_BATCH {
                     match events.try_recv() {
-                        Ok(event) => app.on_conn_event(event),
+                        Ok(event) => {
+                            urgent |= is_state_change(&event);
+                            app.on_conn_event(event);
+                        }
                         Err(_) => break,
                     }
                     drained += 1;
@@ -279,6 +284,10 @@ fn edit_externally(terminal: &mut DefaultTerminal, text: &str) -> Result<String,
     let edited = std::fs::read_to_string(file.path()).map_err(|e| format!("cannot read the edited file: {e}"))?;
     // Editors add a final newline; a message rarely wants one.
     Ok(edited.strip_suffix('\n').unwrap_or(&edited).to_string())
+}
+
+fn is_state_change(event: &ConnEvent) -> bool {
+    matches!(event, ConnEvent::State { .. })
 }
 
 fn handle_mouse(app: &mut App, screen: Rect, mouse: &crossterm::event::MouseEvent) {

@@ -155,7 +155,7 @@ pub async fn events_until(
         while let Some(event) = events.recv().await {
             // Batches are looked into, so tests see frames one by one.
             let flat = match event {
-                ConnEvent::Batch(inner) => inner,
+                ConnEvent::Frames(frames) => frames.into_iter().map(ConnEvent::Frame).collect(),
                 single => vec![single],
             };
             for event in flat {
