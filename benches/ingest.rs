@@ -19,7 +19,7 @@ use wscope::server::{DemoServer, Mode};
 
 const FRAME_SIZE: usize = 100;
 /// Timed runs of each side of the ingest comparison.
-const RUNS: usize = 7;
+const RUNS: usize = 9;
 
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
@@ -185,7 +185,7 @@ const BARE_LOOP_ROLE: &str = "WSCOPE_BENCH_BARE_LOOP_URL";
 /// The practical limit: a bare tokio-tungstenite loop that counts frames, on
 /// a single-threaded runtime in a process of its own (this binary run again),
 /// timed like wscope from spawn to exit.
-fn bare_loop(url: &str) -> (Duration, u64) {
+fn bare_loop(url: &str) -> (Duration, Duration, u64) {
     let start = Instant::now();
     let output = std::process::Command::new(std::env::current_exe().expect("bench path"))
         .env(BARE_LOOP_ROLE, url)
@@ -193,11 +193,10 @@ fn bare_loop(url: &str) -> (Duration, u64) {
         .expect("run the bare loop");
     let elapsed = start.elapsed();
     assert!(output.status.success(), "bare loop failed: {output:?}");
-    let frames = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .expect("frame count");
-    (elapsed, frames)
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut fields = stdout.split_whitespace().map(|f| f.parse::<u64>().expect("a number"));
+    let (frames, cpu_micros) = (fields.next().expect("frames"), fields.next().expect("CPU time"));
+    (elapsed, Duration::from_micros(cpu_micros), frames)
 }
 
 fn websocat_installed() -> bool {
@@ -235,7 +234,7 @@ fn run_bare_loop(url: &str) {
         }
         frames
     });
-    println!("{frames}");
+    println!("{frames} {}", cpu_time(std::process::id()).as_micros());
 }
 
 fn main() {
@@ -260,13 +259,16 @@ fn main() {
     // alternating, and the medians are compared: a 2-core machine is noisy.
     let server = ServeProcess::start(frames);
     let expected = format!("↓{} ", frames + 1);
-    let (mut bares, mut ingests, mut cpus, mut peaks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut bares, mut bare_cpus, mut ingests, mut cpus, mut peaks) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut ratios = Vec::new();
     let mut counted = true;
     let mut websocats = Vec::new();
     for _ in 0..RUNS {
-        let (bare, bare_frames) = bare_loop(&server.url);
+        let (bare, bare_cpu, bare_frames) = bare_loop(&server.url);
         assert_eq!(bare_frames, frames);
         bares.push(bare);
+        bare_cpus.push(bare_cpu);
         if websocat_installed() {
             websocats.extend(websocat(&server.url));
         }
@@ -274,12 +276,27 @@ fn main() {
         let start = Instant::now();
         let closed = wscope.wait_for("Closed (1000 flood done)", Duration::from_secs(120));
         ingests.push(start.elapsed());
+        // Each run is paired with the bare loop run just before it, which
+        // saw the same state of the machine.
+        ratios.push(start.elapsed().as_secs_f64() / bare.as_secs_f64());
         counted &= closed.is_some() && wscope.text().contains(&expected);
         cpus.push(cpu_time(wscope.pid()));
         peaks.push(peak_rss_kib(wscope.pid()));
         wscope.quit();
     }
-    let (bare, ingest, cpu) = (median(&mut bares), median(&mut ingests), median(&mut cpus));
+    let spread = |samples: &[Duration]| {
+        let (low, high) = (samples.iter().min().copied(), samples.iter().max().copied());
+        format!("{:.2?}–{:.2?}", low.unwrap_or_default(), high.unwrap_or_default())
+    };
+    let (bare_spread, ingest_spread) = (spread(&bares), spread(&ingests));
+    let (bare, ingest, cpu, bare_cpu) = (
+        median(&mut bares),
+        median(&mut ingests),
+        median(&mut cpus),
+        median(&mut bare_cpus),
+    );
+    ratios.sort_by(f64::total_cmp);
+    let paired_ratio = ratios[ratios.len() / 2];
     let peak_kib = peaks.iter().copied().max().unwrap_or(0);
     // A key typed in the middle of the full-speed flood (untimed run).
     let mut wscope = Pty::spawn(&[&server.url, "--ping-interval", "0"]);
@@ -308,11 +325,12 @@ fn main() {
     let pipe = median(&mut pipes);
     println!();
     println!(
-        "1. ingest        wscope {:>8.2?} (CPU {:.2?})   bare loop {:>8.2?} (medians of {RUNS})   ratio {:.2}x (goal ≤ 1.30x){}{}",
-        ingest,
-        cpu,
-        bare,
+        "1. ingest        wscope {ingest:>8.2?} (range {ingest_spread}, CPU {cpu:.2?})   bare loop {bare:>8.2?} (range {bare_spread}, CPU {bare_cpu:.2?}), medians of {RUNS}"
+    );
+    println!(
+        "                 ratio {:.2}x of the medians, {paired_ratio:.2}x median of paired runs, {:.2}x in CPU (goal ≤ 1.30x){}{}",
         ingest.as_secs_f64() / bare.as_secs_f64(),
+        cpu.as_secs_f64() / bare_cpu.as_secs_f64(),
         other
             .map(|w| format!(
                 "   websocat {w:.2?} ratio {:.2}x",
