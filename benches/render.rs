@@ -51,25 +51,52 @@ fn app_with(frames: usize) -> App {
     app
 }
 
+/// A regex filter that keeps about one frame in ten.
+const FILTER: &str = "seq\":[0-9]*7,";
+
 fn draw(c: &mut Criterion) {
     let mut group = c.benchmark_group("draw");
     for frames in [1_000, 1_000_000] {
         let mut app = app_with(frames);
-        for (width, height) in [(80u16, 24u16), (200, 60)] {
-            ui::fit_app(&mut app, ratatui::layout::Rect::new(0, 0, width, height));
-            let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-            group.bench_with_input(
-                BenchmarkId::new(format!("{width}x{height}"), frames),
-                &frames,
-                |b, _| {
+        for filtered in [false, true] {
+            if filtered {
+                app.apply_filter_text(FILTER).expect("valid filter");
+            }
+            for (width, height) in [(80u16, 24u16), (200, 60)] {
+                ui::fit_app(&mut app, ratatui::layout::Rect::new(0, 0, width, height));
+                let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+                let name = format!("{width}x{height}{}", if filtered { " filtered" } else { "" });
+                group.bench_with_input(BenchmarkId::new(name, frames), &frames, |b, _| {
                     b.iter(|| {
                         terminal
                             .draw(|f| ui::render(f, black_box(&app), Instant::now()))
                             .expect("draw");
                     })
-                },
-            );
+                });
+            }
         }
+    }
+    group.finish();
+}
+
+/// What an active filter adds to taking one frame in: the match test and
+/// the bookkeeping of matches (10k frames per iteration into a full log).
+fn filter_update(c: &mut Criterion) {
+    let records: Vec<FrameRecord> = (0..10_000).map(record).collect();
+    let mut group = c.benchmark_group("take 10k frames into a full 100k log");
+    for filtered in [false, true] {
+        let mut app = app_with(0);
+        app.frames = FrameLog::new(100_000, usize::MAX);
+        if filtered {
+            app.apply_filter_text(FILTER).expect("valid filter");
+        }
+        for r in records.iter().cycle().take(100_000) {
+            app.on_conn_event(ConnEvent::Frame(r.clone()));
+        }
+        let name = if filtered { "with a regex filter" } else { "no filter" };
+        group.bench_function(name, |b| {
+            b.iter(|| app.on_conn_event(ConnEvent::Frames(black_box(records.clone()))))
+        });
     }
     group.finish();
 }
@@ -89,5 +116,5 @@ fn ingest(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, draw, ingest);
+criterion_group!(benches, draw, ingest, filter_update);
 criterion_main!(benches);

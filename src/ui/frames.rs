@@ -6,8 +6,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Block;
 
+use super::rows::Rows;
 use super::theme;
 use crate::app::App;
 use crate::conn::{Direction, FrameKind, FrameRecord};
@@ -116,7 +117,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         };
         lines.push(Line::styled(hint, theme::dim()));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Rows::new(lines), inner);
 }
 
 fn entry_matches(entry: &LogEntry, regex: &regex::Regex) -> bool {

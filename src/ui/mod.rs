@@ -23,6 +23,7 @@ mod kv_table;
 mod message;
 mod overlays;
 mod row_editor;
+mod rows;
 mod status;
 pub mod theme;
 mod url;
