@@ -323,6 +323,27 @@ fn main() {
         pipes.push(start.elapsed());
     }
     let pipe = median(&mut pipes);
+    // The TUI with --log on the same flood: every frame must reach the file.
+    let log_path = std::env::temp_dir().join(format!("wscope-bench-{}.ndjson", std::process::id()));
+    let logged = Pty::spawn(&[
+        &server.url,
+        "--ping-interval",
+        "0",
+        "--log",
+        log_path.to_str().expect("UTF-8 temp path"),
+    ]);
+    let start = Instant::now();
+    logged.wait_for("Closed (1000 flood done)", Duration::from_secs(300));
+    let log_time = start.elapsed();
+    logged.quit();
+    let log_text = std::fs::read(&log_path).unwrap_or_default();
+    let log_frames = log_text
+        .split(|b| *b == b'\n')
+        .filter(|line| line.starts_with(br#"{"time""#) && line.windows(12).any(|w| w == br#""direction":"#))
+        .count();
+    let log_bytes = log_text.len();
+    drop(log_text);
+    let _ = std::fs::remove_file(&log_path);
     println!();
     println!(
         "1. ingest        wscope {ingest:>8.2?} (range {ingest_spread}, CPU {cpu:.2?})   bare loop {bare:>8.2?} (range {bare_spread}, CPU {bare_cpu:.2?}), medians of {RUNS}"
@@ -347,6 +368,10 @@ fn main() {
         "   pipe          wscope pipe {:>8.2?}, {:.2}x the bare loop (standard output to /dev/null)",
         pipe,
         pipe.as_secs_f64() / bare.as_secs_f64()
+    );
+    println!(
+        "   --log         wscope with --log {log_time:>8.2?}, {log_frames} frames ({:.0} MiB) in the file",
+        log_bytes as f64 / (1024.0 * 1024.0)
     );
     println!(
         "2. peak memory   {:>8.1} MiB, highest of the {RUNS} runs (goal ≤ 96 MiB)",

@@ -25,32 +25,68 @@ fn opcode(kind: FrameKind) -> &'static str {
     }
 }
 
+/// One frame's NDJSON record. Serialized straight from borrowed fields: a
+/// `--log` during a flood writes millions of these.
+#[derive(serde::Serialize)]
+struct FrameLine<'a> {
+    time: String,
+    direction: &'static str,
+    opcode: &'static str,
+    length: u64,
+    /// Present (possibly null) on close frames only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<Option<u16>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base64: Option<String>,
+}
+
+impl<'a> FrameLine<'a> {
+    fn of(frame: &'a FrameRecord) -> Self {
+        let text = match std::str::from_utf8(&frame.payload) {
+            Ok(text) if matches!(frame.kind, FrameKind::Text | FrameKind::Close { .. }) => Some(text),
+            _ => None,
+        };
+        Self {
+            time: iso8601(frame.at),
+            direction: match frame.direction {
+                Direction::Sent => "sent",
+                Direction::Received => "received",
+            },
+            opcode: opcode(frame.kind),
+            length: frame.wire_len(),
+            code: match frame.kind {
+                FrameKind::Close { code } => Some(code),
+                _ => None,
+            },
+            text,
+            base64: text
+                .is_none()
+                .then(|| base64::engine::general_purpose::STANDARD.encode(&frame.payload)),
+        }
+    }
+}
+
+/// Appends one frame as an NDJSON line, newline included.
+pub fn write_ndjson_line(out: &mut Vec<u8>, frame: &FrameRecord) {
+    // Writing into a Vec cannot fail, and the record has only plain fields.
+    let _ = serde_json::to_writer(&mut *out, &FrameLine::of(frame));
+    out.push(b'\n');
+}
+
 /// One frame as an NDJSON object (without the newline).
 pub fn ndjson_line(frame: &FrameRecord) -> String {
-    let mut object = json!({
-        "time": iso8601(frame.at),
-        "direction": match frame.direction { Direction::Sent => "sent", Direction::Received => "received" },
-        "opcode": opcode(frame.kind),
-        "length": frame.wire_len(),
-    });
-    if let FrameKind::Close { code } = frame.kind {
-        object["code"] = json!(code);
-    }
-    match std::str::from_utf8(&frame.payload) {
-        Ok(text) if matches!(frame.kind, FrameKind::Text | FrameKind::Close { .. }) => object["text"] = json!(text),
-        _ => object["base64"] = json!(base64::engine::general_purpose::STANDARD.encode(&frame.payload)),
-    }
-    object.to_string()
+    serde_json::to_string(&FrameLine::of(frame)).unwrap_or_default()
 }
 
 /// Frames as NDJSON, one line each.
 pub fn ndjson<'a>(frames: impl Iterator<Item = &'a FrameRecord>) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     for frame in frames {
-        out.push_str(&ndjson_line(frame));
-        out.push('\n');
+        write_ndjson_line(&mut out, frame);
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A header list with secret values masked, unless `with_secrets`.
@@ -204,6 +240,18 @@ mod tests {
         assert_eq!(decoded, vec![0, 159, 146, 150]);
         assert_eq!(parsed[2]["code"], 4000);
         assert_eq!(parsed[2]["length"], 10);
+        // The fields keep their order, and a close without a code says so.
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            r#"{"time":"2023-11-14T22:13:20.123000Z","direction":"sent","opcode":"text","length":12,"text":"{\"op\":\"sub\"}"}"#
+        );
+        let bare_close = FrameRecord {
+            kind: FrameKind::Close { code: None },
+            payload: Bytes::new(),
+            ..frames()[2].clone()
+        };
+        assert!(ndjson_line(&bare_close).contains(r#""opcode":"close","length":0,"code":null,"text":"""#));
     }
 
     #[test]

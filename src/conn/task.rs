@@ -111,25 +111,25 @@ impl Task {
             })
             .to_string(),
             ConnEvent::Frames(frames) => {
-                frames.iter().for_each(|frame| self.record_frame(frame));
+                // One write for the whole batch, made before the UI gets it:
+                // what reaches the screen is in the file, even after kill -9.
+                let mut lines = Vec::with_capacity(frames.len() * 256);
+                for frame in frames {
+                    crate::export::write_ndjson_line(&mut lines, frame);
+                }
+                self.write_log(&lines);
                 return;
             }
             _ => return,
         };
-        self.write_log_line(&line);
+        self.write_log(format!("{line}\n").as_bytes());
     }
 
-    fn record_frame(&self, frame: &FrameRecord) {
-        if self.settings.log.is_some() {
-            self.write_log_line(&crate::export::ndjson_line(frame));
-        }
-    }
-
-    fn write_log_line(&self, line: &str) {
+    /// Straight to the file: nothing waits in a buffer of ours.
+    fn write_log(&self, bytes: &[u8]) {
         use std::io::Write;
         if let Some(mut file) = self.settings.log.as_deref() {
-            // One write per line, straight to the file: nothing waits in a buffer.
-            let _ = file.write_all(format!("{line}\n").as_bytes());
+            let _ = file.write_all(bytes);
         }
     }
 
