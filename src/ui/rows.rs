@@ -5,10 +5,13 @@
 //! measures each one, which was a quarter of a 200x60 draw; a row of
 //! printable ASCII (most JSON) needs neither, so it is written a cell at a
 //! time. Anything else goes through ratatui's own `set_stringn`, so wide
-//! and combining characters are laid out exactly as `Paragraph` would.
+//! and combining characters are laid out exactly as `Paragraph` would. One
+//! difference, on purpose: a line's own style (the selection) covers the
+//! whole row, not just its text.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::Widget;
 
@@ -27,6 +30,10 @@ impl Widget for Rows<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let area = area.intersection(buf.area);
         for (line, y) in self.lines.iter().zip(area.top()..area.bottom()) {
+            // The selection bar runs edge to edge, past short text.
+            if line.style != Style::default() {
+                buf.set_style(Rect::new(area.x, y, area.width, 1), line.style);
+            }
             let mut x = area.left();
             for span in &line.spans {
                 let room = area.right().saturating_sub(x);
@@ -52,7 +59,7 @@ impl Widget for Rows<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ratatui::style::{Color, Modifier, Style};
+    use ratatui::style::{Color, Modifier};
     use ratatui::text::Span;
     use ratatui::widgets::Paragraph;
 
@@ -78,14 +85,26 @@ mod tests {
                 ]),
                 Line::from(vec![Span::raw("a row far longer than the area is wide")]),
                 Line::from("wide 世界 and e\u{301} combining, cut in the middle of 世界世界"),
-                Line::from(vec![Span::raw("selected"), Span::styled(" row", styled)])
-                    .patch_style(Style::new().add_modifier(Modifier::REVERSED)),
+                Line::from(vec![Span::raw("plain"), Span::styled(" row", styled)]),
                 Line::from(""),
                 Line::from("one row more than fits"),
             ],
             21,
             5,
         );
+    }
+
+    #[test]
+    fn a_selected_row_is_highlighted_edge_to_edge() {
+        let reversed = Style::new().add_modifier(Modifier::REVERSED);
+        let red = Style::new().fg(Color::Red);
+        let line = Line::from(vec![Span::raw("short"), Span::styled(" red", red)]).patch_style(reversed);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 12, 1));
+        Rows::new(vec![line]).render(buf.area, &mut buf);
+        let mut expected = Buffer::with_lines(["short red   "]);
+        expected.set_style(Rect::new(0, 0, 12, 1), reversed);
+        expected.set_style(Rect::new(5, 0, 4, 1), red);
+        assert_eq!(buf, expected);
     }
 
     #[test]
