@@ -125,7 +125,8 @@ async fn serve_client(stream: TcpStream) {
 }
 
 /// The flood: `count` frames of `size` bytes. Frames are queued with `feed`
-/// and flushed in batches, so the server is never the bottleneck.
+/// and flushed in batches, and each is one copy of a template with its
+/// number written in, so the server costs its clients as little as it can.
 async fn flood_client(stream: TcpStream, count: u64, size: usize, rate: Option<u32>) {
     let _ = stream.set_nodelay(true);
     let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
@@ -134,7 +135,7 @@ async fn flood_client(stream: TcpStream, count: u64, size: usize, rate: Option<u
     let (mut sink, mut incoming) = socket.split();
     // Answer pings and notice a client that leaves, while flooding.
     let reader = tokio::spawn(async move { while let Some(Ok(_)) = incoming.next().await {} });
-    let template = "x".repeat(size);
+    let template = flood_template(size);
     let batch = rate.map_or(256, |r| (r / 100).max(1)) as u64;
     let mut pace = rate.map(|_| tokio::time::interval(Duration::from_millis(10)));
     let mut sent = 0u64;
@@ -144,10 +145,11 @@ async fn flood_client(stream: TcpStream, count: u64, size: usize, rate: Option<u
         }
         let upto = (sent + batch).min(count);
         for seq in sent..upto {
-            // The sequence number in front lets a reader check order and count.
-            let mut text = format!("{seq:010} ");
-            text.push_str(&template[..size.saturating_sub(text.len())]);
-            if sink.feed(Message::text(text)).await.is_err() {
+            if sink
+                .feed(Message::text(flood_text(seq, size, &template)))
+                .await
+                .is_err()
+            {
                 reader.abort();
                 return;
             }
@@ -167,6 +169,45 @@ async fn flood_client(stream: TcpStream, count: u64, size: usize, rate: Option<u
         )))
         .await;
     let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
+}
+
+/// Digits of the sequence number in front of each flood frame.
+const SEQ_DIGITS: usize = 10;
+
+/// A flood frame with its number left as zeros: `0000000000 xxx…`.
+fn flood_template(size: usize) -> String {
+    let mut template = format!("{:0SEQ_DIGITS$} ", 0);
+    template.push_str(&"x".repeat(size.saturating_sub(template.len())));
+    template
+}
+
+/// Flood frame number `seq`: the zero-padded number, a space, and `x` up to
+/// `size` bytes (the number and space are kept even when `size` is smaller).
+/// The number in front lets a reader check order and count.
+fn flood_text(seq: u64, size: usize, template: &str) -> String {
+    // Digits written by hand: `to_string` would allocate once more per frame.
+    let mut buffer = [0u8; 20];
+    let mut start = buffer.len();
+    let mut rest = seq;
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&buffer[start..]).unwrap_or_default();
+    if digits.len() > SEQ_DIGITS {
+        let mut text = format!("{digits} ");
+        text.push_str(&template[..size.saturating_sub(text.len()).min(template.len())]);
+        return text;
+    }
+    let mut text = String::with_capacity(template.len());
+    text.push_str(&template[..SEQ_DIGITS - digits.len()]);
+    text.push_str(digits);
+    text.push_str(&template[SEQ_DIGITS..]);
+    text
 }
 
 fn unix_millis() -> u64 {
@@ -196,5 +237,28 @@ impl Walk {
         let delta = (self.state % 101) as i64 - 50;
         self.cents = (self.cents + delta).max(100);
         self.cents as f64 / 100.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flood_frames_are_numbered_and_sized() {
+        let template = flood_template(100);
+        assert_eq!(template.len(), 100);
+        for seq in [0, 7, 1_999_999, 9_999_999_999] {
+            let text = flood_text(seq, 100, &template);
+            assert_eq!(text.len(), 100);
+            assert_eq!(text[..11], format!("{seq:010} "));
+            assert!(text[11..].bytes().all(|b| b == b'x'));
+        }
+        let long = flood_text(12_345_678_901, 100, &template);
+        assert_eq!((long.len(), &long[..12]), (100, "12345678901 "));
+        // Smaller than the number: the number and its space stay whole.
+        let small = flood_template(4);
+        assert_eq!(flood_text(42, 4, &small), "0000000042 ");
+        assert_eq!(flood_text(12_345_678_901, 4, &small), "12345678901 ");
     }
 }
