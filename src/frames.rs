@@ -131,9 +131,24 @@ impl FrameLog {
         });
     }
 
+    /// Adds a batch of frames and counts them: the same as pushing each in
+    /// turn, with one eviction pass for the batch.
+    pub fn push_frames(&mut self, frames: Vec<FrameRecord>) {
+        for frame in &frames {
+            self.counters.count(frame);
+            self.held_bytes += frame.payload.len();
+        }
+        self.entries.extend(frames.into_iter().map(LogEntry::Frame));
+        self.evict();
+    }
+
     fn push(&mut self, entry: LogEntry) {
         self.held_bytes += entry.weight();
         self.entries.push_back(entry);
+        self.evict();
+    }
+
+    fn evict(&mut self) {
         while self.entries.len() > self.max_entries || (self.held_bytes > self.max_bytes && self.entries.len() > 1) {
             if let Some(old) = self.entries.pop_front() {
                 self.held_bytes -= old.weight();
@@ -228,6 +243,31 @@ mod tests {
         assert_eq!(texts(&log, 0, 10), ["c", "d", "e"]);
         assert_eq!(texts(&log, 3, 10), ["d", "e"]);
         assert_eq!(texts(&log, 9, 10), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_batch_is_the_same_as_its_frames_one_by_one() {
+        let batch = |n: usize| {
+            (0..n)
+                .map(|i| frame(Direction::Received, &"x".repeat(i % 7)))
+                .collect::<Vec<_>>()
+        };
+        for (max_entries, max_bytes) in [(5, usize::MAX), (100, 12), (3, 4), (1000, 1000)] {
+            let (mut one_by_one, mut batched) = (
+                FrameLog::new(max_entries, max_bytes),
+                FrameLog::new(max_entries, max_bytes),
+            );
+            for n in [0, 1, 2, 9, 30] {
+                batch(n).into_iter().for_each(|f| one_by_one.push_frame(f));
+                batched.push_frames(batch(n));
+                assert_eq!(
+                    (one_by_one.first_seq(), one_by_one.end_seq(), one_by_one.held_bytes()),
+                    (batched.first_seq(), batched.end_seq(), batched.held_bytes())
+                );
+                assert_eq!(one_by_one.counters(), batched.counters());
+                assert_eq!(texts(&one_by_one, 0, 2000), texts(&batched, 0, 2000));
+            }
+        }
     }
 
     #[test]

@@ -712,6 +712,12 @@ impl App {
             }
             ConnEvent::ReplyLatency(latency) => self.connection.reply.record(latency),
             ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),
+            // A flood is taken in whole, unless a filter or a pending
+            // request needs to see each frame.
+            ConnEvent::Frames(frames) if !self.filter.is_active() && !self.pairing.is_waiting() => {
+                self.frames.push_frames(frames);
+                self.pairing.forget_before(self.frames.first_seq());
+            }
             ConnEvent::Frames(frames) => {
                 for frame in frames {
                     self.take_frame(frame);

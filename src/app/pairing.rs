@@ -92,6 +92,11 @@ impl Pairing {
         }
     }
 
+    /// Whether a request waits for its reply (received frames need looking at).
+    pub fn is_waiting(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Looks at a frame just logged with sequence number `seq`.
     pub fn observe(&mut self, seq: u64, frame: &FrameRecord) {
         // A reply can only pair with a pending request, so a flood that
