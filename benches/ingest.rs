@@ -308,6 +308,7 @@ fn main() {
     let flood_key = wscope.wait_for("K", Duration::from_secs(5)).map(|_| typed.elapsed());
     let still_flooding = !wscope.text().contains("Closed");
     wscope.quit();
+    let websocats_run = websocats.len();
     let other = (!websocats.is_empty()).then(|| median(&mut websocats));
     // wscope pipe on the same flood, output to /dev/null.
     let mut pipes = Vec::new();
@@ -348,20 +349,27 @@ fn main() {
     println!(
         "1. ingest        wscope {ingest:>8.2?} (range {ingest_spread}, CPU {cpu:.2?})   bare loop {bare:>8.2?} (range {bare_spread}, CPU {bare_cpu:.2?}), medians of {RUNS}"
     );
+    // The target: no slower than websocat; only when websocat is
+    // missing does the bare loop (within 1.3x) stand in for it.
+    let bare_ratio = ingest.as_secs_f64() / bare.as_secs_f64();
+    match other {
+        Some(websocat) => println!(
+            "                 websocat {websocat:>8.2?} (median of {}): ratio {:.2}x (goal ≤ 1.00x)   bare loop ratio {bare_ratio:.2}x of the medians, {paired_ratio:.2}x median of paired runs, {:.2}x in CPU",
+            websocats_run,
+            ingest.as_secs_f64() / websocat.as_secs_f64(),
+            cpu.as_secs_f64() / bare_cpu.as_secs_f64(),
+        ),
+        None => println!(
+            "                 websocat not on PATH: bare loop ratio {bare_ratio:.2}x of the medians, {paired_ratio:.2}x median of paired runs (goal ≤ 1.30x), {:.2}x in CPU",
+            cpu.as_secs_f64() / bare_cpu.as_secs_f64(),
+        ),
+    }
     println!(
-        "                 ratio {:.2}x of the medians, {paired_ratio:.2}x median of paired runs, {:.2}x in CPU (goal ≤ 1.30x){}{}",
-        ingest.as_secs_f64() / bare.as_secs_f64(),
-        cpu.as_secs_f64() / bare_cpu.as_secs_f64(),
-        other
-            .map(|w| format!(
-                "   websocat {w:.2?} ratio {:.2}x",
-                ingest.as_secs_f64() / w.as_secs_f64()
-            ))
-            .unwrap_or_else(|| "   (websocat not on PATH)".into()),
+        "                 {}",
         if counted {
-            format!("   exact count {expected}shown every run")
+            format!("exact count {expected}shown every run")
         } else {
-            "   COUNT NOT SHOWN".into()
+            "COUNT NOT SHOWN".into()
         }
     );
     println!(
