@@ -56,7 +56,9 @@ impl KindFilter {
 /// A compiled text pattern.
 #[derive(Debug)]
 pub enum Pattern {
-    Regex(regex::Regex),
+    /// Matched against the payload's bytes: valid UTF-8 text matches as
+    /// text, with no check or copy per frame.
+    Regex(regex::bytes::Regex),
     Jq(JqFilter),
 }
 
@@ -75,7 +77,7 @@ impl Pattern {
             Some(expr) => JqFilter::compile(expr.trim())
                 .map(|jq| Some(Self::Jq(jq)))
                 .map_err(|e| format!("jq: {e}")),
-            None => regex::Regex::new(text)
+            None => regex::bytes::Regex::new(text)
                 .map(|re| Some(Self::Regex(re)))
                 .map_err(|e| format!("regex: {}", e.to_string().lines().last().unwrap_or_default().trim())),
         }
@@ -84,7 +86,7 @@ impl Pattern {
     /// Whether `payload` matches (regex on the text, or the jq expression).
     pub fn matches(&self, payload: &[u8]) -> bool {
         match self {
-            Self::Regex(re) => re.is_match(&String::from_utf8_lossy(payload)),
+            Self::Regex(re) => re.is_match(payload),
             Self::Jq(jq) => jq.matches(payload),
         }
     }
