@@ -18,6 +18,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::input::WokenInput;
 use super::terminal;
 use crate::app::App;
 use crate::conn::{ConnCommand, ConnEvent, ConnHandle, ConnState};
@@ -143,7 +144,7 @@ async fn drive(
     files: &mut Files,
     options: LoopOptions,
 ) -> io::Result<()> {
-    let mut input = EventStream::new();
+    let mut input = WokenInput::new(EventStream::new());
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -235,7 +236,7 @@ async fn drive(
             // The editor reads the keyboard itself: stop reading it here.
             drop(input);
             let result = edit_externally(terminal, &text);
-            input = EventStream::new();
+            input = WokenInput::new(EventStream::new());
             app.finish_edit(result);
             dirty = true;
         }

@@ -2,6 +2,7 @@
 
 pub mod clipboard;
 mod event_loop;
+mod input;
 mod terminal;
 
 pub use event_loop::{LoopOptions, run};
