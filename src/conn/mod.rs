@@ -4,6 +4,7 @@
 //! Nothing here knows about the terminal, so the same task serves the TUI and
 //! headless commands alike.
 
+mod arena;
 pub mod backoff;
 pub mod error;
 mod handshake;

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 
+use super::arena::Arena;
 use super::backoff::{self, Jitter};
 use super::error::{ConnError, Phase};
 use super::handshake::{self, Socket};
@@ -237,11 +238,8 @@ impl Task {
         .await?;
 
         let mut ws_config = WebSocketConfig::default();
-        // Received payloads stay in the history as slices of the read
-        // buffer, so a full buffer is replaced rather than reused: a larger
-        // one means fewer allocations during a flood. It is one buffer per
-        // connection; the history can pin at most one more buffer than the
-        // payloads it holds.
+        // Payloads are copied out of it (see `Arena`), so it is reused;
+        // a larger one reads a flood in fewer, larger reads.
         ws_config.read_buffer_size = READ_BUFFER_SIZE;
         ws_config.max_message_size = Some(self.settings.max_message_size);
         ws_config.max_frame_size = Some(self.settings.max_message_size);
@@ -313,6 +311,7 @@ impl Task {
         let mut socket = socket;
         let mut pings = PingTracker::default();
         let mut reply = ReplyTimer::default();
+        let mut arena = Arena::default();
         let mut ping_timer = self.settings.ping_interval.filter(|d| !d.is_zero()).map(|period| {
             let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -335,7 +334,7 @@ impl Task {
                     // Take every frame that is already buffered, then hand
                     // them over in one event: one wake-up of the UI per
                     // batch, not per frame.
-                    let mut batch = Intake::default();
+                    let mut batch = Intake::new(&mut arena);
                     let mut next = incoming;
                     let ended = loop {
                         match next {
@@ -480,16 +479,29 @@ const FLOOD_HINT: usize = 16;
 /// What one pass over the socket's buffered messages produced, in order:
 /// runs of frames, with the events they imply (a latency, the closing
 /// state) between them. A flood yields one run per pass.
-#[derive(Default)]
-struct Intake {
+struct Intake<'a> {
     events: Vec<ConnEvent>,
     run: Vec<FrameRecord>,
     taken: usize,
     clock: Option<SystemTime>,
+    arena: &'a mut Arena,
 }
 
-impl Intake {
-    fn push(&mut self, kind: FrameKind, payload: Bytes) {
+impl<'a> Intake<'a> {
+    fn new(arena: &'a mut Arena) -> Self {
+        Self {
+            events: Vec::new(),
+            run: Vec::new(),
+            taken: 0,
+            clock: None,
+            arena,
+        }
+    }
+
+    /// Logs a received frame; the payload is copied out of tungstenite's
+    /// buffer (see [`Arena`]).
+    fn push(&mut self, kind: FrameKind, payload: &[u8]) {
+        let payload = self.arena.keep(payload);
         let at = match self.clock {
             Some(at) if !self.taken.is_multiple_of(FRAMES_PER_CLOCK_READ) => at,
             _ => *self.clock.insert(SystemTime::now()),
@@ -531,13 +543,12 @@ impl Intake {
 /// Turns one received message into a frame (and the events it implies).
 fn take_in(
     message: Message,
-    batch: &mut Intake,
+    batch: &mut Intake<'_>,
     pings: &mut PingTracker,
     reply: &mut ReplyTimer,
     closing: &mut Option<(Closer, tokio::time::Instant)>,
     close_frame: &mut Option<(Option<u16>, String)>,
 ) {
-    // The payload moves into the record: no copy, no extra reference count.
     match message {
         // A latency goes out just ahead of the frame that ends it, so
         // whoever stops at that frame (`wscope test`) has it already.
@@ -547,7 +558,7 @@ fn take_in(
             {
                 batch.event(ConnEvent::ReplyLatency(latency));
             }
-            batch.push(FrameKind::Text, Bytes::from(text));
+            batch.push(FrameKind::Text, text.as_bytes());
         }
         Message::Binary(data) => {
             if reply.is_waiting()
@@ -555,19 +566,19 @@ fn take_in(
             {
                 batch.event(ConnEvent::ReplyLatency(latency));
             }
-            batch.push(FrameKind::Binary, data);
+            batch.push(FrameKind::Binary, &data);
         }
-        Message::Ping(data) => batch.push(FrameKind::Ping, data),
+        Message::Ping(data) => batch.push(FrameKind::Ping, &data),
         Message::Pong(payload) => {
             if let Some(rtt) = pings.finish(&payload, Instant::now()) {
                 batch.event(ConnEvent::Rtt(rtt));
             }
-            batch.push(FrameKind::Pong, payload);
+            batch.push(FrameKind::Pong, &payload);
         }
         Message::Close(close) => {
             let (code, reason) = close_parts(close.as_ref());
             *close_frame = Some((code, reason.clone()));
-            batch.push(FrameKind::Close { code }, Bytes::from(reason));
+            batch.push(FrameKind::Close { code }, reason.as_bytes());
             if closing.is_none() {
                 // tungstenite queues the answering close frame itself.
                 *closing = Some((Closer::Server, tokio::time::Instant::now() + CLOSE_TIMEOUT));
