@@ -471,7 +471,7 @@ const MAX_BATCH: usize = 1024;
 const FRAMES_PER_CLOCK_READ: usize = 32;
 
 /// tungstenite's read buffer; its default is 128 KiB.
-const READ_BUFFER_SIZE: usize = 1 << 20;
+const READ_BUFFER_SIZE: usize = 256 << 10;
 
 /// Frames in one pass past which the rest of a batch is reserved at once.
 const FLOOD_HINT: usize = 16;
