@@ -211,16 +211,6 @@ impl FrameLog {
 mod tests {
     use super::*;
     use crate::conn::FrameKind;
-    use bytes::Bytes;
-
-    fn frame(direction: Direction, text: &str) -> FrameRecord {
-        FrameRecord {
-            at: SystemTime::UNIX_EPOCH,
-            direction,
-            kind: FrameKind::Text,
-            payload: Bytes::copy_from_slice(text.as_bytes()),
-        }
-    }
 
     fn texts(log: &FrameLog, from: u64, count: usize) -> Vec<String> {
         log.window(from, count)
@@ -235,7 +225,7 @@ mod tests {
     fn evicts_oldest_beyond_entry_cap_and_keeps_sequence_numbers() {
         let mut log = FrameLog::new(3, usize::MAX);
         for text in ["a", "b", "c", "d", "e"] {
-            log.push_frame(frame(Direction::Received, text));
+            log.push_frame(FrameRecord::text(Direction::Received, text));
         }
         assert_eq!(log.len(), 3);
         assert_eq!(log.dropped(), 2);
@@ -249,7 +239,7 @@ mod tests {
     fn a_batch_is_the_same_as_its_frames_one_by_one() {
         let batch = |n: usize| {
             (0..n)
-                .map(|i| frame(Direction::Received, &"x".repeat(i % 7)))
+                .map(|i| FrameRecord::text(Direction::Received, &"x".repeat(i % 7)))
                 .collect::<Vec<_>>()
         };
         for (max_entries, max_bytes) in [(5, usize::MAX), (100, 12), (3, 4), (1000, 1000)] {
@@ -273,24 +263,24 @@ mod tests {
     #[test]
     fn evicts_by_bytes_but_keeps_the_newest() {
         let mut log = FrameLog::new(100, 10);
-        log.push_frame(frame(Direction::Received, "12345"));
-        log.push_frame(frame(Direction::Received, "67890"));
+        log.push_frame(FrameRecord::text(Direction::Received, "12345"));
+        log.push_frame(FrameRecord::text(Direction::Received, "67890"));
         assert_eq!(log.len(), 2);
-        log.push_frame(frame(Direction::Received, "x"));
+        log.push_frame(FrameRecord::text(Direction::Received, "x"));
         assert_eq!(texts(&log, 0, 10), ["67890", "x"]);
         assert_eq!(log.held_bytes(), 6);
-        log.push_frame(frame(Direction::Received, "a frame larger than the cap"));
+        log.push_frame(FrameRecord::text(Direction::Received, "a frame larger than the cap"));
         assert_eq!(log.len(), 1);
     }
 
     #[test]
     fn counters_survive_eviction_and_clear() {
         let mut log = FrameLog::new(1, usize::MAX);
-        log.push_frame(frame(Direction::Sent, "abc"));
-        log.push_frame(frame(Direction::Received, "de"));
+        log.push_frame(FrameRecord::text(Direction::Sent, "abc"));
+        log.push_frame(FrameRecord::text(Direction::Received, "de"));
         log.push_frame(FrameRecord {
             kind: FrameKind::Close { code: Some(1000) },
-            ..frame(Direction::Received, "bye")
+            ..FrameRecord::text(Direction::Received, "bye")
         });
         log.clear();
         assert!(log.is_empty());

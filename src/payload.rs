@@ -132,22 +132,13 @@ pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::Direction;
-    use bytes::Bytes;
-    use std::time::SystemTime;
-
-    fn record(kind: FrameKind, payload: &[u8]) -> FrameRecord {
-        FrameRecord {
-            at: SystemTime::UNIX_EPOCH,
-            direction: Direction::Received,
-            kind,
-            payload: Bytes::copy_from_slice(payload),
-        }
-    }
 
     #[test]
     fn json_is_pretty_and_keeps_key_order() {
-        let (kind, lines) = body_lines(&record(FrameKind::Text, br#"{"z":1,"a":[true]}"#), BinaryView::Hex);
+        let (kind, lines) = body_lines(
+            &FrameRecord::received(FrameKind::Text, br#"{"z":1,"a":[true]}"#),
+            BinaryView::Hex,
+        );
         assert_eq!(kind, BodyKind::Json);
         assert_eq!(lines, vec!["{", "  \"z\": 1,", "  \"a\": [", "    true", "  ]", "}"]);
     }
@@ -162,15 +153,18 @@ mod tests {
                 "00000010  21                                                |!|",
             ]
         );
-        let (_, b64) = body_lines(&record(FrameKind::Binary, bytes), BinaryView::Base64);
+        let (_, b64) = body_lines(&FrameRecord::received(FrameKind::Binary, bytes), BinaryView::Base64);
         assert_eq!(b64, vec!["SGVsbG8sIAD/IHdvcmxkISE="]);
-        let (_, utf8) = body_lines(&record(FrameKind::Binary, bytes), BinaryView::Utf8);
+        let (_, utf8) = body_lines(&FrameRecord::received(FrameKind::Binary, bytes), BinaryView::Utf8);
         assert_eq!(utf8, vec!["Hello, ␀\u{fffd} world!!"]);
     }
 
     #[test]
     fn close_frames_name_their_code() {
-        let (_, lines) = body_lines(&record(FrameKind::Close { code: Some(1008) }, b"no"), BinaryView::Hex);
+        let (_, lines) = body_lines(
+            &FrameRecord::received(FrameKind::Close { code: Some(1008) }, b"no"),
+            BinaryView::Hex,
+        );
         assert_eq!(lines, vec!["code    1008 (policy violation)", "reason  no"]);
     }
 }

@@ -196,6 +196,27 @@ impl FrameRecord {
     }
 }
 
+#[cfg(test)]
+impl FrameRecord {
+    /// A received frame stamped at the epoch, for unit tests.
+    pub(crate) fn received(kind: FrameKind, payload: &[u8]) -> Self {
+        Self {
+            at: SystemTime::UNIX_EPOCH,
+            direction: Direction::Received,
+            kind,
+            payload: Bytes::copy_from_slice(payload),
+        }
+    }
+
+    /// A text frame going `direction`, stamped at the epoch, for unit tests.
+    pub(crate) fn text(direction: Direction, text: &str) -> Self {
+        Self {
+            direction,
+            ..Self::received(FrameKind::Text, text.as_bytes())
+        }
+    }
+}
+
 /// How long each handshake step took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PhaseTimings {

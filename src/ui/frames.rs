@@ -227,27 +227,25 @@ fn truncate(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
-    use std::time::SystemTime;
-
-    fn record(kind: FrameKind, payload: &[u8]) -> FrameRecord {
-        FrameRecord {
-            at: SystemTime::UNIX_EPOCH,
-            direction: Direction::Received,
-            kind,
-            payload: Bytes::copy_from_slice(payload),
-        }
-    }
 
     #[test]
     fn previews_fit_one_line() {
-        assert_eq!(preview(&record(FrameKind::Text, b"a\nb"), 10), "a↵b");
-        assert_eq!(preview(&record(FrameKind::Text, b"abcdefghij"), 5), "abcd…");
-        assert_eq!(preview(&record(FrameKind::Text, b"abcde"), 5), "abcde");
-        assert_eq!(preview(&record(FrameKind::Binary, &[0, 1, 255]), 20), "00 01 ff");
-        assert_eq!(preview(&record(FrameKind::Ping, b""), 20), "(empty)");
+        assert_eq!(preview(&FrameRecord::received(FrameKind::Text, b"a\nb"), 10), "a↵b");
         assert_eq!(
-            preview(&record(FrameKind::Close { code: Some(4000) }, b"asked to"), 40),
+            preview(&FrameRecord::received(FrameKind::Text, b"abcdefghij"), 5),
+            "abcd…"
+        );
+        assert_eq!(preview(&FrameRecord::received(FrameKind::Text, b"abcde"), 5), "abcde");
+        assert_eq!(
+            preview(&FrameRecord::received(FrameKind::Binary, &[0, 1, 255]), 20),
+            "00 01 ff"
+        );
+        assert_eq!(preview(&FrameRecord::received(FrameKind::Ping, b""), 20), "(empty)");
+        assert_eq!(
+            preview(
+                &FrameRecord::received(FrameKind::Close { code: Some(4000) }, b"asked to"),
+                40
+            ),
             "4000 (application) asked to"
         );
     }
@@ -255,7 +253,7 @@ mod tests {
     #[test]
     fn cut_multibyte_text_stays_valid() {
         let text = "é".repeat(100);
-        let shown = preview(&record(FrameKind::Text, text.as_bytes()), 7);
+        let shown = preview(&FrameRecord::received(FrameKind::Text, text.as_bytes()), 7);
         assert_eq!(shown, "éééééé…");
     }
 }
