@@ -7,14 +7,11 @@
 //! change the flood size (default 2,000,000).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use wscope::server::{DemoServer, Mode};
 
 const FRAME_SIZE: usize = 100;
@@ -26,84 +23,19 @@ fn median(samples: &mut [Duration]) -> Duration {
     samples[samples.len() / 2]
 }
 
-struct Pty {
-    screen: Arc<Mutex<vt100::Parser>>,
-    bytes: Arc<AtomicU64>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn Child + Send + Sync>,
-    _master: Box<dyn MasterPty + Send>,
+#[path = "../tests/common/pty.rs"]
+mod pty;
+use pty::Pty;
+
+/// Starts wscope in the benchmark's 80x24 terminal.
+fn spawn(args: &[&str]) -> Pty {
+    Pty::spawn(args, &[], None)
 }
 
-impl Pty {
-    fn spawn(args: &[&str]) -> Self {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("pty");
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_wscope"));
-        command.args(args);
-        command.env("TERM", "xterm-256color");
-        let dir = std::env::temp_dir().join("wscope-bench");
-        command.env("XDG_CONFIG_HOME", dir.join("config"));
-        command.env("XDG_DATA_HOME", dir.join("data"));
-        let child = pty.slave.spawn_command(command).expect("spawn");
-        drop(pty.slave);
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
-        let bytes = Arc::new(AtomicU64::new(0));
-        let mut reader = pty.master.try_clone_reader().expect("reader");
-        let (sink, counter) = (screen.clone(), bytes.clone());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 65536];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                counter.fetch_add(n as u64, Ordering::Relaxed);
-                sink.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        let writer = pty.master.take_writer().expect("writer");
-        Self {
-            screen,
-            bytes,
-            writer,
-            child,
-            _master: pty.master,
-        }
-    }
-
-    fn text(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, needle: &str, limit: Duration) -> Option<Duration> {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if self.text().contains(needle) {
-                return Some(start.elapsed());
-            }
-            std::thread::sleep(Duration::from_micros(500));
-        }
-        None
-    }
-
-    fn press(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.process_id().unwrap()
-    }
-
-    fn quit(mut self) {
-        self.press(b"\x03");
-        let _ = self.child.wait();
-    }
+/// Ctrl-C, then waits for the exit.
+fn quit(mut wscope: Pty) {
+    wscope.press(b"\x03");
+    let _ = wscope.child.wait();
 }
 
 /// Peak resident memory of a process, from /proc (VmHWM).
@@ -272,9 +204,9 @@ fn main() {
         if websocat_installed() {
             websocats.extend(websocat(&server.url));
         }
-        let wscope = Pty::spawn(&[&server.url, "--ping-interval", "0"]);
+        let wscope = spawn(&[&server.url, "--ping-interval", "0"]);
         let start = Instant::now();
-        let closed = wscope.wait_for("Closed (1000 flood done)", Duration::from_secs(120));
+        let closed = wscope.time_until("Closed (1000 flood done)", Duration::from_secs(120));
         ingests.push(start.elapsed());
         // Each run is paired with the bare loop run just before it, which
         // saw the same state of the machine.
@@ -282,7 +214,7 @@ fn main() {
         counted &= closed.is_some() && wscope.text().contains(&expected);
         cpus.push(cpu_time(wscope.pid()));
         peaks.push(peak_rss_kib(wscope.pid()));
-        wscope.quit();
+        quit(wscope);
     }
     let spread = |samples: &[Duration]| {
         let (low, high) = (samples.iter().min().copied(), samples.iter().max().copied());
@@ -299,15 +231,15 @@ fn main() {
     let paired_ratio = ratios[ratios.len() / 2];
     let peak_kib = peaks.iter().copied().max().unwrap_or(0);
     // A key typed in the middle of the full-speed flood (untimed run).
-    let mut wscope = Pty::spawn(&[&server.url, "--ping-interval", "0"]);
-    wscope.wait_for("Connected", Duration::from_secs(5));
+    let mut wscope = spawn(&[&server.url, "--ping-interval", "0"]);
+    wscope.time_until("Connected", Duration::from_secs(5));
     wscope.press(b"\x1b2"); // Alt-2: focus the composer
     std::thread::sleep(Duration::from_millis(250));
     let typed = Instant::now();
     wscope.press(b"K");
-    let flood_key = wscope.wait_for("K", Duration::from_secs(5)).map(|_| typed.elapsed());
+    let flood_key = wscope.time_until("K", Duration::from_secs(5)).map(|_| typed.elapsed());
     let still_flooding = !wscope.text().contains("Closed");
-    wscope.quit();
+    quit(wscope);
     let websocats_run = websocats.len();
     let other = (!websocats.is_empty()).then(|| median(&mut websocats));
     // wscope pipe on the same flood, output to /dev/null.
@@ -326,7 +258,7 @@ fn main() {
     let pipe = median(&mut pipes);
     // The TUI with --log on the same flood: every frame must reach the file.
     let log_path = std::env::temp_dir().join(format!("wscope-bench-{}.ndjson", std::process::id()));
-    let logged = Pty::spawn(&[
+    let logged = spawn(&[
         &server.url,
         "--ping-interval",
         "0",
@@ -334,9 +266,9 @@ fn main() {
         log_path.to_str().expect("UTF-8 temp path"),
     ]);
     let start = Instant::now();
-    logged.wait_for("Closed (1000 flood done)", Duration::from_secs(300));
+    logged.time_until("Closed (1000 flood done)", Duration::from_secs(300));
     let log_time = start.elapsed();
-    logged.quit();
+    quit(logged);
     let log_text = std::fs::read(&log_path).unwrap_or_default();
     let log_frames = log_text
         .split(|b| *b == b'\n')
@@ -389,8 +321,8 @@ fn main() {
 
     // 4: terminal bandwidth under 10,000 frames/s for 10 s; 5: key latency during it.
     let stream = flood_server(&runtime, 100_000, Some(10_000));
-    let mut wscope = Pty::spawn(&[&stream.url(), "--ping-interval", "0"]);
-    wscope.wait_for("Connected", Duration::from_secs(5));
+    let mut wscope = spawn(&[&stream.url(), "--ping-interval", "0"]);
+    wscope.time_until("Connected", Duration::from_secs(5));
     std::thread::sleep(Duration::from_secs(1));
     let before = wscope.bytes.load(Ordering::Relaxed);
     let window = Instant::now();
@@ -406,14 +338,14 @@ fn main() {
             .map(|(c, _): &(char, Duration)| *c)
             .chain([letter])
             .collect();
-        if wscope.wait_for(&needle, Duration::from_secs(2)).is_some() {
+        if wscope.time_until(&needle, Duration::from_secs(2)).is_some() {
             latencies.push((letter, typed.elapsed()));
         }
         std::thread::sleep(Duration::from_millis(300));
     }
     std::thread::sleep(Duration::from_secs(3));
     let rate = (wscope.bytes.load(Ordering::Relaxed) - before) as f64 / window.elapsed().as_secs_f64() / 1024.0;
-    wscope.quit();
+    quit(wscope);
     drop(stream);
     println!("4. terminal I/O  {rate:>8.1} KiB/s under 10,000 frames/s (goal ≤ 64 KiB/s)");
     let worst = latencies.iter().map(|(_, d)| *d).max().unwrap_or(Duration::MAX);
@@ -444,13 +376,13 @@ fn main() {
             Ok::<_, std::io::Error>(addr)
         })
         .unwrap();
-    let wscope = Pty::spawn(&[&format!("ws://{idle}/")]);
-    wscope.wait_for("Connected", Duration::from_secs(5));
+    let wscope = spawn(&[&format!("ws://{idle}/")]);
+    wscope.time_until("Connected", Duration::from_secs(5));
     std::thread::sleep(Duration::from_secs(1));
     let cpu_before = cpu_time(wscope.pid());
     std::thread::sleep(Duration::from_secs(10));
     let cpu = cpu_time(wscope.pid()) - cpu_before;
-    wscope.quit();
+    quit(wscope);
     println!(
         "6. idle CPU      {:>8.2?} of CPU time over 10 s connected and idle ({:.2}%)",
         cpu,
@@ -461,11 +393,11 @@ fn main() {
     let mut firsts = Vec::new();
     for _ in 0..5 {
         let started = Instant::now();
-        let wscope = Pty::spawn(&[]);
-        if wscope.wait_for("URL", Duration::from_secs(5)).is_some() {
+        let wscope = spawn(&[]);
+        if wscope.time_until("URL", Duration::from_secs(5)).is_some() {
             firsts.push(started.elapsed());
         }
-        wscope.quit();
+        quit(wscope);
     }
     firsts.sort();
     println!(

@@ -4,23 +4,18 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use common::pty::Pty;
 
 const CTRL_C: &[u8] = b"\x03";
 const CTRL_J: &[u8] = b"\x0a";
 const CTRL_O: &[u8] = b"\x0f";
 
-/// A running `wscope` in an 80x24 pseudo-terminal.
+/// A running `wscope` in an 80x24 pseudo-terminal, with the checks these
+/// tests make of it.
 struct Session {
-    screen: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn Child + Send + Sync>,
-    _master: Box<dyn MasterPty + Send>,
-    _home: tempfile::TempDir,
+    pty: Pty,
 }
 
 impl Session {
@@ -33,53 +28,13 @@ impl Session {
     }
 
     fn start_in(args: &[&str], env: &[(&str, &str)], cwd: Option<&std::path::Path>) -> Self {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_wscope"));
-        command.args(args);
-        command.env("TERM", "xterm-256color");
-        // Never the real home: drafts and profiles go to a folder of this session.
-        let home = tempfile::tempdir().expect("temp home");
-        command.env("XDG_CONFIG_HOME", home.path().join("config"));
-        command.env("XDG_DATA_HOME", home.path().join("data"));
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        if let Some(dir) = cwd {
-            command.cwd(dir);
-        }
-        let child = pty.slave.spawn_command(command).expect("spawn wscope");
-        drop(pty.slave);
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
-        let mut reader = pty.master.try_clone_reader().expect("pty reader");
-        let sink = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        let writer = pty.master.take_writer().expect("pty writer");
         Self {
-            screen,
-            writer,
-            child,
-            _master: pty.master,
-            _home: home,
+            pty: Pty::spawn(args, env, cwd),
         }
     }
 
     fn text(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
+        self.pty.text()
     }
 
     /// Waits until the screen shows every one of `needles`.
@@ -99,21 +54,20 @@ impl Session {
     }
 
     fn press(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("write to pty");
-        self.writer.flush().expect("flush pty");
+        self.pty.press(bytes);
     }
 
     /// Whether the pty is in raw mode (no line editing, no echo), as the
     /// inspector sets it, or back in the usual cooked mode.
     fn is_raw(&self) -> bool {
-        let termios = self._master.get_termios().expect("termios");
+        let termios = self.pty.master.get_termios().expect("termios");
         let cooked = u64::from(libc::ICANON | libc::ECHO);
         u64::from(termios.local_flags.bits()) & cooked == 0
     }
 
     /// Sends `signal` to wscope and checks it exits cleanly with the terminal restored.
     fn signal(self, signal: i32) {
-        let pid = self.child.process_id().expect("pid") as i32;
+        let pid = self.pty.pid() as i32;
         // SAFETY: sending a signal to our own child process.
         assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
         self.expect_clean_exit();
@@ -128,7 +82,7 @@ impl Session {
     fn expect_clean_exit(mut self) {
         let deadline = Instant::now() + common::WAIT;
         let status = loop {
-            if let Some(status) = self.child.try_wait().expect("child status") {
+            if let Some(status) = self.pty.child.try_wait().expect("child status") {
                 break status;
             }
             assert!(
@@ -141,7 +95,7 @@ impl Session {
         assert!(status.success(), "exit status {status:?}");
         // Give the reader a moment to take in the last bytes.
         std::thread::sleep(Duration::from_millis(100));
-        let parser = self.screen.lock().unwrap();
+        let parser = self.pty.screen.lock().unwrap();
         assert!(!parser.screen().alternate_screen(), "left the alternate screen");
         assert!(!parser.screen().hide_cursor(), "the cursor is visible again");
         drop(parser);
@@ -349,10 +303,10 @@ fn log_is_complete_after_kill_9() {
         }
         wscope.wait_for(&["↑3 "]);
         wscope.wait_for(&["↓4 "]);
-        let pid = wscope.child.process_id().expect("pid") as i32;
+        let pid = wscope.pty.pid() as i32;
         // SAFETY: killing our own child process.
         assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
-        let _ = wscope.child.wait();
+        let _ = wscope.pty.child.wait();
     });
     let text = std::fs::read_to_string(&log).expect("log written");
     let records: Vec<serde_json::Value> = text

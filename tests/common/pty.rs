@@ -1,0 +1,106 @@
+//! wscope in an 80x24 pseudo-terminal, read back through a terminal
+//! emulator: shared by the end-to-end tests and the ingest benchmark.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+pub const ROWS: u16 = 24;
+pub const COLS: u16 = 80;
+
+/// A running `wscope` with its own terminal and its own home folder.
+pub struct Pty {
+    /// What the terminal shows.
+    pub screen: Arc<Mutex<vt100::Parser>>,
+    /// Bytes wscope has written to the terminal so far.
+    pub bytes: Arc<AtomicU64>,
+    pub child: Box<dyn Child + Send + Sync>,
+    pub master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    _home: tempfile::TempDir,
+}
+
+impl Pty {
+    /// Starts the binary with `args`, extra environment and a working folder.
+    pub fn spawn(args: &[&str], env: &[(&str, &str)], cwd: Option<&Path>) -> Self {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_wscope"));
+        command.args(args);
+        command.env("TERM", "xterm-256color");
+        // Never the real home: drafts and profiles go to a folder of this run.
+        let home = tempfile::tempdir().expect("temp home");
+        command.env("XDG_CONFIG_HOME", home.path().join("config"));
+        command.env("XDG_DATA_HOME", home.path().join("data"));
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        if let Some(dir) = cwd {
+            command.cwd(dir);
+        }
+        let child = pty.slave.spawn_command(command).expect("spawn wscope");
+        drop(pty.slave);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let bytes = Arc::new(AtomicU64::new(0));
+        let mut reader = pty.master.try_clone_reader().expect("pty reader");
+        let (sink, counter) = (screen.clone(), bytes.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                counter.fetch_add(n as u64, Ordering::Relaxed);
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().expect("pty writer");
+        Self {
+            screen,
+            bytes,
+            child,
+            master: pty.master,
+            writer,
+            _home: home,
+        }
+    }
+
+    /// The screen's text.
+    pub fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Types `bytes` as keys.
+    pub fn press(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to pty");
+        self.writer.flush().expect("flush pty");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("pid")
+    }
+
+    /// How long until the screen shows `needle`, looking every half
+    /// millisecond; `None` if it does not within `limit`.
+    pub fn time_until(&self, needle: &str, limit: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self.text().contains(needle) {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        None
+    }
+}
