@@ -57,7 +57,6 @@ pub async fn run(
         elapsed: Duration::ZERO,
     };
     let mut opened = false;
-    let mut done = false;
     let deadline = tokio::time::Instant::now() + expect.timeout;
     'outer: loop {
         let event = match tokio::time::timeout_at(deadline, events.recv()).await {
@@ -92,21 +91,17 @@ pub async fn run(
                 }
                 ConnEvent::ReplyLatency(latency) => report.reply_latency = Some(latency),
                 ConnEvent::Frame(frame)
-                    if !done
-                        && frame.direction == Direction::Received
+                    if frame.direction == Direction::Received
                         && matches!(frame.kind, FrameKind::Text | FrameKind::Binary)
                         && expect.pattern.as_ref().is_none_or(|p| p.matches(&frame.payload)) =>
                 {
+                    // Its reply latency, if any, came just ahead of it.
                     report.matched = Some(frame);
                     report.exit_code = EXIT_OK;
-                    // The rest of this batch may hold the frame's reply latency.
-                    done = true;
+                    break 'outer;
                 }
                 _ => {}
             }
-        }
-        if done {
-            break;
         }
     }
     if report.exit_code == EXIT_OK {
