@@ -49,11 +49,11 @@ pub struct RequestArgs {
 pub struct ConnOptions {
     /// Seconds between keepalive pings that measure the round-trip time; 0 turns them off
     /// [default: the profile's, else config.toml's, else 5].
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=MAX_SECS), global = true)]
     pub ping_interval: Option<u64>,
     /// Seconds a ping may go unanswered before the connection is declared dead
     /// [default: twice the ping interval].
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, global = true)]
     pub ping_timeout: Option<f64>,
     /// Reconnect with exponential backoff (capped at 30 s) when the connection drops
     /// [default: config, else off].
@@ -63,7 +63,7 @@ pub struct ConnOptions {
     #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size, global = true)]
     pub max_message_size: usize,
     /// Seconds allowed for DNS, TCP, TLS and the upgrade together [default: config, else 10].
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=MAX_SECS), global = true)]
     pub connect_timeout: Option<u64>,
     /// Also trust the CA certificates in this PEM file for wss://.
     #[arg(long, value_name = "FILE", global = true)]
@@ -159,7 +159,7 @@ pub enum Command {
         #[arg(long, value_name = "EXPR")]
         expect_jq: Option<String>,
         /// Seconds to wait for the connection and the frame together.
-        #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+        #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_seconds)]
         timeout: f64,
         /// Print the report as one JSON object.
         #[arg(long)]
@@ -224,6 +224,23 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// The longest time any option takes, in seconds (a day): far past any
+/// useful timeout, and far from the overflow a clock plus a huge duration
+/// would cause.
+pub const MAX_SECS: u64 = 86_400;
+
+/// Parses a number of seconds, fractions allowed, from 0 to [`MAX_SECS`].
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !secs.is_finite() || !(0.0..=MAX_SECS as f64).contains(&secs) {
+        return Err(format!("{text:?} is out of range: give 0 to {MAX_SECS} seconds"));
+    }
+    Ok(secs)
 }
 
 /// Parses a byte count such as `1048576`, `512K` or `64M`.
@@ -325,5 +342,21 @@ mod tests {
             Cli::try_parse_from(["wscope", "import", "--curl", "curl wss://x", "--name", "x"]).expect("import");
         assert!(matches!(import.command, Some(Command::Import { curl: Some(_), .. })));
         assert!(Cli::try_parse_from(["wscope", "import"]).is_err());
+        for bad in [
+            &["wscope", "test", "ws://h", "--timeout", "inf"][..],
+            &["wscope", "test", "ws://h", "--timeout", "NaN"],
+            &["wscope", "--connect-timeout", "18446744073709551615"],
+            &["wscope", "--connect-timeout", "0"],
+            &["wscope", "--ping-interval", "99999999999"],
+            &["wscope", "--ping-timeout", "-1"],
+            &["wscope", "--ping-timeout", "1e300"],
+        ] {
+            let error = Cli::try_parse_from(bad).expect_err("out of range");
+            let text = error.to_string();
+            assert!(
+                ["range", "not a number", "is not in", "unexpected argument"].iter().any(|w| text.contains(w)),
+                "{text}"
+            );
+        }
     }
 }

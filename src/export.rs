@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use crate::conn::request::is_sensitive_header;
 use crate::conn::{Direction, FrameKind, FrameRecord, HandshakeReport, ResolvedRequest};
 
-/// What replaces a secret header value unless secrets are exported.
-pub const MASK: &str = "[masked]";
+/// What replaces a secret value unless secrets are exported.
+pub const MASK: &str = crate::secrets::FILE_MASK;
 
 fn iso8601(at: std::time::SystemTime) -> String {
     let utc: chrono::DateTime<chrono::Utc> = at.into();
@@ -112,7 +112,14 @@ pub fn har<'a>(
     frames: impl Iterator<Item = &'a FrameRecord>,
     with_secrets: bool,
 ) -> String {
-    let url = request.map(|r| r.url.to_string()).unwrap_or_default();
+    let mask = |text: &str| {
+        if with_secrets {
+            text.to_string()
+        } else {
+            crate::secrets::mask_url(text, MASK).into_owned()
+        }
+    };
+    let url = request.map(|r| mask(r.url.as_str())).unwrap_or_default();
     let request_headers = request
         .map(|r| {
             headers_json(
@@ -127,7 +134,10 @@ pub fn har<'a>(
         .map(|r| {
             r.url
                 .query_pairs()
-                .map(|(k, v)| json!({ "name": k, "value": v }))
+                .map(|(k, v)| {
+                    let hidden = !with_secrets && !v.is_empty() && crate::secrets::is_sensitive_name(&k);
+                    json!({ "name": k, "value": if hidden { MASK } else { &*v } })
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -123,12 +123,15 @@ impl FrameLog {
     }
 
     /// Adds a connection-event row for something that happened at `at`.
+    /// Notes narrate what a server said (close reasons, rejection bodies),
+    /// so their text is sanitized here, once, for every view and export.
     pub fn push_note_at(&mut self, at: SystemTime, level: NoteLevel, text: impl Into<String>) {
-        self.push(LogEntry::Note {
-            at,
-            level,
-            text: text.into(),
-        });
+        let text: String = text.into();
+        let text = match crate::sanitize::one_line(&text) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(clean) => clean,
+        };
+        self.push(LogEntry::Note { at, level, text });
     }
 
     /// Adds a batch of frames and counts them: the same as pushing each in

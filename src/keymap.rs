@@ -142,7 +142,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Table, &[key(KeyCode::Enter), ch('e')], Action::RowEdit, "edit the row", Some("edit")),
     bind(Table, &[ch('d'), key(KeyCode::Delete)], Action::RowDelete, "delete the row", Some("delete")),
     bind(Table, &[ch(' ')], Action::RowToggle, "enable / disable row", Some("on/off")),
-    bind(Headers, &[ch('r')], Action::ToggleSecrets, "reveal / hide secrets", Some("reveal")),
+    bind(Table, &[ch('r')], Action::ToggleSecrets, "reveal / hide secrets", Some("reveal")),
     bind(Frames, &[key(KeyCode::Up), ch('k')], Action::ScrollUp, "select previous", None),
     bind(Frames, &[key(KeyCode::Down), ch('j')], Action::ScrollDown, "select next", None),
     bind(Frames, &[key(KeyCode::Enter)], Action::OpenDetail, "show in full", Some("detail")),

@@ -19,6 +19,8 @@ pub mod json_check;
 pub mod keymap;
 pub mod payload;
 pub mod profile;
+pub mod sanitize;
+pub mod secrets;
 pub mod server;
 pub mod tui;
 pub mod ui;

@@ -9,7 +9,7 @@ use clap::Parser;
 use std::sync::Arc;
 use wscope::action::Action;
 use wscope::app::{App, InitialRequest};
-use wscope::cli::{Cli, Command, ConnOptions, RequestArgs, parse_size};
+use wscope::cli::{Cli, Command, ConnOptions, MAX_SECS, RequestArgs, parse_size};
 
 use wscope::config::Config;
 use wscope::conn::{self, ClientIdentity, ConnSettings, TlsOptions};
@@ -250,7 +250,8 @@ fn headless_request(
     let ping_secs = options
         .ping_interval
         .or(profile.ping_interval_secs)
-        .unwrap_or(effective.ping_secs);
+        .unwrap_or(effective.ping_secs)
+        .min(MAX_SECS);
     let settings = ConnSettings {
         ping_interval: (ping_secs > 0).then(|| Duration::from_secs(ping_secs)),
         connect_timeout: effective.connect_timeout,
@@ -279,7 +280,14 @@ impl Effective {
         let defaults = &config.defaults;
         Self {
             ping_secs: options.ping_interval.unwrap_or(defaults.ping_interval),
-            connect_timeout: Duration::from_secs(options.connect_timeout.unwrap_or(defaults.connect_timeout).max(1)),
+            // config.toml and profiles are not checked by clap: a huge
+            // value is brought into range here, before any clock sees it.
+            connect_timeout: Duration::from_secs(
+                options
+                    .connect_timeout
+                    .unwrap_or(defaults.connect_timeout)
+                    .clamp(1, MAX_SECS),
+            ),
             fps: options.fps.unwrap_or(defaults.fps),
             history: usize::try_from(options.history.unwrap_or(defaults.history)).unwrap_or(usize::MAX),
             history_bytes: options
@@ -520,7 +528,11 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         headers: request.headers,
     });
 
-    let ping_secs = options.ping_interval.or(profile_ping).unwrap_or(effective.ping_secs);
+    let ping_secs = options
+        .ping_interval
+        .or(profile_ping)
+        .unwrap_or(effective.ping_secs)
+        .min(MAX_SECS);
     let ping_interval = (ping_secs > 0).then(|| Duration::from_secs(ping_secs));
     app.ping_interval = ping_interval;
     let log = match &options.log {

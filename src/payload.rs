@@ -5,7 +5,7 @@
 use base64::Engine as _;
 
 use crate::conn::{FrameKind, FrameRecord};
-use crate::format;
+use crate::{format, sanitize};
 
 /// How binary payloads are shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,17 +56,16 @@ pub fn body_lines(record: &FrameRecord, view: BinaryView) -> (BodyKind, Vec<Stri
             if let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload)
                 && let Ok(pretty) = serde_json::to_string_pretty(&value)
             {
-                return (BodyKind::Json, pretty.lines().map(str::to_string).collect());
+                return (BodyKind::Json, shown_lines(&pretty));
             }
-            let text = String::from_utf8_lossy(payload);
-            (BodyKind::Text, text.lines().map(str::to_string).collect())
+            (BodyKind::Text, shown_lines(&String::from_utf8_lossy(payload)))
         }
         FrameKind::Close { code } => {
             let mut lines = vec![match code {
                 Some(code) => format!("code    {code} ({})", format::close_code_meaning(code)),
                 None => "code    (none)".to_string(),
             }];
-            lines.push(format!("reason  {}", String::from_utf8_lossy(payload)));
+            lines.push(format!("reason  {}", sanitize::one_line(&String::from_utf8_lossy(payload))));
             (BodyKind::Close, lines)
         }
         FrameKind::Binary | FrameKind::Ping | FrameKind::Pong => match view {
@@ -80,24 +79,19 @@ pub fn body_lines(record: &FrameRecord, view: BinaryView) -> (BodyKind, Vec<Stri
                     .collect();
                 (BodyKind::Base64, lines)
             }
-            BinaryView::Utf8 => {
-                let text = String::from_utf8_lossy(payload);
-                (BodyKind::Utf8, text.lines().map(visible_controls).collect())
-            }
+            BinaryView::Utf8 => (BodyKind::Utf8, shown_lines(&String::from_utf8_lossy(payload))),
         },
     }
 }
 
-/// Shows control characters as their Unicode pictures (␀, ␁, …) so they
-/// are seen rather than swallowed by the terminal.
-fn visible_controls(line: &str) -> String {
-    line.chars()
-        .map(|c| match c {
-            '\t' => c,
-            c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('·'),
-            '\u{7f}' => '␡',
-            c => c,
-        })
+/// Splits text into lines with every control character shown as its
+/// picture (see [`sanitize`]): `AAAA\rBBBB` reads `AAAA␍BBBB` here as in
+/// the frames list, instead of the terminal or ratatui swallowing the `\r`.
+/// Only a line feed ends a line.
+fn shown_lines(text: &str) -> Vec<String> {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    text.split('\n')
+        .map(|line| sanitize::one_line(line).into_owned())
         .collect()
 }
 
@@ -157,6 +151,19 @@ mod tests {
         assert_eq!(b64, vec!["SGVsbG8sIAD/IHdvcmxkISE="]);
         let (_, utf8) = body_lines(&FrameRecord::received(FrameKind::Binary, bytes), BinaryView::Utf8);
         assert_eq!(utf8, vec!["Hello, ␀\u{fffd} world!!"]);
+    }
+
+    #[test]
+    fn every_view_shows_the_same_pictures() {
+        let frame = FrameRecord::received(FrameKind::Text, b"AAAA\rBBBB\x1b]0;t\x07\nC\xc2\x9b");
+        let (_, lines) = body_lines(&frame, BinaryView::Hex);
+        assert_eq!(lines, vec!["AAAA␍BBBB␛]0;t␇", "C\u{fffd}"]);
+        let json = FrameRecord::received(FrameKind::Text, "{\"a\":\"\u{9b}\u{202e}\"}".as_bytes());
+        let (kind, lines) = body_lines(&json, BinaryView::Hex);
+        assert_eq!(kind, BodyKind::Json);
+        assert_eq!(lines[1], "  \"a\": \"\u{fffd}\u{fffd}\"");
+        let close = FrameRecord::received(FrameKind::Close { code: Some(1000) }, b"bye\x1b[2J");
+        assert_eq!(body_lines(&close, BinaryView::Hex).1[1], "reason  bye␛[2J");
     }
 
     #[test]

@@ -43,10 +43,15 @@ pub enum BinaryInput {
     File(String),
 }
 
-/// Parses the composer's text for a binary mode.
-pub fn parse_binary(mode: SendMode, text: &str) -> Result<BinaryInput, String> {
+/// Parses the composer's text for a binary mode. `@path` names a file to
+/// send only when `files` allows it: never for text the user did not write.
+/// Whatever is typed, this returns an error rather than panicking.
+pub fn parse_binary(mode: SendMode, text: &str, files: bool) -> Result<BinaryInput, String> {
     let trimmed = text.trim();
-    if let Some(path) = trimmed.strip_prefix('@') {
+    if files
+        && mode != SendMode::Text
+        && let Some(path) = trimmed.strip_prefix('@')
+    {
         return Ok(BinaryInput::File(path.trim().to_string()));
     }
     match mode {
@@ -54,19 +59,25 @@ pub fn parse_binary(mode: SendMode, text: &str) -> Result<BinaryInput, String> {
         SendMode::Hex => {
             let digits: String = trimmed
                 .split_whitespace()
-                .map(|word| word.trim_start_matches("0x").trim_start_matches("0X"))
-                .collect();
-            if !digits.len().is_multiple_of(2) {
-                return Err(format!("hex needs an even number of digits, got {}", digits.len()));
-            }
-            (0..digits.len())
-                .step_by(2)
-                .map(|i| {
-                    u8::from_str_radix(&digits[i..i + 2], 16)
-                        .map_err(|_| format!("{:?} is not a hex byte", &digits[i..i + 2]))
+                .map(|word| {
+                    word.strip_prefix("0x")
+                        .or_else(|| word.strip_prefix("0X"))
+                        .unwrap_or(word)
                 })
-                .collect::<Result<Vec<u8>, _>>()
+                .collect();
+            // Named by character, not byte: the crate would show a byte of
+            // `é` as `Ã`.
+            if let Some(bad) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
+                return Err(format!("{bad:?} is not a hex digit"));
+            }
+            hex::decode(&digits)
                 .map(|bytes| BinaryInput::Bytes(bytes.into()))
+                .map_err(|error| match error {
+                    hex::FromHexError::OddLength => {
+                        format!("hex needs an even number of digits, got {}", digits.len())
+                    }
+                    other => other.to_string(),
+                })
         }
         SendMode::Base64 => {
             let compact: String = trimmed.split_whitespace().collect();
@@ -83,7 +94,7 @@ mod tests {
     use super::*;
 
     fn bytes(mode: SendMode, text: &str) -> Vec<u8> {
-        match parse_binary(mode, text).unwrap() {
+        match parse_binary(mode, text, true).unwrap() {
             BinaryInput::Bytes(b) => b.to_vec(),
             BinaryInput::File(f) => panic!("file {f}"),
         }
@@ -93,21 +104,45 @@ mod tests {
     fn hex_and_base64() {
         assert_eq!(bytes(SendMode::Hex, "de ad\nbe ef"), vec![0xde, 0xad, 0xbe, 0xef]);
         assert_eq!(bytes(SendMode::Hex, "0x01 0x02"), vec![1, 2]);
-        assert!(parse_binary(SendMode::Hex, "abc").unwrap_err().contains("even"));
-        assert!(
-            parse_binary(SendMode::Hex, "zz")
-                .unwrap_err()
-                .contains("not a hex byte")
+        assert!(parse_binary(SendMode::Hex, "abc", true).unwrap_err().contains("even"));
+        assert_eq!(
+            parse_binary(SendMode::Hex, "zz", true).unwrap_err(),
+            "'z' is not a hex digit"
+        );
+        // Multi-byte characters used to be sliced by byte offset, and panicked.
+        assert_eq!(
+            parse_binary(SendMode::Hex, "aé€", true).unwrap_err(),
+            "'é' is not a hex digit"
         );
         assert_eq!(bytes(SendMode::Base64, "aGVs\nbG8="), b"hello".to_vec());
-        assert!(parse_binary(SendMode::Base64, "!!!").is_err());
+        assert!(parse_binary(SendMode::Base64, "!!!", true).is_err());
     }
 
     #[test]
-    fn at_path_reads_a_file() {
+    fn at_path_reads_a_file_only_in_binary_modes_and_when_allowed() {
         assert_eq!(
-            parse_binary(SendMode::Hex, " @/tmp/payload.bin "),
+            parse_binary(SendMode::Hex, " @/tmp/payload.bin ", true),
             Ok(BinaryInput::File("/tmp/payload.bin".into()))
         );
+        assert_eq!(
+            parse_binary(SendMode::Text, "@/etc/passwd", true),
+            Ok(BinaryInput::Bytes(Bytes::from_static(b"@/etc/passwd")))
+        );
+        assert!(parse_binary(SendMode::Base64, "@/etc/passwd", false).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn binary_parsers_never_panic(text in "\\PC*", mode in 0..3u8) {
+            let mode = [SendMode::Text, SendMode::Hex, SendMode::Base64][mode as usize];
+            let _ = parse_binary(mode, &text, true);
+            let _ = parse_binary(mode, &text, false);
+        }
+
+        #[test]
+        fn hex_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let typed = bytes.iter().map(|b| format!("0x{b:02X} ")).collect::<String>();
+            proptest::prop_assert_eq!(parse_binary(SendMode::Hex, &typed, true), Ok(BinaryInput::Bytes(bytes.into())));
+        }
     }
 }

@@ -191,6 +191,14 @@ impl App {
         let Some(frame) = self.selected_frame() else { return };
         let text = String::from_utf8_lossy(&frame.payload).into_owned();
         self.message = editor(&text);
+        // What the editor holds, line endings as it keeps them.
+        self.literal_text = Some(self.message_text());
+        if frame_is_foreign(&text) {
+            self.notify(
+                NoteLevel::Info,
+                "loaded as literal text: {{…}} and @file are sent as they are until you edit it",
+            );
+        }
         self.refresh_message_status();
         self.focus = Focus::Message;
         self.detail = None;
@@ -354,6 +362,11 @@ impl App {
     }
 }
 
+/// Whether loaded text holds anything the composer would otherwise act on.
+fn frame_is_foreign(text: &str) -> bool {
+    text.contains("{{") || text.trim_start().starts_with('@')
+}
+
 fn is_data(frame: &FrameRecord) -> bool {
     matches!(frame.kind, FrameKind::Text | FrameKind::Binary)
 }
@@ -373,18 +386,29 @@ impl App {
     pub(super) fn send_composed(&mut self) {
         use super::compose::{BinaryInput, SendMode, parse_binary};
         let text = self.message_text();
-        if self.send_mode == SendMode::Text && !text.trim_start().starts_with('@') {
-            self.send_text(text, true);
+        let literal = self.is_literal(&text);
+        if self.send_mode == SendMode::Text {
+            if literal {
+                // Not remembered in the history either: browsing back to it
+                // later would make it ordinary, expandable text.
+                self.outbox.push(ConnCommand::Send(Outgoing::Text(text)));
+            } else {
+                self.send_text(text, true);
+            }
             return;
         }
-        let resolved = match self.resolver.resolve(&text, "the message") {
-            Ok(resolved) => resolved,
-            Err(error) => {
-                self.notify(NoteLevel::Error, format!("not sent: {error}"));
-                return;
+        let resolved = if literal {
+            text
+        } else {
+            match self.resolver.resolve(&text, "the message") {
+                Ok(resolved) => resolved,
+                Err(error) => {
+                    self.notify(NoteLevel::Error, format!("not sent: {error}"));
+                    return;
+                }
             }
         };
-        match parse_binary(self.send_mode, &resolved) {
+        match parse_binary(self.send_mode, &resolved, !literal) {
             Ok(BinaryInput::Bytes(bytes)) => self.outbox.push(ConnCommand::Send(Outgoing::Binary(bytes))),
             Ok(BinaryInput::File(path)) => self.store_outbox.push(StoreRequest::ReadFile { path }),
             Err(error) => self.notify(NoteLevel::Error, format!("not sent: {error}")),

@@ -162,6 +162,14 @@ pub struct App {
     /// In a binary send mode, what the composer's text parses to, cached
     /// for the same reason.
     pub binary_status: Option<Result<compose::BinaryInput, String>>,
+    /// Text put in the composer from a received frame (`e`). While the
+    /// composer still holds exactly this, it is sent as it is: no `{{…}}`
+    /// expansion and no `@file`, so a hostile frame cannot make wscope read
+    /// a file or a variable and send it back.
+    literal_text: Option<String>,
+    /// The size of the `@file` the composer names, once looked up: the
+    /// path, and its size or why it cannot be read.
+    pub file_info: Option<(String, Result<u64, String>)>,
     outbox: Vec<ConnCommand>,
     quit: bool,
 }
@@ -244,6 +252,8 @@ impl App {
             note_width: 64,
             json_status: JsonStatus::Empty,
             binary_status: None,
+            literal_text: None,
+            file_info: None,
             outbox: Vec::new(),
             quit: false,
         };
@@ -270,8 +280,22 @@ impl App {
     pub(crate) fn refresh_message_status(&mut self) {
         let text = self.message_text();
         self.json_status = json_check::check(&text);
+        let files = !self.is_literal(&text);
         self.binary_status =
-            (self.send_mode != compose::SendMode::Text).then(|| compose::parse_binary(self.send_mode, &text));
+            (self.send_mode != compose::SendMode::Text).then(|| compose::parse_binary(self.send_mode, &text, files));
+        // The file's size shows before anything is sent.
+        if let Some(Ok(compose::BinaryInput::File(path))) = &self.binary_status
+            && self.file_info.as_ref().is_none_or(|(known, _)| known != path)
+        {
+            self.file_info = None;
+            self.store_outbox.push(StoreRequest::StatFile { path: path.clone() });
+        }
+    }
+
+    /// Whether `text` is foreign text the user has not edited (see
+    /// `literal_text`).
+    pub(crate) fn is_literal(&self, text: &str) -> bool {
+        self.literal_text.as_deref() == Some(text)
     }
 
     /// Puts the cursor in the focused editor only, so it is clear where typing goes.

@@ -19,7 +19,13 @@ pub fn for_state(state: &ConnState, handshake: Option<&HandshakeReport>) -> Vec<
                 format::duration(at.saturating_duration_since(std::time::Instant::now()))
             ),
         )],
-        ConnState::Connecting { url, .. } => vec![(NoteLevel::Info, format!("connecting to {url}"))],
+        ConnState::Connecting { url, .. } => vec![(
+            NoteLevel::Info,
+            format!(
+                "connecting to {}",
+                crate::secrets::mask_url(url, crate::secrets::SCREEN_MASK)
+            ),
+        )],
         ConnState::Open { protocol, .. } => {
             let mut text = match handshake {
                 Some(report) => {
@@ -124,7 +130,13 @@ fn failure_rows(error: &ConnError) -> Vec<(NoteLevel, String)> {
 }
 
 /// One-line description of the state for the status bar, always in words.
+/// A close reason or a rejection body is the server's text, so the result
+/// is sanitized: it is printed as it is by `test` and `pipe`.
 pub fn state_summary(state: &ConnState) -> String {
+    crate::sanitize::one_line(&summary_words(state)).into_owned()
+}
+
+fn summary_words(state: &ConnState) -> String {
     match state {
         ConnState::Idle => "Disconnected".into(),
         ConnState::Connecting { .. } => "Connecting".into(),

@@ -272,6 +272,11 @@ impl App {
 
     /// Shows an error about a profile that could not be used, in the log
     /// (where it stays) and the footer.
+    pub fn report_profile_warning(&mut self, text: &str) {
+        self.log_note(std::time::SystemTime::now(), NoteLevel::Warning, text);
+        self.notify(NoteLevel::Warning, text);
+    }
+
     pub fn report_profile_error(&mut self, text: &str) {
         self.log_note(std::time::SystemTime::now(), NoteLevel::Error, text);
         self.notify(NoteLevel::Error, text);
@@ -563,7 +568,15 @@ impl App {
                     self.store_outbox.push(StoreRequest::Open { name });
                     self.restoring_draft = Some(draft.request);
                 }
-                self.notify(NoteLevel::Success, "draft restored");
+                if draft.dropped_secrets.is_empty() {
+                    self.notify(NoteLevel::Success, "draft restored");
+                } else {
+                    // Secrets are never written to the draft (see `draft`).
+                    self.report_profile_warning(&format!(
+                        "draft restored without its secrets, which are never autosaved: type {} again",
+                        draft.dropped_secrets.join(", ")
+                    ));
+                }
             }
             (Some(Confirm::RestoreDraft(_)), Answer::No) => {
                 self.store_outbox.push(StoreRequest::DiscardDraft);
@@ -626,6 +639,12 @@ impl App {
             }
             StoreReply::Done => {}
             StoreReply::FileRead { path, bytes } => self.send_file(&path, bytes),
+            StoreReply::FileSize { path, size } => {
+                let current = matches!(&self.binary_status, Some(Ok(super::compose::BinaryInput::File(p))) if *p == path);
+                if current {
+                    self.file_info = Some((path, size));
+                }
+            }
             StoreReply::Wrote { path, what } => self.notify(NoteLevel::Success, format!("exported {what} to {path}")),
             StoreReply::Failed { action, error } => {
                 self.profile.quit_after_save = false;

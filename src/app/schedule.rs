@@ -15,6 +15,8 @@ pub struct Schedule {
     pub next_at: Instant,
     /// How many were sent so far.
     pub sent: u64,
+    /// Foreign text loaded from a frame: sent as it is (see `literal_text`).
+    pub literal: bool,
 }
 
 impl App {
@@ -40,9 +42,11 @@ impl App {
             return Err("the period must be between 0.1 s and a day".into());
         }
         let every = Duration::from_secs_f64(seconds);
+        let text = self.message_text();
         self.schedule = Some(Schedule {
             every,
-            text: self.message_text(),
+            literal: self.is_literal(&text),
+            text,
             next_at: now + every,
             sent: 0,
         });
@@ -64,7 +68,12 @@ impl App {
         if matches!(self.connection.state, ConnState::Open { .. }) {
             schedule.sent += 1;
             let text = schedule.text.clone();
-            self.send_text(text, false);
+            if schedule.literal {
+                self.outbox
+                    .push(crate::conn::ConnCommand::Send(crate::conn::Outgoing::Text(text)));
+            } else {
+                self.send_text(text, false);
+            }
         }
     }
 

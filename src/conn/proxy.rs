@@ -76,14 +76,17 @@ pub fn proxy_for(
     } else {
         format!("http://{text}")
     };
+    // A proxy that does not parse may still hold a password: it is masked
+    // as text before it goes into any message.
+    let shown = crate::secrets::mask_url(&text, "***").into_owned();
     let url = Url::parse(&text).map_err(|e| ProxyError {
-        proxy: text.clone(),
+        proxy: shown.clone(),
         reason: format!("not a valid proxy URL: {e}"),
     })?;
     match url.scheme() {
         "http" | "socks5" | "socks5h" => Ok(Some(url)),
         other => Err(ProxyError {
-            proxy: text,
+            proxy: shown,
             reason: format!("unsupported proxy scheme {other}:// (use http://, socks5:// or socks5h://)"),
         }),
     }
@@ -130,11 +133,7 @@ pub async fn tunnel(stream: &mut TcpStream, proxy: &Url, host: &str, port: u16) 
 
 /// The proxy URL without its password, for messages.
 pub fn redacted(proxy: &Url) -> String {
-    let mut shown = proxy.clone();
-    if shown.password().is_some() {
-        let _ = shown.set_password(Some("***"));
-    }
-    shown.to_string()
+    crate::secrets::mask_url(proxy.as_str(), "***").into_owned()
 }
 
 fn decoded(text: &str) -> String {

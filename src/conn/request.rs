@@ -238,13 +238,7 @@ pub fn build(url_text: &str, params: &[KvRow], headers: &[KvRow]) -> Result<Reso
 
 /// Whether a header's value should be hidden on screen by default.
 pub fn is_sensitive_header(name: &str) -> bool {
-    let name = name.trim().to_ascii_lowercase();
-    matches!(
-        name.as_str(),
-        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "api-key"
-    ) || ["token", "secret", "key", "password", "auth"]
-        .iter()
-        .any(|word| name.contains(word))
+    crate::secrets::is_sensitive_name(name)
 }
 
 #[cfg(test)]

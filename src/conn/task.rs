@@ -85,7 +85,11 @@ impl Task {
             ConnEvent::State { state, at } => {
                 let time: chrono::DateTime<chrono::Utc> = (*at).into();
                 let (name, detail) = match state {
-                    ConnState::Connecting { url, .. } => ("connecting", url.clone()),
+                    ConnState::Connecting { url, .. } if self.settings.log_secrets => ("connecting", url.clone()),
+                    ConnState::Connecting { url, .. } => (
+                        "connecting",
+                        crate::secrets::mask_url(url, crate::secrets::FILE_MASK).into_owned(),
+                    ),
                     ConnState::Open { .. } => ("open", String::new()),
                     ConnState::Closed { code, reason, .. } => (
                         "closed",

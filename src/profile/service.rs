@@ -44,6 +44,10 @@ pub enum StoreRequest {
     ReadFile {
         path: String,
     },
+    /// Look up the size of a file named by `@path`, before it is sent.
+    StatFile {
+        path: String,
+    },
     /// Write an export; never replaces an existing file.
     WriteFile {
         path: String,
@@ -90,6 +94,11 @@ pub enum StoreReply {
     FileRead {
         path: String,
         bytes: bytes::Bytes,
+    },
+    /// The size of a file named by `@path`, or why it cannot be read.
+    FileSize {
+        path: String,
+        size: Result<u64, String>,
     },
     Failed {
         /// What was being done, e.g. `save profile "demo1"`.
@@ -184,11 +193,11 @@ impl Storage {
                 }
             }
             StoreRequest::SaveDraft { profile, request } => {
-                let draft = draft::Draft {
+                let draft = draft::Draft::new(
                     profile,
-                    saved_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+                    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
                     request,
-                };
+                );
                 match draft::save(&self.paths.data, &draft) {
                     Ok(()) => StoreReply::Done,
                     Err(error) => failed("save the draft".to_string(), error),
@@ -214,11 +223,22 @@ impl Storage {
                     },
                 }
             }
+            StoreRequest::StatFile { path } => {
+                let size = match std::fs::metadata(&path) {
+                    Ok(meta) if meta.is_file() => Ok(meta.len()),
+                    Ok(_) => Err("not a regular file".to_string()),
+                    Err(error) => Err(error.to_string()),
+                };
+                StoreReply::FileSize { path, size }
+            }
             StoreRequest::WriteFile { path, contents, what } => {
                 use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                // Frames may hold tokens and personal data: owner only.
                 let result = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
+                    .mode(0o600)
                     .open(&path)
                     .and_then(|mut file| {
                         file.write_all(contents.as_bytes())?;

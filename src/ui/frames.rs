@@ -204,11 +204,11 @@ fn truncate(text: &str, width: usize) -> String {
     let mut used = 0;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
+        // The same pictures as every other view (see `sanitize`).
         let c = match c {
-            '\n' | '\r' => '↵',
+            '\n' => '↵',
             '\t' => ' ',
-            c if c.is_control() => '·',
-            c => c,
+            c => crate::sanitize::picture(c).unwrap_or(c),
         };
         let w = c.width().unwrap_or(0);
         let reserve = usize::from(chars.peek().is_some());

@@ -10,10 +10,10 @@ use super::theme;
 use crate::app::App;
 use crate::app::kv_table::{KvTable, TableKind};
 use crate::conn::request::is_sensitive_header;
+use crate::{sanitize, secrets};
 use crate::frames::NoteLevel;
 
 /// Shown instead of a secret value.
-const MASK: &str = "••••••";
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, table: &KvTable, focused: bool) {
     let title = format!(
@@ -52,18 +52,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, table: &KvTable, focused
             (true, false) => Cell::from("[x]"),
             (false, false) => Cell::from("[ ]").style(theme::dim()),
         };
-        let masked = table.kind == TableKind::Headers && !app.reveal_secrets && is_sensitive_header(&row.key);
+        // Params carry tokens as often as headers do (`?access_token=`).
+        let masked = !app.reveal_secrets && is_sensitive_header(&row.key) && !secrets::is_reference(&row.value);
         let value = if masked && !row.value.is_empty() {
-            MASK
+            secrets::SCREEN_MASK.into()
         } else {
-            row.value.as_str()
+            sanitize::one_line(&row.value)
         };
         let style = if row.enabled { Style::new() } else { theme::dim() };
         Row::new(vec![
             mark,
-            Cell::from(row.key.as_str()),
+            Cell::from(sanitize::one_line(&row.key)),
             Cell::from(value),
-            Cell::from(row.description.as_str()).style(theme::dim()),
+            Cell::from(sanitize::one_line(&row.description)).style(theme::dim()),
         ])
         .style(style)
     });

@@ -18,7 +18,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             theme::note(NoteLevel::Success),
         ),
         Some(Ok(BinaryInput::File(path))) => {
-            Line::styled(format!(" sends the file {path} "), theme::note(NoteLevel::Info))
+            let path_shown = crate::sanitize::one_line(path);
+            match &app.file_info {
+                Some((known, Ok(size))) if known == path => Line::styled(
+                    format!(" sends the file {path_shown} ({}) ", crate::format::bytes(*size)),
+                    theme::note(NoteLevel::Info),
+                ),
+                Some((known, Err(error))) if known == path => Line::styled(
+                    format!(" ✗ cannot read {path_shown}: {error} "),
+                    theme::note(NoteLevel::Error),
+                ),
+                _ => Line::styled(format!(" sends the file {path_shown} "), theme::note(NoteLevel::Info)),
+            }
         }
         Some(Err(error)) => Line::styled(format!(" ✗ {error} "), theme::note(NoteLevel::Error)),
         None => match &app.json_status {

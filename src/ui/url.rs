@@ -10,10 +10,17 @@ use crate::app::App;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let verdict = match &app.url_check {
-        Ok(url) => Line::from(vec![
-            Span::styled(" → ", theme::dim()),
-            Span::styled(format!("{url} "), theme::dim()),
-        ]),
+        Ok(url) => {
+            let shown = if app.reveal_secrets {
+                url.into()
+            } else {
+                crate::secrets::mask_url(url, crate::secrets::SCREEN_MASK)
+            };
+            Line::from(vec![
+                Span::styled(" → ", theme::dim()),
+                Span::styled(format!("{} ", crate::sanitize::one_line(&shown)), theme::dim()),
+            ])
+        }
         Err(error) => Line::styled(format!(" ✗ {error} "), theme::note(crate::frames::NoteLevel::Error)),
     };
     let mut title = vec![Span::raw(" URL ")];
