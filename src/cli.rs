@@ -354,7 +354,9 @@ mod tests {
             let error = Cli::try_parse_from(bad).expect_err("out of range");
             let text = error.to_string();
             assert!(
-                ["range", "not a number", "is not in", "unexpected argument"].iter().any(|w| text.contains(w)),
+                ["range", "not a number", "is not in", "unexpected argument"]
+                    .iter()
+                    .any(|w| text.contains(w)),
                 "{text}"
             );
         }

@@ -376,8 +376,12 @@ impl Keymap {
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         for scope in SCOPE_ORDER {
+            let mut bindings = self.bindings_in(*scope).peekable();
+            if bindings.peek().is_none() {
+                continue;
+            }
             out.push_str(&format!("\n**{}**\n\n| Keys | Action |\n|---|---|\n", scope.title()));
-            for binding in self.bindings_in(*scope) {
+            for binding in bindings {
                 out.push_str(&format!("| {} | {} |\n", binding.keys_label(), binding.description));
             }
         }
@@ -399,15 +403,21 @@ pub fn markdown() -> String {
 /// `Shift-Tab`, `F5`, `PageUp`, `Space`, `g`.
 pub fn parse_key(text: &str) -> Option<KeyCombo> {
     let mut modifiers = KeyModifiers::NONE;
-    let mut rest = text.trim();
+    // Prefixes are compared in place: lower-casing the whole text first
+    // can change its byte length (`İ`), and slicing by the old offsets panics.
+    let strip = |text: &str, prefix: &str| {
+        text.get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| text[prefix.len()..].to_string())
+    };
+    let mut rest = text.trim().to_string();
     loop {
-        let lower = rest.to_ascii_lowercase();
-        if let Some(r) = lower.strip_prefix("ctrl-") {
+        if let Some(r) = strip(&rest, "ctrl-") {
             modifiers |= KeyModifiers::CONTROL;
-            rest = &rest[rest.len() - r.len()..];
-        } else if let Some(r) = lower.strip_prefix("alt-") {
+            rest = r;
+        } else if let Some(r) = strip(&rest, "alt-") {
             modifiers |= KeyModifiers::ALT;
-            rest = &rest[rest.len() - r.len()..];
+            rest = r;
         } else {
             break;
         }

@@ -65,7 +65,10 @@ pub fn body_lines(record: &FrameRecord, view: BinaryView) -> (BodyKind, Vec<Stri
                 Some(code) => format!("code    {code} ({})", format::close_code_meaning(code)),
                 None => "code    (none)".to_string(),
             }];
-            lines.push(format!("reason  {}", sanitize::one_line(&String::from_utf8_lossy(payload))));
+            lines.push(format!(
+                "reason  {}",
+                sanitize::one_line(&String::from_utf8_lossy(payload))
+            ));
             (BodyKind::Close, lines)
         }
         FrameKind::Binary | FrameKind::Ping | FrameKind::Pong => match view {

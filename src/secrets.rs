@@ -66,7 +66,9 @@ pub fn mask_url<'a>(url: &'a str, mask: &str) -> Cow<'a, str> {
         query
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((name, value)) if !value.is_empty() && !is_reference(value) && is_sensitive_name(&decoded(name)) => {
+                Some((name, value))
+                    if !value.is_empty() && !is_reference(value) && is_sensitive_name(&decoded(name)) =>
+                {
                     changed = true;
                     format!("{name}={mask}")
                 }
@@ -146,10 +148,7 @@ mod tests {
             mask_url("wss://h:1/feed?room=blue&access_token=abc123&sig=zz#top", "***"),
             "wss://h:1/feed?room=blue&access_token=***&sig=***#top"
         );
-        assert_eq!(
-            mask_url("ws://bob:hunter2@h/p?x=1", "***"),
-            "ws://bob:***@h/p?x=1"
-        );
+        assert_eq!(mask_url("ws://bob:hunter2@h/p?x=1", "***"), "ws://bob:***@h/p?x=1");
         assert_eq!(mask_url("ws://tok3n@h/", "***"), "ws://***@h/");
         assert_eq!(mask_url("http://u:p@proxy:8080", "***"), "http://u:***@proxy:8080");
     }

@@ -640,7 +640,8 @@ impl App {
             StoreReply::Done => {}
             StoreReply::FileRead { path, bytes } => self.send_file(&path, bytes),
             StoreReply::FileSize { path, size } => {
-                let current = matches!(&self.binary_status, Some(Ok(super::compose::BinaryInput::File(p))) if *p == path);
+                let current =
+                    matches!(&self.binary_status, Some(Ok(super::compose::BinaryInput::File(p))) if *p == path);
                 if current {
                     self.file_info = Some((path, size));
                 }

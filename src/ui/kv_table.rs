@@ -10,8 +10,8 @@ use super::theme;
 use crate::app::App;
 use crate::app::kv_table::{KvTable, TableKind};
 use crate::conn::request::is_sensitive_header;
-use crate::{sanitize, secrets};
 use crate::frames::NoteLevel;
+use crate::{sanitize, secrets};
 
 /// Shown instead of a secret value.
 
