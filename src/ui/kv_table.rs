@@ -13,8 +13,6 @@ use crate::conn::request::is_sensitive_header;
 use crate::frames::NoteLevel;
 use crate::{sanitize, secrets};
 
-/// Shown instead of a secret value.
-
 pub fn render(frame: &mut Frame, area: Rect, app: &App, table: &KvTable, focused: bool) {
     let title = format!(
         " {} ({}/{}) ",
