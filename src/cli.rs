@@ -55,6 +55,10 @@ pub struct ConnOptions {
     /// [default: twice the ping interval].
     #[arg(long, value_name = "SECS", value_parser = parse_seconds, global = true)]
     pub ping_timeout: Option<f64>,
+    /// A send that makes no progress for this long (the server stopped
+    /// reading) fails the connection [default: the ping timeout, or 30 s without pings].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, global = true)]
+    pub send_timeout: Option<f64>,
     /// Reconnect with exponential backoff (capped at 30 s) when the connection drops
     /// [default: config, else off].
     #[arg(long, global = true)]
@@ -176,6 +180,11 @@ pub enum Command {
         /// When standard input ends, wait for the server to close.
         #[arg(long)]
         keep_open: bool,
+        /// Write payloads byte for byte even to a terminal (by default a
+        /// terminal gets control characters as visible pictures; files and
+        /// pipes always get the raw bytes).
+        #[arg(long)]
+        raw: bool,
     },
     /// List saved profiles.
     Profiles {

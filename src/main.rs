@@ -72,7 +72,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("wscope: {error:#}");
+            // An error can quote a file or a server: sanitized like the rest.
+            eprintln!("wscope: {}", wscope::sanitize::text(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }
@@ -162,9 +163,16 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             request,
             ndjson,
             keep_open,
+            raw,
         }) => {
+            use std::io::IsTerminal;
             let (resolved, _, settings) = headless_request(&request, &cli.options)?;
-            Ok(wscope::headless::pipe::run(resolved, settings, PipeOptions { ndjson, keep_open }).await)
+            let options = PipeOptions {
+                ndjson,
+                keep_open,
+                sanitize: !raw && std::io::stdout().is_terminal(),
+            };
+            Ok(wscope::headless::pipe::run(resolved, settings, options).await)
         }
         Some(Command::Profiles { names }) => list_profiles(&storage(&cli.options)?.profiles, names).map(|()| 0),
         Some(Command::Completions { shell }) => {
@@ -258,8 +266,9 @@ fn headless_request(
         tls: tls_options(options)?,
         max_message_size: options.max_message_size,
         ping_timeout: options.ping_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
+        send_timeout: options.send_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
         reconnect: false,
-        log: None,
+        log: open_log(options)?,
         log_secrets: options.export_secrets,
     };
     Ok((resolved, messages, settings))
@@ -346,7 +355,7 @@ fn config_command(options: &ConnOptions, init: bool, force: bool, keys: bool) ->
 fn list_profiles(store: &ProfileStore, names_only: bool) -> anyhow::Result<()> {
     if names_only {
         for name in store.names()? {
-            say!("{name}")?;
+            say!("{}", wscope::sanitize::one_line(&name))?;
         }
         return Ok(());
     }
@@ -357,17 +366,30 @@ fn list_profiles(store: &ProfileStore, names_only: bool) -> anyhow::Result<()> {
             store.dir().display()
         )?;
     }
-    let width = listing
+    use wscope::{sanitize, secrets};
+    // Profiles can be imported from anywhere: names and URLs are shown
+    // sanitized, with their secrets masked.
+    let shown: Vec<(String, String)> = listing
         .profiles
         .iter()
-        .map(|(n, _)| n.chars().count())
-        .max()
-        .unwrap_or(0);
-    for (name, profile) in &listing.profiles {
-        say!("{name:<width$}  {}", profile.url)?;
+        .map(|(name, profile)| {
+            let url = secrets::mask_url(&profile.url, secrets::SCREEN_MASK);
+            (
+                sanitize::one_line(name).into_owned(),
+                sanitize::one_line(&url).into_owned(),
+            )
+        })
+        .collect();
+    let width = shown.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
+    for (name, url) in &shown {
+        say!("{name:<width$}  {url}")?;
     }
     for broken in &listing.unreadable {
-        eprintln!("wscope: skipped {}: {}", broken.name, broken.error);
+        eprintln!(
+            "wscope: skipped {}: {}",
+            sanitize::one_line(&broken.name),
+            sanitize::text(&broken.error.to_string())
+        );
     }
     Ok(())
 }
@@ -421,13 +443,32 @@ fn import(
     let path = if force {
         store.save(&name, &profile)?
     } else {
-        store.create(&name, &profile)?
+        match store.create(&name, &profile) {
+            Err(wscope::profile::store::ProfileError::Exists { name }) => {
+                bail!("profile {name:?} already exists; pass --force to replace it")
+            }
+            other => other?,
+        }
     };
     for note in notes {
         eprintln!("note: {note}");
     }
     say!("imported profile {name} ({})", path.display())?;
     Ok(())
+}
+
+/// Opens the `--log` file for appending. A new file is readable by its
+/// owner only: frames carry tokens and personal data.
+fn open_log(options: &ConnOptions) -> anyhow::Result<Option<Arc<std::fs::File>>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let Some(path) = &options.log else { return Ok(None) };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot open --log {}", path.display()))?;
+    Ok(Some(Arc::new(file)))
 }
 
 fn tls_options(options: &ConnOptions) -> anyhow::Result<TlsOptions> {
@@ -535,16 +576,7 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         .min(MAX_SECS);
     let ping_interval = (ping_secs > 0).then(|| Duration::from_secs(ping_secs));
     app.ping_interval = ping_interval;
-    let log = match &options.log {
-        Some(path) => Some(Arc::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open --log {}", path.display()))?,
-        )),
-        None => None,
-    };
+    let log = open_log(options)?;
     app.export_secrets = options.export_secrets;
     let reconnect = effective.reconnect || app.reconnect;
     app.reconnect = reconnect;
@@ -554,6 +586,7 @@ async fn inspector(request: RequestArgs, options: &ConnOptions) -> anyhow::Resul
         tls,
         max_message_size: options.max_message_size,
         ping_timeout: options.ping_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
+        send_timeout: options.send_timeout.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
         reconnect,
         log,
         log_secrets: options.export_secrets,

@@ -190,16 +190,149 @@ async fn half_open_connection_is_detected_by_missing_pongs() {
     }
 }
 
-#[test]
-fn dns_failure_is_classified_by_phase() {
-    // Resolving a real name would leave loopback, so the classification is
-    // checked on the error the resolver returns.
-    let error = std::io::Error::other("failed to lookup address information: Name or service not known");
-    let classified = ConnError::from_io(wscope::conn::Phase::Dns, &error, "nosuch.invalid");
-    assert!(matches!(&classified, ConnError::Dns { host, .. } if host == "nosuch.invalid"));
+#[tokio::test]
+async fn a_send_to_a_deaf_server_fails_by_name_and_never_stalls_reads() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    // Completes the upgrade, never reads again, and sends one frame later:
+    // that frame must arrive while our 48 MiB send is stuck.
+    let server = serve(|stream| async move {
+        let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+            return;
+        };
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let _ = socket.send(Message::text("still here")).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
+        ping_interval: Some(Duration::from_millis(500)),
+        ping_timeout: Some(Duration::from_secs(2)),
+        ..settings()
+    });
+    conn.send(ConnCommand::Connect(
+        build(&server.url("ws", "/"), &[], &[]).expect("valid URL"),
+    ));
+    events_until(&mut events, "open", |e| {
+        matches!(
+            e,
+            ConnEvent::State {
+                state: ConnState::Open { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    let started = std::time::Instant::now();
+    conn.send(ConnCommand::Send(wscope::conn::Outgoing::Binary(
+        vec![7u8; 48 << 20].into(),
+    )));
+    let seen = events_until(
+        &mut events,
+        "the frame sent during the stall",
+        |e| matches!(e, ConnEvent::Frame(f) if &f.payload[..] == b"still here"),
+    )
+    .await;
+    assert!(!seen.iter().any(|e| matches!(e, ConnEvent::State { .. })), "{seen:?}");
+    let seen = events_until(&mut events, "a final state", |e| {
+        matches!(
+            e,
+            ConnEvent::State {
+                state: ConnState::Failed(_) | ConnState::Closed { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    let waited = started.elapsed();
+    match seen.last() {
+        Some(ConnEvent::State {
+            state: ConnState::Failed(ConnError::SendTimeout { after }),
+            ..
+        }) => {
+            assert_eq!(*after, Duration::from_secs(2));
+        }
+        // The ping queued behind the stuck send is never answered either;
+        // whichever deadline comes first names the state.
+        Some(ConnEvent::State {
+            state:
+                ConnState::Closed {
+                    code: Some(ABNORMAL_CLOSURE),
+                    reason,
+                    ..
+                },
+            ..
+        }) => {
+            assert!(reason.contains("no pong"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(waited < Duration::from_secs(4), "took {waited:?}");
     assert!(
-        classified
-            .to_string()
-            .starts_with("DNS lookup for nosuch.invalid failed")
+        !seen
+            .iter()
+            .any(|e| matches!(e, ConnEvent::Frame(f) if f.payload.len() == 48 << 20))
     );
+}
+
+#[tokio::test]
+async fn a_slow_reader_is_not_a_stalled_one() {
+    use futures_util::StreamExt;
+    // Reads 64 KiB every 20 ms: 4 MiB takes over a second, longer than the
+    // send timeout, but it keeps moving, so it must not fail.
+    let server = serve(|stream| async move {
+        let Ok(mut socket) = tokio_tungstenite::accept_async_with_config(
+            stream,
+            Some(tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(64 << 10)),
+        )
+        .await
+        else {
+            return;
+        };
+        loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            match tokio::time::timeout(Duration::from_millis(1), socket.next()).await {
+                Ok(Some(Ok(_))) | Err(_) => {}
+                _ => return,
+            }
+        }
+    })
+    .await;
+    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
+        send_timeout: Some(Duration::from_millis(500)),
+        ..settings()
+    });
+    conn.send(ConnCommand::Connect(
+        build(&server.url("ws", "/"), &[], &[]).expect("valid URL"),
+    ));
+    events_until(&mut events, "open", |e| {
+        matches!(
+            e,
+            ConnEvent::State {
+                state: ConnState::Open { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    conn.send(ConnCommand::Send(wscope::conn::Outgoing::Binary(
+        vec![1u8; 16 << 20].into(),
+    )));
+    let seen = events_until(&mut events, "the send to finish", |e| {
+        matches!(e, ConnEvent::Frame(f) if f.payload.len() == 16 << 20) || matches!(e, ConnEvent::State { .. })
+    })
+    .await;
+    assert!(matches!(seen.last(), Some(ConnEvent::Frame(_))), "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_bad_close_reason_is_named_as_such() {
+    // A close frame with code 1000 and a reason that is not UTF-8.
+    let server = raw_after_handshake(&[0x88, 0x04, 0x03, 0xe8, 0xff, 0xfe]).await;
+    let state = final_state(server.url("ws", "/"), settings()).await;
+    let text = match &state {
+        ConnState::Failed(error) => error.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert!(text.contains("close reason"), "{text}");
 }

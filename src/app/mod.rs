@@ -167,6 +167,9 @@ pub struct App {
     /// expansion and no `@file`, so a hostile frame cannot make wscope read
     /// a file or a variable and send it back.
     literal_text: Option<String>,
+    /// Why the last draft write failed, if it did: the quit dialog must
+    /// not promise a draft that is not there.
+    pub draft_error: Option<String>,
     /// The size of the `@file` the composer names, once looked up: the
     /// path, and its size or why it cannot be read.
     pub file_info: Option<(String, Result<u64, String>)>,
@@ -254,6 +257,7 @@ impl App {
             binary_status: None,
             literal_text: None,
             file_info: None,
+            draft_error: None,
             outbox: Vec::new(),
             quit: false,
         };
@@ -736,6 +740,10 @@ impl App {
             }
             ConnEvent::ReplyLatency(latency) => self.connection.reply.record(latency),
             ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),
+            ConnEvent::Warning(text) => {
+                self.log_note(std::time::SystemTime::now(), NoteLevel::Error, &text);
+                self.notify(NoteLevel::Error, text);
+            }
             // A flood is taken in whole, unless a filter or a pending
             // request needs to see each frame.
             ConnEvent::Frames(frames) if !self.filter.is_active() && !self.pairing.is_waiting() => {

@@ -638,6 +638,14 @@ impl App {
                 self.refresh_picker();
             }
             StoreReply::Done => {}
+            StoreReply::DraftSaved(Ok(())) => self.draft_error = None,
+            StoreReply::DraftSaved(Err(error)) => {
+                // Once per failure streak: autosave retries every few seconds.
+                if self.draft_error.is_none() {
+                    self.report_profile_error(&format!("cannot save the draft: {error}"));
+                }
+                self.draft_error = Some(error);
+            }
             StoreReply::FileRead { path, bytes } => self.send_file(&path, bytes),
             StoreReply::FileSize { path, size } => {
                 let current =

@@ -6,6 +6,8 @@ use std::time::Duration;
 pub const BASE: Duration = Duration::from_millis(500);
 /// No retry waits longer than this.
 pub const CAP: Duration = Duration::from_secs(30);
+/// A connection that stays up this long resets the backoff.
+pub const STABLE_AFTER: Duration = Duration::from_secs(10);
 
 /// The delay before reconnect attempt `attempt` (1-based). `jitter` in
 /// [0, 1) spreads clients out so a restarted server is not stormed: the

@@ -52,6 +52,8 @@ pub enum ConnError {
         body: String,
         body_truncated: bool,
     },
+    #[error("send timed out after {}: the server stopped reading", crate::format::duration(*.after))]
+    SendTimeout { after: Duration },
     #[error("protocol error: {0}")]
     Protocol(String),
     #[error("{0}")]
@@ -92,6 +94,9 @@ impl ConnError {
                 Some("check --proxy, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY; --proxy none connects directly")
             }
             Self::Dns { .. } => Some("check the host name"),
+            Self::SendTimeout { .. } => {
+                Some("nothing could be written for that long; --send-timeout (or --ping-timeout) sets the limit")
+            }
             Self::Timeout { .. } => Some("the server accepted nothing in time; check the address and any firewall"),
             Self::Tls { .. } => {
                 Some("for a private CA pass --cacert FILE; --insecure skips the check (debugging only)")
@@ -166,10 +171,16 @@ impl ConnError {
                 Self::Protocol(format!("the server's answer is not valid HTTP ({e})"))
             }
             tungstenite::Error::Protocol(p) => Self::Protocol(p.to_string()),
+            tungstenite::Error::Capacity(tungstenite::error::CapacityError::TooManyHeaders) => {
+                Self::Protocol("the server's answer has too many headers (tungstenite takes at most 124)".into())
+            }
             tungstenite::Error::Capacity(c) => {
                 Self::Protocol(format!("over the size limit: {c} (see --max-message-size)"))
             }
-            tungstenite::Error::Utf8(detail) => Self::Protocol(format!("invalid UTF-8 in a text frame: {detail}")),
+            // tungstenite reports both the same way, so both are named.
+            tungstenite::Error::Utf8(detail) => {
+                Self::Protocol(format!("invalid UTF-8 in a text frame or a close reason: {detail}"))
+            }
             tungstenite::Error::Tls(tls) => Self::Tls {
                 reason: tls.to_string(),
             },

@@ -17,9 +17,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async_with_confi
 use url::Host;
 
 use super::error::{ConnError, Phase};
+use super::metered::Metered;
 use super::{HandshakeReport, PhaseTimings, ResolvedRequest, proxy};
 
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<Metered<MaybeTlsStream<TcpStream>>>;
 
 /// Runs `future` against the overall deadline, naming the phase on time-out.
 async fn within<T>(
@@ -146,7 +147,7 @@ pub async fn open(
         deadline,
         timeout,
         Phase::Upgrade,
-        client_async_with_config(http_request, stream, Some(ws_config)),
+        client_async_with_config(http_request, Metered::new(stream), Some(ws_config)),
     )
     .await?
     .map_err(|e| ConnError::from_handshake(e, &target))?;

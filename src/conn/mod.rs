@@ -9,10 +9,12 @@ pub mod backoff;
 pub mod error;
 mod handshake;
 pub mod latency;
+mod metered;
 pub mod proxy;
 pub mod request;
 mod task;
 mod tls;
+mod writer;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -45,6 +47,10 @@ pub struct ConnSettings {
     /// A ping unanswered for this long marks the connection dead; `None`
     /// uses twice the ping interval.
     pub ping_timeout: Option<Duration>,
+    /// A send that makes no progress for this long fails the connection
+    /// (the server stopped reading); `None` uses the ping timeout, or
+    /// [`DEFAULT_SEND_TIMEOUT`] without pings.
+    pub send_timeout: Option<Duration>,
     /// Reconnect with backoff when a connection drops (until told otherwise).
     pub reconnect: bool,
     /// `--log`: every frame is appended here as NDJSON the moment it
@@ -60,7 +66,18 @@ impl ConnSettings {
         let interval = self.ping_interval.filter(|d| !d.is_zero())?;
         Some(self.ping_timeout.unwrap_or(interval * 2))
     }
+
+    /// How long a send may make no progress.
+    pub fn effective_send_timeout(&self) -> Duration {
+        self.send_timeout
+            .or_else(|| self.effective_ping_timeout())
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_SEND_TIMEOUT)
+    }
 }
+
+/// The send timeout when neither it nor pings are set.
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default largest message: generous for debugging, bounded against runaway servers.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
@@ -73,6 +90,7 @@ impl Default for ConnSettings {
             tls: TlsOptions::default(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             ping_timeout: None,
+            send_timeout: None,
             reconnect: false,
             log: None,
             log_secrets: false,
@@ -255,6 +273,9 @@ pub enum ConnEvent {
     ReplyLatency(Duration),
     /// A command could not be carried out, e.g. sending while disconnected.
     Refused(String),
+    /// Something the user must know that does not end the connection,
+    /// e.g. the `--log` file could not be written.
+    Warning(String),
     /// Received frames in order, taken from the socket in one go: one
     /// wake-up of the UI per batch, not per frame.
     Frames(Vec<FrameRecord>),

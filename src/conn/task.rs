@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::stream::SplitStream;
+use futures_util::{FutureExt, StreamExt};
 use rustls::ClientConfig;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
@@ -19,6 +20,7 @@ use super::backoff::{self, Jitter};
 use super::error::{ConnError, Phase};
 use super::handshake::{self, Socket};
 use super::latency::{PingTracker, ReplyTimer};
+use super::writer::{Writer, Written};
 use super::{
     ABNORMAL_CLOSURE, Closer, ConnCommand, ConnEvent, ConnSettings, ConnState, Direction, FrameKind, FrameRecord,
     Outgoing, ResolvedRequest, tls,
@@ -27,6 +29,13 @@ use super::{
 /// How long to wait for the server to answer our close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long a close frame queued on the way out (quit, reconnect) may take
+/// to leave before the connection is dropped anyway.
+const WRITER_GRACE: Duration = Duration::from_millis(500);
+
+/// How soon a queued send is looked at again for a stall.
+const WRITER_POLL: Duration = Duration::from_millis(200);
+
 /// What the task does after a session ends.
 enum Next {
     /// Wait for the next command.
@@ -34,7 +43,7 @@ enum Next {
     /// The connection ended without the user asking (failed, dropped or
     /// closed by the server): reconnect if that is on.
     Dropped {
-        /// Whether it had opened, which resets the backoff.
+        /// Whether it had opened; with `opened_at`, whether it was stable.
         was_open: bool,
     },
     /// Open this request right away (the user reconnected).
@@ -52,6 +61,11 @@ struct Task {
     events: mpsc::Sender<ConnEvent>,
     /// Loading the system's roots takes milliseconds, so it is done once.
     tls_config: Option<Arc<ClientConfig>>,
+    /// When the latest connection opened, to tell a stable connection from
+    /// one a server accepts and drops at once.
+    opened_at: Option<Instant>,
+    /// Records the `--log` file failed to take since its last good write.
+    log_lost: u64,
 }
 
 pub(super) async fn run(
@@ -64,22 +78,30 @@ pub(super) async fn run(
         commands,
         events,
         tls_config: None,
+        opened_at: None,
+        log_lost: 0,
     };
     let _ = task.serve().await;
 }
 
 impl Task {
-    async fn emit(&self, event: ConnEvent) -> Result<(), UiGone> {
-        self.record(&event);
-        self.events.send(event).await.map_err(|_| UiGone)
+    async fn emit(&mut self, event: ConnEvent) -> Result<(), UiGone> {
+        let warning = self.record(&event);
+        self.events.send(event).await.map_err(|_| UiGone)?;
+        if let Some(warning) = warning {
+            self.events
+                .send(ConnEvent::Warning(warning))
+                .await
+                .map_err(|_| UiGone)?;
+        }
+        Ok(())
     }
 
     /// Appends frames and connection events to the `--log` file. A failed
-    /// write is not worth losing the connection over.
-    fn record(&self, event: &ConnEvent) {
-        if self.settings.log.is_none() {
-            return;
-        }
+    /// write is not worth losing the connection over, but it is never
+    /// silent: the first failure, and the recovery, are reported.
+    fn record(&mut self, event: &ConnEvent) -> Option<String> {
+        self.settings.log.as_ref()?;
         let line = match event {
             ConnEvent::Frame(frame) => crate::export::ndjson_line(frame),
             ConnEvent::State { state, at } => {
@@ -97,7 +119,7 @@ impl Task {
                     ),
                     ConnState::Failed(error) => ("failed", error.to_string()),
                     ConnState::Reconnecting { attempt, .. } => ("reconnecting", format!("attempt {attempt}")),
-                    ConnState::Idle | ConnState::Closing => return,
+                    ConnState::Idle | ConnState::Closing => return None,
                 };
                 serde_json::json!({
                     "time": time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -122,19 +144,31 @@ impl Task {
                 for frame in frames {
                     crate::export::write_ndjson_line(&mut lines, frame);
                 }
-                self.write_log(&lines);
-                return;
+                return self.write_log(&lines, frames.len() as u64);
             }
-            _ => return,
+            _ => return None,
         };
-        self.write_log(format!("{line}\n").as_bytes());
+        self.write_log(format!("{line}\n").as_bytes(), 1)
     }
 
-    /// Straight to the file: nothing waits in a buffer of ours.
-    fn write_log(&self, bytes: &[u8]) {
+    /// Straight to the file: nothing waits in a buffer of ours. Returns a
+    /// warning when the log starts or stops failing.
+    fn write_log(&mut self, bytes: &[u8], records: u64) -> Option<String> {
         use std::io::Write;
-        if let Some(mut file) = self.settings.log.as_deref() {
-            let _ = file.write_all(bytes);
+        let mut file = self.settings.log.as_deref()?;
+        match file.write_all(bytes) {
+            Ok(()) if self.log_lost > 0 => {
+                let lost = std::mem::take(&mut self.log_lost);
+                Some(format!(
+                    "--log is written again; {lost} records are missing from it (a record cut short by the failure may precede them)"
+                ))
+            }
+            Ok(()) => None,
+            Err(error) => {
+                let first = self.log_lost == 0;
+                self.log_lost += records;
+                first.then(|| format!("--log write failed: {error}; the log is incomplete from here"))
+            }
         }
     }
 
@@ -171,7 +205,10 @@ impl Task {
                 }
                 Next::Shutdown => return Ok(()),
                 Next::Dropped { was_open } if self.settings.reconnect => {
-                    if was_open {
+                    // Only a connection that stayed up a while starts the
+                    // backoff over: a server that accepts and drops at once
+                    // still sees the gaps grow.
+                    if was_open && self.opened_at.is_some_and(|at| at.elapsed() >= backoff::STABLE_AFTER) {
                         attempt = 0;
                     }
                     attempt += 1;
@@ -299,6 +336,7 @@ impl Task {
         };
 
         let protocol = report.protocol.clone();
+        self.opened_at = Some(Instant::now());
         self.emit(ConnEvent::Handshake(report)).await?;
         self.emit(ConnEvent::state(ConnState::Open {
             since: Instant::now(),
@@ -310,9 +348,19 @@ impl Task {
 
     /// Runs an open connection until it ends.
     async fn talk(&mut self, socket: Socket) -> Result<Next, UiGone> {
-        // One stream for reading and writing: `select!` drops the read
-        // future before a branch writes, so no split (and no lock) is needed.
-        let mut socket = socket;
+        // Writes get a task of their own (see `writer`): reading, pings, the
+        // timeouts and commands go on while a large send is under way.
+        let progress = socket.get_ref().progress();
+        let (sink, mut stream) = socket.split();
+        let mut writer = Writer::spawn(sink, progress);
+        let next = self.converse(&mut stream, &mut writer).await;
+        // A close frame already queued (quitting, reconnecting) gets a moment
+        // to leave; a stuck writer is dropped with the connection.
+        writer.finish(WRITER_GRACE).await;
+        next
+    }
+
+    async fn converse(&mut self, stream: &mut SplitStream<Socket>, writer: &mut Writer) -> Result<Next, UiGone> {
         let mut pings = PingTracker::default();
         let mut reply = ReplyTimer::default();
         let mut arena = Arena::default();
@@ -322,7 +370,11 @@ impl Task {
             timer
         });
         let ping_timeout = self.settings.effective_ping_timeout();
-        // Set once a close frame has gone out (ours or tungstenite's answer).
+        let send_timeout = self.settings.effective_send_timeout();
+        // Any frame from the server shows the connection is alive, even
+        // when its pongs are late.
+        let mut last_received = Instant::now();
+        // Set once a close frame has been queued (ours or tungstenite's answer).
         let mut closing: Option<(Closer, tokio::time::Instant)> = None;
         let mut close_frame: Option<(Option<u16>, String)> = None;
         // Ending after our own close is the user's doing; any other ending
@@ -333,8 +385,14 @@ impl Task {
         };
 
         loop {
+            let stall_deadline = match writer.stalled_since() {
+                Some(since) => Some((since + send_timeout).into()),
+                // Queued but not yet started: look again shortly.
+                None if writer.has_pending() => Some(tokio::time::Instant::now() + WRITER_POLL),
+                None => None,
+            };
             tokio::select! {
-                incoming = socket.next() => {
+                incoming = stream.next() => {
                     // Take every frame that is already buffered, then hand
                     // them over in one event: one wake-up of the UI per
                     // batch, not per frame.
@@ -357,11 +415,12 @@ impl Task {
                         if batch.taken >= MAX_BATCH {
                             break None;
                         }
-                        match socket.next().now_or_never() {
+                        match stream.next().now_or_never() {
                             Some(item) => next = item,
                             None => break None,
                         }
                     };
+                    last_received = Instant::now();
                     for event in batch.into_events() {
                         self.emit(event).await?;
                     }
@@ -370,6 +429,23 @@ impl Task {
                         return Ok(after(closing));
                     }
                 }
+                written = writer.reports.recv() => match written {
+                    Some(Written::Sent(Some(record))) => {
+                        if matches!(record.kind, FrameKind::Text | FrameKind::Binary) {
+                            reply.sent(Instant::now());
+                        }
+                        self.emit(ConnEvent::Frame(record)).await?;
+                    }
+                    Some(Written::Sent(None)) => {}
+                    Some(Written::Failed(error)) => {
+                        self.emit(ConnEvent::state(end_state(error, None, None))).await?;
+                        return Ok(after(closing));
+                    }
+                    None => {
+                        self.emit(ConnEvent::state(end_state(tungstenite::Error::ConnectionClosed, None, None))).await?;
+                        return Ok(after(closing));
+                    }
+                },
                 command = self.commands.recv(), if closing.is_none() => {
                     let (message, then) = match command {
                         Some(ConnCommand::SetReconnect(on)) => {
@@ -386,18 +462,7 @@ impl Task {
                         Some(ConnCommand::Ping(data)) => (Message::Ping(data), None),
                     };
                     let is_close = matches!(message, Message::Close(_));
-                    let record = record_of(Direction::Sent, &message);
-                    if let Err(error) = socket.send(message).await {
-                        let state = end_state(error, None, None);
-                        self.emit(ConnEvent::state(state)).await?;
-                        return Ok(then.unwrap_or(Next::Dropped { was_open: true }));
-                    }
-                    if let Some(record) = record {
-                        if matches!(record.kind, FrameKind::Text | FrameKind::Binary) {
-                            reply.sent(Instant::now());
-                        }
-                        self.emit(ConnEvent::Frame(record)).await?;
-                    }
+                    writer.send(message);
                     if let Some(then) = then {
                         // Leaving at once: the user asked for something else.
                         return Ok(then);
@@ -409,27 +474,33 @@ impl Task {
                 }
                 _ = tick(&mut ping_timer), if closing.is_none() => {
                     let payload = Bytes::copy_from_slice(&pings.start(Instant::now()));
-                    let message = Message::Ping(payload);
-                    let record = record_of(Direction::Sent, &message);
-                    if let Err(error) = socket.send(message).await {
-                        self.emit(ConnEvent::state(end_state(error, None, None))).await?;
-                        return Ok(Next::Dropped { was_open: true });
-                    }
-                    if let Some(record) = record {
-                        self.emit(ConnEvent::Frame(record)).await?;
-                    }
+                    writer.send(Message::Ping(payload));
                 }
-                _ = wait_until(ping_deadline(&pings, ping_timeout)), if closing.is_none() && ping_timeout.is_some() => {
+                _ = wait_until(ping_deadline(&pings, last_received, ping_timeout)), if closing.is_none() && ping_timeout.is_some() => {
+                    // The deadline moves with every frame received: only
+                    // silence after a ping means the peer is gone.
+                    if ping_deadline(&pings, last_received, ping_timeout).is_some_and(|d| d > tokio::time::Instant::now()) {
+                        continue;
+                    }
                     let waited = ping_timeout.unwrap_or_default();
                     self.emit(ConnEvent::state(ConnState::Closed {
                         code: Some(ABNORMAL_CLOSURE),
                         reason: format!(
-                            "no pong within {}: the connection is presumed dead (half-open)",
+                            "no pong and no frame within {}: the connection is presumed dead (half-open)",
                             crate::format::duration(waited)
                         ),
                         by: Closer::Network,
                     }))
                     .await?;
+                    return Ok(Next::Dropped { was_open: true });
+                }
+                _ = wait_until(stall_deadline) => {
+                    // Progress since the deadline was set moves it on.
+                    if writer.stalled_since().is_none_or(|t| t + send_timeout > Instant::now()) {
+                        continue;
+                    }
+                    self.emit(ConnEvent::state(ConnState::Failed(ConnError::SendTimeout { after: send_timeout })))
+                        .await?;
                     return Ok(Next::Dropped { was_open: true });
                 }
                 _ = wait_until(closing.map(|(_, deadline)| deadline)), if closing.is_some() => {
@@ -593,10 +664,15 @@ fn take_in(
     }
 }
 
-/// When the oldest unanswered ping times out.
-fn ping_deadline(pings: &PingTracker, timeout: Option<Duration>) -> Option<tokio::time::Instant> {
+/// When the connection counts as dead: `timeout` after the oldest
+/// unanswered ping, or after the last frame received if that came later.
+fn ping_deadline(
+    pings: &PingTracker,
+    last_received: Instant,
+    timeout: Option<Duration>,
+) -> Option<tokio::time::Instant> {
     let sent = pings.oldest_unanswered()?;
-    Some(tokio::time::Instant::from_std(sent + timeout?))
+    Some(tokio::time::Instant::from_std(sent.max(last_received) + timeout?))
 }
 
 fn close_message(code: u16, reason: &str) -> Message {
@@ -613,7 +689,7 @@ fn close_parts(frame: Option<&CloseFrame>) -> (Option<u16>, String) {
 }
 
 /// The record for a frame, or `None` for raw frames, which are never read.
-fn record_of(direction: Direction, message: &Message) -> Option<FrameRecord> {
+pub(super) fn record_of(direction: Direction, message: &Message) -> Option<FrameRecord> {
     let (kind, payload) = match message {
         Message::Text(text) => (FrameKind::Text, Bytes::from(text.clone())),
         Message::Binary(data) => (FrameKind::Binary, data.clone()),

@@ -21,6 +21,11 @@ pub(crate) fn flatten(event: ConnEvent) -> Vec<ConnEvent> {
     }
 }
 
+/// Tells the user on standard error, sanitized, without stopping.
+pub(crate) fn warn(text: &str) {
+    eprintln!("wscope: {}", crate::sanitize::text(text));
+}
+
 /// Whether a state ends the connection.
 pub(crate) fn is_final(state: &ConnState) -> bool {
     matches!(state, ConnState::Closed { .. } | ConnState::Failed(_))

@@ -20,6 +20,9 @@ pub struct PipeOptions {
     pub ndjson: bool,
     /// After standard input ends, wait for the server to close.
     pub keep_open: bool,
+    /// Show control characters as pictures: set when standard output is a
+    /// terminal (and `--raw` was not given), so a frame cannot drive it.
+    pub sanitize: bool,
 }
 
 /// Runs the pipe until the server closes or input ends; returns the exit
@@ -59,10 +62,11 @@ pub async fn run(request: ResolvedRequest, settings: ConnSettings, options: Pipe
                                 }
                             };
                         }
-                        ConnEvent::Frame(frame) => written = write_frame(&mut out, &frame, options.ndjson),
+                        ConnEvent::Frame(frame) => written = write_frame(&mut out, &frame, options),
                         ConnEvent::Frames(frames) => {
-                            written = frames.iter().try_for_each(|frame| write_frame(&mut out, frame, options.ndjson));
+                            written = frames.iter().try_for_each(|frame| write_frame(&mut out, frame, options));
                         }
+                        ConnEvent::Warning(text) => super::warn(&text),
                         _ => {}
                     }
                     if written.is_err() {
@@ -91,14 +95,22 @@ pub async fn run(request: ResolvedRequest, settings: ConnSettings, options: Pipe
 
 /// Writes a received data frame as one line: the text as it came (the
 /// protocol guarantees UTF-8), binary as base64, or the full NDJSON record.
-fn write_frame(out: &mut impl Write, frame: &FrameRecord, ndjson: bool) -> std::io::Result<()> {
+/// To a terminal, control characters are shown as pictures instead.
+fn write_frame(out: &mut impl Write, frame: &FrameRecord, options: PipeOptions) -> std::io::Result<()> {
     if frame.direction != Direction::Received {
         return Ok(());
     }
-    if ndjson {
-        return writeln!(out, "{}", crate::export::ndjson_line(frame));
+    if options.ndjson {
+        let line = crate::export::ndjson_line(frame);
+        let line = if options.sanitize {
+            crate::sanitize::json(&line)
+        } else {
+            line.as_str().into()
+        };
+        return writeln!(out, "{line}");
     }
     match frame.kind {
+        FrameKind::Text if options.sanitize => out.write_all(crate::sanitize::bytes(&frame.payload).as_bytes())?,
         FrameKind::Text => out.write_all(&frame.payload)?,
         FrameKind::Binary => out.write_all(
             base64::engine::general_purpose::STANDARD

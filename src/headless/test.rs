@@ -44,7 +44,11 @@ pub async fn run(
     expect: Expectation,
 ) -> TestReport {
     let start = Instant::now();
-    let url = request.url.to_string();
+    let url = if settings.log_secrets {
+        request.url.to_string()
+    } else {
+        crate::secrets::mask_url(request.url.as_str(), crate::secrets::SCREEN_MASK).into_owned()
+    };
     let (conn, mut events) = crate::conn::spawn(settings);
     conn.send(ConnCommand::Connect(request));
     let mut report = TestReport {
@@ -90,6 +94,7 @@ pub async fn run(
                     break 'outer;
                 }
                 ConnEvent::ReplyLatency(latency) => report.reply_latency = Some(latency),
+                ConnEvent::Warning(text) => super::warn(&text),
                 ConnEvent::Frame(frame)
                     if frame.direction == Direction::Received
                         && matches!(frame.kind, FrameKind::Text | FrameKind::Binary)
@@ -127,8 +132,13 @@ pub async fn run(
 }
 
 impl TestReport {
-    /// The report for people.
+    /// The report for people. Everything the server said in it is
+    /// sanitized: it goes to a terminal as it is.
     pub fn text(&self) -> String {
+        crate::sanitize::text(&self.unsanitized_text()).into_owned()
+    }
+
+    fn unsanitized_text(&self) -> String {
         let mut out = String::new();
         let mark = if self.exit_code == EXIT_OK { "✓" } else { "✗" };
         out.push_str(&format!("{mark} {}\n", self.url));
@@ -162,8 +172,13 @@ impl TestReport {
         out
     }
 
-    /// The report as one JSON object.
+    /// The report as one JSON object, with C1 controls escaped as well
+    /// (JSON itself escapes only C0), so it is safe on a terminal too.
     pub fn json(&self) -> String {
+        crate::sanitize::json(&self.unsanitized_json()).into_owned()
+    }
+
+    fn unsanitized_json(&self) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         json!({
             "ok": self.exit_code == EXIT_OK,

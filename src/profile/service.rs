@@ -95,6 +95,8 @@ pub enum StoreReply {
         path: String,
         bytes: bytes::Bytes,
     },
+    /// Whether the draft was written, and why not.
+    DraftSaved(Result<(), String>),
     /// The size of a file named by `@path`, or why it cannot be read.
     FileSize {
         path: String,
@@ -199,8 +201,8 @@ impl Storage {
                     request,
                 );
                 match draft::save(&self.paths.data, &draft) {
-                    Ok(()) => StoreReply::Done,
-                    Err(error) => failed("save the draft".to_string(), error),
+                    Ok(()) => StoreReply::DraftSaved(Ok(())),
+                    Err(error) => StoreReply::DraftSaved(Err(error.to_string())),
                 }
             }
             StoreRequest::ReadFile { path } => {

@@ -14,7 +14,7 @@ pub enum ProfileError {
     InvalidName { name: String, reason: &'static str },
     #[error("no profile named {name:?} (looked for {})", .path.display())]
     NotFound { name: String, path: PathBuf },
-    #[error("profile {name:?} already exists (use --force to overwrite)")]
+    #[error("profile {name:?} already exists; pick another name")]
     Exists { name: String },
     #[error("{} is not a valid profile: {message} at line {line}, column {column}; the file was left as it is", .path.display())]
     Corrupt {

@@ -124,6 +124,7 @@ impl Files {
         let reply = self.storage.as_ref()?.handle(request);
         Some(match reply {
             StoreReply::Failed { action, error } => Err(format!("cannot {action}: {error}")),
+            StoreReply::DraftSaved(Err(error)) => Err(format!("cannot save the draft: {error}")),
             _ => Ok(()),
         })
     }

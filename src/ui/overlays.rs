@@ -137,11 +137,21 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, app: &Ap
     let (title, text, keys) = match confirm {
         Confirm::Quit => (
             " Unsaved changes ",
-            format!(
-                "Profile {} has changes that are not saved.",
-                app.profile.name.as_deref().unwrap_or("(unnamed)")
-            ),
-            "s saves and quits · y quits (a draft is kept) · n stays",
+            match &app.draft_error {
+                None => format!(
+                    "Profile {} has changes that are not saved.",
+                    app.profile.name.as_deref().unwrap_or("(unnamed)")
+                ),
+                Some(error) => format!(
+                    "Profile {} has changes that are not saved, and the draft could not be written ({error}): quitting loses them.",
+                    app.profile.name.as_deref().unwrap_or("(unnamed)")
+                ),
+            },
+            if app.draft_error.is_some() {
+                "s saves and quits · y quits (nothing is kept) · n stays"
+            } else {
+                "s saves and quits · y quits (a draft is kept) · n stays"
+            },
         ),
         Confirm::RestoreDraft(draft) => (
             " Restore unsaved work? ",

@@ -1,0 +1,137 @@
+//! The write half of an open connection, in a task of its own.
+//!
+//! A send to a server that has stopped reading never completes. Were it
+//! awaited where the frames are read, reads, pings, the ping-timeout check
+//! and the user's commands would all wait behind it, and the connection
+//! would sit "Connected" forever. Here the session hands messages over and
+//! carries on; the writer reports each one once it is out, and
+//! [`Writer::stalled_since`] tells how long a send has made no progress.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use super::handshake::Socket;
+use super::metered::WriteProgress;
+use super::{Direction, FrameRecord};
+
+/// What the writer reports back, in the order the messages were queued.
+#[derive(Debug)]
+pub enum Written {
+    /// A message went out; its record is stamped when it finished.
+    /// `None` for messages that are not frames of their own.
+    Sent(Option<FrameRecord>),
+    /// Writing failed; the writer has stopped.
+    Failed(tungstenite::Error),
+}
+
+/// The session's handle on its writer task.
+pub struct Writer {
+    /// `None` once [`Writer::finish`] has closed it.
+    queue: Option<mpsc::UnboundedSender<Message>>,
+    pub reports: mpsc::UnboundedReceiver<Written>,
+    busy: Arc<Busy>,
+    progress: Arc<WriteProgress>,
+    task: JoinHandle<()>,
+}
+
+/// Since when a message is being written, if one is, and how many are
+/// queued or being written.
+#[derive(Debug, Default)]
+struct Busy(Mutex<Option<Instant>>, AtomicUsize);
+
+impl Busy {
+    fn set(&self, on: bool) {
+        if let Ok(mut since) = self.0.lock() {
+            *since = on.then(Instant::now);
+        }
+    }
+
+    fn since(&self) -> Option<Instant> {
+        self.0.lock().ok().and_then(|since| *since)
+    }
+}
+
+impl Writer {
+    /// Starts writing to `sink`; `progress` is the socket's write meter.
+    pub fn spawn(sink: SplitSink<Socket, Message>, progress: Arc<WriteProgress>) -> Self {
+        let (queue, messages) = mpsc::unbounded_channel();
+        let (reports_tx, reports) = mpsc::unbounded_channel();
+        let busy = Arc::new(Busy::default());
+        let task = tokio::spawn(write_loop(sink, messages, reports_tx, busy.clone()));
+        Self {
+            queue: Some(queue),
+            reports,
+            busy,
+            progress,
+            task,
+        }
+    }
+
+    /// Queues a message; it goes out after those queued before it.
+    pub fn send(&self, message: Message) {
+        // A writer that stopped has reported why; the report ends the session.
+        if let Some(queue) = &self.queue {
+            self.busy.1.fetch_add(1, Ordering::Relaxed);
+            let _ = queue.send(message);
+        }
+    }
+
+    /// When the message being written last made progress, if one is being
+    /// written: the later of its start and the last bytes that left.
+    pub fn stalled_since(&self) -> Option<Instant> {
+        let started = self.busy.since()?;
+        Some(started.max(self.progress.last_write()))
+    }
+
+    /// Whether messages are queued or being written.
+    pub fn has_pending(&self) -> bool {
+        self.busy.1.load(Ordering::Relaxed) > 0
+    }
+
+    /// Waits up to `wait` for everything queued to go out, then stops.
+    pub async fn finish(mut self, wait: std::time::Duration) {
+        self.queue = None;
+        // On time-out, dropping `self` aborts the task.
+        let _ = tokio::time::timeout(wait, &mut self.task).await;
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Whatever is left unwritten goes with the connection.
+        self.task.abort();
+    }
+}
+
+async fn write_loop(
+    mut sink: SplitSink<Socket, Message>,
+    mut messages: mpsc::UnboundedReceiver<Message>,
+    reports: mpsc::UnboundedSender<Written>,
+    busy: Arc<Busy>,
+) {
+    while let Some(message) = messages.recv().await {
+        let record = super::task::record_of(Direction::Sent, &message);
+        busy.set(true);
+        let result = sink.send(message).await;
+        busy.set(false);
+        busy.1.fetch_sub(1, Ordering::Relaxed);
+        let report = match result {
+            Ok(()) => Written::Sent(record.map(|record| FrameRecord {
+                at: SystemTime::now(),
+                ..record
+            })),
+            Err(error) => Written::Failed(error),
+        };
+        let failed = matches!(report, Written::Failed(_));
+        if reports.send(report).is_err() || failed {
+            return;
+        }
+    }
+}
