@@ -27,6 +27,16 @@ pub enum Scope {
 
 impl Scope {
     /// Section heading in the help overlay and README.
+    /// Whether keys in this scope can reach a text field (every scope
+    /// that is active while the URL, Message, a row editor, a prompt or the
+    /// picker's filter takes typing).
+    pub fn takes_text(self) -> bool {
+        matches!(
+            self,
+            Self::Global | Self::Url | Self::Message | Self::RowEditor | Self::Prompt | Self::Picker
+        )
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Self::Global => "Anywhere",
@@ -202,6 +212,11 @@ pub const BINDINGS: &[Binding] = &[
 ];
 
 impl KeyCombo {
+    /// Whether the key types a character (no Ctrl or Alt).
+    pub fn is_printable(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_)) && !self.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    }
+
     fn matches(&self, event: &KeyEvent) -> bool {
         // Terminals report Shift with upper-case letters and Shift-Tab;
         // the character itself already says it.
@@ -342,6 +357,21 @@ impl Keymap {
                 .collect();
             if scopes.is_empty() {
                 return Err(format!("keys.{name}: no such action (see wscope config --init)"));
+            }
+            // Where text is typed, a printable key types; bound there, it
+            // could never be typed again (`quit = ["q"]`).
+            if let Some((combo, scope)) = combos
+                .iter()
+                .filter(|c| c.is_printable())
+                .find_map(|c| scopes.iter().find(|s| s.takes_text()).map(|s| (c, s)))
+            {
+                return Err(format!(
+                    "keys.{name}: {:?} is a key you type, and {name} is bound where text is typed \
+                     ({}), so {:?} could no longer be typed; use a Ctrl-, Alt- or F key",
+                    combo.label(),
+                    scope.title(),
+                    combo.label(),
+                ));
             }
             for binding in &mut keymap.bindings {
                 if action_name(binding.action) == *name {
@@ -567,6 +597,37 @@ mod tests {
         assert!(Keymap::with_overrides(&bad).unwrap_err().contains("no such action"));
         let bad_key = std::collections::BTreeMap::from([("send".to_string(), vec!["Hyper-X".to_string()])]);
         assert!(Keymap::with_overrides(&bad_key).unwrap_err().contains("unknown key"));
+    }
+
+    #[test]
+    fn a_printable_key_is_refused_where_text_is_typed() {
+        let quit_on_q = std::collections::BTreeMap::from([("quit".to_string(), vec!["q".to_string()])]);
+        let error = Keymap::with_overrides(&quit_on_q).unwrap_err();
+        assert!(error.starts_with("keys.quit: \"q\" is a key you type"), "{error}");
+        assert!(error.contains("Anywhere"), "{error}");
+        // The frames pane takes no text: a bare key is fine there.
+        let copy_on_c = std::collections::BTreeMap::from([("copy".to_string(), vec!["c".to_string()])]);
+        assert!(Keymap::with_overrides(&copy_on_c).is_ok());
+        // Shift makes it no less printable; Ctrl and Alt do.
+        let shifted = std::collections::BTreeMap::from([("send".to_string(), vec!["S".to_string()])]);
+        assert!(Keymap::with_overrides(&shifted).is_err());
+        let ctrl_q = std::collections::BTreeMap::from([("quit".to_string(), vec!["Ctrl-q".to_string()])]);
+        assert!(Keymap::with_overrides(&ctrl_q).is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn key_parser_never_panics(text in "\\PC{0,12}") {
+            if let Some(combo) = parse_key(&text) {
+                // Whatever parses has a label that parses back to it.
+                proptest::prop_assert_eq!(parse_key(&combo.label()), Some(combo));
+            }
+        }
+
+        #[test]
+        fn key_parser_takes_any_prefix_case(prefix in "(?i:ctrl-|alt-){0,2}", rest in "\\PC{0,4}") {
+            let _ = parse_key(&format!("{prefix}{rest}"));
+        }
     }
 
     #[test]

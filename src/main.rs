@@ -45,7 +45,25 @@ macro_rules! say {
     };
 }
 
+/// A panic anywhere ends wscope with the terminal restored, where it
+/// happened on standard error, and a non-zero status. On the main thread the
+/// unwinding goes on, so the inspector still writes the draft on its way
+/// out (Rust then exits with 101); any other thread (the connection task,
+/// file work) exits at once, as the UI could not go on without it.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        wscope::tui::restore_if_active();
+        default(info);
+        eprintln!("wscope: this is a bug; please report it with the lines above");
+        if std::thread::current().name() != Some("main") {
+            std::process::exit(101);
+        }
+    }));
+}
+
 fn main() -> ExitCode {
+    install_panic_hook();
     let cli = Cli::parse();
     // The connection module passes its provider explicitly; this covers any
     // other rustls user in the process.

@@ -164,6 +164,18 @@ impl App {
             }
         };
         let size = crate::format::bytes(text.len() as u64);
+        if text.len() > MAX_CLIPBOARD {
+            // Tens of megabytes through the terminal freeze it for seconds,
+            // and most terminals drop a sequence that long anyway.
+            self.notify(
+                NoteLevel::Warning,
+                format!(
+                    "not copied: {size} is over the {} a terminal clipboard (OSC 52) takes; export it with x",
+                    crate::format::bytes(MAX_CLIPBOARD as u64)
+                ),
+            );
+            return;
+        }
         self.clipboard = Some(text);
         self.notify(NoteLevel::Success, format!("copied {size} to the clipboard (OSC 52)"));
     }
@@ -361,6 +373,9 @@ impl App {
         Ok(())
     }
 }
+
+/// The most that is copied to the clipboard through the terminal.
+pub const MAX_CLIPBOARD: usize = 1 << 20;
 
 /// Whether loaded text holds anything the composer would otherwise act on.
 fn frame_is_foreign(text: &str) -> bool {

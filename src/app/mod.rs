@@ -392,7 +392,14 @@ impl App {
             return;
         }
         self.notice = None;
-        if let Some(action) = self.keymap.lookup(&self.scopes(), &key) {
+        let scopes = self.scopes();
+        // A text field gets the characters typed into it before the key
+        // map is asked, so no binding can take a character away from it.
+        let typing = is_printable(&key)
+            && scopes
+                .first()
+                .is_some_and(|scope| scope.takes_text() && *scope != Scope::Global);
+        if !typing && let Some(action) = self.keymap.lookup(&scopes, &key) {
             self.update(action);
             self.sync_cursors();
             return;
@@ -775,6 +782,11 @@ impl App {
             _ => None,
         }
     }
+}
+
+/// A key that types a character.
+fn is_printable(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Char(_)) && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
 /// Single-line editors must never gain a second line.

@@ -272,6 +272,12 @@ impl Task {
     }
 
     async fn session(&mut self, request: ResolvedRequest) -> Result<Next, UiGone> {
+        // Lets the tests check what a panic in this task does to the
+        // terminal and the exit status; debug builds only.
+        #[cfg(debug_assertions)]
+        if std::env::var_os("WSCOPE_TEST_PANIC").is_some_and(|v| v == "conn") {
+            panic!("WSCOPE_TEST_PANIC=conn");
+        }
         self.emit(ConnEvent::state(ConnState::Connecting {
             url: request.url.to_string(),
             since: Instant::now(),

@@ -176,4 +176,17 @@ mod tests {
         let error = load_environments(&path).unwrap_err();
         assert!(error.to_string().contains("environments.json"), "{error}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn resolving_never_panics(text in "(\\PC|\\{\\{|\\}\\}|env:| )*") {
+            let resolver = staging();
+            if let Ok(resolved) = resolver.resolve(&text, "the message") {
+                // Text without a complete reference comes back as it was.
+                if !text.contains("{{") {
+                    proptest::prop_assert_eq!(resolved, text);
+                }
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crossterm::event::{Event, EventStream};
+use crossterm::event::{Event, EventStream, MouseEventKind};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use crossterm::{execute, queue};
 use futures_util::{FutureExt, StreamExt};
@@ -149,6 +149,8 @@ async fn drive(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    // Its default action would dump core with the terminal still raw.
+    let mut sigquit = signal(SignalKind::quit())?;
     let min_frame = Duration::from_secs(1) / options.fps.max(1);
 
     let size = terminal.size()?;
@@ -187,6 +189,11 @@ async fn drive(
                         screen = Rect::new(0, 0, width, height);
                     }
                     if let Event::Mouse(mouse) = &event {
+                        // Motion changes nothing on screen; dragging and
+                        // hovering must not cost a draw each.
+                        if matches!(mouse.kind, MouseEventKind::Moved | MouseEventKind::Drag(_)) {
+                            continue;
+                        }
                         handle_mouse(app, screen, mouse);
                     }
                     urgent = true;
@@ -225,6 +232,7 @@ async fn drive(
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),
+            _ = sigquit.recv() => return Ok(()),
             _ = sleep_until(next_draw) => {}
             _ = sleep_for(tick), if !dirty => dirty = true,
             _ = sleep_until(app.next_scheduled().map(Instant::from_std)) => {
@@ -293,7 +301,7 @@ fn is_state_change(event: &ConnEvent) -> bool {
 }
 
 fn handle_mouse(app: &mut App, screen: Rect, mouse: &crossterm::event::MouseEvent) {
-    use crossterm::event::{MouseButton, MouseEventKind};
+    use crossterm::event::MouseButton;
     match mouse.kind {
         MouseEventKind::Down(MouseButton::Left) => {
             if let Some((focus, row)) = ui::hit_test(app, screen, mouse.column, mouse.row) {

@@ -6,3 +6,4 @@ mod input;
 mod terminal;
 
 pub use event_loop::{LoopOptions, run};
+pub use terminal::restore_if_active;
