@@ -87,7 +87,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    // Dropping the runtime would wait for its blocking threads, and one may
+    // sit in a read of an interactive standard input (`pipe` from a
+    // terminal) that never returns. Files are written atomically, so
+    // nothing is left half-done.
+    runtime.shutdown_background();
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             // An error can quote a file or a server: sanitized like the rest.

@@ -93,8 +93,7 @@ impl Session {
             std::thread::sleep(Duration::from_millis(25));
         };
         assert!(status.success(), "exit status {status:?}");
-        // Give the reader a moment to take in the last bytes.
-        std::thread::sleep(Duration::from_millis(100));
+        self.pty.read_to_end();
         let parser = self.pty.screen.lock().unwrap();
         assert!(!parser.screen().alternate_screen(), "left the alternate screen");
         assert!(!parser.screen().hide_cursor(), "the cursor is visible again");
@@ -296,6 +295,9 @@ fn log_is_complete_after_kill_9() {
             "one",
             "--log",
             log.to_str().unwrap(),
+            // A keepalive ping and its pong would change the counts below.
+            "--ping-interval",
+            "0",
         ]);
         wscope.wait_for(&["Connected"]);
         for _ in 0..3 {

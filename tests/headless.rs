@@ -105,8 +105,10 @@ fn test_times_out_when_nothing_matches() {
                 "room=blue",
                 "--expect",
                 "never",
+                // Long enough for a process start and a connect on a busy
+                // machine: only the expectation may time out here.
                 "--timeout",
-                "0.5",
+                "2",
                 "--json",
             ],
             None,

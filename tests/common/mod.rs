@@ -223,3 +223,75 @@ pub async fn raw_http(response: &'static str) -> TestServer {
     })
     .await
 }
+
+/// Terminal control sequences a hostile server might send: set the
+/// clipboard (OSC 52), the window title (OSC 0), clear the screen, leave
+/// the alternate screen, a C1 CSI (U+009B), a carriage return and BEL.
+pub const HOSTILE: &str = "A\u{1b}]52;c;aGFja2Vk\u{7}B\u{1b}]0;pwned\u{7}C\u{1b}[2J\u{1b}[?1049lD\u{9b}31mE\rF";
+
+/// How [`HOSTILE`] reads once sanitized.
+pub const HOSTILE_SHOWN: &str = "A␛]52;c;aGFja2Vk␇B␛]0;pwned␇C␛[2J␛[?1049lD�31mE␍F";
+
+/// [`HOSTILE_SHOWN`] as the test terminal (vt100) reads it back: it drops
+/// U+FFFD, which a real terminal shows.
+pub fn hostile_on_screen() -> String {
+    HOSTILE_SHOWN.replace('\u{fffd}', "")
+}
+
+/// Raw byte patterns from [`HOSTILE`] that must never reach a terminal.
+pub const HOSTILE_BYTES: &[&[u8]] = &[b"\x1b]52;", b"\x1b]0;", b"\x1b[?1049lD", b"\xc2\x9b31m", b"\x07"];
+
+/// The first of [`HOSTILE_BYTES`] found in `output`, if any.
+pub fn hostile_bytes_in(output: &[u8]) -> Option<String> {
+    HOSTILE_BYTES.iter().find_map(|pattern| {
+        output
+            .windows(pattern.len())
+            .any(|w| w == *pattern)
+            .then(|| format!("{pattern:?}"))
+    })
+}
+
+/// A server that puts [`HOSTILE`] everywhere it can: `/reject` answers 401
+/// with it in the body; any other path completes the upgrade, sends it as a
+/// text frame, and 300 ms later closes with it in the reason. `/deaf` sends
+/// the frame and then never reads again.
+pub async fn hostile_server() -> TestServer {
+    serve(|mut stream| async move {
+        use tokio::io::AsyncWriteExt;
+        let mut peek = [0u8; 64];
+        let n = stream.peek(&mut peek).await.unwrap_or(0);
+        let path = String::from_utf8_lossy(&peek[..n])
+            .split(' ')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        if path.starts_with("/reject") {
+            read_request_head(&mut stream).await;
+            let body = format!("denied {HOSTILE}\n");
+            let response = format!(
+                "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+            return;
+        }
+        let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+            return;
+        };
+        let _ = socket.send(Message::text(HOSTILE)).await;
+        if path.starts_with("/deaf") {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let reason: String = format!("bye {HOSTILE}");
+        let _ = socket
+            .send(Message::Close(Some(CloseFrame {
+                code: 4000.into(),
+                reason: reason.into(),
+            })))
+            .await;
+        while let Some(Ok(_)) = socket.next().await {}
+    })
+    .await
+}

@@ -22,12 +22,25 @@ pub struct Pty {
     pub child: Box<dyn Child + Send + Sync>,
     pub master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
+    /// Every byte written to the terminal, when recording (see
+    /// [`Pty::spawn_recording`]): what `script` would capture.
+    pub raw: Option<Arc<Mutex<Vec<u8>>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
     _home: tempfile::TempDir,
 }
 
 impl Pty {
     /// Starts the binary with `args`, extra environment and a working folder.
     pub fn spawn(args: &[&str], env: &[(&str, &str)], cwd: Option<&Path>) -> Self {
+        Self::start(args, env, cwd, false)
+    }
+
+    /// As [`Pty::spawn`], also keeping every byte written to the terminal.
+    pub fn spawn_recording(args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start(args, env, None, true)
+    }
+
+    fn start(args: &[&str], env: &[(&str, &str)], cwd: Option<&Path>, record: bool) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -55,13 +68,18 @@ impl Pty {
         let bytes = Arc::new(AtomicU64::new(0));
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
         let (sink, counter) = (screen.clone(), bytes.clone());
-        std::thread::spawn(move || {
+        let raw = record.then(|| Arc::new(Mutex::new(Vec::new())));
+        let recording = raw.clone();
+        let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 65536];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
                 counter.fetch_add(n as u64, Ordering::Relaxed);
+                if let Some(raw) = &recording {
+                    raw.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
                 sink.lock().unwrap().process(&buf[..n]);
             }
         });
@@ -72,8 +90,26 @@ impl Pty {
             child,
             master: pty.master,
             writer,
+            raw,
+            reader: Some(reader),
             _home: home,
         }
+    }
+
+    /// Waits until everything wscope wrote has been read: the terminal
+    /// reports end of file once the process and its children have gone.
+    pub fn read_to_end(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("the pty reader ends");
+        }
+    }
+
+    /// The bytes written so far, when recording.
+    pub fn raw_bytes(&self) -> Vec<u8> {
+        self.raw
+            .as_ref()
+            .map(|raw| raw.lock().unwrap().clone())
+            .unwrap_or_default()
     }
 
     /// The screen's text.

@@ -1,0 +1,193 @@
+//! A server that sends terminal control sequences gets nothing: not on the
+//! inspector's screen, not through `test` or `pipe`, not in any file. Each
+//! surface is checked on the raw bytes that reach the terminal, as `script`
+//! would record them.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::pty::Pty;
+use common::{HOSTILE_SHOWN, hostile_bytes_in, hostile_on_screen};
+
+fn with_hostile_server(test: impl FnOnce(&str)) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let server = runtime.block_on(common::hostile_server());
+    test(&server.url("ws", ""));
+    drop(server);
+}
+
+fn wscope(args: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(args)
+        .args(["--config-dir", home.path().to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run wscope")
+}
+
+fn wait_for(pty: &Pty, needles: &[&str]) -> String {
+    let deadline = Instant::now() + common::WAIT;
+    loop {
+        let text = pty.text();
+        if needles.iter().all(|n| text.contains(n)) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waited for {needles:?}; the screen shows:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Quits with Ctrl-C and returns everything written to the terminal.
+fn quit(mut pty: Pty) -> Vec<u8> {
+    pty.press(b"\x03");
+    let deadline = Instant::now() + common::WAIT;
+    while pty.child.try_wait().expect("status").is_none() {
+        assert!(Instant::now() < deadline, "did not quit:\n{}", pty.text());
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    pty.read_to_end();
+    pty.raw_bytes()
+}
+
+#[test]
+fn the_inspector_shows_a_hostile_frame_close_reason_and_body_as_pictures() {
+    with_hostile_server(|base| {
+        let url = format!("{base}/x");
+        let mut pty = Pty::spawn_recording(&[&url, "--ping-interval", "0"], &[]);
+        let screen = wait_for(&pty, &["closed by the server", "Closed (4000"]);
+        // The frames list, the close row and the status bar all agree.
+        let shown = hostile_on_screen();
+        let cut: String = shown.chars().take(40).collect();
+        assert!(screen.contains(&format!("text       50 B {cut}")), "{screen}");
+        assert!(screen.contains(&format!("Closed (4000 bye {shown})")), "{screen}");
+        assert!(screen.contains(&format!("•   {shown}")), "{screen}");
+        // The detail view shows the same pictures, not a silently cleaned text.
+        pty.press(b"\x1b5"); // Alt-5: the frames pane
+        pty.press(b"/pwned\r"); // selects the first row that matches: the frame
+        std::thread::sleep(Duration::from_millis(100));
+        pty.press(b"\r");
+        let detail = wait_for(&pty, &["received text"]);
+        assert!(detail.contains(&shown), "{detail}");
+        let raw = quit(pty);
+        assert_eq!(hostile_bytes_in(&raw), None, "a control sequence reached the terminal");
+        // The C1 byte is shown as U+FFFD, which vt100 leaves off the screen.
+        let marked = "D\u{fffd}31m".as_bytes();
+        assert!(raw.windows(marked.len()).any(|w| w == marked));
+
+        let reject = format!("{base}/reject");
+        let pty = Pty::spawn_recording(&[&reject], &[]);
+        let screen = wait_for(&pty, &["401", "body: denied"]);
+        assert!(screen.contains(&format!("•     {shown}")), "{screen}");
+        assert!(
+            screen.contains("Failed (HTTP 401 Unauthorized: denied A␛]52;c;"),
+            "{screen}"
+        );
+        let raw = quit(pty);
+        assert_eq!(hostile_bytes_in(&raw), None, "a control sequence reached the terminal");
+    });
+}
+
+#[test]
+fn test_reports_carry_no_control_bytes() {
+    with_hostile_server(|base| {
+        for args in [
+            vec!["test".to_string(), format!("{base}/x")],
+            vec!["test".to_string(), format!("{base}/x"), "--json".into()],
+            vec!["test".to_string(), format!("{base}/reject")],
+            vec!["test".to_string(), format!("{base}/reject"), "--json".into()],
+            vec![
+                "test".to_string(),
+                format!("{base}/x"),
+                "--expect".into(),
+                "never".into(),
+                "--timeout".into(),
+                "2".into(),
+            ],
+        ] {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = wscope(&args);
+            assert_eq!(
+                hostile_bytes_in(&out.stdout),
+                None,
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            assert_eq!(
+                hostile_bytes_in(&out.stderr),
+                None,
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!out.stdout.contains(&0x1b), "{args:?}");
+        }
+        let text = String::from_utf8(wscope(&["test", &format!("{base}/x")]).stdout).unwrap();
+        assert!(text.contains(&format!("frame       {HOSTILE_SHOWN}")), "{text}");
+        // JSON stays JSON: the frame's text reads back exactly as it came.
+        let json = wscope(&["test", &format!("{base}/x"), "--json"]);
+        let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(report["frame"]["text"], common::HOSTILE);
+    });
+}
+
+#[test]
+fn pipe_sanitizes_for_a_terminal_and_passes_bytes_to_a_file() {
+    with_hostile_server(|base| {
+        let url = format!("{base}/x");
+        // To a terminal: pictures, and the server's close reason too.
+        let pty = Pty::spawn_recording(&["pipe", &url, "--keep-open"], &[]);
+        let mut pty = pty;
+        let deadline = Instant::now() + common::WAIT;
+        while pty.child.try_wait().expect("status").is_none() {
+            assert!(Instant::now() < deadline, "pipe did not end:\n{}", pty.text());
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        pty.read_to_end();
+        assert!(pty.text().contains(&hostile_on_screen()), "{}", pty.text());
+        assert!(String::from_utf8_lossy(&pty.raw_bytes()).contains(HOSTILE_SHOWN));
+        assert_eq!(hostile_bytes_in(&pty.raw_bytes()), None);
+        // A rejection's error line on standard error (the same terminal).
+        let mut rejected = Pty::spawn_recording(&["pipe", &format!("{base}/reject")], &[]);
+        while rejected.child.try_wait().expect("status").is_none() {
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        rejected.read_to_end();
+        assert!(rejected.text().contains("denied A␛]52"), "{}", rejected.text());
+        assert_eq!(hostile_bytes_in(&rejected.raw_bytes()), None);
+        // To a pipe or a file: the bytes as they came, for other programs.
+        let out = Command::new(env!("CARGO_BIN_EXE_wscope"))
+            .args(["pipe", &url, "--keep-open"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.stdout.starts_with(common::HOSTILE.as_bytes()), "{:?}", out.stdout);
+        // --raw asks for the bytes even on a terminal.
+        let mut raw = Pty::spawn_recording(&["pipe", &url, "--keep-open", "--raw"], &[]);
+        while raw.child.try_wait().expect("status").is_none() {
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        raw.read_to_end();
+        assert!(hostile_bytes_in(&raw.raw_bytes()).is_some());
+    });
+}
+
+#[test]
+fn typing_anything_in_hex_mode_shows_an_error_and_never_crashes() {
+    let mut pty = Pty::spawn(&[], &[], None);
+    wait_for(&pty, &["Message"]);
+    pty.press(b"\x1b2"); // Alt-2: the Message pane
+    pty.press(b"\x1bOR"); // F3: hex
+    wait_for(&pty, &["binary · hex"]);
+    pty.press("aé€".as_bytes());
+    wait_for(&pty, &["'é' is not a hex digit"]);
+    pty.press(b"\x0a"); // Ctrl-J: nothing to send it to, and still no crash
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(pty.child.try_wait().unwrap().is_none(), "wscope is still running");
+    let _ = quit(pty);
+}
