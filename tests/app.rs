@@ -155,6 +155,64 @@ fn failed_with_401_140x40() {
 }
 
 #[test]
+fn connecting_80x24() {
+    let since = Instant::now();
+    let mut app = app();
+    app.update(wscope::action::Action::Connect);
+    app.on_conn_event(state(ConnState::Connecting {
+        url: "ws://127.0.0.1:9001/feed?room=blue".into(),
+        since,
+    }));
+    insta::assert_snapshot!(screen(&mut app, 80, 24, since + ms(1_200)));
+}
+
+#[test]
+fn closing_80x24() {
+    let since = Instant::now();
+    let mut app = connected_app(since);
+    app.on_conn_event(frame(Direction::Sent, FrameKind::Close { code: Some(1000) }, ""));
+    app.on_conn_event(state(ConnState::Closing));
+    insta::assert_snapshot!(screen(&mut app, 80, 24, since + ms(12_000)));
+}
+
+#[test]
+fn reconnecting_80x24() {
+    let since = Instant::now();
+    let mut app = connected_app(since);
+    app.on_conn_event(state(ConnState::Closed {
+        code: Some(1006),
+        reason: "the connection ended without a close frame".into(),
+        by: Closer::Network,
+    }));
+    app.on_conn_event(state(ConnState::Reconnecting {
+        attempt: 2,
+        at: since + ms(16_000),
+    }));
+    // The note says how long the wait is from the moment it was logged.
+    insta::with_settings!({ filters => vec![(r"reconnecting in [0-9.]+m?s", "reconnecting in [wait]")] }, {
+        insta::assert_snapshot!(screen(&mut app, 80, 24, since + ms(12_000)));
+    });
+}
+
+#[test]
+fn closed_80x24() {
+    let since = Instant::now();
+    let mut app = connected_app(since);
+    app.on_conn_event(frame(
+        Direction::Received,
+        FrameKind::Close { code: Some(4000) },
+        "asked to",
+    ));
+    app.on_conn_event(state(ConnState::Closing));
+    app.on_conn_event(state(ConnState::Closed {
+        code: Some(4000),
+        reason: "asked to".into(),
+        by: Closer::Server,
+    }));
+    insta::assert_snapshot!(screen(&mut app, 80, 24, since + ms(12_000)));
+}
+
+#[test]
 fn help_overlay_fits_80x24() {
     let mut app = app();
     app.handle_key(key(KeyCode::F(1)));

@@ -158,3 +158,48 @@ async fn ctrl_o_stops_a_pending_reconnect() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_server_that_accepts_and_drops_at_once_sees_the_gaps_grow() {
+    // Each connection completes the upgrade and is dropped at once: it was
+    // "open", but never for long, so the backoff must not start over.
+    let accepted = Arc::new(Mutex::new(Vec::<std::time::Instant>::new()));
+    let seen = accepted.clone();
+    let server = common::serve(move |stream| {
+        let seen = seen.clone();
+        async move {
+            if tokio_tungstenite::accept_async(stream).await.is_ok() {
+                seen.lock().unwrap().push(std::time::Instant::now());
+            }
+        }
+    })
+    .await;
+    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
+        ping_interval: None,
+        reconnect: true,
+        ..ConnSettings::default()
+    });
+    conn.send(wscope::conn::ConnCommand::Connect(
+        wscope::conn::request::build(&server.url("ws", "/"), &[], &[]).unwrap(),
+    ));
+    let watch = tokio::time::sleep(Duration::from_millis(4_200));
+    tokio::pin!(watch);
+    loop {
+        tokio::select! {
+            _ = &mut watch => break,
+            event = events.recv() => if event.is_none() { break },
+        }
+    }
+    let times = accepted.lock().unwrap().clone();
+    // Delays drawn from [0.25, 0.5], [0.5, 1], [1, 2], [2, 4] s: at most 5
+    // connections in 4.2 s (the old reset gave one every 0.25-0.5 s).
+    assert!((3..=5).contains(&times.len()), "{} connections", times.len());
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    for (i, gap) in gaps.iter().enumerate() {
+        let step = wscope::conn::backoff::BASE * (1 << i);
+        assert!(
+            *gap >= step / 2,
+            "gap {i} was {gap:?}, below half of {step:?}: {gaps:?}"
+        );
+    }
+}

@@ -20,8 +20,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         Some(Ok(BinaryInput::File(path))) => {
             let path_shown = crate::sanitize::one_line(path);
             match &app.file_info {
+                // The size first: a narrow pane cuts the path, not the size.
                 Some((known, Ok(size))) if known == path => Line::styled(
-                    format!(" sends the file {path_shown} ({}) ", crate::format::bytes(*size)),
+                    format!(" sends ({}) the file {path_shown} ", crate::format::bytes(*size)),
                     theme::note(NoteLevel::Info),
                 ),
                 Some((known, Err(error))) if known == path => Line::styled(
