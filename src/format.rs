@@ -78,6 +78,49 @@ pub fn close_code_meaning(code: u16) -> &'static str {
     }
 }
 
+/// Splits `text` into lines of at most `width` characters, at spaces where
+/// possible (continuation lines leave room for a two-space indent).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let limit = |lines: &Vec<String>| {
+        if lines.is_empty() {
+            width
+        } else {
+            width.saturating_sub(2)
+        }
+    };
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        loop {
+            let room = limit(&lines);
+            let needed = current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+            if needed <= room {
+                if !current.is_empty() {
+                    current.push(' ');
+                }
+                current.push_str(&word);
+                break;
+            }
+            if !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+                continue;
+            }
+            // A single word longer than a line is cut.
+            let cut: String = word.chars().take(room.max(1)).collect();
+            word = word.chars().skip(room.max(1)).collect();
+            lines.push(cut);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +146,16 @@ mod tests {
     fn elapsed_reads_like_a_clock() {
         assert_eq!(elapsed(Duration::from_secs(7)), "0:07");
         assert_eq!(elapsed(Duration::from_secs(3723)), "1:02:03");
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("short", 20), vec!["short"]);
+        assert_eq!(wrap("one two three four", 9), vec!["one two", "three", "four"]);
+        assert_eq!(
+            wrap("/a/very/long/path/name", 10),
+            vec!["/a/very/lo", "ng/path/", "name"]
+        );
+        assert_eq!(wrap("", 10), vec![""]);
     }
 }

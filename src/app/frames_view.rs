@@ -202,10 +202,158 @@ impl FramesView {
     }
 }
 
+/// One row of the frames pane: the entry it shows and, for a connection
+/// event whose text wraps, which piece of that text.
+#[derive(Debug, Clone)]
+pub struct PaneRow<'a> {
+    pub seq: u64,
+    pub entry: &'a LogEntry,
+    /// For a note, the text of this row (continuations carry their indent).
+    pub note_piece: Option<String>,
+}
+
+/// The rows the frames pane shows, `rows` at most, with connection events
+/// wrapped at `note_width` columns. Notes keep their whole text in the log
+/// (for search and exports); wrapping is decided here, at draw time, so a
+/// resize re-wraps them. The drawing and mouse clicks both read this.
+pub fn pane_rows<'a>(visible: &Visible<'a>, view: &FramesView, rows: usize, note_width: usize) -> Vec<PaneRow<'a>> {
+    let note_width = note_width.max(8);
+    let rows = rows.max(1);
+    let height = |pos: usize| -> usize {
+        match visible.seq(pos).and_then(|seq| visible.entry(seq)) {
+            Some(LogEntry::Note { text, .. }) => note_pieces(text, note_width).len(),
+            _ => 1,
+        }
+    };
+    let len = visible.len();
+    // Pieces of the first entry left off the top, so a wrapped note at the
+    // top of a following view shows its tail instead of a gap at the bottom.
+    let mut skip = 0;
+    let mut top = if view.is_following() {
+        // The newest entries fill the pane from the bottom up.
+        let mut top = len;
+        let mut used = 0;
+        while top > 0 && used + height(top - 1) <= rows {
+            used += height(top - 1);
+            top -= 1;
+        }
+        if top > 0 && used < rows {
+            top -= 1;
+            skip = height(top) - (rows - used);
+        }
+        top
+    } else {
+        view.top(visible)
+    };
+    // Rows taller than one can push the selection off the bottom: start
+    // later until it is drawn.
+    if let Some(selected) = view.selected().map(|seq| visible.pos(seq)) {
+        while top < selected && (top..=selected).map(height).sum::<usize>() > rows {
+            top += 1;
+            skip = 0;
+        }
+    }
+    let mut out = Vec::with_capacity(rows);
+    for pos in top..len {
+        let Some((seq, entry)) = visible.seq(pos).and_then(|seq| Some((seq, visible.entry(seq)?))) else {
+            break;
+        };
+        match entry {
+            LogEntry::Note { text, .. } => {
+                for piece in note_pieces(text, note_width)
+                    .into_iter()
+                    .skip(std::mem::take(&mut skip))
+                {
+                    if out.len() == rows {
+                        return out;
+                    }
+                    out.push(PaneRow {
+                        seq,
+                        entry,
+                        note_piece: Some(piece),
+                    });
+                }
+            }
+            LogEntry::Frame(_) => {
+                if out.len() == rows {
+                    return out;
+                }
+                out.push(PaneRow {
+                    seq,
+                    entry,
+                    note_piece: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A note's text in rows of `width` columns; continuation rows keep the
+/// note's own indent plus two spaces, so a wrapped line reads as one.
+fn note_pieces(text: &str, width: usize) -> Vec<String> {
+    let body = text.trim_start();
+    let indent = &text[..text.len() - body.len()];
+    crate::format::wrap(body, width.saturating_sub(indent.len()))
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let continuation = if i == 0 { "" } else { "  " };
+            format!("{indent}{continuation}{line}")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::frames::NoteLevel;
+
+    #[test]
+    fn notes_wrap_at_draw_time_and_the_newest_row_stays_in_view() {
+        let mut log = FrameLog::new(100, usize::MAX);
+        log.push_note(NoteLevel::Info, "first");
+        log.push_note(
+            NoteLevel::Error,
+            "failed: a long reason that needs three rows at this width",
+        );
+        log.push_note(NoteLevel::Info, "last");
+        let view = FramesView::default();
+        let texts = |width| {
+            pane_rows(&all(&log), &view, 4, width)
+                .into_iter()
+                .map(|r| r.note_piece.unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            texts(24),
+            vec![
+                "failed: a long reason",
+                "  that needs three rows",
+                "  at this width",
+                "last"
+            ]
+        );
+        // Too little room for the whole note: its tail fills the top.
+        assert_eq!(
+            pane_rows(&all(&log), &view, 3, 24)
+                .into_iter()
+                .map(|r| r.note_piece.unwrap())
+                .collect::<Vec<_>>(),
+            vec!["  that needs three rows", "  at this width", "last"]
+        );
+        // A wider pane re-wraps the same whole text.
+        assert_eq!(
+            texts(80),
+            vec![
+                "first",
+                "failed: a long reason that needs three rows at this width",
+                "last"
+            ]
+        );
+        // The log itself keeps the text whole.
+        assert!(matches!(log.window(1, 1).next(), Some(LogEntry::Note { text, .. }) if text.ends_with("width")));
+    }
 
     fn log_with(n: usize, cap: usize) -> FrameLog {
         let mut log = FrameLog::new(cap, usize::MAX);

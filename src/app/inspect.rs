@@ -453,9 +453,11 @@ impl App {
         }
         self.focus = focus;
         if let Some(row) = frames_row {
+            let note_width = self.note_width;
             self.with_view(|view, visible| {
-                let pos = view.top(visible) + row;
-                if let Some(seq) = visible.seq(pos) {
+                // The row as drawn: wrapped notes take several.
+                let rows = super::frames_view::pane_rows(visible, view, view.height, note_width);
+                if let Some(seq) = rows.get(row).map(|r| r.seq) {
                     view.select(visible, seq);
                 }
             });

@@ -483,25 +483,21 @@ impl App {
     }
 
     /// Tells the app how large the frames view is: `rows` for paging, and
-    /// `note_width` columns for wrapping connection-event text.
+    /// `note_width` columns, at which connection events wrap when drawn.
     pub fn set_frames_size(&mut self, rows: usize, note_width: usize) {
         self.frames_view.height = rows.max(1);
         self.note_width = note_width.max(20);
     }
 
-    /// Logs a connection-event row, wrapped onto further rows so a long
-    /// message (a file path, a TLS reason) is read whole.
+    /// The columns connection events wrap at, as last drawn.
+    pub fn note_width(&self) -> usize {
+        self.note_width
+    }
+
+    /// Logs a connection-event row. Its text is kept whole; the frames pane
+    /// wraps it to the width it is drawn at.
     pub(crate) fn log_note(&mut self, at: std::time::SystemTime, level: NoteLevel, text: &str) {
-        let body = text.trim_start();
-        let indent = &text[..text.len() - body.len()];
-        for (i, line) in wrap(body, self.note_width.saturating_sub(indent.len()))
-            .into_iter()
-            .enumerate()
-        {
-            let continuation = if i == 0 { "" } else { "  " };
-            self.frames
-                .push_note_at(at, level, format!("{indent}{continuation}{line}"));
-        }
+        self.frames.push_note_at(at, level, text);
         self.after_push();
     }
 
@@ -794,65 +790,6 @@ fn inserts_newline(key: &KeyEvent) -> bool {
     key.code == KeyCode::Enter || (key.code == KeyCode::Char('m') && key.modifiers.contains(KeyModifiers::CONTROL))
 }
 
-/// Splits `text` into lines of at most `width` characters, at spaces where
-/// possible (continuation lines leave room for a two-space indent).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    let limit = |lines: &Vec<String>| {
-        if lines.is_empty() {
-            width
-        } else {
-            width.saturating_sub(2)
-        }
-    };
-    for word in text.split(' ') {
-        let mut word = word.to_string();
-        loop {
-            let room = limit(&lines);
-            let needed = current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
-            if needed <= room {
-                if !current.is_empty() {
-                    current.push(' ');
-                }
-                current.push_str(&word);
-                break;
-            }
-            if !current.is_empty() {
-                lines.push(std::mem::take(&mut current));
-                continue;
-            }
-            // A single word longer than a line is cut.
-            let cut: String = word.chars().take(room.max(1)).collect();
-            word = word.chars().skip(room.max(1)).collect();
-            lines.push(cut);
-            if word.is_empty() {
-                break;
-            }
-        }
-    }
-    if !current.is_empty() || lines.is_empty() {
-        lines.push(current);
-    }
-    lines
-}
-
 fn one_line(text: &str) -> String {
     text.lines().map(str::trim).collect::<Vec<_>>().join("")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn wrap_breaks_at_spaces_and_cuts_long_words() {
-        assert_eq!(wrap("short", 20), vec!["short"]);
-        assert_eq!(wrap("one two three four", 9), vec!["one two", "three", "four"]);
-        assert_eq!(
-            wrap("/a/very/long/path/name", 10),
-            vec!["/a/very/lo", "ng/path/", "name"]
-        );
-        assert_eq!(wrap("", 10), vec![""]);
-    }
 }

@@ -80,8 +80,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         ));
     }
     let selected = view.selected();
-    for (seq, entry) in visible.rows(view.top(&visible), rows_shown) {
-        let mut line = line_for(entry, width);
+    let rows = crate::app::frames_view::pane_rows(&visible, view, rows_shown, app.note_width());
+    for row in rows {
+        let (seq, entry) = (row.seq, row.entry);
+        let mut line = match (&row.note_piece, entry) {
+            (Some(piece), LogEntry::Note { at, level, .. }) => note_line(*at, *level, piece, width),
+            _ => line_for(entry, width),
+        };
         let pair = match app.pairing.by_response.get(&seq) {
             Some((_, rtt)) => Some(format!("⇄ {} ", format::duration(*rtt))),
             None => app.pairing.by_request.contains_key(&seq).then(|| "⇄ ".to_string()),
@@ -132,13 +137,19 @@ const FRAME_PREFIX: usize = 12 + 1 + 1 + 1 + 5 + 1 + 9 + 1;
 /// Columns before a connection event's text: time and the event marker.
 const NOTE_PREFIX: usize = 12 + 1 + 1 + 1;
 
+/// One row of a connection event: its time, its marker and a piece of its
+/// text (see `pane_rows`, which wraps it).
+fn note_line(at: std::time::SystemTime, level: NoteLevel, piece: &str, width: usize) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format::clock(at), theme::dim()),
+        Span::styled(" • ", theme::note(level)),
+        Span::styled(truncate(piece, width.saturating_sub(NOTE_PREFIX)), theme::note(level)),
+    ])
+}
+
 fn line_for(entry: &LogEntry, width: usize) -> Line<'static> {
     match entry {
-        LogEntry::Note { at, level, text } => Line::from(vec![
-            Span::styled(format::clock(*at), theme::dim()),
-            Span::styled(" • ", theme::note(*level)),
-            Span::styled(truncate(text, width.saturating_sub(NOTE_PREFIX)), theme::note(*level)),
-        ]),
+        LogEntry::Note { at, level, text } => note_line(*at, *level, text, width),
         LogEntry::Frame(record) => {
             let (glyph, colour) = match record.direction {
                 Direction::Sent => ("↑", theme::sent()),
