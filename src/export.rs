@@ -265,6 +265,28 @@ mod tests {
     }
 
     #[test]
+    fn har_masks_query_tokens_and_userinfo_unless_asked() {
+        let request = build(
+            "ws://bob:hunter2@127.0.0.1:9/feed",
+            &[KvRow::new("access_token", "t0k3n"), KvRow::new("room", "blue")],
+            &[],
+        )
+        .unwrap();
+        let masked = har(Some(&request), None, None, std::iter::empty(), false);
+        assert!(!masked.contains("t0k3n") && !masked.contains("hunter2"), "{masked}");
+        let value: Value = serde_json::from_str(&masked).unwrap();
+        let entry = &value["log"]["entries"][0]["request"];
+        assert_eq!(
+            entry["url"],
+            "ws://bob:[masked]@127.0.0.1:9/feed?access_token=[masked]&room=blue"
+        );
+        assert_eq!(entry["queryString"][0]["value"], MASK);
+        assert_eq!(entry["queryString"][1]["value"], "blue");
+        let kept = har(Some(&request), None, None, std::iter::empty(), true);
+        assert!(kept.contains("t0k3n") && kept.contains("hunter2"));
+    }
+
+    #[test]
     fn har_has_the_fields_chrome_writes_and_masks_secrets() {
         let request = build(
             "ws://127.0.0.1:9/feed",

@@ -272,6 +272,9 @@ fn filters_a_live_stream_and_exports_it() {
     wscope.quit();
     let exported: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).collect();
     assert_eq!(exported.len(), 1, "one export written");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = exported[0].metadata().unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "exports are their owner's only");
     let text = std::fs::read_to_string(exported[0].path()).unwrap();
     assert!(!text.is_empty());
     for line in text.lines() {
