@@ -9,6 +9,8 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap}
 use super::{centered, theme};
 use crate::app::{App, Confirm, Picker, Prompt};
 use crate::frames::NoteLevel;
+use crate::sanitize::one_line;
+use crate::secrets;
 
 pub fn render_prompt(frame: &mut Frame, area: Rect, prompt: &Prompt) {
     let bottom = match prompt.problem() {
@@ -53,7 +55,11 @@ pub fn render_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
         .spacing(1)
         .areas(body);
     let visible = picker.visible();
-    let items: Vec<ListItem> = visible.iter().map(|(name, _)| ListItem::new(name.as_str())).collect();
+    // Profiles can be imported from anywhere: shown sanitized, secrets masked.
+    let items: Vec<ListItem> = visible
+        .iter()
+        .map(|(name, _)| ListItem::new(one_line(name).into_owned()))
+        .collect();
     let list = List::new(items)
         .block(Block::bordered().border_style(theme::dim()))
         .highlight_style(Style::new().add_modifier(Modifier::REVERSED));
@@ -65,7 +71,7 @@ pub fn render_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
             let mut lines = vec![
                 Line::from(vec![
                     Span::styled("URL      ", theme::dim()),
-                    Span::raw(profile.url.clone()),
+                    Span::raw(one_line(&secrets::mask_url(&profile.url, secrets::SCREEN_MASK)).into_owned()),
                 ]),
                 Line::from(vec![
                     Span::styled("params   ", theme::dim()),
@@ -73,7 +79,7 @@ pub fn render_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
                         profile
                             .params
                             .iter()
-                            .map(|p| p.key.as_str())
+                            .map(|p| one_line(&p.key).into_owned())
                             .collect::<Vec<_>>()
                             .join(", "),
                     ),
@@ -84,14 +90,20 @@ pub fn render_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
                         profile
                             .headers
                             .iter()
-                            .map(|h| h.key.as_str())
+                            .map(|h| one_line(&h.key).into_owned())
                             .collect::<Vec<_>>()
                             .join(", "),
                     ),
                 ]),
                 Line::styled("message", theme::dim()),
             ];
-            lines.extend(profile.message.lines().take(6).map(|l| Line::raw(l.to_string())));
+            lines.extend(
+                profile
+                    .message
+                    .lines()
+                    .take(6)
+                    .map(|l| Line::raw(one_line(l).into_owned())),
+            );
             lines
         }
         None if picker.loading => vec![Line::styled("loading…", theme::dim())],
@@ -110,7 +122,7 @@ pub fn render_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
 
     let status_line = if let Some(name) = &picker.confirm_delete {
         Line::styled(
-            format!("Delete profile {name}? y deletes, n keeps it"),
+            format!("Delete profile {}? y deletes, n keeps it", one_line(name)),
             theme::note(NoteLevel::Warning),
         )
     } else if let Some((name, error)) = picker.unreadable.first() {
@@ -121,7 +133,11 @@ pub fn render_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
             String::new()
         };
         Line::styled(
-            format!("unreadable {name}: {error}{suffix}"),
+            format!(
+                "unreadable {}: {}{suffix}",
+                one_line(name),
+                one_line(&error.to_string())
+            ),
             theme::note(NoteLevel::Error),
         )
     } else {
@@ -177,6 +193,8 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, app: &Ap
         .border_style(Style::new().fg(theme::warn()).add_modifier(Modifier::BOLD));
     let popup = centered(area, 72, 5);
     frame.render_widget(Clear, popup);
+    // Names and URLs here come from files: sanitized like everything else.
+    let text = one_line(&text).into_owned();
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), popup);
 }
 
@@ -205,11 +223,11 @@ pub fn render_messages(frame: &mut Frame, area: Rect, app: &App, selected: usize
                 let marker = if app.is_on_connect(*i) { "⚡ " } else { "★ " };
                 ListItem::new(Line::from(vec![
                     Span::styled(marker, Style::new().fg(theme::warn())),
-                    Span::raw(message.name.clone()),
+                    Span::raw(one_line(&message.name).into_owned()),
                 ]))
             }
             crate::app::MessageEntry::History(i) => {
-                let text = app.history.entries[*i].replace('\n', "↵");
+                let text = one_line(&app.history.entries[*i]).into_owned();
                 ListItem::new(Line::from(vec![Span::styled("↺ ", theme::dim()), Span::raw(text)]))
             }
         })

@@ -68,14 +68,21 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
         left.push(Span::styled(" ⟳auto", Style::new().fg(theme::accent())));
     }
     if let Some(env) = app.resolver.environment_name() {
-        left.push(Span::styled(format!(" env {env}"), Style::new().fg(theme::accent())));
+        left.push(Span::styled(
+            format!(" env {}", crate::sanitize::one_line(env)),
+            Style::new().fg(theme::accent()),
+        ));
     }
     if let ConnState::Open {
         protocol: Some(protocol),
         ..
     } = state
     {
-        left.push(Span::styled(format!(" [{protocol}]"), theme::dim()));
+        // The server's own header value.
+        left.push(Span::styled(
+            format!(" [{}]", crate::sanitize::one_line(protocol)),
+            theme::dim(),
+        ));
     }
 
     // The state always shows in full; the figures on the right shrink to

@@ -25,7 +25,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     };
     let mut title = vec![Span::raw(" URL ")];
     if let Some(name) = &app.profile.name {
-        title.push(Span::styled(format!("· {name} "), theme::dim()));
+        title.push(Span::styled(
+            format!("· {} ", crate::sanitize::one_line(name)),
+            theme::dim(),
+        ));
     }
     if app.has_unsaved_changes() {
         title.push(Span::styled(
