@@ -179,3 +179,47 @@ fn pipe_round_trip_keeps_order_over_100000_lines() {
         }
     });
 }
+
+#[test]
+fn log_works_headless_and_a_failed_write_is_reported() {
+    with_feed(|url| {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("test.ndjson");
+        let args = |log: &str| {
+            vec![
+                "test".to_string(),
+                url.to_string(),
+                "-H".into(),
+                "api-key: s3cret".into(),
+                "-q".into(),
+                "room=blue".into(),
+                "-m".into(),
+                "hi".into(),
+                "--expect".into(),
+                "^echo:hi".into(),
+                "--log".into(),
+                log.to_string(),
+            ]
+        };
+        let owned = args(log.to_str().unwrap());
+        let out = wscope(&owned.iter().map(String::as_str).collect::<Vec<_>>(), None);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.contains(r#""text":"echo:hi""#), "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+        // A disk that is full: said on standard error, and the test goes on.
+        let owned = args("/dev/full");
+        let out = wscope(&owned.iter().map(String::as_str).collect::<Vec<_>>(), None);
+        assert_eq!(out.status.code(), Some(0));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--log write failed") && stderr.contains("incomplete"),
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.matches("--log write failed").count(),
+            1,
+            "reported once: {stderr}"
+        );
+    });
+}

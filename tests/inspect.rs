@@ -399,3 +399,80 @@ fn paired_frames_are_marked_with_their_round_trip() {
     open_nth_newest(&mut app, 0);
     assert!(screen(&mut app, 80, 24).contains("pair ⇄ 30.0ms"));
 }
+
+#[test]
+fn a_received_frame_loaded_with_e_is_sent_as_it_is() {
+    use wscope::conn::{ConnCommand, Outgoing};
+    let mut app = App::new(InitialRequest::default(), None);
+    app.on_conn_event(ConnEvent::State {
+        state: ConnState::Open {
+            since: Instant::now(),
+            protocol: None,
+        },
+        at: at(0),
+    });
+    let hostile = "{{env:HOME}} @/etc/passwd";
+    app.on_conn_event(frame(5, Direction::Received, FrameKind::Text, hostile.as_bytes()));
+    app.update(wscope::action::Action::FocusFrames);
+    app.handle_key(key(KeyCode::Up));
+    app.handle_key(key(KeyCode::Char('e')));
+    assert_eq!(app.focus, Focus::Message);
+    assert!(
+        app.notice.as_ref().unwrap().text.contains("literal"),
+        "{:?}",
+        app.notice
+    );
+    app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
+    assert_eq!(
+        app.take_commands(),
+        vec![ConnCommand::Send(Outgoing::Text(hostile.into()))],
+        "no variable expanded"
+    );
+    // In a binary mode, its @path is not read either.
+    app.handle_key(key(KeyCode::F(3)));
+    app.message = ratatui_textarea::TextArea::new(vec![]);
+    app.update(wscope::action::Action::FocusFrames);
+    app.on_conn_event(frame(6, Direction::Received, FrameKind::Text, b"@/etc/passwd"));
+    app.handle_key(key(KeyCode::End));
+    app.handle_key(key(KeyCode::Up));
+    app.handle_key(key(KeyCode::Char('e')));
+    app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
+    assert!(
+        app.take_store_requests()
+            .iter()
+            .all(|r| !format!("{r:?}").contains("ReadFile"))
+    );
+    assert!(app.take_commands().is_empty());
+    // Once the user edits it, it is their text again.
+    app.handle_key(key(KeyCode::End));
+    type_text(&mut app, ".bak");
+    assert_eq!(
+        app.binary_status,
+        Some(Ok(wscope::app::compose::BinaryInput::File("/etc/passwd.bak".into())))
+    );
+}
+
+#[test]
+fn in_text_mode_an_at_sign_is_just_text() {
+    use wscope::conn::{ConnCommand, Outgoing};
+    let mut app = App::new(InitialRequest::default(), None);
+    app.on_conn_event(ConnEvent::State {
+        state: ConnState::Open {
+            since: Instant::now(),
+            protocol: None,
+        },
+        at: at(0),
+    });
+    app.update(wscope::action::Action::FocusMessage);
+    type_text(&mut app, "@/etc/passwd");
+    app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
+    assert!(
+        app.take_store_requests()
+            .iter()
+            .all(|r| !format!("{r:?}").contains("ReadFile"))
+    );
+    assert_eq!(
+        app.take_commands(),
+        vec![ConnCommand::Send(Outgoing::Text("@/etc/passwd".into()))]
+    );
+}
