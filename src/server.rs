@@ -216,25 +216,22 @@ fn unix_millis() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// A random walk for the ticker price; xorshift is plenty for demo data.
+/// A random walk for the ticker price.
 struct Walk {
-    state: u64,
+    rng: fastrand::Rng,
     cents: i64,
 }
 
 impl Walk {
     fn new() -> Self {
         Self {
-            state: unix_millis() | 1,
+            rng: fastrand::Rng::new(),
             cents: 10_000,
         }
     }
 
     fn step(&mut self) -> f64 {
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        let delta = (self.state % 101) as i64 - 50;
+        let delta = self.rng.i64(-50..=50);
         self.cents = (self.cents + delta).max(100);
         self.cents as f64 / 100.0
     }

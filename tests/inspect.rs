@@ -205,7 +205,23 @@ fn copy_puts_the_payload_on_the_clipboard() {
     open_nth_newest(&mut app, 1);
     app.handle_key(key(KeyCode::Char('y')));
     assert_eq!(app.clipboard.as_deref(), Some(r#"{"type":"trade","price":50,"qty":1}"#));
-    assert_eq!(wscope::tui::clipboard::osc52("hi"), "\u{1b}]52;c;aGk=\u{7}");
+    // Past the cap, nothing goes to the terminal and the notice names it.
+    app.handle_key(key(KeyCode::Esc));
+    app.on_conn_event(frame(
+        90,
+        Direction::Received,
+        FrameKind::Text,
+        &vec![b'x'; (1 << 20) + 1],
+    ));
+    app.clipboard = None;
+    open_nth_newest(&mut app, 0);
+    app.handle_key(key(KeyCode::Char('y')));
+    assert_eq!(app.clipboard, None);
+    let notice = &app.notice.as_ref().unwrap().text;
+    assert!(
+        notice.contains("not copied") && notice.contains("1048577 bytes"),
+        "{notice}"
+    );
 }
 
 #[test]

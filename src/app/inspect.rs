@@ -170,8 +170,8 @@ impl App {
             self.notify(
                 NoteLevel::Warning,
                 format!(
-                    "not copied: {size} is over the {} a terminal clipboard (OSC 52) takes; export it with x",
-                    crate::format::bytes(MAX_CLIPBOARD as u64)
+                    "not copied: {size} ({} bytes) is more than the 1 MiB ({MAX_CLIPBOARD} bytes) a terminal clipboard (OSC 52) takes; export it with x",
+                    text.len()
                 ),
             );
             return;

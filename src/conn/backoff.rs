@@ -18,28 +18,6 @@ pub fn delay(attempt: u32, jitter: f64) -> Duration {
     step.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
 }
 
-/// A small xorshift generator for jitter; cryptographic quality is not needed.
-#[derive(Debug)]
-pub struct Jitter(u64);
-
-impl Jitter {
-    /// Seeded from the clock so two clients differ.
-    pub fn from_clock() -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0x9e37_79b9, |d| d.as_nanos() as u64);
-        Self(nanos | 1)
-    }
-
-    /// The next value in [0, 1).
-    pub fn sample(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,11 +34,9 @@ mod tests {
 
     #[test]
     fn jitter_stays_in_range() {
-        let mut jitter = Jitter::from_clock();
+        let mut rng = fastrand::Rng::new();
         for _ in 0..1000 {
-            let j = jitter.sample();
-            assert!((0.0..1.0).contains(&j));
-            let d = delay(5, j);
+            let d = delay(5, rng.f64());
             assert!(d >= Duration::from_secs(4) && d <= Duration::from_secs(8));
         }
     }

@@ -13,14 +13,18 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::header::{HOST, SEC_WEBSOCKET_PROTOCOL};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async_with_config};
+use tokio_tungstenite::{WebSocketStream, client_async_with_config};
+use tokio_util::either::Either;
 use url::Host;
 
 use super::error::{ConnError, Phase};
 use super::metered::Metered;
 use super::{HandshakeReport, PhaseTimings, ResolvedRequest, proxy};
 
-pub type Socket = WebSocketStream<Metered<MaybeTlsStream<TcpStream>>>;
+/// Plain TCP, or TLS over it.
+pub type Transport = Either<TcpStream, Box<tokio_rustls::client::TlsStream<TcpStream>>>;
+
+pub type Socket = WebSocketStream<Metered<Transport>>;
 
 /// Runs `future` against the overall deadline, naming the phase on time-out.
 async fn within<T>(
@@ -117,9 +121,9 @@ pub async fn open(
         let tls_stream = within(deadline, timeout, Phase::Tls, connector.connect(server_name, tcp))
             .await?
             .map_err(|e| ConnError::from_io(Phase::Tls, &e, &target))?;
-        (MaybeTlsStream::Rustls(tls_stream), Some(connected.elapsed()))
+        (Either::Right(Box::new(tls_stream)), Some(connected.elapsed()))
     } else {
-        (MaybeTlsStream::Plain(tcp), None)
+        (Either::Left(tcp), None)
     };
     let upgrade_start = Instant::now();
 

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 
 use super::arena::Arena;
-use super::backoff::{self, Jitter};
+use super::backoff;
 use super::error::{ConnError, Phase};
 use super::handshake::{self, Socket};
 use super::latency::{PingTracker, ReplyTimer};
@@ -174,7 +174,8 @@ impl Task {
 
     async fn serve(&mut self) -> Result<(), UiGone> {
         let mut pending = None;
-        let mut jitter = Jitter::from_clock();
+        // Seeded per process, so two clients of one server spread out.
+        let mut jitter = fastrand::Rng::new();
         let mut attempt = 0;
         loop {
             let request = match pending.take() {
@@ -212,7 +213,7 @@ impl Task {
                         attempt = 0;
                     }
                     attempt += 1;
-                    pending = self.wait_to_reconnect(attempt, jitter.sample(), request).await?;
+                    pending = self.wait_to_reconnect(attempt, jitter.f64(), request).await?;
                 }
                 Next::Dropped { .. } => {}
             }

@@ -98,8 +98,11 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
 /// Reads every certificate from a PEM file, for `--cacert` and `--cert`.
 pub fn load_pem_certs(path: &std::path::Path) -> std::io::Result<Vec<CertificateDer<'static>>> {
-    let file = std::fs::File::open(path)?;
-    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(file)).collect::<Result<Vec<_>, _>>()?;
+    use rustls::pki_types::pem::PemObject;
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(pem_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(pem_error)?;
     if certs.is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -111,7 +114,19 @@ pub fn load_pem_certs(path: &std::path::Path) -> std::io::Result<Vec<Certificate
 
 /// Reads the first private key from a PEM file, for `--key`.
 pub fn load_pem_key(path: &std::path::Path) -> std::io::Result<PrivateKeyDer<'static>> {
-    let file = std::fs::File::open(path)?;
-    rustls_pemfile::private_key(&mut std::io::BufReader::new(file))?
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no PEM private key found in the file"))
+    use rustls::pki_types::pem::PemObject;
+    PrivateKeyDer::from_pem_file(path).map_err(|error| match error {
+        rustls::pki_types::pem::Error::NoItemsFound => {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "no PEM private key found in the file")
+        }
+        other => pem_error(other),
+    })
+}
+
+/// A PEM error as an I/O error, keeping a file that cannot be read as one.
+fn pem_error(error: rustls::pki_types::pem::Error) -> std::io::Error {
+    match error {
+        rustls::pki_types::pem::Error::Io(io) => io,
+        other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
+    }
 }

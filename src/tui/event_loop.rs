@@ -250,9 +250,12 @@ async fn drive(
             dirty = true;
         }
         if let Some(text) = app.clipboard.take() {
-            let backend = terminal.backend_mut();
-            backend.write_all(super::clipboard::osc52(&text).as_bytes())?;
-            backend.flush()?;
+            // OSC 52 works over SSH and in tmux (`set-clipboard on`), where
+            // no clipboard tool can reach.
+            execute!(
+                terminal.backend_mut(),
+                crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+            )?;
         }
         if app.should_quit() {
             return Ok(());

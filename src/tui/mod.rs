@@ -1,6 +1,5 @@
 //! The interactive terminal UI: terminal set-up and the event loop.
 
-pub mod clipboard;
 mod event_loop;
 mod input;
 mod terminal;
