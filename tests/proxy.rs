@@ -177,3 +177,27 @@ async fn direct_ignores_the_proxy() {
     ));
     assert_eq!(proxy_of(&events), None);
 }
+
+#[tokio::test]
+async fn a_proxy_that_wants_credentials_is_told_apart_from_a_refusal() {
+    let target = feed_server().await;
+    let proxy = serve(|mut client| async move {
+        read_request_head(&mut client).await;
+        let _ = client
+            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\n\r\n")
+            .await;
+    })
+    .await;
+    let url = proxy.url("http", "").replace("http://", "http://user:hunter2@");
+    let events = connect_via(&target, ProxyChoice::Url(url)).await;
+    let Some(ConnEvent::State {
+        state: ConnState::Failed(error @ ConnError::ProxyAuth(reason)),
+        ..
+    }) = events.last()
+    else {
+        panic!("{events:#?}")
+    };
+    assert!(reason.contains("407"), "{reason}");
+    assert!(!reason.contains("hunter2"), "{reason}");
+    assert!(error.hint().is_some_and(|h| h.contains("user:pass")));
+}

@@ -58,6 +58,9 @@ pub enum ConnError {
     Protocol(String),
     #[error("{0}")]
     Proxy(String),
+    /// The proxy wants credentials, or refused ours.
+    #[error("{0}")]
+    ProxyAuth(String),
     #[error("{0}")]
     Io(String),
 }
@@ -90,6 +93,7 @@ impl ConnError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Self::Refused { .. } => Some("is the server running and listening on that port?"),
+            Self::ProxyAuth(_) => Some("give the proxy's user name and password: --proxy http://user:pass@host:port"),
             Self::Proxy(_) => {
                 Some("check --proxy, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY; --proxy none connects directly")
             }
@@ -106,6 +110,21 @@ impl ConnError {
             }
             Self::Upgrade { status: 401 | 403, .. } => Some("check the auth headers and params"),
             _ => None,
+        }
+    }
+
+    /// Classifies a failed proxy tunnel; `proxy` is the proxy's URL with
+    /// its password hidden.
+    pub fn from_tunnel(proxy: &str, error: super::proxy::TunnelError) -> Self {
+        use super::proxy::TunnelError;
+        match error {
+            TunnelError::Auth(reason) => Self::ProxyAuth(format!("proxy {proxy}: {reason}")),
+            TunnelError::Refused(reason) => Self::Proxy(format!("proxy {proxy}: {reason}")),
+            TunnelError::Broken {
+                kind: io::ErrorKind::ConnectionRefused,
+                reason,
+            } => Self::Proxy(format!("proxy {proxy}: connection refused ({reason})")),
+            TunnelError::Broken { reason, .. } => Self::Proxy(format!("proxy {proxy}: {reason}")),
         }
     }
 

@@ -95,14 +95,14 @@ pub async fn open(
             Host::Ipv4(ip) => ip.to_string(),
             Host::Ipv6(ip) => ip.to_string(),
         };
-        within(
+        tcp = within(
             deadline,
             timeout,
             Phase::Tcp,
-            proxy::tunnel(&mut tcp, proxy_url, &target_host, port),
+            proxy::tunnel(tcp, proxy_url, &target_host, port),
         )
         .await?
-        .map_err(|e| ConnError::Proxy(e.to_string()))?;
+        .map_err(|error| ConnError::from_tunnel(&proxy::redacted(proxy_url), error))?;
     }
     // Interactive traffic: small frames should leave at once.
     let _ = tcp.set_nodelay(true);

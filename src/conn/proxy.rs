@@ -117,18 +117,43 @@ pub fn bypasses(no_proxy: &str, host: &str) -> bool {
         })
 }
 
+/// Why a tunnel could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TunnelError {
+    /// The proxy wants credentials, or refused the ones given.
+    #[error("{0}")]
+    Auth(String),
+    /// The proxy answered, and said no.
+    #[error("{0}")]
+    Refused(String),
+    /// The connection to the proxy failed, or it did not speak the protocol.
+    #[error("{reason}")]
+    Broken { kind: std::io::ErrorKind, reason: String },
+}
+
+impl TunnelError {
+    fn io(error: &std::io::Error) -> Self {
+        Self::Broken {
+            kind: error.kind(),
+            reason: error.to_string(),
+        }
+    }
+
+    fn protocol(reason: impl Into<String>) -> Self {
+        Self::Broken {
+            kind: std::io::ErrorKind::InvalidData,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Opens a tunnel to `host:port` through `proxy` over the already
-/// connected `stream`.
-pub async fn tunnel(stream: &mut TcpStream, proxy: &Url, host: &str, port: u16) -> Result<(), ProxyError> {
-    let fail = |reason: String| ProxyError {
-        proxy: redacted(proxy),
-        reason,
-    };
-    let result = match proxy.scheme() {
+/// connected `stream`, and returns the stream, now carrying the tunnel.
+pub async fn tunnel(stream: TcpStream, proxy: &Url, host: &str, port: u16) -> Result<TcpStream, TunnelError> {
+    match proxy.scheme() {
         "http" => http_connect(stream, proxy, host, port).await,
         _ => socks5_connect(stream, proxy, host, port).await,
-    };
-    result.map_err(fail)
+    }
 }
 
 /// The proxy URL without its password, for messages.
@@ -142,7 +167,10 @@ fn decoded(text: &str) -> String {
         .into_owned()
 }
 
-async fn http_connect(stream: &mut TcpStream, proxy: &Url, host: &str, port: u16) -> Result<(), String> {
+/// The longest CONNECT answer accepted.
+const MAX_CONNECT_ANSWER: usize = 16 * 1024;
+
+async fn http_connect(mut stream: TcpStream, proxy: &Url, host: &str, port: u16) -> Result<TcpStream, TunnelError> {
     use base64::Engine as _;
     let authority = if host.contains(':') {
         format!("[{host}]:{port}")
@@ -160,119 +188,88 @@ async fn http_connect(stream: &mut TcpStream, proxy: &Url, host: &str, port: u16
         request.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| TunnelError::io(&e))?;
 
-    // Read the response head byte by byte, so no tunnelled byte is consumed.
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() > 16 * 1024 {
-            return Err("the proxy's answer is too long".into());
+    // Nothing comes through the tunnel before we speak (TLS and the upgrade
+    // both start with the client), so whatever follows the answer's head
+    // would be the proxy misbehaving, and is refused rather than lost.
+    let mut answer = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = stream.read(&mut chunk).await.map_err(|e| TunnelError::io(&e))?;
+        if n == 0 {
+            return Err(TunnelError::Broken {
+                kind: std::io::ErrorKind::UnexpectedEof,
+                reason: "the proxy closed the connection".into(),
+            });
         }
-        match stream.read(&mut byte).await {
-            Ok(0) => return Err("the proxy closed the connection".into()),
-            Ok(_) => head.push(byte[0]),
-            Err(e) => return Err(e.to_string()),
+        answer.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut response = httparse::Response::new(&mut headers);
+        match response.parse(&answer) {
+            Ok(httparse::Status::Complete(head_len)) => {
+                let code = response.code.unwrap_or_default();
+                let line = format!(
+                    "HTTP/1.{} {code} {}",
+                    response.version.unwrap_or(1),
+                    response.reason.unwrap_or_default()
+                );
+                return match code {
+                    200..=299 if head_len == answer.len() => Ok(stream),
+                    200..=299 => Err(TunnelError::protocol("the proxy sent data before the tunnel was used")),
+                    407 => Err(TunnelError::Auth(format!(
+                        "CONNECT refused: {line} (the proxy wants a user name and password)"
+                    ))),
+                    _ => Err(TunnelError::Refused(format!("CONNECT refused: {line}"))),
+                };
+            }
+            Ok(httparse::Status::Partial) if answer.len() > MAX_CONNECT_ANSWER => {
+                return Err(TunnelError::protocol("the proxy's answer is too long"));
+            }
+            Ok(httparse::Status::Partial) => {}
+            Err(error) => {
+                return Err(TunnelError::protocol(format!(
+                    "the proxy's answer is not HTTP ({error})"
+                )));
+            }
         }
     }
-    let head = String::from_utf8_lossy(&head);
-    let status_line = head.lines().next().unwrap_or_default();
-    let status = status_line.split_whitespace().nth(1).unwrap_or_default();
-    if status.starts_with('2') {
-        Ok(())
+}
+
+async fn socks5_connect(stream: TcpStream, proxy: &Url, host: &str, port: u16) -> Result<TcpStream, TunnelError> {
+    use tokio_socks::tcp::Socks5Stream;
+    // A name goes to the proxy to resolve (socks5h behaviour), so DNS also
+    // goes through the proxy; an address goes as it is.
+    let target = (host, port);
+    let connected = if proxy.username().is_empty() {
+        Socks5Stream::connect_with_socket(stream, target).await
     } else {
-        Err(format!("CONNECT refused: {}", status_line.trim()))
-    }
-}
-
-async fn socks5_connect(stream: &mut TcpStream, proxy: &Url, host: &str, port: u16) -> Result<(), String> {
-    let io = |e: std::io::Error| e.to_string();
-    let with_password = !proxy.username().is_empty();
-    let methods: &[u8] = if with_password { &[0x00, 0x02] } else { &[0x00] };
-    let mut greeting = vec![0x05, methods.len() as u8];
-    greeting.extend_from_slice(methods);
-    stream.write_all(&greeting).await.map_err(io)?;
-    let mut choice = [0u8; 2];
-    stream.read_exact(&mut choice).await.map_err(io)?;
-    match choice {
-        [0x05, 0x00] => {}
-        [0x05, 0x02] if with_password => {
-            let user = decoded(proxy.username());
-            let pass = decoded(proxy.password().unwrap_or_default());
-            if user.len() > 255 || pass.len() > 255 {
-                return Err("user name or password longer than 255 bytes".into());
-            }
-            let mut auth = vec![0x01, user.len() as u8];
-            auth.extend_from_slice(user.as_bytes());
-            auth.push(pass.len() as u8);
-            auth.extend_from_slice(pass.as_bytes());
-            stream.write_all(&auth).await.map_err(io)?;
-            let mut status = [0u8; 2];
-            stream.read_exact(&mut status).await.map_err(io)?;
-            if status[1] != 0 {
-                return Err("the SOCKS5 proxy refused the user name or password".into());
-            }
-        }
-        [0x05, 0xff] => return Err("the SOCKS5 proxy accepts none of our authentication methods".into()),
-        _ => return Err("not a SOCKS5 proxy".into()),
-    }
-
-    let mut request = vec![0x05, 0x01, 0x00];
-    match host.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => {
-            request.push(0x01);
-            request.extend_from_slice(&ip.octets());
-        }
-        Ok(std::net::IpAddr::V6(ip)) => {
-            request.push(0x04);
-            request.extend_from_slice(&ip.octets());
-        }
-        Err(_) => {
-            // The proxy resolves the name (socks5h behaviour), so DNS also
-            // goes through the proxy.
-            if host.len() > 255 {
-                return Err("host name longer than 255 bytes".into());
-            }
-            request.push(0x03);
-            request.push(host.len() as u8);
-            request.extend_from_slice(host.as_bytes());
-        }
-    }
-    request.extend_from_slice(&port.to_be_bytes());
-    stream.write_all(&request).await.map_err(io)?;
-
-    let mut reply = [0u8; 4];
-    stream.read_exact(&mut reply).await.map_err(io)?;
-    if reply[1] != 0x00 {
-        return Err(format!("SOCKS5 connect failed: {}", socks5_reply(reply[1])));
-    }
-    let skip = match reply[3] {
-        0x01 => 4,
-        0x04 => 16,
-        0x03 => {
-            let mut len = [0u8; 1];
-            stream.read_exact(&mut len).await.map_err(io)?;
-            usize::from(len[0])
-        }
-        _ => return Err("malformed SOCKS5 reply".into()),
+        let user = decoded(proxy.username());
+        let password = decoded(proxy.password().unwrap_or_default());
+        Socks5Stream::connect_with_password_and_socket(stream, target, &user, &password).await
     };
-    let mut bound = vec![0u8; skip + 2];
-    stream.read_exact(&mut bound).await.map_err(io)?;
-    Ok(())
-}
-
-fn socks5_reply(code: u8) -> &'static str {
-    match code {
-        0x01 => "general failure",
-        0x02 => "not allowed by the proxy's rules",
-        0x03 => "network unreachable",
-        0x04 => "host unreachable",
-        0x05 => "connection refused",
-        0x06 => "TTL expired",
-        0x07 => "command not supported",
-        0x08 => "address type not supported",
-        _ => "unknown error",
-    }
+    connected.map(Socks5Stream::into_inner).map_err(|error| {
+        use tokio_socks::Error as E;
+        match error {
+            E::Io(io) => TunnelError::io(&io),
+            E::NoAcceptableAuthMethods | E::PasswordAuthFailure(_) | E::AuthorizationRequired => {
+                TunnelError::Auth(format!("the SOCKS5 proxy refused us: {error}"))
+            }
+            E::InvalidAuthValues(why) => TunnelError::Auth(format!("the SOCKS5 user name or password: {why}")),
+            E::GeneralSocksServerFailure
+            | E::ConnectionNotAllowedByRuleset
+            | E::NetworkUnreachable
+            | E::HostUnreachable
+            | E::ConnectionRefused
+            | E::TtlExpired => {
+                TunnelError::Refused(format!("SOCKS5 connect failed: {}", error.to_string().to_lowercase()))
+            }
+            other => TunnelError::protocol(format!("not a SOCKS5 proxy, or a broken one: {other}")),
+        }
+    })
 }
 
 #[cfg(test)]
