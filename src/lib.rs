@@ -6,6 +6,7 @@
 pub mod action;
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod completions;
 pub mod config;
 pub mod conn;
@@ -22,5 +23,6 @@ pub mod profile;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;
+pub mod settings;
 pub mod tui;
 pub mod ui;

@@ -1,0 +1,117 @@
+//! `wscope test` and `wscope pipe`: the request from the command line and
+//! any profile, then the headless runners.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use super::emit;
+use super::setup::{conn_settings, load_config, storage};
+use crate::cli::{ConnOptions, RequestArgs};
+use crate::conn::{ConnSettings, ResolvedRequest};
+use crate::filter::Pattern;
+use crate::headless::pipe::PipeOptions;
+use crate::headless::test::Expectation;
+use crate::profile::resolve::resolve_request;
+use crate::profile::{Profile, vars};
+use crate::settings::Settings;
+
+/// What `test` checks, as given on the command line.
+pub struct TestArgs {
+    pub expect: Option<String>,
+    pub expect_jq: Option<String>,
+    pub timeout: f64,
+    pub json: bool,
+}
+
+pub async fn test(request: &RequestArgs, options: &ConnOptions, args: TestArgs) -> anyhow::Result<u8> {
+    let (resolved, messages, settings) = headless_request(request, options)?;
+    let pattern = match (args.expect, args.expect_jq) {
+        (Some(regex), _) => Pattern::compile(&regex).map_err(|e| anyhow::anyhow!("--expect: {e}"))?,
+        (None, Some(jq)) => Pattern::compile(&format!("{}{jq}", crate::filter::JQ_PREFIX))
+            .map_err(|e| anyhow::anyhow!("--expect-jq: {e}"))?,
+        (None, None) => None,
+    };
+    let expectation = Expectation {
+        pattern,
+        timeout: Duration::from_secs_f64(args.timeout.max(0.1)),
+    };
+    let report = crate::headless::test::run(resolved, messages, settings, expectation).await;
+    if args.json {
+        say!("{}", report.json())?;
+    } else {
+        emit(report.text().as_bytes())?;
+    }
+    Ok(report.exit_code)
+}
+
+pub async fn pipe(
+    request: &RequestArgs,
+    options: &ConnOptions,
+    ndjson: bool,
+    keep_open: bool,
+    raw: bool,
+) -> anyhow::Result<u8> {
+    use std::io::IsTerminal;
+    let (resolved, _, settings) = headless_request(request, options)?;
+    let pipe_options = PipeOptions {
+        ndjson,
+        keep_open,
+        sanitize: !raw && std::io::stdout().is_terminal(),
+    };
+    Ok(crate::headless::pipe::run(resolved, settings, pipe_options).await)
+}
+
+/// The request, the messages to send once open, and the connection settings
+/// for a headless command, from the command line and any profile.
+fn headless_request(
+    request: &RequestArgs,
+    options: &ConnOptions,
+) -> anyhow::Result<(ResolvedRequest, Vec<String>, ConnSettings)> {
+    let storage = storage(options).ok();
+    let (config, config_error) = load_config(options);
+    if let Some(error) = config_error {
+        eprintln!("wscope: {error}");
+    }
+    let mut profile = match (&request.profile, &storage) {
+        (Some(name), Some(storage)) => storage.profiles.load(name)?,
+        (Some(_), None) => bail!("no config directory to load profiles from; pass --config-dir DIR"),
+        (None, _) => Profile::default(),
+    };
+    if let Some(url) = &request.url {
+        profile.url = url.clone();
+    }
+    if let Some(message) = &request.message {
+        profile.message = message.clone();
+    }
+    profile.params.extend(request.params.iter().cloned());
+    profile.headers.extend(request.headers.iter().cloned());
+    for protocol in &options.subprotocols {
+        profile.subprotocols.push(protocol.clone());
+    }
+    let environment = match (&request.environment, &storage) {
+        (Some(name), Some(storage)) => {
+            let environments = vars::load_environments(&storage.paths.environments())?;
+            let vars = environments
+                .get(name)
+                .with_context(|| format!("no environment {name:?} in {}", storage.paths.environments().display()))?;
+            Some((name.clone(), vars.clone()))
+        }
+        _ => None,
+    };
+    let resolver = vars::Resolver::new(environment);
+    let resolved = resolve_request(&profile, &resolver, options.proxy.as_deref())?;
+    let mut messages = Vec::new();
+    for message in profile.on_connect.iter().chain(std::iter::once(&profile.message)) {
+        if !message.is_empty() {
+            messages.push(resolver.resolve(message, "the message")?);
+        }
+    }
+    let settings = Settings::resolve(options, &config.defaults, request.profile.as_ref().map(|_| &profile));
+    // A headless run ends with its connection: it never reconnects.
+    let settings = Settings {
+        reconnect: false,
+        ..settings
+    };
+    Ok((resolved, messages, conn_settings(&settings, options)?))
+}

@@ -1,0 +1,114 @@
+//! The inspector: the request from the command line, a profile or the
+//! draft, the settings, and the terminal UI.
+
+use anyhow::Context;
+
+use super::setup::{conn_settings, load_config, storage};
+use crate::action::Action;
+use crate::app::{App, InitialRequest};
+use crate::cli::{ConnOptions, RequestArgs};
+use crate::conn;
+use crate::profile::service::StoreReply;
+use crate::profile::{draft, vars};
+use crate::settings::Settings;
+use crate::tui::{self, LoopOptions};
+
+pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<()> {
+    let storage = storage(options).ok();
+    let (config, config_error) = load_config(options);
+    // The profile is read first: its settings weigh in before anything starts.
+    let opened = match (&request.profile, &storage) {
+        (Some(name), Some(storage)) => Some(storage.open(name)),
+        _ => None,
+    };
+    let profile = match &opened {
+        Some(StoreReply::Opened { profile, .. }) => Some(profile),
+        _ => None,
+    };
+    let settings = Settings::resolve(options, &config.defaults, profile);
+    let conn_settings = conn_settings(&settings, options)?;
+
+    let palette = config.theme.palette().unwrap_or_else(|_| config.theme.preset.palette());
+    crate::ui::theme::set(config.theme.preset, palette);
+    let mut app = App::new(InitialRequest::default(), None);
+    // Sized before anything is logged, so start-up errors stay on screen.
+    app.frames = crate::frames::FrameLog::new(settings.history, settings.history_bytes);
+    match config.keymap() {
+        Ok(keymap) => app.keymap = keymap,
+        Err(error) => app.report_profile_error(&error),
+    }
+    if let Some(error) = config_error {
+        app.report_profile_error(&error);
+    }
+    let mut connect_now = request.url.is_some();
+
+    if let Some(storage) = &storage {
+        match vars::load_environments(&storage.paths.environments()) {
+            Ok(environments) => {
+                if let Some(wanted) = &request.environment
+                    && !environments.contains_key(wanted)
+                {
+                    let known: Vec<&str> = environments.keys().map(String::as_str).collect();
+                    app.report_profile_error(&format!(
+                        "no environment {wanted:?} in {} (known: {})",
+                        storage.paths.environments().display(),
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ));
+                }
+                app.set_environments(environments, request.environment.as_deref());
+            }
+            Err(error) => app.report_profile_error(&error.to_string()),
+        }
+        match opened {
+            Some(StoreReply::Opened { name, profile, history }) => {
+                app.open_profile(&name, profile, history);
+                connect_now = true;
+            }
+            Some(StoreReply::Failed { action, error }) => {
+                app.report_profile_error(&format!("cannot {action}: {error}"));
+                connect_now = false;
+            }
+            Some(_) => {}
+            None if request.url.is_none() && request.message.is_none() => match draft::load(&storage.paths.data) {
+                Some(Ok(found)) => app.offer_draft(found),
+                Some(Err(error)) => app.report_profile_error(&format!("the draft could not be read: {error}")),
+                None => {}
+            },
+            None => {}
+        }
+    } else if request.profile.is_some() {
+        app.report_profile_error("no config directory: pass --config-dir DIR to use profiles");
+        connect_now = false;
+    }
+    app.insecure = options.insecure;
+    app.proxy_override = options.proxy.clone();
+    for protocol in &options.subprotocols {
+        if !app.profile.extras.subprotocols.contains(protocol) {
+            app.profile.extras.subprotocols.push(protocol.clone());
+        }
+    }
+    app.apply_command_line(InitialRequest {
+        url: request.url.unwrap_or_default(),
+        message: request.message.unwrap_or_default(),
+        params: request.params,
+        headers: request.headers,
+    });
+    app.ping_interval = settings.ping_interval;
+    app.export_secrets = options.export_secrets;
+    app.reconnect = settings.reconnect;
+    if connect_now {
+        app.update(Action::Connect);
+    }
+    let (handle, events) = conn::spawn(conn_settings);
+    let loop_options = LoopOptions {
+        fps: settings.fps,
+        mouse: options.mouse,
+    };
+    tui::run(app, handle, events, storage, loop_options)
+        .await
+        .context("terminal error")
+}

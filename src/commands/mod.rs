@@ -1,0 +1,120 @@
+//! The subcommands, one module each; `main` only parses and dispatches.
+
+use anyhow::{Context, bail};
+
+use crate::cli::{Cli, Command};
+use crate::server::Mode;
+
+/// Writes to standard output. A reader that went away (`wscope profiles |
+/// head`) ends the output quietly, as in other Unix tools, instead of the
+/// panic `println!` gives on a closed pipe.
+pub(crate) fn emit(bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `println!` through [`emit`]; yields an `io::Result` for `?`.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::commands::emit(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
+
+mod config_file;
+mod headless;
+mod inspector;
+mod profiles;
+mod serve;
+mod setup;
+
+/// Runs the command line; the result is the exit status.
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let request = &cli.request;
+    let has_request = request.url.is_some()
+        || !request.headers.is_empty()
+        || !request.params.is_empty()
+        || request.message.is_some()
+        || request.profile.is_some()
+        || request.environment.is_some();
+    if cli.command.is_some() && has_request {
+        bail!("a URL, -H, -q, -m, -p and -e go without a subcommand: wscope [URL] [OPTIONS]");
+    }
+    let options = &cli.options;
+    match cli.command {
+        Some(Command::Serve {
+            host,
+            port,
+            flood,
+            size,
+            rate,
+        }) => {
+            let mode = match flood {
+                Some(count) => Mode::Flood { count, size, rate },
+                None => Mode::Demo,
+            };
+            serve::serve(host, port, mode).await
+        }
+        Some(Command::Demo) => serve::demo(options).await,
+        Some(Command::Test {
+            request,
+            expect,
+            expect_jq,
+            timeout,
+            json,
+        }) => {
+            let args = headless::TestArgs {
+                expect,
+                expect_jq,
+                timeout,
+                json,
+            };
+            headless::test(&request, options, args).await
+        }
+        Some(Command::Pipe {
+            request,
+            ndjson,
+            keep_open,
+            raw,
+        }) => headless::pipe(&request, options, ndjson, keep_open, raw).await,
+        Some(Command::Profiles { names }) => {
+            profiles::list_profiles(&setup::storage(options)?.profiles, names).map(|()| 0)
+        }
+        Some(Command::Completions { shell }) => {
+            emit(crate::completions::script(shell).as_bytes())?;
+            Ok(0)
+        }
+        Some(Command::Config { init, force, keys }) => {
+            config_file::config_command(options, init, force, keys).map(|()| 0)
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .context("rendering the man page")?;
+            emit(&page).context("writing to standard output")?;
+            Ok(0)
+        }
+        Some(Command::Export { name, file, force }) => {
+            profiles::export(&setup::storage(options)?.profiles, &name, file.as_deref(), force).map(|()| 0)
+        }
+        Some(Command::Import {
+            file,
+            curl,
+            name,
+            force,
+        }) => profiles::import(
+            &setup::storage(options)?.profiles,
+            file.as_deref(),
+            curl.as_deref(),
+            name,
+            force,
+        )
+        .map(|()| 0),
+        None => inspector::run(cli.request, options).await.map(|()| 0),
+    }
+}
