@@ -18,6 +18,7 @@ pub mod headless;
 pub mod jq;
 pub mod json_check;
 pub mod keymap;
+pub mod log_sink;
 pub mod payload;
 pub mod profile;
 pub mod sanitize;

@@ -133,39 +133,7 @@ fn failure_rows(error: &ConnError) -> Vec<(NoteLevel, String)> {
 /// A close reason or a rejection body is the server's text, so the result
 /// is sanitized: it is printed as it is by `test` and `pipe`.
 pub fn state_summary(state: &ConnState) -> String {
-    crate::sanitize::one_line(&summary_words(state)).into_owned()
-}
-
-fn summary_words(state: &ConnState) -> String {
-    match state {
-        ConnState::Idle => "Disconnected".into(),
-        ConnState::Connecting { .. } => "Connecting".into(),
-        ConnState::Open { .. } => "Connected".into(),
-        ConnState::Closing => "Closing".into(),
-        ConnState::Reconnecting { attempt, .. } => format!("Reconnecting (attempt {attempt})"),
-        ConnState::Closed { code, reason, .. } => match (code, reason.is_empty()) {
-            (Some(code), true) => format!("Closed ({code} {})", format::close_code_meaning(*code)),
-            (Some(code), false) => format!("Closed ({code} {reason})"),
-            (None, true) => "Closed".into(),
-            (None, false) => format!("Closed ({reason})"),
-        },
-        ConnState::Failed(
-            error @ ConnError::Upgrade {
-                status, reason, body, ..
-            },
-        ) => {
-            if let Some(location) = error.redirect_location() {
-                return format!("Failed (HTTP {status} {reason} → {location})");
-            }
-            let first_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
-            if first_line.is_empty() {
-                format!("Failed (HTTP {status} {reason})")
-            } else {
-                format!("Failed (HTTP {status} {reason}: {})", first_line.trim())
-            }
-        }
-        ConnState::Failed(error) => format!("Failed ({error})"),
-    }
+    crate::sanitize::one_line(&state.to_string()).into_owned()
 }
 
 #[cfg(test)]

@@ -6,10 +6,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use super::emit;
-use super::setup::{conn_settings, load_config, storage};
+use super::setup::{conn_settings, load_config, open_log, storage};
 use crate::cli::{ConnOptions, RequestArgs};
-use crate::conn::{ConnSettings, ResolvedRequest};
+use crate::conn::ResolvedRequest;
 use crate::filter::Pattern;
+use crate::headless::Run;
 use crate::headless::pipe::PipeOptions;
 use crate::headless::test::Expectation;
 use crate::profile::resolve::resolve_request;
@@ -25,7 +26,7 @@ pub struct TestArgs {
 }
 
 pub async fn test(request: &RequestArgs, options: &ConnOptions, args: TestArgs) -> anyhow::Result<u8> {
-    let (resolved, messages, settings) = headless_request(request, options)?;
+    let (resolved, messages, run) = headless_request(request, options)?;
     let pattern = match (args.expect, args.expect_jq) {
         (Some(regex), _) => Pattern::compile(&regex).map_err(|e| anyhow::anyhow!("--expect: {e}"))?,
         (None, Some(jq)) => Pattern::compile(&format!("{}{jq}", crate::filter::JQ_PREFIX))
@@ -36,7 +37,7 @@ pub async fn test(request: &RequestArgs, options: &ConnOptions, args: TestArgs) 
         pattern,
         timeout: Duration::from_secs_f64(args.timeout.max(0.1)),
     };
-    let report = crate::headless::test::run(resolved, messages, settings, expectation).await;
+    let report = crate::headless::test::run(resolved, messages, run, expectation).await;
     if args.json {
         say!("{}", report.json())?;
     } else {
@@ -53,13 +54,13 @@ pub async fn pipe(
     raw: bool,
 ) -> anyhow::Result<u8> {
     use std::io::IsTerminal;
-    let (resolved, _, settings) = headless_request(request, options)?;
+    let (resolved, _, run) = headless_request(request, options)?;
     let pipe_options = PipeOptions {
         ndjson,
         keep_open,
         sanitize: !raw && std::io::stdout().is_terminal(),
     };
-    Ok(crate::headless::pipe::run(resolved, settings, pipe_options).await)
+    Ok(crate::headless::pipe::run(resolved, run, pipe_options).await)
 }
 
 /// The request, the messages to send once open, and the connection settings
@@ -67,7 +68,7 @@ pub async fn pipe(
 fn headless_request(
     request: &RequestArgs,
     options: &ConnOptions,
-) -> anyhow::Result<(ResolvedRequest, Vec<String>, ConnSettings)> {
+) -> anyhow::Result<(ResolvedRequest, Vec<String>, Run)> {
     let storage = storage(options).ok();
     let (config, config_error) = load_config(options);
     if let Some(error) = config_error {
@@ -113,5 +114,10 @@ fn headless_request(
         reconnect: false,
         ..settings
     };
-    Ok((resolved, messages, conn_settings(&settings, options)?))
+    let run = Run {
+        settings: conn_settings(&settings, options)?,
+        log: open_log(options)?,
+        show_secrets: options.export_secrets,
+    };
+    Ok((resolved, messages, run))
 }

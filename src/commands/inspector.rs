@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 
-use super::setup::{conn_settings, load_config, storage};
+use super::setup::{conn_settings, load_config, open_log, storage};
 use crate::action::Action;
 use crate::app::{App, InitialRequest};
 use crate::cli::{ConnOptions, RequestArgs};
@@ -27,6 +27,7 @@ pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<
     };
     let settings = Settings::resolve(options, &config.defaults, profile);
     let conn_settings = conn_settings(&settings, options)?;
+    let log = open_log(options)?;
 
     let palette = config.theme.palette().unwrap_or_else(|_| config.theme.preset.palette());
     crate::ui::theme::set(config.theme.preset, palette);
@@ -104,6 +105,7 @@ pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<
         app.update(Action::Connect);
     }
     let (handle, events) = conn::spawn(conn_settings);
+    let events = crate::log_sink::attach(events, log);
     let loop_options = LoopOptions {
         fps: settings.fps,
         mouse: options.mouse,

@@ -9,6 +9,7 @@ use anyhow::Context;
 use crate::cli::ConnOptions;
 use crate::config::Config;
 use crate::conn::{self, ClientIdentity, ConnSettings, TlsOptions};
+use crate::log_sink::LogTarget;
 use crate::profile::paths::Paths;
 use crate::profile::service::Storage;
 use crate::settings::Settings;
@@ -38,7 +39,7 @@ pub fn load_config(options: &ConnOptions) -> (Config, Option<String>) {
 
 /// Opens the `--log` file for appending. A new file is readable by its
 /// owner only: frames carry tokens and personal data.
-pub fn open_log(options: &ConnOptions) -> anyhow::Result<Option<Arc<std::fs::File>>> {
+pub fn open_log(options: &ConnOptions) -> anyhow::Result<Option<LogTarget>> {
     use std::os::unix::fs::OpenOptionsExt;
     let Some(path) = &options.log else { return Ok(None) };
     let file = std::fs::OpenOptions::new()
@@ -47,7 +48,10 @@ pub fn open_log(options: &ConnOptions) -> anyhow::Result<Option<Arc<std::fs::Fil
         .mode(0o600)
         .open(path)
         .with_context(|| format!("cannot open --log {}", path.display()))?;
-    Ok(Some(Arc::new(file)))
+    Ok(Some(LogTarget {
+        file: Arc::new(file),
+        with_secrets: options.export_secrets,
+    }))
 }
 
 pub fn tls_options(options: &ConnOptions) -> anyhow::Result<TlsOptions> {
@@ -79,7 +83,5 @@ pub fn conn_settings(settings: &Settings, options: &ConnOptions) -> anyhow::Resu
         ping_timeout: settings.ping_timeout,
         send_timeout: settings.send_timeout,
         reconnect: settings.reconnect,
-        log: open_log(options)?,
-        log_secrets: options.export_secrets,
     })
 }

@@ -16,7 +16,6 @@ mod task;
 mod tls;
 mod writer;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -53,11 +52,6 @@ pub struct ConnSettings {
     pub send_timeout: Option<Duration>,
     /// Reconnect with backoff when a connection drops (until told otherwise).
     pub reconnect: bool,
-    /// `--log`: every frame is appended here as NDJSON the moment it
-    /// crosses the socket, so the file is complete even after `kill -9`.
-    pub log: Option<Arc<std::fs::File>>,
-    /// Keep secret header values in the log.
-    pub log_secrets: bool,
 }
 
 impl ConnSettings {
@@ -92,8 +86,6 @@ impl Default for ConnSettings {
             ping_timeout: None,
             send_timeout: None,
             reconnect: false,
-            log: None,
-            log_secrets: false,
         }
     }
 }
@@ -163,6 +155,46 @@ pub enum ConnState {
         by: Closer,
     },
     Failed(ConnError),
+}
+
+/// The state in words, as the status bar says it: "Connected", "Closed
+/// (4000 asked to)", "Failed (HTTP 401 Unauthorized: missing api key)". A
+/// close reason or a rejection body is the server's text: sanitize before
+/// printing it.
+impl std::fmt::Display for ConnState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::format;
+        let words = match self {
+            ConnState::Idle => "Disconnected".into(),
+            ConnState::Connecting { .. } => "Connecting".into(),
+            ConnState::Open { .. } => "Connected".into(),
+            ConnState::Closing => "Closing".into(),
+            ConnState::Reconnecting { attempt, .. } => format!("Reconnecting (attempt {attempt})"),
+            ConnState::Closed { code, reason, .. } => match (code, reason.is_empty()) {
+                (Some(code), true) => format!("Closed ({code} {})", format::close_code_meaning(*code)),
+                (Some(code), false) => format!("Closed ({code} {reason})"),
+                (None, true) => "Closed".into(),
+                (None, false) => format!("Closed ({reason})"),
+            },
+            ConnState::Failed(
+                error @ ConnError::Upgrade {
+                    status, reason, body, ..
+                },
+            ) => {
+                if let Some(location) = error.redirect_location() {
+                    return write!(f, "Failed (HTTP {status} {reason} → {location})");
+                }
+                let first_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+                if first_line.is_empty() {
+                    format!("Failed (HTTP {status} {reason})")
+                } else {
+                    format!("Failed (HTTP {status} {reason}: {})", first_line.trim())
+                }
+            }
+            ConnState::Failed(error) => format!("Failed ({error})"),
+        };
+        f.write_str(&words)
+    }
 }
 
 /// Which way a frame went.

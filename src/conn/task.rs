@@ -64,8 +64,6 @@ struct Task {
     /// When the latest connection opened, to tell a stable connection from
     /// one a server accepts and drops at once.
     opened_at: Option<Instant>,
-    /// Records the `--log` file failed to take since its last good write.
-    log_lost: u64,
 }
 
 pub(super) async fn run(
@@ -79,97 +77,13 @@ pub(super) async fn run(
         events,
         tls_config: None,
         opened_at: None,
-        log_lost: 0,
     };
     let _ = task.serve().await;
 }
 
 impl Task {
-    async fn emit(&mut self, event: ConnEvent) -> Result<(), UiGone> {
-        let warning = self.record(&event);
-        self.events.send(event).await.map_err(|_| UiGone)?;
-        if let Some(warning) = warning {
-            self.events
-                .send(ConnEvent::Warning(warning))
-                .await
-                .map_err(|_| UiGone)?;
-        }
-        Ok(())
-    }
-
-    /// Appends frames and connection events to the `--log` file. A failed
-    /// write is not worth losing the connection over, but it is never
-    /// silent: the first failure, and the recovery, are reported.
-    fn record(&mut self, event: &ConnEvent) -> Option<String> {
-        self.settings.log.as_ref()?;
-        let line = match event {
-            ConnEvent::Frame(frame) => crate::export::ndjson_line(frame),
-            ConnEvent::State { state, at } => {
-                let time: chrono::DateTime<chrono::Utc> = (*at).into();
-                let (name, detail) = match state {
-                    ConnState::Connecting { url, .. } if self.settings.log_secrets => ("connecting", url.clone()),
-                    ConnState::Connecting { url, .. } => (
-                        "connecting",
-                        crate::secrets::mask_url(url, crate::secrets::FILE_MASK).into_owned(),
-                    ),
-                    ConnState::Open { .. } => ("open", String::new()),
-                    ConnState::Closed { code, reason, .. } => (
-                        "closed",
-                        format!("{} {reason}", code.map(|c| c.to_string()).unwrap_or_default()),
-                    ),
-                    ConnState::Failed(error) => ("failed", error.to_string()),
-                    ConnState::Reconnecting { attempt, .. } => ("reconnecting", format!("attempt {attempt}")),
-                    ConnState::Idle | ConnState::Closing => return None,
-                };
-                serde_json::json!({
-                    "time": time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                    "event": name,
-                    "detail": detail.trim(),
-                })
-                .to_string()
-            }
-            ConnEvent::Handshake(report) => serde_json::json!({
-                "event": "handshake",
-                "status": report.status,
-                "headers": crate::export::headers_json(
-                    report.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-                    self.settings.log_secrets,
-                ),
-            })
-            .to_string(),
-            ConnEvent::Frames(frames) => {
-                // One write for the whole batch, made before the UI gets it:
-                // what reaches the screen is in the file, even after kill -9.
-                let mut lines = Vec::with_capacity(frames.len() * 256);
-                for frame in frames {
-                    crate::export::write_ndjson_line(&mut lines, frame);
-                }
-                return self.write_log(&lines, frames.len() as u64);
-            }
-            _ => return None,
-        };
-        self.write_log(format!("{line}\n").as_bytes(), 1)
-    }
-
-    /// Straight to the file: nothing waits in a buffer of ours. Returns a
-    /// warning when the log starts or stops failing.
-    fn write_log(&mut self, bytes: &[u8], records: u64) -> Option<String> {
-        use std::io::Write;
-        let mut file = self.settings.log.as_deref()?;
-        match file.write_all(bytes) {
-            Ok(()) if self.log_lost > 0 => {
-                let lost = std::mem::take(&mut self.log_lost);
-                Some(format!(
-                    "--log is written again; {lost} records are missing from it (a record cut short by the failure may precede them)"
-                ))
-            }
-            Ok(()) => None,
-            Err(error) => {
-                let first = self.log_lost == 0;
-                self.log_lost += records;
-                first.then(|| format!("--log write failed: {error}; the log is incomplete from here"))
-            }
-        }
+    async fn emit(&self, event: ConnEvent) -> Result<(), UiGone> {
+        self.events.send(event).await.map_err(|_| UiGone)
     }
 
     async fn serve(&mut self) -> Result<(), UiGone> {

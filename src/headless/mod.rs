@@ -4,7 +4,28 @@
 pub mod pipe;
 pub mod test;
 
-use crate::conn::{ConnEvent, ConnState};
+use tokio::sync::mpsc;
+
+use crate::conn::{ConnEvent, ConnHandle, ConnSettings, ConnState};
+use crate::log_sink::LogTarget;
+
+/// How a headless command connects: the connection's settings, the
+/// `--log` file, and whether secrets may be printed.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub settings: ConnSettings,
+    pub log: Option<LogTarget>,
+    /// `--export-secrets`: tokens in URLs are printed in clear.
+    pub show_secrets: bool,
+}
+
+impl Run {
+    /// Starts the connection task, its events passed through the log.
+    pub(crate) fn start(self) -> (ConnHandle, mpsc::Receiver<ConnEvent>) {
+        let (conn, events) = crate::conn::spawn(self.settings);
+        (conn, crate::log_sink::attach(events, self.log))
+    }
+}
 
 /// Exit status: the check passed or the pipe ended normally.
 pub const EXIT_OK: u8 = 0;
@@ -23,7 +44,7 @@ pub(crate) fn flatten(event: ConnEvent) -> Vec<ConnEvent> {
 
 /// Tells the user on standard error, sanitized, without stopping.
 pub(crate) fn warn(text: &str) {
-    eprintln!("wscope: {}", crate::sanitize::text(text));
+    eprintln!("wscope: {}", crate::sanitize::one_line(text));
 }
 
 /// Whether a state ends the connection.

@@ -6,11 +6,9 @@ use std::io::Write;
 use base64::Engine as _;
 use tokio::io::AsyncBufReadExt;
 
-use super::{EXIT_CONNECTION, EXIT_OK, is_final};
-use crate::app::state_summary;
+use super::{EXIT_CONNECTION, EXIT_OK, Run, is_final};
 use crate::conn::{
-    ABNORMAL_CLOSURE, ConnCommand, ConnEvent, ConnSettings, ConnState, Direction, FrameKind, FrameRecord, Outgoing,
-    ResolvedRequest,
+    ABNORMAL_CLOSURE, ConnCommand, ConnEvent, ConnState, Direction, FrameKind, FrameRecord, Outgoing, ResolvedRequest,
 };
 
 /// How `pipe` behaves.
@@ -28,8 +26,8 @@ pub struct PipeOptions {
 /// Runs the pipe until the server closes or input ends; returns the exit
 /// status. Output is buffered and flushed when no more events are queued,
 /// not once per frame.
-pub async fn run(request: ResolvedRequest, settings: ConnSettings, options: PipeOptions) -> u8 {
-    let (conn, mut events) = crate::conn::spawn(settings);
+pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8 {
+    let (conn, mut events) = run.start();
     conn.send(ConnCommand::Connect(request));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -57,7 +55,7 @@ pub async fn run(request: ResolvedRequest, settings: ConnSettings, options: Pipe
                             return match &state {
                                 ConnState::Closed { code, .. } if *code != Some(ABNORMAL_CLOSURE) => EXIT_OK,
                                 _ => {
-                                    eprintln!("wscope: {}", state_summary(&state));
+                                    super::warn(&state.to_string());
                                     EXIT_CONNECTION
                                 }
                             };

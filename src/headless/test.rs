@@ -4,11 +4,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{EXIT_CONNECTION, EXIT_EXPECTATION, EXIT_OK, flatten, is_final};
-use crate::app::state_summary;
+use super::{EXIT_CONNECTION, EXIT_EXPECTATION, EXIT_OK, Run, flatten, is_final};
 use crate::conn::{
-    ConnCommand, ConnEvent, ConnSettings, ConnState, Direction, FrameKind, FrameRecord, HandshakeReport, Outgoing,
-    ResolvedRequest,
+    ConnCommand, ConnEvent, ConnState, Direction, FrameKind, FrameRecord, HandshakeReport, Outgoing, ResolvedRequest,
 };
 use crate::filter::Pattern;
 use crate::format;
@@ -37,19 +35,14 @@ pub struct TestReport {
 
 /// Connects with `request`, sends `messages` once open, and waits for the
 /// first received data frame that meets `expect`.
-pub async fn run(
-    request: ResolvedRequest,
-    messages: Vec<String>,
-    settings: ConnSettings,
-    expect: Expectation,
-) -> TestReport {
+pub async fn run(request: ResolvedRequest, messages: Vec<String>, run: Run, expect: Expectation) -> TestReport {
     let start = Instant::now();
-    let url = if settings.log_secrets {
+    let url = if run.show_secrets {
         request.url.to_string()
     } else {
         crate::secrets::mask_url(request.url.as_str(), crate::secrets::SCREEN_MASK).into_owned()
     };
-    let (conn, mut events) = crate::conn::spawn(settings);
+    let (conn, mut events) = run.start();
     conn.send(ConnCommand::Connect(request));
     let mut report = TestReport {
         url,
@@ -89,7 +82,7 @@ pub async fn run(
                     }
                 }
                 ConnEvent::State { state, .. } if is_final(&state) => {
-                    report.failure = Some(state_summary(&state));
+                    report.failure = Some(crate::sanitize::one_line(&state.to_string()).into_owned());
                     report.exit_code = if opened { EXIT_EXPECTATION } else { EXIT_CONNECTION };
                     break 'outer;
                 }

@@ -1,0 +1,143 @@
+//! `--log`: every frame and connection event appended to a file as NDJSON.
+//!
+//! The sink sits between the connection task and whoever shows its events
+//! (the inspector, `test`, `pipe`), on a thread of its own: each batch is
+//! written before it is passed on, so whatever reached the screen is in the
+//! file, even after `kill -9`, and no file I/O runs on the connection's
+//! runtime worker. A failed write never ends the run, and is never silent:
+//! the first failure and the recovery are passed on as warnings.
+
+use std::fs::File;
+use std::io::Write;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::conn::{ConnEvent, ConnState, EVENT_QUEUE};
+use crate::export;
+use crate::secrets;
+
+/// Where the log goes, and whether secrets are kept in it.
+#[derive(Debug, Clone)]
+pub struct LogTarget {
+    pub file: Arc<File>,
+    /// `--export-secrets`: header values and URL tokens in clear.
+    pub with_secrets: bool,
+}
+
+/// Passes `events` on through the log when there is one; otherwise hands
+/// them back untouched.
+pub fn attach(events: mpsc::Receiver<ConnEvent>, target: Option<LogTarget>) -> mpsc::Receiver<ConnEvent> {
+    let Some(target) = target else { return events };
+    let (forward, passed_on) = mpsc::channel(EVENT_QUEUE);
+    let spawned = std::thread::Builder::new()
+        .name("wscope-log".into())
+        .spawn(move || run(events, forward, Sink::new(target)));
+    match spawned {
+        Ok(_) => passed_on,
+        // No thread, no log: say so through the only channel there is.
+        Err(error) => {
+            let (tx, rx) = mpsc::channel(1);
+            let _ = tx.try_send(ConnEvent::Warning(format!(
+                "--log is not written: cannot start its thread: {error}"
+            )));
+            rx
+        }
+    }
+}
+
+fn run(mut events: mpsc::Receiver<ConnEvent>, forward: mpsc::Sender<ConnEvent>, mut sink: Sink) {
+    while let Some(event) = events.blocking_recv() {
+        let warning = sink.record(&event);
+        if forward.blocking_send(event).is_err() {
+            return;
+        }
+        if let Some(warning) = warning
+            && forward.blocking_send(ConnEvent::Warning(warning)).is_err()
+        {
+            return;
+        }
+    }
+}
+
+struct Sink {
+    target: LogTarget,
+    /// Records the file failed to take since its last good write.
+    lost: u64,
+}
+
+impl Sink {
+    fn new(target: LogTarget) -> Self {
+        Self { target, lost: 0 }
+    }
+
+    /// Writes what `event` adds to the log; a warning if the log started or
+    /// stopped failing.
+    fn record(&mut self, event: &ConnEvent) -> Option<String> {
+        let with_secrets = self.target.with_secrets;
+        let line = match event {
+            ConnEvent::Frame(frame) => export::ndjson_line(frame),
+            ConnEvent::State { state, at } => {
+                let time: chrono::DateTime<chrono::Utc> = (*at).into();
+                let (name, detail) = match state {
+                    ConnState::Connecting { url, .. } if with_secrets => ("connecting", url.clone()),
+                    ConnState::Connecting { url, .. } => {
+                        ("connecting", secrets::mask_url(url, secrets::FILE_MASK).into_owned())
+                    }
+                    ConnState::Open { .. } => ("open", String::new()),
+                    ConnState::Closed { code, reason, .. } => (
+                        "closed",
+                        format!("{} {reason}", code.map(|c| c.to_string()).unwrap_or_default()),
+                    ),
+                    ConnState::Failed(error) => ("failed", error.to_string()),
+                    ConnState::Reconnecting { attempt, .. } => ("reconnecting", format!("attempt {attempt}")),
+                    ConnState::Idle | ConnState::Closing => return None,
+                };
+                serde_json::json!({
+                    "time": time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    "event": name,
+                    "detail": detail.trim(),
+                })
+                .to_string()
+            }
+            ConnEvent::Handshake(report) => serde_json::json!({
+                "event": "handshake",
+                "status": report.status,
+                "headers": export::headers_json(
+                    report.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+                    with_secrets,
+                ),
+            })
+            .to_string(),
+            ConnEvent::Frames(frames) => {
+                // One write for the whole batch.
+                let mut lines = Vec::with_capacity(frames.len() * 256);
+                for frame in frames {
+                    export::write_ndjson_line(&mut lines, frame);
+                }
+                return self.write(&lines, frames.len() as u64);
+            }
+            _ => return None,
+        };
+        self.write(format!("{line}\n").as_bytes(), 1)
+    }
+
+    /// Straight to the file: nothing waits in a buffer of ours.
+    fn write(&mut self, bytes: &[u8], records: u64) -> Option<String> {
+        let mut file = &*self.target.file;
+        match file.write_all(bytes) {
+            Ok(()) if self.lost > 0 => {
+                let lost = std::mem::take(&mut self.lost);
+                Some(format!(
+                    "--log is written again; {lost} records are missing from it (a record cut short by the failure may precede them)"
+                ))
+            }
+            Ok(()) => None,
+            Err(error) => {
+                let first = self.lost == 0;
+                self.lost += records;
+                first.then(|| format!("--log write failed: {error}; the log is incomplete from here"))
+            }
+        }
+    }
+}
