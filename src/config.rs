@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::keymap::Keymap;
-use crate::ui::theme::Preset;
+use crate::palette::{Palette, Preset};
 
 /// The default configuration as shipped, with comments.
 pub const SHIPPED: &str = include_str!("../assets/config.toml");
@@ -59,7 +59,7 @@ pub struct ThemeConfig {
 
 impl ThemeConfig {
     /// The preset's palette with the named colours replaced.
-    pub fn palette(&self) -> Result<crate::ui::theme::Palette, String> {
+    pub fn palette(&self) -> Result<Palette, String> {
         use std::str::FromStr;
         let mut palette = self.preset.palette();
         let slots = [

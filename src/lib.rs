@@ -19,6 +19,7 @@ pub mod jq;
 pub mod json_check;
 pub mod keymap;
 pub mod log_sink;
+pub mod palette;
 pub mod payload;
 pub mod profile;
 pub mod sanitize;
