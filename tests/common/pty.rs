@@ -40,11 +40,20 @@ impl Pty {
         Self::start(args, env, None, true)
     }
 
+    /// As [`Pty::spawn`], in a terminal of `cols` x `rows`.
+    pub fn spawn_sized(args: &[&str], cols: u16, rows: u16) -> Self {
+        Self::open(args, &[], None, false, (cols, rows))
+    }
+
     fn start(args: &[&str], env: &[(&str, &str)], cwd: Option<&Path>, record: bool) -> Self {
+        Self::open(args, env, cwd, record, (COLS, ROWS))
+    }
+
+    fn open(args: &[&str], env: &[(&str, &str)], cwd: Option<&Path>, record: bool, (cols, rows): (u16, u16)) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -64,7 +73,7 @@ impl Pty {
         }
         let child = pty.slave.spawn_command(command).expect("spawn wscope");
         drop(pty.slave);
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let bytes = Arc::new(AtomicU64::new(0));
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
         let (sink, counter) = (screen.clone(), bytes.clone());
