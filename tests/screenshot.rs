@@ -99,7 +99,7 @@ fn draw_screen(svg: &mut String, screen: &vt100::Screen, x0: f32, y0: f32) {
                     break;
                 }
                 let contents = next.contents();
-                text.push_str(if contents.is_empty() { " " } else { &contents });
+                text.push_str(if contents.is_empty() { " " } else { contents });
                 col += 1;
                 if next.is_wide() {
                     col += 1;
