@@ -6,12 +6,16 @@
 //! input.
 
 pub mod compose;
+mod confirm;
 pub mod frames_view;
 mod inspect;
 pub mod kv_table;
+mod messages;
 mod notes;
 pub mod pairing;
+mod picker;
 pub mod profiles;
+mod prompts;
 pub mod row_editor;
 pub mod schedule;
 
@@ -22,9 +26,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, TextArea};
 
 pub use crate::profile::resolve::ResolveError;
+pub use confirm::{Answer, Confirm};
 pub use inspect::{Detail, Search};
+pub use messages::{MessageEntry, MessagesList};
 pub use notes::{closed_text, state_summary};
-pub use profiles::{Answer, Confirm, MessageEntry, MessagesList, Picker, Prompt, PromptPurpose};
+pub use picker::Picker;
+pub use prompts::{Prompt, PromptPurpose};
 
 use crate::action::Action;
 use crate::conn::latency::LatencyStats;

@@ -1,175 +1,19 @@
-//! Profiles in the app: saving, opening, the picker, environments, message
-//! history, the draft, and the confirmations around them. File work is only
+//! Profiles in the app: saving, opening, environments, message history
+//! and the draft. File work is only
 //! requested here (see [`StoreRequest`]); its results come back through
 //! [`App::on_store_reply`].
 
-use ratatui_textarea::TextArea;
+use super::{App, Confirm, Focus, Picker, Prompt, PromptPurpose, editor};
 
-use super::{App, Focus, editor};
 use crate::conn::request::{RequestError, ResolvedRequest};
 use crate::conn::{ConnCommand, Outgoing};
 use crate::frames::NoteLevel;
-use crate::profile::curl;
+use crate::profile::Profile;
 use crate::profile::draft::Draft;
 use crate::profile::history;
 use crate::profile::resolve::{ResolveError, resolve_request};
 use crate::profile::service::{StoreReply, StoreRequest};
-use crate::profile::store::validate_name;
 use crate::profile::vars::{Environments, Resolver};
-use crate::profile::{Profile, SavedMessage};
-
-/// What a one-line prompt is asking for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PromptPurpose {
-    SaveAs,
-    Rename {
-        from: String,
-    },
-    Duplicate {
-        from: String,
-    },
-    ImportCurl,
-    /// A name for the composer's text, kept with the profile.
-    MessageName,
-    /// A regex or `jq:` expression narrowing the frames view.
-    Filter,
-    /// A regex to find in the frames view.
-    Search,
-    /// A file to export frames to.
-    Export {
-        filtered: bool,
-    },
-    /// A close code and reason to send.
-    CloseFrame,
-    /// Seconds between scheduled sends.
-    Schedule,
-}
-
-impl PromptPurpose {
-    /// The prompt's title.
-    pub fn title(&self) -> String {
-        match self {
-            Self::SaveAs => "Save profile as".into(),
-            Self::Rename { from } => format!("Rename profile {from:?} to"),
-            Self::Duplicate { from } => format!("Duplicate profile {from:?} as"),
-            Self::ImportCurl => "Paste a curl command (e.g. a browser's Copy as cURL)".into(),
-            Self::MessageName => "Name for this message".into(),
-            Self::Filter => "Filter: a regex, or jq: EXPR (e.g. jq: .type == \"trade\")".into(),
-            Self::Search => "Search (regex)".into(),
-            Self::Export { filtered: true } => "Export the filtered frames to (.ndjson or .har)".into(),
-            Self::Export { filtered: false } => "Export every frame held to (.ndjson or .har)".into(),
-            Self::CloseFrame => "Close with code and reason, e.g. 4000 done".into(),
-            Self::Schedule => "Send the message every N seconds".into(),
-        }
-    }
-}
-
-/// A one-line text prompt.
-#[derive(Debug, Clone)]
-pub struct Prompt {
-    pub purpose: PromptPurpose,
-    pub input: TextArea<'static>,
-}
-
-impl Prompt {
-    pub(super) fn new_curl() -> Self {
-        Self::new(PromptPurpose::ImportCurl, "")
-    }
-
-    pub(super) fn new_message_name() -> Self {
-        Self::new(PromptPurpose::MessageName, "")
-    }
-
-    /// A prompt pre-filled with `text`.
-    pub(super) fn with_text(purpose: PromptPurpose, text: &str) -> Self {
-        Self::new(purpose, text)
-    }
-
-    fn new(purpose: PromptPurpose, text: &str) -> Self {
-        let mut input = editor(text);
-        super::show_cursor(&mut input, true);
-        Self { purpose, input }
-    }
-
-    /// The text typed so far.
-    pub fn text(&self) -> String {
-        self.input.lines().join("")
-    }
-
-    /// What is wrong with the text, checked as the user types.
-    pub fn problem(&self) -> Option<String> {
-        match self.purpose {
-            PromptPurpose::ImportCurl => None,
-            PromptPurpose::MessageName => self.text().trim().is_empty().then(|| "the name is empty".to_string()),
-            PromptPurpose::Filter | PromptPurpose::Search | PromptPurpose::CloseFrame | PromptPurpose::Schedule => None,
-            PromptPurpose::Export { .. } => self
-                .text()
-                .trim()
-                .is_empty()
-                .then(|| "the file name is empty".to_string()),
-            _ => validate_name(&self.text()).err().map(|e| e.to_string()),
-        }
-    }
-}
-
-/// The profile picker.
-#[derive(Debug, Clone)]
-pub struct Picker {
-    pub filter: TextArea<'static>,
-    pub profiles: Vec<(String, Profile)>,
-    /// Profiles whose files could not be read, with the reason.
-    pub unreadable: Vec<(String, String)>,
-    /// Index into [`Picker::visible`].
-    pub selected: usize,
-    /// Set while asking whether to delete the selected profile.
-    pub confirm_delete: Option<String>,
-    pub loading: bool,
-}
-
-impl Picker {
-    fn new() -> Self {
-        let mut filter = editor("");
-        filter.set_placeholder_text("type to filter");
-        super::show_cursor(&mut filter, true);
-        Self {
-            filter,
-            profiles: Vec::new(),
-            unreadable: Vec::new(),
-            selected: 0,
-            confirm_delete: None,
-            loading: true,
-        }
-    }
-
-    /// Profiles whose name or URL contains the filter, case-insensitively.
-    pub fn visible(&self) -> Vec<&(String, Profile)> {
-        let needle = self.filter.lines().join("").to_lowercase();
-        self.profiles
-            .iter()
-            .filter(|(name, p)| {
-                needle.is_empty() || name.to_lowercase().contains(&needle) || p.url.to_lowercase().contains(&needle)
-            })
-            .collect()
-    }
-
-    /// The selected profile's name.
-    pub fn selected_name(&self) -> Option<String> {
-        self.visible().get(self.selected).map(|(name, _)| name.clone())
-    }
-
-    fn clamp(&mut self) {
-        self.selected = self.selected.min(self.visible().len().saturating_sub(1));
-    }
-}
-
-/// A yes/no question in front of everything else.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirm {
-    /// Quitting with unsaved changes to a named profile.
-    Quit,
-    /// A draft from the last run was found.
-    RestoreDraft(Box<Draft>),
-}
 
 /// The open profile and what the panes do not show.
 #[derive(Debug, Clone, Default)]
@@ -257,7 +101,7 @@ impl App {
         );
     }
 
-    fn fill_panes(&mut self, profile: &Profile) {
+    pub(super) fn fill_panes(&mut self, profile: &Profile) {
         self.url = editor(&profile.url);
         self.url.set_placeholder_text("ws://host:port/path");
         self.message = editor(&profile.message);
@@ -425,167 +269,6 @@ impl App {
         true
     }
 
-    pub(super) fn prompt_confirm(&mut self) {
-        let Some(prompt) = self.prompt.take() else { return };
-        let text = prompt.text();
-        if let PromptPurpose::ImportCurl = prompt.purpose {
-            match curl::parse(&text) {
-                Ok(import) => {
-                    let profile = Profile {
-                        message: self.message_text(),
-                        ..import.profile
-                    };
-                    self.fill_panes(&profile);
-                    self.profile = ProfileState::default();
-                    self.picker = None;
-                    let mut text = "imported the curl command; Ctrl-S saves it as a profile".to_string();
-                    if !import.notes.is_empty() {
-                        text = format!("{text} ({})", import.notes.join("; "));
-                    }
-                    self.notify(NoteLevel::Success, text);
-                }
-                Err(error) => {
-                    self.notify(NoteLevel::Error, format!("cannot import: {error}"));
-                    self.prompt = Some(prompt);
-                }
-            }
-            return;
-        }
-        if let Some(problem) = prompt.problem() {
-            self.notify(NoteLevel::Error, problem);
-            self.prompt = Some(prompt);
-            return;
-        }
-        let checked = match &prompt.purpose {
-            PromptPurpose::Filter => Some(self.apply_filter_text(&text)),
-            PromptPurpose::Search => Some(self.apply_search_text(&text)),
-            PromptPurpose::CloseFrame => Some(self.close_with(&text)),
-            PromptPurpose::Schedule => Some(self.start_schedule(&text, std::time::Instant::now())),
-            PromptPurpose::Export { filtered } => {
-                self.export_to(&text, *filtered);
-                Some(Ok(()))
-            }
-            _ => None,
-        };
-        if let Some(result) = checked {
-            if let Err(error) = result {
-                // The previous filter stays; the prompt stays open to fix it.
-                self.notify(NoteLevel::Error, error);
-                self.prompt = Some(prompt);
-            }
-            return;
-        }
-        match prompt.purpose {
-            PromptPurpose::SaveAs => self.store_outbox.push(StoreRequest::Save {
-                name: text,
-                profile: self.current_profile(),
-                overwrite: false,
-            }),
-            PromptPurpose::Rename { from } => self.store_outbox.push(StoreRequest::Rename { from, to: text }),
-            PromptPurpose::Duplicate { from } => self.store_outbox.push(StoreRequest::Duplicate { from, to: text }),
-            PromptPurpose::MessageName => {
-                let name = text.trim().to_string();
-                let body = self.message_text();
-                let saved = &mut self.profile.extras.saved_messages;
-                match saved.iter_mut().find(|m| m.name == name) {
-                    Some(existing) => existing.body = body,
-                    None => saved.push(SavedMessage {
-                        name: name.clone(),
-                        body,
-                    }),
-                }
-                self.notify(
-                    NoteLevel::Success,
-                    format!("kept message {name}; Ctrl-S saves the profile"),
-                );
-            }
-            PromptPurpose::ImportCurl
-            | PromptPurpose::Filter
-            | PromptPurpose::Search
-            | PromptPurpose::Export { .. }
-            | PromptPurpose::CloseFrame
-            | PromptPurpose::Schedule => {}
-        }
-    }
-
-    pub(super) fn prompt_cancel(&mut self) {
-        self.prompt = None;
-        self.profile.quit_after_save = false;
-    }
-
-    pub(super) fn picker_move(&mut self, delta: isize) {
-        if let Some(picker) = &mut self.picker {
-            picker.selected = picker.selected.saturating_add_signed(delta);
-            picker.clamp();
-        }
-    }
-
-    pub(super) fn picker_open(&mut self) {
-        let Some(name) = self.picker.as_ref().and_then(Picker::selected_name) else {
-            return;
-        };
-        self.picker = None;
-        self.store_outbox.push(StoreRequest::Open { name });
-    }
-
-    pub(super) fn picker_prompt(&mut self, make: fn(String) -> PromptPurpose) {
-        if let Some(name) = self.picker.as_ref().and_then(Picker::selected_name) {
-            self.prompt = Some(Prompt::new(make(name.clone()), &name));
-        }
-    }
-
-    pub(super) fn picker_delete(&mut self) {
-        if let Some(picker) = &mut self.picker {
-            picker.confirm_delete = picker.selected_name();
-        }
-    }
-
-    pub(super) fn confirm_answer(&mut self, answer: Answer) {
-        if let Some(picker) = &mut self.picker
-            && let Some(name) = picker.confirm_delete.take()
-        {
-            if answer == Answer::Yes {
-                self.store_outbox.push(StoreRequest::Delete { name });
-            }
-            return;
-        }
-        match (self.confirm.take(), answer) {
-            (Some(Confirm::Quit), Answer::Yes) => self.quit = true,
-            (Some(Confirm::Quit), Answer::Save) => {
-                self.profile.quit_after_save = true;
-                self.save_profile();
-            }
-            (Some(Confirm::RestoreDraft(draft)), Answer::Yes | Answer::Save) => {
-                self.fill_panes(&draft.request);
-                self.profile = ProfileState {
-                    name: draft.profile.clone(),
-                    saved: None,
-                    extras: draft.request.clone(),
-                    quit_after_save: false,
-                };
-                if let Some(name) = draft.profile {
-                    // The profile's saved state is fetched so "unsaved" is judged against it.
-                    self.store_outbox.push(StoreRequest::Open { name });
-                    self.restoring_draft = Some(draft.request);
-                }
-                if draft.dropped_secrets.is_empty() {
-                    self.notify(NoteLevel::Success, "draft restored");
-                } else {
-                    // Secrets are never written to the draft (see `draft`).
-                    self.report_profile_warning(&format!(
-                        "draft restored without its secrets, which are never autosaved: type {} again",
-                        draft.dropped_secrets.join(", ")
-                    ));
-                }
-            }
-            (Some(Confirm::RestoreDraft(_)), Answer::No) => {
-                self.store_outbox.push(StoreRequest::DiscardDraft);
-                self.notify(NoteLevel::Info, "draft discarded");
-            }
-            (other, _) => self.confirm = other.filter(|_| answer != Answer::No),
-        }
-    }
-
     /// Applies the result of a store request.
     pub fn on_store_reply(&mut self, reply: StoreReply) {
         match reply {
@@ -663,22 +346,6 @@ impl App {
         }
     }
 
-    fn refresh_picker(&mut self) {
-        if self.picker.is_some() {
-            self.store_outbox.push(StoreRequest::List);
-        }
-    }
-
-    /// Quit, unless that would leave a named profile's changes unsaved.
-    pub(super) fn request_quit(&mut self) {
-        let named = self.profile.name.is_some();
-        if self.confirm == Some(Confirm::Quit) || !named || !self.has_unsaved_changes() {
-            self.quit = true;
-        } else {
-            self.confirm = Some(Confirm::Quit);
-        }
-    }
-
     /// Sets focus where a connect problem is.
     pub(super) fn focus_problem(&mut self, error: &ResolveError) {
         if let ResolveError::Request(error) = error {
@@ -698,15 +365,6 @@ impl App {
     }
 }
 
-/// An answer to a [`Confirm`] or a delete confirmation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
-    Yes,
-    No,
-    /// "Save first", where that is offered.
-    Save,
-}
-
 impl App {
     /// Lays command-line values over what is in the panes: a URL or message
     /// replaces, params and headers are added.
@@ -721,95 +379,5 @@ impl App {
         profile.params.extend(given.params);
         profile.headers.extend(given.headers);
         self.fill_panes(&profile);
-    }
-}
-
-/// One line of the messages list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MessageEntry {
-    /// Index into the profile's saved messages.
-    Saved(usize),
-    /// Index into the history (newest shown first).
-    History(usize),
-}
-
-/// The saved-messages and history list (F2).
-#[derive(Debug, Clone, Default)]
-pub struct MessagesList {
-    pub selected: usize,
-}
-
-impl App {
-    /// Saved messages first, then the history, newest first.
-    pub fn message_entries(&self) -> Vec<MessageEntry> {
-        let saved = (0..self.profile.extras.saved_messages.len()).map(MessageEntry::Saved);
-        let history = (0..self.history.entries.len()).rev().map(MessageEntry::History);
-        saved.chain(history).collect()
-    }
-
-    /// The text of an entry.
-    pub fn message_entry_text(&self, entry: &MessageEntry) -> &str {
-        match entry {
-            MessageEntry::Saved(i) => &self.profile.extras.saved_messages[*i].body,
-            MessageEntry::History(i) => &self.history.entries[*i],
-        }
-    }
-
-    /// Whether a saved message is sent on every connect.
-    pub fn is_on_connect(&self, index: usize) -> bool {
-        let body = &self.profile.extras.saved_messages[index].body;
-        self.profile.extras.on_connect.contains(body)
-    }
-
-    fn selected_message(&self) -> Option<MessageEntry> {
-        let selected = self.messages.as_ref()?.selected;
-        self.message_entries().get(selected).cloned()
-    }
-
-    pub(super) fn messages_move(&mut self, delta: isize) {
-        let count = self.message_entries().len();
-        if let Some(list) = &mut self.messages {
-            list.selected = list.selected.saturating_add_signed(delta).min(count.saturating_sub(1));
-        }
-    }
-
-    pub(super) fn messages_load(&mut self) {
-        let Some(entry) = self.selected_message() else { return };
-        let text = self.message_entry_text(&entry).to_string();
-        self.message = editor(&text);
-        self.refresh_message_status();
-        self.messages = None;
-        self.focus = Focus::Message;
-    }
-
-    pub(super) fn messages_delete(&mut self) {
-        if let Some(MessageEntry::Saved(i)) = self.selected_message() {
-            let removed = self.profile.extras.saved_messages.remove(i);
-            self.profile.extras.on_connect.retain(|m| *m != removed.body);
-            self.messages_move(0);
-            self.notify(
-                NoteLevel::Info,
-                format!("removed message {}; Ctrl-S saves the profile", removed.name),
-            );
-        } else {
-            self.notify(NoteLevel::Warning, "only saved messages can be removed");
-        }
-    }
-
-    pub(super) fn messages_toggle_on_connect(&mut self) {
-        let Some(MessageEntry::Saved(i)) = self.selected_message() else {
-            self.notify(
-                NoteLevel::Warning,
-                "save the message first (s), then mark it to send on connect",
-            );
-            return;
-        };
-        let body = self.profile.extras.saved_messages[i].body.clone();
-        let on_connect = &mut self.profile.extras.on_connect;
-        if let Some(position) = on_connect.iter().position(|m| *m == body) {
-            on_connect.remove(position);
-        } else {
-            on_connect.push(body);
-        }
     }
 }

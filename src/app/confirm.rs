@@ -1,0 +1,84 @@
+//! Yes/no questions in front of everything else: quit with unsaved
+//! changes, restore the draft, delete a profile.
+
+use super::App;
+use super::profiles::ProfileState;
+use crate::frames::NoteLevel;
+use crate::profile::draft::Draft;
+use crate::profile::service::StoreRequest;
+
+/// A yes/no question in front of everything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirm {
+    /// Quitting with unsaved changes to a named profile.
+    Quit,
+    /// A draft from the last run was found.
+    RestoreDraft(Box<Draft>),
+}
+
+/// An answer to a [`Confirm`] or a delete confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    /// "Save first", where that is offered.
+    Save,
+}
+
+impl App {
+    pub(super) fn confirm_answer(&mut self, answer: Answer) {
+        if let Some(picker) = &mut self.picker
+            && let Some(name) = picker.confirm_delete.take()
+        {
+            if answer == Answer::Yes {
+                self.store_outbox.push(StoreRequest::Delete { name });
+            }
+            return;
+        }
+        match (self.confirm.take(), answer) {
+            (Some(Confirm::Quit), Answer::Yes) => self.quit = true,
+            (Some(Confirm::Quit), Answer::Save) => {
+                self.profile.quit_after_save = true;
+                self.save_profile();
+            }
+            (Some(Confirm::RestoreDraft(draft)), Answer::Yes | Answer::Save) => {
+                self.fill_panes(&draft.request);
+                self.profile = ProfileState {
+                    name: draft.profile.clone(),
+                    saved: None,
+                    extras: draft.request.clone(),
+                    quit_after_save: false,
+                };
+                if let Some(name) = draft.profile {
+                    // The profile's saved state is fetched so "unsaved" is judged against it.
+                    self.store_outbox.push(StoreRequest::Open { name });
+                    self.restoring_draft = Some(draft.request);
+                }
+                if draft.dropped_secrets.is_empty() {
+                    self.notify(NoteLevel::Success, "draft restored");
+                } else {
+                    // Secrets are never written to the draft (see `draft`).
+                    self.report_profile_warning(&format!(
+                        "draft restored without its secrets, which are never autosaved: type {} again",
+                        draft.dropped_secrets.join(", ")
+                    ));
+                }
+            }
+            (Some(Confirm::RestoreDraft(_)), Answer::No) => {
+                self.store_outbox.push(StoreRequest::DiscardDraft);
+                self.notify(NoteLevel::Info, "draft discarded");
+            }
+            (other, _) => self.confirm = other.filter(|_| answer != Answer::No),
+        }
+    }
+
+    /// Quit, unless that would leave a named profile's changes unsaved.
+    pub(super) fn request_quit(&mut self) {
+        let named = self.profile.name.is_some();
+        if self.confirm == Some(Confirm::Quit) || !named || !self.has_unsaved_changes() {
+            self.quit = true;
+        } else {
+            self.confirm = Some(Confirm::Quit);
+        }
+    }
+}
