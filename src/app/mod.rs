@@ -12,6 +12,7 @@ mod inspect;
 pub mod kv_table;
 mod messages;
 mod notes;
+pub mod overlay;
 pub mod pairing;
 mod picker;
 pub mod profiles;
@@ -30,6 +31,7 @@ pub use confirm::{Answer, Confirm};
 pub use inspect::{Detail, Search};
 pub use messages::{MessageEntry, MessagesList};
 pub use notes::{closed_text, state_summary};
+pub use overlay::Overlay;
 pub use picker::Picker;
 pub use prompts::{Prompt, PromptPurpose};
 
@@ -351,37 +353,14 @@ impl App {
 
     /// Whether something covers the panes and takes the keys.
     pub fn overlay_open(&self) -> bool {
-        self.show_help
-            || self.row_editor.is_some()
-            || self.prompt.is_some()
-            || self.picker.is_some()
-            || self.messages.is_some()
-            || self.detail.is_some()
-            || self.confirm.is_some()
+        self.top_overlay().is_some()
     }
 
-    /// The key scopes active now, most specific first.
+    /// The key scopes active now, most specific first: the top overlay's,
+    /// else the focused pane's; then the global keys.
     pub fn scopes(&self) -> Vec<Scope> {
-        if self.confirm.is_some() || self.picker.as_ref().is_some_and(|p| p.confirm_delete.is_some()) {
-            return vec![Scope::Confirm, Scope::Global];
-        }
-        if self.prompt.is_some() {
-            return vec![Scope::Prompt, Scope::Global];
-        }
-        if self.picker.is_some() {
-            return vec![Scope::Picker, Scope::Global];
-        }
-        if self.messages.is_some() {
-            return vec![Scope::Messages, Scope::Global];
-        }
-        if self.detail.is_some() {
-            return vec![Scope::Detail, Scope::Global];
-        }
-        if self.show_help {
-            return vec![Scope::Help, Scope::Global];
-        }
-        if self.row_editor.is_some() {
-            return vec![Scope::RowEditor, Scope::Global];
+        if let Some(overlay) = self.top_overlay() {
+            return vec![overlay.scope(), Scope::Global];
         }
         match self.focus {
             Focus::Url => vec![Scope::Url, Scope::Global],
@@ -411,29 +390,35 @@ impl App {
             self.sync_cursors();
             return;
         }
-        if self.show_help
-            || self.confirm.is_some()
-            || ((self.messages.is_some() || self.detail.is_some()) && self.prompt.is_none())
-        {
-            return;
-        }
-        if let Some(prompt) = &mut self.prompt {
-            if !inserts_newline(&key) {
-                prompt.input.input(key);
+        // Not a bound key: it is text, for whatever takes text on top.
+        match self.top_overlay() {
+            Some(Overlay::Prompt) => {
+                if let Some(prompt) = &mut self.prompt
+                    && !inserts_newline(&key)
+                {
+                    prompt.input.input(key);
+                }
+                return;
             }
-            return;
-        }
-        if let Some(picker) = &mut self.picker {
-            if picker.confirm_delete.is_none() && !inserts_newline(&key) && picker.filter.input(key) {
-                picker.selected = 0;
+            Some(Overlay::Picker) => {
+                if let Some(picker) = &mut self.picker
+                    && !inserts_newline(&key)
+                    && picker.filter.input(key)
+                {
+                    picker.selected = 0;
+                }
+                return;
             }
-            return;
-        }
-        if let Some(editor) = &mut self.row_editor {
-            if !inserts_newline(&key) {
-                editor.active_field().input(key);
+            Some(Overlay::RowEditor) => {
+                if let Some(editor) = &mut self.row_editor
+                    && !inserts_newline(&key)
+                {
+                    editor.active_field().input(key);
+                }
+                return;
             }
-            return;
+            Some(Overlay::Confirm | Overlay::Messages | Overlay::Detail | Overlay::Help) => return,
+            None => {}
         }
         if self.focus == Focus::Message && key.modifiers.is_empty() {
             let row = self.message.cursor().0;
@@ -459,22 +444,32 @@ impl App {
     /// Handles pasted text (bracketed paste) into the focused editor.
     pub fn handle_paste(&mut self, text: &str) {
         self.notice = None;
-        if let Some(prompt) = &mut self.prompt {
-            // A pasted multi-line curl command is one command.
-            let joined = text
-                .replace("\\\r\n", " ")
-                .replace("\\\n", " ")
-                .replace(['\r', '\n'], " ");
-            prompt.input.insert_str(joined);
-            return;
-        }
-        if let Some(picker) = &mut self.picker {
-            picker.filter.insert_str(one_line(text));
-            return;
-        }
-        if let Some(editor) = &mut self.row_editor {
-            editor.active_field().insert_str(one_line(text));
-            return;
+        match self.top_overlay() {
+            Some(Overlay::Prompt) => {
+                if let Some(prompt) = &mut self.prompt {
+                    // A pasted multi-line curl command is one command.
+                    let joined = text
+                        .replace("\\\r\n", " ")
+                        .replace("\\\n", " ")
+                        .replace(['\r', '\n'], " ");
+                    prompt.input.insert_str(joined);
+                }
+                return;
+            }
+            Some(Overlay::Picker) => {
+                if let Some(picker) = &mut self.picker {
+                    picker.filter.insert_str(one_line(text));
+                }
+                return;
+            }
+            Some(Overlay::RowEditor) => {
+                if let Some(editor) = &mut self.row_editor {
+                    editor.active_field().insert_str(one_line(text));
+                }
+                return;
+            }
+            Some(_) => return,
+            None => {}
         }
         match self.focus {
             Focus::Url => {

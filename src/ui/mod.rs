@@ -33,7 +33,7 @@ use std::time::Instant;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 
-use crate::app::{App, Focus};
+use crate::app::{App, Focus, Overlay};
 
 /// Where each pane goes on a screen of a given size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,28 +128,44 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     frames::render(frame, areas.frames, app, focused(Focus::Frames));
     status::render_status(frame, areas.status, app, now);
     status::render_footer(frame, areas.footer, app);
-    if let Some(editor) = &app.row_editor {
-        row_editor::render(frame, frame.area(), editor, app);
-    }
-    if let Some(detail) = &app.detail {
-        let [main, _, _] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)]).areas(frame.area());
-        detail::render(frame, main, app, detail);
-    }
-    if let Some(picker) = &app.picker {
-        overlays::render_picker(frame, frame.area(), picker);
-    }
-    if let Some(list) = &app.messages {
-        overlays::render_messages(frame, frame.area(), app, list.selected);
-    }
-    if let Some(prompt) = &app.prompt {
-        overlays::render_prompt(frame, frame.area(), prompt);
-    }
-    if app.show_help {
-        help::render(frame, frame.area(), app);
-    }
-    if let Some(confirm) = &app.confirm {
-        overlays::render_confirm(frame, frame.area(), confirm, app);
+    // Bottom first, so the overlay that takes the keys is the one on top.
+    for overlay in app.overlays_to_draw() {
+        match overlay {
+            Overlay::RowEditor => {
+                if let Some(editor) = &app.row_editor {
+                    row_editor::render(frame, frame.area(), editor, app);
+                }
+            }
+            Overlay::Detail => {
+                if let Some(detail) = &app.detail {
+                    let [main, _, _] =
+                        Layout::vertical([Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
+                            .areas(frame.area());
+                    detail::render(frame, main, app, detail);
+                }
+            }
+            Overlay::Messages => {
+                if let Some(list) = &app.messages {
+                    overlays::render_messages(frame, frame.area(), app, list.selected);
+                }
+            }
+            Overlay::Picker => {
+                if let Some(picker) = &app.picker {
+                    overlays::render_picker(frame, frame.area(), picker);
+                }
+            }
+            Overlay::Prompt => {
+                if let Some(prompt) = &app.prompt {
+                    overlays::render_prompt(frame, frame.area(), prompt);
+                }
+            }
+            Overlay::Help => help::render(frame, frame.area(), app),
+            Overlay::Confirm => {
+                if let Some(confirm) = &app.confirm {
+                    overlays::render_confirm(frame, frame.area(), confirm, app);
+                }
+            }
+        }
     }
 }
 
