@@ -38,12 +38,12 @@ impl App {
         match (self.confirm.take(), answer) {
             (Some(Confirm::Quit), Answer::Yes) => self.quit = true,
             (Some(Confirm::Quit), Answer::Save) => {
-                self.profile.quit_after_save = true;
+                self.session.profile.quit_after_save = true;
                 self.save_profile();
             }
             (Some(Confirm::RestoreDraft(draft)), Answer::Yes | Answer::Save) => {
                 self.fill_panes(&draft.request);
-                self.profile = ProfileState {
+                self.session.profile = ProfileState {
                     name: draft.profile.clone(),
                     saved: None,
                     extras: draft.request.clone(),
@@ -74,7 +74,7 @@ impl App {
 
     /// Quit, unless that would leave a named profile's changes unsaved.
     pub(super) fn request_quit(&mut self) {
-        let named = self.profile.name.is_some();
+        let named = self.session.profile.name.is_some();
         if self.confirm == Some(Confirm::Quit) || !named || !self.has_unsaved_changes() {
             self.quit = true;
         } else {

@@ -39,35 +39,35 @@ impl App {
     /// What the frames view shows now.
     pub fn visible(&self) -> Visible<'_> {
         Visible {
-            log: &self.frames,
-            matches: self.filter.is_active().then_some(&self.matches),
+            log: &self.session.frames,
+            matches: self.session.filter.is_active().then_some(&self.session.matches),
         }
     }
 
     /// Runs `change` on the view with what is visible.
     pub(super) fn with_view(&mut self, change: impl FnOnce(&mut FramesView, &Visible)) {
         let visible = Visible {
-            log: &self.frames,
-            matches: self.filter.is_active().then_some(&self.matches),
+            log: &self.session.frames,
+            matches: self.session.filter.is_active().then_some(&self.session.matches),
         };
-        change(&mut self.frames_view, &visible);
+        change(&mut self.session.frames_view, &visible);
     }
 
     /// Keeps the filter's matches in step after entries were pushed.
     pub(super) fn after_push(&mut self) {
-        if self.filter.is_active() {
-            self.matches.on_push(&self.filter, &self.frames);
+        if self.session.filter.is_active() {
+            self.session.matches.on_push(&self.session.filter, &self.session.frames);
         }
     }
 
     fn refilter(&mut self) {
-        self.matches = Matches::rebuild(&self.filter, &self.frames);
-        self.frames_view.reset();
+        self.session.matches = Matches::rebuild(&self.session.filter, &self.session.frames);
+        self.session.frames_view.reset();
     }
 
     /// The selected frame, if a frame (not an event row) is selected.
     pub fn selected_frame(&self) -> Option<&FrameRecord> {
-        let seq = self.frames_view.selected()?;
+        let seq = self.session.frames_view.selected()?;
         match self.visible().entry(seq)? {
             LogEntry::Frame(frame) => Some(frame),
             LogEntry::Note { .. } => None,
@@ -75,10 +75,12 @@ impl App {
     }
 
     pub(super) fn open_detail(&mut self) {
-        if self.frames_view.selected().is_none() {
+        if self.session.frames_view.selected().is_none() {
             self.with_view(|view, visible| view.select_by(visible, 0));
         }
-        let Some(seq) = self.frames_view.selected() else { return };
+        let Some(seq) = self.session.frames_view.selected() else {
+            return;
+        };
         self.show_detail(seq, BinaryView::default());
     }
 
@@ -95,13 +97,13 @@ impl App {
         let last_sent = (frame.direction == Direction::Received)
             .then(|| self.frame_before(seq, |f| f.direction == Direction::Sent && is_data(f)))
             .flatten();
-        self.detail = Some(Detail {
+        self.session.detail = Some(Detail {
             seq,
             view,
             kind,
             lines,
             scroll: 0,
-            since_connect: self.opened_at.and_then(|t| frame.at.duration_since(t).ok()),
+            since_connect: self.session.opened_at.and_then(|t| frame.at.duration_since(t).ok()),
             since_previous: previous.and_then(|t| frame.at.duration_since(t).ok()),
             reply_latency: last_sent.and_then(|t| frame.at.duration_since(t).ok()),
         });
@@ -110,9 +112,9 @@ impl App {
     /// When the nearest earlier frame satisfying `wanted` happened; looks
     /// back a bounded distance so opening the detail stays instant.
     fn frame_before(&self, seq: u64, wanted: impl Fn(&FrameRecord) -> bool) -> Option<SystemTime> {
-        let from = seq.saturating_sub(10_000).max(self.frames.first_seq());
+        let from = seq.saturating_sub(10_000).max(self.session.frames.first_seq());
         let count = seq.saturating_sub(from) as usize;
-        let earlier: Vec<&LogEntry> = self.frames.window(from, count).collect();
+        let earlier: Vec<&LogEntry> = self.session.frames.window(from, count).collect();
         earlier.into_iter().rev().find_map(|entry| match entry {
             LogEntry::Frame(f) if wanted(f) => Some(f.at),
             _ => None,
@@ -120,8 +122,8 @@ impl App {
     }
 
     pub(super) fn detail_scroll(&mut self, delta: isize) {
-        let page = self.frames_view.height.max(1) as isize;
-        if let Some(detail) = &mut self.detail {
+        let page = self.session.frames_view.height.max(1) as isize;
+        if let Some(detail) = &mut self.session.detail {
             let step = if delta.abs() > 1 { delta.signum() * page } else { delta };
             detail.scroll = detail
                 .scroll
@@ -131,19 +133,23 @@ impl App {
     }
 
     pub(super) fn detail_cycle_view(&mut self) {
-        if let Some(detail) = &self.detail {
+        if let Some(detail) = &self.session.detail {
             let (seq, view) = (detail.seq, detail.view.next());
             self.show_detail(seq, view);
         }
     }
 
     pub(super) fn detail_step(&mut self, delta: i64) {
-        if self.detail.is_none() {
+        if self.session.detail.is_none() {
             return;
         }
         self.with_view(|view, visible| view.select_by(visible, delta));
-        if let Some(seq) = self.frames_view.selected() {
-            let view = self.detail.as_ref().map_or_else(BinaryView::default, |d| d.view);
+        if let Some(seq) = self.session.frames_view.selected() {
+            let view = self
+                .session
+                .detail
+                .as_ref()
+                .map_or_else(BinaryView::default, |d| d.view);
             self.show_detail(seq, view);
         }
     }
@@ -188,7 +194,7 @@ impl App {
             self.notify(NoteLevel::Warning, "only sent text or binary frames can be resent");
             return;
         }
-        if !matches!(self.connection.state, ConnState::Open { .. }) {
+        if !matches!(self.session.connection.state, ConnState::Open { .. }) {
             self.notify(NoteLevel::Warning, "not connected: Ctrl-O connects");
             return;
         }
@@ -196,15 +202,15 @@ impl App {
             FrameKind::Text => Outgoing::Text(String::from_utf8_lossy(&frame.payload).into_owned()),
             _ => Outgoing::Binary(frame.payload.clone()),
         };
-        self.outbox.push(ConnCommand::Send(outgoing));
+        self.session.outbox.push(ConnCommand::Send(outgoing));
     }
 
     pub(super) fn load_selected(&mut self) {
         let Some(frame) = self.selected_frame() else { return };
         let text = String::from_utf8_lossy(&frame.payload).into_owned();
-        self.message = editor(&text);
+        self.session.message = editor(&text);
         // What the editor holds, line endings as it keeps them.
-        self.literal_text = Some(self.message_text());
+        self.session.literal_text = Some(self.message_text());
         if frame_is_foreign(&text) {
             self.notify(
                 NoteLevel::Info,
@@ -213,47 +219,47 @@ impl App {
         }
         self.refresh_message_status();
         self.focus = Focus::Message;
-        self.detail = None;
+        self.session.detail = None;
     }
 
     pub(super) fn edit_filter(&mut self) {
-        let text = self.filter.pattern_text.clone();
+        let text = self.session.filter.pattern_text.clone();
         self.prompt = Some(Prompt::with_text(PromptPurpose::Filter, &text));
     }
 
     /// Applies a typed filter pattern; an invalid one leaves the old filter.
     pub fn apply_filter_text(&mut self, text: &str) -> Result<(), String> {
         let pattern = Pattern::compile(text)?;
-        self.filter.pattern = pattern;
-        self.filter.pattern_text = text.trim().to_string();
+        self.session.filter.pattern = pattern;
+        self.session.filter.pattern_text = text.trim().to_string();
         self.refilter();
         Ok(())
     }
 
     pub(super) fn cycle_direction_filter(&mut self) {
-        self.filter.direction = self.filter.direction.next();
+        self.session.filter.direction = self.session.filter.direction.next();
         self.refilter();
     }
 
     pub(super) fn cycle_kind_filter(&mut self) {
-        self.filter.kind = self.filter.kind.next();
+        self.session.filter.kind = self.session.filter.kind.next();
         self.refilter();
     }
 
     pub(super) fn clear_filter(&mut self) {
-        self.filter = FilterSpec::default();
-        self.search = None;
+        self.session.filter = FilterSpec::default();
+        self.session.search = None;
         self.refilter();
     }
 
     pub(super) fn apply_search_text(&mut self, text: &str) -> Result<(), String> {
         if text.trim().is_empty() {
-            self.search = None;
+            self.session.search = None;
             return Ok(());
         }
         let regex = regex::Regex::new(text)
             .map_err(|e| format!("regex: {}", e.to_string().lines().last().unwrap_or_default().trim()))?;
-        self.search = Some(Search {
+        self.session.search = Some(Search {
             text: text.to_string(),
             regex,
         });
@@ -263,7 +269,7 @@ impl App {
 
     /// Selects the next (or previous) visible row the search matches.
     pub(super) fn search_step(&mut self, forward: bool) {
-        let Some(search) = self.search.clone() else {
+        let Some(search) = self.session.search.clone() else {
             self.notify(NoteLevel::Info, "no search: / starts one");
             return;
         };
@@ -302,7 +308,7 @@ impl App {
     /// if it ends in `.har`, else NDJSON.
     pub(super) fn export_to(&mut self, path: &str, filtered: bool) {
         let path = path.trim();
-        let frames: Vec<&FrameRecord> = if filtered && self.filter.is_active() {
+        let frames: Vec<&FrameRecord> = if filtered && self.session.filter.is_active() {
             let visible = self.visible();
             (0..visible.len())
                 .filter_map(|pos| visible.seq(pos).and_then(|seq| visible.entry(seq)))
@@ -312,8 +318,9 @@ impl App {
                 })
                 .collect()
         } else {
-            self.frames
-                .window(self.frames.first_seq(), self.frames.len())
+            self.session
+                .frames
+                .window(self.session.frames.first_seq(), self.session.frames.len())
                 .filter_map(|entry| match entry {
                     LogEntry::Frame(f) => Some(f),
                     LogEntry::Note { .. } => None,
@@ -323,9 +330,9 @@ impl App {
         let count = frames.len();
         let contents = if path.to_ascii_lowercase().ends_with(".har") {
             export::har(
-                self.last_request.as_ref(),
-                self.connection.handshake.as_ref(),
-                self.opened_at,
+                self.session.last_request.as_ref(),
+                self.session.connection.handshake.as_ref(),
+                self.session.opened_at,
                 frames.into_iter(),
                 self.export_secrets,
             )
@@ -348,11 +355,11 @@ impl App {
             );
             return;
         }
-        if !matches!(self.connection.state, ConnState::Open { .. }) {
+        if !matches!(self.session.connection.state, ConnState::Open { .. }) {
             self.notify(NoteLevel::Warning, "not connected: Ctrl-O connects");
             return;
         }
-        self.outbox.push(ConnCommand::Ping(payload.into_bytes().into()));
+        self.session.outbox.push(ConnCommand::Ping(payload.into_bytes().into()));
     }
 
     pub(super) fn close_with(&mut self, text: &str) -> Result<(), String> {
@@ -366,7 +373,7 @@ impl App {
         if reason.len() > 123 {
             return Err("the reason is at most 123 bytes".into());
         }
-        self.outbox.push(ConnCommand::Close {
+        self.session.outbox.push(ConnCommand::Close {
             code,
             reason: reason.to_string(),
         });
@@ -402,11 +409,11 @@ impl App {
         use super::compose::{BinaryInput, SendMode, parse_binary};
         let text = self.message_text();
         let literal = self.is_literal(&text);
-        if self.send_mode == SendMode::Text {
+        if self.session.send_mode == SendMode::Text {
             if literal {
                 // Not remembered in the history either: browsing back to it
                 // later would make it ordinary, expandable text.
-                self.outbox.push(ConnCommand::Send(Outgoing::Text(text)));
+                self.session.outbox.push(ConnCommand::Send(Outgoing::Text(text)));
             } else {
                 self.send_text(text, true);
             }
@@ -423,8 +430,8 @@ impl App {
                 }
             }
         };
-        match parse_binary(self.send_mode, &resolved, !literal) {
-            Ok(BinaryInput::Bytes(bytes)) => self.outbox.push(ConnCommand::Send(Outgoing::Binary(bytes))),
+        match parse_binary(self.session.send_mode, &resolved, !literal) {
+            Ok(BinaryInput::Bytes(bytes)) => self.session.outbox.push(ConnCommand::Send(Outgoing::Binary(bytes))),
             Ok(BinaryInput::File(path)) => self.store_outbox.push(StoreRequest::ReadFile { path }),
             Err(error) => self.notify(NoteLevel::Error, format!("not sent: {error}")),
         }
@@ -432,9 +439,9 @@ impl App {
 
     /// Sends a file's contents as a binary frame, once it has been read.
     pub(super) fn send_file(&mut self, path: &str, bytes: bytes::Bytes) {
-        if matches!(self.connection.state, ConnState::Open { .. }) {
+        if matches!(self.session.connection.state, ConnState::Open { .. }) {
             let size = crate::format::bytes(bytes.len() as u64);
-            self.outbox.push(ConnCommand::Send(Outgoing::Binary(bytes)));
+            self.session.outbox.push(ConnCommand::Send(Outgoing::Binary(bytes)));
             self.notify(NoteLevel::Success, format!("sent {path} ({size})"));
         } else {
             self.notify(
@@ -453,7 +460,7 @@ impl App {
         }
         self.focus = focus;
         if let Some(row) = frames_row {
-            let note_width = self.note_width;
+            let note_width = self.session.note_width;
             self.with_view(|view, visible| {
                 // The row as drawn: wrapped notes take several.
                 let rows = super::frames_view::pane_rows(visible, view, view.height, note_width);
@@ -468,7 +475,7 @@ impl App {
     /// The mouse wheel scrolls the frames view (or the detail view).
     pub fn on_wheel(&mut self, down: bool) {
         let step = if down { 3 } else { -3 };
-        if self.detail.is_some() {
+        if self.session.detail.is_some() {
             self.detail_scroll(step as isize / 3);
             return;
         }

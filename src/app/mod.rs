@@ -19,6 +19,7 @@ pub mod profiles;
 mod prompts;
 pub mod row_editor;
 pub mod schedule;
+pub mod session;
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,7 @@ pub use notes::{closed_text, state_summary};
 pub use overlay::Overlay;
 pub use picker::Picker;
 pub use prompts::{Prompt, PromptPurpose};
+pub use session::Session;
 
 use crate::action::Action;
 use crate::conn::latency::LatencyStats;
@@ -98,92 +100,45 @@ pub struct ConnectionView {
     pub url: Option<String>,
 }
 
-/// The whole UI state.
+/// The whole UI state: what is app-wide (focus, overlays, the key map,
+/// the store), and the session the panes show. Field access reaches the
+/// session through `Deref`, so `app.frames` is the session's frames.
 pub struct App {
     pub focus: Focus,
-    pub url: TextArea<'static>,
-    pub message: TextArea<'static>,
-    pub params: KvTable,
-    pub headers: KvTable,
     pub row_editor: Option<RowEditor>,
-    pub frames: FrameLog,
-    pub frames_view: FramesView,
-    pub connection: ConnectionView,
     pub show_help: bool,
     /// Rows the help overlay is scrolled by.
     pub help_scroll: u16,
     pub reveal_secrets: bool,
     pub notice: Option<Notice>,
-    /// The keepalive period, shown in help and status.
-    pub ping_interval: Option<Duration>,
-    /// Whether the connection task reconnects after drops.
-    pub reconnect: bool,
-    /// `--insecure`: certificates are not checked, which the status bar says.
-    pub insecure: bool,
-    /// `--proxy` from the command line, over the profile's and the environment's.
-    pub proxy_override: Option<String>,
-    /// Cached because the URL is validated on every keystroke, not every draw.
-    pub url_check: Result<String, ResolveError>,
-    /// The open profile, if any, and what the panes do not show.
-    pub profile: ProfileState,
-    pub history: HistoryState,
     /// Supplies `{{variables}}` from the active environment and the process.
     pub resolver: Resolver,
     pub environments: Environments,
     pub prompt: Option<Prompt>,
     pub picker: Option<Picker>,
     pub messages: Option<MessagesList>,
-    /// What narrows the frames view, and the entries that pass.
-    pub filter: FilterSpec,
-    pub matches: Matches,
-    pub search: Option<Search>,
-    pub detail: Option<Detail>,
     /// Text to put on the clipboard (OSC 52), taken by the event loop.
     pub clipboard: Option<String>,
-    /// When the current connection opened, for "time since connect".
-    pub opened_at: Option<std::time::SystemTime>,
-    /// The request of the current or last connection, for HAR exports.
-    pub last_request: Option<crate::conn::ResolvedRequest>,
     /// `--export-secrets`: exports keep secret header values.
     pub export_secrets: bool,
     /// The focused pane fills the screen.
     pub zoom: bool,
-    /// How the composer's text is sent.
-    pub send_mode: compose::SendMode,
     /// Text to open in `$EDITOR`, taken by the event loop.
     pub edit_request: Option<String>,
     /// The key map in use (defaults plus the config's remapping).
     pub keymap: keymap::Keymap,
-    /// A message being sent every few seconds, if any.
-    pub schedule: Option<schedule::Schedule>,
-    /// Request/response pairs found by id.
-    pub pairing: pairing::Pairing,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
     /// A restored draft waiting for its profile's saved state.
     restoring_draft: Option<Profile>,
     store_outbox: Vec<StoreRequest>,
-    /// Columns available to connection-event text in the frames view.
-    note_width: usize,
-    /// Cached because a large message would otherwise be re-parsed every draw.
-    pub json_status: JsonStatus,
-    /// In a binary send mode, what the composer's text parses to, cached
-    /// for the same reason.
-    pub binary_status: Option<Result<compose::BinaryInput, String>>,
-    /// Text put in the composer from a received frame (`e`). While the
-    /// composer still holds exactly this, it is sent as it is: no `{{…}}`
-    /// expansion and no `@file`, so a hostile frame cannot make wscope read
-    /// a file or a variable and send it back.
-    literal_text: Option<String>,
     /// Why the last draft write failed, if it did: the quit dialog must
     /// not promise a draft that is not there.
     pub draft_error: Option<String>,
-    /// The size of the `@file` the composer names, once looked up: the
-    /// path, and its size or why it cannot be read.
-    pub file_info: Option<(String, Result<u64, String>)>,
-    outbox: Vec<ConnCommand>,
     quit: bool,
+    /// The connection the panes show, with its request and frames.
+    pub session: Session,
 }
 
 /// Shows or hides an editor's cursor; only the focused editor shows one.
@@ -213,62 +168,64 @@ impl App {
         message.set_placeholder_text(r#"{"message":"Hello world"}"#);
         let mut app = Self {
             focus: Focus::Url,
-            url,
-            message,
-            params: KvTable::new(TableKind::Params, initial.params),
-            headers: KvTable::new(TableKind::Headers, initial.headers),
             row_editor: None,
-            frames: FrameLog::default(),
-            frames_view: FramesView::default(),
-            connection: ConnectionView {
-                state: ConnState::Idle,
-                handshake: None,
-                rtt: LatencyStats::default(),
-                reply: LatencyStats::default(),
-                url: None,
-            },
             show_help: false,
             help_scroll: 0,
             reveal_secrets: false,
             notice: None,
-            ping_interval,
-            reconnect: false,
-            insecure: false,
-            proxy_override: None,
-            url_check: Err(ResolveError::Request(RequestError::Url(UrlProblem::Empty))),
-            profile: ProfileState::default(),
-            history: HistoryState::default(),
             resolver: Resolver::default(),
             environments: Environments::new(),
             prompt: None,
             picker: None,
             messages: None,
-            filter: FilterSpec::default(),
-            matches: Matches::default(),
-            search: None,
-            detail: None,
             clipboard: None,
-            opened_at: None,
-            last_request: None,
             export_secrets: false,
             zoom: false,
-            send_mode: compose::SendMode::Text,
             edit_request: None,
             keymap: keymap::Keymap::default(),
-            schedule: None,
-            pairing: pairing::Pairing::default(),
             confirm: None,
             restoring_draft: None,
             last_draft: None,
             store_outbox: Vec::new(),
-            note_width: 64,
-            json_status: JsonStatus::Empty,
-            binary_status: None,
-            literal_text: None,
-            file_info: None,
             draft_error: None,
-            outbox: Vec::new(),
             quit: false,
+            session: Session {
+                url,
+                message,
+                params: KvTable::new(TableKind::Params, initial.params),
+                headers: KvTable::new(TableKind::Headers, initial.headers),
+                frames: FrameLog::default(),
+                frames_view: FramesView::default(),
+                connection: ConnectionView {
+                    state: ConnState::Idle,
+                    handshake: None,
+                    rtt: LatencyStats::default(),
+                    reply: LatencyStats::default(),
+                    url: None,
+                },
+                ping_interval,
+                reconnect: false,
+                insecure: false,
+                proxy_override: None,
+                url_check: Err(ResolveError::Request(RequestError::Url(UrlProblem::Empty))),
+                profile: ProfileState::default(),
+                history: HistoryState::default(),
+                filter: FilterSpec::default(),
+                matches: Matches::default(),
+                search: None,
+                detail: None,
+                opened_at: None,
+                last_request: None,
+                send_mode: compose::SendMode::Text,
+                schedule: None,
+                pairing: pairing::Pairing::default(),
+                note_width: 64,
+                json_status: JsonStatus::Empty,
+                binary_status: None,
+                literal_text: None,
+                file_info: None,
+                outbox: Vec::new(),
+            },
         };
         app.revalidate_request();
         app.refresh_message_status();
@@ -280,7 +237,7 @@ impl App {
     pub fn finish_edit(&mut self, result: Result<String, String>) {
         match result {
             Ok(text) => {
-                self.message = editor(&text);
+                self.session.message = editor(&text);
                 self.refresh_message_status();
                 self.focus = Focus::Message;
                 self.sync_cursors();
@@ -292,15 +249,15 @@ impl App {
     /// Re-checks the composer's text after it changed (or its mode did).
     pub(crate) fn refresh_message_status(&mut self) {
         let text = self.message_text();
-        self.json_status = json_check::check(&text);
+        self.session.json_status = json_check::check(&text);
         let files = !self.is_literal(&text);
-        self.binary_status =
-            (self.send_mode != compose::SendMode::Text).then(|| compose::parse_binary(self.send_mode, &text, files));
+        self.session.binary_status = (self.session.send_mode != compose::SendMode::Text)
+            .then(|| compose::parse_binary(self.session.send_mode, &text, files));
         // The file's size shows before anything is sent.
-        if let Some(Ok(compose::BinaryInput::File(path))) = &self.binary_status
-            && self.file_info.as_ref().is_none_or(|(known, _)| known != path)
+        if let Some(Ok(compose::BinaryInput::File(path))) = &self.session.binary_status
+            && self.session.file_info.as_ref().is_none_or(|(known, _)| known != path)
         {
-            self.file_info = None;
+            self.session.file_info = None;
             self.store_outbox.push(StoreRequest::StatFile { path: path.clone() });
         }
     }
@@ -308,14 +265,14 @@ impl App {
     /// Whether `text` is foreign text the user has not edited (see
     /// `literal_text`).
     pub(crate) fn is_literal(&self, text: &str) -> bool {
-        self.literal_text.as_deref() == Some(text)
+        self.session.literal_text.as_deref() == Some(text)
     }
 
     /// Puts the cursor in the focused editor only, so it is clear where typing goes.
     fn sync_cursors(&mut self) {
         let in_panes = !self.overlay_open();
-        show_cursor(&mut self.url, in_panes && self.focus == Focus::Url);
-        show_cursor(&mut self.message, in_panes && self.focus == Focus::Message);
+        show_cursor(&mut self.session.url, in_panes && self.focus == Focus::Url);
+        show_cursor(&mut self.session.message, in_panes && self.focus == Focus::Message);
         if let Some(editor) = &mut self.row_editor {
             editor.sync_cursors();
         }
@@ -328,12 +285,12 @@ impl App {
 
     /// Commands for the connection task queued since the last call.
     pub fn take_commands(&mut self) -> Vec<ConnCommand> {
-        std::mem::take(&mut self.outbox)
+        std::mem::take(&mut self.session.outbox)
     }
 
     /// How often the screen must refresh on its own (for running clocks), if at all.
     pub fn tick_interval(&self) -> Option<Duration> {
-        match self.connection.state {
+        match self.session.connection.state {
             ConnState::Connecting { .. } => Some(Duration::from_millis(100)),
             ConnState::Reconnecting { .. } => Some(Duration::from_millis(250)),
             ConnState::Open { .. } => Some(Duration::from_secs(1)),
@@ -343,12 +300,12 @@ impl App {
 
     /// The URL text as typed.
     pub fn url_text(&self) -> String {
-        self.url.lines().join("")
+        self.session.url.lines().join("")
     }
 
     /// The message as it would be sent.
     pub fn message_text(&self) -> String {
-        self.message.lines().join("\n")
+        self.session.message.lines().join("\n")
     }
 
     /// Whether something covers the panes and takes the keys.
@@ -421,11 +378,13 @@ impl App {
             None => {}
         }
         if self.focus == Focus::Message && key.modifiers.is_empty() {
-            let row = self.message.cursor().0;
-            let last_row = self.message.lines().len().saturating_sub(1);
+            let row = self.session.message.cursor().0;
+            let last_row = self.session.message.lines().len().saturating_sub(1);
             let browsed = match key.code {
                 KeyCode::Up if row == 0 => self.browse_history(true),
-                KeyCode::Down if row == last_row && self.history.position.is_some() => self.browse_history(false),
+                KeyCode::Down if row == last_row && self.session.history.position.is_some() => {
+                    self.browse_history(false)
+                }
                 _ => false,
             };
             if browsed {
@@ -433,8 +392,8 @@ impl App {
             }
         }
         match self.focus {
-            Focus::Url if !inserts_newline(&key) && self.url.input(key) => self.revalidate_request(),
-            Focus::Message if self.message.input(key) => {
+            Focus::Url if !inserts_newline(&key) && self.session.url.input(key) => self.revalidate_request(),
+            Focus::Message if self.session.message.input(key) => {
                 self.refresh_message_status();
             }
             _ => {}
@@ -473,11 +432,13 @@ impl App {
         }
         match self.focus {
             Focus::Url => {
-                self.url.insert_str(one_line(text));
+                self.session.url.insert_str(one_line(text));
                 self.revalidate_request();
             }
             Focus::Message => {
-                self.message.insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+                self.session
+                    .message
+                    .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
                 self.refresh_message_status();
             }
             _ => self.notify(NoteLevel::Warning, "paste into the URL, Message or a row editor"),
@@ -487,19 +448,19 @@ impl App {
     /// Tells the app how large the frames view is: `rows` for paging, and
     /// `note_width` columns, at which connection events wrap when drawn.
     pub fn set_frames_size(&mut self, rows: usize, note_width: usize) {
-        self.frames_view.height = rows.max(1);
-        self.note_width = note_width.max(20);
+        self.session.frames_view.height = rows.max(1);
+        self.session.note_width = note_width.max(20);
     }
 
     /// The columns connection events wrap at, as last drawn.
     pub fn note_width(&self) -> usize {
-        self.note_width
+        self.session.note_width
     }
 
     /// Logs a connection-event row. Its text is kept whole; the frames pane
     /// wraps it to the width it is drawn at.
     pub(crate) fn log_note(&mut self, at: std::time::SystemTime, level: NoteLevel, text: &str) {
-        self.frames.push_note_at(at, level, text);
+        self.session.frames.push_note_at(at, level, text);
         self.after_push();
     }
 
@@ -511,12 +472,12 @@ impl App {
     }
 
     fn revalidate_request(&mut self) {
-        self.url_check = self.resolved_request().map(|r| r.url.to_string());
+        self.session.url_check = self.resolved_request().map(|r| r.url.to_string());
     }
 
     fn is_live(&self) -> bool {
         matches!(
-            self.connection.state,
+            self.session.connection.state,
             ConnState::Connecting { .. } | ConnState::Open { .. } | ConnState::Closing | ConnState::Reconnecting { .. }
         )
     }
@@ -546,18 +507,18 @@ impl App {
             }
             Action::Send => self.send(),
             Action::ClearFrames => {
-                self.frames.clear();
-                self.matches = Matches::default();
-                self.frames_view.follow();
+                self.session.frames.clear();
+                self.session.matches = Matches::default();
+                self.session.frames_view.follow();
             }
             Action::ScrollUp => self.with_view(|view, visible| view.select_by(visible, -1)),
             Action::ScrollDown => self.with_view(|view, visible| view.select_by(visible, 1)),
             Action::PageUp => self.with_view(|view, visible| view.page(visible, -1)),
             Action::PageDown => self.with_view(|view, visible| view.page(visible, 1)),
             Action::ScrollTop => self.with_view(|view, visible| view.to_top(visible)),
-            Action::ScrollBottom => self.frames_view.follow(),
+            Action::ScrollBottom => self.session.frames_view.follow(),
             Action::OpenDetail => self.open_detail(),
-            Action::DetailClose => self.detail = None,
+            Action::DetailClose => self.session.detail = None,
             Action::DetailUp => self.detail_scroll(-1),
             Action::DetailDown => self.detail_scroll(1),
             Action::DetailPageUp => self.detail_scroll(-2),
@@ -583,9 +544,12 @@ impl App {
             Action::OpenEditor => self.edit_request = Some(self.message_text()),
             Action::ToggleSchedule => self.toggle_schedule(),
             Action::CycleSendMode => {
-                self.send_mode = self.send_mode.next();
+                self.session.send_mode = self.session.send_mode.next();
                 self.refresh_message_status();
-                self.notify(NoteLevel::Info, format!("the composer sends {}", self.send_mode.name()));
+                self.notify(
+                    NoteLevel::Info,
+                    format!("the composer sends {}", self.session.send_mode.name()),
+                );
             }
             Action::RowUp => self.with_table(|t| t.move_selection(-1)),
             Action::RowDown => self.with_table(|t| t.move_selection(1)),
@@ -628,9 +592,11 @@ impl App {
             Action::ConfirmNo => self.confirm_answer(Answer::No),
             Action::ConfirmSave => self.confirm_answer(Answer::Save),
             Action::ToggleReconnect => {
-                self.reconnect = !self.reconnect;
-                self.outbox.push(ConnCommand::SetReconnect(self.reconnect));
-                let state = if self.reconnect { "on" } else { "off" };
+                self.session.reconnect = !self.session.reconnect;
+                self.session
+                    .outbox
+                    .push(ConnCommand::SetReconnect(self.session.reconnect));
+                let state = if self.session.reconnect { "on" } else { "off" };
                 self.notify(NoteLevel::Info, format!("auto-reconnect {state}"));
             }
             Action::OpenMessages => self.messages = Some(MessagesList::default()),
@@ -646,16 +612,16 @@ impl App {
 
     fn focused_table(&self) -> Option<&KvTable> {
         match self.focus {
-            Focus::Params => Some(&self.params),
-            Focus::Headers => Some(&self.headers),
+            Focus::Params => Some(&self.session.params),
+            Focus::Headers => Some(&self.session.headers),
             _ => None,
         }
     }
 
     fn with_table(&mut self, change: impl FnOnce(&mut KvTable)) {
         let table = match self.focus {
-            Focus::Params => &mut self.params,
-            Focus::Headers => &mut self.headers,
+            Focus::Params => &mut self.session.params,
+            Focus::Headers => &mut self.session.headers,
             _ => return,
         };
         change(table);
@@ -672,8 +638,8 @@ impl App {
         let Some(editor) = self.row_editor.take() else { return };
         let row = editor.row();
         let table = match editor.table {
-            TableKind::Params => &mut self.params,
-            TableKind::Headers => &mut self.headers,
+            TableKind::Params => &mut self.session.params,
+            TableKind::Headers => &mut self.session.headers,
         };
         let is_blank = row.key.trim().is_empty() && row.value.is_empty() && row.description.is_empty();
         if is_blank && editor.index.is_none() {
@@ -690,8 +656,8 @@ impl App {
     fn connect(&mut self) {
         match self.resolved_request() {
             Ok(request) => {
-                self.last_request = Some(request.clone());
-                self.outbox.push(ConnCommand::Connect(request));
+                self.session.last_request = Some(request.clone());
+                self.session.outbox.push(ConnCommand::Connect(request));
             }
             Err(error) => {
                 self.focus_problem(&error);
@@ -701,14 +667,14 @@ impl App {
     }
 
     fn disconnect(&mut self) {
-        self.outbox.push(ConnCommand::Close {
+        self.session.outbox.push(ConnCommand::Close {
             code: 1000,
             reason: String::new(),
         });
     }
 
     fn send(&mut self) {
-        match self.connection.state {
+        match self.session.connection.state {
             ConnState::Open { .. } => self.send_composed(),
             ConnState::Connecting { .. } => self.notify(NoteLevel::Warning, "still connecting; nothing was sent"),
             _ => self.notify(NoteLevel::Warning, "not connected: Ctrl-O connects, then Ctrl-J sends"),
@@ -720,30 +686,30 @@ impl App {
         match event {
             ConnEvent::State { state, at } => {
                 if let ConnState::Connecting { url, .. } = &state {
-                    self.connection.handshake = None;
-                    self.connection.rtt = LatencyStats::default();
-                    self.connection.reply = LatencyStats::default();
-                    self.connection.url = Some(url.clone());
+                    self.session.connection.handshake = None;
+                    self.session.connection.rtt = LatencyStats::default();
+                    self.session.connection.reply = LatencyStats::default();
+                    self.session.connection.url = Some(url.clone());
                 }
-                for (level, text) in notes::for_state(&state, self.connection.handshake.as_ref()) {
+                for (level, text) in notes::for_state(&state, self.session.connection.handshake.as_ref()) {
                     self.log_note(at, level, &text);
                 }
                 let opened = matches!(state, ConnState::Open { .. });
                 if opened {
-                    self.opened_at = Some(at);
+                    self.session.opened_at = Some(at);
                 }
-                self.connection.state = state;
+                self.session.connection.state = state;
                 if opened {
                     self.send_on_connect();
                 }
             }
-            ConnEvent::Handshake(report) => self.connection.handshake = Some(report),
+            ConnEvent::Handshake(report) => self.session.connection.handshake = Some(report),
             ConnEvent::Frame(frame) => self.take_frame(frame),
             ConnEvent::Rtt(rtt) => {
-                self.connection.rtt.record(rtt);
-                self.pairing.record_rtt(rtt);
+                self.session.connection.rtt.record(rtt);
+                self.session.pairing.record_rtt(rtt);
             }
-            ConnEvent::ReplyLatency(latency) => self.connection.reply.record(latency),
+            ConnEvent::ReplyLatency(latency) => self.session.connection.reply.record(latency),
             ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),
             ConnEvent::Warning(text) => {
                 self.log_note(std::time::SystemTime::now(), NoteLevel::Error, &text);
@@ -751,9 +717,9 @@ impl App {
             }
             // A flood is taken in whole, unless a filter or a pending
             // request needs to see each frame.
-            ConnEvent::Frames(frames) if !self.filter.is_active() && !self.pairing.is_waiting() => {
-                self.frames.push_frames(frames);
-                self.pairing.forget_before(self.frames.first_seq());
+            ConnEvent::Frames(frames) if !self.session.filter.is_active() && !self.session.pairing.is_waiting() => {
+                self.session.frames.push_frames(frames);
+                self.session.pairing.forget_before(self.session.frames.first_seq());
             }
             ConnEvent::Frames(frames) => {
                 for frame in frames {
@@ -764,16 +730,16 @@ impl App {
     }
 
     fn take_frame(&mut self, frame: FrameRecord) {
-        let seq = self.frames.end_seq();
-        self.pairing.observe(seq, &frame);
-        self.frames.push_frame(frame);
-        self.pairing.forget_before(self.frames.first_seq());
+        let seq = self.session.frames.end_seq();
+        self.session.pairing.observe(seq, &frame);
+        self.session.frames.push_frame(frame);
+        self.session.pairing.forget_before(self.session.frames.first_seq());
         self.after_push();
     }
 
     /// How long the connection has been in its current state, for clocks.
     pub fn state_age(&self, now: Instant) -> Option<Duration> {
-        match self.connection.state {
+        match self.session.connection.state {
             ConnState::Connecting { since, .. } | ConnState::Open { since, .. } => {
                 Some(now.saturating_duration_since(since))
             }
@@ -794,4 +760,18 @@ fn inserts_newline(key: &KeyEvent) -> bool {
 
 fn one_line(text: &str) -> String {
     text.lines().map(str::trim).collect::<Vec<_>>().join("")
+}
+
+impl std::ops::Deref for App {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl std::ops::DerefMut for App {
+    fn deref_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
 }

@@ -58,7 +58,7 @@ impl App {
             Overlay::Prompt => self.prompt.is_some(),
             Overlay::Picker => self.picker.is_some(),
             Overlay::Messages => self.messages.is_some(),
-            Overlay::Detail => self.detail.is_some(),
+            Overlay::Detail => self.session.detail.is_some(),
             Overlay::Help => self.show_help,
             Overlay::RowEditor => self.row_editor.is_some(),
         }

@@ -44,23 +44,23 @@ impl App {
         Profile {
             url: self.url_text(),
             message: self.message_text(),
-            params: self.params.rows.clone(),
-            headers: self.headers.rows.clone(),
+            params: self.session.params.rows.clone(),
+            headers: self.session.headers.rows.clone(),
             // Written only once it differs from "off", so toggling it back
             // does not leave a profile looking changed.
-            reconnect: match (self.reconnect, self.profile.extras.reconnect) {
+            reconnect: match (self.session.reconnect, self.session.profile.extras.reconnect) {
                 (true, _) => Some(true),
                 (false, Some(_)) => Some(false),
                 (false, None) => None,
             },
-            ..self.profile.extras.clone()
+            ..self.session.profile.extras.clone()
         }
     }
 
     /// Whether there is work that exists nowhere but on screen.
     pub fn has_unsaved_changes(&self) -> bool {
         let current = self.current_profile();
-        match &self.profile.saved {
+        match &self.session.profile.saved {
             Some(saved) => &current != saved,
             None => !current.is_blank(),
         }
@@ -76,21 +76,21 @@ impl App {
         }
         if let Some(pair_by) = &profile.pair_by {
             match super::pairing::PairKey::parse(pair_by) {
-                Ok(key) => self.pairing = super::pairing::Pairing::new(key),
+                Ok(key) => self.session.pairing = super::pairing::Pairing::new(key),
                 Err(error) => self.notify(NoteLevel::Error, error),
             }
         }
         if let Some(reconnect) = profile.reconnect {
-            self.reconnect = reconnect;
-            self.outbox.push(ConnCommand::SetReconnect(reconnect));
+            self.session.reconnect = reconnect;
+            self.session.outbox.push(ConnCommand::SetReconnect(reconnect));
         }
-        self.profile = ProfileState {
+        self.session.profile = ProfileState {
             name: Some(name.to_string()),
             saved: Some(profile.clone()),
             extras: profile,
             quit_after_save: false,
         };
-        self.history = HistoryState {
+        self.session.history = HistoryState {
             entries: history,
             ..HistoryState::default()
         };
@@ -102,13 +102,13 @@ impl App {
     }
 
     pub(super) fn fill_panes(&mut self, profile: &Profile) {
-        self.url = editor(&profile.url);
-        self.url.set_placeholder_text("ws://host:port/path");
-        self.message = editor(&profile.message);
-        self.params.rows = profile.params.clone();
-        self.params.selected = 0;
-        self.headers.rows = profile.headers.clone();
-        self.headers.selected = 0;
+        self.session.url = editor(&profile.url);
+        self.session.url.set_placeholder_text("ws://host:port/path");
+        self.session.message = editor(&profile.message);
+        self.session.params.rows = profile.params.clone();
+        self.session.params.selected = 0;
+        self.session.headers.rows = profile.headers.clone();
+        self.session.headers.selected = 0;
         self.revalidate_request();
         self.refresh_message_status();
         self.sync_cursors();
@@ -158,7 +158,7 @@ impl App {
         }
         self.last_draft = Some(current.clone());
         Some(StoreRequest::SaveDraft {
-            profile: self.profile.name.clone(),
+            profile: self.session.profile.name.clone(),
             request: current,
         })
     }
@@ -167,7 +167,7 @@ impl App {
     pub fn exit_requests(&self) -> Vec<StoreRequest> {
         if self.has_unsaved_changes() {
             vec![StoreRequest::SaveDraft {
-                profile: self.profile.name.clone(),
+                profile: self.session.profile.name.clone(),
                 request: self.current_profile(),
             }]
         } else {
@@ -176,7 +176,7 @@ impl App {
     }
 
     pub(super) fn save_profile(&mut self) {
-        match self.profile.name.clone() {
+        match self.session.profile.name.clone() {
             Some(name) => self.store_outbox.push(StoreRequest::Save {
                 name,
                 profile: self.current_profile(),
@@ -215,19 +215,23 @@ impl App {
 
     /// Resolves variables and builds the request, or says what is missing.
     pub(super) fn resolved_request(&self) -> Result<ResolvedRequest, ResolveError> {
-        resolve_request(&self.current_profile(), &self.resolver, self.proxy_override.as_deref())
+        resolve_request(
+            &self.current_profile(),
+            &self.resolver,
+            self.session.proxy_override.as_deref(),
+        )
     }
 
     pub(super) fn send_text(&mut self, text: String, remember: bool) {
         match self.resolver.resolve(&text, "the message") {
             Ok(resolved) => {
-                self.outbox.push(ConnCommand::Send(Outgoing::Text(resolved)));
+                self.session.outbox.push(ConnCommand::Send(Outgoing::Text(resolved)));
                 if remember {
-                    history::push(&mut self.history.entries, &text);
-                    self.history.position = None;
+                    history::push(&mut self.session.history.entries, &text);
+                    self.session.history.position = None;
                     self.store_outbox.push(StoreRequest::SaveHistory {
-                        profile: self.profile.name.clone(),
-                        history: self.history.entries.clone(),
+                        profile: self.session.profile.name.clone(),
+                        history: self.session.history.entries.clone(),
                     });
                 }
             }
@@ -237,20 +241,20 @@ impl App {
 
     /// Sends the profile's on-connect messages; called when a connection opens.
     pub(super) fn send_on_connect(&mut self) {
-        for message in self.profile.extras.on_connect.clone() {
+        for message in self.session.profile.extras.on_connect.clone() {
             self.send_text(message, false);
         }
     }
 
     /// Steps through the history; `older` goes back in time.
     pub(super) fn browse_history(&mut self, older: bool) -> bool {
-        let len = self.history.entries.len();
+        let len = self.session.history.entries.len();
         if len == 0 {
             return false;
         }
-        let next = match (self.history.position, older) {
+        let next = match (self.session.history.position, older) {
             (None, true) => {
-                self.history.stash = self.message_text();
+                self.session.history.stash = self.message_text();
                 Some(len - 1)
             }
             (None, false) => return false,
@@ -259,12 +263,12 @@ impl App {
             (Some(i), false) if i + 1 < len => Some(i + 1),
             (Some(_), false) => None,
         };
-        self.history.position = next;
+        self.session.history.position = next;
         let text = match next {
-            Some(i) => self.history.entries[i].clone(),
-            None => std::mem::take(&mut self.history.stash),
+            Some(i) => self.session.history.entries[i].clone(),
+            None => std::mem::take(&mut self.session.history.stash),
         };
-        self.message = editor(&text);
+        self.session.message = editor(&text);
         self.refresh_message_status();
         true
     }
@@ -273,19 +277,19 @@ impl App {
     pub fn on_store_reply(&mut self, reply: StoreReply) {
         match reply {
             StoreReply::Saved { name, profile, path } => {
-                self.profile.name = Some(name.clone());
-                self.profile.saved = Some(profile);
+                self.session.profile.name = Some(name.clone());
+                self.session.profile.saved = Some(profile);
                 self.notify(NoteLevel::Success, format!("saved profile {name} ({path})"));
-                if std::mem::take(&mut self.profile.quit_after_save) {
+                if std::mem::take(&mut self.session.profile.quit_after_save) {
                     self.quit = true;
                 }
             }
             StoreReply::Opened { name, profile, history } => match self.restoring_draft.take() {
                 // Opened only to learn the saved state behind a restored draft.
                 Some(draft) => {
-                    self.profile.saved = Some(profile);
-                    self.profile.extras = draft;
-                    self.history.entries = history;
+                    self.session.profile.saved = Some(profile);
+                    self.session.profile.extras = draft;
+                    self.session.history.entries = history;
                 }
                 None => {
                     self.open_profile(&name, profile, history);
@@ -301,8 +305,8 @@ impl App {
                 }
             }
             StoreReply::Renamed { from, to } => {
-                if self.profile.name.as_deref() == Some(from.as_str()) {
-                    self.profile.name = Some(to.clone());
+                if self.session.profile.name.as_deref() == Some(from.as_str()) {
+                    self.session.profile.name = Some(to.clone());
                 }
                 self.notify(NoteLevel::Success, format!("renamed {from} to {to}"));
                 self.refresh_picker();
@@ -312,10 +316,10 @@ impl App {
                 self.refresh_picker();
             }
             StoreReply::Deleted { name } => {
-                if self.profile.name.as_deref() == Some(name.as_str()) {
+                if self.session.profile.name.as_deref() == Some(name.as_str()) {
                     // The request stays on screen, now as unsaved work.
-                    self.profile.name = None;
-                    self.profile.saved = None;
+                    self.session.profile.name = None;
+                    self.session.profile.saved = None;
                 }
                 self.notify(NoteLevel::Success, format!("deleted profile {name}"));
                 self.refresh_picker();
@@ -332,14 +336,14 @@ impl App {
             StoreReply::FileRead { path, bytes } => self.send_file(&path, bytes),
             StoreReply::FileSize { path, size } => {
                 let current =
-                    matches!(&self.binary_status, Some(Ok(super::compose::BinaryInput::File(p))) if *p == path);
+                    matches!(&self.session.binary_status, Some(Ok(super::compose::BinaryInput::File(p))) if *p == path);
                 if current {
-                    self.file_info = Some((path, size));
+                    self.session.file_info = Some((path, size));
                 }
             }
             StoreReply::Wrote { path, what } => self.notify(NoteLevel::Success, format!("exported {what} to {path}")),
             StoreReply::Failed { action, error } => {
-                self.profile.quit_after_save = false;
+                self.session.profile.quit_after_save = false;
                 self.restoring_draft = None;
                 self.report_profile_error(&format!("cannot {action}: {error}"));
             }

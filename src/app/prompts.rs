@@ -117,7 +117,7 @@ impl App {
                         ..import.profile
                     };
                     self.fill_panes(&profile);
-                    self.profile = ProfileState::default();
+                    self.session.profile = ProfileState::default();
                     self.picker = None;
                     let mut text = "imported the curl command; Ctrl-S saves it as a profile".to_string();
                     if !import.notes.is_empty() {
@@ -167,7 +167,7 @@ impl App {
             PromptPurpose::MessageName => {
                 let name = text.trim().to_string();
                 let body = self.message_text();
-                let saved = &mut self.profile.extras.saved_messages;
+                let saved = &mut self.session.profile.extras.saved_messages;
                 match saved.iter_mut().find(|m| m.name == name) {
                     Some(existing) => existing.body = body,
                     None => saved.push(SavedMessage {
@@ -191,6 +191,6 @@ impl App {
 
     pub(super) fn prompt_cancel(&mut self) {
         self.prompt = None;
-        self.profile.quit_after_save = false;
+        self.session.profile.quit_after_save = false;
     }
 }

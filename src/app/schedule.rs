@@ -22,7 +22,7 @@ pub struct Schedule {
 impl App {
     /// F4: asks for the period, or stops a running schedule.
     pub(super) fn toggle_schedule(&mut self) {
-        if let Some(schedule) = self.schedule.take() {
+        if let Some(schedule) = self.session.schedule.take() {
             self.notify(
                 NoteLevel::Info,
                 format!("scheduled sends stopped after {} messages", schedule.sent),
@@ -43,7 +43,7 @@ impl App {
         }
         let every = Duration::from_secs_f64(seconds);
         let text = self.message_text();
-        self.schedule = Some(Schedule {
+        self.session.schedule = Some(Schedule {
             every,
             literal: self.is_literal(&text),
             text,
@@ -59,17 +59,20 @@ impl App {
 
     /// Sends what is due by `now`; called on every tick.
     pub fn on_tick(&mut self, now: Instant) {
-        let Some(schedule) = &mut self.schedule else { return };
+        let Some(schedule) = &mut self.session.schedule else {
+            return;
+        };
         if now < schedule.next_at {
             return;
         }
         // A late tick sends once, not a burst for every period missed.
         schedule.next_at = now + schedule.every;
-        if matches!(self.connection.state, ConnState::Open { .. }) {
+        if matches!(self.session.connection.state, ConnState::Open { .. }) {
             schedule.sent += 1;
             let text = schedule.text.clone();
             if schedule.literal {
-                self.outbox
+                self.session
+                    .outbox
                     .push(crate::conn::ConnCommand::Send(crate::conn::Outgoing::Text(text)));
             } else {
                 self.send_text(text, false);
@@ -79,6 +82,6 @@ impl App {
 
     /// When the next scheduled send is due, for the event loop's timer.
     pub fn next_scheduled(&self) -> Option<Instant> {
-        self.schedule.as_ref().map(|s| s.next_at)
+        self.session.schedule.as_ref().map(|s| s.next_at)
     }
 }

@@ -1,0 +1,74 @@
+//! One connection's state: its request, its frames and the view of them,
+//! its settings, and the commands queued for its connection task.
+
+use std::time::Duration;
+
+use ratatui_textarea::TextArea;
+
+use super::compose;
+use super::frames_view::FramesView;
+use super::kv_table::KvTable;
+use super::profiles::{HistoryState, ProfileState};
+use super::{ConnectionView, Detail, Search, pairing, schedule};
+use crate::conn::ConnCommand;
+use crate::filter::{FilterSpec, Matches};
+use crate::frames::FrameLog;
+use crate::json_check::JsonStatus;
+use crate::profile::resolve::ResolveError;
+
+/// Everything about one connection. The app shows one session; nothing
+/// outside it reaches into its connection, which it talks to only through
+/// the commands it queues.
+pub struct Session {
+    pub url: TextArea<'static>,
+    pub message: TextArea<'static>,
+    pub params: KvTable,
+    pub headers: KvTable,
+    pub frames: FrameLog,
+    pub frames_view: FramesView,
+    pub connection: ConnectionView,
+    /// The keepalive period, shown in help and status.
+    pub ping_interval: Option<Duration>,
+    /// Whether the connection task reconnects after drops.
+    pub reconnect: bool,
+    /// `--insecure`: certificates are not checked, which the status bar says.
+    pub insecure: bool,
+    /// `--proxy` from the command line, over the profile's and the environment's.
+    pub proxy_override: Option<String>,
+    /// Cached because the URL is validated on every keystroke, not every draw.
+    pub url_check: Result<String, ResolveError>,
+    /// The open profile, if any, and what the panes do not show.
+    pub profile: ProfileState,
+    pub history: HistoryState,
+    /// What narrows the frames view, and the entries that pass.
+    pub filter: FilterSpec,
+    pub matches: Matches,
+    pub search: Option<Search>,
+    pub detail: Option<Detail>,
+    /// When the current connection opened, for "time since connect".
+    pub opened_at: Option<std::time::SystemTime>,
+    /// The request of the current or last connection, for HAR exports.
+    pub last_request: Option<crate::conn::ResolvedRequest>,
+    /// How the composer's text is sent.
+    pub send_mode: compose::SendMode,
+    /// A message being sent every few seconds, if any.
+    pub schedule: Option<schedule::Schedule>,
+    /// Request/response pairs found by id.
+    pub pairing: pairing::Pairing,
+    /// Columns available to connection-event text in the frames view.
+    pub(super) note_width: usize,
+    /// Cached because a large message would otherwise be re-parsed every draw.
+    pub json_status: JsonStatus,
+    /// In a binary send mode, what the composer's text parses to, cached
+    /// for the same reason.
+    pub binary_status: Option<Result<compose::BinaryInput, String>>,
+    /// Text put in the composer from a received frame (`e`). While the
+    /// composer still holds exactly this, it is sent as it is: no `{{…}}`
+    /// expansion and no `@file`, so a hostile frame cannot make wscope read
+    /// a file or a variable and send it back.
+    pub(super) literal_text: Option<String>,
+    /// The size of the `@file` the composer names, once looked up: the
+    /// path, and its size or why it cannot be read.
+    pub file_info: Option<(String, Result<u64, String>)>,
+    pub(super) outbox: Vec<ConnCommand>,
+}
