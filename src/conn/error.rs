@@ -61,8 +61,9 @@ pub enum ConnError {
     /// The proxy wants credentials, or refused ours.
     #[error("{0}")]
     ProxyAuth(String),
-    #[error("{0}")]
-    Io(String),
+    /// Any other I/O failure, with its kind kept for hints.
+    #[error("{detail}")]
+    Io { kind: io::ErrorKind, detail: String },
 }
 
 fn reason_suffix(reason: &str) -> String {
@@ -98,6 +99,15 @@ impl ConnError {
                 Some("check --proxy, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY; --proxy none connects directly")
             }
             Self::Dns { .. } => Some("check the host name"),
+            Self::Io {
+                kind:
+                    io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable | io::ErrorKind::AddrNotAvailable,
+                ..
+            } => Some("this machine has no route there; check its network and any VPN"),
+            Self::Io {
+                kind: io::ErrorKind::PermissionDenied,
+                ..
+            } => Some("a firewall or the system refused the connection"),
             Self::SendTimeout { .. } => {
                 Some("nothing could be written for that long; --send-timeout (or --ping-timeout) sets the limit")
             }
@@ -146,10 +156,14 @@ impl ConnError {
             (Phase::Tls, _) => Self::Tls {
                 reason: error.to_string(),
             },
-            (_, io::ErrorKind::UnexpectedEof) => {
-                Self::Io(format!("the server closed the connection during the {}", phase.name()))
-            }
-            _ => Self::Io(format!("{} failed: {error}", phase.name())),
+            (_, io::ErrorKind::UnexpectedEof) => Self::Io {
+                kind: io::ErrorKind::UnexpectedEof,
+                detail: format!("the server closed the connection during the {}", phase.name()),
+            },
+            _ => Self::Io {
+                kind: error.kind(),
+                detail: format!("{} failed: {error}", phase.name()),
+            },
         }
     }
 
@@ -203,7 +217,10 @@ impl ConnError {
             tungstenite::Error::Tls(tls) => Self::Tls {
                 reason: tls.to_string(),
             },
-            other => Self::Io(other.to_string()),
+            other => Self::Io {
+                kind: io::ErrorKind::Other,
+                detail: other.to_string(),
+            },
         }
     }
 }

@@ -49,7 +49,10 @@ pub async fn open(
     let deadline = start + timeout;
     let url = &request.url;
     let port = url.port_or_known_default().unwrap_or(80);
-    let host = url.host().ok_or_else(|| ConnError::Io("the URL has no host".into()))?;
+    let host = url.host().ok_or_else(|| ConnError::Io {
+        kind: std::io::ErrorKind::InvalidInput,
+        detail: "the URL has no host".into(),
+    })?;
     let target = format!("{host}:{port}");
 
     let proxy = proxy::proxy_for(url, &request.proxy, |name| std::env::var(name).ok())
