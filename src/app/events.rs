@@ -1,0 +1,73 @@
+//! What the connection task reports, applied to the app.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+
+impl App {
+    /// Applies one event from the connection task.
+    pub fn on_conn_event(&mut self, event: ConnEvent) {
+        match event {
+            ConnEvent::State { state, at } => {
+                if let ConnState::Connecting { url, .. } = &state {
+                    self.session.connection.handshake = None;
+                    self.session.connection.rtt = LatencyStats::default();
+                    self.session.connection.reply = LatencyStats::default();
+                    self.session.connection.url = Some(url.clone());
+                }
+                for (level, text) in notes::for_state(&state, self.session.connection.handshake.as_ref()) {
+                    self.log_note(at, level, &text);
+                }
+                let opened = matches!(state, ConnState::Open { .. });
+                if opened {
+                    self.session.opened_at = Some(at);
+                }
+                self.session.connection.state = state;
+                if opened {
+                    self.send_on_connect();
+                }
+            }
+            ConnEvent::Handshake(report) => self.session.connection.handshake = Some(report),
+            ConnEvent::Frame(frame) => self.take_frame(frame),
+            ConnEvent::Rtt(rtt) => {
+                self.session.connection.rtt.record(rtt);
+                self.session.pairing.record_rtt(rtt);
+            }
+            ConnEvent::ReplyLatency(latency) => self.session.connection.reply.record(latency),
+            ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),
+            ConnEvent::Warning(text) => {
+                self.log_note(std::time::SystemTime::now(), NoteLevel::Error, &text);
+                self.notify(NoteLevel::Error, text);
+            }
+            // A flood is taken in whole, unless a filter or a pending
+            // request needs to see each frame.
+            ConnEvent::Frames(frames) if !self.session.filter.is_active() && !self.session.pairing.is_waiting() => {
+                self.session.frames.push_frames(frames);
+                self.session.pairing.forget_before(self.session.frames.first_seq());
+            }
+            ConnEvent::Frames(frames) => {
+                for frame in frames {
+                    self.take_frame(frame);
+                }
+            }
+        }
+    }
+
+    fn take_frame(&mut self, frame: FrameRecord) {
+        let seq = self.session.frames.end_seq();
+        self.session.pairing.observe(seq, &frame);
+        self.session.frames.push_frame(frame);
+        self.session.pairing.forget_before(self.session.frames.first_seq());
+        self.after_push();
+    }
+
+    /// How long the connection has been in its current state, for clocks.
+    pub fn state_age(&self, now: Instant) -> Option<Duration> {
+        match self.session.connection.state {
+            ConnState::Connecting { since, .. } | ConnState::Open { since, .. } => {
+                Some(now.saturating_duration_since(since))
+            }
+            _ => None,
+        }
+    }
+}
