@@ -8,6 +8,7 @@ mod arena;
 pub mod backoff;
 pub mod error;
 mod handshake;
+mod intake;
 pub mod latency;
 mod metered;
 pub mod proxy;

@@ -117,7 +117,7 @@ async fn write_loop(
     busy: Arc<Busy>,
 ) {
     while let Some(message) = messages.recv().await {
-        let record = super::task::record_of(Direction::Sent, &message);
+        let record = super::intake::record_of(Direction::Sent, &message);
         busy.set(true);
         let result = sink.send(message).await;
         busy.set(false);
