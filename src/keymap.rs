@@ -1,5 +1,9 @@
 //! The one table of key bindings. It drives input handling, the F1 help
 //! overlay, the footer hints and the README's key map, so they cannot drift.
+//!
+//! Longer than most modules on purpose: the table itself is a third of it,
+//! and splitting the table from the lookups, labels and parser that read it
+//! would put one job in two places. Its tests are another third.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
