@@ -96,6 +96,23 @@ fn connected_app(since: Instant) -> App {
     app
 }
 
+/// A connected app the server then closed with 4000 "asked to".
+fn closed_by_server(since: Instant) -> App {
+    let mut app = connected_app(since);
+    app.on_conn_event(frame(
+        Direction::Received,
+        FrameKind::Close { code: Some(4000) },
+        "asked to",
+    ));
+    app.on_conn_event(state(ConnState::Closing));
+    app.on_conn_event(state(ConnState::Closed {
+        code: Some(4000),
+        reason: "asked to".into(),
+        by: Closer::Server,
+    }));
+    app
+}
+
 fn rejected_app() -> App {
     let mut app = app();
     app.update(wscope::action::Action::Connect);
@@ -197,18 +214,7 @@ fn reconnecting_80x24() {
 #[test]
 fn closed_80x24() {
     let since = Instant::now();
-    let mut app = connected_app(since);
-    app.on_conn_event(frame(
-        Direction::Received,
-        FrameKind::Close { code: Some(4000) },
-        "asked to",
-    ));
-    app.on_conn_event(state(ConnState::Closing));
-    app.on_conn_event(state(ConnState::Closed {
-        code: Some(4000),
-        reason: "asked to".into(),
-        by: Closer::Server,
-    }));
+    let mut app = closed_by_server(since);
     insta::assert_snapshot!(screen(&mut app, 80, 24, since + ms(12_000)));
 }
 
@@ -222,18 +228,7 @@ fn help_overlay_fits_80x24() {
 #[test]
 fn closed_by_server_shows_code_and_reason() {
     let since = Instant::now();
-    let mut app = connected_app(since);
-    app.on_conn_event(frame(
-        Direction::Received,
-        FrameKind::Close { code: Some(4000) },
-        "asked to",
-    ));
-    app.on_conn_event(state(ConnState::Closing));
-    app.on_conn_event(state(ConnState::Closed {
-        code: Some(4000),
-        reason: "asked to".into(),
-        by: Closer::Server,
-    }));
+    let mut app = closed_by_server(since);
     let text = screen(&mut app, 80, 24, since);
     assert!(text.contains("Closed (4000 asked to)"), "{text}");
     assert!(

@@ -39,18 +39,7 @@ impl Session {
 
     /// Waits until the screen shows every one of `needles`.
     fn wait_for(&self, needles: &[&str]) -> String {
-        let deadline = Instant::now() + common::WAIT;
-        loop {
-            let text = self.text();
-            if needles.iter().all(|n| text.contains(n)) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited for {needles:?}; the screen shows:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        self.pty.wait_for(needles)
     }
 
     fn press(&mut self, bytes: &[u8]) {

@@ -38,6 +38,28 @@ async fn final_state(url: String, settings: ConnSettings) -> ConnState {
     }
 }
 
+/// Connects to `server` and waits until the connection is open.
+async fn open(
+    server: &common::TestServer,
+    settings: ConnSettings,
+) -> (wscope::conn::ConnHandle, tokio::sync::mpsc::Receiver<ConnEvent>) {
+    let (conn, mut events) = wscope::conn::spawn(settings);
+    conn.send(ConnCommand::Connect(
+        build(&server.url("ws", "/"), &[], &[]).expect("valid URL"),
+    ));
+    events_until(&mut events, "open", |e| {
+        matches!(
+            e,
+            ConnEvent::State {
+                state: ConnState::Open { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    (conn, events)
+}
+
 fn failure(state: &ConnState) -> &ConnError {
     match state {
         ConnState::Failed(error) => error,
@@ -205,23 +227,14 @@ async fn a_send_to_a_deaf_server_fails_by_name_and_never_stalls_reads() {
         tokio::time::sleep(Duration::from_secs(30)).await;
     })
     .await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        ping_interval: Some(Duration::from_millis(500)),
-        ping_timeout: Some(Duration::from_secs(2)),
-        ..settings()
-    });
-    conn.send(ConnCommand::Connect(
-        build(&server.url("ws", "/"), &[], &[]).expect("valid URL"),
-    ));
-    events_until(&mut events, "open", |e| {
-        matches!(
-            e,
-            ConnEvent::State {
-                state: ConnState::Open { .. },
-                ..
-            }
-        )
-    })
+    let (conn, mut events) = open(
+        &server,
+        ConnSettings {
+            ping_interval: Some(Duration::from_millis(500)),
+            ping_timeout: Some(Duration::from_secs(2)),
+            ..settings()
+        },
+    )
     .await;
     let started = std::time::Instant::now();
     conn.send(ConnCommand::Send(wscope::conn::Outgoing::Binary(
@@ -298,22 +311,13 @@ async fn a_slow_reader_is_not_a_stalled_one() {
         }
     })
     .await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        send_timeout: Some(Duration::from_millis(500)),
-        ..settings()
-    });
-    conn.send(ConnCommand::Connect(
-        build(&server.url("ws", "/"), &[], &[]).expect("valid URL"),
-    ));
-    events_until(&mut events, "open", |e| {
-        matches!(
-            e,
-            ConnEvent::State {
-                state: ConnState::Open { .. },
-                ..
-            }
-        )
-    })
+    let (conn, mut events) = open(
+        &server,
+        ConnSettings {
+            send_timeout: Some(Duration::from_millis(500)),
+            ..settings()
+        },
+    )
     .await;
     conn.send(ConnCommand::Send(wscope::conn::Outgoing::Binary(
         vec![1u8; 16 << 20].into(),

@@ -7,7 +7,7 @@
 mod common;
 
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::pty::Pty;
 use common::{HOSTILE_SHOWN, hostile_bytes_in, hostile_on_screen};
@@ -29,30 +29,10 @@ fn wscope(args: &[&str]) -> Output {
         .expect("run wscope")
 }
 
-fn wait_for(pty: &Pty, needles: &[&str]) -> String {
-    let deadline = Instant::now() + common::WAIT;
-    loop {
-        let text = pty.text();
-        if needles.iter().all(|n| text.contains(n)) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "waited for {needles:?}; the screen shows:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 /// Quits with Ctrl-C and returns everything written to the terminal.
 fn quit(mut pty: Pty) -> Vec<u8> {
     pty.press(b"\x03");
-    let deadline = Instant::now() + common::WAIT;
-    while pty.child.try_wait().expect("status").is_none() {
-        assert!(Instant::now() < deadline, "did not quit:\n{}", pty.text());
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    pty.read_to_end();
+    pty.wait_for_exit();
     pty.raw_bytes()
 }
 
@@ -61,7 +41,7 @@ fn the_inspector_shows_a_hostile_frame_close_reason_and_body_as_pictures() {
     with_hostile_server(|base| {
         let url = format!("{base}/x");
         let mut pty = Pty::spawn_recording(&[&url, "--ping-interval", "0"], &[]);
-        let screen = wait_for(&pty, &["closed by the server", "Closed (4000"]);
+        let screen = pty.wait_for(&["closed by the server", "Closed (4000"]);
         // The frames list, the close row and the status bar all agree.
         let shown = hostile_on_screen();
         let cut: String = shown.chars().take(40).collect();
@@ -73,7 +53,7 @@ fn the_inspector_shows_a_hostile_frame_close_reason_and_body_as_pictures() {
         pty.press(b"/pwned\r"); // selects the first row that matches: the frame
         std::thread::sleep(Duration::from_millis(100));
         pty.press(b"\r");
-        let detail = wait_for(&pty, &["received text"]);
+        let detail = pty.wait_for(&["received text"]);
         assert!(detail.contains(&shown), "{detail}");
         let raw = quit(pty);
         assert_eq!(hostile_bytes_in(&raw), None, "a control sequence reached the terminal");
@@ -83,7 +63,7 @@ fn the_inspector_shows_a_hostile_frame_close_reason_and_body_as_pictures() {
 
         let reject = format!("{base}/reject");
         let pty = Pty::spawn_recording(&[&reject], &[]);
-        let screen = wait_for(&pty, &["401", "body: denied"]);
+        let screen = pty.wait_for(&["401", "body: denied"]);
         assert!(screen.contains(&format!("•     {shown}")), "{screen}");
         assert!(
             screen.contains("Failed (HTTP 401 Unauthorized: denied A␛]52;c;"),
@@ -141,23 +121,14 @@ fn pipe_sanitizes_for_a_terminal_and_passes_bytes_to_a_file() {
     with_hostile_server(|base| {
         let url = format!("{base}/x");
         // To a terminal: pictures, and the server's close reason too.
-        let pty = Pty::spawn_recording(&["pipe", &url, "--keep-open"], &[]);
-        let mut pty = pty;
-        let deadline = Instant::now() + common::WAIT;
-        while pty.child.try_wait().expect("status").is_none() {
-            assert!(Instant::now() < deadline, "pipe did not end:\n{}", pty.text());
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        pty.read_to_end();
+        let mut pty = Pty::spawn_recording(&["pipe", &url, "--keep-open"], &[]);
+        pty.wait_for_exit();
         assert!(pty.text().contains(&hostile_on_screen()), "{}", pty.text());
         assert!(String::from_utf8_lossy(&pty.raw_bytes()).contains(HOSTILE_SHOWN));
         assert_eq!(hostile_bytes_in(&pty.raw_bytes()), None);
         // A rejection's error line on standard error (the same terminal).
         let mut rejected = Pty::spawn_recording(&["pipe", &format!("{base}/reject")], &[]);
-        while rejected.child.try_wait().expect("status").is_none() {
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        rejected.read_to_end();
+        rejected.wait_for_exit();
         assert!(rejected.text().contains("denied A␛]52"), "{}", rejected.text());
         assert_eq!(hostile_bytes_in(&rejected.raw_bytes()), None);
         // To a pipe or a file: the bytes as they came, for other programs.
@@ -169,10 +140,7 @@ fn pipe_sanitizes_for_a_terminal_and_passes_bytes_to_a_file() {
         assert!(out.stdout.starts_with(common::HOSTILE.as_bytes()), "{:?}", out.stdout);
         // --raw asks for the bytes even on a terminal.
         let mut raw = Pty::spawn_recording(&["pipe", &url, "--keep-open", "--raw"], &[]);
-        while raw.child.try_wait().expect("status").is_none() {
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        raw.read_to_end();
+        raw.wait_for_exit();
         assert!(hostile_bytes_in(&raw.raw_bytes()).is_some());
     });
 }
@@ -180,12 +148,12 @@ fn pipe_sanitizes_for_a_terminal_and_passes_bytes_to_a_file() {
 #[test]
 fn typing_anything_in_hex_mode_shows_an_error_and_never_crashes() {
     let mut pty = Pty::spawn(&[], &[], None);
-    wait_for(&pty, &["Message"]);
+    pty.wait_for(&["Message"]);
     pty.press(b"\x1b2"); // Alt-2: the Message pane
     pty.press(b"\x1bOR"); // F3: hex
-    wait_for(&pty, &["binary · hex"]);
+    pty.wait_for(&["binary · hex"]);
     pty.press("aé€".as_bytes());
-    wait_for(&pty, &["'é' is not a hex digit"]);
+    pty.wait_for(&["'é' is not a hex digit"]);
     pty.press(b"\x0a"); // Ctrl-J: nothing to send it to, and still no crash
     std::thread::sleep(Duration::from_millis(100));
     assert!(pty.child.try_wait().unwrap().is_none(), "wscope is still running");

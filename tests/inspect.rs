@@ -28,6 +28,19 @@ fn frame(ms: u64, direction: Direction, kind: FrameKind, payload: &[u8]) -> Conn
     })
 }
 
+/// An empty app whose connection is open.
+fn open_app() -> App {
+    let mut app = App::new(InitialRequest::default(), None);
+    app.on_conn_event(ConnEvent::State {
+        state: ConnState::Open {
+            since: Instant::now(),
+            protocol: None,
+        },
+        at: at(0),
+    });
+    app
+}
+
 /// An app that saw a mix of JSON text, binary and close frames.
 fn mixed() -> App {
     let mut app = App::new(
@@ -291,14 +304,7 @@ fn binary_from_hex_base64_and_a_file() {
     use wscope::conn::{ConnCommand, Outgoing};
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::new(Paths::under(dir.path()));
-    let mut app = App::new(InitialRequest::default(), None);
-    app.on_conn_event(ConnEvent::State {
-        state: ConnState::Open {
-            since: Instant::now(),
-            protocol: None,
-        },
-        at: at(0),
-    });
+    let mut app = open_app();
     app.update(wscope::action::Action::FocusMessage);
     app.handle_key(key(KeyCode::F(3)));
     type_text(&mut app, "de ad be ef");
@@ -419,14 +425,7 @@ fn paired_frames_are_marked_with_their_round_trip() {
 #[test]
 fn a_received_frame_loaded_with_e_is_sent_as_it_is() {
     use wscope::conn::{ConnCommand, Outgoing};
-    let mut app = App::new(InitialRequest::default(), None);
-    app.on_conn_event(ConnEvent::State {
-        state: ConnState::Open {
-            since: Instant::now(),
-            protocol: None,
-        },
-        at: at(0),
-    });
+    let mut app = open_app();
     let hostile = "{{env:HOME}} @/etc/passwd";
     app.on_conn_event(frame(5, Direction::Received, FrameKind::Text, hostile.as_bytes()));
     app.update(wscope::action::Action::FocusFrames);
@@ -471,14 +470,7 @@ fn a_received_frame_loaded_with_e_is_sent_as_it_is() {
 #[test]
 fn in_text_mode_an_at_sign_is_just_text() {
     use wscope::conn::{ConnCommand, Outgoing};
-    let mut app = App::new(InitialRequest::default(), None);
-    app.on_conn_event(ConnEvent::State {
-        state: ConnState::Open {
-            since: Instant::now(),
-            protocol: None,
-        },
-        at: at(0),
-    });
+    let mut app = open_app();
     app.update(wscope::action::Action::FocusMessage);
     type_text(&mut app, "@/etc/passwd");
     app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));

@@ -13,7 +13,7 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::pty::Pty;
 
@@ -23,31 +23,23 @@ const CELL_W: f32 = 8.4;
 const CELL_H: f32 = 17.0;
 const GAP: f32 = 24.0;
 
-fn wait_for(pty: &Pty, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !pty.text().contains(needle) {
-        assert!(Instant::now() < deadline, "waited for {needle:?}:\n{}", pty.text());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 #[ignore = "rewrites assets/screenshot.svg; run it by hand after the screen changes"]
 fn readme_screenshot() {
     let mut pty = Pty::spawn_sized(&["demo", "--ping-interval", "2"], COLS, ROWS);
-    wait_for(&pty, "Connected");
+    pty.wait_for(&["Connected"]);
     pty.press(b"\x0a"); // Ctrl-J: the demo echoes the message
     std::thread::sleep(Duration::from_millis(4_500)); // a few ticks and pings
     pty.press(b"\x1b5f"); // Alt-5, then f: a filter on the frames
-    wait_for(&pty, "Filter");
+    pty.wait_for(&["Filter"]);
     pty.press(b"jq: .type == \"tick\" and .price > 90\r");
-    wait_for(&pty, "showing ");
+    pty.wait_for(&["showing "]);
     std::thread::sleep(Duration::from_millis(1_200));
     let filtered = pty.screen.lock().unwrap().screen().clone();
     pty.press(b"\x1b[A"); // Up: select the newest tick
     std::thread::sleep(Duration::from_millis(100));
     pty.press(b"\r");
-    wait_for(&pty, "received text");
+    pty.wait_for(&["received text"]);
     let detail = pty.screen.lock().unwrap().screen().clone();
     pty.press(b"\x03");
     let _ = pty.child.wait();

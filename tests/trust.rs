@@ -13,33 +13,6 @@ use common::pty::Pty;
 const TOKEN: &str = "T0KEN-in-the-query";
 const BEARER: &str = "B3ARER-in-a-header";
 
-fn wait_for(pty: &Pty, needles: &[&str]) -> String {
-    let deadline = Instant::now() + common::WAIT;
-    loop {
-        let text = pty.text();
-        if needles.iter().all(|n| text.contains(n)) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "waited for {needles:?}; the screen shows:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-fn wait_for_exit(pty: &mut Pty) -> portable_pty::ExitStatus {
-    let deadline = Instant::now() + common::WAIT;
-    loop {
-        if let Some(status) = pty.child.try_wait().expect("status") {
-            pty.read_to_end();
-            return status;
-        }
-        assert!(Instant::now() < deadline, "wscope did not exit:\n{}", pty.text());
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 fn assert_restored(pty: &Pty) {
     let parser = pty.screen.lock().unwrap();
     assert!(!parser.screen().alternate_screen(), "left the alternate screen");
@@ -86,16 +59,16 @@ fn secrets_from_the_command_line_reach_no_file_and_no_screen() {
         ],
         None,
     );
-    let screen = wait_for(&pty, &["Connected", "connecting to"]);
+    let screen = pty.wait_for(&["Connected", "connecting to"]);
     assert!(screen.contains("access_token=••••••&room=blue"), "{screen}");
     assert!(!screen.contains(TOKEN) && !screen.contains(BEARER), "{screen}");
     // Revealing is the user's choice: r in the Params pane.
     pty.press(b"\x1b3r");
-    let revealed = wait_for(&pty, &[TOKEN]);
+    let revealed = pty.wait_for(&[TOKEN]);
     assert!(revealed.contains(&format!("access_token={TOKEN}")), "{revealed}");
     pty.press(b"r");
     pty.press(b"\x03");
-    assert!(wait_for_exit(&mut pty).success());
+    assert!(pty.wait_for_exit().success());
 
     assert_eq!(mode(&log), 0o600, "the log is its owner's only");
     let logged = std::fs::read_to_string(&log).unwrap();
@@ -115,11 +88,11 @@ fn secrets_from_the_command_line_reach_no_file_and_no_screen() {
         ],
         None,
     );
-    wait_for(&pty, &["Restore unsaved work?"]);
+    pty.wait_for(&["Restore unsaved work?"]);
     pty.press(b"y");
-    wait_for(&pty, &["without its secrets", "Authorization"]);
+    pty.wait_for(&["without its secrets", "Authorization"]);
     pty.press(b"\x03");
-    let _ = wait_for_exit(&mut pty);
+    let _ = pty.wait_for_exit();
 }
 
 #[test]
@@ -133,18 +106,18 @@ fn a_stuck_send_ends_in_a_named_state_while_keys_keep_working() {
     // Pings far apart, so it is the stuck send, not a missing pong, that
     // ends the connection; the send timeout is the ping timeout.
     let mut pty = Pty::spawn(&[&url, "--ping-interval", "20", "--ping-timeout", "3"], &[], None);
-    wait_for(&pty, &["Connected"]);
+    pty.wait_for(&["Connected"]);
     pty.press(b"\x1b2"); // Alt-2: Message
     pty.press(b"\x1bOR"); // F3: hex, where @file is read
     pty.press(format!("@{}", file.display()).as_bytes());
-    wait_for(&pty, &["sends (48 MiB)"]);
+    pty.wait_for(&["sends (48 MiB)"]);
     pty.press(b"\x0a"); // Ctrl-J
     let sent = Instant::now();
-    wait_for(&pty, &["sent "]);
+    pty.wait_for(&["sent "]);
     // The URL pane takes typed keys while the send is stuck.
     pty.press(b"\x1b1");
     pty.press(b"/typed");
-    wait_for(&pty, &["/deaf/typed"]);
+    pty.wait_for(&["/deaf/typed"]);
     let deadline = sent + Duration::from_secs(3) + Duration::from_millis(1500);
     let screen = loop {
         let text = pty.text();
@@ -159,7 +132,7 @@ fn a_stuck_send_ends_in_a_named_state_while_keys_keep_working() {
     };
     assert!(screen.contains("Failed (send timed out after 3"), "{screen}");
     pty.press(b"\x03");
-    assert!(wait_for_exit(&mut pty).success());
+    assert!(pty.wait_for_exit().success());
     assert_restored(&pty);
 }
 
@@ -170,7 +143,7 @@ fn a_panic_in_the_connection_task_restores_the_terminal_and_fails() {
         &[("WSCOPE_TEST_PANIC", "conn"), ("RUST_BACKTRACE", "0")],
         None,
     );
-    let status = wait_for_exit(&mut pty);
+    let status = pty.wait_for_exit();
     assert!(!status.success(), "{status:?}");
     assert_eq!(status.exit_code(), 101);
     assert_restored(&pty);
@@ -182,10 +155,10 @@ fn a_panic_in_the_connection_task_restores_the_terminal_and_fails() {
 #[test]
 fn sigquit_restores_the_terminal() {
     let mut pty = Pty::spawn(&[], &[], None);
-    wait_for(&pty, &["Disconnected"]);
+    pty.wait_for(&["Disconnected"]);
     // SAFETY: signalling our own child.
     assert_eq!(unsafe { libc::kill(pty.pid() as i32, libc::SIGQUIT) }, 0);
-    let status = wait_for_exit(&mut pty);
+    let status = pty.wait_for_exit();
     assert!(status.success(), "{status:?}");
     assert_restored(&pty);
 }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 pub const ROWS: u16 = 24;
+/// How long a wait may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(5);
 pub const COLS: u16 = 80;
 
 /// A running `wscope` with its own terminal and its own home folder.
@@ -110,6 +112,36 @@ impl Pty {
     pub fn read_to_end(&mut self) {
         if let Some(reader) = self.reader.take() {
             reader.join().expect("the pty reader ends");
+        }
+    }
+
+    /// Waits until the screen shows every one of `needles`, and returns it;
+    /// fails the test after [`PATIENCE`].
+    pub fn wait_for(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let text = self.text();
+            if needles.iter().all(|n| text.contains(n)) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {needles:?}; the screen shows:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Waits for wscope to exit and for everything it wrote to be read.
+    pub fn wait_for_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                self.read_to_end();
+                return status;
+            }
+            assert!(Instant::now() < deadline, "wscope did not exit:\n{}", self.text());
+            std::thread::sleep(Duration::from_millis(25));
         }
     }
 
