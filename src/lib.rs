@@ -22,6 +22,7 @@ pub mod log_sink;
 pub mod palette;
 pub mod payload;
 pub mod profile;
+pub mod protocol;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;

@@ -1,0 +1,130 @@
+//! Protocols spoken over WebSocket, behind one small interface: shape the
+//! URL, react to what arrives (answers that must go out at once, frames to
+//! hide, notes), encode what the user composes, and describe a payload in
+//! one line. Raw WebSocket is the protocol that does nothing.
+//!
+//! It lives beside `conn` and imports nothing from the UI: the connection
+//! task answers heartbeats next to the socket, and the app only encodes and
+//! describes.
+
+pub mod socketio;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Which protocol a request speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ProtocolKind {
+    /// Plain WebSocket frames.
+    #[default]
+    Raw,
+    /// Socket.IO 5 over Engine.IO 4.
+    #[value(name = "socketio")]
+    #[serde(rename = "socketio")]
+    SocketIo,
+}
+
+impl ProtocolKind {
+    /// Its name for the status bar.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Raw => "raw",
+            Self::SocketIo => "socket.io",
+        }
+    }
+}
+
+/// A request's protocol with its options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Protocol {
+    pub kind: ProtocolKind,
+    /// Socket.IO namespace (`/` when unset).
+    pub namespace: Option<String>,
+    /// Socket.IO auth payload sent with CONNECT, as JSON text.
+    pub auth: Option<String>,
+}
+
+impl Protocol {
+    /// The protocol named, else the one the URL implies (`/socket.io/` in
+    /// the path is Socket.IO).
+    pub fn choose(named: Option<ProtocolKind>, url: &Url) -> ProtocolKind {
+        named.unwrap_or_else(|| {
+            if url.path().contains("/socket.io/") {
+                ProtocolKind::SocketIo
+            } else {
+                ProtocolKind::Raw
+            }
+        })
+    }
+
+    /// The URL to connect to: Socket.IO adds its path and query.
+    pub fn shape_url(&self, url: Url) -> Url {
+        match self.kind {
+            ProtocolKind::Raw => url,
+            ProtocolKind::SocketIo => socketio::shape_url(url),
+        }
+    }
+
+    /// The composer's text as it goes on the wire.
+    pub fn encode(&self, text: &str) -> Result<String, String> {
+        match self.kind {
+            ProtocolKind::Raw => Ok(text.to_string()),
+            ProtocolKind::SocketIo => socketio::encode_emit(text, self.namespace.as_deref()),
+        }
+    }
+
+    /// A payload in one line for the frames list, when the protocol has
+    /// something better to say than the raw text.
+    pub fn describe(&self, text: &str) -> Option<String> {
+        match self.kind {
+            ProtocolKind::Raw => None,
+            ProtocolKind::SocketIo => socketio::describe(text),
+        }
+    }
+}
+
+/// What the connection task does with a received text frame.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reaction {
+    /// Text frames to send at once (heartbeat answers, CONNECT, held emits).
+    pub replies: Vec<String>,
+    /// Keep the frame out of the frames view (a heartbeat); it is counted.
+    pub hide: bool,
+    /// Lines for the frames view, and whether each is an error.
+    pub notes: Vec<(bool, String)>,
+}
+
+/// A protocol's state on one open connection, in the connection task.
+#[derive(Debug)]
+pub enum Session {
+    Raw,
+    SocketIo(socketio::Client),
+}
+
+impl Session {
+    pub fn new(protocol: &Protocol) -> Self {
+        match protocol.kind {
+            ProtocolKind::Raw => Self::Raw,
+            ProtocolKind::SocketIo => Self::SocketIo(socketio::Client::new(protocol)),
+        }
+    }
+
+    /// Reacts to a received text frame.
+    pub fn on_text(&mut self, text: &str) -> Reaction {
+        match self {
+            Self::Raw => Reaction::default(),
+            Self::SocketIo(client) => client.on_text(text),
+        }
+    }
+
+    /// Whether a user's frame may go out now; if not, it is held and sent
+    /// with the reaction that makes the connection ready (Socket.IO's
+    /// CONNECT answer). Returns the text back when it may go now.
+    pub fn gate(&mut self, text: String) -> Option<String> {
+        match self {
+            Self::Raw => Some(text),
+            Self::SocketIo(client) => client.gate(text),
+        }
+    }
+}

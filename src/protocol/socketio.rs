@@ -1,0 +1,323 @@
+//! Socket.IO 5 over Engine.IO 4, the WebSocket transport only.
+//!
+//! Every text frame is an Engine.IO packet: a type digit (`0` open, `1`
+//! close, `2` ping, `3` pong, `4` message, `6` noop) and its data. A
+//! message carries a Socket.IO packet: a type digit (`0` CONNECT, `1`
+//! DISCONNECT, `2` EVENT, `3` ACK, `4` CONNECT_ERROR, `5` BINARY_EVENT, `6`
+//! BINARY_ACK), an attachment count for binary ones (`1-`), a namespace
+//! other than `/` (`/chat,`), an ack id, then JSON.
+//!
+//! The server sends `2` and drops a client that does not answer `3` within
+//! pingTimeout, so the answer is sent by the connection task, next to the
+//! socket.
+
+use serde_json::Value;
+use url::Url;
+
+use super::{Protocol, Reaction};
+
+/// The URL Socket.IO listens on: `/socket.io/` unless the path names one,
+/// with `EIO=4&transport=websocket`.
+pub fn shape_url(mut url: Url) -> Url {
+    if !url.path().contains("/socket.io") {
+        let base = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base}/socket.io/"));
+    }
+    let has = |name: &str| url.query_pairs().any(|(k, _)| k == name);
+    let (eio, transport) = (has("EIO"), has("transport"));
+    {
+        let mut query = url.query_pairs_mut();
+        if !eio {
+            query.append_pair("EIO", "4");
+        }
+        if !transport {
+            query.append_pair("transport", "websocket");
+        }
+    }
+    url
+}
+
+/// The namespace prefix of a packet: nothing for `/`.
+fn namespace_prefix(namespace: Option<&str>) -> String {
+    match namespace.map(str::trim) {
+        None | Some("") | Some("/") => String::new(),
+        Some(ns) if ns.starts_with('/') => format!("{ns},"),
+        Some(ns) => format!("/{ns},"),
+    }
+}
+
+/// The composer's text as an emit: `["event", args…]` becomes
+/// `42["event",…]`. A text that already starts with a packet digit is sent
+/// as typed, for speaking the protocol by hand.
+pub fn encode_emit(text: &str, namespace: Option<&str>) -> Result<String, String> {
+    let trimmed = text.trim();
+    if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+        return Ok(trimmed.to_string());
+    }
+    let value: Value =
+        serde_json::from_str(trimmed).map_err(|e| format!("a Socket.IO emit is a JSON array [\"event\", args…]: {e}"))?;
+    match value.as_array().and_then(|a| a.first()) {
+        Some(Value::String(_)) => Ok(format!("42{}{}", namespace_prefix(namespace), value)),
+        _ => Err("a Socket.IO emit is a JSON array whose first item is the event name: [\"event\", args…]".into()),
+    }
+}
+
+/// One Socket.IO packet, read from the data of an Engine.IO message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet<'a> {
+    pub kind: u8,
+    pub attachments: Option<u32>,
+    pub namespace: &'a str,
+    pub ack: Option<u64>,
+    pub data: &'a str,
+}
+
+/// Reads a Socket.IO packet (the part after the Engine.IO `4`).
+pub fn parse_packet(text: &str) -> Option<Packet<'_>> {
+    let mut rest = text;
+    let kind = rest.chars().next()?.to_digit(10)? as u8;
+    rest = &rest[1..];
+    let mut attachments = None;
+    if matches!(kind, 5 | 6)
+        && let Some(dash) = rest.find('-')
+        && rest[..dash].chars().all(|c| c.is_ascii_digit())
+    {
+        attachments = rest[..dash].parse().ok();
+        rest = &rest[dash + 1..];
+    }
+    let mut namespace = "/";
+    if rest.starts_with('/') {
+        let end = rest.find(',').unwrap_or(rest.len());
+        namespace = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or("");
+    }
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let ack = (digits > 0).then(|| rest[..digits].parse().ok()).flatten();
+    rest = &rest[digits..];
+    Some(Packet {
+        kind,
+        attachments,
+        namespace,
+        ack,
+        data: rest,
+    })
+}
+
+/// A frame's text in one line: `event chat {"text":"hi"}`, `ack 3 […]`,
+/// `connect / sid=…`; `None` for text that is not Engine.IO.
+pub fn describe(text: &str) -> Option<String> {
+    let (engine, data) = text.split_at_checked(1)?;
+    let line = match engine {
+        "0" => format!("open {data}"),
+        "1" => "close".into(),
+        "2" => format!("ping {data}").trim_end().into(),
+        "3" => format!("pong {data}").trim_end().into(),
+        "6" => "noop".into(),
+        "4" => {
+            let packet = parse_packet(data)?;
+            let ns = if packet.namespace == "/" {
+                String::new()
+            } else {
+                format!("{} ", packet.namespace)
+            };
+            let ack = packet.ack.map(|id| format!("#{id} ")).unwrap_or_default();
+            match packet.kind {
+                0 => format!("connect {}{}", if ns.is_empty() { "/ " } else { &ns }, packet.data),
+                1 => format!("disconnect {}", if ns.is_empty() { "/" } else { ns.trim_end() }),
+                2 | 5 => {
+                    let binary = packet
+                        .attachments
+                        .map(|n| format!("+{n} binary "))
+                        .unwrap_or_default();
+                    match serde_json::from_str::<Value>(packet.data) {
+                        Ok(Value::Array(items)) if !items.is_empty() => {
+                            let name = items[0].as_str().map_or_else(|| items[0].to_string(), str::to_string);
+                            let args: Vec<String> = items[1..].iter().map(Value::to_string).collect();
+                            format!("event {ns}{ack}{binary}{name} {}", args.join(" "))
+                        }
+                        _ => format!("event {ns}{ack}{binary}{}", packet.data),
+                    }
+                }
+                3 | 6 => format!("ack {ns}{ack}{}", packet.data),
+                4 => format!("connect_error {ns}{}", packet.data),
+                other => format!("packet {other} {}", packet.data),
+            }
+        }
+        _ => return None,
+    };
+    Some(line.trim_end().to_string())
+}
+
+/// The client's side of one connection.
+#[derive(Debug)]
+pub struct Client {
+    namespace: String,
+    /// The CONNECT packet, sent once the server's open packet arrives.
+    connect: String,
+    /// Whether the namespace CONNECT was answered: until then, emits wait.
+    ready: bool,
+    held: Vec<String>,
+}
+
+impl Client {
+    pub fn new(protocol: &Protocol) -> Self {
+        let prefix = namespace_prefix(protocol.namespace.as_deref());
+        let auth = protocol.auth.as_deref().map(str::trim).unwrap_or_default();
+        Self {
+            namespace: if prefix.is_empty() {
+                "/".into()
+            } else {
+                prefix.trim_end_matches(',').to_string()
+            },
+            connect: format!("40{prefix}{auth}"),
+            ready: false,
+            held: Vec::new(),
+        }
+    }
+
+    pub fn gate(&mut self, text: String) -> Option<String> {
+        if self.ready {
+            Some(text)
+        } else {
+            self.held.push(text);
+            None
+        }
+    }
+
+    pub fn on_text(&mut self, text: &str) -> Reaction {
+        let mut reaction = Reaction::default();
+        match text.split_at_checked(1) {
+            // The server's heartbeat: answered here, at once, and hidden.
+            Some(("2", data)) => {
+                reaction.replies.push(format!("3{data}"));
+                reaction.hide = true;
+            }
+            Some(("3" | "6", _)) => reaction.hide = true,
+            Some(("0", data)) => {
+                let open: Value = serde_json::from_str(data).unwrap_or(Value::Null);
+                let field = |name: &str| open.get(name).map(Value::to_string).unwrap_or_else(|| "?".into());
+                reaction.notes.push((
+                    false,
+                    format!(
+                        "engine.io open: sid {}, pingInterval {} ms, pingTimeout {} ms, maxPayload {}",
+                        field("sid"),
+                        field("pingInterval"),
+                        field("pingTimeout"),
+                        field("maxPayload")
+                    ),
+                ));
+                reaction.replies.push(self.connect.clone());
+            }
+            Some(("4", data)) => {
+                if let Some(packet) = parse_packet(data)
+                    && packet.namespace == self.namespace
+                {
+                    match packet.kind {
+                        0 => {
+                            self.ready = true;
+                            reaction
+                                .notes
+                                .push((false, format!("socket.io connected to {} {}", self.namespace, packet.data)));
+                            reaction.replies.append(&mut self.held);
+                        }
+                        4 => reaction.notes.push((
+                            true,
+                            format!("socket.io CONNECT_ERROR on {}: {}", self.namespace, packet.data),
+                        )),
+                        1 => {
+                            self.ready = false;
+                            reaction
+                                .notes
+                                .push((true, format!("socket.io: the server disconnected {}", self.namespace)));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        reaction
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ProtocolKind;
+
+    fn client(namespace: Option<&str>, auth: Option<&str>) -> Client {
+        Client::new(&Protocol {
+            kind: ProtocolKind::SocketIo,
+            namespace: namespace.map(str::to_string),
+            auth: auth.map(str::to_string),
+        })
+    }
+
+    #[test]
+    fn urls_gain_the_socket_io_path_and_query() {
+        let shaped = |text: &str| shape_url(Url::parse(text).unwrap()).to_string();
+        assert_eq!(shaped("ws://h:1/"), "ws://h:1/socket.io/?EIO=4&transport=websocket");
+        assert_eq!(shaped("ws://h:1/api"), "ws://h:1/api/socket.io/?EIO=4&transport=websocket");
+        assert_eq!(
+            shaped("ws://h/socket.io/?EIO=4&transport=websocket&token=x"),
+            "ws://h/socket.io/?EIO=4&transport=websocket&token=x"
+        );
+    }
+
+    #[test]
+    fn emits_are_encoded_in_their_namespace() {
+        assert_eq!(encode_emit(r#"["chat", {"text":"hi"}]"#, None), Ok(r#"42["chat",{"text":"hi"}]"#.into()));
+        assert_eq!(encode_emit(r#"["x"]"#, Some("/admin")), Ok(r#"42/admin,["x"]"#.into()));
+        assert_eq!(encode_emit("40", None), Ok("40".into()));
+        assert!(encode_emit("{}", None).unwrap_err().contains("event name"));
+        assert!(encode_emit("hello", None).unwrap_err().contains("JSON array"));
+    }
+
+    #[test]
+    fn packets_read_back() {
+        assert_eq!(
+            parse_packet(r#"2/admin,12["a",1]"#),
+            Some(Packet {
+                kind: 2,
+                attachments: None,
+                namespace: "/admin",
+                ack: Some(12),
+                data: r#"["a",1]"#
+            })
+        );
+        let binary = parse_packet(r#"51-["up",{"_placeholder":true,"num":0}]"#).unwrap();
+        assert_eq!((binary.kind, binary.attachments), (5, Some(1)));
+        assert_eq!(describe(r#"42["chat",{"text":"hi"}]"#).as_deref(), Some(r#"event chat {"text":"hi"}"#));
+        assert_eq!(describe(r#"431[{"ok":true}]"#).as_deref(), Some(r#"ack #1 [{"ok":true}]"#));
+        assert_eq!(describe(r#"44{"message":"no"}"#).as_deref(), Some(r#"connect_error {"message":"no"}"#));
+        assert_eq!(describe("2").as_deref(), Some("ping"));
+        assert_eq!(describe("").as_deref(), None);
+        assert_eq!(describe("x").as_deref(), None);
+    }
+
+    #[test]
+    fn the_handshake_heartbeats_and_held_emits() {
+        let mut c = client(Some("/admin"), Some(r#"{"token":"t"}"#));
+        assert_eq!(c.gate("42/admin,[\"early\"]".into()), None, "held until connected");
+        let open = c.on_text(r#"0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
+        assert_eq!(open.replies, vec![r#"40/admin,{"token":"t"}"#]);
+        assert!(open.notes[0].1.contains("pingInterval 25000 ms"));
+        let ping = c.on_text("2");
+        assert_eq!((ping.replies, ping.hide), (vec!["3".to_string()], true));
+        let connected = c.on_text(r#"40/admin,{"sid":"x"}"#);
+        assert_eq!(connected.replies, vec!["42/admin,[\"early\"]"]);
+        assert_eq!(c.gate("42/admin,[\"late\"]".into()).as_deref(), Some("42/admin,[\"late\"]"));
+        let refused = client(None, None).on_text(r#"44{"message":"nope"}"#);
+        assert!(refused.notes[0].0 && refused.notes[0].1.contains("CONNECT_ERROR"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_never_panics(text in "\\PC{0,40}") {
+            let _ = describe(&text);
+            let _ = parse_packet(&text);
+            let _ = client(None, None).on_text(&text);
+            let _ = encode_emit(&text, Some("/ns"));
+        }
+    }
+}
