@@ -87,6 +87,16 @@ pub struct ConnOptions {
     #[arg(long, value_name = "URL", global = true)]
     pub proxy: Option<String>,
     /// Ask the server for this subprotocol (Sec-WebSocket-Protocol), repeatable.
+    /// The protocol spoken over the socket [default: the profile's, else
+    /// socketio when the path has /socket.io/, else raw].
+    #[arg(long, value_enum, global = true)]
+    pub protocol: Option<crate::protocol::ProtocolKind>,
+    /// Socket.IO namespace to connect to [default: /].
+    #[arg(long, value_name = "NS", global = true)]
+    pub namespace: Option<String>,
+    /// Socket.IO auth payload sent with CONNECT, as JSON.
+    #[arg(long, value_name = "JSON", value_parser = parse_json, global = true)]
+    pub auth: Option<serde_json::Value>,
     #[arg(long = "subprotocol", value_name = "NAME", global = true)]
     pub subprotocols: Vec<String>,
     /// Use the mouse: a click focuses a pane or selects a frame, the wheel
@@ -250,6 +260,11 @@ pub fn parse_seconds(text: &str) -> Result<f64, String> {
         return Err(format!("{text:?} is out of range: give 0 to {MAX_SECS} seconds"));
     }
     Ok(secs)
+}
+
+/// Parses a JSON value given on the command line.
+pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))
 }
 
 /// Parses a byte count such as `1048576`, `512K` or `64M`.

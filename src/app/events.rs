@@ -14,6 +14,7 @@ impl App {
                     self.session.connection.rtt = LatencyStats::default();
                     self.session.connection.reply = LatencyStats::default();
                     self.session.connection.url = Some(url.clone());
+                    self.session.connection.hidden = 0;
                 }
                 for (level, text) in notes::for_state(&state, self.session.connection.handshake.as_ref()) {
                     self.log_note(at, level, &text);
@@ -35,6 +36,14 @@ impl App {
             }
             ConnEvent::ReplyLatency(latency) => self.session.connection.reply.record(latency),
             ConnEvent::Refused(reason) => self.notify(NoteLevel::Warning, reason),
+            ConnEvent::ProtocolNote { error, text } => {
+                let level = if error { NoteLevel::Error } else { NoteLevel::Info };
+                self.log_note(std::time::SystemTime::now(), level, &text);
+                if error {
+                    self.notify(level, text);
+                }
+            }
+            ConnEvent::Hidden(count) => self.session.connection.hidden = count,
             ConnEvent::Warning(text) => {
                 self.log_note(std::time::SystemTime::now(), NoteLevel::Error, &text);
                 self.notify(NoteLevel::Error, text);

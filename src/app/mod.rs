@@ -100,6 +100,8 @@ pub struct ConnectionView {
     pub reply: LatencyStats,
     /// The URL of the current or last attempt.
     pub url: Option<String>,
+    /// Frames the protocol kept out of view on this connection (heartbeats).
+    pub hidden: u64,
 }
 
 /// The whole UI state: what is app-wide (focus, overlays, the key map,
@@ -204,6 +206,7 @@ impl App {
                     rtt: LatencyStats::default(),
                     reply: LatencyStats::default(),
                     url: None,
+                    hidden: 0,
                 },
                 ping_interval,
                 reconnect: false,

@@ -222,8 +222,22 @@ impl App {
         )
     }
 
+    /// The protocol of the current or last connection.
+    pub fn protocol(&self) -> crate::protocol::Protocol {
+        self.session
+            .last_request
+            .as_ref()
+            .map(|r| r.protocol.clone())
+            .unwrap_or_default()
+    }
+
     pub(super) fn send_text(&mut self, text: String, remember: bool) {
-        match self.resolver.resolve(&text, "the message") {
+        let encoded = self
+            .resolver
+            .resolve(&text, "the message")
+            .map_err(|e| e.to_string())
+            .and_then(|resolved| self.protocol().encode(&resolved));
+        match encoded {
             Ok(resolved) => {
                 self.session.outbox.push(ConnCommand::Send(Outgoing::Text(resolved)));
                 if remember {

@@ -90,6 +90,9 @@ fn headless_request(
     for protocol in &options.subprotocols {
         profile.subprotocols.push(protocol.clone());
     }
+    profile.protocol = options.protocol.or(profile.protocol);
+    profile.namespace = options.namespace.clone().or(profile.namespace);
+    profile.auth = options.auth.clone().or(profile.auth);
     let environment = match (&request.environment, &storage) {
         (Some(name), Some(storage)) => {
             let environments = vars::load_environments(&storage.paths.environments())?;
@@ -105,7 +108,13 @@ fn headless_request(
     let mut messages = Vec::new();
     for message in profile.on_connect.iter().chain(std::iter::once(&profile.message)) {
         if !message.is_empty() {
-            messages.push(resolver.resolve(message, "the message")?);
+            let text = resolver.resolve(message, "the message")?;
+            messages.push(
+                resolved
+                    .protocol
+                    .encode(&text)
+                    .map_err(|e| anyhow::anyhow!("the message: {e}"))?,
+            );
         }
     }
     let settings = Settings::resolve(options, &config.defaults, request.profile.as_ref().map(|_| &profile));

@@ -35,6 +35,11 @@ const FLOOD_HINT: usize = 16;
 /// runs of frames, with the events they imply (a latency, the closing
 /// state) between them. A flood yields one run per pass.
 pub(super) struct Intake<'a> {
+    /// Frames the protocol wants sent at once, shown and not.
+    pub(super) replies: Vec<String>,
+    pub(super) answers: Vec<String>,
+    /// Frames the protocol hid (heartbeats).
+    pub(super) hidden: u64,
     events: Vec<ConnEvent>,
     run: Vec<FrameRecord>,
     pub(super) taken: usize,
@@ -45,6 +50,9 @@ pub(super) struct Intake<'a> {
 impl<'a> Intake<'a> {
     pub(super) fn new(arena: &'a mut Arena) -> Self {
         Self {
+            replies: Vec::new(),
+            answers: Vec::new(),
+            hidden: 0,
             events: Vec::new(),
             run: Vec::new(),
             taken: 0,
@@ -98,6 +106,7 @@ impl<'a> Intake<'a> {
 /// Turns one received message into a frame (and the events it implies).
 pub(super) fn take_in(
     message: Message,
+    protocol: &mut crate::protocol::Session,
     batch: &mut Intake<'_>,
     pings: &mut PingTracker,
     reply: &mut ReplyTimer,
@@ -108,6 +117,16 @@ pub(super) fn take_in(
         // A latency goes out just ahead of the frame that ends it, so
         // whoever stops at that frame (`wscope test`) has it already.
         Message::Text(text) => {
+            let reaction = protocol.on_text(text.as_str());
+            batch.replies.extend(reaction.replies);
+            batch.answers.extend(reaction.answers);
+            for (error, note) in reaction.notes {
+                batch.event(ConnEvent::ProtocolNote { error, text: note });
+            }
+            if reaction.hide {
+                batch.hidden += 1;
+                return;
+            }
             if reply.is_waiting()
                 && let Some(latency) = reply.received(Instant::now())
             {

@@ -306,6 +306,14 @@ pub enum ConnEvent {
     ReplyLatency(Duration),
     /// A command could not be carried out, e.g. sending while disconnected.
     Refused(String),
+    /// What the protocol has to say (Socket.IO's handshake, a refused
+    /// namespace); `error` marks bad news.
+    ProtocolNote {
+        error: bool,
+        text: String,
+    },
+    /// How many frames the protocol hid on this connection (heartbeats).
+    Hidden(u64),
     /// Something the user must know that does not end the connection,
     /// e.g. the `--log` file could not be written.
     Warning(String),

@@ -107,6 +107,8 @@ pub struct ResolvedRequest {
     pub subprotocols: Vec<String>,
     /// Which proxy to go through.
     pub proxy: super::ProxyChoice,
+    /// The protocol spoken over the socket (raw WebSocket by default).
+    pub protocol: crate::protocol::Protocol,
 }
 
 /// Headers the handshake writes itself; a user value would break the upgrade.
@@ -233,6 +235,7 @@ pub fn build(url_text: &str, params: &[KvRow], headers: &[KvRow]) -> Result<Reso
         headers,
         subprotocols: Vec::new(),
         proxy: super::ProxyChoice::default(),
+        protocol: crate::protocol::Protocol::default(),
     })
 }
 

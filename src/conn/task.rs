@@ -47,7 +47,7 @@ enum Next {
         was_open: bool,
     },
     /// Open this request right away (the user reconnected).
-    Connect(ResolvedRequest),
+    Connect(Box<ResolvedRequest>),
     /// The UI is gone; stop.
     Shutdown,
 }
@@ -116,7 +116,7 @@ impl Task {
                 Next::Idle => {}
                 Next::Connect(next) => {
                     attempt = 0;
-                    pending = Some(next);
+                    pending = Some(*next);
                 }
                 Next::Shutdown => return Ok(()),
                 Next::Dropped { was_open } if self.settings.reconnect => {
@@ -238,7 +238,7 @@ impl Task {
                 },
                 command = self.commands.recv() => match command {
                     None => return Ok(Next::Shutdown),
-                    Some(ConnCommand::Connect(next)) => return Ok(Next::Connect(next)),
+                    Some(ConnCommand::Connect(next)) => return Ok(Next::Connect(Box::new(next))),
                     Some(ConnCommand::Close { .. }) => {
                         self.emit(ConnEvent::state(ConnState::Closed {
                             code: None,
@@ -264,24 +264,31 @@ impl Task {
             protocol,
         }))
         .await?;
-        self.talk(socket).await
+        let protocol = crate::protocol::Session::new(&request.protocol);
+        self.talk(socket, protocol).await
     }
 
     /// Runs an open connection until it ends.
-    async fn talk(&mut self, socket: Socket) -> Result<Next, UiGone> {
+    async fn talk(&mut self, socket: Socket, protocol: crate::protocol::Session) -> Result<Next, UiGone> {
         // Writes get a task of their own (see `writer`): reading, pings, the
         // timeouts and commands go on while a large send is under way.
         let progress = socket.get_ref().progress();
         let (sink, mut stream) = socket.split();
         let mut writer = Writer::spawn(sink, progress);
-        let next = self.converse(&mut stream, &mut writer).await;
+        let next = self.converse(&mut stream, &mut writer, protocol).await;
         // A close frame already queued (quitting, reconnecting) gets a moment
         // to leave; a stuck writer is dropped with the connection.
         writer.finish(WRITER_GRACE).await;
         next
     }
 
-    async fn converse(&mut self, stream: &mut SplitStream<Socket>, writer: &mut Writer) -> Result<Next, UiGone> {
+    async fn converse(
+        &mut self,
+        stream: &mut SplitStream<Socket>,
+        writer: &mut Writer,
+        mut protocol: crate::protocol::Session,
+    ) -> Result<Next, UiGone> {
+        let mut hidden = 0;
         let mut pings = PingTracker::default();
         let mut reply = ReplyTimer::default();
         let mut arena = Arena::default();
@@ -322,7 +329,7 @@ impl Task {
                     let ended = loop {
                         match next {
                             Some(Ok(message)) => {
-                                take_in(message, &mut batch, &mut pings, &mut reply, &mut closing, &mut close_frame);
+                                take_in(message, &mut protocol, &mut batch, &mut pings, &mut reply, &mut closing, &mut close_frame);
                             }
                             Some(Err(error)) => break Some(end_state(error, closing.map(|(by, _)| by), close_frame.take())),
                             None => {
@@ -342,8 +349,21 @@ impl Task {
                         }
                     };
                     last_received = Instant::now();
+                    // The protocol's answers go out before anything else
+                    // is looked at: a heartbeat must not wait for the UI.
+                    for answer in batch.answers.drain(..) {
+                        writer.send_unreported(Message::Text(answer.into()));
+                    }
+                    for reply in batch.replies.drain(..) {
+                        writer.send(Message::Text(reply.into()));
+                    }
+                    let newly_hidden = batch.hidden;
                     for event in batch.into_events() {
                         self.emit(event).await?;
+                    }
+                    if newly_hidden > 0 {
+                        hidden += newly_hidden;
+                        self.emit(ConnEvent::Hidden(hidden)).await?;
                     }
                     if let Some(state) = ended {
                         self.emit(ConnEvent::state(state)).await?;
@@ -375,10 +395,15 @@ impl Task {
                         }
                         None => (close_message(1001, "client exiting"), Some(Next::Shutdown)),
                         Some(ConnCommand::Connect(request)) => {
-                            (close_message(1000, "reconnecting"), Some(Next::Connect(request)))
+                            (close_message(1000, "reconnecting"), Some(Next::Connect(Box::new(request))))
                         }
                         Some(ConnCommand::Close { code, reason }) => (close_message(code, &reason), None),
-                        Some(ConnCommand::Send(Outgoing::Text(text))) => (Message::Text(Utf8Bytes::from(text)), None),
+                        // The protocol may hold it until the connection is
+                        // ready for it (Socket.IO's namespace CONNECT).
+                        Some(ConnCommand::Send(Outgoing::Text(text))) => match protocol.gate(text) {
+                            Some(text) => (Message::Text(Utf8Bytes::from(text)), None),
+                            None => continue,
+                        },
                         Some(ConnCommand::Send(Outgoing::Binary(data))) => (Message::Binary(data), None),
                         Some(ConnCommand::Ping(data)) => (Message::Ping(data), None),
                     };

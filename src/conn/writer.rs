@@ -33,8 +33,9 @@ pub enum Written {
 
 /// The session's handle on its writer task.
 pub struct Writer {
-    /// `None` once [`Writer::finish`] has closed it.
-    queue: Option<mpsc::UnboundedSender<Message>>,
+    /// `None` once [`Writer::finish`] has closed it. The flag says whether
+    /// the message is reported (a heartbeat answer is not).
+    queue: Option<mpsc::UnboundedSender<(Message, bool)>>,
     pub reports: mpsc::UnboundedReceiver<Written>,
     busy: Arc<Busy>,
     progress: Arc<WriteProgress>,
@@ -76,10 +77,20 @@ impl Writer {
 
     /// Queues a message; it goes out after those queued before it.
     pub fn send(&self, message: Message) {
+        self.enqueue(message, true);
+    }
+
+    /// Queues a message that is not reported as a frame once sent: a
+    /// protocol's answer to a heartbeat, which the frames view hides.
+    pub fn send_unreported(&self, message: Message) {
+        self.enqueue(message, false);
+    }
+
+    fn enqueue(&self, message: Message, reported: bool) {
         // A writer that stopped has reported why; the report ends the session.
         if let Some(queue) = &self.queue {
             self.busy.1.fetch_add(1, Ordering::Relaxed);
-            let _ = queue.send(message);
+            let _ = queue.send((message, reported));
         }
     }
 
@@ -112,12 +123,14 @@ impl Drop for Writer {
 
 async fn write_loop(
     mut sink: SplitSink<Socket, Message>,
-    mut messages: mpsc::UnboundedReceiver<Message>,
+    mut messages: mpsc::UnboundedReceiver<(Message, bool)>,
     reports: mpsc::UnboundedSender<Written>,
     busy: Arc<Busy>,
 ) {
-    while let Some(message) = messages.recv().await {
-        let record = super::intake::record_of(Direction::Sent, &message);
+    while let Some((message, reported)) = messages.recv().await {
+        let record = reported
+            .then(|| super::intake::record_of(Direction::Sent, &message))
+            .flatten();
         busy.set(true);
         let result = sink.send(message).await;
         busy.set(false);

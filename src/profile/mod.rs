@@ -58,6 +58,15 @@ pub struct Profile {
     /// Reconnect with backoff after drops; `None` uses the command line's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconnect: Option<bool>,
+    /// The protocol spoken over the socket; unset detects it from the URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<crate::protocol::ProtocolKind>,
+    /// Socket.IO namespace to connect to (`/` when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Socket.IO auth payload sent with CONNECT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<serde_json::Value>,
 }
 
 impl Default for Profile {
@@ -76,6 +85,9 @@ impl Default for Profile {
             proxy: None,
             pair_by: None,
             schedule_secs: None,
+            protocol: None,
+            namespace: None,
+            auth: None,
         }
     }
 }

@@ -5,6 +5,7 @@ use super::Profile;
 use super::vars::{Resolver, Unresolved};
 use crate::conn::request::{self, RequestError};
 use crate::conn::{KvRow, ProxyChoice, ResolvedRequest};
+use crate::protocol::Protocol;
 
 /// Why a request could not be built for connecting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,5 +45,11 @@ pub fn resolve_request(
     request.subprotocols = profile.subprotocols.clone();
     let proxy = proxy_override.or(profile.proxy.as_deref());
     request.proxy = proxy.map_or_else(ProxyChoice::default, ProxyChoice::parse);
+    request.protocol = Protocol {
+        kind: Protocol::choose(profile.protocol, &request.url),
+        namespace: profile.namespace.clone(),
+        auth: profile.auth.as_ref().map(serde_json::Value::to_string),
+    };
+    request.url = request.protocol.shape_url(request.url);
     Ok(request)
 }

@@ -87,8 +87,10 @@ impl Protocol {
 /// What the connection task does with a received text frame.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Reaction {
-    /// Text frames to send at once (heartbeat answers, CONNECT, held emits).
+    /// Text frames to send at once and show (CONNECT, held emits).
     pub replies: Vec<String>,
+    /// Text frames to send at once without showing them (heartbeat answers).
+    pub answers: Vec<String>,
     /// Keep the frame out of the frames view (a heartbeat); it is counted.
     pub hide: bool,
     /// Lines for the frames view, and whether each is an error.

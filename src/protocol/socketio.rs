@@ -54,8 +54,8 @@ pub fn encode_emit(text: &str, namespace: Option<&str>) -> Result<String, String
     if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
         return Ok(trimmed.to_string());
     }
-    let value: Value =
-        serde_json::from_str(trimmed).map_err(|e| format!("a Socket.IO emit is a JSON array [\"event\", args…]: {e}"))?;
+    let value: Value = serde_json::from_str(trimmed)
+        .map_err(|e| format!("a Socket.IO emit is a JSON array [\"event\", args…]: {e}"))?;
     match value.as_array().and_then(|a| a.first()) {
         Some(Value::String(_)) => Ok(format!("42{}{}", namespace_prefix(namespace), value)),
         _ => Err("a Socket.IO emit is a JSON array whose first item is the event name: [\"event\", args…]".into()),
@@ -125,10 +125,7 @@ pub fn describe(text: &str) -> Option<String> {
                 0 => format!("connect {}{}", if ns.is_empty() { "/ " } else { &ns }, packet.data),
                 1 => format!("disconnect {}", if ns.is_empty() { "/" } else { ns.trim_end() }),
                 2 | 5 => {
-                    let binary = packet
-                        .attachments
-                        .map(|n| format!("+{n} binary "))
-                        .unwrap_or_default();
+                    let binary = packet.attachments.map(|n| format!("+{n} binary ")).unwrap_or_default();
                     match serde_json::from_str::<Value>(packet.data) {
                         Ok(Value::Array(items)) if !items.is_empty() => {
                             let name = items[0].as_str().map_or_else(|| items[0].to_string(), str::to_string);
@@ -189,7 +186,7 @@ impl Client {
         match text.split_at_checked(1) {
             // The server's heartbeat: answered here, at once, and hidden.
             Some(("2", data)) => {
-                reaction.replies.push(format!("3{data}"));
+                reaction.answers.push(format!("3{data}"));
                 reaction.hide = true;
             }
             Some(("3" | "6", _)) => reaction.hide = true,
@@ -215,9 +212,10 @@ impl Client {
                     match packet.kind {
                         0 => {
                             self.ready = true;
-                            reaction
-                                .notes
-                                .push((false, format!("socket.io connected to {} {}", self.namespace, packet.data)));
+                            reaction.notes.push((
+                                false,
+                                format!("socket.io connected to {} {}", self.namespace, packet.data),
+                            ));
                             reaction.replies.append(&mut self.held);
                         }
                         4 => reaction.notes.push((
@@ -257,7 +255,10 @@ mod tests {
     fn urls_gain_the_socket_io_path_and_query() {
         let shaped = |text: &str| shape_url(Url::parse(text).unwrap()).to_string();
         assert_eq!(shaped("ws://h:1/"), "ws://h:1/socket.io/?EIO=4&transport=websocket");
-        assert_eq!(shaped("ws://h:1/api"), "ws://h:1/api/socket.io/?EIO=4&transport=websocket");
+        assert_eq!(
+            shaped("ws://h:1/api"),
+            "ws://h:1/api/socket.io/?EIO=4&transport=websocket"
+        );
         assert_eq!(
             shaped("ws://h/socket.io/?EIO=4&transport=websocket&token=x"),
             "ws://h/socket.io/?EIO=4&transport=websocket&token=x"
@@ -266,7 +267,10 @@ mod tests {
 
     #[test]
     fn emits_are_encoded_in_their_namespace() {
-        assert_eq!(encode_emit(r#"["chat", {"text":"hi"}]"#, None), Ok(r#"42["chat",{"text":"hi"}]"#.into()));
+        assert_eq!(
+            encode_emit(r#"["chat", {"text":"hi"}]"#, None),
+            Ok(r#"42["chat",{"text":"hi"}]"#.into())
+        );
         assert_eq!(encode_emit(r#"["x"]"#, Some("/admin")), Ok(r#"42/admin,["x"]"#.into()));
         assert_eq!(encode_emit("40", None), Ok("40".into()));
         assert!(encode_emit("{}", None).unwrap_err().contains("event name"));
@@ -287,9 +291,18 @@ mod tests {
         );
         let binary = parse_packet(r#"51-["up",{"_placeholder":true,"num":0}]"#).unwrap();
         assert_eq!((binary.kind, binary.attachments), (5, Some(1)));
-        assert_eq!(describe(r#"42["chat",{"text":"hi"}]"#).as_deref(), Some(r#"event chat {"text":"hi"}"#));
-        assert_eq!(describe(r#"431[{"ok":true}]"#).as_deref(), Some(r#"ack #1 [{"ok":true}]"#));
-        assert_eq!(describe(r#"44{"message":"no"}"#).as_deref(), Some(r#"connect_error {"message":"no"}"#));
+        assert_eq!(
+            describe(r#"42["chat",{"text":"hi"}]"#).as_deref(),
+            Some(r#"event chat {"text":"hi"}"#)
+        );
+        assert_eq!(
+            describe(r#"431[{"ok":true}]"#).as_deref(),
+            Some(r#"ack #1 [{"ok":true}]"#)
+        );
+        assert_eq!(
+            describe(r#"44{"message":"no"}"#).as_deref(),
+            Some(r#"connect_error {"message":"no"}"#)
+        );
         assert_eq!(describe("2").as_deref(), Some("ping"));
         assert_eq!(describe("").as_deref(), None);
         assert_eq!(describe("x").as_deref(), None);
@@ -299,14 +312,19 @@ mod tests {
     fn the_handshake_heartbeats_and_held_emits() {
         let mut c = client(Some("/admin"), Some(r#"{"token":"t"}"#));
         assert_eq!(c.gate("42/admin,[\"early\"]".into()), None, "held until connected");
-        let open = c.on_text(r#"0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
+        let open =
+            c.on_text(r#"0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
         assert_eq!(open.replies, vec![r#"40/admin,{"token":"t"}"#]);
         assert!(open.notes[0].1.contains("pingInterval 25000 ms"));
         let ping = c.on_text("2");
-        assert_eq!((ping.replies, ping.hide), (vec!["3".to_string()], true));
+        assert_eq!((ping.answers, ping.hide), (vec!["3".to_string()], true));
+        assert!(ping.replies.is_empty());
         let connected = c.on_text(r#"40/admin,{"sid":"x"}"#);
         assert_eq!(connected.replies, vec!["42/admin,[\"early\"]"]);
-        assert_eq!(c.gate("42/admin,[\"late\"]".into()).as_deref(), Some("42/admin,[\"late\"]"));
+        assert_eq!(
+            c.gate("42/admin,[\"late\"]".into()).as_deref(),
+            Some("42/admin,[\"late\"]")
+        );
         let refused = client(None, None).on_text(r#"44{"message":"nope"}"#);
         assert!(refused.notes[0].0 && refused.notes[0].1.contains("CONNECT_ERROR"));
     }

@@ -80,6 +80,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         ));
     }
     let selected = view.selected();
+    let protocol = app.protocol();
     let rows = crate::app::frames_view::pane_rows(&visible, view, rows_shown, app.note_width());
     for row in rows {
         let (seq, entry) = (row.seq, row.entry);
@@ -87,6 +88,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             (Some(piece), LogEntry::Note { at, level, .. }) => note_line(*at, *level, piece, width),
             _ => line_for(entry, width),
         };
+        // A protocol's own reading of the payload replaces the raw text.
+        if let LogEntry::Frame(record) = entry
+            && record.kind == FrameKind::Text
+            && let Some(described) = protocol.describe(text_head(&record.payload))
+            && let Some(last) = line.spans.last_mut()
+        {
+            last.content = truncate(&described, width.saturating_sub(FRAME_PREFIX)).into();
+        }
         let pair = match app.pairing.by_response.get(&seq) {
             Some((_, rtt)) => Some(format!("⇄ {} ", format::duration(*rtt))),
             None => app.pairing.by_request.contains_key(&seq).then(|| "⇄ ".to_string()),
@@ -165,6 +174,15 @@ fn line_for(entry: &LogEntry, width: usize) -> Line<'static> {
                 Span::styled(preview(record, width.saturating_sub(FRAME_PREFIX)), body_style),
             ])
         }
+    }
+}
+
+/// The first few kilobytes of a text payload: a preview needs no more.
+fn text_head(payload: &[u8]) -> &str {
+    let head = &payload[..payload.len().min(4096)];
+    match std::str::from_utf8(head) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
     }
 }
 

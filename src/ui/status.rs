@@ -64,6 +64,20 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
             Style::new().fg(theme::accent()),
         ));
     }
+    let protocol = app.protocol().kind;
+    if protocol != crate::protocol::ProtocolKind::Raw {
+        // Heartbeats are answered and hidden; their count says they flow.
+        let hidden = app.connection.hidden;
+        let beats = if hidden > 0 {
+            format!(" ♥{hidden}")
+        } else {
+            String::new()
+        };
+        left.push(Span::styled(
+            format!(" {}{beats}", protocol.label()),
+            Style::new().fg(theme::accent()),
+        ));
+    }
     if app.reconnect {
         left.push(Span::styled(" ⟳auto", Style::new().fg(theme::accent())));
     }
