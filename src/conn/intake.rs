@@ -120,19 +120,20 @@ pub(super) fn take_in(
             let reaction = protocol.on_text(text.as_str());
             batch.replies.extend(reaction.replies);
             batch.answers.extend(reaction.answers);
+            if reaction.hide {
+                batch.hidden += 1;
+            } else {
+                if reply.is_waiting()
+                    && let Some(latency) = reply.received(Instant::now())
+                {
+                    batch.event(ConnEvent::ReplyLatency(latency));
+                }
+                batch.push(FrameKind::Text, text.as_bytes());
+            }
+            // What the protocol makes of a frame reads after the frame.
             for (error, note) in reaction.notes {
                 batch.event(ConnEvent::ProtocolNote { error, text: note });
             }
-            if reaction.hide {
-                batch.hidden += 1;
-                return;
-            }
-            if reply.is_waiting()
-                && let Some(latency) = reply.received(Instant::now())
-            {
-                batch.event(ConnEvent::ReplyLatency(latency));
-            }
-            batch.push(FrameKind::Text, text.as_bytes());
         }
         Message::Binary(data) => {
             if reply.is_waiting()
