@@ -182,3 +182,34 @@ fn serve_by_hand() {
     println!("socket.io server on ws://{addr}/ (pingInterval 1 s)");
     std::thread::sleep(Duration::from_secs(600));
 }
+
+#[test]
+fn pipe_sends_lines_as_emits() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let addr = runtime.block_on(socketio_server(Duration::from_millis(500)));
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args([
+            "pipe",
+            "--protocol",
+            "socketio",
+            &format!("ws://{addr}/"),
+            "--config-dir",
+        ])
+        .arg(home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, r#"["chat",{{"text":"piped"}}]"#).unwrap();
+        // Standard input stays open until the answer is in.
+        std::thread::sleep(Duration::from_millis(800));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(r#"42["chat",{"reply":"srv:piped"}]"#), "{stdout}");
+    drop(runtime);
+}

@@ -28,6 +28,8 @@ pub struct PipeOptions {
 /// not once per frame.
 pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8 {
     let (conn, mut events) = run.start();
+    // Each line is encoded for the protocol (a Socket.IO emit, say).
+    let protocol = request.protocol.clone();
     conn.send(ConnCommand::Connect(request));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -77,9 +79,12 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
                 }
             }
             line = lines.recv(), if input_started && !input_done => match line.flatten() {
-                Some(text) => {
-                    conn.send(ConnCommand::Send(Outgoing::Text(text)));
-                }
+                Some(text) => match protocol.encode(&text) {
+                    Ok(encoded) => {
+                        conn.send(ConnCommand::Send(Outgoing::Text(encoded)));
+                    }
+                    Err(error) => super::warn(&format!("not sent: {error}")),
+                },
                 None => {
                     input_done = true;
                     if !options.keep_open {
