@@ -86,7 +86,7 @@ async fn stays_connected_past_the_heartbeats_and_emits_both_ways() {
     // Past three ping intervals (and timeouts) the server would have
     // dropped a client that did not answer.
     tokio::time::sleep(ping * 4).await;
-    let emit = request.protocol.encode(r#"["chat", {"text": "hi"}]"#).unwrap();
+    let emit = request.protocol.encode(r#"["chat", {"text": "hi"}]"#, &mut 1).unwrap();
     conn.send(ConnCommand::Send(Outgoing::Text(emit)));
     let seen = events_until(&mut events, "the chat answer", |e| {
         text_of(e).is_some_and(|t| t.contains("srv:hi"))

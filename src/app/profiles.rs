@@ -236,7 +236,10 @@ impl App {
             .resolver
             .resolve(&text, "the message")
             .map_err(|e| e.to_string())
-            .and_then(|resolved| self.protocol().encode(&resolved));
+            .and_then(|resolved| {
+                let protocol = self.protocol();
+                protocol.encode(&resolved, &mut self.session.next_call_id)
+            });
         match encoded {
             Ok(resolved) => {
                 self.session.outbox.push(ConnCommand::Send(Outgoing::Text(resolved)));

@@ -106,13 +106,14 @@ fn headless_request(
     let resolver = vars::Resolver::new(environment);
     let resolved = resolve_request(&profile, &resolver, options.proxy.as_deref())?;
     let mut messages = Vec::new();
+    let mut next_call_id = 1;
     for message in profile.on_connect.iter().chain(std::iter::once(&profile.message)) {
         if !message.is_empty() {
             let text = resolver.resolve(message, "the message")?;
             messages.push(
                 resolved
                     .protocol
-                    .encode(&text)
+                    .encode(&text, &mut next_call_id)
                     .map_err(|e| anyhow::anyhow!("the message: {e}"))?,
             );
         }

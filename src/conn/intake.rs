@@ -116,6 +116,16 @@ pub(super) fn take_in(
     match message {
         // A latency goes out just ahead of the frame that ends it, so
         // whoever stops at that frame (`wscope test`) has it already.
+        // Raw WebSocket, the common case and the flood path, asks nothing
+        // of the protocol.
+        Message::Text(text) if protocol.is_raw() => {
+            if reply.is_waiting()
+                && let Some(latency) = reply.received(Instant::now())
+            {
+                batch.event(ConnEvent::ReplyLatency(latency));
+            }
+            batch.push(FrameKind::Text, text.as_bytes());
+        }
         Message::Text(text) => {
             let reaction = protocol.on_text(text.as_str());
             batch.replies.extend(reaction.replies);

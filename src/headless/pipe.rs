@@ -30,6 +30,7 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
     let (conn, mut events) = run.start();
     // Each line is encoded for the protocol (a Socket.IO emit, say).
     let protocol = request.protocol.clone();
+    let mut next_call_id = 1;
     conn.send(ConnCommand::Connect(request));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -79,7 +80,7 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
                 }
             }
             line = lines.recv(), if input_started && !input_done => match line.flatten() {
-                Some(text) => match protocol.encode(&text) {
+                Some(text) => match protocol.encode(&text, &mut next_call_id) {
                     Ok(encoded) => {
                         conn.send(ConnCommand::Send(Outgoing::Text(encoded)));
                     }

@@ -7,6 +7,7 @@
 //! task answers heartbeats next to the socket, and the app only encodes and
 //! describes.
 
+pub mod jsonrpc;
 pub mod socketio;
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,10 @@ pub enum ProtocolKind {
     #[value(name = "socketio")]
     #[serde(rename = "socketio")]
     SocketIo,
+    /// JSON-RPC 2.0: calls with ids assigned, rows that name each message.
+    #[value(name = "jsonrpc")]
+    #[serde(rename = "jsonrpc")]
+    JsonRpc,
 }
 
 impl ProtocolKind {
@@ -31,6 +36,7 @@ impl ProtocolKind {
         match self {
             Self::Raw => "raw",
             Self::SocketIo => "socket.io",
+            Self::JsonRpc => "json-rpc",
         }
     }
 }
@@ -61,16 +67,18 @@ impl Protocol {
     /// The URL to connect to: Socket.IO adds its path and query.
     pub fn shape_url(&self, url: Url) -> Url {
         match self.kind {
-            ProtocolKind::Raw => url,
+            ProtocolKind::Raw | ProtocolKind::JsonRpc => url,
             ProtocolKind::SocketIo => socketio::shape_url(url),
         }
     }
 
-    /// The composer's text as it goes on the wire.
-    pub fn encode(&self, text: &str) -> Result<String, String> {
+    /// The composer's text as it goes on the wire; `next_id` numbers
+    /// JSON-RPC calls.
+    pub fn encode(&self, text: &str, next_id: &mut u64) -> Result<String, String> {
         match self.kind {
             ProtocolKind::Raw => Ok(text.to_string()),
             ProtocolKind::SocketIo => socketio::encode_emit(text, self.namespace.as_deref()),
+            ProtocolKind::JsonRpc => jsonrpc::encode(text, next_id),
         }
     }
 
@@ -80,6 +88,7 @@ impl Protocol {
         match self.kind {
             ProtocolKind::Raw => None,
             ProtocolKind::SocketIo => socketio::describe(text),
+            ProtocolKind::JsonRpc => jsonrpc::describe(text),
         }
     }
 }
@@ -107,9 +116,15 @@ pub enum Session {
 impl Session {
     pub fn new(protocol: &Protocol) -> Self {
         match protocol.kind {
-            ProtocolKind::Raw => Self::Raw,
+            // JSON-RPC needs nothing of the connection task.
+            ProtocolKind::Raw | ProtocolKind::JsonRpc => Self::Raw,
             ProtocolKind::SocketIo => Self::SocketIo(socketio::Client::new(protocol)),
         }
+    }
+
+    /// Whether this is plain WebSocket, which reacts to nothing.
+    pub fn is_raw(&self) -> bool {
+        matches!(self, Self::Raw)
     }
 
     /// Reacts to a received text frame.
