@@ -90,6 +90,16 @@ impl Pattern {
             Self::Jq(jq) => jq.matches(payload),
         }
     }
+
+    /// As [`Pattern::matches`], with a jq expression reading what `decode`
+    /// makes of the payload when it makes something (a regex always reads
+    /// the payload as it came).
+    pub fn matches_decoded(&self, payload: &[u8], decode: Option<Decoder>) -> bool {
+        match (self, decode.and_then(|decode| decode(payload))) {
+            (Self::Jq(jq), Some(decoded)) => jq.matches(&decoded),
+            _ => self.matches(payload),
+        }
+    }
 }
 
 /// Everything that narrows the view.
@@ -100,7 +110,13 @@ pub struct FilterSpec {
     pub pattern: Option<Pattern>,
     /// The pattern as typed, for display and editing.
     pub pattern_text: String,
+    /// What a jq expression reads instead of the raw payload, when the
+    /// protocol has a better form (a Socket.IO event as an object).
+    pub decode: Option<Decoder>,
 }
+
+/// Turns a payload into the JSON a jq filter should see, if it can.
+pub type Decoder = fn(&[u8]) -> Option<Vec<u8>>;
 
 impl FilterSpec {
     /// Whether anything is filtered out.
@@ -134,7 +150,7 @@ impl FilterSpec {
                 matches!(
                     frame.kind,
                     FrameKind::Text | FrameKind::Binary | FrameKind::Close { .. }
-                ) && p.matches(&frame.payload)
+                ) && p.matches_decoded(&frame.payload, self.decode)
             })
     }
 

@@ -141,6 +141,36 @@ async fn a_namespace_the_server_does_not_have_is_refused_by_name() {
 }
 
 #[test]
+fn jq_reads_the_decoded_event() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let addr = runtime.block_on(socketio_server(Duration::from_millis(500)));
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args([
+            "test",
+            "--protocol",
+            "socketio",
+            &format!("ws://{addr}/"),
+            "-m",
+            r#"["chat",{"text":"jq"}]"#,
+            "--expect-jq",
+            r#".event == "chat" and .args[0].reply == "srv:jq" and .ns == "/""#,
+            "--config-dir",
+            home.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(runtime);
+}
+
+#[test]
 fn test_exits_0_on_a_matching_event() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let addr = runtime.block_on(socketio_server(Duration::from_millis(500)));

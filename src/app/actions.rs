@@ -179,6 +179,7 @@ impl App {
     fn connect(&mut self) {
         match self.resolved_request() {
             Ok(request) => {
+                self.session.filter.decode = request.protocol.decoder();
                 self.session.last_request = Some(request.clone());
                 self.session.outbox.push(ConnCommand::Connect(request));
             }

@@ -61,6 +61,8 @@ impl App {
     }
 
     fn refilter(&mut self) {
+        // jq reads a protocol's decoded form (a Socket.IO event as an object).
+        self.session.filter.decode = self.protocol().decoder();
         self.session.matches = Matches::rebuild(&self.session.filter, &self.session.frames);
         self.session.frames_view.reset();
     }

@@ -82,6 +82,15 @@ impl Protocol {
         }
     }
 
+    /// What jq filters read instead of the raw payload, for protocols
+    /// whose frames are not JSON as they stand.
+    pub fn decoder(&self) -> Option<crate::filter::Decoder> {
+        match self.kind {
+            ProtocolKind::SocketIo => Some(socketio::decoded_json),
+            ProtocolKind::Raw | ProtocolKind::JsonRpc => None,
+        }
+    }
+
     /// A payload in one line for the frames list, when the protocol has
     /// something better to say than the raw text.
     pub fn describe(&self, text: &str) -> Option<String> {

@@ -145,6 +145,33 @@ pub fn describe(text: &str) -> Option<String> {
     Some(line.trim_end().to_string())
 }
 
+/// An event or ack as the object jq filters see:
+/// `{"event": "chat", "args": [...], "ns": "/", "ack": 3}` (`event` is
+/// null for an ack). `None` for anything else.
+pub fn decoded_json(payload: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let packet = parse_packet(text.strip_prefix('4')?)?;
+    let items: Vec<Value> = match serde_json::from_str(packet.data).ok()? {
+        Value::Array(items) => items,
+        _ => return None,
+    };
+    let (event, args) = match packet.kind {
+        2 | 5 => {
+            let mut items = items.into_iter();
+            (items.next()?, items.collect())
+        }
+        3 | 6 => (Value::Null, items),
+        _ => return None,
+    };
+    let object = serde_json::json!({
+        "event": event,
+        "args": args,
+        "ns": packet.namespace,
+        "ack": packet.ack,
+    });
+    serde_json::to_vec(&object).ok()
+}
+
 /// The client's side of one connection.
 #[derive(Debug)]
 pub struct Client {
@@ -329,9 +356,25 @@ mod tests {
         assert!(refused.notes[0].0 && refused.notes[0].1.contains("CONNECT_ERROR"));
     }
 
+    #[test]
+    fn events_decode_for_jq() {
+        let decoded = |text: &str| decoded_json(text.as_bytes()).map(|b| String::from_utf8(b).unwrap());
+        assert_eq!(
+            decoded(r#"42/chat,7["msg",{"text":"hi"},2]"#).as_deref(),
+            Some(r#"{"event":"msg","args":[{"text":"hi"},2],"ns":"/chat","ack":7}"#)
+        );
+        assert_eq!(
+            decoded(r#"431[true]"#).as_deref(),
+            Some(r#"{"event":null,"args":[true],"ns":"/","ack":1}"#)
+        );
+        assert_eq!(decoded("2"), None);
+        assert_eq!(decoded(r#"40{"sid":"x"}"#), None);
+    }
+
     proptest::proptest! {
         #[test]
         fn reading_never_panics(text in "\\PC{0,40}") {
+            let _ = decoded_json(text.as_bytes());
             let _ = describe(&text);
             let _ = parse_packet(&text);
             let _ = client(None, None).on_text(&text);
