@@ -73,6 +73,8 @@ pub fn close_code_meaning(code: u16) -> &'static str {
         1014 => "bad gateway",
         1015 => "TLS failure",
         3000..=3999 => "registered",
+        // The graphql-ws library's codes are common enough to name.
+        4400..=4500 => crate::protocol::graphql::close_code_meaning(code).unwrap_or("application"),
         4000..=4999 => "application",
         _ => "unknown",
     }

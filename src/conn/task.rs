@@ -257,6 +257,7 @@ impl Task {
         };
 
         let protocol = report.protocol.clone();
+        let spoken = crate::protocol::Session::new(&request.protocol, protocol.as_deref());
         self.opened_at = Some(Instant::now());
         self.emit(ConnEvent::Handshake(report)).await?;
         self.emit(ConnEvent::state(ConnState::Open {
@@ -264,8 +265,7 @@ impl Task {
             protocol,
         }))
         .await?;
-        let protocol = crate::protocol::Session::new(&request.protocol);
-        self.talk(socket, protocol).await
+        self.talk(socket, spoken).await
     }
 
     /// Runs an open connection until it ends.
@@ -275,6 +275,9 @@ impl Task {
         let progress = socket.get_ref().progress();
         let (sink, mut stream) = socket.split();
         let mut writer = Writer::spawn(sink, progress);
+        for message in protocol.on_open() {
+            writer.send(Message::Text(message.into()));
+        }
         let next = self.converse(&mut stream, &mut writer, protocol).await;
         // A close frame already queued (quitting, reconnecting) gets a moment
         // to leave; a stuck writer is dropped with the connection.

@@ -51,5 +51,9 @@ pub fn resolve_request(
         auth: profile.auth.as_ref().map(serde_json::Value::to_string),
     };
     request.url = request.protocol.shape_url(request.url);
+    // GraphQL servers pick their subprotocol from these.
+    if request.protocol.kind == crate::protocol::ProtocolKind::GraphQl && request.subprotocols.is_empty() {
+        request.subprotocols = crate::protocol::graphql::SUBPROTOCOLS.map(str::to_string).to_vec();
+    }
     Ok(request)
 }

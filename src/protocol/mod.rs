@@ -7,6 +7,7 @@
 //! task answers heartbeats next to the socket, and the app only encodes and
 //! describes.
 
+pub mod graphql;
 pub mod jsonrpc;
 pub mod socketio;
 
@@ -28,6 +29,10 @@ pub enum ProtocolKind {
     #[value(name = "jsonrpc")]
     #[serde(rename = "jsonrpc")]
     JsonRpc,
+    /// GraphQL over WebSocket (graphql-transport-ws or graphql-ws).
+    #[value(name = "graphql")]
+    #[serde(rename = "graphql")]
+    GraphQl,
 }
 
 impl ProtocolKind {
@@ -37,6 +42,7 @@ impl ProtocolKind {
             Self::Raw => "raw",
             Self::SocketIo => "socket.io",
             Self::JsonRpc => "json-rpc",
+            Self::GraphQl => "graphql",
         }
     }
 }
@@ -67,7 +73,7 @@ impl Protocol {
     /// The URL to connect to: Socket.IO adds its path and query.
     pub fn shape_url(&self, url: Url) -> Url {
         match self.kind {
-            ProtocolKind::Raw | ProtocolKind::JsonRpc => url,
+            ProtocolKind::Raw | ProtocolKind::JsonRpc | ProtocolKind::GraphQl => url,
             ProtocolKind::SocketIo => socketio::shape_url(url),
         }
     }
@@ -79,6 +85,9 @@ impl Protocol {
             ProtocolKind::Raw => Ok(text.to_string()),
             ProtocolKind::SocketIo => socketio::encode_emit(text, self.namespace.as_deref()),
             ProtocolKind::JsonRpc => jsonrpc::encode(text, next_id),
+            // The connection task wraps documents: the id and the message
+            // type depend on the subprotocol the server picked.
+            ProtocolKind::GraphQl => Ok(text.to_string()),
         }
     }
 
@@ -87,7 +96,7 @@ impl Protocol {
     pub fn decoder(&self) -> Option<crate::filter::Decoder> {
         match self.kind {
             ProtocolKind::SocketIo => Some(socketio::decoded_json),
-            ProtocolKind::Raw | ProtocolKind::JsonRpc => None,
+            ProtocolKind::Raw | ProtocolKind::JsonRpc | ProtocolKind::GraphQl => None,
         }
     }
 
@@ -98,6 +107,7 @@ impl Protocol {
             ProtocolKind::Raw => None,
             ProtocolKind::SocketIo => socketio::describe(text),
             ProtocolKind::JsonRpc => jsonrpc::describe(text),
+            ProtocolKind::GraphQl => graphql::describe(text),
         }
     }
 }
@@ -120,14 +130,26 @@ pub struct Reaction {
 pub enum Session {
     Raw,
     SocketIo(socketio::Client),
+    GraphQl(graphql::Client),
 }
 
 impl Session {
-    pub fn new(protocol: &Protocol) -> Self {
+    /// `negotiated` is the subprotocol the server picked.
+    pub fn new(protocol: &Protocol, negotiated: Option<&str>) -> Self {
         match protocol.kind {
             // JSON-RPC needs nothing of the connection task.
             ProtocolKind::Raw | ProtocolKind::JsonRpc => Self::Raw,
             ProtocolKind::SocketIo => Self::SocketIo(socketio::Client::new(protocol)),
+            ProtocolKind::GraphQl => Self::GraphQl(graphql::Client::new(negotiated, protocol.auth.as_deref())),
+        }
+    }
+
+    /// What goes out as soon as the connection opens (GraphQL's
+    /// `connection_init`).
+    pub fn on_open(&self) -> Vec<String> {
+        match self {
+            Self::GraphQl(client) => client.on_open(),
+            Self::Raw | Self::SocketIo(_) => Vec::new(),
         }
     }
 
@@ -141,6 +163,7 @@ impl Session {
         match self {
             Self::Raw => Reaction::default(),
             Self::SocketIo(client) => client.on_text(text),
+            Self::GraphQl(client) => client.on_text(text),
         }
     }
 
@@ -151,6 +174,7 @@ impl Session {
         match self {
             Self::Raw => Some(text),
             Self::SocketIo(client) => client.gate(text),
+            Self::GraphQl(client) => client.gate(text),
         }
     }
 }
