@@ -94,6 +94,9 @@ pub struct ConnOptions {
     /// Socket.IO namespace to connect to [default: /].
     #[arg(long, value_name = "NS", global = true)]
     pub namespace: Option<String>,
+    /// Socket.IO: every emit asks for an ack, which is paired with it.
+    #[arg(long, global = true)]
+    pub ack: bool,
     /// Socket.IO auth payload sent with CONNECT, as JSON.
     #[arg(long, value_name = "JSON", value_parser = parse_json, global = true)]
     pub auth: Option<serde_json::Value>,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::events_until;
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
-use socketioxide::extract::{Data, SocketRef};
+use socketioxide::extract::{AckSender, Data, SocketRef};
 use tokio::net::TcpListener;
 use wscope::conn::{ConnCommand, ConnEvent, ConnSettings, ConnState, Outgoing};
 use wscope::protocol::{Protocol, ProtocolKind};
@@ -22,6 +22,9 @@ async fn socketio_server(ping: Duration) -> SocketAddr {
     let (svc, io) = SocketIo::builder().ping_interval(ping).ping_timeout(ping).build_svc();
     io.ns("/", async |socket: SocketRef| {
         socket.emit("welcome", &json!({ "server": "socketioxide" })).ok();
+        socket.on("hello", async |Data::<Value>(data), ack: AckSender| {
+            ack.send(&json!({ "hi": data })).ok();
+        });
         socket.on("chat", async |socket: SocketRef, Data::<Value>(data)| {
             let text = data["text"].as_str().unwrap_or_default().to_string();
             socket.emit("chat", &json!({ "reply": format!("srv:{text}") })).ok();
@@ -50,6 +53,7 @@ fn request(addr: SocketAddr, namespace: Option<&str>) -> wscope::conn::ResolvedR
         kind: ProtocolKind::SocketIo,
         namespace: namespace.map(str::to_string),
         auth: None,
+        ack: false,
     };
     request.url = request.protocol.shape_url(request.url);
     request
@@ -120,6 +124,51 @@ async fn stays_connected_past_the_heartbeats_and_emits_both_ways() {
         wscope::protocol::socketio::describe(&answer).as_deref(),
         Some(r#"event chat {"reply":"srv:hi"}"#)
     );
+}
+
+#[tokio::test]
+async fn an_emit_asking_for_an_ack_gets_it_and_pairs_with_it() {
+    let addr = socketio_server(Duration::from_secs(5)).await;
+    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
+        ping_interval: None,
+        ..ConnSettings::default()
+    });
+    let mut request = request(addr, None);
+    request.protocol.ack = true;
+    conn.send(ConnCommand::Connect(request.clone()));
+    events_until(&mut events, "open", |e| {
+        matches!(
+            e,
+            ConnEvent::State {
+                state: ConnState::Open { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    let mut ids = 5;
+    let emit = request.protocol.encode(r#"["hello", "there"]"#, &mut ids).unwrap();
+    assert_eq!(emit, r#"425["hello","there"]"#);
+    conn.send(ConnCommand::Send(Outgoing::Text(emit)));
+    let seen = events_until(&mut events, "the ack", |e| {
+        text_of(e).is_some_and(|t| t.starts_with("43"))
+    })
+    .await;
+    let ack = seen.iter().rev().find_map(text_of).unwrap();
+    assert_eq!(ack, r#"435[{"hi":"there"}]"#);
+    // The app pairs the ack with its emit and measures the round trip.
+    let mut pairing = wscope::app::pairing::Pairing::new(wscope::app::pairing::PairKey::SocketIoAck);
+    let frames: Vec<&wscope::conn::FrameRecord> = seen
+        .iter()
+        .filter_map(|e| match e {
+            ConnEvent::Frame(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    for (seq, frame) in frames.iter().enumerate() {
+        pairing.observe(seq as u64, frame);
+    }
+    assert_eq!(pairing.by_request.len(), 1, "{frames:#?}");
 }
 
 #[tokio::test]

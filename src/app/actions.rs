@@ -180,6 +180,13 @@ impl App {
         match self.resolved_request() {
             Ok(request) => {
                 self.session.filter.decode = request.protocol.decoder();
+                // Socket.IO acks pair with their emits, unless the profile
+                // names its own key.
+                if request.protocol.kind == crate::protocol::ProtocolKind::SocketIo
+                    && self.session.profile.extras.pair_by.is_none()
+                {
+                    self.session.pairing = super::pairing::Pairing::new(super::pairing::PairKey::SocketIoAck);
+                }
                 self.session.last_request = Some(request.clone());
                 self.session.outbox.push(ConnCommand::Connect(request));
             }

@@ -194,6 +194,7 @@ impl App {
             draft_error: None,
             quit: false,
             session: Session {
+                ack_emits: false,
                 next_call_id: 1,
                 url,
                 message,

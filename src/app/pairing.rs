@@ -20,6 +20,9 @@ pub enum PairKey {
     Field(String, Box<memchr::memmem::Finder<'static>>),
     /// A jq path such as `.meta.requestId`.
     Jq(JqFilter),
+    /// Socket.IO: an emit that asked for an ack (`42<id>[…]`) and the ack
+    /// that answers it (`43<id>[…]`).
+    SocketIoAck,
 }
 
 impl PairKey {
@@ -41,8 +44,18 @@ impl PairKey {
         }
     }
 
-    fn id_of(&self, payload: &[u8]) -> Option<String> {
+    fn id_of(&self, payload: &[u8], direction: Direction) -> Option<String> {
         match self {
+            Self::SocketIoAck => {
+                let text = std::str::from_utf8(payload).ok()?.strip_prefix('4')?;
+                let packet = crate::protocol::socketio::parse_packet(text)?;
+                let wanted = match direction {
+                    Direction::Sent => matches!(packet.kind, 2 | 5),
+                    Direction::Received => matches!(packet.kind, 3 | 6),
+                };
+                let ack = packet.ack?;
+                wanted.then(|| format!("{}#{ack}", packet.namespace))
+            }
             Self::Field(name, quoted) => {
                 // Most frames lack the key: a SIMD search spares parsing them.
                 quoted.find(payload)?;
@@ -104,7 +117,7 @@ impl Pairing {
         if frame.kind != FrameKind::Text || (frame.direction == Direction::Received && self.pending.is_empty()) {
             return;
         }
-        let Some(id) = self.key.id_of(&frame.payload) else {
+        let Some(id) = self.key.id_of(&frame.payload, frame.direction) else {
             return;
         };
         match frame.direction {

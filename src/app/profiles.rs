@@ -215,11 +215,13 @@ impl App {
 
     /// Resolves variables and builds the request, or says what is missing.
     pub(super) fn resolved_request(&self) -> Result<ResolvedRequest, ResolveError> {
-        resolve_request(
+        let mut request = resolve_request(
             &self.current_profile(),
             &self.resolver,
             self.session.proxy_override.as_deref(),
-        )
+        )?;
+        request.protocol.ack = self.session.ack_emits;
+        Ok(request)
     }
 
     /// The protocol of the current or last connection.

@@ -20,6 +20,8 @@ use crate::profile::resolve::ResolveError;
 /// outside it reaches into its connection, which it talks to only through
 /// the commands it queues.
 pub struct Session {
+    /// `--ack`: Socket.IO emits ask for an ack.
+    pub ack_emits: bool,
     /// The id the next JSON-RPC call gets.
     pub next_call_id: u64,
     pub url: TextArea<'static>,

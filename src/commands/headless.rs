@@ -104,7 +104,8 @@ fn headless_request(
         _ => None,
     };
     let resolver = vars::Resolver::new(environment);
-    let resolved = resolve_request(&profile, &resolver, options.proxy.as_deref())?;
+    let mut resolved = resolve_request(&profile, &resolver, options.proxy.as_deref())?;
+    resolved.protocol.ack = options.ack;
     let mut messages = Vec::new();
     let mut next_call_id = 1;
     for message in profile.on_connect.iter().chain(std::iter::once(&profile.message)) {

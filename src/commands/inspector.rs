@@ -109,6 +109,7 @@ pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<
     });
     app.ping_interval = settings.ping_interval;
     app.export_secrets = options.export_secrets;
+    app.session.ack_emits = options.ack;
     app.reconnect = settings.reconnect;
     if connect_now {
         app.update(Action::Connect);

@@ -49,6 +49,7 @@ pub fn resolve_request(
         kind: Protocol::choose(profile.protocol, &request.url),
         namespace: profile.namespace.clone(),
         auth: profile.auth.as_ref().map(serde_json::Value::to_string),
+        ack: false,
     };
     request.url = request.protocol.shape_url(request.url);
     // GraphQL servers pick their subprotocol from these.

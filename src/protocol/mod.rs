@@ -55,6 +55,8 @@ pub struct Protocol {
     pub namespace: Option<String>,
     /// Socket.IO auth payload sent with CONNECT, as JSON text.
     pub auth: Option<String>,
+    /// Socket.IO: every emit asks for an ack, numbered from `next_id`.
+    pub ack: bool,
 }
 
 impl Protocol {
@@ -83,7 +85,14 @@ impl Protocol {
     pub fn encode(&self, text: &str, next_id: &mut u64) -> Result<String, String> {
         match self.kind {
             ProtocolKind::Raw => Ok(text.to_string()),
-            ProtocolKind::SocketIo => socketio::encode_emit(text, self.namespace.as_deref()),
+            ProtocolKind::SocketIo => {
+                let ack = self.ack.then(|| {
+                    let id = *next_id;
+                    *next_id += 1;
+                    id
+                });
+                socketio::encode_emit(text, self.namespace.as_deref(), ack)
+            }
             ProtocolKind::JsonRpc => jsonrpc::encode(text, next_id),
             // The connection task wraps documents: the id and the message
             // type depend on the subprotocol the server picked.

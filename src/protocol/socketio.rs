@@ -49,7 +49,7 @@ fn namespace_prefix(namespace: Option<&str>) -> String {
 /// The composer's text as an emit: `["event", args…]` becomes
 /// `42["event",…]`. A text that already starts with a packet digit is sent
 /// as typed, for speaking the protocol by hand.
-pub fn encode_emit(text: &str, namespace: Option<&str>) -> Result<String, String> {
+pub fn encode_emit(text: &str, namespace: Option<&str>, ack: Option<u64>) -> Result<String, String> {
     let trimmed = text.trim();
     if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
         return Ok(trimmed.to_string());
@@ -57,7 +57,11 @@ pub fn encode_emit(text: &str, namespace: Option<&str>) -> Result<String, String
     let value: Value = serde_json::from_str(trimmed)
         .map_err(|e| format!("a Socket.IO emit is a JSON array [\"event\", args…]: {e}"))?;
     match value.as_array().and_then(|a| a.first()) {
-        Some(Value::String(_)) => Ok(format!("42{}{}", namespace_prefix(namespace), value)),
+        Some(Value::String(_)) => Ok(format!(
+            "42{}{}{value}",
+            namespace_prefix(namespace),
+            ack.map(|id| id.to_string()).unwrap_or_default()
+        )),
         _ => Err("a Socket.IO emit is a JSON array whose first item is the event name: [\"event\", args…]".into()),
     }
 }
@@ -275,6 +279,7 @@ mod tests {
             kind: ProtocolKind::SocketIo,
             namespace: namespace.map(str::to_string),
             auth: auth.map(str::to_string),
+            ack: false,
         })
     }
 
@@ -295,13 +300,20 @@ mod tests {
     #[test]
     fn emits_are_encoded_in_their_namespace() {
         assert_eq!(
-            encode_emit(r#"["chat", {"text":"hi"}]"#, None),
+            encode_emit(r#"["chat", {"text":"hi"}]"#, None, None),
             Ok(r#"42["chat",{"text":"hi"}]"#.into())
         );
-        assert_eq!(encode_emit(r#"["x"]"#, Some("/admin")), Ok(r#"42/admin,["x"]"#.into()));
-        assert_eq!(encode_emit("40", None), Ok("40".into()));
-        assert!(encode_emit("{}", None).unwrap_err().contains("event name"));
-        assert!(encode_emit("hello", None).unwrap_err().contains("JSON array"));
+        assert_eq!(
+            encode_emit(r#"["x"]"#, Some("/admin"), None),
+            Ok(r#"42/admin,["x"]"#.into())
+        );
+        assert_eq!(
+            encode_emit(r#"["x"]"#, Some("/admin"), Some(7)),
+            Ok(r#"42/admin,7["x"]"#.into())
+        );
+        assert_eq!(encode_emit("40", None, Some(1)), Ok("40".into()));
+        assert!(encode_emit("{}", None, None).unwrap_err().contains("event name"));
+        assert!(encode_emit("hello", None, None).unwrap_err().contains("JSON array"));
     }
 
     #[test]
@@ -378,7 +390,7 @@ mod tests {
             let _ = describe(&text);
             let _ = parse_packet(&text);
             let _ = client(None, None).on_text(&text);
-            let _ = encode_emit(&text, Some("/ns"));
+            let _ = encode_emit(&text, Some("/ns"), Some(1));
         }
     }
 }
