@@ -6,7 +6,6 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use common::events_until;
 use jsonrpsee::server::{RpcModule, Server, ServerHandle, SubscriptionMessage};
@@ -129,31 +128,19 @@ async fn calls_results_errors_and_notifications() {
 fn test_exits_0_on_a_matching_result() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (addr, server) = runtime.block_on(jsonrpc_server());
-    let home = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
-        .args([
-            "test",
-            "--protocol",
-            "jsonrpc",
-            &format!("ws://{addr}/"),
-            "-m",
-            r#"say_hello {"name":"cli"}"#,
-            "--expect-jq",
-            r#".result == "hello cli" and .id == 1"#,
-            "--timeout",
-            "5",
-            "--config-dir",
-            home.path().to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let url = format!("ws://{addr}/");
+    let jq = r#".result == "hello cli" and .id == 1"#;
+    common::wscope_ok(&[
+        "test",
+        "--protocol",
+        "jsonrpc",
+        &url,
+        "-m",
+        r#"say_hello {"name":"cli"}"#,
+        "--expect-jq",
+        jq,
+        "--timeout",
+        "5",
+    ]);
     drop(server);
-    std::thread::sleep(Duration::from_millis(10));
 }

@@ -193,29 +193,18 @@ async fn a_namespace_the_server_does_not_have_is_refused_by_name() {
 fn jq_reads_the_decoded_event() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let addr = runtime.block_on(socketio_server(Duration::from_millis(500)));
-    let home = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
-        .args([
-            "test",
-            "--protocol",
-            "socketio",
-            &format!("ws://{addr}/"),
-            "-m",
-            r#"["chat",{"text":"jq"}]"#,
-            "--expect-jq",
-            r#".event == "chat" and .args[0].reply == "srv:jq" and .ns == "/""#,
-            "--config-dir",
-            home.path().to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let url = format!("ws://{addr}/");
+    let jq = r#".event == "chat" and .args[0].reply == "srv:jq" and .ns == "/""#;
+    common::wscope_ok(&[
+        "test",
+        "--protocol",
+        "socketio",
+        &url,
+        "-m",
+        r#"["chat",{"text":"jq"}]"#,
+        "--expect-jq",
+        jq,
+    ]);
     drop(runtime);
 }
 
@@ -223,43 +212,19 @@ fn jq_reads_the_decoded_event() {
 fn test_exits_0_on_a_matching_event() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let addr = runtime.block_on(socketio_server(Duration::from_millis(500)));
-    let home = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
-        .args([
-            "test",
-            "--protocol",
-            "socketio",
-            &format!("ws://{addr}/"),
-            "-m",
-            r#"["chat",{"text":"hi"}]"#,
-            "--expect",
-            "srv:hi",
-            "--config-dir",
-            home.path().to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let url = format!("ws://{addr}/");
+    let stdout = common::wscope_ok(&[
+        "test",
+        "--protocol",
+        "socketio",
+        &url,
+        "-m",
+        r#"["chat",{"text":"hi"}]"#,
+        "--expect",
+        "srv:hi",
+    ]);
     assert!(stdout.contains("srv:hi"), "{stdout}");
     drop(runtime);
-}
-
-/// A reference Socket.IO server to try the inspector against by hand:
-/// `cargo test --test socketio serve_by_hand -- --ignored --nocapture`
-/// prints its address and serves for ten minutes (ping every second).
-#[test]
-#[ignore = "serves for ten minutes, for trying the inspector by hand"]
-fn serve_by_hand() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let addr = runtime.block_on(socketio_server(Duration::from_secs(1)));
-    println!("socket.io server on ws://{addr}/ (pingInterval 1 s)");
-    std::thread::sleep(Duration::from_secs(600));
 }
 
 #[test]

@@ -295,3 +295,23 @@ pub async fn hostile_server() -> TestServer {
     })
     .await
 }
+
+/// Runs the wscope binary with `args` and a config folder of its own, and
+/// fails the test unless it exits 0; returns its standard output.
+pub fn wscope_ok(args: &[&str]) -> String {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(args)
+        .arg("--config-dir")
+        .arg(home.path())
+        .output()
+        .expect("run wscope");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "wscope {args:?}:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
