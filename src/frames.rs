@@ -126,11 +126,7 @@ impl FrameLog {
     /// Notes narrate what a server said (close reasons, rejection bodies),
     /// so their text is sanitized here, once, for every view and export.
     pub fn push_note_at(&mut self, at: SystemTime, level: NoteLevel, text: impl Into<String>) {
-        let text: String = text.into();
-        let text = match crate::sanitize::one_line(&text) {
-            std::borrow::Cow::Borrowed(_) => text,
-            std::borrow::Cow::Owned(clean) => clean,
-        };
+        let text = crate::sanitize::one_line_owned(text.into());
         self.push(LogEntry::Note { at, level, text });
     }
 

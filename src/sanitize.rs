@@ -60,6 +60,15 @@ pub fn one_line(input: &str) -> Cow<'_, str> {
     })
 }
 
+/// As [`one_line`], taking and giving an owned string, copied only when
+/// something had to change.
+pub fn one_line_owned(input: String) -> String {
+    match one_line(&input) {
+        Cow::Borrowed(_) => input,
+        Cow::Owned(clean) => clean,
+    }
+}
+
 /// Bytes that should be UTF-8 but may not be: invalid sequences become `�`,
 /// then as [`text`].
 pub fn bytes(input: &[u8]) -> Cow<'_, str> {

@@ -207,6 +207,14 @@ async fn a_refused_init_closes_the_connection() {
         )
     })
     .await;
+    // The init payload is a secret: sent, but shown masked.
+    assert!(
+        seen.iter().any(
+            |e| matches!(e, ConnEvent::Frame(f) if f.payload == r#"{"type":"connection_init","payload":"[masked]"}"#)
+        ),
+        "{seen:#?}"
+    );
+    assert!(!format!("{seen:?}").contains("bad"), "{seen:#?}");
     let Some(ConnEvent::State { state, .. }) = seen.last() else {
         panic!()
     };

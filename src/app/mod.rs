@@ -471,11 +471,11 @@ impl App {
         self.after_push();
     }
 
+    /// A notice can quote a server (a CONNECT_ERROR, a refused init), so
+    /// its text is sanitized here, as notes are when they are pushed.
     fn notify(&mut self, level: NoteLevel, text: impl Into<String>) {
-        self.notice = Some(Notice {
-            level,
-            text: text.into(),
-        });
+        let text = crate::sanitize::one_line_owned(text.into());
+        self.notice = Some(Notice { level, text });
     }
 
     fn revalidate_request(&mut self) {

@@ -133,7 +133,7 @@ fn failure_rows(error: &ConnError) -> Vec<(NoteLevel, String)> {
 /// A close reason or a rejection body is the server's text, so the result
 /// is sanitized: it is printed as it is by `test` and `pipe`.
 pub fn state_summary(state: &ConnState) -> String {
-    crate::sanitize::one_line(&state.to_string()).into_owned()
+    crate::sanitize::one_line_owned(state.to_string())
 }
 
 #[cfg(test)]

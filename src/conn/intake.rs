@@ -36,7 +36,7 @@ const FLOOD_HINT: usize = 16;
 /// state) between them. A flood yields one run per pass.
 pub(super) struct Intake<'a> {
     /// Frames the protocol wants sent at once, shown and not.
-    pub(super) replies: Vec<String>,
+    pub(super) replies: Vec<crate::protocol::Outbound>,
     pub(super) answers: Vec<String>,
     /// Frames the protocol hid (heartbeats).
     pub(super) hidden: u64,

@@ -275,8 +275,8 @@ impl Task {
         let progress = socket.get_ref().progress();
         let (sink, mut stream) = socket.split();
         let mut writer = Writer::spawn(sink, progress);
-        for message in protocol.on_open() {
-            writer.send(Message::Text(message.into()));
+        for outbound in protocol.on_open() {
+            writer.send_outbound(outbound);
         }
         let next = self.converse(&mut stream, &mut writer, protocol).await;
         // A close frame already queued (quitting, reconnecting) gets a moment
@@ -358,7 +358,7 @@ impl Task {
                         writer.send_unreported(Message::Text(answer.into()));
                     }
                     for reply in batch.replies.drain(..) {
-                        writer.send(Message::Text(reply.into()));
+                        writer.send_outbound(reply);
                     }
                     let newly_hidden = batch.hidden;
                     for event in batch.into_events() {

@@ -31,11 +31,19 @@ pub enum Written {
     Failed(tungstenite::Error),
 }
 
+/// How a sent message is reported as a frame.
+#[derive(Debug)]
+enum Report {
+    AsSent,
+    /// As this text instead (a secret masked).
+    As(String),
+    Not,
+}
+
 /// The session's handle on its writer task.
 pub struct Writer {
-    /// `None` once [`Writer::finish`] has closed it. The flag says whether
-    /// the message is reported (a heartbeat answer is not).
-    queue: Option<mpsc::UnboundedSender<(Message, bool)>>,
+    /// `None` once [`Writer::finish`] has closed it.
+    queue: Option<mpsc::UnboundedSender<(Message, Report)>>,
     pub reports: mpsc::UnboundedReceiver<Written>,
     busy: Arc<Busy>,
     progress: Arc<WriteProgress>,
@@ -77,20 +85,27 @@ impl Writer {
 
     /// Queues a message; it goes out after those queued before it.
     pub fn send(&self, message: Message) {
-        self.enqueue(message, true);
+        self.enqueue(message, Report::AsSent);
     }
 
     /// Queues a message that is not reported as a frame once sent: a
     /// protocol's answer to a heartbeat, which the frames view hides.
     pub fn send_unreported(&self, message: Message) {
-        self.enqueue(message, false);
+        self.enqueue(message, Report::Not);
     }
 
-    fn enqueue(&self, message: Message, reported: bool) {
+    /// Queues a protocol's own text frame, reported as `shown` when that
+    /// is given (its secret masked).
+    pub fn send_outbound(&self, outbound: crate::protocol::Outbound) {
+        let report = outbound.shown.map_or(Report::AsSent, Report::As);
+        self.enqueue(Message::Text(outbound.text.into()), report);
+    }
+
+    fn enqueue(&self, message: Message, report: Report) {
         // A writer that stopped has reported why; the report ends the session.
         if let Some(queue) = &self.queue {
             self.busy.1.fetch_add(1, Ordering::Relaxed);
-            let _ = queue.send((message, reported));
+            let _ = queue.send((message, report));
         }
     }
 
@@ -123,14 +138,16 @@ impl Drop for Writer {
 
 async fn write_loop(
     mut sink: SplitSink<Socket, Message>,
-    mut messages: mpsc::UnboundedReceiver<(Message, bool)>,
+    mut messages: mpsc::UnboundedReceiver<(Message, Report)>,
     reports: mpsc::UnboundedSender<Written>,
     busy: Arc<Busy>,
 ) {
-    while let Some((message, reported)) = messages.recv().await {
-        let record = reported
-            .then(|| super::intake::record_of(Direction::Sent, &message))
-            .flatten();
+    while let Some((message, report)) = messages.recv().await {
+        let record = match report {
+            Report::AsSent => super::intake::record_of(Direction::Sent, &message),
+            Report::As(shown) => super::intake::record_of(Direction::Sent, &Message::Text(shown.into())),
+            Report::Not => None,
+        };
         busy.set(true);
         let result = sink.send(message).await;
         busy.set(false);

@@ -83,7 +83,7 @@ pub async fn run(request: ResolvedRequest, messages: Vec<String>, run: Run, expe
                     }
                 }
                 ConnEvent::State { state, .. } if is_final(&state) => {
-                    report.failure = Some(crate::sanitize::one_line(&state.to_string()).into_owned());
+                    report.failure = Some(crate::sanitize::one_line_owned(state.to_string()));
                     report.exit_code = if opened { EXIT_EXPECTATION } else { EXIT_CONNECTION };
                     break 'outer;
                 }

@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use super::Reaction;
+use super::{Outbound, Reaction};
 
 /// The subprotocols offered, newest first.
 pub const SUBPROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
@@ -39,9 +39,15 @@ impl Client {
         }
     }
 
-    /// What goes out as soon as the connection opens.
-    pub fn on_open(&self) -> Vec<String> {
-        vec![json!({ "type": "connection_init", "payload": self.init_payload }).to_string()]
+    /// What goes out as soon as the connection opens; an init payload
+    /// (usually a token) is masked in the frames view and the log.
+    pub fn on_open(&self) -> Vec<Outbound> {
+        let secret = self.init_payload.as_object().is_some_and(|o| !o.is_empty());
+        vec![Outbound {
+            text: json!({ "type": "connection_init", "payload": self.init_payload }).to_string(),
+            shown: secret
+                .then(|| json!({ "type": "connection_init", "payload": crate::secrets::FILE_MASK }).to_string()),
+        }]
     }
 
     /// The composer's text as a message: a GraphQL document becomes an
@@ -79,7 +85,7 @@ impl Client {
             Some("connection_ack") => {
                 self.acked = true;
                 reaction.notes.push((false, "graphql: connection acknowledged".into()));
-                reaction.replies.append(&mut self.held);
+                reaction.replies.extend(self.held.drain(..).map(Outbound::from));
             }
             Some("connection_error") => reaction.notes.push((
                 true,
@@ -146,6 +152,11 @@ mod tests {
             modern.on_open(),
             vec![r#"{"type":"connection_init","payload":{"token":"t"}}"#]
         );
+        assert_eq!(
+            modern.on_open()[0].shown.as_deref(),
+            Some(r#"{"type":"connection_init","payload":"[masked]"}"#)
+        );
+        assert_eq!(Client::new(None, None).on_open()[0].shown, None, "nothing to hide");
         assert_eq!(modern.gate("subscription { n }".into()), None);
         let ack = modern.on_text(r#"{"type":"connection_ack"}"#);
         assert_eq!(

@@ -121,11 +121,32 @@ impl Protocol {
     }
 }
 
+/// A text frame a protocol sends by itself. When it carries a secret (an
+/// auth payload), `shown` is what the frames view and the log get instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    pub text: String,
+    pub shown: Option<String>,
+}
+
+impl From<String> for Outbound {
+    fn from(text: String) -> Self {
+        Self { text, shown: None }
+    }
+}
+
+/// Compares the text that goes on the wire.
+impl PartialEq<&str> for Outbound {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
 /// What the connection task does with a received text frame.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Reaction {
     /// Text frames to send at once and show (CONNECT, held emits).
-    pub replies: Vec<String>,
+    pub replies: Vec<Outbound>,
     /// Text frames to send at once without showing them (heartbeat answers).
     pub answers: Vec<String>,
     /// Keep the frame out of the frames view (a heartbeat); it is counted.
@@ -155,7 +176,7 @@ impl Session {
 
     /// What goes out as soon as the connection opens (GraphQL's
     /// `connection_init`).
-    pub fn on_open(&self) -> Vec<String> {
+    pub fn on_open(&self) -> Vec<Outbound> {
         match self {
             Self::GraphQl(client) => client.on_open(),
             Self::Raw | Self::SocketIo(_) => Vec::new(),

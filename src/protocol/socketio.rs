@@ -14,7 +14,7 @@
 use serde_json::Value;
 use url::Url;
 
-use super::{Protocol, Reaction};
+use super::{Outbound, Protocol, Reaction};
 
 /// The URL Socket.IO listens on: `/socket.io/` unless the path names one,
 /// with `EIO=4&transport=websocket`.
@@ -181,7 +181,7 @@ pub fn decoded_json(payload: &[u8]) -> Option<Vec<u8>> {
 pub struct Client {
     namespace: String,
     /// The CONNECT packet, sent once the server's open packet arrives.
-    connect: String,
+    connect: Outbound,
     /// Whether the namespace CONNECT was answered: until then, emits wait.
     ready: bool,
     held: Vec<String>,
@@ -197,7 +197,12 @@ impl Client {
             } else {
                 prefix.trim_end_matches(',').to_string()
             },
-            connect: format!("40{prefix}{auth}"),
+            connect: Outbound {
+                text: format!("40{prefix}{auth}"),
+                // The auth payload is a secret: the frames view and the
+                // log show that it was sent, not what it was.
+                shown: (!auth.is_empty()).then(|| format!("40{prefix}{}", crate::secrets::FILE_MASK)),
+            },
             ready: false,
             held: Vec::new(),
         }
@@ -247,7 +252,7 @@ impl Client {
                                 false,
                                 format!("socket.io connected to {} {}", self.namespace, packet.data),
                             ));
-                            reaction.replies.append(&mut self.held);
+                            reaction.replies.extend(self.held.drain(..).map(Outbound::from));
                         }
                         4 => reaction.notes.push((
                             true,
@@ -354,6 +359,7 @@ mod tests {
         let open =
             c.on_text(r#"0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
         assert_eq!(open.replies, vec![r#"40/admin,{"token":"t"}"#]);
+        assert_eq!(open.replies[0].shown.as_deref(), Some("40/admin,[masked]"));
         assert!(open.notes[0].1.contains("pingInterval 25000 ms"));
         let ping = c.on_text("2");
         assert_eq!((ping.answers, ping.hide), (vec!["3".to_string()], true));

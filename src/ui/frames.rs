@@ -81,6 +81,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     }
     let selected = view.selected();
     let protocol = app.protocol();
+    // Raw frames have nothing to decode: spare them the UTF-8 check a row.
+    let describes = protocol.kind != crate::protocol::ProtocolKind::Raw;
     let rows = crate::app::frames_view::pane_rows(&visible, view, rows_shown, app.note_width());
     for row in rows {
         let (seq, entry) = (row.seq, row.entry);
@@ -89,7 +91,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             _ => line_for(entry, width),
         };
         // A protocol's own reading of the payload replaces the raw text.
-        if let LogEntry::Frame(record) = entry
+        if describes
+            && let LogEntry::Frame(record) = entry
             && record.kind == FrameKind::Text
             && let Some(described) = protocol.describe(text_head(&record.payload))
             && let Some(last) = line.spans.last_mut()
