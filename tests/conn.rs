@@ -468,19 +468,8 @@ async fn mutual_tls_needs_the_client_certificate() {
 async fn subprotocol_is_offered_and_the_choice_reported() {
     use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
     let server = common::serve(|stream| async move {
-        let pick = |request: &Request, mut response: Response| {
-            let offered = request
-                .headers()
-                .get("sec-websocket-protocol")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            if offered.split(',').any(|p| p.trim() == "graphql-transport-ws") {
-                response
-                    .headers_mut()
-                    .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-            }
-            Ok(response)
+        let pick = |request: &Request, response: Response| {
+            Ok(common::choose_subprotocol(request, response, "graphql-transport-ws"))
         };
         let _ = tokio_tungstenite::accept_hdr_async(stream, pick).await;
         tokio::time::sleep(Duration::from_secs(5)).await;

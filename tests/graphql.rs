@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use wscope::conn::{Closer, ConnCommand, ConnEvent, ConnSettings, ConnState, Outgoing};
+use wscope::conn::{Closer, ConnCommand, ConnEvent, ConnState, Outgoing};
 use wscope::protocol::{Protocol, ProtocolKind};
 
 struct Query;
@@ -50,19 +50,8 @@ async fn graphql_server(subprotocol: &'static str) -> SocketAddr {
         while let Ok((stream, _)) = listener.accept().await {
             let schema = schema.clone();
             tokio::spawn(async move {
-                let pick = |request: &Request, mut response: Response| {
-                    let offered = request
-                        .headers()
-                        .get("sec-websocket-protocol")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_string();
-                    if offered.split(',').any(|p| p.trim() == subprotocol) {
-                        response
-                            .headers_mut()
-                            .insert("sec-websocket-protocol", subprotocol.parse().unwrap());
-                    }
-                    Ok(response)
+                let pick = |request: &Request, response: Response| {
+                    Ok(common::choose_subprotocol(request, response, subprotocol))
                 };
                 let Ok(socket) = tokio_tungstenite::accept_hdr_async(stream, pick).await else {
                     return;
@@ -113,27 +102,6 @@ fn request(addr: SocketAddr, auth: Option<&str>) -> wscope::conn::ResolvedReques
     request
 }
 
-/// Waits for the connection to open; the subprotocol the server picked.
-async fn open(events: &mut tokio::sync::mpsc::Receiver<ConnEvent>) -> Option<String> {
-    let seen = events_until(events, "open", |e| {
-        matches!(
-            e,
-            ConnEvent::State {
-                state: ConnState::Open { .. },
-                ..
-            }
-        )
-    })
-    .await;
-    match seen.last() {
-        Some(ConnEvent::State {
-            state: ConnState::Open { protocol, .. },
-            ..
-        }) => protocol.clone(),
-        _ => None,
-    }
-}
-
 fn described(event: &ConnEvent) -> Option<String> {
     match event {
         ConnEvent::Frame(frame) => wscope::protocol::graphql::describe(&String::from_utf8_lossy(&frame.payload)),
@@ -145,12 +113,9 @@ fn described(event: &ConnEvent) -> Option<String> {
 async fn a_subscription_counts_down_to_complete_in_both_subprotocols() {
     for (subprotocol, result) in [("graphql-transport-ws", "next"), ("graphql-ws", "data")] {
         let addr = graphql_server(subprotocol).await;
-        let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-            ping_interval: None,
-            ..ConnSettings::default()
-        });
+        let (conn, mut events) = common::spawn_quiet();
         conn.send(ConnCommand::Connect(request(addr, None)));
-        assert_eq!(open(&mut events).await.as_deref(), Some(subprotocol));
+        assert_eq!(common::until_open(&mut events).await.as_deref(), Some(subprotocol));
         // Sent as soon as the socket is open: held until connection_ack,
         // then wrapped with an id.
         conn.send(ConnCommand::Send(Outgoing::Text(
@@ -174,12 +139,9 @@ async fn a_subscription_counts_down_to_complete_in_both_subprotocols() {
 #[tokio::test]
 async fn an_error_arrives_as_such() {
     let addr = graphql_server("graphql-transport-ws").await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        ping_interval: None,
-        ..ConnSettings::default()
-    });
+    let (conn, mut events) = common::spawn_quiet();
     conn.send(ConnCommand::Connect(request(addr, None)));
-    open(&mut events).await;
+    common::until_open(&mut events).await;
     conn.send(ConnCommand::Send(Outgoing::Text("subscription { broken }".into())));
     let seen = events_until(&mut events, "the error", |e| {
         described(e).is_some_and(|d| d.starts_with("error") || d.starts_with("next"))
@@ -192,10 +154,7 @@ async fn an_error_arrives_as_such() {
 #[tokio::test]
 async fn a_refused_init_closes_the_connection() {
     let addr = graphql_server("graphql-transport-ws").await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        ping_interval: None,
-        ..ConnSettings::default()
-    });
+    let (conn, mut events) = common::spawn_quiet();
     conn.send(ConnCommand::Connect(request(addr, Some(r#"{"token":"bad"}"#))));
     let seen = events_until(&mut events, "the close", |e| {
         matches!(

@@ -11,7 +11,7 @@ use common::events_until;
 use jsonrpsee::server::{RpcModule, Server, ServerHandle, SubscriptionMessage};
 use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::{Value, json};
-use wscope::conn::{ConnCommand, ConnEvent, ConnSettings, Outgoing};
+use wscope::conn::{ConnCommand, ConnEvent, Outgoing};
 use wscope::protocol::{Protocol, ProtocolKind};
 
 /// `say_hello {name}` answers `hello NAME`, `fail` answers error -32000,
@@ -70,23 +70,11 @@ fn described(event: &ConnEvent) -> Option<String> {
 #[tokio::test]
 async fn calls_results_errors_and_notifications() {
     let (addr, _server) = jsonrpc_server().await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        ping_interval: None,
-        ..ConnSettings::default()
-    });
+    let (conn, mut events) = common::spawn_quiet();
     let mut request = wscope::conn::request::build(&format!("ws://{addr}/"), &[], &[]).unwrap();
     request.protocol = protocol();
     conn.send(ConnCommand::Connect(request));
-    events_until(&mut events, "open", |e| {
-        matches!(
-            e,
-            ConnEvent::State {
-                state: wscope::conn::ConnState::Open { .. },
-                ..
-            }
-        )
-    })
-    .await;
+    common::until_open(&mut events).await;
     let mut ids = 1;
     let mut call = |text: &str| ConnCommand::Send(Outgoing::Text(protocol().encode(text, &mut ids).unwrap()));
     conn.send(call(r#"say_hello {"name":"x"}"#));

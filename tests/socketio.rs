@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef};
 use tokio::net::TcpListener;
-use wscope::conn::{ConnCommand, ConnEvent, ConnSettings, ConnState, Outgoing};
+use wscope::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
 use wscope::protocol::{Protocol, ProtocolKind};
 
 /// A Socket.IO server that greets each client with `welcome` and answers
@@ -70,10 +70,7 @@ fn text_of(event: &ConnEvent) -> Option<String> {
 async fn stays_connected_past_the_heartbeats_and_emits_both_ways() {
     let ping = Duration::from_millis(300);
     let addr = socketio_server(ping).await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        ping_interval: None,
-        ..ConnSettings::default()
-    });
+    let (conn, mut events) = common::spawn_quiet();
     let request = request(addr, None);
     assert_eq!(request.url.path(), "/socket.io/");
     conn.send(ConnCommand::Connect(request.clone()));
@@ -129,23 +126,11 @@ async fn stays_connected_past_the_heartbeats_and_emits_both_ways() {
 #[tokio::test]
 async fn an_emit_asking_for_an_ack_gets_it_and_pairs_with_it() {
     let addr = socketio_server(Duration::from_secs(5)).await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        ping_interval: None,
-        ..ConnSettings::default()
-    });
+    let (conn, mut events) = common::spawn_quiet();
     let mut request = request(addr, None);
     request.protocol.ack = true;
     conn.send(ConnCommand::Connect(request.clone()));
-    events_until(&mut events, "open", |e| {
-        matches!(
-            e,
-            ConnEvent::State {
-                state: ConnState::Open { .. },
-                ..
-            }
-        )
-    })
-    .await;
+    common::until_open(&mut events).await;
     let mut ids = 5;
     let emit = request.protocol.encode(r#"["hello", "there"]"#, &mut ids).unwrap();
     assert_eq!(emit, r#"425["hello","there"]"#);
@@ -174,10 +159,7 @@ async fn an_emit_asking_for_an_ack_gets_it_and_pairs_with_it() {
 #[tokio::test]
 async fn a_namespace_the_server_does_not_have_is_refused_by_name() {
     let addr = socketio_server(Duration::from_secs(5)).await;
-    let (conn, mut events) = wscope::conn::spawn(ConnSettings {
-        ping_interval: None,
-        ..ConnSettings::default()
-    });
+    let (conn, mut events) = common::spawn_quiet();
     conn.send(ConnCommand::Connect(request(addr, Some("/nope"))));
     let seen = events_until(&mut events, "CONNECT_ERROR", |e| {
         matches!(e, ConnEvent::ProtocolNote { error: true, .. })

@@ -315,3 +315,49 @@ pub fn wscope_ok(args: &[&str]) -> String {
     );
     stdout
 }
+
+/// The connection task with keepalive pings off, so tests see only the
+/// frames they cause.
+pub fn spawn_quiet() -> (wscope::conn::ConnHandle, mpsc::Receiver<ConnEvent>) {
+    wscope::conn::spawn(wscope::conn::ConnSettings {
+        ping_interval: None,
+        ..wscope::conn::ConnSettings::default()
+    })
+}
+
+/// Waits for the connection to open; the subprotocol the server picked.
+pub async fn until_open(events: &mut mpsc::Receiver<ConnEvent>) -> Option<String> {
+    let seen = events_until(events, "open", |e| {
+        matches!(
+            e,
+            ConnEvent::State {
+                state: wscope::conn::ConnState::Open { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    match seen.last() {
+        Some(ConnEvent::State {
+            state: wscope::conn::ConnState::Open { protocol, .. },
+            ..
+        }) => protocol.clone(),
+        _ => None,
+    }
+}
+
+/// A handshake callback's answer that picks `wanted` when the client
+/// offered it in Sec-WebSocket-Protocol.
+pub fn choose_subprotocol(request: &Request, mut response: Response, wanted: &str) -> Response {
+    let offered = request
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if offered.split(',').any(|p| p.trim() == wanted) {
+        response
+            .headers_mut()
+            .insert("sec-websocket-protocol", wanted.parse().expect("a token"));
+    }
+    response
+}
