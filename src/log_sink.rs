@@ -30,18 +30,34 @@ pub struct LogTarget {
 pub fn attach(events: mpsc::Receiver<ConnEvent>, target: Option<LogTarget>) -> mpsc::Receiver<ConnEvent> {
     let Some(target) = target else { return events };
     let (forward, passed_on) = mpsc::channel(EVENT_QUEUE);
-    let spawned = std::thread::Builder::new()
-        .name("wscope-log".into())
-        .spawn(move || run(events, forward, Sink::new(target)));
+    // The events are handed over only once the thread runs, so a thread
+    // that cannot start leaves them here to be passed on unlogged.
+    let (handover, taken) = std::sync::mpsc::sync_channel::<(mpsc::Receiver<ConnEvent>, mpsc::Sender<ConnEvent>)>(1);
+    let spawned = std::thread::Builder::new().name("wscope-log".into()).spawn(move || {
+        if let Ok((events, forward)) = taken.recv() {
+            run(events, forward, Sink::new(target));
+        }
+    });
     match spawned {
-        Ok(_) => passed_on,
-        // No thread, no log: say so through the only channel there is.
+        Ok(_) => {
+            let _ = handover.send((events, forward));
+        }
         Err(error) => {
-            let (tx, rx) = mpsc::channel(1);
-            let _ = tx.try_send(ConnEvent::Warning(format!(
-                "--log is not written: cannot start its thread: {error}"
-            )));
-            rx
+            let warning = format!("--log is not written: cannot start its thread: {error}");
+            tokio::spawn(pass_on_unlogged(events, forward, warning));
+        }
+    }
+    passed_on
+}
+
+/// Without a log: the warning, then every event as it comes.
+async fn pass_on_unlogged(mut events: mpsc::Receiver<ConnEvent>, forward: mpsc::Sender<ConnEvent>, warning: String) {
+    if forward.send(ConnEvent::Warning(warning)).await.is_err() {
+        return;
+    }
+    while let Some(event) = events.recv().await {
+        if forward.send(event).await.is_err() {
+            return;
         }
     }
 }
