@@ -56,6 +56,14 @@ pub fn without_secrets(mut request: Profile) -> (Profile, Vec<String>) {
         request.url = url;
         dropped.push("the URL's credentials or tokens".into());
     }
+    // An auth payload (Socket.IO CONNECT, GraphQL connection_init) is a
+    // token more often than not; one that only names variables is kept.
+    if let Some(auth) = &request.auth
+        && !is_reference(auth.as_str().unwrap_or_default())
+    {
+        request.auth = None;
+        dropped.push("the protocol auth payload".into());
+    }
     if let Some(proxy) = &request.proxy
         && let std::borrow::Cow::Owned(masked) = mask_url(proxy, "")
     {
@@ -125,12 +133,13 @@ mod tests {
             ],
             params: vec![KvRow::new("token", "t0k3n")],
             proxy: Some("http://u:pw@proxy:8080".into()),
+            auth: Some(serde_json::json!({ "token": "4uth" })),
             ..Profile::default()
         };
         let dir = tempfile::tempdir().unwrap();
         save(dir.path(), &Draft::new(None, 1, request)).unwrap();
         let text = std::fs::read_to_string(path(dir.path())).unwrap();
-        for secret in ["hunter2", "abc", "s3cret", "t0k3n", "pw@"] {
+        for secret in ["hunter2", "abc", "s3cret", "t0k3n", "pw@", "4uth"] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
         assert!(text.contains("{{env:API_KEY}}") && text.contains("blue") && text.contains("room=1"));
@@ -141,6 +150,7 @@ mod tests {
                 "header Authorization",
                 "param token",
                 "the URL's credentials or tokens",
+                "the protocol auth payload",
                 "the proxy password"
             ]
         );
