@@ -239,3 +239,15 @@ fn pipe_sends_lines_as_emits() {
     assert!(stdout.contains(r#"42["chat",{"reply":"srv:piped"}]"#), "{stdout}");
     drop(runtime);
 }
+
+/// A reference Socket.IO server to try the inspector against by hand:
+/// `cargo test --test socketio serve_by_hand -- --ignored --nocapture`
+/// prints its address and serves for ten minutes (ping every second).
+#[test]
+#[ignore = "serves for ten minutes, for trying the inspector by hand"]
+fn serve_by_hand() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let addr = runtime.block_on(socketio_server(Duration::from_secs(1)));
+    println!("socket.io server on ws://{addr}/ (pingInterval 1 s)");
+    std::thread::sleep(Duration::from_secs(600));
+}
