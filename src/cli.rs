@@ -86,9 +86,9 @@ pub struct ConnOptions {
     /// variables [default: the profile's, else HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, minus NO_PROXY].
     #[arg(long, value_name = "URL", global = true)]
     pub proxy: Option<String>,
-    /// Ask the server for this subprotocol (Sec-WebSocket-Protocol), repeatable.
     /// The protocol spoken over the socket [default: the profile's, else
-    /// socketio when the path has /socket.io/, else raw].
+    /// socketio when the path has /socket.io/, graphql when the server picks
+    /// a GraphQL subprotocol, else raw].
     #[arg(long, value_enum, global = true)]
     pub protocol: Option<crate::protocol::ProtocolKind>,
     /// Socket.IO namespace to connect to [default: /].
@@ -97,9 +97,19 @@ pub struct ConnOptions {
     /// Socket.IO: every emit asks for an ack, which is paired with it.
     #[arg(long, global = true)]
     pub ack: bool,
-    /// Socket.IO auth payload sent with CONNECT, as JSON.
-    #[arg(long, value_name = "JSON", value_parser = parse_json, global = true)]
+    /// Socket.IO's CONNECT payload, or GraphQL's connection_init payload, as
+    /// JSON; {{env:NAME}} in its strings is resolved. Shown and logged masked.
+    #[arg(long, visible_alias = "init-payload", value_name = "JSON", value_parser = parse_json, global = true)]
     pub auth: Option<serde_json::Value>,
+    /// Socket.IO: the Engine.IO version; 3 speaks to Socket.IO 2 servers
+    /// (and newer ones that allow EIO3) [default: 4].
+    #[arg(long, value_name = "3|4", value_parser = clap::value_parser!(u8).range(3..=4), global = true)]
+    pub eio: Option<u8>,
+    /// Socket.IO: the server's path (e.g. /ws/), instead of the URL's path
+    /// plus /socket.io/.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub socketio_path: Option<String>,
+    /// Ask the server for this subprotocol (Sec-WebSocket-Protocol), repeatable.
     #[arg(long = "subprotocol", value_name = "NAME", global = true)]
     pub subprotocols: Vec<String>,
     /// Use the mouse: a click focuses a pane or selects a frame, the wheel
@@ -266,6 +276,22 @@ pub fn parse_seconds(text: &str) -> Result<f64, String> {
 }
 
 /// Parses a JSON value given on the command line.
+impl ConnOptions {
+    /// Puts what the command line says of the protocol over the profile's.
+    pub fn apply_protocol(&self, profile: &mut crate::profile::Profile) {
+        for subprotocol in &self.subprotocols {
+            if !profile.subprotocols.contains(subprotocol) {
+                profile.subprotocols.push(subprotocol.clone());
+            }
+        }
+        profile.protocol = self.protocol.or(profile.protocol);
+        profile.namespace = self.namespace.clone().or(profile.namespace.take());
+        profile.auth = self.auth.clone().or(profile.auth.take());
+        profile.eio = self.eio.or(profile.eio);
+        profile.socketio_path = self.socketio_path.clone().or(profile.socketio_path.take());
+    }
+}
+
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))
 }

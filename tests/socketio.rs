@@ -6,21 +6,45 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use common::events_until;
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef};
+use socketioxide::socket::DisconnectReason;
 use tokio::net::TcpListener;
 use wscope::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
 use wscope::protocol::{Protocol, ProtocolKind};
 
+/// Why each socket left, as socketioxide saw it.
+type Departures = Arc<Mutex<Vec<String>>>;
+
 /// A Socket.IO server that greets each client with `welcome` and answers
 /// `chat {text}` with `chat {reply: "srv:" + text}`, pinging every `ping`.
 async fn socketio_server(ping: Duration) -> SocketAddr {
-    let (svc, io) = SocketIo::builder().ping_interval(ping).ping_timeout(ping).build_svc();
-    io.ns("/", async |socket: SocketRef| {
+    socketio_server_at(ping, None, Departures::default()).await
+}
+
+/// The same at a custom path (`req_path`), noting why each socket left.
+async fn socketio_server_at(ping: Duration, path: Option<&'static str>, departures: Departures) -> SocketAddr {
+    let mut builder = SocketIo::builder().ping_interval(ping).ping_timeout(ping);
+    if let Some(path) = path {
+        builder = builder.req_path(path);
+    }
+    let (svc, io) = builder.build_svc();
+    io.ns("/", async move |socket: SocketRef| {
+        let departures = departures.clone();
+        socket.on_disconnect(async move |reason: DisconnectReason| {
+            departures.lock().unwrap().push(format!("{reason:?}"));
+        });
+        // Two attachments: the client reassembles them into one event.
+        socket.on("getbin", async |socket: SocketRef| {
+            let files = ("file", Bytes::from_static(b"hello"), Bytes::from_static(&[0, 1, 2]));
+            socket.emit("bin", &files).ok();
+        });
         socket.emit("welcome", &json!({ "server": "socketioxide" })).ok();
         socket.on("hello", async |Data::<Value>(data), ack: AckSender| {
             ack.send(&json!({ "hi": data })).ok();
@@ -52,8 +76,7 @@ fn request(addr: SocketAddr, namespace: Option<&str>) -> wscope::conn::ResolvedR
     request.protocol = Protocol {
         kind: ProtocolKind::SocketIo,
         namespace: namespace.map(str::to_string),
-        auth: None,
-        ack: false,
+        ..Protocol::default()
     };
     request.url = request.protocol.shape_url(request.url);
     request
@@ -171,6 +194,132 @@ async fn a_namespace_the_server_does_not_have_is_refused_by_name() {
     assert!(text.contains("CONNECT_ERROR on /nope"), "{text}");
 }
 
+#[tokio::test]
+async fn binary_attachments_are_reassembled_into_their_event() {
+    let addr = socketio_server(Duration::from_secs(5)).await;
+    let (conn, mut events) = common::spawn_quiet();
+    let request = request(addr, None);
+    conn.send(ConnCommand::Connect(request.clone()));
+    common::until_open(&mut events).await;
+    let emit = request.protocol.encode(r#"["getbin"]"#, &mut 1).unwrap();
+    conn.send(ConnCommand::Send(Outgoing::Text(emit)));
+    let seen = events_until(
+        &mut events,
+        "the reassembled event",
+        |e| matches!(e, ConnEvent::ProtocolNote { text, .. } if text.contains("reassembled")),
+    )
+    .await;
+    let Some(ConnEvent::ProtocolNote { text, error: false }) = seen.last() else {
+        panic!("{seen:#?}")
+    };
+    assert_eq!(
+        text,
+        r#"socket.io event reassembled from 2 binary: ["bin","file","<binary 5 bytes: 68 65 6c 6c 6f>","<binary 3 bytes: 00 01 02>"]"#
+    );
+    // The frames themselves are all there, as they came.
+    let binaries = seen
+        .iter()
+        .filter(|e| matches!(e, ConnEvent::Frame(f) if f.kind == wscope::conn::FrameKind::Binary))
+        .count();
+    assert_eq!(binaries, 2, "{seen:#?}");
+}
+
+#[tokio::test]
+async fn closing_leaves_the_namespace_first() {
+    let departures = Departures::default();
+    let addr = socketio_server_at(Duration::from_secs(5), None, departures.clone()).await;
+    let (conn, mut events) = common::spawn_quiet();
+    conn.send(ConnCommand::Connect(request(addr, None)));
+    events_until(
+        &mut events,
+        "CONNECT",
+        |e| matches!(e, ConnEvent::ProtocolNote { text, .. } if text.contains("socket.io connected")),
+    )
+    .await;
+    conn.send(ConnCommand::Close {
+        code: 1000,
+        reason: "bye".into(),
+    });
+    let seen = events_until(&mut events, "closed", |e| {
+        matches!(
+            e,
+            ConnEvent::State {
+                state: ConnState::Closed { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    assert!(seen.iter().any(|e| text_of(e).as_deref() == Some("41")), "{seen:#?}");
+    // socketioxide hangs up on the close frame that follows; the user asked
+    // to close, so that is no failure.
+    assert!(
+        matches!(
+            seen.last(),
+            Some(ConnEvent::State {
+                state: ConnState::Closed {
+                    by: wscope::conn::Closer::Us,
+                    code: None,
+                    ..
+                },
+                ..
+            })
+        ),
+        "{seen:#?}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(*departures.lock().unwrap(), vec!["ClientNSDisconnect".to_string()]);
+}
+
+#[tokio::test]
+async fn engine_io_3_keeps_a_socket_io_2_session_alive_by_pinging() {
+    // socketioxide's `v4` feature speaks the Socket.IO 2 protocol (EIO=3),
+    // in which the client pings and the server drops a silent one.
+    let ping = Duration::from_millis(300);
+    let addr = socketio_server_at(ping, Some("/rt/"), Departures::default()).await;
+    let (conn, mut events) = common::spawn_quiet();
+    let mut request = wscope::conn::request::build(&format!("ws://{addr}/ignored"), &[], &[]).unwrap();
+    request.protocol = Protocol {
+        kind: ProtocolKind::SocketIo,
+        eio3: true,
+        path: Some("/rt/".into()),
+        ..Protocol::default()
+    };
+    request.url = request.protocol.shape_url(request.url);
+    assert_eq!(request.url.path(), "/rt/");
+    conn.send(ConnCommand::Connect(request.clone()));
+    let seen = events_until(&mut events, "the welcome event", |e| {
+        text_of(e).is_some_and(|t| t.contains("welcome"))
+    })
+    .await;
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, ConnEvent::ProtocolNote { text, .. } if text.contains("engine.io 3 open"))),
+        "{seen:#?}"
+    );
+    tokio::time::sleep(ping * 5).await;
+    let emit = request.protocol.encode(r#"["chat", {"text": "old"}]"#, &mut 1).unwrap();
+    conn.send(ConnCommand::Send(Outgoing::Text(emit)));
+    let seen = events_until(&mut events, "the chat answer", |e| {
+        text_of(e).is_some_and(|t| t.contains("srv:old"))
+    })
+    .await;
+    assert!(
+        !seen.iter().any(|e| matches!(
+            e,
+            ConnEvent::State {
+                state: ConnState::Closed { .. } | ConnState::Failed(_),
+                ..
+            }
+        )),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.iter().any(|e| matches!(e, ConnEvent::Hidden(n) if *n >= 3)),
+        "the server's pongs were hidden: {seen:#?}"
+    );
+}
+
 #[test]
 fn jq_reads_the_decoded_event() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -219,7 +368,8 @@ fn pipe_sends_lines_as_emits() {
             "pipe",
             "--protocol",
             "socketio",
-            &format!("ws://{addr}/"),
+            // The address the JavaScript client would be given.
+            &format!("http://{addr}/"),
             "--config-dir",
         ])
         .arg(home.path())
@@ -236,7 +386,18 @@ fn pipe_sends_lines_as_emits() {
     }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(r#"42["chat",{"reply":"srv:piped"}]"#), "{stdout}");
+    // Events come out decoded, one JSON object a line; the handshake and
+    // the heartbeats do not come out at all.
+    let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            json!({"event":"welcome","args":[{"server":"socketioxide"}],"ns":"/","ack":null}),
+            json!({"event":"chat","args":[{"reply":"srv:piped"}],"ns":"/","ack":null}),
+        ],
+        "{stdout}"
+    );
+    assert!(out.status.success(), "{out:?}");
     drop(runtime);
 }
 

@@ -20,8 +20,9 @@ impl App {
                     self.log_note(at, level, &text);
                 }
                 let opened = matches!(state, ConnState::Open { .. });
-                if opened {
+                if let ConnState::Open { protocol, .. } = &state {
                     self.session.opened_at = Some(at);
+                    self.settle_protocol(protocol.as_deref());
                 }
                 self.session.connection.state = state;
                 if opened {
@@ -60,6 +61,26 @@ impl App {
                 }
             }
         }
+    }
+
+    /// A request that named no protocol speaks GraphQL when the server
+    /// picked a GraphQL subprotocol; the connection task decided the same.
+    fn settle_protocol(&mut self, negotiated: Option<&str>) {
+        let Some(request) = &mut self.session.last_request else {
+            return;
+        };
+        let settled = request.protocol.settle(negotiated);
+        if settled.kind == request.protocol.kind {
+            return;
+        }
+        let label = settled.kind.label();
+        self.session.filter.decode = settled.decoder();
+        request.protocol = settled;
+        self.log_note(
+            std::time::SystemTime::now(),
+            NoteLevel::Info,
+            &format!("speaking {label}: the server picked its subprotocol"),
+        );
     }
 
     fn take_frame(&mut self, frame: FrameRecord) {

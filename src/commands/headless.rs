@@ -59,6 +59,7 @@ pub async fn pipe(
         ndjson,
         keep_open,
         sanitize: !raw && std::io::stdout().is_terminal(),
+        decode: resolved.protocol.decoder(),
     };
     Ok(crate::headless::pipe::run(resolved, run, pipe_options).await)
 }
@@ -87,12 +88,7 @@ fn headless_request(
     }
     profile.params.extend(request.params.iter().cloned());
     profile.headers.extend(request.headers.iter().cloned());
-    for protocol in &options.subprotocols {
-        profile.subprotocols.push(protocol.clone());
-    }
-    profile.protocol = options.protocol.or(profile.protocol);
-    profile.namespace = options.namespace.clone().or(profile.namespace);
-    profile.auth = options.auth.clone().or(profile.auth);
+    options.apply_protocol(&mut profile);
     let environment = match (&request.environment, &storage) {
         (Some(name), Some(storage)) => {
             let environments = vars::load_environments(&storage.paths.environments())?;

@@ -87,20 +87,7 @@ pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<
     }
     app.insecure = options.insecure;
     app.proxy_override = options.proxy.clone();
-    for protocol in &options.subprotocols {
-        if !app.profile.extras.subprotocols.contains(protocol) {
-            app.profile.extras.subprotocols.push(protocol.clone());
-        }
-    }
-    if options.protocol.is_some() {
-        app.profile.extras.protocol = options.protocol;
-    }
-    if options.namespace.is_some() {
-        app.profile.extras.namespace = options.namespace.clone();
-    }
-    if options.auth.is_some() {
-        app.profile.extras.auth = options.auth.clone();
-    }
+    options.apply_protocol(&mut app.profile.extras);
     app.apply_command_line(InitialRequest {
         url: request.url.unwrap_or_default(),
         message: request.message.unwrap_or_default(),

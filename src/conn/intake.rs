@@ -127,7 +127,7 @@ pub(super) fn take_in(
             batch.push(FrameKind::Text, text.as_bytes());
         }
         Message::Text(text) => {
-            let reaction = protocol.on_text(text.as_str());
+            let reaction = protocol.on_text(text.as_str(), Instant::now());
             batch.replies.extend(reaction.replies);
             batch.answers.extend(reaction.answers);
             if reaction.hide {
@@ -152,6 +152,11 @@ pub(super) fn take_in(
                 batch.event(ConnEvent::ReplyLatency(latency));
             }
             batch.push(FrameKind::Binary, &data);
+            if !protocol.is_raw() {
+                for (error, note) in protocol.on_binary(&data).notes {
+                    batch.event(ConnEvent::ProtocolNote { error, text: note });
+                }
+            }
         }
         Message::Ping(data) => batch.push(FrameKind::Ping, &data),
         Message::Pong(payload) => {
@@ -212,7 +217,24 @@ pub(super) fn end_state(
         reason: reason.to_string(),
         by: Closer::Network,
     };
+    // Our close frame went out and the server hung up instead of
+    // answering it (socketioxide does, after a DISCONNECT): what the user
+    // asked for happened, so it is not reported as a network failure.
+    let hung_up_on_our_close = || ConnState::Closed {
+        code: None,
+        reason: "the server hung up instead of answering our close frame".into(),
+        by: Closer::Us,
+    };
     match error {
+        tungstenite::Error::ConnectionClosed
+        | tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake)
+            if frame.is_none() && closing == Some(Closer::Us) =>
+        {
+            hung_up_on_our_close()
+        }
+        tungstenite::Error::Io(io) if frame.is_none() && closing == Some(Closer::Us) && is_drop(&io) => {
+            hung_up_on_our_close()
+        }
         tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => match (frame, closing) {
             (Some((code, reason)), Some(by)) => ConnState::Closed { code, reason, by },
             (Some((code, reason)), None) => ConnState::Closed {

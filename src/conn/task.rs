@@ -257,7 +257,8 @@ impl Task {
         };
 
         let protocol = report.protocol.clone();
-        let spoken = crate::protocol::Session::new(&request.protocol, protocol.as_deref());
+        let settled = request.protocol.settle(protocol.as_deref());
+        let spoken = crate::protocol::Session::new(&settled, protocol.as_deref());
         self.opened_at = Some(Instant::now());
         self.emit(ConnEvent::Handshake(report)).await?;
         self.emit(ConnEvent::state(ConnState::Open {
@@ -269,20 +270,36 @@ impl Task {
     }
 
     /// Runs an open connection until it ends.
-    async fn talk(&mut self, socket: Socket, protocol: crate::protocol::Session) -> Result<Next, UiGone> {
+    async fn talk(&mut self, socket: Socket, mut protocol: crate::protocol::Session) -> Result<Next, UiGone> {
         // Writes get a task of their own (see `writer`): reading, pings, the
         // timeouts and commands go on while a large send is under way.
         let progress = socket.get_ref().progress();
         let (sink, mut stream) = socket.split();
         let mut writer = Writer::spawn(sink, progress);
-        for outbound in protocol.on_open() {
-            writer.send_outbound(outbound);
-        }
-        let next = self.converse(&mut stream, &mut writer, protocol).await;
+        let opening = protocol.on_open(Instant::now());
+        let next = match self.react(&writer, opening).await {
+            Ok(()) => self.converse(&mut stream, &mut writer, protocol).await,
+            Err(gone) => Err(gone),
+        };
         // A close frame already queued (quitting, reconnecting) gets a moment
         // to leave; a stuck writer is dropped with the connection.
         writer.finish(WRITER_GRACE).await;
         next
+    }
+
+    /// Carries out what a protocol decided by itself (outside a batch of
+    /// received frames): frames to send, and notes.
+    async fn react(&mut self, writer: &Writer, reaction: crate::protocol::Reaction) -> Result<(), UiGone> {
+        for answer in reaction.answers {
+            writer.send_unreported(Message::Text(answer.into()));
+        }
+        for reply in reaction.replies {
+            writer.send_outbound(reply);
+        }
+        for (error, text) in reaction.notes {
+            self.emit(ConnEvent::ProtocolNote { error, text }).await?;
+        }
+        Ok(())
     }
 
     async fn converse(
@@ -354,11 +371,15 @@ impl Task {
                     last_received = Instant::now();
                     // The protocol's answers go out before anything else
                     // is looked at: a heartbeat must not wait for the UI.
-                    for answer in batch.answers.drain(..) {
-                        writer.send_unreported(Message::Text(answer.into()));
-                    }
-                    for reply in batch.replies.drain(..) {
-                        writer.send_outbound(reply);
+                    // Nothing may follow a close frame, ours or the
+                    // server's (tungstenite would fail the connection).
+                    if closing.is_none() {
+                        for answer in batch.answers.drain(..) {
+                            writer.send_unreported(Message::Text(answer.into()));
+                        }
+                        for reply in batch.replies.drain(..) {
+                            writer.send_outbound(reply);
+                        }
                     }
                     let newly_hidden = batch.hidden;
                     for event in batch.into_events() {
@@ -411,6 +432,13 @@ impl Task {
                         Some(ConnCommand::Ping(data)) => (Message::Ping(data), None),
                     };
                     let is_close = matches!(message, Message::Close(_));
+                    if is_close {
+                        // A protocol leaves politely first (Socket.IO's
+                        // DISCONNECT).
+                        for outbound in protocol.on_close() {
+                            writer.send_outbound(outbound);
+                        }
+                    }
                     writer.send(message);
                     if let Some(then) = then {
                         // Leaving at once: the user asked for something else.
@@ -420,6 +448,10 @@ impl Task {
                         closing = Some((Closer::Us, tokio::time::Instant::now() + CLOSE_TIMEOUT));
                         self.emit(ConnEvent::state(ConnState::Closing)).await?;
                     }
+                }
+                _ = wait_until(protocol.deadline().map(Into::into)), if closing.is_none() => {
+                    let reaction = protocol.on_deadline(Instant::now());
+                    self.react(writer, reaction).await?;
                 }
                 _ = tick(&mut ping_timer), if closing.is_none() => {
                     let payload = Bytes::copy_from_slice(&pings.start(Instant::now()));

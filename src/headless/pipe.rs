@@ -21,6 +21,10 @@ pub struct PipeOptions {
     /// Show control characters as pictures: set when standard output is a
     /// terminal (and `--raw` was not given), so a frame cannot drive it.
     pub sanitize: bool,
+    /// A protocol's decoded form of a text frame (a Socket.IO event as
+    /// `{"event","args","ns","ack"}`): such protocols write only the
+    /// frames that decode, leaving out their handshake and heartbeats.
+    pub decode: Option<crate::filter::Decoder>,
 }
 
 /// Runs the pipe until the server closes or input ends; returns the exit
@@ -98,7 +102,8 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
 }
 
 /// Writes a received data frame as one line: the text as it came (the
-/// protocol guarantees UTF-8), binary as base64, or the full NDJSON record.
+/// protocol guarantees UTF-8) or as its protocol decodes it, binary as
+/// base64, or the full NDJSON record.
 /// To a terminal, control characters are shown as pictures instead.
 fn write_frame(out: &mut impl Write, frame: &FrameRecord, options: PipeOptions) -> std::io::Result<()> {
     if frame.direction != Direction::Received {
@@ -113,9 +118,20 @@ fn write_frame(out: &mut impl Write, frame: &FrameRecord, options: PipeOptions) 
         };
         return writeln!(out, "{line}");
     }
+    let decoded;
+    let text = match (frame.kind, options.decode) {
+        (FrameKind::Text, Some(decode)) => match decode(&frame.payload) {
+            Some(json) => {
+                decoded = json;
+                &decoded[..]
+            }
+            None => return Ok(()),
+        },
+        _ => &frame.payload[..],
+    };
     match frame.kind {
-        FrameKind::Text if options.sanitize => out.write_all(crate::sanitize::bytes(&frame.payload).as_bytes())?,
-        FrameKind::Text => out.write_all(&frame.payload)?,
+        FrameKind::Text if options.sanitize => out.write_all(crate::sanitize::bytes(text).as_bytes())?,
+        FrameKind::Text => out.write_all(text)?,
         FrameKind::Binary => out.write_all(
             base64::engine::general_purpose::STANDARD
                 .encode(&frame.payload)

@@ -64,9 +64,17 @@ pub struct Profile {
     /// Socket.IO namespace to connect to (`/` when unset).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// Socket.IO auth payload sent with CONNECT.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Socket.IO's CONNECT payload, or GraphQL's `connection_init`
+    /// payload; `{{env:…}}` in its strings is resolved.
+    #[serde(skip_serializing_if = "Option::is_none", alias = "init_payload")]
     pub auth: Option<serde_json::Value>,
+    /// Socket.IO: the Engine.IO version, 4 unless 3 is named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eio: Option<u8>,
+    /// Socket.IO: the server's path, instead of the URL's path plus
+    /// `/socket.io/`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socketio_path: Option<String>,
 }
 
 impl Default for Profile {
@@ -88,6 +96,8 @@ impl Default for Profile {
             protocol: None,
             namespace: None,
             auth: None,
+            eio: None,
+            socketio_path: None,
         }
     }
 }

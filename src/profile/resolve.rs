@@ -24,6 +24,7 @@ pub fn resolve_request(
     proxy_override: Option<&str>,
 ) -> Result<ResolvedRequest, ResolveError> {
     let url = resolver.resolve(&profile.url, "the URL")?;
+    let url = socketio_http_url(&url, profile);
     let rows = |rows: &[KvRow], noun: &str| -> Result<Vec<KvRow>, Unresolved> {
         rows.iter()
             .map(|row| {
@@ -48,8 +49,14 @@ pub fn resolve_request(
     request.protocol = Protocol {
         kind: Protocol::choose(profile.protocol, &request.url),
         namespace: profile.namespace.clone(),
-        auth: profile.auth.as_ref().map(serde_json::Value::to_string),
+        auth: match &profile.auth {
+            Some(auth) => Some(resolve_json(auth.clone(), resolver)?.to_string()),
+            None => None,
+        },
         ack: false,
+        eio3: profile.eio == Some(3),
+        path: profile.socketio_path.clone(),
+        detect: profile.protocol.is_none(),
     };
     request.url = request.protocol.shape_url(request.url);
     // GraphQL servers pick their subprotocol from these.
@@ -57,4 +64,131 @@ pub fn resolve_request(
         request.subprotocols = crate::protocol::graphql::SUBPROTOCOLS.map(str::to_string).to_vec();
     }
     Ok(request)
+}
+
+/// Socket.IO servers are usually given as their http(s):// address, as
+/// the JavaScript client takes them: for Socket.IO it means ws(s)://.
+fn socketio_http_url(url: &str, profile: &Profile) -> String {
+    let trimmed = url.trim();
+    let socketio = profile.protocol == Some(crate::protocol::ProtocolKind::SocketIo)
+        || (profile.protocol.is_none() && trimmed.contains("/socket.io/"));
+    if !socketio {
+        return url.to_string();
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.starts_with("http://") {
+        format!("ws://{}", &trimmed["http://".len()..])
+    } else if lower.starts_with("https://") {
+        format!("wss://{}", &trimmed["https://".len()..])
+    } else {
+        url.to_string()
+    }
+}
+
+/// Resolves `{{variables}}` in every string of a JSON payload (an auth
+/// token in `{"token": "{{env:TOKEN}}"}`), so a value with quotes in it
+/// stays one string.
+fn resolve_json(value: serde_json::Value, resolver: &Resolver) -> Result<serde_json::Value, Unresolved> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::String(text) => Value::String(resolver.resolve(&text, "the auth payload")?),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| resolve_json(item, resolver))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(object) => Value::Object(
+            object
+                .into_iter()
+                .map(|(key, item)| Ok((key, resolve_json(item, resolver)?)))
+                .collect::<Result<_, Unresolved>>()?,
+        ),
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ProtocolKind;
+
+    fn fake_env(name: &str) -> Option<String> {
+        (name == "TOKEN").then(|| r#"to"ken"#.to_string())
+    }
+
+    fn resolved(profile: Profile) -> ResolvedRequest {
+        resolve_request(&profile, &Resolver::default().with_process_env(fake_env), None).unwrap()
+    }
+
+    #[test]
+    fn socketio_takes_http_urls_and_its_options() {
+        let request = resolved(Profile {
+            url: "https://example.com/".into(),
+            protocol: Some(ProtocolKind::SocketIo),
+            eio: Some(3),
+            socketio_path: Some("/rt/".into()),
+            ..Profile::default()
+        });
+        assert_eq!(request.url.as_str(), "wss://example.com/rt/?EIO=3&transport=websocket");
+        assert!(request.protocol.eio3 && !request.protocol.detect);
+        let detected = resolved(Profile {
+            url: "http://h:3000/socket.io/".into(),
+            ..Profile::default()
+        });
+        assert_eq!(
+            detected.url.as_str(),
+            "ws://h:3000/socket.io/?EIO=4&transport=websocket"
+        );
+        let raw = resolve_request(
+            &Profile {
+                url: "http://h/".into(),
+                ..Profile::default()
+            },
+            &Resolver::default(),
+            None,
+        );
+        assert!(raw.is_err(), "raw WebSocket still refuses http://");
+    }
+
+    #[test]
+    fn auth_payload_strings_resolve_variables_and_stay_json() {
+        let request = resolved(Profile {
+            url: "ws://h/graphql".into(),
+            protocol: Some(ProtocolKind::GraphQl),
+            auth: Some(serde_json::json!({ "token": "{{env:TOKEN}}", "n": 1 })),
+            ..Profile::default()
+        });
+        let auth: serde_json::Value = serde_json::from_str(request.protocol.auth.as_deref().unwrap()).unwrap();
+        assert_eq!(auth, serde_json::json!({ "token": "to\"ken", "n": 1 }));
+        let missing = resolve_request(
+            &Profile {
+                url: "ws://h/".into(),
+                auth: Some(serde_json::json!({ "token": "{{env:NOPE}}" })),
+                ..Profile::default()
+            },
+            &Resolver::default().with_process_env(fake_env),
+            None,
+        );
+        assert!(missing.unwrap_err().to_string().contains("auth payload"));
+    }
+
+    #[test]
+    fn graphql_is_detected_from_the_subprotocol_unless_a_protocol_is_named() {
+        let unnamed = resolved(Profile {
+            url: "ws://h/q".into(),
+            ..Profile::default()
+        });
+        assert_eq!(
+            unnamed.protocol.settle(Some("graphql-transport-ws")).kind,
+            ProtocolKind::GraphQl
+        );
+        assert_eq!(unnamed.protocol.settle(Some("chat")).kind, ProtocolKind::Raw);
+        let named = resolved(Profile {
+            url: "ws://h/q".into(),
+            protocol: Some(ProtocolKind::Raw),
+            ..Profile::default()
+        });
+        assert_eq!(named.protocol.settle(Some("graphql-ws")).kind, ProtocolKind::Raw);
+    }
 }

@@ -7,9 +7,16 @@
 //! into `subscribe` (or legacy `start`) with the next id, and answers and
 //! hides the keep-alives (`ping`, legacy `ka`).
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 
 use super::{Outbound, Reaction};
+
+/// How long the server has to answer `connection_init`; graphql-ws
+/// servers allow 3 s by default before closing with 4408, so a server
+/// still silent after this is not going to answer.
+pub const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The subprotocols offered, newest first.
 pub const SUBPROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
@@ -21,6 +28,8 @@ pub struct Client {
     modern: bool,
     init_payload: Value,
     acked: bool,
+    /// When the wait for `connection_ack` is given up on (and said so).
+    ack_due: Option<Instant>,
     next_id: u64,
     held: Vec<String>,
 }
@@ -34,6 +43,7 @@ impl Client {
                 .and_then(|p| serde_json::from_str(p).ok())
                 .unwrap_or_else(|| json!({})),
             acked: false,
+            ack_due: None,
             next_id: 1,
             held: Vec::new(),
         }
@@ -41,13 +51,50 @@ impl Client {
 
     /// What goes out as soon as the connection opens; an init payload
     /// (usually a token) is masked in the frames view and the log.
-    pub fn on_open(&self) -> Vec<Outbound> {
+    pub fn on_open(&mut self, now: Instant) -> Reaction {
         let secret = self.init_payload.as_object().is_some_and(|o| !o.is_empty());
-        vec![Outbound {
-            text: json!({ "type": "connection_init", "payload": self.init_payload }).to_string(),
-            shown: secret
-                .then(|| json!({ "type": "connection_init", "payload": crate::secrets::FILE_MASK }).to_string()),
-        }]
+        self.ack_due = Some(now + ACK_TIMEOUT);
+        Reaction {
+            replies: vec![Outbound {
+                text: json!({ "type": "connection_init", "payload": self.init_payload }).to_string(),
+                shown: secret
+                    .then(|| json!({ "type": "connection_init", "payload": crate::secrets::FILE_MASK }).to_string()),
+            }],
+            notes: vec![(
+                false,
+                format!(
+                    "graphql ({}): connection_init sent, waiting up to {} s for connection_ack; operations wait for it",
+                    if self.modern {
+                        "graphql-transport-ws"
+                    } else {
+                        "graphql-ws"
+                    },
+                    ACK_TIMEOUT.as_secs()
+                ),
+            )],
+            ..Reaction::default()
+        }
+    }
+
+    /// The end of the wait for `connection_ack`.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.ack_due
+    }
+
+    pub fn on_deadline(&mut self, _now: Instant) -> Reaction {
+        self.ack_due = None;
+        let mut reaction = Reaction::default();
+        if !self.acked {
+            reaction.notes.push((
+                true,
+                format!(
+                    "graphql: no connection_ack after {} s; {} operation(s) held (is the init payload right?)",
+                    ACK_TIMEOUT.as_secs(),
+                    self.held.len()
+                ),
+            ));
+        }
+        reaction
     }
 
     /// The composer's text as a message: a GraphQL document becomes an
@@ -84,6 +131,7 @@ impl Client {
         match message.get("type").and_then(Value::as_str) {
             Some("connection_ack") => {
                 self.acked = true;
+                self.ack_due = None;
                 reaction.notes.push((false, "graphql: connection acknowledged".into()));
                 reaction.replies.extend(self.held.drain(..).map(Outbound::from));
             }
@@ -148,17 +196,26 @@ mod tests {
     #[test]
     fn init_ack_held_operations_and_keepalives() {
         let mut modern = Client::new(Some("graphql-transport-ws"), Some(r#"{"token":"t"}"#));
+        let now = Instant::now();
+        let open = modern.on_open(now);
         assert_eq!(
-            modern.on_open(),
+            open.replies,
             vec![r#"{"type":"connection_init","payload":{"token":"t"}}"#]
         );
         assert_eq!(
-            modern.on_open()[0].shown.as_deref(),
+            open.replies[0].shown.as_deref(),
             Some(r#"{"type":"connection_init","payload":"[masked]"}"#)
         );
-        assert_eq!(Client::new(None, None).on_open()[0].shown, None, "nothing to hide");
+        assert!(open.notes[0].1.contains("waiting up to 10 s"), "the wait is shown");
+        assert_eq!(modern.deadline(), Some(now + ACK_TIMEOUT));
+        assert_eq!(
+            Client::new(None, None).on_open(now).replies[0].shown,
+            None,
+            "nothing to hide"
+        );
         assert_eq!(modern.gate("subscription { n }".into()), None);
         let ack = modern.on_text(r#"{"type":"connection_ack"}"#);
+        assert_eq!(modern.deadline(), None, "the wait is over");
         assert_eq!(
             ack.replies,
             vec![r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { n }"}}"#]
@@ -180,6 +237,17 @@ mod tests {
             json!({"id":"1","type":"start","payload":{"query":"subscription { n }","variables":{"a":1}}})
         );
         assert!(legacy.on_text(r#"{"type":"ka"}"#).hide);
+    }
+
+    #[test]
+    fn a_silent_server_is_reported_once() {
+        let mut client = Client::new(Some("graphql-transport-ws"), None);
+        let now = Instant::now();
+        client.on_open(now);
+        assert_eq!(client.gate("{ a }".into()), None);
+        let late = client.on_deadline(now + ACK_TIMEOUT);
+        assert!(late.notes[0].0 && late.notes[0].1.contains("1 operation(s) held"));
+        assert_eq!(client.deadline(), None, "said once");
     }
 
     #[test]

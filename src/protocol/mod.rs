@@ -11,6 +11,8 @@ pub mod graphql;
 pub mod jsonrpc;
 pub mod socketio;
 
+use std::time::Instant;
+
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -57,6 +59,15 @@ pub struct Protocol {
     pub auth: Option<String>,
     /// Socket.IO: every emit asks for an ack, numbered from `next_id`.
     pub ack: bool,
+    /// Socket.IO: speak Engine.IO 3 (Socket.IO 2 servers, or 3 and 4 with
+    /// `allowEIO3`) instead of 4.
+    pub eio3: bool,
+    /// Socket.IO: the server's path, replacing the URL's (`/socket.io/`
+    /// is appended to the URL's path when unset).
+    pub path: Option<String>,
+    /// The protocol was not named: the subprotocol the server picks may
+    /// still choose it (`graphql-transport-ws` or `graphql-ws`).
+    pub detect: bool,
 }
 
 impl Protocol {
@@ -76,8 +87,21 @@ impl Protocol {
     pub fn shape_url(&self, url: Url) -> Url {
         match self.kind {
             ProtocolKind::Raw | ProtocolKind::JsonRpc | ProtocolKind::GraphQl => url,
-            ProtocolKind::SocketIo => socketio::shape_url(url),
+            ProtocolKind::SocketIo => socketio::shape_url(url, self.path.as_deref(), self.eio3),
         }
+    }
+
+    /// The protocol once the server has answered: a request that named
+    /// none speaks GraphQL when the server picked a GraphQL subprotocol.
+    pub fn settle(&self, negotiated: Option<&str>) -> Self {
+        let mut settled = self.clone();
+        if self.detect
+            && self.kind == ProtocolKind::Raw
+            && negotiated.is_some_and(|n| graphql::SUBPROTOCOLS.contains(&n))
+        {
+            settled.kind = ProtocolKind::GraphQl;
+        }
+        settled
     }
 
     /// The composer's text as it goes on the wire; `next_id` numbers
@@ -164,7 +188,8 @@ pub enum Session {
 }
 
 impl Session {
-    /// `negotiated` is the subprotocol the server picked.
+    /// `protocol` is settled (see [`Protocol::settle`]); `negotiated` is
+    /// the subprotocol the server picked.
     pub fn new(protocol: &Protocol, negotiated: Option<&str>) -> Self {
         match protocol.kind {
             // JSON-RPC needs nothing of the connection task.
@@ -176,10 +201,38 @@ impl Session {
 
     /// What goes out as soon as the connection opens (GraphQL's
     /// `connection_init`).
-    pub fn on_open(&self) -> Vec<Outbound> {
+    pub fn on_open(&mut self, now: Instant) -> Reaction {
         match self {
-            Self::GraphQl(client) => client.on_open(),
-            Self::Raw | Self::SocketIo(_) => Vec::new(),
+            Self::GraphQl(client) => client.on_open(now),
+            Self::Raw | Self::SocketIo(_) => Reaction::default(),
+        }
+    }
+
+    /// When the protocol next wants to act by itself (an Engine.IO 3
+    /// ping, the end of GraphQL's wait for `connection_ack`).
+    pub fn deadline(&self) -> Option<Instant> {
+        match self {
+            Self::Raw => None,
+            Self::SocketIo(client) => client.deadline(),
+            Self::GraphQl(client) => client.deadline(),
+        }
+    }
+
+    /// Acts once [`Session::deadline`] has passed.
+    pub fn on_deadline(&mut self, now: Instant) -> Reaction {
+        match self {
+            Self::Raw => Reaction::default(),
+            Self::SocketIo(client) => client.on_deadline(now),
+            Self::GraphQl(client) => client.on_deadline(now),
+        }
+    }
+
+    /// What goes out ahead of our close frame (Socket.IO's DISCONNECT, so
+    /// the server sees a client leaving rather than a transport error).
+    pub fn on_close(&mut self) -> Vec<Outbound> {
+        match self {
+            Self::SocketIo(client) => client.on_close(),
+            Self::Raw | Self::GraphQl(_) => Vec::new(),
         }
     }
 
@@ -189,11 +242,19 @@ impl Session {
     }
 
     /// Reacts to a received text frame.
-    pub fn on_text(&mut self, text: &str) -> Reaction {
+    pub fn on_text(&mut self, text: &str, now: Instant) -> Reaction {
         match self {
             Self::Raw => Reaction::default(),
-            Self::SocketIo(client) => client.on_text(text),
+            Self::SocketIo(client) => client.on_text(text, now),
             Self::GraphQl(client) => client.on_text(text),
+        }
+    }
+
+    /// Reacts to a received binary frame (a Socket.IO attachment).
+    pub fn on_binary(&mut self, data: &[u8]) -> Reaction {
+        match self {
+            Self::SocketIo(client) => client.on_binary(data),
+            Self::Raw | Self::GraphQl(_) => Reaction::default(),
         }
     }
 
