@@ -104,6 +104,10 @@ pub enum Action {
     ConfirmSave,
     /// Turn automatic reconnecting on or off.
     ToggleReconnect,
+    /// Show or hide the keep-alives a protocol answers by itself.
+    ToggleKeepalives,
+    /// Send the message as a Socket.IO emit that asks for an ack.
+    SendAskingAck,
     /// Show the selected frame in full.
     OpenDetail,
     /// Close the detail view.

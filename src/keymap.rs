@@ -127,6 +127,7 @@ use Scope::*;
 #[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
     bind(Global, &[ctrl('j'), alt(KeyCode::Enter)], Action::Send, "send the message", Some("send")),
+    bind(Global, &[alt(KeyCode::Char('a'))], Action::SendAskingAck, "emit with an ack", None),
     bind(Global, &[ctrl('o')], Action::ToggleConnection, "connect / disconnect", Some("connect")),
     bind(Global, &[key(KeyCode::Tab)], Action::FocusNext, "next pane", None),
     bind(Global, &[key(KeyCode::BackTab)], Action::FocusPrevious, "previous pane", None),
@@ -176,6 +177,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Frames, &[ch('X')], Action::ExportFiltered, "export filtered", None),
     bind(Frames, &[ch('p')], Action::SendPing, "ping (composer text)", None),
     bind(Frames, &[ch('C')], Action::SendClose, "close with code", None),
+    bind(Frames, &[ch('h')], Action::ToggleKeepalives, "keep-alives on/off", None),
     bind(Detail, &[key(KeyCode::Up), ch('k')], Action::DetailUp, "scroll up", None),
     bind(Detail, &[key(KeyCode::Down), ch('j')], Action::DetailDown, "scroll down", None),
     bind(Detail, &[key(KeyCode::PageUp)], Action::DetailPageUp, "page up", None),

@@ -323,6 +323,82 @@ fn send_needs_an_open_connection() {
     );
 }
 
+/// An app connected over Socket.IO, its composer holding an emit.
+fn socketio_app() -> App {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:9001/".into(),
+            message: r#"["chat",{"text":"hi"}]"#.into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    app.profile.extras.protocol = Some(wscope::protocol::ProtocolKind::SocketIo);
+    app.update(wscope::action::Action::Connect);
+    app.take_commands();
+    app.on_conn_event(state(ConnState::Open {
+        since: Instant::now(),
+        protocol: None,
+    }));
+    app
+}
+
+#[test]
+fn alt_a_asks_for_an_ack_on_one_emit() {
+    let mut app = socketio_app();
+    let alt_a = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::ALT);
+    app.handle_key(alt_a);
+    app.handle_key(ctrl('j'));
+    assert_eq!(
+        app.take_commands(),
+        vec![
+            ConnCommand::Send(Outgoing::Text(r#"421["chat",{"text":"hi"}]"#.into())),
+            ConnCommand::Send(Outgoing::Text(r#"42["chat",{"text":"hi"}]"#.into())),
+        ],
+        "only the Alt-a emit asks"
+    );
+    let mut raw = connected_app(Instant::now());
+    raw.handle_key(alt_a);
+    assert!(raw.take_commands().is_empty());
+    assert!(screen(&mut raw, 100, 24, Instant::now()).contains("acks are Socket.IO's"));
+}
+
+#[test]
+fn h_in_the_frames_pane_shows_keepalives() {
+    let mut app = socketio_app();
+    app.update(wscope::action::Action::FocusFrames);
+    app.handle_key(key(KeyCode::Char('h')));
+    assert_eq!(app.take_commands(), vec![ConnCommand::ShowKeepalives(true)]);
+    app.handle_key(key(KeyCode::Char('h')));
+    assert_eq!(app.take_commands(), vec![ConnCommand::ShowKeepalives(false)]);
+}
+
+#[test]
+fn graphql_is_spoken_when_the_server_picks_its_subprotocol() {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:9001/graphql".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    app.update(wscope::action::Action::Connect);
+    app.take_commands();
+    app.on_conn_event(state(ConnState::Open {
+        since: Instant::now(),
+        protocol: Some("graphql-transport-ws".into()),
+    }));
+    assert_eq!(app.protocol().kind, wscope::protocol::ProtocolKind::GraphQl);
+    app.on_conn_event(frame(
+        Direction::Received,
+        FrameKind::Text,
+        r#"{"id":"1","type":"next","payload":{"data":{"n":3}}}"#,
+    ));
+    let shown = screen(&mut app, 100, 24, Instant::now());
+    assert!(shown.contains(r#"next #1 {"data":{"n":3}}"#), "{shown}");
+    assert!(shown.contains("graphql"), "{shown}");
+}
+
 /// Drives the real app and connection task against a real server, from
 /// typing the request to reading the echo, as a user would.
 #[tokio::test]

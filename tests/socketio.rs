@@ -225,6 +225,25 @@ async fn binary_attachments_are_reassembled_into_their_event() {
 }
 
 #[tokio::test]
+async fn keepalives_can_be_shown_both_ways() {
+    let addr = socketio_server(Duration::from_millis(200)).await;
+    let (conn, mut events) = common::spawn_quiet();
+    conn.send(ConnCommand::Connect(request(addr, None)));
+    common::until_open(&mut events).await;
+    conn.send(ConnCommand::ShowKeepalives(true));
+    let seen = events_until(
+        &mut events,
+        "a shown heartbeat answer",
+        |e| matches!(e, ConnEvent::Frame(f) if f.direction == wscope::conn::Direction::Sent && &f.payload[..] == b"3"),
+    )
+    .await;
+    assert!(
+        seen.iter().any(|e| matches!(e, ConnEvent::Frame(f) if f.direction == wscope::conn::Direction::Received && &f.payload[..] == b"2")),
+        "{seen:#?}"
+    );
+}
+
+#[tokio::test]
 async fn closing_leaves_the_namespace_first() {
     let departures = Departures::default();
     let addr = socketio_server_at(Duration::from_secs(5), None, departures.clone()).await;

@@ -122,6 +122,30 @@ impl App {
                 let state = if self.session.reconnect { "on" } else { "off" };
                 self.notify(NoteLevel::Info, format!("auto-reconnect {state}"));
             }
+            Action::ToggleKeepalives => {
+                self.session.show_keepalives = !self.session.show_keepalives;
+                self.session
+                    .outbox
+                    .push(ConnCommand::ShowKeepalives(self.session.show_keepalives));
+                let state = if self.session.show_keepalives {
+                    "shown from now on"
+                } else {
+                    "hidden (and counted)"
+                };
+                self.notify(NoteLevel::Info, format!("protocol keep-alives {state}"));
+            }
+            Action::SendAskingAck => {
+                if self.protocol().kind == crate::protocol::ProtocolKind::SocketIo {
+                    self.session.ack_next = true;
+                    self.send();
+                    self.session.ack_next = false;
+                } else {
+                    self.notify(
+                        NoteLevel::Warning,
+                        "acks are Socket.IO's: connect with --protocol socketio; nothing was sent",
+                    );
+                }
+            }
             Action::OpenMessages => self.messages = Some(MessagesList::default()),
             Action::MessagesUp => self.messages_move(-1),
             Action::MessagesDown => self.messages_move(1),

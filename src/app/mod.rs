@@ -195,6 +195,8 @@ impl App {
             quit: false,
             session: Session {
                 ack_emits: false,
+                ack_next: false,
+                show_keepalives: false,
                 next_call_id: 1,
                 url,
                 message,

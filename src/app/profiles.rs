@@ -239,7 +239,8 @@ impl App {
             .resolve(&text, "the message")
             .map_err(|e| e.to_string())
             .and_then(|resolved| {
-                let protocol = self.protocol();
+                let mut protocol = self.protocol();
+                protocol.ack |= self.session.ack_next;
                 protocol.encode(&resolved, &mut self.session.next_call_id)
             });
         match encoded {

@@ -22,6 +22,10 @@ use crate::profile::resolve::ResolveError;
 pub struct Session {
     /// `--ack`: Socket.IO emits ask for an ack.
     pub ack_emits: bool,
+    /// The emit being sent asks for an ack (Alt-a), whatever `ack_emits` says.
+    pub ack_next: bool,
+    /// Protocol keep-alives are shown as frames rather than only counted.
+    pub show_keepalives: bool,
     /// The id the next JSON-RPC call gets.
     pub next_call_id: u64,
     pub url: TextArea<'static>,

@@ -107,6 +107,7 @@ impl<'a> Intake<'a> {
 pub(super) fn take_in(
     message: Message,
     protocol: &mut crate::protocol::Session,
+    show_keepalives: bool,
     batch: &mut Intake<'_>,
     pings: &mut PingTracker,
     reply: &mut ReplyTimer,
@@ -131,7 +132,11 @@ pub(super) fn take_in(
             batch.replies.extend(reaction.replies);
             batch.answers.extend(reaction.answers);
             if reaction.hide {
+                // A keep-alive is no reply to what the user sent.
                 batch.hidden += 1;
+                if show_keepalives {
+                    batch.push(FrameKind::Text, text.as_bytes());
+                }
             } else {
                 if reply.is_waiting()
                     && let Some(latency) = reply.received(Instant::now())

@@ -115,6 +115,9 @@ pub enum ConnCommand {
     Close { code: u16, reason: String },
     /// Turn automatic reconnecting on or off.
     SetReconnect(bool),
+    /// Show the keep-alives a protocol answers by itself (Socket.IO
+    /// heartbeats, GraphQL pings) as frames, from now on, or hide them again.
+    ShowKeepalives(bool),
 }
 
 /// Who ended a connection.

@@ -64,6 +64,9 @@ struct Task {
     /// When the latest connection opened, to tell a stable connection from
     /// one a server accepts and drops at once.
     opened_at: Option<Instant>,
+    /// Whether protocol keep-alives are shown as frames (see
+    /// [`ConnCommand::ShowKeepalives`]).
+    show_keepalives: bool,
 }
 
 pub(super) async fn run(
@@ -77,6 +80,7 @@ pub(super) async fn run(
         events,
         tls_config: None,
         opened_at: None,
+        show_keepalives: false,
     };
     let _ = task.serve().await;
 }
@@ -108,6 +112,10 @@ impl Task {
                     Some(ConnCommand::Close { .. }) => continue,
                     Some(ConnCommand::SetReconnect(on)) => {
                         self.settings.reconnect = on;
+                        continue;
+                    }
+                    Some(ConnCommand::ShowKeepalives(on)) => {
+                        self.show_keepalives = on;
                         continue;
                     }
                 },
@@ -155,6 +163,10 @@ impl Task {
                     Some(ConnCommand::Connect(next)) => return Ok(Some(next)),
                     Some(ConnCommand::Close { .. }) => "reconnecting stopped",
                     Some(ConnCommand::SetReconnect(true)) => continue,
+                    Some(ConnCommand::ShowKeepalives(on)) => {
+                        self.show_keepalives = on;
+                        continue;
+                    }
                     Some(ConnCommand::SetReconnect(false)) => {
                         self.settings.reconnect = false;
                         "reconnecting turned off"
@@ -252,6 +264,7 @@ impl Task {
                         self.emit(ConnEvent::Refused("still connecting: nothing was sent".into())).await?;
                     }
                     Some(ConnCommand::SetReconnect(on)) => self.settings.reconnect = on,
+                    Some(ConnCommand::ShowKeepalives(on)) => self.show_keepalives = on,
                 },
             }
         };
@@ -291,7 +304,12 @@ impl Task {
     /// received frames): frames to send, and notes.
     async fn react(&mut self, writer: &Writer, reaction: crate::protocol::Reaction) -> Result<(), UiGone> {
         for answer in reaction.answers {
-            writer.send_unreported(Message::Text(answer.into()));
+            let answer = Message::Text(answer.into());
+            if self.show_keepalives {
+                writer.send(answer);
+            } else {
+                writer.send_unreported(answer);
+            }
         }
         for reply in reaction.replies {
             writer.send_outbound(reply);
@@ -349,7 +367,7 @@ impl Task {
                     let ended = loop {
                         match next {
                             Some(Ok(message)) => {
-                                take_in(message, &mut protocol, &mut batch, &mut pings, &mut reply, &mut closing, &mut close_frame);
+                                take_in(message, &mut protocol, self.show_keepalives, &mut batch, &mut pings, &mut reply, &mut closing, &mut close_frame);
                             }
                             Some(Err(error)) => break Some(end_state(error, closing.map(|(by, _)| by), close_frame.take())),
                             None => {
@@ -375,7 +393,12 @@ impl Task {
                     // server's (tungstenite would fail the connection).
                     if closing.is_none() {
                         for answer in batch.answers.drain(..) {
-                            writer.send_unreported(Message::Text(answer.into()));
+                            let answer = Message::Text(answer.into());
+                            if self.show_keepalives {
+                                writer.send(answer);
+                            } else {
+                                writer.send_unreported(answer);
+                            }
                         }
                         for reply in batch.replies.drain(..) {
                             writer.send_outbound(reply);
@@ -415,6 +438,10 @@ impl Task {
                     let (message, then) = match command {
                         Some(ConnCommand::SetReconnect(on)) => {
                             self.settings.reconnect = on;
+                            continue;
+                        }
+                        Some(ConnCommand::ShowKeepalives(on)) => {
+                            self.show_keepalives = on;
                             continue;
                         }
                         None => (close_message(1001, "client exiting"), Some(Next::Shutdown)),
