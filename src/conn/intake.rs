@@ -40,6 +40,8 @@ pub(super) struct Intake<'a> {
     pub(super) answers: Vec<String>,
     /// Frames the protocol hid (heartbeats).
     pub(super) hidden: u64,
+    /// Whether hidden frames are still logged (the user asked to see them).
+    show_keepalives: bool,
     events: Vec<ConnEvent>,
     run: Vec<FrameRecord>,
     pub(super) taken: usize,
@@ -48,11 +50,12 @@ pub(super) struct Intake<'a> {
 }
 
 impl<'a> Intake<'a> {
-    pub(super) fn new(arena: &'a mut Arena) -> Self {
+    pub(super) fn new(arena: &'a mut Arena, show_keepalives: bool) -> Self {
         Self {
             replies: Vec::new(),
             answers: Vec::new(),
             hidden: 0,
+            show_keepalives,
             events: Vec::new(),
             run: Vec::new(),
             taken: 0,
@@ -107,7 +110,6 @@ impl<'a> Intake<'a> {
 pub(super) fn take_in(
     message: Message,
     protocol: &mut crate::protocol::Session,
-    show_keepalives: bool,
     batch: &mut Intake<'_>,
     pings: &mut PingTracker,
     reply: &mut ReplyTimer,
@@ -134,7 +136,7 @@ pub(super) fn take_in(
             if reaction.hide {
                 // A keep-alive is no reply to what the user sent.
                 batch.hidden += 1;
-                if show_keepalives {
+                if batch.show_keepalives {
                     batch.push(FrameKind::Text, text.as_bytes());
                 }
             } else {

@@ -362,12 +362,12 @@ impl Task {
                     // Take every frame that is already buffered, then hand
                     // them over in one event: one wake-up of the UI per
                     // batch, not per frame.
-                    let mut batch = Intake::new(&mut arena);
+                    let mut batch = Intake::new(&mut arena, self.show_keepalives);
                     let mut next = incoming;
                     let ended = loop {
                         match next {
                             Some(Ok(message)) => {
-                                take_in(message, &mut protocol, self.show_keepalives, &mut batch, &mut pings, &mut reply, &mut closing, &mut close_frame);
+                                take_in(message, &mut protocol, &mut batch, &mut pings, &mut reply, &mut closing, &mut close_frame);
                             }
                             Some(Err(error)) => break Some(end_state(error, closing.map(|(by, _)| by), close_frame.take())),
                             None => {
