@@ -108,6 +108,16 @@ pub enum Action {
     ToggleKeepalives,
     /// Send the message as a Socket.IO emit that asks for an ack.
     SendAskingAck,
+    /// Open the GraphQL operations list.
+    OpenOperations,
+    /// Select the previous operation.
+    OperationsUp,
+    /// Select the next operation.
+    OperationsDown,
+    /// Stop the selected operation (`complete`, or legacy `stop`).
+    OperationsStop,
+    /// Close the operations list.
+    OperationsClose,
     /// Show the selected frame in full.
     OpenDetail,
     /// Close the detail view.

@@ -27,6 +27,7 @@ pub enum Scope {
     Confirm,
     Messages,
     Detail,
+    Operations,
 }
 
 impl Scope {
@@ -55,6 +56,7 @@ impl Scope {
             Self::Picker => "Profile picker (Ctrl-P)",
             Self::Confirm => "Questions",
             Self::Messages => "Saved messages (F2)",
+            Self::Operations => "GraphQL operations (o)",
             Self::Detail => "Frame detail (Enter on a frame)",
         }
     }
@@ -178,6 +180,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Frames, &[ch('p')], Action::SendPing, "ping (composer text)", None),
     bind(Frames, &[ch('C')], Action::SendClose, "close with code", None),
     bind(Frames, &[ch('h')], Action::ToggleKeepalives, "keep-alives on/off", None),
+    bind(Frames, &[ch('o')], Action::OpenOperations, "GraphQL operations", None),
     bind(Detail, &[key(KeyCode::Up), ch('k')], Action::DetailUp, "scroll up", None),
     bind(Detail, &[key(KeyCode::Down), ch('j')], Action::DetailDown, "scroll down", None),
     bind(Detail, &[key(KeyCode::PageUp)], Action::DetailPageUp, "page up", None),
@@ -207,6 +210,10 @@ pub const BINDINGS: &[Binding] = &[
     bind(Messages, &[ch('d'), key(KeyCode::Delete)], Action::MessagesDelete, "remove a saved message", Some("remove")),
     bind(Messages, &[ch('c')], Action::MessagesToggleOnConnect, "send on connect: on / off", Some("on connect")),
     bind(Messages, &[key(KeyCode::Esc), key(KeyCode::F(2))], Action::MessagesClose, "close", Some("close")),
+    bind(Operations, &[key(KeyCode::Up), ch('k')], Action::OperationsUp, "previous operation", None),
+    bind(Operations, &[key(KeyCode::Down), ch('j')], Action::OperationsDown, "next operation", None),
+    bind(Operations, &[ch('s'), key(KeyCode::Delete)], Action::OperationsStop, "stop it", Some("stop")),
+    bind(Operations, &[key(KeyCode::Esc), ch('q'), ch('o')], Action::OperationsClose, "close", Some("close")),
     bind(Prompt, &[key(KeyCode::Enter)], Action::PromptConfirm, "accept", Some("ok")),
     bind(Prompt, &[key(KeyCode::Esc)], Action::PromptCancel, "cancel", Some("cancel")),
     bind(Confirm, &[ch('y'), key(KeyCode::Enter)], Action::ConfirmYes, "yes", Some("yes")),
@@ -427,7 +434,7 @@ impl Keymap {
 
 /// Scopes in help and README order.
 pub const SCOPE_ORDER: &[Scope] = &[
-    Global, Url, Table, Headers, Frames, Detail, RowEditor, Picker, Messages, Prompt, Confirm, Help,
+    Global, Url, Table, Headers, Frames, Detail, RowEditor, Picker, Messages, Operations, Prompt, Confirm, Help,
 ];
 
 /// The default key map as Markdown, as it appears in the README.

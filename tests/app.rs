@@ -399,6 +399,53 @@ fn graphql_is_spoken_when_the_server_picks_its_subprotocol() {
     assert!(shown.contains("graphql"), "{shown}");
 }
 
+#[test]
+fn the_operations_list_shows_results_and_stops_one() {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:9001/graphql".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    app.profile.extras.protocol = Some(wscope::protocol::ProtocolKind::GraphQl);
+    app.update(wscope::action::Action::Connect);
+    app.take_commands();
+    app.on_conn_event(state(ConnState::Open {
+        since: Instant::now(),
+        protocol: Some("graphql-transport-ws".into()),
+    }));
+    app.on_conn_event(frame(
+        Direction::Sent,
+        FrameKind::Text,
+        r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { ticks }"}}"#,
+    ));
+    for n in 0..3 {
+        app.on_conn_event(frame(
+            Direction::Received,
+            FrameKind::Text,
+            &format!(r#"{{"id":"1","type":"next","payload":{{"data":{{"ticks":{n}}}}}}}"#),
+        ));
+    }
+    app.update(wscope::action::Action::FocusFrames);
+    app.handle_key(key(KeyCode::Char('o')));
+    let shown = screen(&mut app, 100, 30, Instant::now());
+    assert!(shown.contains("GraphQL operations"), "{shown}");
+    assert!(
+        shown.contains("running") && shown.contains("3 results") && shown.contains("subscription { ticks }"),
+        "{shown}"
+    );
+    app.handle_key(key(KeyCode::Char('s')));
+    assert_eq!(
+        app.take_commands(),
+        vec![ConnCommand::Send(Outgoing::Text(
+            r#"{"id":"1","type":"complete"}"#.into()
+        ))]
+    );
+    app.handle_key(key(KeyCode::Esc));
+    assert!(!screen(&mut app, 100, 30, Instant::now()).contains("GraphQL operations"));
+}
+
 /// Drives the real app and connection task against a real server, from
 /// typing the request to reading the echo, as a user would.
 #[tokio::test]

@@ -35,6 +35,14 @@ impl Subscriptions {
         futures_util::stream::iter((1..=from).rev())
     }
 
+    /// A tick every 20 ms, forever: only a stop ends it.
+    async fn ticks(&self) -> impl Stream<Item = i32> {
+        futures_util::stream::unfold(0, |n| async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            Some((n, n + 1))
+        })
+    }
+
     async fn broken(&self) -> async_graphql::Result<impl Stream<Item = i32>> {
         Err::<futures_util::stream::Empty<i32>, _>("this subscription is broken".into())
     }
@@ -133,6 +141,61 @@ async fn a_subscription_counts_down_to_complete_in_both_subprotocols() {
             "{rows:#?}"
         );
         assert!(rows.iter().any(|r| r.starts_with("connection_init")), "{rows:#?}");
+    }
+}
+
+#[tokio::test]
+async fn a_stop_ends_an_endless_subscription_in_both_subprotocols() {
+    use wscope::protocol::graphql::{OperationState, Operations, stop_message};
+    for subprotocol in ["graphql-transport-ws", "graphql-ws"] {
+        let addr = graphql_server(subprotocol).await;
+        let (conn, mut events) = common::spawn_quiet();
+        conn.send(ConnCommand::Connect(request(addr, None)));
+        let negotiated = common::until_open(&mut events).await;
+        conn.send(ConnCommand::Send(Outgoing::Text("subscription { ticks }".into())));
+        let mut operations = Operations::default();
+        let observe = |operations: &mut Operations, seen: &[ConnEvent]| {
+            for event in seen {
+                if let ConnEvent::Frame(f) = event {
+                    operations.observe(f.direction == wscope::conn::Direction::Sent, f.at, &f.payload);
+                }
+            }
+        };
+        let seen = events_until(&mut events, "two ticks", |e| {
+            described(e).is_some_and(|d| d.contains(r#""ticks":1"#))
+        })
+        .await;
+        observe(&mut operations, &seen);
+        let running = operations.get(0).unwrap().clone();
+        assert_eq!(
+            (running.state, running.results),
+            (OperationState::Running, 2),
+            "{seen:#?}"
+        );
+        assert!(running.first_result.is_some());
+        // What the operations list sends for `s`.
+        conn.send(ConnCommand::Send(Outgoing::Text(stop_message(
+            &running.id,
+            negotiated.as_deref(),
+        ))));
+        let seen = events_until(&mut events, "the stop", |e| {
+            described(e).is_some_and(|d| d.starts_with("complete #1") || d.starts_with("stop #1"))
+        })
+        .await;
+        observe(&mut operations, &seen);
+        assert_eq!(
+            operations.get(0).unwrap().state,
+            OperationState::Stopped,
+            "{subprotocol}"
+        );
+        // A tick may have been on its way; after that, silence.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        while events.try_recv().is_ok() {}
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let late: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+            .filter_map(|e| described(&e))
+            .collect();
+        assert!(late.is_empty(), "{subprotocol}: results after the stop: {late:#?}");
     }
 }
 

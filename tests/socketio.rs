@@ -396,27 +396,37 @@ fn pipe_sends_lines_as_emits() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, r#"["chat",{{"text":"piped"}}]"#).unwrap();
-        // Standard input stays open until the answer is in.
-        std::thread::sleep(Duration::from_millis(800));
+    use std::io::{BufRead, Write};
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, r#"["chat",{{"text":"piped"}}]"#).unwrap();
+    // Standard input stays open until the answer is in.
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut lines: Vec<Value> = Vec::new();
+    while !lines.iter().any(|l| l["event"] == "chat") {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no chat event; got {lines:?}"));
+        lines.push(serde_json::from_str(&line).unwrap());
     }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    drop(stdin);
+    let status = child.wait().unwrap();
+    lines.extend(lines_rx.iter().map(|l| serde_json::from_str::<Value>(&l).unwrap()));
     // Events come out decoded, one JSON object a line; the handshake and
     // the heartbeats do not come out at all.
-    let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(
         lines,
         vec![
             json!({"event":"welcome","args":[{"server":"socketioxide"}],"ns":"/","ack":null}),
             json!({"event":"chat","args":[{"reply":"srv:piped"}],"ns":"/","ack":null}),
         ],
-        "{stdout}"
     );
-    assert!(out.status.success(), "{out:?}");
+    assert!(status.success(), "{status:?}");
     drop(runtime);
 }
 

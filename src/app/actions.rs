@@ -147,6 +147,21 @@ impl App {
                 }
             }
             Action::OpenMessages => self.messages = Some(MessagesList::default()),
+            Action::OpenOperations => {
+                if self.protocol().kind == crate::protocol::ProtocolKind::GraphQl {
+                    // The newest operation is the one most likely wanted.
+                    self.operations_list = Some(self.session.operations.len().saturating_sub(1));
+                } else {
+                    self.notify(
+                        NoteLevel::Warning,
+                        "operations are GraphQL's: connect with --protocol graphql",
+                    );
+                }
+            }
+            Action::OperationsUp => self.operations_move(-1),
+            Action::OperationsDown => self.operations_move(1),
+            Action::OperationsStop => self.stop_operation(),
+            Action::OperationsClose => self.operations_list = None,
             Action::MessagesUp => self.messages_move(-1),
             Action::MessagesDown => self.messages_move(1),
             Action::MessagesLoad => self.messages_load(),
@@ -226,6 +241,33 @@ impl App {
             code: 1000,
             reason: String::new(),
         });
+    }
+
+    fn operations_move(&mut self, delta: isize) {
+        let last = self.session.operations.len().saturating_sub(1);
+        if let Some(selected) = &mut self.operations_list {
+            *selected = selected.saturating_add_signed(delta).min(last);
+        }
+    }
+
+    /// Stops the selected operation, if it still runs.
+    fn stop_operation(&mut self) {
+        let Some(operation) = self.operations_list.and_then(|i| self.session.operations.get(i)) else {
+            return;
+        };
+        if operation.state != crate::protocol::graphql::OperationState::Running {
+            let note = format!("operation #{} is already {}", operation.id, operation.state.label());
+            self.notify(NoteLevel::Info, note);
+            return;
+        }
+        let ConnState::Open { protocol, .. } = &self.session.connection.state else {
+            self.notify(NoteLevel::Warning, "not connected: nothing to stop");
+            return;
+        };
+        let stop = crate::protocol::graphql::stop_message(&operation.id, protocol.as_deref());
+        self.session
+            .outbox
+            .push(ConnCommand::Send(crate::conn::Outgoing::Text(stop)));
     }
 
     fn send(&mut self) {

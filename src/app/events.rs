@@ -15,6 +15,7 @@ impl App {
                     self.session.connection.reply = LatencyStats::default();
                     self.session.connection.url = Some(url.clone());
                     self.session.connection.hidden = 0;
+                    self.session.operations = Default::default();
                 }
                 for (level, text) in notes::for_state(&state, self.session.connection.handshake.as_ref()) {
                     self.log_note(at, level, &text);
@@ -23,6 +24,7 @@ impl App {
                 if let ConnState::Open { protocol, .. } = &state {
                     self.session.opened_at = Some(at);
                     self.settle_protocol(protocol.as_deref());
+                    self.session.track_operations = self.protocol().kind == crate::protocol::ProtocolKind::GraphQl;
                 }
                 self.session.connection.state = state;
                 if opened {
@@ -52,6 +54,9 @@ impl App {
             // A flood is taken in whole, unless a filter or a pending
             // request needs to see each frame.
             ConnEvent::Frames(frames) if !self.session.filter.is_active() && !self.session.pairing.is_waiting() => {
+                if self.session.track_operations {
+                    frames.iter().for_each(|frame| self.observe_operation(frame));
+                }
                 self.session.frames.push_frames(frames);
                 self.session.pairing.forget_before(self.session.frames.first_seq());
             }
@@ -83,7 +88,17 @@ impl App {
         );
     }
 
+    fn observe_operation(&mut self, frame: &FrameRecord) {
+        if frame.kind == crate::conn::FrameKind::Text {
+            let sent = frame.direction == crate::conn::Direction::Sent;
+            self.session.operations.observe(sent, frame.at, &frame.payload);
+        }
+    }
+
     fn take_frame(&mut self, frame: FrameRecord) {
+        if self.session.track_operations {
+            self.observe_operation(&frame);
+        }
         let seq = self.session.frames.end_seq();
         self.session.pairing.observe(seq, &frame);
         self.session.frames.push_frame(frame);

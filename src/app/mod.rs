@@ -121,6 +121,8 @@ pub struct App {
     pub prompt: Option<Prompt>,
     pub picker: Option<Picker>,
     pub messages: Option<MessagesList>,
+    /// The GraphQL operations list, when open: the selected row.
+    pub operations_list: Option<usize>,
     /// Text to put on the clipboard (OSC 52), taken by the event loop.
     pub clipboard: Option<String>,
     /// `--export-secrets`: exports keep secret header values.
@@ -182,6 +184,7 @@ impl App {
             prompt: None,
             picker: None,
             messages: None,
+            operations_list: None,
             clipboard: None,
             export_secrets: false,
             zoom: false,
@@ -197,6 +200,8 @@ impl App {
                 ack_emits: false,
                 ack_next: false,
                 show_keepalives: false,
+                operations: Default::default(),
+                track_operations: false,
                 next_call_id: 1,
                 url,
                 message,
@@ -383,7 +388,9 @@ impl App {
                 }
                 return;
             }
-            Some(Overlay::Confirm | Overlay::Messages | Overlay::Detail | Overlay::Help) => return,
+            Some(Overlay::Confirm | Overlay::Messages | Overlay::Operations | Overlay::Detail | Overlay::Help) => {
+                return;
+            }
             None => {}
         }
         if self.focus == Focus::Message && key.modifiers.is_empty() {

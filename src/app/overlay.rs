@@ -14,6 +14,8 @@ pub enum Overlay {
     Prompt,
     Picker,
     Messages,
+    /// The GraphQL operations list.
+    Operations,
     Detail,
     Help,
     RowEditor,
@@ -23,12 +25,13 @@ impl Overlay {
     /// Most urgent first: the first open one gets the keys and is drawn on
     /// top of the others. Help opens over anything but a question, so what
     /// F1 shows is what Esc closes.
-    pub const BY_PRECEDENCE: [Overlay; 7] = [
+    pub const BY_PRECEDENCE: [Overlay; 8] = [
         Self::Confirm,
         Self::Help,
         Self::Prompt,
         Self::Picker,
         Self::Messages,
+        Self::Operations,
         Self::Detail,
         Self::RowEditor,
     ];
@@ -40,6 +43,7 @@ impl Overlay {
             Self::Prompt => Scope::Prompt,
             Self::Picker => Scope::Picker,
             Self::Messages => Scope::Messages,
+            Self::Operations => Scope::Operations,
             Self::Detail => Scope::Detail,
             Self::Help => Scope::Help,
             Self::RowEditor => Scope::RowEditor,
@@ -58,6 +62,7 @@ impl App {
             Overlay::Prompt => self.prompt.is_some(),
             Overlay::Picker => self.picker.is_some(),
             Overlay::Messages => self.messages.is_some(),
+            Overlay::Operations => self.operations_list.is_some(),
             Overlay::Detail => self.session.detail.is_some(),
             Overlay::Help => self.show_help,
             Overlay::RowEditor => self.row_editor.is_some(),

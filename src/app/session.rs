@@ -26,6 +26,10 @@ pub struct Session {
     pub ack_next: bool,
     /// Protocol keep-alives are shown as frames rather than only counted.
     pub show_keepalives: bool,
+    /// GraphQL operations read off this connection's frames.
+    pub operations: crate::protocol::graphql::Operations,
+    /// Whether frames are read for operations (the connection speaks GraphQL).
+    pub track_operations: bool,
     /// The id the next JSON-RPC call gets.
     pub next_call_id: u64,
     pub url: TextArea<'static>,

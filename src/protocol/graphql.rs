@@ -174,6 +174,147 @@ pub fn describe(text: &str) -> Option<String> {
     Some(format!("{kind} {id}{shown}").trim_end().to_string())
 }
 
+/// Where an operation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationState {
+    /// Started, no `complete` yet.
+    Running,
+    /// The server said `complete`.
+    Completed,
+    /// The server sent `error` (which also ends it).
+    Failed,
+    /// We sent `complete` (or legacy `stop`).
+    Stopped,
+}
+
+impl OperationState {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Completed => "complete",
+            Self::Failed => "error",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+/// One operation, as the frames tell it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    pub id: String,
+    /// The document in one line, or the operation name.
+    pub label: String,
+    pub state: OperationState,
+    /// `next` (legacy `data`) messages received.
+    pub results: u64,
+    pub started: std::time::SystemTime,
+    /// From the start to the first result.
+    pub first_result: Option<Duration>,
+}
+
+/// The operations of one connection, in the order they started, read off
+/// the frames as they are logged (so they outlive the frames' history cap).
+#[derive(Debug, Clone, Default)]
+pub struct Operations {
+    list: std::collections::VecDeque<Operation>,
+}
+
+/// Operations remembered per connection; the oldest are forgotten first.
+pub const MAX_OPERATIONS: usize = 1000;
+
+impl Operations {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Operation> + ExactSizeIterator {
+        self.list.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Operation> {
+        self.list.get(index)
+    }
+
+    /// Reads one logged text frame; anything that is not a GraphQL
+    /// message with an id is ignored.
+    pub fn observe(&mut self, sent: bool, at: std::time::SystemTime, text: &[u8]) {
+        let Ok(message) = serde_json::from_slice::<Value>(text) else {
+            return;
+        };
+        let (Some(kind), Some(id)) = (message.get("type").and_then(Value::as_str), message.get("id")) else {
+            return;
+        };
+        let id = id.as_str().map_or_else(|| id.to_string(), str::to_string);
+        match (sent, kind) {
+            (true, "subscribe" | "start") => {
+                let payload = message.get("payload");
+                let label = payload
+                    .and_then(|p| p.get("operationName"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .or_else(|| {
+                        payload
+                            .and_then(|p| p.get("query"))
+                            .and_then(Value::as_str)
+                            .map(|q| q.split_whitespace().collect::<Vec<_>>().join(" "))
+                    })
+                    .unwrap_or_default();
+                if self.list.len() == MAX_OPERATIONS {
+                    self.list.pop_front();
+                }
+                self.list.push_back(Operation {
+                    id,
+                    label,
+                    state: OperationState::Running,
+                    results: 0,
+                    started: at,
+                    first_result: None,
+                });
+            }
+            (true, "complete" | "stop") => self.end(&id, OperationState::Stopped),
+            (false, "next" | "data") => {
+                if let Some(operation) = self.latest_mut(&id) {
+                    operation.results += 1;
+                    if operation.first_result.is_none() {
+                        operation.first_result = Some(at.duration_since(operation.started).unwrap_or_default());
+                    }
+                }
+            }
+            (false, "error") => self.end(&id, OperationState::Failed),
+            (false, "complete") => self.end(&id, OperationState::Completed),
+            _ => {}
+        }
+    }
+
+    /// The newest operation with this id (ids may be reused once ended).
+    fn latest_mut(&mut self, id: &str) -> Option<&mut Operation> {
+        self.list.iter_mut().rev().find(|o| o.id == id)
+    }
+
+    fn end(&mut self, id: &str, state: OperationState) {
+        if let Some(operation) = self.latest_mut(id)
+            && operation.state == OperationState::Running
+        {
+            operation.state = state;
+        }
+    }
+}
+
+/// The message that stops operation `id` in the subprotocol the server
+/// picked (`complete`, or legacy `stop`).
+pub fn stop_message(id: &str, negotiated: Option<&str>) -> String {
+    let kind = if negotiated == Some("graphql-ws") {
+        "stop"
+    } else {
+        "complete"
+    };
+    json!({ "id": id, "type": kind }).to_string()
+}
+
 /// What the `graphql-ws` close codes mean.
 pub fn close_code_meaning(code: u16) -> Option<&'static str> {
     Some(match code {
@@ -237,6 +378,57 @@ mod tests {
             json!({"id":"1","type":"start","payload":{"query":"subscription { n }","variables":{"a":1}}})
         );
         assert!(legacy.on_text(r#"{"type":"ka"}"#).hide);
+    }
+
+    #[test]
+    fn operations_follow_their_messages() {
+        let t0 = std::time::SystemTime::UNIX_EPOCH;
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut ops = Operations::default();
+        ops.observe(
+            true,
+            at(0),
+            br#"{"id":"1","type":"subscribe","payload":{"query":"subscription {\n countdown(from: 3) }"}}"#,
+        );
+        ops.observe(
+            true,
+            at(1),
+            br#"{"id":"2","type":"start","payload":{"query":"{ a }","operationName":"Named"}}"#,
+        );
+        ops.observe(
+            false,
+            at(12),
+            br#"{"id":"1","type":"next","payload":{"data":{"countdown":3}}}"#,
+        );
+        ops.observe(
+            false,
+            at(20),
+            br#"{"id":"1","type":"next","payload":{"data":{"countdown":2}}}"#,
+        );
+        ops.observe(false, at(30), br#"{"id":"1","type":"complete"}"#);
+        ops.observe(true, at(31), br#"{"id":"2","type":"stop"}"#);
+        ops.observe(false, at(32), br#"{"id":"2","type":"complete"}"#);
+        ops.observe(false, at(33), b"not json");
+        let first = ops.get(0).unwrap();
+        assert_eq!(first.label, "subscription { countdown(from: 3) }");
+        assert_eq!(
+            (first.state, first.results, first.first_result),
+            (OperationState::Completed, 2, Some(Duration::from_millis(12)))
+        );
+        let second = ops.get(1).unwrap();
+        assert_eq!(
+            (second.label.as_str(), second.state),
+            ("Named", OperationState::Stopped)
+        );
+        ops.observe(true, at(40), br#"{"id":"3","type":"subscribe","payload":{}}"#);
+        ops.observe(
+            false,
+            at(41),
+            br#"{"id":"3","type":"error","payload":[{"message":"no"}]}"#,
+        );
+        assert_eq!(ops.get(2).unwrap().state, OperationState::Failed);
+        assert_eq!(stop_message("3", Some("graphql-ws")), r#"{"id":"3","type":"stop"}"#);
+        assert_eq!(stop_message("3", None), r#"{"id":"3","type":"complete"}"#);
     }
 
     #[test]

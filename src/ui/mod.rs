@@ -149,6 +149,11 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
                     overlays::render_messages(frame, frame.area(), app, list.selected);
                 }
             }
+            Overlay::Operations => {
+                if let Some(selected) = app.operations_list {
+                    overlays::render_operations(frame, frame.area(), app, selected);
+                }
+            }
             Overlay::Picker => {
                 if let Some(picker) = &app.picker {
                     overlays::render_picker(frame, frame.area(), picker);

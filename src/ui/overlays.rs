@@ -261,3 +261,50 @@ pub fn render_messages(frame: &mut Frame, area: Rect, app: &App, selected: usize
         preview_area,
     );
 }
+
+/// The GraphQL operations of this connection: state, results, and the
+/// time to the first result.
+pub fn render_operations(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
+    use crate::protocol::graphql::OperationState;
+    let block = Block::bordered()
+        .title(" GraphQL operations ")
+        .title_bottom(Line::styled(" s stop · Esc close ", theme::dim()))
+        .border_style(theme::border(true));
+    let popup = centered(area, 100, 16);
+    frame.render_widget(Clear, popup);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let operations = &app.operations;
+    if operations.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No operations yet: a GraphQL document in the composer and Ctrl-J start one.")
+                .wrap(Wrap { trim: true })
+                .style(theme::dim()),
+            inner,
+        );
+        return;
+    }
+    let items: Vec<ListItem> = operations
+        .iter()
+        .map(|operation| {
+            let color = match operation.state {
+                OperationState::Running => theme::accent(),
+                OperationState::Completed => theme::state_colour(true, false, false),
+                OperationState::Failed => theme::state_colour(false, false, true),
+                OperationState::Stopped => theme::warn(),
+            };
+            let first = operation
+                .first_result
+                .map_or_else(|| "-".to_string(), crate::format::duration);
+            ListItem::new(Line::from(vec![
+                Span::raw(format!("#{:<4} ", one_line(&operation.id))),
+                Span::styled(format!("{:<9}", operation.state.label()), Style::new().fg(color)),
+                Span::raw(format!("{:>6} results  first {:>8}  ", operation.results, first)),
+                Span::styled(one_line(&operation.label).into_owned(), theme::dim()),
+            ]))
+        })
+        .collect();
+    let list = List::new(items).highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = ListState::default().with_selected(Some(selected.min(operations.len() - 1)));
+    frame.render_stateful_widget(list, inner, &mut state);
+}
