@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::conn::request::is_sensitive_header;
 use crate::conn::{Direction, FrameKind, FrameRecord, HandshakeReport, ResolvedRequest};
+use crate::filter::Decoder;
 
 /// What replaces a secret value unless secrets are exported.
 pub const MASK: &str = crate::secrets::FILE_MASK;
@@ -40,6 +41,10 @@ struct FrameLine<'a> {
     text: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     base64: Option<String>,
+    /// The protocol's decoded form, beside the raw one (a Socket.IO event
+    /// as `{"event","args","ns","ack"}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<Value>,
 }
 
 impl<'a> FrameLine<'a> {
@@ -64,8 +69,20 @@ impl<'a> FrameLine<'a> {
             base64: text
                 .is_none()
                 .then(|| base64::engine::general_purpose::STANDARD.encode(&frame.payload)),
+            decoded: None,
         }
     }
+
+    fn decoded_by(mut self, decode: Option<Decoder>, frame: &FrameRecord) -> Self {
+        self.decoded = decoded(decode, frame);
+        self
+    }
+}
+
+/// A frame's decoded form as JSON, when its protocol has one.
+fn decoded(decode: Option<Decoder>, frame: &FrameRecord) -> Option<Value> {
+    let decode = decode.filter(|_| frame.kind == FrameKind::Text)?;
+    serde_json::from_slice(&decode(&frame.payload)?).ok()
 }
 
 /// Appends one frame as an NDJSON line, newline included.
@@ -77,14 +94,20 @@ pub fn write_ndjson_line(out: &mut Vec<u8>, frame: &FrameRecord) {
 
 /// One frame as an NDJSON object (without the newline).
 pub fn ndjson_line(frame: &FrameRecord) -> String {
-    serde_json::to_string(&FrameLine::of(frame)).unwrap_or_default()
+    ndjson_line_decoded(frame, None)
 }
 
-/// Frames as NDJSON, one line each.
-pub fn ndjson<'a>(frames: impl Iterator<Item = &'a FrameRecord>) -> String {
+/// The same, with the protocol's decoded form when `decode` has one.
+pub fn ndjson_line_decoded(frame: &FrameRecord, decode: Option<Decoder>) -> String {
+    serde_json::to_string(&FrameLine::of(frame).decoded_by(decode, frame)).unwrap_or_default()
+}
+
+/// Frames as NDJSON, one line each, with the protocol's decoded form.
+pub fn ndjson<'a>(frames: impl Iterator<Item = &'a FrameRecord>, decode: Option<Decoder>) -> String {
     let mut out = Vec::new();
     for frame in frames {
-        write_ndjson_line(&mut out, frame);
+        let _ = serde_json::to_writer(&mut out, &FrameLine::of(frame).decoded_by(decode, frame));
+        out.push(b'\n');
     }
     String::from_utf8(out).unwrap_or_default()
 }
@@ -144,6 +167,7 @@ pub fn har<'a>(
     let response_headers = handshake
         .map(|h| headers_json(h.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), with_secrets))
         .unwrap_or_default();
+    let decode = request.and_then(|r| r.protocol.decoder());
     let messages: Vec<Value> = frames
         .filter(|f| matches!(f.kind, FrameKind::Text | FrameKind::Binary))
         .map(|frame| {
@@ -155,12 +179,17 @@ pub fn har<'a>(
                 FrameKind::Text => (1, String::from_utf8_lossy(&frame.payload).into_owned()),
                 _ => (2, base64::engine::general_purpose::STANDARD.encode(&frame.payload)),
             };
-            json!({
+            let mut message = json!({
                 "type": match frame.direction { Direction::Sent => "send", Direction::Received => "receive" },
                 "time": time,
                 "opcode": op,
                 "data": data,
-            })
+            });
+            // HAR keeps custom fields under a leading underscore.
+            if let Some(decoded) = decoded(decode, frame) {
+                message["_decoded"] = decoded;
+            }
+            message
         })
         .collect();
     let total_ms = handshake.map_or(0.0, |h| h.timings.total.as_secs_f64() * 1000.0);
@@ -237,7 +266,7 @@ mod tests {
 
     #[test]
     fn ndjson_round_trips() {
-        let text = ndjson(frames().iter());
+        let text = ndjson(frames().iter(), None);
         let parsed: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(parsed.len(), 3);
         assert_eq!(parsed[0]["time"], "2023-11-14T22:13:20.123000Z");
@@ -262,6 +291,33 @@ mod tests {
             ..frames()[2].clone()
         };
         assert!(ndjson_line(&bare_close).contains(r#""opcode":"close","length":0,"code":null,"text":"""#));
+    }
+
+    #[test]
+    fn exports_keep_the_decoded_form_beside_the_raw_one() {
+        let event = FrameRecord {
+            payload: Bytes::from(r#"42["chat",{"text":"hi"}]"#),
+            ..frames()[0].clone()
+        };
+        let decode = Some(crate::protocol::socketio::decoded_json as Decoder);
+        let line: Value = serde_json::from_str(&ndjson_line_decoded(&event, decode)).unwrap();
+        assert_eq!(line["text"], r#"42["chat",{"text":"hi"}]"#);
+        assert_eq!(
+            line["decoded"],
+            json!({"event":"chat","args":[{"text":"hi"}],"ns":"/","ack":null})
+        );
+        let handshake_frame = FrameRecord {
+            payload: Bytes::from(r#"0{"sid":"x"}"#),
+            ..frames()[0].clone()
+        };
+        assert!(!ndjson(std::iter::once(&handshake_frame), decode).contains("decoded"));
+        let mut request = build("ws://127.0.0.1:9/", &[], &[]).unwrap();
+        request.protocol.kind = crate::protocol::ProtocolKind::SocketIo;
+        let text = har(Some(&request), None, None, std::iter::once(&event), false);
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let message = &value["log"]["entries"][0]["_webSocketMessages"][0];
+        assert_eq!(message["data"], r#"42["chat",{"text":"hi"}]"#);
+        assert_eq!(message["_decoded"]["event"], "chat");
     }
 
     #[test]

@@ -339,7 +339,7 @@ impl App {
                 self.export_secrets,
             )
         } else {
-            export::ndjson(frames.into_iter())
+            export::ndjson(frames.into_iter(), self.protocol().decoder())
         };
         self.store_outbox.push(StoreRequest::WriteFile {
             path: path.to_string(),

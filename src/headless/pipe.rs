@@ -110,7 +110,7 @@ fn write_frame(out: &mut impl Write, frame: &FrameRecord, options: PipeOptions) 
         return Ok(());
     }
     if options.ndjson {
-        let line = crate::export::ndjson_line(frame);
+        let line = crate::export::ndjson_line_decoded(frame, options.decode);
         let line = if options.sanitize {
             crate::sanitize::json(&line)
         } else {
