@@ -67,6 +67,7 @@ fn flood_server(runtime: &tokio::runtime::Runtime, count: u64, rate: Option<u32>
                 count,
                 size: FRAME_SIZE,
                 rate,
+                socketio: false,
             },
         ))
         .expect("flood server")
@@ -82,9 +83,14 @@ struct ServeProcess {
 
 impl ServeProcess {
     fn start(count: u64) -> Self {
+        Self::start_with(count, &[])
+    }
+
+    fn start_with(count: u64, extra: &[&str]) -> Self {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
             .args(["serve", "--port", "0", "--flood", &count.to_string()])
             .args(["--size", &FRAME_SIZE.to_string()])
+            .args(extra)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start wscope serve");
@@ -172,6 +178,10 @@ fn run_bare_loop(url: &str) {
 fn main() {
     if let Ok(url) = std::env::var(BARE_LOOP_ROLE) {
         return run_bare_loop(&url);
+    }
+    // `WSCOPE_BENCH_ONLY=socketio` runs the Socket.IO comparison alone.
+    if std::env::var("WSCOPE_BENCH_ONLY").is_ok_and(|v| v == "socketio") {
+        return println!("8. socket.io     {}", socketio_figures());
     }
     // `cargo bench` passes --bench; nothing else to parse.
     let frames: u64 = std::env::var("WSCOPE_BENCH_FRAMES")
@@ -407,6 +417,48 @@ fn main() {
 
     // 3: one draw with 1,000,000 frames held (TestBackend; see also benches/render.rs).
     println!("3. draw          {}", draw_figures());
+    println!("8. socket.io     {}", socketio_figures());
+}
+
+/// The same flood of Socket.IO events (`42["tick","…"]`, 100 bytes each)
+/// taken in by the TUI speaking Socket.IO and speaking raw WebSocket,
+/// alternating runs; set `WSCOPE_BENCH_SOCKETIO_EVENTS` to change the
+/// count (default 1,000,000).
+fn socketio_figures() -> String {
+    const SIO_RUNS: usize = 5;
+    let events: u64 = std::env::var("WSCOPE_BENCH_SOCKETIO_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let server = ServeProcess::start_with(events, &["--socketio"]);
+    // The open packet, the CONNECT and the events.
+    let expected = format!("↓{} ", events + 3);
+    let (mut raws, mut sios, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut counted = true;
+    for _ in 0..SIO_RUNS {
+        let mut timed = |protocol: &str| {
+            let wscope = spawn(&[&server.url, "--ping-interval", "0", "--protocol", protocol]);
+            let start = Instant::now();
+            let closed = wscope.time_until("Closed (1000 flood done)", Duration::from_secs(120));
+            let elapsed = start.elapsed();
+            counted &= closed.is_some() && wscope.text().contains(&expected);
+            quit(wscope);
+            elapsed
+        };
+        let raw = timed("raw");
+        let sio = timed("socketio");
+        ratios.push(sio.as_secs_f64() / raw.as_secs_f64());
+        raws.push(raw);
+        sios.push(sio);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let (raw, sio) = (median(&mut raws), median(&mut sios));
+    format!(
+        "{events} events: socket.io {sio:.2?}, raw {raw:.2?} (medians of {SIO_RUNS}): {:.2}x of the medians, {:.2}x median of paired runs (goal ≤ 1.30x){}",
+        sio.as_secs_f64() / raw.as_secs_f64(),
+        ratios[ratios.len() / 2],
+        if counted { "" } else { "; COUNT NOT SHOWN" }
+    )
 }
 
 fn draw_figures() -> String {

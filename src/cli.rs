@@ -172,6 +172,9 @@ pub enum Command {
         /// Most flood frames per second [default: as fast as the socket takes them].
         #[arg(long, value_name = "PER_SEC", requires = "flood")]
         rate: Option<u32>,
+        /// Flood Socket.IO events (42["tick","…"]) after an Engine.IO handshake.
+        #[arg(long, requires = "flood")]
+        socketio: bool,
     },
     /// Connect, send the message (after the profile's on-connect messages),
     /// and wait for a frame that meets the expectation. Exit 0 when it

@@ -22,7 +22,14 @@ pub enum Mode {
     Demo,
     /// Send `count` text frames of `size` bytes, at most `rate` a second
     /// (as fast as the socket takes them when `None`), then close with 1000.
-    Flood { count: u64, size: usize, rate: Option<u32> },
+    /// With `socketio`, the frames are Socket.IO events
+    /// (`42["tick","000…"]`) after an Engine.IO open packet and a CONNECT.
+    Flood {
+        count: u64,
+        size: usize,
+        rate: Option<u32>,
+        socketio: bool,
+    },
 }
 
 /// A running demo server; it stops when dropped.
@@ -49,8 +56,13 @@ impl DemoServer {
                         Mode::Demo => {
                             tokio::spawn(serve_client(stream));
                         }
-                        Mode::Flood { count, size, rate } => {
-                            tokio::spawn(flood_client(stream, count, size, rate));
+                        Mode::Flood {
+                            count,
+                            size,
+                            rate,
+                            socketio,
+                        } => {
+                            tokio::spawn(flood_client(stream, count, size, rate, socketio));
                         }
                     },
                     // Out of file descriptors and the like: pause rather than spin.
@@ -127,7 +139,10 @@ async fn serve_client(stream: TcpStream) {
 /// The flood: `count` frames of `size` bytes. Frames are queued with `feed`
 /// and flushed in batches, and each is one copy of a template with its
 /// number written in, so the server costs its clients as little as it can.
-async fn flood_client(stream: TcpStream, count: u64, size: usize, rate: Option<u32>) {
+/// What a Socket.IO flood adds around each frame's text: `42["tick","` and `"]`.
+const SOCKETIO_EVENT_OVERHEAD: usize = 13;
+
+async fn flood_client(stream: TcpStream, count: u64, size: usize, rate: Option<u32>, socketio: bool) {
     let _ = stream.set_nodelay(true);
     let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
         return;
@@ -135,6 +150,22 @@ async fn flood_client(stream: TcpStream, count: u64, size: usize, rate: Option<u
     let (mut sink, mut incoming) = socket.split();
     // Answer pings and notice a client that leaves, while flooding.
     let reader = tokio::spawn(async move { while let Some(Ok(_)) = incoming.next().await {} });
+    // The server joins the client to `/` without waiting for its CONNECT,
+    // so the same frames reach a raw client too.
+    if socketio {
+        let open = r#"0{"sid":"flood","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+        for text in [open, r#"40{"sid":"flood"}"#] {
+            if sink.feed(Message::text(text)).await.is_err() {
+                reader.abort();
+                return;
+            }
+        }
+    }
+    let size = if socketio {
+        size.saturating_sub(SOCKETIO_EVENT_OVERHEAD)
+    } else {
+        size
+    };
     let template = flood_template(size);
     let batch = rate.map_or(256, |r| (r / 100).max(1)) as u64;
     let mut pace = rate.map(|_| tokio::time::interval(Duration::from_millis(10)));
@@ -145,11 +176,13 @@ async fn flood_client(stream: TcpStream, count: u64, size: usize, rate: Option<u
         }
         let upto = (sent + batch).min(count);
         for seq in sent..upto {
-            if sink
-                .feed(Message::text(flood_text(seq, size, &template)))
-                .await
-                .is_err()
-            {
+            let text = flood_text(seq, size, &template);
+            let text = if socketio {
+                format!(r#"42["tick","{text}"]"#)
+            } else {
+                text
+            };
+            if sink.feed(Message::text(text)).await.is_err() {
                 reader.abort();
                 return;
             }

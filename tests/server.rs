@@ -16,6 +16,7 @@ async fn a_flood_sends_every_frame_in_order_then_closes() {
             count: 3_000,
             size: 64,
             rate: None,
+            socketio: false,
         },
     )
     .await
@@ -36,4 +37,37 @@ async fn a_flood_sends_every_frame_in_order_then_closes() {
     assert_eq!(expected, 3_000);
     assert_eq!(close.code, CloseCode::Normal);
     assert_eq!(close.reason, "flood done");
+}
+
+#[tokio::test]
+async fn a_socketio_flood_is_events_of_the_same_size_after_a_handshake() {
+    let server = DemoServer::start_with(
+        SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0),
+        Mode::Flood {
+            count: 500,
+            size: 100,
+            rate: None,
+            socketio: true,
+        },
+    )
+    .await
+    .unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(server.url()).await.unwrap();
+    let mut texts = Vec::new();
+    while let Some(Ok(message)) = socket.next().await {
+        match message {
+            Message::Text(text) => texts.push(text.to_string()),
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    assert!(texts[0].starts_with(r#"0{"sid":"flood""#), "{:?}", texts[0]);
+    assert_eq!(texts[1], r#"40{"sid":"flood"}"#);
+    let events = &texts[2..];
+    assert_eq!(events.len(), 500);
+    assert!(events.iter().all(|t| t.len() == 100));
+    assert_eq!(
+        wscope::protocol::socketio::describe(&events[7]).unwrap()[..27],
+        *r#"event tick "0000000007 xxxx"#
+    );
 }

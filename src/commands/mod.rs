@@ -51,9 +51,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             flood,
             size,
             rate,
+            socketio,
         }) => {
             let mode = match flood {
-                Some(count) => Mode::Flood { count, size, rate },
+                Some(count) => Mode::Flood {
+                    count,
+                    size,
+                    rate,
+                    socketio,
+                },
                 None => Mode::Demo,
             };
             serve::serve(host, port, mode).await

@@ -17,8 +17,14 @@ pub async fn serve(host: IpAddr, port: u16, mode: Mode) -> anyhow::Result<u8> {
     say!("wscope demo server listening on {}", server.url())?;
     match mode {
         Mode::Demo => say!("It greets, echoes, and sends a tick every second. Ctrl-C stops it.")?,
-        Mode::Flood { count, size, rate } => say!(
-            "Each client gets {count} text frames of {size} bytes{}, then a close. Ctrl-C stops it.",
+        Mode::Flood {
+            count,
+            size,
+            rate,
+            socketio,
+        } => say!(
+            "Each client gets {count} {} of {size} bytes{}, then a close. Ctrl-C stops it.",
+            if socketio { "Socket.IO events" } else { "text frames" },
             rate.map(|r| format!(" at {r}/s")).unwrap_or_default()
         )?,
     }
