@@ -75,6 +75,22 @@ fn the_inspector_shows_a_hostile_frame_close_reason_and_body_as_pictures() {
 }
 
 #[test]
+fn socket_io_notes_quote_a_hostile_server_as_pictures() {
+    with_hostile_server(|base| {
+        let url = format!("{base}/sio");
+        let pty = Pty::spawn_recording(&["--protocol", "socketio", &url, "--ping-interval", "0"], &[]);
+        let screen = pty.wait_for(&["reassembled from 1 binary", "Closed (4000"]);
+        assert!(screen.contains("/A␛]52;c;aGFja2Vk␇B"), "{screen}");
+        let raw = quit(pty);
+        // The notes that scrolled away (the open packet, the CONNECT_ERROR)
+        // went through the same terminal.
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.contains("CONNECT_ERROR") && text.contains("sid ?"), "{text}");
+        assert_eq!(hostile_bytes_in(&raw), None, "a control sequence reached the terminal");
+    });
+}
+
+#[test]
 fn test_reports_carry_no_control_bytes() {
     with_hostile_server(|base| {
         for args in [

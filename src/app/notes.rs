@@ -84,14 +84,17 @@ pub fn closed_text(code: Option<u16>, reason: &str, by: Closer) -> String {
         Closer::Server => "closed by the server",
         Closer::Network => "closed abnormally",
     };
-    let code = match code {
-        Some(code) => format!("{code} ({})", format::close_code_meaning(code)),
-        None => "no code".to_string(),
-    };
-    if reason.is_empty() {
-        format!("{who}: {code}")
-    } else {
-        format!("{who}: {code} {reason}")
+    match (code, reason.is_empty()) {
+        (None, true) => format!("{who}: no code"),
+        (None, false) => format!("{who}: {reason}"),
+        (Some(code), empty) => {
+            let code = format!("{code} ({})", format::close_code_meaning(code));
+            if empty {
+                format!("{who}: {code}")
+            } else {
+                format!("{who}: {code} {reason}")
+            }
+        }
     }
 }
 

@@ -254,7 +254,8 @@ pub fn hostile_bytes_in(output: &[u8]) -> Option<String> {
 /// A server that puts [`HOSTILE`] everywhere it can: `/reject` answers 401
 /// with it in the body; any other path completes the upgrade, sends it as a
 /// text frame, and 300 ms later closes with it in the reason. `/deaf` sends
-/// the frame and then never reads again.
+/// the frame and then never reads again; `/sio…` first sends it in
+/// Socket.IO packets.
 pub async fn hostile_server() -> TestServer {
     serve(|mut stream| async move {
         use tokio::io::AsyncWriteExt;
@@ -278,6 +279,19 @@ pub async fn hostile_server() -> TestServer {
         let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
             return;
         };
+        if path.starts_with("/sio") {
+            // Socket.IO packets with it wherever a client quotes the
+            // server: the open packet, a CONNECT_ERROR, a binary event's
+            // namespace and its attachment.
+            for text in [
+                format!("0{HOSTILE}"),
+                format!(r#"44{{"message":"{HOSTILE}"}}"#),
+                format!(r#"451-/{HOSTILE},["up",{{"_placeholder":true,"num":0}}]"#),
+            ] {
+                let _ = socket.send(Message::text(text)).await;
+            }
+            let _ = socket.send(Message::binary(HOSTILE.as_bytes().to_vec())).await;
+        }
         let _ = socket.send(Message::text(HOSTILE)).await;
         if path.starts_with("/deaf") {
             tokio::time::sleep(Duration::from_secs(60)).await;
