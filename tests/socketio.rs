@@ -14,6 +14,7 @@ use common::events_until;
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef};
+use socketioxide::handler::ConnectHandler;
 use socketioxide::socket::DisconnectReason;
 use tokio::net::TcpListener;
 use wscope::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
@@ -54,6 +55,8 @@ async fn socketio_server_at(ping: Duration, path: Option<&'static str>, departur
             socket.emit("chat", &json!({ "reply": format!("srv:{text}") })).ok();
         });
     });
+    // `/admin` lets in only a CONNECT whose auth payload has the token.
+    io.ns("/admin", admin_handler.with(admin_auth));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -69,6 +72,27 @@ async fn socketio_server_at(ping: Duration, path: Option<&'static str>, departur
         }
     });
     addr
+}
+
+async fn admin_handler(socket: SocketRef) {
+    socket.emit("admitted", &json!({ "ns": "/admin" })).ok();
+}
+
+#[derive(Debug)]
+struct BadToken;
+
+impl std::fmt::Display for BadToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("bad token")
+    }
+}
+
+async fn admin_auth(Data(auth): Data<Value>) -> Result<(), BadToken> {
+    if auth["token"] == "letmein" {
+        Ok(())
+    } else {
+        Err(BadToken)
+    }
 }
 
 fn request(addr: SocketAddr, namespace: Option<&str>) -> wscope::conn::ResolvedRequest {
@@ -337,6 +361,40 @@ async fn engine_io_3_keeps_a_socket_io_2_session_alive_by_pinging() {
         seen.iter().any(|e| matches!(e, ConnEvent::Hidden(n) if *n >= 3)),
         "the server's pongs were hidden: {seen:#?}"
     );
+}
+
+#[tokio::test]
+async fn a_namespace_with_auth_lets_the_right_token_in_and_refuses_the_wrong_one() {
+    let addr = socketio_server(Duration::from_secs(5)).await;
+    for (token, admitted) in [("letmein", true), ("guess", false)] {
+        let (conn, mut events) = common::spawn_quiet();
+        let mut request = request(addr, Some("admin"));
+        request.protocol.auth = Some(json!({ "token": token }).to_string());
+        conn.send(ConnCommand::Connect(request));
+        let seen = events_until(&mut events, "the namespace's answer", |e| {
+            text_of(e).is_some_and(|t| t.contains("admitted"))
+                || matches!(e, ConnEvent::ProtocolNote { error: true, .. })
+        })
+        .await;
+        // The token went out, but only its mask is shown.
+        assert!(
+            seen.iter().any(|e| text_of(e).as_deref() == Some("40/admin,[masked]")),
+            "{seen:#?}"
+        );
+        assert!(!format!("{seen:?}").contains(token), "{seen:#?}");
+        let last = seen.last().unwrap();
+        if admitted {
+            assert_eq!(
+                wscope::protocol::socketio::describe(&text_of(last).unwrap()).as_deref(),
+                Some(r#"event /admin admitted {"ns":"/admin"}"#)
+            );
+        } else {
+            assert!(
+                matches!(last, ConnEvent::ProtocolNote { text, .. } if text.contains("CONNECT_ERROR on /admin") && text.contains("bad token")),
+                "{last:#?}"
+            );
+        }
+    }
 }
 
 #[test]
