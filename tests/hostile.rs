@@ -81,11 +81,9 @@ fn socket_io_notes_quote_a_hostile_server_as_pictures() {
         let pty = Pty::spawn_recording(&["--protocol", "socketio", &url, "--ping-interval", "0"], &[]);
         let screen = pty.wait_for(&["reassembled from 1 binary", "Closed (4000"]);
         assert!(screen.contains("/A␛]52;c;aGFja2Vk␇B"), "{screen}");
+        // The other notes (the open packet, the CONNECT_ERROR) may scroll
+        // away before a draw; whatever was drawn is in the raw bytes.
         let raw = quit(pty);
-        // The notes that scrolled away (the open packet, the CONNECT_ERROR)
-        // went through the same terminal.
-        let text = String::from_utf8_lossy(&raw);
-        assert!(text.contains("CONNECT_ERROR") && text.contains("sid ?"), "{text}");
         assert_eq!(hostile_bytes_in(&raw), None, "a control sequence reached the terminal");
     });
 }
