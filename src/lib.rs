@@ -10,6 +10,7 @@ pub mod commands;
 pub mod completions;
 pub mod config;
 pub mod conn;
+pub mod decode;
 pub mod export;
 pub mod filter;
 pub mod format;
