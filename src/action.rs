@@ -130,6 +130,14 @@ pub enum Action {
     DetailPageUp,
     /// Scroll the detail view down a page.
     DetailPageDown,
+    /// Search the detail view's payload.
+    DetailSearch,
+    /// The next line the detail search matches.
+    DetailSearchNext,
+    /// Jump to the first line of the detail view.
+    DetailTop,
+    /// Jump to the last page of the detail view.
+    DetailBottom,
     /// Cycle how binary payloads are shown: hex, base64, UTF-8.
     DetailView,
     /// Show the previous frame in the detail view.

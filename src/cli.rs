@@ -109,6 +109,25 @@ pub struct ConnOptions {
     /// plus /socket.io/.
     #[arg(long, value_name = "PATH", global = true)]
     pub socketio_path: Option<String>,
+    /// How binary frames are decoded [default: the profile's, else auto:
+    /// gzip/zlib unwrapped, then JSON, MessagePack or CBOR, then Protobuf
+    /// when --proto is given].
+    #[arg(long, value_enum, global = true)]
+    pub decode: Option<crate::decode::DecodeChoice>,
+    /// A .proto file binary frames may be read by (repeatable); compiled at
+    /// start-up, no protoc needed.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub proto: Vec<PathBuf>,
+    /// The Protobuf message type of frames (full or short name) [default:
+    /// the only message type the files define].
+    #[arg(long, value_name = "NAME", global = true)]
+    pub proto_type: Option<String>,
+    /// The Protobuf message type of received frames, over --proto-type.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub proto_type_in: Option<String>,
+    /// The Protobuf message type of sent frames, over --proto-type.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub proto_type_out: Option<String>,
     /// Ask the server for this subprotocol (Sec-WebSocket-Protocol), repeatable.
     #[arg(long = "subprotocol", value_name = "NAME", global = true)]
     pub subprotocols: Vec<String>,
@@ -292,6 +311,13 @@ impl ConnOptions {
         profile.auth = self.auth.clone().or(profile.auth.take());
         profile.eio = self.eio.or(profile.eio);
         profile.socketio_path = self.socketio_path.clone().or(profile.socketio_path.take());
+        profile.decode = self.decode.or(profile.decode);
+        if !self.proto.is_empty() {
+            profile.proto = self.proto.clone();
+        }
+        profile.proto_type = self.proto_type.clone().or(profile.proto_type.take());
+        profile.proto_type_in = self.proto_type_in.clone().or(profile.proto_type_in.take());
+        profile.proto_type_out = self.proto_type_out.clone().or(profile.proto_type_out.take());
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::conn::request::is_sensitive_header;
 use crate::conn::{Direction, FrameKind, FrameRecord, HandshakeReport, ResolvedRequest};
-use crate::filter::Decoder;
+use crate::decode::FrameDecoder;
 
 /// What replaces a secret value unless secrets are exported.
 pub const MASK: &str = crate::secrets::FILE_MASK;
@@ -73,16 +73,15 @@ impl<'a> FrameLine<'a> {
         }
     }
 
-    fn decoded_by(mut self, decode: Option<Decoder>, frame: &FrameRecord) -> Self {
+    fn decoded_by(mut self, decode: &FrameDecoder, frame: &FrameRecord) -> Self {
         self.decoded = decoded(decode, frame);
         self
     }
 }
 
 /// A frame's decoded form as JSON, when its protocol has one.
-fn decoded(decode: Option<Decoder>, frame: &FrameRecord) -> Option<Value> {
-    let decode = decode.filter(|_| frame.kind == FrameKind::Text)?;
-    serde_json::from_slice(&decode(&frame.payload)?).ok()
+fn decoded(decode: &FrameDecoder, frame: &FrameRecord) -> Option<Value> {
+    serde_json::from_slice(&decode.json(frame)?).ok()
 }
 
 /// Appends one frame as an NDJSON line, newline included.
@@ -94,16 +93,16 @@ pub fn write_ndjson_line(out: &mut Vec<u8>, frame: &FrameRecord) {
 
 /// One frame as an NDJSON object (without the newline).
 pub fn ndjson_line(frame: &FrameRecord) -> String {
-    ndjson_line_decoded(frame, None)
+    serde_json::to_string(&FrameLine::of(frame)).unwrap_or_default()
 }
 
 /// The same, with the protocol's decoded form when `decode` has one.
-pub fn ndjson_line_decoded(frame: &FrameRecord, decode: Option<Decoder>) -> String {
+pub fn ndjson_line_decoded(frame: &FrameRecord, decode: &FrameDecoder) -> String {
     serde_json::to_string(&FrameLine::of(frame).decoded_by(decode, frame)).unwrap_or_default()
 }
 
 /// Frames as NDJSON, one line each, with the protocol's decoded form.
-pub fn ndjson<'a>(frames: impl Iterator<Item = &'a FrameRecord>, decode: Option<Decoder>) -> String {
+pub fn ndjson<'a>(frames: impl Iterator<Item = &'a FrameRecord>, decode: &FrameDecoder) -> String {
     let mut out = Vec::new();
     for frame in frames {
         let _ = serde_json::to_writer(&mut out, &FrameLine::of(frame).decoded_by(decode, frame));
@@ -134,6 +133,7 @@ pub fn har<'a>(
     started: Option<std::time::SystemTime>,
     frames: impl Iterator<Item = &'a FrameRecord>,
     with_secrets: bool,
+    decode: &FrameDecoder,
 ) -> String {
     let mask = |text: &str| {
         if with_secrets {
@@ -167,7 +167,6 @@ pub fn har<'a>(
     let response_headers = handshake
         .map(|h| headers_json(h.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), with_secrets))
         .unwrap_or_default();
-    let decode = request.and_then(|r| r.protocol.decoder());
     let messages: Vec<Value> = frames
         .filter(|f| matches!(f.kind, FrameKind::Text | FrameKind::Binary))
         .map(|frame| {
@@ -266,7 +265,7 @@ mod tests {
 
     #[test]
     fn ndjson_round_trips() {
-        let text = ndjson(frames().iter(), None);
+        let text = ndjson(frames().iter(), &FrameDecoder::default());
         let parsed: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(parsed.len(), 3);
         assert_eq!(parsed[0]["time"], "2023-11-14T22:13:20.123000Z");
@@ -299,7 +298,10 @@ mod tests {
             payload: Bytes::from(r#"42["chat",{"text":"hi"}]"#),
             ..frames()[0].clone()
         };
-        let decode = Some(crate::protocol::socketio::decoded_json as Decoder);
+        let decode = &FrameDecoder {
+            text: Some(crate::protocol::socketio::decoded_json),
+            ..FrameDecoder::default()
+        };
         let line: Value = serde_json::from_str(&ndjson_line_decoded(&event, decode)).unwrap();
         assert_eq!(line["text"], r#"42["chat",{"text":"hi"}]"#);
         assert_eq!(
@@ -313,7 +315,7 @@ mod tests {
         assert!(!ndjson(std::iter::once(&handshake_frame), decode).contains("decoded"));
         let mut request = build("ws://127.0.0.1:9/", &[], &[]).unwrap();
         request.protocol.kind = crate::protocol::ProtocolKind::SocketIo;
-        let text = har(Some(&request), None, None, std::iter::once(&event), false);
+        let text = har(Some(&request), None, None, std::iter::once(&event), false, decode);
         let value: Value = serde_json::from_str(&text).unwrap();
         let message = &value["log"]["entries"][0]["_webSocketMessages"][0];
         assert_eq!(message["data"], r#"42["chat",{"text":"hi"}]"#);
@@ -328,7 +330,14 @@ mod tests {
             &[],
         )
         .unwrap();
-        let masked = har(Some(&request), None, None, std::iter::empty(), false);
+        let masked = har(
+            Some(&request),
+            None,
+            None,
+            std::iter::empty(),
+            false,
+            &FrameDecoder::default(),
+        );
         assert!(!masked.contains("t0k3n") && !masked.contains("hunter2"), "{masked}");
         let value: Value = serde_json::from_str(&masked).unwrap();
         let entry = &value["log"]["entries"][0]["request"];
@@ -338,7 +347,14 @@ mod tests {
         );
         assert_eq!(entry["queryString"][0]["value"], MASK);
         assert_eq!(entry["queryString"][1]["value"], "blue");
-        let kept = har(Some(&request), None, None, std::iter::empty(), true);
+        let kept = har(
+            Some(&request),
+            None,
+            None,
+            std::iter::empty(),
+            true,
+            &FrameDecoder::default(),
+        );
         assert!(kept.contains("t0k3n") && kept.contains("hunter2"));
     }
 
@@ -363,6 +379,7 @@ mod tests {
             Some(SystemTime::now()),
             frames().iter(),
             false,
+            &FrameDecoder::default(),
         );
         assert!(!text.contains("s3cret"));
         let value: Value = serde_json::from_str(&text).unwrap();
@@ -379,7 +396,14 @@ mod tests {
         assert_eq!(messages[0]["opcode"], 1);
         assert_eq!(messages[1]["opcode"], 2);
         assert!(messages[1]["time"].as_f64().unwrap() > 1.7e9);
-        let with = har(Some(&request), Some(&handshake), None, frames().iter(), true);
+        let with = har(
+            Some(&request),
+            Some(&handshake),
+            None,
+            frames().iter(),
+            true,
+            &FrameDecoder::default(),
+        );
         assert!(with.contains("s3cret"));
     }
 }

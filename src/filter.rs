@@ -6,7 +6,8 @@
 
 use std::collections::VecDeque;
 
-use crate::conn::{Direction, FrameKind};
+use crate::conn::{Direction, FrameKind, FrameRecord};
+use crate::decode::FrameDecoder;
 use crate::frames::{FrameLog, LogEntry};
 use crate::jq::JqFilter;
 
@@ -91,14 +92,15 @@ impl Pattern {
         }
     }
 
-    /// As [`Pattern::matches`], with a jq expression reading what `decode`
-    /// makes of the payload when it makes something (a regex always reads
-    /// the payload as it came).
-    pub fn matches_decoded(&self, payload: &[u8], decode: Option<Decoder>) -> bool {
-        match (self, decode.and_then(|decode| decode(payload))) {
-            (Self::Jq(jq), Some(decoded)) => jq.matches(&decoded),
-            _ => self.matches(payload),
-        }
+    /// As [`Pattern::matches`] on a frame, reading what `decoder` makes
+    /// of it when it makes something: jq always, a regex for binary frames
+    /// (a text frame's regex reads the text as it came).
+    pub fn matches_frame(&self, frame: &FrameRecord, decoder: &FrameDecoder) -> bool {
+        let decoded = match (self, frame.kind) {
+            (Self::Jq(_), _) | (Self::Regex(_), FrameKind::Binary) => decoder.json(frame),
+            _ => None,
+        };
+        self.matches(decoded.as_deref().unwrap_or(&frame.payload))
     }
 }
 
@@ -110,13 +112,10 @@ pub struct FilterSpec {
     pub pattern: Option<Pattern>,
     /// The pattern as typed, for display and editing.
     pub pattern_text: String,
-    /// What a jq expression reads instead of the raw payload, when the
-    /// protocol has a better form (a Socket.IO event as an object).
-    pub decode: Option<Decoder>,
+    /// What a pattern reads instead of the raw payload, when there is a
+    /// better form (a Socket.IO event as an object, MessagePack as JSON).
+    pub decode: FrameDecoder,
 }
-
-/// Turns a payload into the JSON a jq filter should see, if it can.
-pub type Decoder = fn(&[u8]) -> Option<Vec<u8>>;
 
 impl FilterSpec {
     /// Whether anything is filtered out.
@@ -150,7 +149,7 @@ impl FilterSpec {
                 matches!(
                     frame.kind,
                     FrameKind::Text | FrameKind::Binary | FrameKind::Close { .. }
-                ) && p.matches_decoded(&frame.payload, self.decode)
+                ) && p.matches_frame(frame, &self.decode)
             })
     }
 

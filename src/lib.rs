@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod body;
 pub mod cli;
 pub mod commands;
 pub mod completions;

@@ -4,13 +4,20 @@
 
 use base64::Engine as _;
 
+use bytes::Bytes;
+
+use crate::body::Body;
 use crate::conn::{FrameKind, FrameRecord};
+use crate::decode::{Outcome, PayloadDecoder};
 use crate::{format, sanitize};
 
 /// How binary payloads are shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BinaryView {
+    /// As the payload decoder reads it (MessagePack as JSON, …); hex when
+    /// it reads nothing.
     #[default]
+    Decoded,
     Hex,
     Base64,
     /// Lossy UTF-8: invalid bytes show as U+FFFD.
@@ -21,15 +28,17 @@ impl BinaryView {
     /// The next view in the cycle.
     pub fn next(self) -> Self {
         match self {
+            Self::Decoded => Self::Hex,
             Self::Hex => Self::Base64,
             Self::Base64 => Self::Utf8,
-            Self::Utf8 => Self::Hex,
+            Self::Utf8 => Self::Decoded,
         }
     }
 
     /// Its name, for the detail view's title.
     pub fn name(self) -> &'static str {
         match self {
+            Self::Decoded => "decoded",
             Self::Hex => "hex",
             Self::Base64 => "base64",
             Self::Utf8 => "UTF-8 (lossy)",
@@ -37,7 +46,7 @@ impl BinaryView {
     }
 }
 
-/// What kind of body [`body_lines`] produced, for colouring.
+/// What kind of body [`body`] produced, for colouring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyKind {
     Json,
@@ -48,7 +57,103 @@ pub enum BodyKind {
     Close,
 }
 
-/// The payload as lines for display.
+/// Payloads up to this size are formatted in full when opened (exactly
+/// as serde_json prints them); larger ones line by line, as shown.
+pub const EAGER_MAX: usize = 256 << 10;
+
+/// A payload ready for the detail view.
+#[derive(Debug, Clone)]
+pub struct DetailBody {
+    pub kind: BodyKind,
+    pub body: Body,
+    /// The view actually shown (a payload that decodes to nothing shows hex).
+    pub view: BinaryView,
+    /// A line above the body: how it was decoded, or why it was not (and
+    /// whether that is an error).
+    pub heading: Option<(bool, String)>,
+}
+
+/// The payload as lines for display, in `view` for binary payloads.
+pub fn body(record: &FrameRecord, view: BinaryView, decoder: &PayloadDecoder) -> DetailBody {
+    let payload = &record.payload;
+    let plain = |kind, body| DetailBody {
+        kind,
+        body,
+        view,
+        heading: None,
+    };
+    match record.kind {
+        FrameKind::Text => {
+            let (kind, body) = text_body(payload.clone());
+            plain(kind, body)
+        }
+        FrameKind::Close { .. } => plain(BodyKind::Close, Body::Lines(body_lines(record, BinaryView::Hex).1)),
+        FrameKind::Binary if view == BinaryView::Decoded => match decoder.decode(record.direction, payload) {
+            Outcome::Decoded(decoded) => {
+                let (kind, body) = match decoded.value {
+                    serde_json::Value::String(text) => text_body(Bytes::from(text)),
+                    value => json_value_body(&value),
+                };
+                DetailBody {
+                    kind,
+                    body,
+                    view,
+                    heading: Some((false, format!("decoded: {} (b: hex, base64, UTF-8)", decoded.chain))),
+                }
+            }
+            Outcome::Failed { chain, error } => DetailBody {
+                kind: BodyKind::Hex,
+                body: Body::Hex(payload.clone()),
+                view,
+                heading: Some((true, sanitize::one_line(&format!("✗ {chain}: {error}")).into_owned())),
+            },
+            Outcome::Raw => DetailBody {
+                view: BinaryView::Hex,
+                ..plain(BodyKind::Hex, Body::Hex(payload.clone()))
+            },
+        },
+        FrameKind::Binary | FrameKind::Ping | FrameKind::Pong => match view {
+            BinaryView::Decoded | BinaryView::Hex => DetailBody {
+                view: BinaryView::Hex,
+                ..plain(BodyKind::Hex, Body::Hex(payload.clone()))
+            },
+            BinaryView::Base64 => plain(BodyKind::Base64, Body::Base64(payload.clone())),
+            BinaryView::Utf8 => plain(BodyKind::Utf8, Body::text(payload.clone())),
+        },
+    }
+}
+
+/// Text as pretty JSON when it is JSON, else as lines.
+fn text_body(payload: Bytes) -> (BodyKind, Body) {
+    if payload.len() <= EAGER_MAX {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&payload)
+            && let Ok(pretty) = serde_json::to_string_pretty(&value)
+        {
+            return (BodyKind::Json, Body::Lines(shown_lines(&pretty)));
+        }
+        return (
+            BodyKind::Text,
+            Body::Lines(shown_lines(&String::from_utf8_lossy(&payload))),
+        );
+    }
+    // Too large to check whole before showing: what starts like JSON is
+    // walked as JSON (malformed parts show a token at a time).
+    match payload.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => (BodyKind::Json, Body::json(payload)),
+        _ => (BodyKind::Text, Body::text(payload)),
+    }
+}
+
+fn json_value_body(value: &serde_json::Value) -> (BodyKind, Body) {
+    let compact = serde_json::to_vec(value).unwrap_or_default();
+    if compact.len() <= EAGER_MAX {
+        let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
+        return (BodyKind::Json, Body::Lines(shown_lines(&pretty)));
+    }
+    (BodyKind::Json, Body::json(Bytes::from(compact)))
+}
+
+/// The payload as lines for display, formatted in full.
 pub fn body_lines(record: &FrameRecord, view: BinaryView) -> (BodyKind, Vec<String>) {
     let payload = &record.payload;
     match record.kind {
@@ -72,7 +177,7 @@ pub fn body_lines(record: &FrameRecord, view: BinaryView) -> (BodyKind, Vec<Stri
             (BodyKind::Close, lines)
         }
         FrameKind::Binary | FrameKind::Ping | FrameKind::Pong => match view {
-            BinaryView::Hex => (BodyKind::Hex, hex_dump(payload)),
+            BinaryView::Decoded | BinaryView::Hex => (BodyKind::Hex, hex_dump(payload)),
             BinaryView::Base64 => {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(payload);
                 let lines = encoded
@@ -103,27 +208,30 @@ pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
     bytes
         .chunks(16)
         .enumerate()
-        .map(|(row, chunk)| {
-            let mut hex = String::with_capacity(49);
-            for (i, b) in chunk.iter().enumerate() {
-                if i == 8 {
-                    hex.push(' ');
-                }
-                hex.push_str(&format!("{b:02x} "));
-            }
-            let ascii: String = chunk
-                .iter()
-                .map(|b| {
-                    if b.is_ascii_graphic() || *b == b' ' {
-                        *b as char
-                    } else {
-                        '.'
-                    }
-                })
-                .collect();
-            format!("{:08x}  {hex:<49} |{ascii}|", row * 16)
-        })
+        .map(|(row, chunk)| hex_row(row * 16, chunk))
         .collect()
+}
+
+/// One `hexdump -C` line: the chunk's offset, its bytes and their ASCII.
+pub fn hex_row(offset: usize, chunk: &[u8]) -> String {
+    let mut hex = String::with_capacity(49);
+    for (i, b) in chunk.iter().enumerate() {
+        if i == 8 {
+            hex.push(' ');
+        }
+        hex.push_str(&format!("{b:02x} "));
+    }
+    let ascii: String = chunk
+        .iter()
+        .map(|b| {
+            if b.is_ascii_graphic() || *b == b' ' {
+                *b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{offset:08x}  {hex:<49} |{ascii}|")
 }
 
 #[cfg(test)]

@@ -46,6 +46,10 @@ impl App {
             Action::DetailDown => self.detail_scroll(1),
             Action::DetailPageUp => self.detail_scroll(-2),
             Action::DetailPageDown => self.detail_scroll(2),
+            Action::DetailTop => self.detail_jump(false),
+            Action::DetailSearch => self.prompt = Some(Prompt::new(PromptPurpose::DetailSearch, "")),
+            Action::DetailSearchNext => self.detail_search_next(),
+            Action::DetailBottom => self.detail_jump(true),
             Action::DetailView => self.detail_cycle_view(),
             Action::DetailPrevious => self.detail_step(-1),
             Action::DetailNext => self.detail_step(1),
@@ -218,7 +222,11 @@ impl App {
     fn connect(&mut self) {
         match self.resolved_request() {
             Ok(request) => {
-                self.session.filter.decode = request.protocol.decoder();
+                self.reload_payload_decoder();
+                self.session.filter.decode = crate::decode::FrameDecoder {
+                    text: request.protocol.decoder(),
+                    binary: self.session.payloads.clone(),
+                };
                 // Socket.IO acks pair with their emits, unless the profile
                 // names its own key.
                 if request.protocol.kind == crate::protocol::ProtocolKind::SocketIo

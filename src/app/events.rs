@@ -79,7 +79,7 @@ impl App {
             return;
         }
         let label = settled.kind.label();
-        self.session.filter.decode = settled.decoder();
+        self.session.filter.decode.text = settled.decoder();
         request.protocol = settled;
         self.log_note(
             std::time::SystemTime::now(),

@@ -9,7 +9,7 @@ use crate::conn::{ConnCommand, ConnState, Direction, FrameKind, FrameRecord, Out
 use crate::export;
 use crate::filter::{FilterSpec, Matches, Pattern};
 use crate::frames::{LogEntry, NoteLevel};
-use crate::payload::{BinaryView, BodyKind, body_lines};
+use crate::payload::{BinaryView, BodyKind};
 use crate::profile::service::StoreRequest;
 
 /// The open detail view of one frame.
@@ -19,14 +19,23 @@ pub struct Detail {
     pub seq: u64,
     pub view: BinaryView,
     pub kind: BodyKind,
-    /// The payload formatted in full, computed once when opened.
-    pub lines: Vec<String>,
+    /// The payload's lines, formatted as they are shown (see [`crate::body`]).
+    pub body: crate::body::Body,
+    /// How the payload was decoded, or why it was not (and whether that is
+    /// an error).
+    pub heading: Option<(bool, String)>,
     pub scroll: usize,
+    /// What `/` looks for in the body; `n` finds the next line.
+    pub search: Option<regex::Regex>,
     /// Timing figures, computed once when opened.
     pub since_connect: Option<Duration>,
     pub since_previous: Option<Duration>,
     pub reply_latency: Option<Duration>,
 }
+
+/// Lines of a detail body found beyond those shown, so that a page down
+/// has them ready.
+const DETAIL_LOOKAHEAD: usize = 256;
 
 /// A search over the visible rows, highlighted and stepped with n / N.
 #[derive(Debug, Clone)]
@@ -61,10 +70,32 @@ impl App {
     }
 
     fn refilter(&mut self) {
-        // jq reads a protocol's decoded form (a Socket.IO event as an object).
-        self.session.filter.decode = self.protocol().decoder();
+        // Patterns read the decoded form (a Socket.IO event as an object,
+        // MessagePack as JSON).
+        self.session.filter.decode = self.frame_decoder();
         self.session.matches = Matches::rebuild(&self.session.filter, &self.session.frames);
         self.session.frames_view.reset();
+    }
+
+    /// How frames read as JSON now: by the protocol, and the payload decoder.
+    pub fn frame_decoder(&self) -> crate::decode::FrameDecoder {
+        crate::decode::FrameDecoder {
+            text: self.protocol().decoder(),
+            binary: self.session.payloads.clone(),
+        }
+    }
+
+    /// Compiles the profile's `.proto` files and sets the payload decoder;
+    /// a schema that does not compile is reported and left out.
+    pub fn reload_payload_decoder(&mut self) {
+        let profile = self.current_profile();
+        match crate::decode::PayloadDecoder::for_profile(&profile) {
+            Ok(decoder) => self.session.payloads = decoder,
+            Err(error) => {
+                self.session.payloads = crate::decode::PayloadDecoder::new(profile.decode.unwrap_or_default(), None);
+                self.notify(NoteLevel::Error, format!("--proto: {error}"));
+            }
+        }
     }
 
     /// The selected frame, if a frame (not an event row) is selected.
@@ -94,17 +125,21 @@ impl App {
             );
             return;
         };
-        let (kind, lines) = body_lines(&frame, view);
+        let shown = crate::payload::body(&frame, view, &self.session.payloads);
+        let mut body = shown.body;
+        body.index_to(DETAIL_LOOKAHEAD);
         let previous = self.frame_before(seq, |_| true);
         let last_sent = (frame.direction == Direction::Received)
             .then(|| self.frame_before(seq, |f| f.direction == Direction::Sent && is_data(f)))
             .flatten();
         self.session.detail = Some(Detail {
             seq,
-            view,
-            kind,
-            lines,
+            view: shown.view,
+            kind: shown.kind,
+            body,
+            heading: shown.heading,
             scroll: 0,
+            search: None,
             since_connect: self.session.opened_at.and_then(|t| frame.at.duration_since(t).ok()),
             since_previous: previous.and_then(|t| frame.at.duration_since(t).ok()),
             reply_latency: last_sent.and_then(|t| frame.at.duration_since(t).ok()),
@@ -127,10 +162,52 @@ impl App {
         let page = self.session.frames_view.height.max(1) as isize;
         if let Some(detail) = &mut self.session.detail {
             let step = if delta.abs() > 1 { delta.signum() * page } else { delta };
-            detail.scroll = detail
-                .scroll
-                .saturating_add_signed(step)
-                .min(detail.lines.len().saturating_sub(1));
+            let wanted = detail.scroll.saturating_add_signed(step);
+            detail.body.index_to(wanted.saturating_add(DETAIL_LOOKAHEAD));
+            detail.scroll = wanted.min(detail.body.len().saturating_sub(1));
+        }
+    }
+
+    /// Finds `text` (a regex) in the detail body, from the line after the
+    /// top one; the line found goes to the top.
+    pub(super) fn detail_search(&mut self, text: &str) -> Result<(), String> {
+        let regex = regex::Regex::new(text)
+            .map_err(|e| format!("regex: {}", e.to_string().lines().last().unwrap_or_default().trim()))?;
+        if let Some(detail) = &mut self.session.detail {
+            detail.search = Some(regex);
+        }
+        self.detail_search_next();
+        Ok(())
+    }
+
+    pub(super) fn detail_search_next(&mut self) {
+        let Some(detail) = &mut self.session.detail else {
+            return;
+        };
+        let Some(regex) = detail.search.clone() else {
+            self.notify(NoteLevel::Info, "no search: / starts one");
+            return;
+        };
+        match detail.body.find(&regex, detail.scroll + 1) {
+            Some(line) => {
+                detail.scroll = line;
+                detail.body.index_to(line + DETAIL_LOOKAHEAD);
+            }
+            None => self.notify(NoteLevel::Info, format!("{:?} not found below", regex.as_str())),
+        }
+    }
+
+    /// Home: the first line; End: the last page (the whole body is
+    /// indexed for it, a fast pass over the bytes).
+    pub(super) fn detail_jump(&mut self, to_end: bool) {
+        let page = self.session.frames_view.height.max(1);
+        if let Some(detail) = &mut self.session.detail {
+            if to_end {
+                detail.body.index_all();
+                detail.scroll = detail.body.len().saturating_sub(page);
+            } else {
+                detail.scroll = 0;
+            }
         }
     }
 
@@ -337,9 +414,10 @@ impl App {
                 self.session.opened_at,
                 frames.into_iter(),
                 self.export_secrets,
+                &self.frame_decoder(),
             )
         } else {
-            export::ndjson(frames.into_iter(), self.protocol().decoder())
+            export::ndjson(frames.into_iter(), &self.frame_decoder())
         };
         self.store_outbox.push(StoreRequest::WriteFile {
             path: path.to_string(),

@@ -201,6 +201,7 @@ impl App {
                 ack_next: false,
                 show_keepalives: false,
                 operations: Default::default(),
+                payloads: Default::default(),
                 track_operations: false,
                 next_call_id: 1,
                 url,

@@ -28,6 +28,8 @@ pub enum PromptPurpose {
     Filter,
     /// A regex to find in the frames view.
     Search,
+    /// A regex to find in the open detail view.
+    DetailSearch,
     /// A file to export frames to.
     Export {
         filtered: bool,
@@ -49,6 +51,7 @@ impl PromptPurpose {
             Self::MessageName => "Name for this message".into(),
             Self::Filter => "Filter: a regex, or jq: EXPR (e.g. jq: .type == \"trade\")".into(),
             Self::Search => "Search (regex)".into(),
+            Self::DetailSearch => "Search this payload (regex)".into(),
             Self::Export { filtered: true } => "Export the filtered frames to (.ndjson or .har)".into(),
             Self::Export { filtered: false } => "Export every frame held to (.ndjson or .har)".into(),
             Self::CloseFrame => "Close with code and reason, e.g. 4000 done".into(),
@@ -94,7 +97,11 @@ impl Prompt {
         match self.purpose {
             PromptPurpose::ImportCurl => None,
             PromptPurpose::MessageName => self.text().trim().is_empty().then(|| "the name is empty".to_string()),
-            PromptPurpose::Filter | PromptPurpose::Search | PromptPurpose::CloseFrame | PromptPurpose::Schedule => None,
+            PromptPurpose::Filter
+            | PromptPurpose::Search
+            | PromptPurpose::DetailSearch
+            | PromptPurpose::CloseFrame
+            | PromptPurpose::Schedule => None,
             PromptPurpose::Export { .. } => self
                 .text()
                 .trim()
@@ -140,6 +147,7 @@ impl App {
         let checked = match &prompt.purpose {
             PromptPurpose::Filter => Some(self.apply_filter_text(&text)),
             PromptPurpose::Search => Some(self.apply_search_text(&text)),
+            PromptPurpose::DetailSearch => Some(self.detail_search(&text)),
             PromptPurpose::CloseFrame => Some(self.close_with(&text)),
             PromptPurpose::Schedule => Some(self.start_schedule(&text, std::time::Instant::now())),
             PromptPurpose::Export { filtered } => {
@@ -183,6 +191,7 @@ impl App {
             PromptPurpose::ImportCurl
             | PromptPurpose::Filter
             | PromptPurpose::Search
+            | PromptPurpose::DetailSearch
             | PromptPurpose::Export { .. }
             | PromptPurpose::CloseFrame
             | PromptPurpose::Schedule => {}

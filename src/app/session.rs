@@ -26,6 +26,8 @@ pub struct Session {
     pub ack_next: bool,
     /// Protocol keep-alives are shown as frames rather than only counted.
     pub show_keepalives: bool,
+    /// How binary frames are decoded (`--decode`, `--proto`).
+    pub payloads: crate::decode::PayloadDecoder,
     /// GraphQL operations read off this connection's frames.
     pub operations: crate::protocol::graphql::Operations,
     /// Whether frames are read for operations (the connection speaks GraphQL).

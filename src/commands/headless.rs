@@ -59,7 +59,10 @@ pub async fn pipe(
         ndjson,
         keep_open,
         sanitize: !raw && std::io::stdout().is_terminal(),
-        decode: resolved.protocol.decoder(),
+        decode: crate::decode::FrameDecoder {
+            text: resolved.protocol.decoder(),
+            binary: run.payloads.clone(),
+        },
     };
     Ok(crate::headless::pipe::run(resolved, run, pipe_options).await)
 }
@@ -125,6 +128,7 @@ fn headless_request(
         settings: conn_settings(&settings, options)?,
         log: open_log(options)?,
         show_secrets: options.export_secrets,
+        payloads: crate::decode::PayloadDecoder::for_profile(&profile)?,
     };
     Ok((resolved, messages, run))
 }

@@ -94,6 +94,8 @@ pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<
         params: request.params,
         headers: request.headers,
     });
+    // A .proto that does not compile is said at once, not at connect.
+    app.reload_payload_decoder();
     app.ping_interval = settings.ping_interval;
     app.export_secrets = options.export_secrets;
     app.session.ack_emits = options.ack;

@@ -51,7 +51,33 @@ pub enum Outcome {
     /// Nothing was recognised (`auto`), or decoding is off.
     Raw,
     /// The chosen decoder (or an unwrapped compression) refused it.
-    Failed { chain: String, error: String },
+    Failed {
+        chain: String,
+        error: String,
+    },
+}
+
+/// A protocol's reading of a text frame as JSON (a Socket.IO event as an
+/// object), when it has one.
+pub type TextDecoder = fn(&[u8]) -> Option<Vec<u8>>;
+
+/// How frames read as JSON for filters, exports and `pipe`: text frames
+/// by their protocol, binary frames by the payload decoder.
+#[derive(Debug, Clone, Default)]
+pub struct FrameDecoder {
+    pub text: Option<TextDecoder>,
+    pub binary: PayloadDecoder,
+}
+
+impl FrameDecoder {
+    /// The frame's decoded value as JSON bytes, if it has one.
+    pub fn json(&self, frame: &FrameRecord) -> Option<Vec<u8>> {
+        match frame.kind {
+            FrameKind::Text => self.text.and_then(|decode| decode(&frame.payload)),
+            FrameKind::Binary => self.binary.json(frame),
+            _ => None,
+        }
+    }
 }
 
 /// Decodes binary payloads; cheap to clone.
@@ -62,6 +88,23 @@ pub struct PayloadDecoder {
 }
 
 impl PayloadDecoder {
+    /// The decoder a profile asks for, its `.proto` files compiled.
+    pub fn for_profile(profile: &crate::profile::Profile) -> Result<Self, ProtoError> {
+        let proto = if profile.proto.is_empty() {
+            None
+        } else {
+            Some(ProtoTypes::load(
+                &profile.proto,
+                &TypeChoice {
+                    both: profile.proto_type.clone(),
+                    received: profile.proto_type_in.clone(),
+                    sent: profile.proto_type_out.clone(),
+                },
+            )?)
+        };
+        Ok(Self::new(profile.decode.unwrap_or_default(), proto))
+    }
+
     pub fn new(choice: DecodeChoice, proto: Option<ProtoTypes>) -> Self {
         Self {
             choice,
@@ -157,7 +200,11 @@ impl PayloadDecoder {
 
 /// `auto`: JSON text, then a MessagePack or CBOR map or array that is the
 /// whole payload, then Protobuf when there is a schema.
-fn auto(bytes: &[u8], direction: Direction, proto: Option<&ProtoTypes>) -> Option<(&'static str, Result<Value, String>)> {
+fn auto(
+    bytes: &[u8],
+    direction: Direction,
+    proto: Option<&ProtoTypes>,
+) -> Option<(&'static str, Result<Value, String>)> {
     let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
     if matches!(first, Some(b'{' | b'['))
         && let Ok(value) = serde_json::from_slice::<Value>(bytes)
@@ -221,13 +268,12 @@ fn msgpack(bytes: &[u8], container_only: bool) -> Result<Value, String> {
 /// CBOR that is exactly one value (see [`msgpack`]).
 fn cbor(bytes: &[u8], container_only: bool) -> Result<Value, String> {
     // Major types 4 (array) and 5 (map), possibly behind tags (6).
-    let starts_container = matches!(bytes.first().map(|b| b >> 5), Some(4 | 5 | 6));
+    let starts_container = matches!(bytes.first().map(|b| b >> 5), Some(4..=6));
     if container_only && !starts_container {
         return Err("not a CBOR map or array".into());
     }
     let mut rest = bytes;
-    let lenient::Lenient(value) =
-        ciborium::de::from_reader(&mut rest).map_err(|e| format!("not CBOR: {e}"))?;
+    let lenient::Lenient(value) = ciborium::de::from_reader(&mut rest).map_err(|e| format!("not CBOR: {e}"))?;
     if !rest.is_empty() {
         return Err(format!("not CBOR: {} bytes left over after one value", rest.len()));
     }
@@ -280,11 +326,18 @@ mod tests {
         assert_eq!(decoded(&auto, &gzip(&text)), ("gzip → JSON".into(), value.clone()));
         let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         zlib.write_all(&msgpack).unwrap();
-        assert_eq!(decoded(&auto, &zlib.finish().unwrap()), ("zlib → msgpack".into(), value));
+        assert_eq!(
+            decoded(&auto, &zlib.finish().unwrap()),
+            ("zlib → msgpack".into(), value)
+        );
         assert_eq!(decoded(&auto, &gzip(b"plain words")).0, "gzip → text");
         // Bytes in no known format stay bytes.
         assert_eq!(auto.decode(Direction::Received, &[0xc1, 0, 1]), Outcome::Raw);
-        assert_eq!(auto.decode(Direction::Received, &[7]), Outcome::Raw, "a lone number is not taken");
+        assert_eq!(
+            auto.decode(Direction::Received, &[7]),
+            Outcome::Raw,
+            "a lone number is not taken"
+        );
         assert_eq!(
             PayloadDecoder::new(DecodeChoice::None, None).decode(Direction::Received, &msgpack_of_one()),
             Outcome::Raw

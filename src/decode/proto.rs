@@ -128,7 +128,12 @@ fn compile(files: &[PathBuf]) -> Result<DescriptorPool, ProtoError> {
     let error = |reason: String| ProtoError::Compile { files: names(), reason };
     let includes: Vec<PathBuf> = files
         .iter()
-        .map(|f| f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf())
+        .map(|f| {
+            f.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf()
+        })
         .collect();
     let mut compiler = protox::Compiler::new(&includes).map_err(|e| error(e.to_string()))?;
     compiler.include_imports(true);
@@ -178,7 +183,12 @@ mod tests {
         );
         let back = types.encode(&value.to_string()).unwrap();
         assert_eq!(Trade::decode(&back[..]).unwrap().sym, "PRB");
-        assert!(types.decode(Direction::Received, &[0xff, 0xff]).unwrap_err().contains("not a market.Trade"));
+        assert!(
+            types
+                .decode(Direction::Received, &[0xff, 0xff])
+                .unwrap_err()
+                .contains("not a market.Trade")
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct Run {
     pub log: Option<LogTarget>,
     /// `--export-secrets`: tokens in URLs are printed in clear.
     pub show_secrets: bool,
+    /// How binary frames are decoded for expectations and output.
+    pub payloads: crate::decode::PayloadDecoder,
 }
 
 impl Run {

@@ -12,7 +12,7 @@ use crate::conn::{
 };
 
 /// How `pipe` behaves.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PipeOptions {
     /// Full NDJSON records instead of bare payloads.
     pub ndjson: bool,
@@ -21,10 +21,11 @@ pub struct PipeOptions {
     /// Show control characters as pictures: set when standard output is a
     /// terminal (and `--raw` was not given), so a frame cannot drive it.
     pub sanitize: bool,
-    /// A protocol's decoded form of a text frame (a Socket.IO event as
-    /// `{"event","args","ns","ack"}`): such protocols write only the
-    /// frames that decode, leaving out their handshake and heartbeats.
-    pub decode: Option<crate::filter::Decoder>,
+    /// Frames as JSON: a protocol's reading of text frames (a Socket.IO
+    /// event as `{"event","args","ns","ack"}`; such protocols write only
+    /// the frames that decode, leaving out their handshake and
+    /// heartbeats), and binary payloads decoded (MessagePack and the like).
+    pub decode: crate::decode::FrameDecoder,
 }
 
 /// Runs the pipe until the server closes or input ends; returns the exit
@@ -67,9 +68,9 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
                                 }
                             };
                         }
-                        ConnEvent::Frame(frame) => written = write_frame(&mut out, &frame, options),
+                        ConnEvent::Frame(frame) => written = write_frame(&mut out, &frame, &options),
                         ConnEvent::Frames(frames) => {
-                            written = frames.iter().try_for_each(|frame| write_frame(&mut out, frame, options));
+                            written = frames.iter().try_for_each(|frame| write_frame(&mut out, frame, &options));
                         }
                         ConnEvent::Warning(text) => super::warn(&text),
                         _ => {}
@@ -105,12 +106,12 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
 /// protocol guarantees UTF-8) or as its protocol decodes it, binary as
 /// base64, or the full NDJSON record.
 /// To a terminal, control characters are shown as pictures instead.
-fn write_frame(out: &mut impl Write, frame: &FrameRecord, options: PipeOptions) -> std::io::Result<()> {
+fn write_frame(out: &mut impl Write, frame: &FrameRecord, options: &PipeOptions) -> std::io::Result<()> {
     if frame.direction != Direction::Received {
         return Ok(());
     }
     if options.ndjson {
-        let line = crate::export::ndjson_line_decoded(frame, options.decode);
+        let line = crate::export::ndjson_line_decoded(frame, &options.decode);
         let line = if options.sanitize {
             crate::sanitize::json(&line)
         } else {
@@ -118,20 +119,20 @@ fn write_frame(out: &mut impl Write, frame: &FrameRecord, options: PipeOptions) 
         };
         return writeln!(out, "{line}");
     }
-    let decoded;
-    let text = match (frame.kind, options.decode) {
-        (FrameKind::Text, Some(decode)) => match decode(&frame.payload) {
-            Some(json) => {
-                decoded = json;
-                &decoded[..]
-            }
-            None => return Ok(()),
-        },
-        _ => &frame.payload[..],
-    };
+    let decoded = options.decode.json(frame);
+    if frame.kind == FrameKind::Text && options.decode.text.is_some() && decoded.is_none() {
+        return Ok(());
+    }
+    let text = decoded.as_deref().unwrap_or(&frame.payload);
     match frame.kind {
-        FrameKind::Text if options.sanitize => out.write_all(crate::sanitize::bytes(text).as_bytes())?,
-        FrameKind::Text => out.write_all(text)?,
+        // A decoded binary frame is JSON text like any other line.
+        FrameKind::Text | FrameKind::Binary if decoded.is_some() || frame.kind == FrameKind::Text => {
+            if options.sanitize {
+                out.write_all(crate::sanitize::bytes(text).as_bytes())?;
+            } else {
+                out.write_all(text)?;
+            }
+        }
         FrameKind::Binary => out.write_all(
             base64::engine::general_purpose::STANDARD
                 .encode(&frame.payload)

@@ -42,7 +42,10 @@ pub async fn run(request: ResolvedRequest, messages: Vec<String>, run: Run, expe
     } else {
         crate::secrets::mask_url(request.url.as_str(), crate::secrets::SCREEN_MASK).into_owned()
     };
-    let decode = request.protocol.decoder();
+    let decode = crate::decode::FrameDecoder {
+        text: request.protocol.decoder(),
+        binary: run.payloads.clone(),
+    };
     let (conn, mut events) = run.start();
     conn.send(ConnCommand::Connect(request));
     let mut report = TestReport {
@@ -92,10 +95,7 @@ pub async fn run(request: ResolvedRequest, messages: Vec<String>, run: Run, expe
                 ConnEvent::Frame(frame)
                     if frame.direction == Direction::Received
                         && matches!(frame.kind, FrameKind::Text | FrameKind::Binary)
-                        && expect
-                            .pattern
-                            .as_ref()
-                            .is_none_or(|p| p.matches_decoded(&frame.payload, decode)) =>
+                        && expect.pattern.as_ref().is_none_or(|p| p.matches_frame(&frame, &decode)) =>
                 {
                     // Its reply latency, if any, came just ahead of it.
                     report.matched = Some(frame);

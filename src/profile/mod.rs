@@ -75,6 +75,19 @@ pub struct Profile {
     /// `/socket.io/`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub socketio_path: Option<String>,
+    /// How binary frames are decoded; unset is `auto`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decode: Option<crate::decode::DecodeChoice>,
+    /// `.proto` files binary frames may be read by.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub proto: Vec<std::path::PathBuf>,
+    /// The Protobuf message type of frames both ways, and of each way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proto_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proto_type_in: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proto_type_out: Option<String>,
 }
 
 impl Default for Profile {
@@ -98,6 +111,11 @@ impl Default for Profile {
             auth: None,
             eio: None,
             socketio_path: None,
+            decode: None,
+            proto: Vec::new(),
+            proto_type: None,
+            proto_type_in: None,
+            proto_type_out: None,
         }
     }
 }

@@ -126,7 +126,7 @@ impl Protocol {
 
     /// What jq filters read instead of the raw payload, for protocols
     /// whose frames are not JSON as they stand.
-    pub fn decoder(&self) -> Option<crate::filter::Decoder> {
+    pub fn decoder(&self) -> Option<crate::decode::TextDecoder> {
         match self.kind {
             ProtocolKind::SocketIo => Some(socketio::decoded_json),
             ProtocolKind::Raw | ProtocolKind::JsonRpc | ProtocolKind::GraphQl => None,

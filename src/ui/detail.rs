@@ -23,20 +23,25 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
         Direction::Received => "received",
     };
     let binary = matches!(record.kind, FrameKind::Binary | FrameKind::Ping | FrameKind::Pong);
+    let lines_known = match (detail.body.is_complete(), detail.body.len()) {
+        (true, 1) => " · 1 line".to_string(),
+        (true, n) => format!(" · {n} lines"),
+        (false, _) => String::new(),
+    };
     let view = if binary {
         format!(" · {} (b switches)", detail.view.name())
     } else {
         String::new()
     };
     let title = format!(
-        " {direction} {} · {}{view} ",
+        " {direction} {} · {}{view}{lines_known} ",
         kind_name(record.kind),
         format::bytes(record.wire_len())
     );
     let block = Block::bordered()
         .title(title)
         .title_bottom(Line::styled(
-            " ↑↓ PgUp/PgDn scroll · ←/→ previous/next frame · y copy · e edit · Esc close ",
+            " ↑↓ PgUp/PgDn Home/End · / search · ←/→ other frames · y copy · e edit · Esc ",
             theme::dim(),
         ))
         .border_style(theme::border(true));
@@ -73,13 +78,27 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
     }
     frame.render_widget(Paragraph::new(Line::from(timing)), timing_area);
 
-    // Only the visible lines are styled, whatever the payload's size.
+    // A heading says how the payload was decoded, or why it was not.
+    let body_area = match &detail.heading {
+        Some((error, heading)) => {
+            let [heading_area, rest] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body_area);
+            let style = if *error {
+                theme::note(crate::frames::NoteLevel::Error)
+            } else {
+                theme::dim()
+            };
+            frame.render_widget(Paragraph::new(Line::styled(heading.clone(), style)), heading_area);
+            rest
+        }
+        None => body_area,
+    };
+    // Only the visible lines are formatted and styled, whatever the
+    // payload's size.
     let height = usize::from(body_area.height);
     let lines: Vec<Line> = detail
-        .lines
+        .body
+        .lines(detail.scroll, height)
         .iter()
-        .skip(detail.scroll)
-        .take(height)
         .map(|text| style_line(detail.kind, text))
         .collect();
     let lines = if lines.is_empty() {

@@ -90,6 +90,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             (Some(piece), LogEntry::Note { at, level, .. }) => note_line(*at, *level, piece, width),
             _ => line_for(entry, width),
         };
+        // A decoded binary payload replaces its hex, behind its format.
+        if let LogEntry::Frame(record) = entry
+            && record.kind == FrameKind::Binary
+            && let Some(preview) = binary_preview(&app.payloads, record)
+            && let Some(last) = line.spans.last_mut()
+        {
+            last.content = truncate(&preview, width.saturating_sub(FRAME_PREFIX)).into();
+        }
         // A protocol's own reading of the payload replaces the raw text.
         if describes
             && let LogEntry::Frame(record) = entry
@@ -181,6 +189,29 @@ fn line_for(entry: &LogEntry, width: usize) -> Line<'static> {
 }
 
 /// The first few kilobytes of a text payload: a preview needs no more.
+/// Binary payloads past this are not decoded for their row (Enter does):
+/// a row must cost next to nothing to draw.
+const PREVIEW_DECODE_MAX: usize = 256 << 10;
+
+/// `msgpack {"sym":"MSG",…}`, or `✗msgpack` and the hex, for a
+/// binary frame whose payload decodes (or should have).
+fn binary_preview(decoder: &crate::decode::PayloadDecoder, record: &crate::conn::FrameRecord) -> Option<String> {
+    use crate::decode::Outcome;
+    if !decoder.is_on() || record.payload.len() > PREVIEW_DECODE_MAX {
+        return None;
+    }
+    match decoder.decode(record.direction, &record.payload) {
+        Outcome::Decoded(decoded) => {
+            Some(crate::sanitize::one_line(&format!("{} {}", decoded.chain, decoded.value)).into_owned())
+        }
+        Outcome::Failed { chain, .. } => {
+            let hex: Vec<String> = record.payload.iter().take(40).map(|b| format!("{b:02x}")).collect();
+            Some(format!("✗{chain} {}", hex.join(" ")))
+        }
+        Outcome::Raw => None,
+    }
+}
+
 fn text_head(payload: &[u8]) -> &str {
     let head = &payload[..payload.len().min(4096)];
     match std::str::from_utf8(head) {
