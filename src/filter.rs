@@ -96,11 +96,36 @@ impl Pattern {
     /// of it when it makes something: jq always, a regex for binary frames
     /// (a text frame's regex reads the text as it came).
     pub fn matches_frame(&self, frame: &FrameRecord, decoder: &FrameDecoder) -> bool {
-        let decoded = match (self, frame.kind) {
-            (Self::Jq(_), _) | (Self::Regex(_), FrameKind::Binary) => decoder.json(frame),
-            _ => None,
-        };
-        self.matches(decoded.as_deref().unwrap_or(&frame.payload))
+        self.matches_frames(&[frame], decoder)[0]
+    }
+
+    /// [`Pattern::matches_frame`] for several frames at once (a jq
+    /// expression makes one trip to its worker for all of them).
+    pub fn matches_frames(&self, frames: &[&FrameRecord], decoder: &FrameDecoder) -> Vec<bool> {
+        let decoded: Vec<Option<Vec<u8>>> = frames
+            .iter()
+            .map(|frame| match (self, frame.kind) {
+                (Self::Jq(_), _) | (Self::Regex(_), FrameKind::Binary) => decoder.json(frame),
+                _ => None,
+            })
+            .collect();
+        let payloads: Vec<&[u8]> = frames
+            .iter()
+            .zip(&decoded)
+            .map(|(frame, decoded)| decoded.as_deref().unwrap_or(&frame.payload))
+            .collect();
+        match self {
+            Self::Regex(re) => payloads.iter().map(|p| re.is_match(p)).collect(),
+            Self::Jq(jq) => jq.matches_many(&payloads),
+        }
+    }
+
+    /// Why the pattern was stopped (a jq expression that ran away), if it was.
+    pub fn failure(&self) -> Option<String> {
+        match self {
+            Self::Regex(_) => None,
+            Self::Jq(jq) => jq.failure(),
+        }
     }
 }
 
@@ -125,6 +150,33 @@ impl FilterSpec {
 
     /// Whether `entry` passes. Connection-event rows are hidden by any filter.
     pub fn matches(&self, entry: &LogEntry) -> bool {
+        self.matches_many(&[entry])[0]
+    }
+
+    /// [`FilterSpec::matches`] for several entries, the pattern evaluated
+    /// once for all the frames that need it.
+    pub fn matches_many(&self, entries: &[&LogEntry]) -> Vec<bool> {
+        let mut result: Vec<bool> = entries.iter().map(|entry| self.passes_before_pattern(entry)).collect();
+        let Some(pattern) = &self.pattern else {
+            return result;
+        };
+        let (indexes, frames): (Vec<usize>, Vec<&FrameRecord>) = entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| result[*i])
+            .filter_map(|(i, entry)| match entry {
+                LogEntry::Frame(frame) => Some((i, frame)),
+                LogEntry::Note { .. } => None,
+            })
+            .unzip();
+        for (i, matched) in indexes.into_iter().zip(pattern.matches_frames(&frames, &self.decode)) {
+            result[i] = matched;
+        }
+        result
+    }
+
+    /// Everything but the pattern.
+    fn passes_before_pattern(&self, entry: &LogEntry) -> bool {
         let LogEntry::Frame(frame) = entry else {
             return !self.is_active();
         };
@@ -145,12 +197,11 @@ impl FilterSpec {
         );
         direction_ok
             && kind_ok
-            && self.pattern.as_ref().is_none_or(|p| {
-                matches!(
+            && (self.pattern.is_none()
+                || matches!(
                     frame.kind,
                     FrameKind::Text | FrameKind::Binary | FrameKind::Close { .. }
-                ) && p.matches_frame(frame, &self.decode)
-            })
+                ))
     }
 
     /// A short description for the frames title.
@@ -183,26 +234,52 @@ pub struct Matches {
 impl Matches {
     /// Scans everything held (used when the filter changes).
     pub fn rebuild(spec: &FilterSpec, log: &FrameLog) -> Self {
-        let first = log.first_seq();
-        let seqs = log
-            .window(first, log.len())
-            .enumerate()
-            .filter(|(_, entry)| spec.matches(entry))
-            .map(|(i, _)| first + i as u64)
-            .collect();
-        Self { seqs }
+        let mut matches = Self::default();
+        matches.take(spec, log, log.first_seq(), log.len());
+        matches
     }
 
     /// Checks the newest entry (just pushed) and forgets evicted ones.
     pub fn on_push(&mut self, spec: &FilterSpec, log: &FrameLog) {
-        let newest = log.end_seq().saturating_sub(1);
-        if let Some(entry) = log.window(newest, 1).next()
-            && spec.matches(entry)
-        {
-            self.seqs.push_back(newest);
-        }
+        self.on_push_many(spec, log, 1);
+    }
+
+    /// Checks the `count` newest entries (just pushed together) and
+    /// forgets evicted ones.
+    pub fn on_push_many(&mut self, spec: &FilterSpec, log: &FrameLog, count: usize) {
+        let count = count.min(log.len());
+        self.take(spec, log, log.end_seq() - count as u64, count);
         while self.seqs.front().is_some_and(|s| *s < log.first_seq()) {
             self.seqs.pop_front();
+        }
+    }
+
+    /// Appends the matches among `count` entries from `from`, a batch at
+    /// a time.
+    fn take(&mut self, spec: &FilterSpec, log: &FrameLog, from: u64, count: usize) {
+        const BATCH: usize = 1024;
+        const BATCH_BYTES: usize = 4 << 20;
+        let entries: Vec<&LogEntry> = log.window(from, count).collect();
+        let mut start = 0;
+        while start < entries.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < entries.len() && end - start < BATCH && (bytes < BATCH_BYTES || end == start) {
+                if let LogEntry::Frame(frame) = entries[end] {
+                    bytes += frame.payload.len();
+                }
+                end += 1;
+            }
+            let matched = spec.matches_many(&entries[start..end]);
+            let first = from + start as u64;
+            self.seqs.extend(
+                matched
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| **m)
+                    .map(|(i, _)| first + i as u64),
+            );
+            start = end;
         }
     }
 

@@ -8,9 +8,20 @@ type Program = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
 
 /// A compiled jq expression, used as a predicate: a payload matches when it
 /// is JSON and the expression yields a truthy value for it (like `select`).
+///
+/// An expression can loop forever (`def f: f; f`) or recurse until the
+/// stack runs out, and jq has no way to stop it. So once the binary has
+/// named itself with [`set_worker`], expressions run in a process of their
+/// own ([`crate::jq_sandbox`]), which is killed when it takes too long or
+/// dies on its own; the filter then reports why and matches nothing.
 pub struct JqFilter {
-    program: Program,
     source: String,
+    engine: Engine,
+}
+
+enum Engine {
+    InProcess(Evaluator),
+    Sandboxed(crate::jq_sandbox::Sandbox),
 }
 
 impl std::fmt::Debug for JqFilter {
@@ -19,7 +30,69 @@ impl std::fmt::Debug for JqFilter {
     }
 }
 
+static WORKER: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Names the executable that evaluates expressions in a process of its
+/// own (`EXE __jq-worker EXPR`); the `wscope` binary names itself.
+pub fn set_worker(executable: std::path::PathBuf) {
+    let _ = WORKER.set(executable);
+}
+
 impl JqFilter {
+    /// Compiles `code`, or says what is wrong with it.
+    pub fn compile(code: &str) -> Result<Self, String> {
+        let evaluator = Evaluator::compile(code)?;
+        let engine = match WORKER.get() {
+            Some(executable) => match crate::jq_sandbox::Sandbox::start(executable, code) {
+                Ok(sandbox) => Engine::Sandboxed(sandbox),
+                Err(error) => return Err(format!("cannot start the jq worker: {error}")),
+            },
+            None => Engine::InProcess(evaluator),
+        };
+        Ok(Self {
+            source: code.to_string(),
+            engine,
+        })
+    }
+
+    /// Whether the payload is JSON and the expression holds for it.
+    pub fn matches(&self, payload: &[u8]) -> bool {
+        self.matches_many(&[payload]).first().copied().unwrap_or(false)
+    }
+
+    /// [`JqFilter::matches`] for several payloads at once (one trip to
+    /// the worker).
+    pub fn matches_many(&self, payloads: &[&[u8]]) -> Vec<bool> {
+        match &self.engine {
+            Engine::InProcess(evaluator) => payloads.iter().map(|p| evaluator.matches(p)).collect(),
+            Engine::Sandboxed(sandbox) => sandbox.matches(payloads),
+        }
+    }
+
+    /// The first value the expression yields for the payload, as JSON text.
+    pub fn first_value(&self, payload: &[u8]) -> Option<String> {
+        match &self.engine {
+            Engine::InProcess(evaluator) => evaluator.first_value(payload),
+            Engine::Sandboxed(sandbox) => sandbox.first_value(payload),
+        }
+    }
+
+    /// Why the expression was stopped, once it has been: it then matches
+    /// nothing.
+    pub fn failure(&self) -> Option<String> {
+        match &self.engine {
+            Engine::InProcess(_) => None,
+            Engine::Sandboxed(sandbox) => sandbox.failure(),
+        }
+    }
+}
+
+/// A compiled expression, evaluated on the calling thread.
+pub struct Evaluator {
+    program: Program,
+}
+
+impl Evaluator {
     /// Compiles `code`, or says what is wrong with it.
     pub fn compile(code: &str) -> Result<Self, String> {
         let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
@@ -51,10 +124,7 @@ impl JqFilter {
                 .collect::<Vec<_>>()
                 .join("; ")
         })?;
-        Ok(Self {
-            program,
-            source: code.to_string(),
-        })
+        Ok(Self { program })
     }
 
     /// The first value the expression yields for the payload, as JSON text.

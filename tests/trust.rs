@@ -162,3 +162,41 @@ fn sigquit_restores_the_terminal() {
     assert!(status.success(), "{status:?}");
     assert_restored(&pty);
 }
+
+#[test]
+fn a_runaway_jq_filter_is_stopped_and_reported_while_keys_keep_working() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(wscope::server::DemoServer::start("127.0.0.1:0".parse().unwrap()))
+        .unwrap();
+    let url = server.url();
+    // jq cannot be interrupted: the expression runs in a process of its
+    // own, killed past its budget (a loop) or found dead (a recursion
+    // that ran out of stack).
+    for (expression, why) in [("def f: f; f", "ran past"), ("def f: 1 + f; f", "crashed")] {
+        let mut pty = Pty::spawn(&[&url, "--ping-interval", "0"], &[], None);
+        pty.wait_for(&["Connected"]);
+        pty.press(b"\x1b5"); // Alt-5: the frames pane
+        let typed = Instant::now();
+        pty.press(format!("fjq: {expression}\r").as_bytes());
+        let screen = pty.wait_for(&[why, "filter off"]);
+        assert!(typed.elapsed() < Duration::from_secs(5), "{:?}", typed.elapsed());
+        assert!(!screen.contains("[jq:"), "the filter is gone:\n{screen}");
+        // The keys still work: a new filter applies at once.
+        pty.press(b"fjq: .type == \"tick\"\r");
+        pty.wait_for(&["[jq: .type == \"tick\"]"]);
+        pty.press(b"\x03");
+        pty.wait_for_exit();
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(["test", &url, "--expect-jq", "def f: f; f", "--timeout", "5"])
+        .args(["--config-dir", tempfile::tempdir().unwrap().path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("ran past"),
+        "{output:?}"
+    );
+    drop(server);
+}

@@ -60,6 +60,20 @@ impl App {
                 self.session.frames.push_frames(frames);
                 self.session.pairing.forget_before(self.session.frames.first_seq());
             }
+            // A filter, but nothing waiting on each frame: the batch is
+            // matched in one go (a jq filter makes one trip to its worker).
+            ConnEvent::Frames(frames) if !self.session.pairing.is_waiting() => {
+                if self.session.track_operations {
+                    frames.iter().for_each(|frame| self.observe_operation(frame));
+                }
+                let count = frames.len();
+                self.session.frames.push_frames(frames);
+                self.session.pairing.forget_before(self.session.frames.first_seq());
+                self.session
+                    .matches
+                    .on_push_many(&self.session.filter, &self.session.frames, count);
+                self.check_filter();
+            }
             ConnEvent::Frames(frames) => {
                 for frame in frames {
                     self.take_frame(frame);

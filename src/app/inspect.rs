@@ -66,7 +66,19 @@ impl App {
     pub(super) fn after_push(&mut self) {
         if self.session.filter.is_active() {
             self.session.matches.on_push(&self.session.filter, &self.session.frames);
+            self.check_filter();
         }
+    }
+
+    /// A jq expression that ran away is dropped, and said so.
+    pub(super) fn check_filter(&mut self) {
+        let Some(failure) = self.session.filter.pattern.as_ref().and_then(|p| p.failure()) else {
+            return;
+        };
+        self.session.filter.pattern_text.clear();
+        self.session.filter.pattern = None;
+        self.notify(NoteLevel::Error, format!("filter off: {failure}"));
+        self.refilter();
     }
 
     fn refilter(&mut self) {
@@ -75,6 +87,15 @@ impl App {
         self.session.filter.decode = self.frame_decoder();
         self.session.matches = Matches::rebuild(&self.session.filter, &self.session.frames);
         self.session.frames_view.reset();
+        if self
+            .session
+            .filter
+            .pattern
+            .as_ref()
+            .is_some_and(|p| p.failure().is_some())
+        {
+            self.check_filter();
+        }
     }
 
     /// How frames read as JSON now: by the protocol, and the payload decoder.

@@ -102,6 +102,11 @@ pub async fn run(request: ResolvedRequest, messages: Vec<String>, run: Run, expe
                     report.exit_code = EXIT_OK;
                     break 'outer;
                 }
+                ConnEvent::Frame(_) if let Some(failure) = expect.pattern.as_ref().and_then(|p| p.failure()) => {
+                    report.failure = Some(format!("stopped the expression: {failure}"));
+                    report.exit_code = EXIT_EXPECTATION;
+                    break 'outer;
+                }
                 _ => {}
             }
         }
