@@ -150,3 +150,76 @@ fn the_inspector_filters_each_format_and_shows_the_protobuf_frame() {
     pty.wait_for_exit();
     drop(server);
 }
+
+/// A 32 MB JSON order book, in one text frame: `{"sym":"BIG","bids":[[p,q],…],"asks":…}`.
+fn order_book(bytes: usize) -> String {
+    let mut text = String::from(r#"{"sym":"BIG","bids":["#);
+    let mut level = 0u64;
+    while text.len() < bytes / 2 {
+        text.push_str(&format!(
+            "[{}.{:02},{}],",
+            10_000 - level % 10_000,
+            level % 100,
+            level * 7 % 1000
+        ));
+        level += 1;
+    }
+    text.pop();
+    text.push_str(r#"],"asks":["#);
+    while text.len() < bytes {
+        text.push_str(&format!(
+            "[{}.{:02},{}],",
+            10_000 + level % 10_000,
+            level % 100,
+            level * 3 % 1000
+        ));
+        level += 1;
+    }
+    text.pop();
+    text.push_str(r#"],"end":"END-OF-BOOK"}"#);
+    text
+}
+
+/// A server to try the inspector against by hand: it sends the four
+/// binary frames and a 32 MB JSON order book, then waits.
+/// `cargo test --release --test payloads serve_by_hand -- --ignored --nocapture`
+#[test]
+#[ignore = "serves for ten minutes, for trying the inspector by hand"]
+fn serve_by_hand() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let book = order_book(32 << 20);
+    let server = runtime.block_on(common::serve(move |stream| {
+        let book = book.clone();
+        async move {
+            let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+                return;
+            };
+            for frame in frames() {
+                let _ = socket.send(Message::binary(frame)).await;
+            }
+            let _ = socket.send(Message::text(book)).await;
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        }
+    }));
+    println!("payload server on {}", server.url("ws", "/"));
+    std::thread::sleep(Duration::from_secs(600));
+}
+
+#[test]
+fn a_32_mb_order_book_opens_at_once_and_reaches_its_end() {
+    let book = order_book(32 << 20);
+    let record = wscope::conn::FrameRecord {
+        at: std::time::SystemTime::now(),
+        direction: wscope::conn::Direction::Received,
+        kind: wscope::conn::FrameKind::Text,
+        payload: bytes::Bytes::from(book),
+    };
+    let shown = wscope::payload::body(&record, Default::default(), &Default::default());
+    let mut body = shown.body;
+    assert_eq!(shown.kind, wscope::payload::BodyKind::Json);
+    body.index_to(100);
+    assert_eq!(body.lines(0, 4), ["{", r#"  "sym": "BIG","#, r#"  "bids": ["#, "    ["]);
+    body.index_all();
+    let last = body.lines(body.len() - 3, 3);
+    assert_eq!(last, ["  ],", r#"  "end": "END-OF-BOOK""#, "}"]);
+}

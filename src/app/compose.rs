@@ -1,5 +1,6 @@
-//! How the composer's text becomes a frame: as text, or as binary typed in
-//! hex or base64, or read from a file with `@path`.
+//! How the composer's text becomes a frame: as text, as binary typed in
+//! hex or base64 or read from a file with `@path`, or as JSON encoded into
+//! MessagePack, CBOR or Protobuf.
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -13,6 +14,12 @@ pub enum SendMode {
     Hex,
     /// Binary, typed as base64.
     Base64,
+    /// JSON, sent encoded as MessagePack.
+    MsgPack,
+    /// JSON, sent encoded as CBOR.
+    Cbor,
+    /// JSON, sent encoded as the sent Protobuf type (`--proto`).
+    Protobuf,
 }
 
 impl SendMode {
@@ -21,7 +28,10 @@ impl SendMode {
         match self {
             Self::Text => Self::Hex,
             Self::Hex => Self::Base64,
-            Self::Base64 => Self::Text,
+            Self::Base64 => Self::MsgPack,
+            Self::MsgPack => Self::Cbor,
+            Self::Cbor => Self::Protobuf,
+            Self::Protobuf => Self::Text,
         }
     }
 
@@ -31,6 +41,9 @@ impl SendMode {
             Self::Text => "text",
             Self::Hex => "binary · hex",
             Self::Base64 => "binary · base64",
+            Self::MsgPack => "JSON → MessagePack",
+            Self::Cbor => "JSON → CBOR",
+            Self::Protobuf => "JSON → Protobuf",
         }
     }
 }
@@ -46,10 +59,15 @@ pub enum BinaryInput {
 /// Parses the composer's text for a binary mode. `@path` names a file to
 /// send only when `files` allows it: never for text the user did not write.
 /// Whatever is typed, this returns an error rather than panicking.
-pub fn parse_binary(mode: SendMode, text: &str, files: bool) -> Result<BinaryInput, String> {
+pub fn parse_binary(
+    mode: SendMode,
+    text: &str,
+    files: bool,
+    payloads: &crate::decode::PayloadDecoder,
+) -> Result<BinaryInput, String> {
     let trimmed = text.trim();
     if files
-        && mode != SendMode::Text
+        && matches!(mode, SendMode::Hex | SendMode::Base64)
         && let Some(path) = trimmed.strip_prefix('@')
     {
         return Ok(BinaryInput::File(path.trim().to_string()));
@@ -86,6 +104,12 @@ pub fn parse_binary(mode: SendMode, text: &str, files: bool) -> Result<BinaryInp
                 .map(|bytes| BinaryInput::Bytes(bytes.into()))
                 .map_err(|e| format!("not base64: {e}"))
         }
+        SendMode::MsgPack => crate::decode::encode_msgpack(trimmed).map(|b| BinaryInput::Bytes(b.into())),
+        SendMode::Cbor => crate::decode::encode_cbor(trimmed).map(|b| BinaryInput::Bytes(b.into())),
+        SendMode::Protobuf => match payloads.proto() {
+            Some(types) => types.encode(trimmed).map(|b| BinaryInput::Bytes(b.into())),
+            None => Err("JSON → Protobuf needs a schema: start with --proto FILE".into()),
+        },
     }
 }
 
@@ -94,7 +118,7 @@ mod tests {
     use super::*;
 
     fn bytes(mode: SendMode, text: &str) -> Vec<u8> {
-        match parse_binary(mode, text, true).unwrap() {
+        match parse_binary(mode, text, true, &Default::default()).unwrap() {
             BinaryInput::Bytes(b) => b.to_vec(),
             BinaryInput::File(f) => panic!("file {f}"),
         }
@@ -104,45 +128,79 @@ mod tests {
     fn hex_and_base64() {
         assert_eq!(bytes(SendMode::Hex, "de ad\nbe ef"), vec![0xde, 0xad, 0xbe, 0xef]);
         assert_eq!(bytes(SendMode::Hex, "0x01 0x02"), vec![1, 2]);
-        assert!(parse_binary(SendMode::Hex, "abc", true).unwrap_err().contains("even"));
+        assert!(
+            parse_binary(SendMode::Hex, "abc", true, &Default::default())
+                .unwrap_err()
+                .contains("even")
+        );
         assert_eq!(
-            parse_binary(SendMode::Hex, "zz", true).unwrap_err(),
+            parse_binary(SendMode::Hex, "zz", true, &Default::default()).unwrap_err(),
             "'z' is not a hex digit"
         );
         // Multi-byte characters used to be sliced by byte offset, and panicked.
         assert_eq!(
-            parse_binary(SendMode::Hex, "aé€", true).unwrap_err(),
+            parse_binary(SendMode::Hex, "aé€", true, &Default::default()).unwrap_err(),
             "'é' is not a hex digit"
         );
         assert_eq!(bytes(SendMode::Base64, "aGVs\nbG8="), b"hello".to_vec());
-        assert!(parse_binary(SendMode::Base64, "!!!", true).is_err());
+        assert!(parse_binary(SendMode::Base64, "!!!", true, &Default::default()).is_err());
     }
 
     #[test]
     fn at_path_reads_a_file_only_in_binary_modes_and_when_allowed() {
         assert_eq!(
-            parse_binary(SendMode::Hex, " @/tmp/payload.bin ", true),
+            parse_binary(SendMode::Hex, " @/tmp/payload.bin ", true, &Default::default()),
             Ok(BinaryInput::File("/tmp/payload.bin".into()))
         );
         assert_eq!(
-            parse_binary(SendMode::Text, "@/etc/passwd", true),
+            parse_binary(SendMode::Text, "@/etc/passwd", true, &Default::default()),
             Ok(BinaryInput::Bytes(Bytes::from_static(b"@/etc/passwd")))
         );
-        assert!(parse_binary(SendMode::Base64, "@/etc/passwd", false).is_err());
+        assert!(parse_binary(SendMode::Base64, "@/etc/passwd", false, &Default::default()).is_err());
+    }
+
+    #[test]
+    fn json_is_encoded_for_the_wire() {
+        let text = r#"{"sym":"ENC","px":1.5}"#;
+        let decoder = crate::decode::PayloadDecoder::default();
+        let decoded = |mode| match parse_binary(mode, text, true, &decoder).unwrap() {
+            BinaryInput::Bytes(bytes) => match decoder.decode(crate::conn::Direction::Sent, &bytes) {
+                crate::decode::Outcome::Decoded(d) => (d.chain, d.value["sym"].clone()),
+                other => panic!("{other:?}"),
+            },
+            BinaryInput::File(_) => panic!("no file"),
+        };
+        assert_eq!(decoded(SendMode::MsgPack), ("msgpack".into(), "ENC".into()));
+        assert_eq!(decoded(SendMode::Cbor), ("cbor".into(), "ENC".into()));
+        assert!(
+            parse_binary(SendMode::Protobuf, text, true, &decoder)
+                .unwrap_err()
+                .contains("--proto")
+        );
+        assert!(
+            parse_binary(SendMode::MsgPack, "{oops", true, &decoder)
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        assert!(
+            parse_binary(SendMode::Cbor, "@/etc/passwd", true, &decoder).is_err(),
+            "a file is read only in hex and base64 modes"
+        );
     }
 
     proptest::proptest! {
         #[test]
-        fn binary_parsers_never_panic(text in "\\PC*", mode in 0..3u8) {
-            let mode = [SendMode::Text, SendMode::Hex, SendMode::Base64][mode as usize];
-            let _ = parse_binary(mode, &text, true);
-            let _ = parse_binary(mode, &text, false);
+        fn binary_parsers_never_panic(text in "\\PC*", mode in 0..6u8) {
+            let modes = [SendMode::Text, SendMode::Hex, SendMode::Base64, SendMode::MsgPack, SendMode::Cbor, SendMode::Protobuf];
+            let mode = modes[mode as usize];
+            let _ = parse_binary(mode, &text, true, &Default::default());
+            let _ = parse_binary(mode, &text, false, &Default::default());
         }
 
         #[test]
         fn hex_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
             let typed = bytes.iter().map(|b| format!("0x{b:02X} ")).collect::<String>();
-            proptest::prop_assert_eq!(parse_binary(SendMode::Hex, &typed, true), Ok(BinaryInput::Bytes(bytes.into())));
+            proptest::prop_assert_eq!(parse_binary(SendMode::Hex, &typed, true, &Default::default()), Ok(BinaryInput::Bytes(bytes.into())));
         }
     }
 }

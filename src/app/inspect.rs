@@ -531,7 +531,7 @@ impl App {
                 }
             }
         };
-        match parse_binary(self.session.send_mode, &resolved, !literal) {
+        match parse_binary(self.session.send_mode, &resolved, !literal, &self.session.payloads) {
             Ok(BinaryInput::Bytes(bytes)) => self.session.outbox.push(ConnCommand::Send(Outgoing::Binary(bytes))),
             Ok(BinaryInput::File(path)) => self.store_outbox.push(StoreRequest::ReadFile { path }),
             Err(error) => self.notify(NoteLevel::Error, format!("not sent: {error}")),

@@ -267,7 +267,7 @@ impl App {
         self.session.json_status = json_check::check(&text);
         let files = !self.is_literal(&text);
         self.session.binary_status = (self.session.send_mode != compose::SendMode::Text)
-            .then(|| compose::parse_binary(self.session.send_mode, &text, files));
+            .then(|| compose::parse_binary(self.session.send_mode, &text, files, &self.session.payloads));
         // The file's size shows before anything is sent.
         if let Some(Ok(compose::BinaryInput::File(path))) = &self.session.binary_status
             && self.session.file_info.as_ref().is_none_or(|(known, _)| known != path)
