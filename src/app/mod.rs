@@ -203,6 +203,7 @@ impl App {
                 operations: Default::default(),
                 payloads: Default::default(),
                 track_operations: false,
+                detail_height: 10,
                 next_call_id: 1,
                 url,
                 message,
@@ -467,6 +468,11 @@ impl App {
     pub fn set_frames_size(&mut self, rows: usize, note_width: usize) {
         self.session.frames_view.height = rows.max(1);
         self.session.note_width = note_width.max(20);
+    }
+
+    /// Tells the app how many body lines the detail view shows, for paging.
+    pub fn set_detail_height(&mut self, rows: usize) {
+        self.session.detail_height = rows.max(1);
     }
 
     /// The columns connection events wrap at, as last drawn.

@@ -32,6 +32,8 @@ pub struct Session {
     pub operations: crate::protocol::graphql::Operations,
     /// Whether frames are read for operations (the connection speaks GraphQL).
     pub track_operations: bool,
+    /// Body lines the detail view shows, as last drawn.
+    pub detail_height: usize,
     /// The id the next JSON-RPC call gets.
     pub next_call_id: u64,
     pub url: TextArea<'static>,
