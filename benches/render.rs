@@ -116,5 +116,92 @@ fn ingest(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, draw, ingest, filter_update);
+/// A 32 MB JSON order book, and 32 MB of binary.
+fn large_payloads() -> [(&'static str, FrameRecord); 2] {
+    let mut book = String::from(r#"{"sym":"BIG","bids":["#);
+    let mut level = 0u64;
+    while book.len() < 32 << 20 {
+        book.push_str(&format!("[{}.{:02},{}],", 10_000 + level % 10_000, level % 100, level * 7 % 1000));
+        level += 1;
+    }
+    book.pop();
+    book.push_str("]}");
+    let binary: Vec<u8> = (0..32u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let frame = |kind, payload| FrameRecord {
+        at: SystemTime::now(),
+        direction: Direction::Received,
+        kind,
+        payload,
+    };
+    [
+        ("32 MB JSON", frame(FrameKind::Text, Bytes::from(book))),
+        ("32 MB binary", frame(FrameKind::Binary, Bytes::from(binary))),
+    ]
+}
+
+/// Opening the detail view of a 32 MB frame (its first screen), a page down
+/// in its middle, and End (the whole index).
+fn large_detail(c: &mut Criterion) {
+    use wscope::payload::{BinaryView, body};
+    let decoder = wscope::decode::PayloadDecoder::default();
+    let mut group = c.benchmark_group("detail view");
+    group.sample_size(10);
+    for (name, frame) in large_payloads() {
+        group.bench_function(format!("{name}: open, first screen"), |b| {
+            b.iter(|| {
+                let mut shown = body(black_box(&frame), BinaryView::default(), &decoder).body;
+                shown.index_to(256);
+                black_box(shown.lines(0, 60))
+            })
+        });
+        let mut opened = body(&frame, BinaryView::default(), &decoder).body;
+        opened.index_all();
+        let middle = opened.len() / 2;
+        group.bench_function(format!("{name}: page down in the middle"), |b| {
+            b.iter(|| black_box(opened.lines(black_box(middle + 60), 60)))
+        });
+        group.bench_function(format!("{name}: End (index every line)"), |b| {
+            b.iter(|| {
+                let mut shown = body(black_box(&frame), BinaryView::default(), &decoder).body;
+                shown.index_all();
+                black_box(shown.lines(shown.len().saturating_sub(60), 60))
+            })
+        });
+    }
+    group.finish();
+}
+
+/// 100k MessagePack frames taken into the log with a regex filter active,
+/// which reads each binary frame decoded: `--decode auto` against `none`.
+fn decode_ingest(c: &mut Criterion) {
+    let records: Vec<FrameRecord> = (0..100_000)
+        .map(|i| FrameRecord {
+            at: SystemTime::now(),
+            direction: Direction::Received,
+            kind: FrameKind::Binary,
+            payload: Bytes::from(
+                rmp_serde::to_vec_named(&serde_json::json!({"sym": "MSG", "seq": i, "px": 101.25, "qty": 3}))
+                    .expect("msgpack"),
+            ),
+        })
+        .collect();
+    let mut group = c.benchmark_group("take 100k MessagePack frames, regex filter on");
+    group.sample_size(10);
+    for choice in [wscope::decode::DecodeChoice::None, wscope::decode::DecodeChoice::Auto] {
+        let mut app = app_with(0);
+        app.frames = FrameLog::new(100_000, usize::MAX);
+        app.payloads = wscope::decode::PayloadDecoder::new(choice, None);
+        app.apply_filter_text("seq.:[0-9]*7,").expect("valid filter");
+        group.bench_function(format!("--decode {choice:?}").to_lowercase(), |b| {
+            b.iter(|| {
+                for batch in records.chunks(1024) {
+                    app.on_conn_event(ConnEvent::Frames(black_box(batch.to_vec())));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, draw, ingest, filter_update, large_detail, decode_ingest);
 criterion_main!(benches);

@@ -104,11 +104,60 @@ pub fn ndjson_line_decoded(frame: &FrameRecord, decode: &FrameDecoder) -> String
 /// Frames as NDJSON, one line each, with the protocol's decoded form.
 pub fn ndjson<'a>(frames: impl Iterator<Item = &'a FrameRecord>, decode: &FrameDecoder) -> String {
     let mut out = Vec::new();
-    for frame in frames {
-        let _ = serde_json::to_writer(&mut out, &FrameLine::of(frame).decoded_by(decode, frame));
-        out.push(b'\n');
-    }
+    let _ = write_ndjson(&mut out, frames, decode);
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Streams frames as NDJSON into `out`.
+pub fn write_ndjson<'a>(
+    out: &mut impl std::io::Write,
+    frames: impl Iterator<Item = &'a FrameRecord>,
+    decode: &FrameDecoder,
+) -> std::io::Result<()> {
+    for frame in frames {
+        serde_json::to_writer(&mut *out, &FrameLine::of(frame).decoded_by(decode, frame))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// An export to write off the UI thread: the frames (their payloads are
+/// shared, not copied) and what the format needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportJob {
+    pub frames: Vec<FrameRecord>,
+    pub decode: FrameDecoder,
+    /// HAR's request, handshake, start and whether secrets stay; NDJSON
+    /// when `None`.
+    pub har: Option<HarHead>,
+}
+
+/// What a HAR file says beyond the frames.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HarHead {
+    pub request: Option<ResolvedRequest>,
+    pub handshake: Option<HandshakeReport>,
+    pub started: Option<std::time::SystemTime>,
+    pub with_secrets: bool,
+}
+
+impl ExportJob {
+    pub fn write(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        match &self.har {
+            None => write_ndjson(out, self.frames.iter(), &self.decode),
+            Some(head) => out.write_all(
+                har(
+                    head.request.as_ref(),
+                    head.handshake.as_ref(),
+                    head.started,
+                    self.frames.iter(),
+                    head.with_secrets,
+                    &self.decode,
+                )
+                .as_bytes(),
+            ),
+        }
+    }
 }
 
 /// A header list with secret values masked, unless `with_secrets`.

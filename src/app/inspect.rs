@@ -408,12 +408,12 @@ impl App {
     /// if it ends in `.har`, else NDJSON.
     pub(super) fn export_to(&mut self, path: &str, filtered: bool) {
         let path = path.trim();
-        let frames: Vec<&FrameRecord> = if filtered && self.session.filter.is_active() {
+        let frames: Vec<FrameRecord> = if filtered && self.session.filter.is_active() {
             let visible = self.visible();
             (0..visible.len())
                 .filter_map(|pos| visible.seq(pos).and_then(|seq| visible.entry(seq)))
                 .filter_map(|entry| match entry {
-                    LogEntry::Frame(f) => Some(f),
+                    LogEntry::Frame(f) => Some(f.clone()),
                     LogEntry::Note { .. } => None,
                 })
                 .collect()
@@ -422,27 +422,25 @@ impl App {
                 .frames
                 .window(self.session.frames.first_seq(), self.session.frames.len())
                 .filter_map(|entry| match entry {
-                    LogEntry::Frame(f) => Some(f),
+                    LogEntry::Frame(f) => Some(f.clone()),
                     LogEntry::Note { .. } => None,
                 })
                 .collect()
         };
         let count = frames.len();
-        let contents = if path.to_ascii_lowercase().ends_with(".har") {
-            export::har(
-                self.session.last_request.as_ref(),
-                self.session.connection.handshake.as_ref(),
-                self.session.opened_at,
-                frames.into_iter(),
-                self.export_secrets,
-                &self.frame_decoder(),
-            )
-        } else {
-            export::ndjson(frames.into_iter(), &self.frame_decoder())
-        };
-        self.store_outbox.push(StoreRequest::WriteFile {
+        let har = path.to_ascii_lowercase().ends_with(".har").then(|| export::HarHead {
+            request: self.session.last_request.clone(),
+            handshake: self.session.connection.handshake.clone(),
+            started: self.session.opened_at,
+            with_secrets: self.export_secrets,
+        });
+        self.store_outbox.push(StoreRequest::Export {
             path: path.to_string(),
-            contents,
+            job: Box::new(export::ExportJob {
+                frames,
+                decode: self.frame_decoder(),
+                har,
+            }),
             what: format!("{count} frames"),
         });
     }

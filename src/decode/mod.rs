@@ -69,6 +69,21 @@ pub struct FrameDecoder {
     pub binary: PayloadDecoder,
 }
 
+/// The same text decoder (by address: each protocol has one function) and
+/// the same payload decoder.
+impl PartialEq for FrameDecoder {
+    fn eq(&self, other: &Self) -> bool {
+        let same_text = match (self.text, other.text) {
+            (Some(a), Some(b)) => std::ptr::fn_addr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_text && self.binary == other.binary
+    }
+}
+
+impl Eq for FrameDecoder {}
+
 impl FrameDecoder {
     /// The frame's decoded value as JSON bytes, if it has one.
     pub fn json(&self, frame: &FrameRecord) -> Option<Vec<u8>> {
@@ -86,6 +101,20 @@ pub struct PayloadDecoder {
     choice: DecodeChoice,
     proto: Option<Arc<ProtoTypes>>,
 }
+
+/// The same choice and the same compiled schema.
+impl PartialEq for PayloadDecoder {
+    fn eq(&self, other: &Self) -> bool {
+        self.choice == other.choice
+            && match (&self.proto, &other.proto) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+impl Eq for PayloadDecoder {}
 
 impl PayloadDecoder {
     /// The decoder a profile asks for, its `.proto` files compiled.

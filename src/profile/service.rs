@@ -48,10 +48,11 @@ pub enum StoreRequest {
     StatFile {
         path: String,
     },
-    /// Write an export; never replaces an existing file.
-    WriteFile {
+    /// Write an export; never replaces an existing file. The file is
+    /// written here, a line at a time, not built on the UI thread.
+    Export {
         path: String,
-        contents: String,
+        job: Box<crate::export::ExportJob>,
         /// What it holds, for the notice (e.g. "120 frames").
         what: String,
     },
@@ -233,7 +234,7 @@ impl Storage {
                 };
                 StoreReply::FileSize { path, size }
             }
-            StoreRequest::WriteFile { path, contents, what } => {
+            StoreRequest::Export { path, job, what } => {
                 use std::io::Write;
                 use std::os::unix::fs::OpenOptionsExt;
                 // Frames may hold tokens and personal data: owner only.
@@ -242,9 +243,11 @@ impl Storage {
                     .create_new(true)
                     .mode(0o600)
                     .open(&path)
-                    .and_then(|mut file| {
-                        file.write_all(contents.as_bytes())?;
-                        file.sync_all()
+                    .and_then(|file| {
+                        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+                        job.write(&mut out)?;
+                        out.flush()?;
+                        out.get_ref().sync_all()
                     });
                 match result {
                     Ok(()) => StoreReply::Wrote { path, what },
