@@ -179,8 +179,14 @@ impl App {
         })
     }
 
+    /// Body lines the open detail view shows (its heading takes one).
+    fn detail_page(&self) -> usize {
+        let heading = self.session.detail.as_ref().is_some_and(|d| d.heading.is_some());
+        self.session.detail_height.saturating_sub(usize::from(heading)).max(1)
+    }
+
     pub(super) fn detail_scroll(&mut self, delta: isize) {
-        let page = self.session.detail_height.max(1) as isize;
+        let page = self.detail_page() as isize;
         if let Some(detail) = &mut self.session.detail {
             let step = if delta.abs() > 1 { delta.signum() * page } else { delta };
             let wanted = detail.scroll.saturating_add_signed(step);
@@ -221,7 +227,7 @@ impl App {
     /// Home: the first line; End: the last page (the whole body is
     /// indexed for it, a fast pass over the bytes).
     pub(super) fn detail_jump(&mut self, to_end: bool) {
-        let page = self.session.detail_height.max(1);
+        let page = self.detail_page();
         if let Some(detail) = &mut self.session.detail {
             if to_end {
                 detail.body.index_all();

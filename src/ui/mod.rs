@@ -111,8 +111,8 @@ pub fn fit_app(app: &mut App, area: Rect) {
     };
     app.set_frames_size(frames::visible_rows(frames), frames::note_width(frames));
     // The detail view covers all but the status and footer rows; its
-    // border, timing row and heading take four more.
-    app.set_detail_height(usize::from(area.height.saturating_sub(6)));
+    // border and timing row take three more (a heading, one more).
+    app.set_detail_height(usize::from(area.height.saturating_sub(5)));
 }
 
 /// Draws the whole screen.
