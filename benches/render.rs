@@ -121,12 +121,19 @@ fn large_payloads() -> [(&'static str, FrameRecord); 2] {
     let mut book = String::from(r#"{"sym":"BIG","bids":["#);
     let mut level = 0u64;
     while book.len() < 32 << 20 {
-        book.push_str(&format!("[{}.{:02},{}],", 10_000 + level % 10_000, level % 100, level * 7 % 1000));
+        book.push_str(&format!(
+            "[{}.{:02},{}],",
+            10_000 + level % 10_000,
+            level % 100,
+            level * 7 % 1000
+        ));
         level += 1;
     }
     book.pop();
     book.push_str("]}");
-    let binary: Vec<u8> = (0..32u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let binary: Vec<u8> = (0..32u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let frame = |kind, payload| FrameRecord {
         at: SystemTime::now(),
         direction: Direction::Received,

@@ -89,6 +89,25 @@ fn socket_io_notes_quote_a_hostile_server_as_pictures() {
 }
 
 #[test]
+fn decoded_binary_frames_show_their_strings_as_pictures() {
+    with_hostile_server(|base| {
+        let url = format!("{base}/msgpack");
+        let mut pty = Pty::spawn_recording(&[&url, "--ping-interval", "0"], &[]);
+        let screen = pty.wait_for(&["msgpack {"]);
+        // JSON escapes C0 controls itself; C1 ones become pictures.
+        assert!(screen.contains(r#"msgpack {"evil":"A\u001b]52;c;"#), "{screen}");
+        pty.press(b"\x1b5"); // Alt-5: the frames pane
+        pty.press(b"/evil\r");
+        std::thread::sleep(Duration::from_millis(100));
+        pty.press(b"\r");
+        let detail = pty.wait_for(&["decoded: msgpack"]);
+        assert!(detail.contains(r#""evil": "A\u001b]52;c;aGFja2Vk\u0007B"#), "{detail}");
+        let raw = quit(pty);
+        assert_eq!(hostile_bytes_in(&raw), None, "a control sequence reached the terminal");
+    });
+}
+
+#[test]
 fn test_reports_carry_no_control_bytes() {
     with_hostile_server(|base| {
         for args in [

@@ -255,7 +255,7 @@ pub fn hostile_bytes_in(output: &[u8]) -> Option<String> {
 /// with it in the body; any other path completes the upgrade, sends it as a
 /// text frame, and 300 ms later closes with it in the reason. `/deaf` sends
 /// the frame and then never reads again; `/sio…` first sends it in
-/// Socket.IO packets.
+/// Socket.IO packets, `/msgpack` in a MessagePack map.
 pub async fn hostile_server() -> TestServer {
     serve(|mut stream| async move {
         use tokio::io::AsyncWriteExt;
@@ -291,6 +291,12 @@ pub async fn hostile_server() -> TestServer {
                 let _ = socket.send(Message::text(text)).await;
             }
             let _ = socket.send(Message::binary(HOSTILE.as_bytes().to_vec())).await;
+        }
+        if path.starts_with("/msgpack") {
+            // Decoded and shown as JSON: its strings must come out as pictures.
+            let packed = rmp_serde::to_vec_named(&serde_json::json!({ "evil": HOSTILE, HOSTILE: [HOSTILE] }))
+                .unwrap_or_default();
+            let _ = socket.send(Message::binary(packed)).await;
         }
         let _ = socket.send(Message::text(HOSTILE)).await;
         if path.starts_with("/deaf") {
