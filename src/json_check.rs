@@ -11,10 +11,21 @@ pub enum JsonStatus {
         column: usize,
         message: String,
     },
+    /// Too large to check at every keystroke; it is sent as it is.
+    Unchecked {
+        bytes: usize,
+    },
 }
+
+/// Messages past this are not checked as they are typed: a keystroke in a
+/// 10 MB composer must not cost a parse of 10 MB.
+pub const LIVE_CHECK_MAX: usize = 1 << 20;
 
 /// Checks `text` without building a value, so large messages stay cheap.
 pub fn check(text: &str) -> JsonStatus {
+    if text.len() > LIVE_CHECK_MAX {
+        return JsonStatus::Unchecked { bytes: text.len() };
+    }
     if text.trim().is_empty() {
         return JsonStatus::Empty;
     }

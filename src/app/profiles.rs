@@ -42,8 +42,17 @@ impl App {
     /// The request as a profile, with the panes as they are now.
     pub fn current_profile(&self) -> Profile {
         Profile {
-            url: self.url_text(),
             message: self.message_text(),
+            ..self.current_profile_but_message()
+        }
+    }
+
+    /// [`App::current_profile`] with an empty message: comparing the rest
+    /// stays cheap when the composer holds megabytes.
+    fn current_profile_but_message(&self) -> Profile {
+        Profile {
+            url: self.url_text(),
+            message: String::new(),
             params: self.session.params.rows.clone(),
             headers: self.session.headers.rows.clone(),
             // Written only once it differs from "off", so toggling it back
@@ -57,13 +66,32 @@ impl App {
         }
     }
 
-    /// Whether there is work that exists nowhere but on screen.
+    /// Whether there is work that exists nowhere but on screen. Asked at
+    /// every draw: the message is compared in place, not copied.
     pub fn has_unsaved_changes(&self) -> bool {
-        let current = self.current_profile();
+        let rest = self.current_profile_but_message();
         match &self.session.profile.saved {
-            Some(saved) => &current != saved,
-            None => !current.is_blank(),
+            Some(saved) => !rest.same_but_message(saved) || !self.message_is(&saved.message),
+            None => !rest.is_blank() || self.session.message.lines().iter().any(|l| !l.trim().is_empty()),
         }
+    }
+
+    /// Whether the composer holds exactly `text`.
+    fn message_is(&self, text: &str) -> bool {
+        let mut rest = text;
+        for (i, line) in self.session.message.lines().iter().enumerate() {
+            if i > 0 {
+                match rest.strip_prefix('\n') {
+                    Some(after) => rest = after,
+                    None => return false,
+                }
+            }
+            match rest.strip_prefix(line.as_str()) {
+                Some(after) => rest = after,
+                None => return false,
+            }
+        }
+        rest.is_empty()
     }
 
     /// Puts a profile in the panes, as opened from the picker or `-p`.

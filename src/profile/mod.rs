@@ -121,6 +121,59 @@ impl Default for Profile {
 }
 
 impl Profile {
+    /// Whether everything but the message is the same: asked at every
+    /// draw, when the composer may hold megabytes. Every field is named, so
+    /// a new one cannot be forgotten here.
+    pub fn same_but_message(&self, other: &Profile) -> bool {
+        let Profile {
+            version,
+            url,
+            params,
+            headers,
+            ping_interval_secs,
+            saved_messages,
+            on_connect,
+            schedule_secs,
+            pair_by,
+            proxy,
+            subprotocols,
+            reconnect,
+            protocol,
+            namespace,
+            auth,
+            eio,
+            socketio_path,
+            decode,
+            proto,
+            proto_type,
+            proto_type_in,
+            proto_type_out,
+            message: _,
+        } = self;
+        version == &other.version
+            && url == &other.url
+            && params == &other.params
+            && headers == &other.headers
+            && ping_interval_secs == &other.ping_interval_secs
+            && saved_messages == &other.saved_messages
+            && on_connect == &other.on_connect
+            && schedule_secs == &other.schedule_secs
+            && pair_by == &other.pair_by
+            && proxy == &other.proxy
+            && subprotocols == &other.subprotocols
+            && reconnect == &other.reconnect
+            && protocol == &other.protocol
+            && namespace == &other.namespace
+            && auth == &other.auth
+            && eio == &other.eio
+            && socketio_path == &other.socketio_path
+            && decode == &other.decode
+            && proto == &other.proto
+            && proto_type == &other.proto_type
+            && proto_type_in == &other.proto_type_in
+            && proto_type_out == &other.proto_type_out
+    }
+
     /// Whether nothing has been filled in.
     pub fn is_blank(&self) -> bool {
         self.url.trim().is_empty()

@@ -40,6 +40,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
                 format!(" text, not JSON: {line}:{column} {message} "),
                 theme::note(NoteLevel::Warning),
             ),
+            JsonStatus::Unchecked { bytes } => Line::styled(
+                format!(
+                    " large message, {}: not checked as you type · Ctrl-E edits ",
+                    crate::format::bytes(*bytes as u64)
+                ),
+                theme::note(NoteLevel::Info),
+            ),
         },
     };
     let block = Block::bordered()
@@ -48,5 +55,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    if let JsonStatus::Unchecked { bytes } = app.json_status {
+        // The text area lays out a whole line to draw it: a line of
+        // megabytes would cost that at every keystroke. The head of the
+        // message stands in for it, and typing still edits the end.
+        let width = usize::from(inner.width);
+        let mut lines = vec![Line::styled(
+            format!(
+                "{} message: Ctrl-E edits it in $EDITOR, Ctrl-J sends it",
+                crate::format::bytes(bytes as u64)
+            ),
+            theme::note(NoteLevel::Info),
+        )];
+        let row = app.message.cursor().0;
+        let shown = app
+            .message
+            .lines()
+            .iter()
+            .take(usize::from(inner.height).saturating_sub(2))
+            .map(|line| {
+                let head: String = line.chars().take(width).collect();
+                Line::raw(crate::sanitize::one_line(&head).into_owned())
+            });
+        lines.extend(shown);
+        lines.push(Line::styled(
+            format!("… typing goes to line {} of {}", row + 1, app.message.lines().len()),
+            theme::dim(),
+        ));
+        frame.render_widget(ratatui::widgets::Paragraph::new(lines), inner);
+        return;
+    }
     frame.render_widget(&app.message, inner);
 }
