@@ -12,9 +12,29 @@ use ratatui::DefaultTerminal;
 /// knows to restore it (see [`restore_if_active`]).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
+/// Set once the process is dying: the terminal is not taken again.
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// Held while the terminal is being taken, so that a thread dying at that
+/// moment waits for it and then gives the terminal back.
+static TAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Restores the terminal if the inspector had taken it; for panic hooks,
-/// which may run on any thread.
+/// which may run on any thread. A thread that panics while the UI thread
+/// is still taking the terminal waits for that (briefly), so the process
+/// never exits with the terminal left in the alternate screen.
 pub fn restore_if_active() {
+    EXITING.store(true, Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let _taken = loop {
+        match TAKING.try_lock() {
+            Ok(guard) => break Some(guard),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => break Some(poisoned.into_inner()),
+            // This very thread panicked while taking it, or it is stuck.
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() >= deadline => break None,
+            Err(std::sync::TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(5)),
+        }
+    };
     if ACTIVE.load(Ordering::SeqCst) {
         leave();
     }
@@ -23,6 +43,10 @@ pub fn restore_if_active() {
 /// Enters raw mode and the alternate screen, with bracketed paste on, and
 /// installs a panic hook that restores the terminal before the message prints.
 pub fn enter(mouse: bool) -> io::Result<DefaultTerminal> {
+    let _taking = TAKING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if EXITING.load(Ordering::SeqCst) {
+        return Err(io::Error::other("exiting"));
+    }
     let terminal = ratatui::try_init()?;
     ACTIVE.store(true, Ordering::SeqCst);
     // ratatui::try_init installs its own restoring hook; ours also turns
@@ -63,6 +87,10 @@ pub fn suspend() {
 
 /// Takes the terminal back after [`suspend`] and forces a full redraw.
 pub fn resume(terminal: &mut DefaultTerminal) -> io::Result<()> {
+    let _taking = TAKING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if EXITING.load(Ordering::SeqCst) {
+        return Err(io::Error::other("exiting"));
+    }
     crossterm::terminal::enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     execute!(
