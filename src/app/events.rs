@@ -114,7 +114,9 @@ impl App {
             self.observe_operation(&frame);
         }
         let seq = self.session.frames.end_seq();
-        self.session.pairing.observe(seq, &frame);
+        self.session
+            .pairing
+            .observe_decoded(seq, &frame, Some(&self.session.payloads));
         self.session.frames.push_frame(frame);
         self.session.pairing.forget_before(self.session.frames.first_seq());
         self.after_push();

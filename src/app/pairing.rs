@@ -112,12 +112,30 @@ impl Pairing {
 
     /// Looks at a frame just logged with sequence number `seq`.
     pub fn observe(&mut self, seq: u64, frame: &FrameRecord) {
+        self.observe_decoded(seq, frame, None);
+    }
+
+    /// The same, reading a binary frame as `payloads` decodes it (a
+    /// MessagePack request and its reply pair by their ids too).
+    pub fn observe_decoded(&mut self, seq: u64, frame: &FrameRecord, payloads: Option<&crate::decode::PayloadDecoder>) {
         // A reply can only pair with a pending request, so a flood that
         // answers nothing costs no search per frame.
-        if frame.kind != FrameKind::Text || (frame.direction == Direction::Received && self.pending.is_empty()) {
+        if frame.direction == Direction::Received && self.pending.is_empty() {
             return;
         }
-        let Some(id) = self.key.id_of(&frame.payload, frame.direction) else {
+        let decoded;
+        let payload = match (frame.kind, payloads) {
+            (FrameKind::Text, _) => &frame.payload[..],
+            (FrameKind::Binary, Some(payloads)) => match payloads.json(frame) {
+                Some(json) => {
+                    decoded = json;
+                    &decoded[..]
+                }
+                None => return,
+            },
+            _ => return,
+        };
+        let Some(id) = self.key.id_of(payload, frame.direction) else {
             return;
         };
         match frame.direction {
@@ -210,5 +228,22 @@ mod tests {
         pairing.observe(1, &frame(Direction::Received, 9, r#"{"meta":{"rid":"a1"},"ok":true}"#));
         assert_eq!(pairing.by_response.get(&1), Some(&(0, Duration::from_millis(9))));
         assert!(PairKey::parse(".meta.(").is_err());
+    }
+
+    #[test]
+    fn binary_frames_pair_by_their_decoded_ids() {
+        let mut pairing = Pairing::default();
+        // Binary frames pair by their decoded ids.
+        let packed = |direction, ms, value: serde_json::Value| FrameRecord {
+            kind: FrameKind::Binary,
+            payload: rmp_serde::to_vec_named(&value).unwrap().into(),
+            ..frame(direction, ms, "")
+        };
+        let payloads = crate::decode::PayloadDecoder::default();
+        let request = packed(Direction::Sent, 200, serde_json::json!({"id": 9, "op": "get"}));
+        pairing.observe_decoded(4, &request, Some(&payloads));
+        let reply = packed(Direction::Received, 230, serde_json::json!({"id": 9, "ok": true}));
+        pairing.observe_decoded(5, &reply, Some(&payloads));
+        assert_eq!(pairing.by_response.get(&5), Some(&(4, Duration::from_millis(30))));
     }
 }
