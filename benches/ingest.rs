@@ -180,8 +180,10 @@ fn main() {
         return run_bare_loop(&url);
     }
     // `WSCOPE_BENCH_ONLY=socketio` runs the Socket.IO comparison alone.
-    if std::env::var("WSCOPE_BENCH_ONLY").is_ok_and(|v| v == "socketio") {
-        return println!("8. socket.io     {}", socketio_figures());
+    match std::env::var("WSCOPE_BENCH_ONLY").as_deref() {
+        Ok("socketio") => return println!("8. socket.io     {}", socketio_figures()),
+        Ok("pipe") => return println!("11. pipe send    {}", pipe_send_figures()),
+        _ => {}
     }
     // `cargo bench` passes --bench; nothing else to parse.
     let frames: u64 = std::env::var("WSCOPE_BENCH_FRAMES")
@@ -418,6 +420,91 @@ fn main() {
     // 3: one draw with 1,000,000 frames held (TestBackend; see also benches/render.rs).
     println!("3. draw          {}", draw_figures());
     println!("8. socket.io     {}", socketio_figures());
+    println!("11. pipe send    {}", pipe_send_figures());
+}
+
+/// An echo server that answers as fast as it reads: every message ready is
+/// fed back, then one flush.
+async fn echo_server() -> String {
+    use futures_util::SinkExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let (mut sink, mut incoming) = socket.split();
+                while let Some(Ok(message)) = incoming.next().await {
+                    let mut next = Some(message);
+                    while let Some(message) = next.take() {
+                        if message.is_text() && sink.feed(message).await.is_err() {
+                            return;
+                        }
+                        if let Some(Some(Ok(more))) = futures_util::FutureExt::now_or_never(incoming.next()) {
+                            next = Some(more);
+                        }
+                    }
+                    if sink.flush().await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("ws://{addr}/")
+}
+
+/// 300,000 lines through `wscope pipe` to an echo server, which echoes
+/// each: the time from spawn until every echo is printed and the
+/// connection closed (`--linger 0.2`), and websocat's when it is on PATH.
+fn pipe_send_figures() -> String {
+    const LINES: usize = 300_000;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let url = runtime.block_on(echo_server());
+    let input: String = (0..LINES).map(|i| format!("line {i}\n")).collect();
+    let run = |program: &str, args: &[&str]| -> (Duration, usize) {
+        let start = Instant::now();
+        let mut child = std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let text = input.clone();
+        let feeder = std::thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut stdin, text.as_bytes());
+        });
+        let output = child.wait_with_output().expect("wait");
+        let _ = feeder.join();
+        let echoes = output
+            .stdout
+            .split(|b| *b == b'\n')
+            .filter(|l| l.starts_with(b"line "))
+            .count();
+        (start.elapsed(), echoes)
+    };
+    let mut times = Vec::new();
+    let mut echoed = 0;
+    for _ in 0..3 {
+        let (time, echoes) = run(
+            env!("CARGO_BIN_EXE_wscope"),
+            &["pipe", &url, "--linger", "0.2", "--ping-interval", "0"],
+        );
+        times.push(time);
+        echoed = echoes;
+    }
+    let wscope = median(&mut times);
+    let websocat = websocat_installed().then(|| run("websocat", &["-t", &url]).0);
+    format!(
+        "{LINES} lines echoed: wscope pipe {wscope:.2?} (median of 3, {echoed} echoes printed, 0.2 s of it the linger){}",
+        match websocat {
+            Some(w) => format!(", websocat {w:.2?} ({:.2}x)", wscope.as_secs_f64() / w.as_secs_f64()),
+            None => ", websocat not on PATH".to_string(),
+        }
+    )
 }
 
 /// The same flood of Socket.IO events (`42["tick","…"]`, 100 bytes each)

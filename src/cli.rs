@@ -225,6 +225,10 @@ pub enum Command {
         /// When standard input ends, wait for the server to close.
         #[arg(long)]
         keep_open: bool,
+        /// When standard input ends, keep printing what arrives until nothing
+        /// has for SECS, then close (0 closes at once).
+        #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = parse_seconds)]
+        linger: f64,
         /// Write payloads byte for byte even to a terminal (by default a
         /// terminal gets control characters as visible pictures; files and
         /// pipes always get the raw bytes).

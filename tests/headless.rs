@@ -181,6 +181,32 @@ fn pipe_round_trip_keeps_order_over_100000_lines() {
 }
 
 #[test]
+fn pipe_prints_every_reply_that_arrives_after_its_input_ends() {
+    // `seq 1 2000 | wscope pipe URL`: input ends long before the echoes
+    // are in; they are all printed, in order, before the close.
+    with_feed(|url| {
+        let input: String = (1..=2000).map(|i| format!("{i}\n")).collect();
+        let out = wscope(
+            &["pipe", url, "-H", "api-key: s3cret", "-q", "room=blue"],
+            Some(input.as_bytes()),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let echoes: Vec<&str> = text.lines().filter(|l| l.starts_with("echo:")).collect();
+        let expected: Vec<String> = (1..=2000).map(|i| format!("echo:{i}")).collect();
+        assert_eq!(echoes, expected);
+        // --linger 0 closes at once: whatever was printed is still in order.
+        let out = wscope(
+            &["pipe", url, "-H", "api-key: s3cret", "-q", "room=blue", "--linger", "0"],
+            Some(input.as_bytes()),
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let echoes: Vec<&str> = text.lines().filter(|l| l.starts_with("echo:")).collect();
+        assert_eq!(echoes, expected[..echoes.len()]);
+    });
+}
+
+#[test]
 fn log_works_headless_and_a_failed_write_is_reported() {
     with_feed(|url| {
         let dir = tempfile::tempdir().unwrap();

@@ -51,6 +51,7 @@ pub async fn pipe(
     options: &ConnOptions,
     ndjson: bool,
     keep_open: bool,
+    linger: f64,
     raw: bool,
 ) -> anyhow::Result<u8> {
     use std::io::IsTerminal;
@@ -58,6 +59,7 @@ pub async fn pipe(
     let pipe_options = PipeOptions {
         ndjson,
         keep_open,
+        linger: std::time::Duration::from_secs_f64(linger),
         sanitize: !raw && std::io::stdout().is_terminal(),
         decode: crate::decode::FrameDecoder {
             text: resolved.protocol.decoder(),

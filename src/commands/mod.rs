@@ -84,8 +84,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             request,
             ndjson,
             keep_open,
+            linger,
             raw,
-        }) => headless::pipe(&request, options, ndjson, keep_open, raw).await,
+        }) => headless::pipe(&request, options, ndjson, keep_open, linger, raw).await,
         Some(Command::Profiles { names }) => {
             profiles::list_profiles(&setup::storage(options)?.profiles, names).map(|()| 0)
         }

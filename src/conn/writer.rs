@@ -136,32 +136,56 @@ impl Drop for Writer {
     }
 }
 
+/// Most messages written before one flush.
+const WRITE_BATCH: usize = 256;
+
 async fn write_loop(
     mut sink: SplitSink<Socket, Message>,
     mut messages: mpsc::UnboundedReceiver<(Message, Report)>,
     reports: mpsc::UnboundedSender<Written>,
     busy: Arc<Busy>,
 ) {
-    while let Some((message, report)) = messages.recv().await {
-        let record = match report {
-            Report::AsSent => super::intake::record_of(Direction::Sent, &message),
-            Report::As(shown) => super::intake::record_of(Direction::Sent, &Message::Text(shown.into())),
-            Report::Not => None,
-        };
+    while let Some(first) = messages.recv().await {
+        // Everything already queued goes out with one flush (a `pipe` fed
+        // many lines at once), not a flush a frame.
+        let mut batch = vec![first];
+        while batch.len() < WRITE_BATCH
+            && let Ok(next) = messages.try_recv()
+        {
+            batch.push(next);
+        }
+        let taken = batch.len();
+        let mut records = Vec::with_capacity(taken);
         busy.set(true);
-        let result = sink.send(message).await;
+        let mut result = Ok(());
+        for (message, report) in batch {
+            records.push(match report {
+                Report::AsSent => super::intake::record_of(Direction::Sent, &message),
+                Report::As(shown) => super::intake::record_of(Direction::Sent, &Message::Text(shown.into())),
+                Report::Not => None,
+            });
+            result = sink.feed(message).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        if result.is_ok() {
+            result = sink.flush().await;
+        }
         busy.set(false);
-        busy.1.fetch_sub(1, Ordering::Relaxed);
-        let report = match result {
-            Ok(()) => Written::Sent(record.map(|record| FrameRecord {
-                at: SystemTime::now(),
-                ..record
-            })),
-            Err(error) => Written::Failed(error),
-        };
-        let failed = matches!(report, Written::Failed(_));
-        if reports.send(report).is_err() || failed {
+        busy.1.fetch_sub(taken, Ordering::Relaxed);
+        if let Err(error) = result {
+            let _ = reports.send(Written::Failed(error));
             return;
+        }
+        let at = SystemTime::now();
+        for record in records {
+            if reports
+                .send(Written::Sent(record.map(|record| FrameRecord { at, ..record })))
+                .is_err()
+            {
+                return;
+            }
         }
     }
 }

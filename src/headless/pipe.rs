@@ -18,6 +18,9 @@ pub struct PipeOptions {
     pub ndjson: bool,
     /// After standard input ends, wait for the server to close.
     pub keep_open: bool,
+    /// After standard input ends, keep printing until nothing has arrived
+    /// for this long, then close; zero closes at once.
+    pub linger: std::time::Duration,
     /// Show control characters as pictures: set when standard output is a
     /// terminal (and `--raw` was not given), so a frame cannot drive it.
     pub sanitize: bool,
@@ -42,6 +45,9 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
     let (lines_tx, mut lines) = tokio::sync::mpsc::channel::<Option<String>>(1024);
     let mut input_started = false;
     let mut input_done = false;
+    // Set once input has ended: replies still on their way are printed
+    // until the server falls quiet for `linger`.
+    let mut linger_until: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             event = events.recv() => {
@@ -50,6 +56,9 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
                 // Take whatever else is queued before flushing.
                 while let Ok(more) = events.try_recv() {
                     pending.push(more);
+                }
+                if let Some(until) = &mut linger_until {
+                    *until = tokio::time::Instant::now() + options.linger;
                 }
                 for event in pending {
                     let mut written = Ok(());
@@ -84,20 +93,40 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
                     return EXIT_OK;
                 }
             }
-            line = lines.recv(), if input_started && !input_done => match line.flatten() {
-                Some(text) => match protocol.encode(&text, &mut next_call_id) {
-                    Ok(encoded) => {
-                        conn.send(ConnCommand::Send(Outgoing::Text(encoded)));
-                    }
-                    Err(error) => super::warn(&format!("not sent: {error}")),
-                },
-                None => {
-                    input_done = true;
-                    if !options.keep_open {
-                        conn.send(ConnCommand::Close { code: 1000, reason: "end of input".into() });
+            line = lines.recv(), if input_started && !input_done => {
+                // Every line already read goes out in one go.
+                let mut ready = vec![line.flatten()];
+                while ready.len() < 1024
+                    && ready.last().is_some_and(Option::is_some)
+                    && let Ok(next) = lines.try_recv()
+                {
+                    ready.push(next);
+                }
+                for line in ready {
+                    match line {
+                        Some(text) => match protocol.encode(&text, &mut next_call_id) {
+                            Ok(encoded) => {
+                                conn.send(ConnCommand::Send(Outgoing::Text(encoded)));
+                            }
+                            Err(error) => super::warn(&format!("not sent: {error}")),
+                        },
+                        None => {
+                            input_done = true;
+                            if options.keep_open {
+                                // Wait for the server to close.
+                            } else if options.linger.is_zero() {
+                                conn.send(ConnCommand::Close { code: 1000, reason: "end of input".into() });
+                            } else {
+                                linger_until = Some(tokio::time::Instant::now() + options.linger);
+                            }
+                        }
                     }
                 }
-            },
+            }
+            _ = tokio::time::sleep_until(linger_until.unwrap_or_else(tokio::time::Instant::now)), if linger_until.is_some() => {
+                linger_until = None;
+                conn.send(ConnCommand::Close { code: 1000, reason: "end of input".into() });
+            }
         }
     }
 }
