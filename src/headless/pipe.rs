@@ -57,7 +57,15 @@ pub async fn run(request: ResolvedRequest, run: Run, options: PipeOptions) -> u8
                 while let Ok(more) = events.try_recv() {
                     pending.push(more);
                 }
-                if let Some(until) = &mut linger_until {
+                // Only received frames keep a lingering pipe open: a
+                // heartbeat answered in the background is not a reply.
+                if let Some(until) = &mut linger_until
+                    && pending.iter().any(|event| match event {
+                        ConnEvent::Frame(frame) => frame.direction == Direction::Received,
+                        ConnEvent::Frames(frames) => frames.iter().any(|f| f.direction == Direction::Received),
+                        _ => false,
+                    })
+                {
                     *until = tokio::time::Instant::now() + options.linger;
                 }
                 for event in pending {
