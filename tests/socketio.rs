@@ -106,6 +106,33 @@ fn request(addr: SocketAddr, namespace: Option<&str>) -> wscope::conn::ResolvedR
     request
 }
 
+/// Fails if the connection closed or failed among `seen`.
+fn assert_still_open(seen: &[ConnEvent]) {
+    assert!(
+        !seen.iter().any(|e| matches!(
+            e,
+            ConnEvent::State {
+                state: ConnState::Closed { .. } | ConnState::Failed(_),
+                ..
+            }
+        )),
+        "{seen:#?}"
+    );
+}
+
+/// Sends an emit, then waits for a frame containing `answer`.
+async fn emit_and_wait(
+    conn: &wscope::conn::ConnHandle,
+    events: &mut tokio::sync::mpsc::Receiver<ConnEvent>,
+    request: &wscope::conn::ResolvedRequest,
+    emit: &str,
+    answer: &str,
+) -> Vec<ConnEvent> {
+    let emit = request.protocol.encode(emit, &mut 1).unwrap();
+    conn.send(ConnCommand::Send(Outgoing::Text(emit)));
+    events_until(events, "the answer", |e| text_of(e).is_some_and(|t| t.contains(answer))).await
+}
+
 fn text_of(event: &ConnEvent) -> Option<String> {
     match event {
         ConnEvent::Frame(frame) => Some(String::from_utf8_lossy(&frame.payload).into_owned()),
@@ -134,22 +161,8 @@ async fn stays_connected_past_the_heartbeats_and_emits_both_ways() {
     // Past three ping intervals (and timeouts) the server would have
     // dropped a client that did not answer.
     tokio::time::sleep(ping * 4).await;
-    let emit = request.protocol.encode(r#"["chat", {"text": "hi"}]"#, &mut 1).unwrap();
-    conn.send(ConnCommand::Send(Outgoing::Text(emit)));
-    let seen = events_until(&mut events, "the chat answer", |e| {
-        text_of(e).is_some_and(|t| t.contains("srv:hi"))
-    })
-    .await;
-    assert!(
-        !seen.iter().any(|e| matches!(
-            e,
-            ConnEvent::State {
-                state: ConnState::Closed { .. } | ConnState::Failed(_),
-                ..
-            }
-        )),
-        "{seen:#?}"
-    );
+    let seen = emit_and_wait(&conn, &mut events, &request, r#"["chat", {"text": "hi"}]"#, "srv:hi").await;
+    assert_still_open(&seen);
     let hidden = seen.iter().filter_map(|e| match e {
         ConnEvent::Hidden(n) => Some(*n),
         _ => None,
@@ -341,22 +354,8 @@ async fn engine_io_3_keeps_a_socket_io_2_session_alive_by_pinging() {
         "{seen:#?}"
     );
     tokio::time::sleep(ping * 5).await;
-    let emit = request.protocol.encode(r#"["chat", {"text": "old"}]"#, &mut 1).unwrap();
-    conn.send(ConnCommand::Send(Outgoing::Text(emit)));
-    let seen = events_until(&mut events, "the chat answer", |e| {
-        text_of(e).is_some_and(|t| t.contains("srv:old"))
-    })
-    .await;
-    assert!(
-        !seen.iter().any(|e| matches!(
-            e,
-            ConnEvent::State {
-                state: ConnState::Closed { .. } | ConnState::Failed(_),
-                ..
-            }
-        )),
-        "{seen:#?}"
-    );
+    let seen = emit_and_wait(&conn, &mut events, &request, r#"["chat", {"text": "old"}]"#, "srv:old").await;
+    assert_still_open(&seen);
     assert!(
         seen.iter().any(|e| matches!(e, ConnEvent::Hidden(n) if *n >= 3)),
         "the server's pongs were hidden: {seen:#?}"
