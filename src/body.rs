@@ -216,7 +216,7 @@ impl<S: Copy> Walk<S> {
 /// Where a line of pretty JSON starts: a byte offset and its depth.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JsonState {
-    pos: u32,
+    pos: usize,
     depth: u32,
 }
 
@@ -278,7 +278,7 @@ fn comma(bytes: &[u8], pos: usize, out: &mut Option<&mut String>) -> usize {
 /// One line of pretty JSON. Malformed input never stops the walk: what
 /// does not parse is shown a token at a time.
 fn json_step(bytes: &[u8], state: JsonState, mut out: Option<&mut String>) -> Option<JsonState> {
-    let mut pos = skip_ws(bytes, state.pos as usize);
+    let mut pos = skip_ws(bytes, state.pos);
     let mut depth = state.depth;
     let at = |pos: usize| bytes.get(pos).copied();
     let close = at(pos)?;
@@ -287,7 +287,7 @@ fn json_step(bytes: &[u8], state: JsonState, mut out: Option<&mut String>) -> Op
         indent(&mut out, depth);
         push(&mut out, &[close]);
         pos = comma(bytes, pos + 1, &mut out);
-        return Some(JsonState { pos: pos as u32, depth });
+        return Some(JsonState { pos, depth });
     }
     indent(&mut out, depth);
     if at(pos) == Some(b'"') {
@@ -329,10 +329,7 @@ fn json_step(bytes: &[u8], state: JsonState, mut out: Option<&mut String>) -> Op
             pos = comma(bytes, pos + len, &mut out);
         }
     }
-    Some(JsonState {
-        pos: pos.min(u32::MAX as usize) as u32,
-        depth,
-    })
+    Some(JsonState { pos, depth })
 }
 
 /// One line of text: up to the next line feed.

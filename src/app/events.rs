@@ -51,17 +51,9 @@ impl App {
                 self.log_note(std::time::SystemTime::now(), NoteLevel::Error, &text);
                 self.notify(NoteLevel::Error, text);
             }
-            // A flood is taken in whole, unless a filter or a pending
-            // request needs to see each frame.
-            ConnEvent::Frames(frames) if !self.session.filter.is_active() && !self.session.pairing.is_waiting() => {
-                if self.session.track_operations {
-                    frames.iter().for_each(|frame| self.observe_operation(frame));
-                }
-                self.session.frames.push_frames(frames);
-                self.session.pairing.forget_before(self.session.frames.first_seq());
-            }
-            // A filter, but nothing waiting on each frame: the batch is
-            // matched in one go (a jq filter makes one trip to its worker).
+            // A flood is taken in whole unless a pending request needs to
+            // see each frame; a filter matches the batch in one go (a jq
+            // filter makes one trip to its worker).
             ConnEvent::Frames(frames) if !self.session.pairing.is_waiting() => {
                 if self.session.track_operations {
                     frames.iter().for_each(|frame| self.observe_operation(frame));
@@ -69,10 +61,12 @@ impl App {
                 let count = frames.len();
                 self.session.frames.push_frames(frames);
                 self.session.pairing.forget_before(self.session.frames.first_seq());
-                self.session
-                    .matches
-                    .on_push_many(&self.session.filter, &self.session.frames, count);
-                self.check_filter();
+                if self.session.filter.is_active() {
+                    self.session
+                        .matches
+                        .on_push_many(&self.session.filter, &self.session.frames, count);
+                    self.check_filter();
+                }
             }
             ConnEvent::Frames(frames) => {
                 for frame in frames {

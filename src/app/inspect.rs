@@ -107,13 +107,21 @@ impl App {
     }
 
     /// Compiles the profile's `.proto` files and sets the payload decoder;
-    /// a schema that does not compile is reported and left out.
+    /// a schema that does not compile is reported and left out. Files are
+    /// read only when what names the decoder changed since it last built.
     pub fn reload_payload_decoder(&mut self) {
-        let profile = self.current_profile();
-        match crate::decode::PayloadDecoder::for_profile(&profile) {
-            Ok(decoder) => self.session.payloads = decoder,
+        let source = crate::decode::DecoderSource::of(&self.current_profile());
+        if self.session.payloads_source.as_ref() == Some(&source) {
+            return;
+        }
+        match source.build() {
+            Ok(decoder) => {
+                self.session.payloads = decoder;
+                self.session.payloads_source = Some(source);
+            }
             Err(error) => {
-                self.session.payloads = crate::decode::PayloadDecoder::new(profile.decode.unwrap_or_default(), None);
+                self.session.payloads = source.without_schema();
+                self.session.payloads_source = None;
                 self.notify(NoteLevel::Error, format!("--proto: {error}"));
             }
         }

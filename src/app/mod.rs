@@ -202,6 +202,7 @@ impl App {
                 show_keepalives: false,
                 operations: Default::default(),
                 payloads: Default::default(),
+                payloads_source: None,
                 track_operations: false,
                 detail_height: 10,
                 next_call_id: 1,

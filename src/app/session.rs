@@ -28,6 +28,8 @@ pub struct Session {
     pub show_keepalives: bool,
     /// How binary frames are decoded (`--decode`, `--proto`).
     pub payloads: crate::decode::PayloadDecoder,
+    /// What `payloads` was built from, once it built with its schema.
+    pub payloads_source: Option<crate::decode::DecoderSource>,
     /// GraphQL operations read off this connection's frames.
     pub operations: crate::protocol::graphql::Operations,
     /// Whether frames are read for operations (the connection speaks GraphQL).

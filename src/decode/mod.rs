@@ -95,6 +95,43 @@ impl FrameDecoder {
     }
 }
 
+/// What a payload decoder is built from: the profile's fields that name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecoderSource {
+    choice: Option<DecodeChoice>,
+    proto: Vec<std::path::PathBuf>,
+    types: TypeChoice,
+}
+
+impl DecoderSource {
+    pub fn of(profile: &crate::profile::Profile) -> Self {
+        Self {
+            choice: profile.decode,
+            proto: profile.proto.clone(),
+            types: TypeChoice {
+                both: profile.proto_type.clone(),
+                received: profile.proto_type_in.clone(),
+                sent: profile.proto_type_out.clone(),
+            },
+        }
+    }
+
+    /// Compiles the `.proto` files (reading them) and builds the decoder.
+    pub fn build(&self) -> Result<PayloadDecoder, ProtoError> {
+        let proto = if self.proto.is_empty() {
+            None
+        } else {
+            Some(ProtoTypes::load(&self.proto, &self.types)?)
+        };
+        Ok(PayloadDecoder::new(self.choice.unwrap_or_default(), proto))
+    }
+
+    /// The decoder without its schema (after the schema failed to compile).
+    pub fn without_schema(&self) -> PayloadDecoder {
+        PayloadDecoder::new(self.choice.unwrap_or_default(), None)
+    }
+}
+
 /// Decodes binary payloads; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct PayloadDecoder {
@@ -119,19 +156,7 @@ impl Eq for PayloadDecoder {}
 impl PayloadDecoder {
     /// The decoder a profile asks for, its `.proto` files compiled.
     pub fn for_profile(profile: &crate::profile::Profile) -> Result<Self, ProtoError> {
-        let proto = if profile.proto.is_empty() {
-            None
-        } else {
-            Some(ProtoTypes::load(
-                &profile.proto,
-                &TypeChoice {
-                    both: profile.proto_type.clone(),
-                    received: profile.proto_type_in.clone(),
-                    sent: profile.proto_type_out.clone(),
-                },
-            )?)
-        };
-        Ok(Self::new(profile.decode.unwrap_or_default(), proto))
+        DecoderSource::of(profile).build()
     }
 
     pub fn new(choice: DecodeChoice, proto: Option<ProtoTypes>) -> Self {

@@ -190,8 +190,8 @@ fn line_for(entry: &LogEntry, width: usize) -> Line<'static> {
 
 /// The first few kilobytes of a text payload: a preview needs no more.
 /// Binary payloads past this are not decoded for their row (Enter does):
-/// a row must cost next to nothing to draw.
-const PREVIEW_DECODE_MAX: usize = 256 << 10;
+/// rows are decoded at every draw, so a screen of them must stay cheap.
+const PREVIEW_DECODE_MAX: usize = 64 << 10;
 
 /// `msgpack {"sym":"MSG",…}`, or `✗msgpack` and the hex, for a
 /// binary frame whose payload decodes (or should have).
