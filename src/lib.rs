@@ -14,6 +14,7 @@ pub mod conn;
 pub mod decode;
 pub mod export;
 pub mod filter;
+pub mod flow;
 pub mod format;
 pub mod frames;
 pub mod headless;

@@ -50,7 +50,7 @@ pub fn resolve_request(
         kind: Protocol::choose(profile.protocol, &request.url),
         namespace: profile.namespace.clone(),
         auth: match &profile.auth {
-            Some(auth) => Some(resolve_json(auth.clone(), resolver)?.to_string()),
+            Some(auth) => Some(resolve_json(auth.clone(), resolver, "the auth payload")?.to_string()),
             None => None,
         },
         ack: false,
@@ -88,20 +88,24 @@ fn socketio_http_url(url: &str, profile: &Profile) -> String {
 /// Resolves `{{variables}}` in every string of a JSON payload (an auth
 /// token in `{"token": "{{env:TOKEN}}"}`), so a value with quotes in it
 /// stays one string.
-fn resolve_json(value: serde_json::Value, resolver: &Resolver) -> Result<serde_json::Value, Unresolved> {
+pub fn resolve_json(
+    value: serde_json::Value,
+    resolver: &Resolver,
+    place: &str,
+) -> Result<serde_json::Value, Unresolved> {
     use serde_json::Value;
     Ok(match value {
-        Value::String(text) => Value::String(resolver.resolve(&text, "the auth payload")?),
+        Value::String(text) => Value::String(resolver.resolve(&text, place)?),
         Value::Array(items) => Value::Array(
             items
                 .into_iter()
-                .map(|item| resolve_json(item, resolver))
+                .map(|item| resolve_json(item, resolver, place))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(object) => Value::Object(
             object
                 .into_iter()
-                .map(|(key, item)| Ok((key, resolve_json(item, resolver)?)))
+                .map(|(key, item)| Ok((key, resolve_json(item, resolver, place)?)))
                 .collect::<Result<_, Unresolved>>()?,
         ),
         other => other,

@@ -1,9 +1,12 @@
 //! `{{name}}` variables from the active environment and `{{env:VAR}}` from
 //! the process environment, resolved at connect and send time so secrets
-//! never need to be stored.
+//! never need to be stored; `{{$uuid}}` and the other dynamic variables are
+//! made afresh at each use.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::store::{ProfileError, read_json};
 
@@ -30,7 +33,9 @@ pub struct Unresolved {
 }
 
 fn hint(name: &str, environment: Option<&str>) -> String {
-    if let Some(var) = name.strip_prefix("env:") {
+    if name.starts_with('$') {
+        format!(" (dynamic variables are {})", DYNAMIC.join(", "))
+    } else if let Some(var) = name.strip_prefix("env:") {
         format!(" (set {var} in the environment)")
     } else {
         match environment {
@@ -40,12 +45,21 @@ fn hint(name: &str, environment: Option<&str>) -> String {
     }
 }
 
-/// Looks variables up: the active environment for `{{name}}`, the process
-/// environment for `{{env:VAR}}`.
+/// The dynamic variables, made afresh at each use.
+pub const DYNAMIC: [&str; 5] = ["$uuid", "$timestamp", "$isoTimestamp", "$randomInt", "$seq"];
+
+/// Looks variables up: values captured by a flow, then the active
+/// environment for `{{name}}`; the process environment for `{{env:VAR}}`;
+/// and the dynamic `{{$uuid}}`, `{{$timestamp}}` (Unix seconds),
+/// `{{$isoTimestamp}}`, `{{$randomInt}}` (0 to 1000) and `{{$seq}}` (1, 2,
+/// 3, … shared by the clones of a resolver).
 #[derive(Clone)]
 pub struct Resolver {
     pub environment: Option<(String, BTreeMap<String, String>)>,
+    /// Values set while running (a flow's captures), over the environment.
+    captured: BTreeMap<String, String>,
     process_env: fn(&str) -> Option<String>,
+    seq: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Resolver {
@@ -62,10 +76,7 @@ fn real_env(name: &str) -> Option<String> {
 
 impl Default for Resolver {
     fn default() -> Self {
-        Self {
-            environment: None,
-            process_env: real_env,
-        }
+        Self::new(None)
     }
 }
 
@@ -74,8 +85,20 @@ impl Resolver {
     pub fn new(environment: Option<(String, BTreeMap<String, String>)>) -> Self {
         Self {
             environment,
+            captured: BTreeMap::new(),
             process_env: real_env,
+            seq: Arc::default(),
         }
+    }
+
+    /// Sets `{{name}}` to `value`, over the environment's value if any.
+    pub fn set(&mut self, name: &str, value: String) {
+        self.captured.insert(name.to_string(), value);
+    }
+
+    /// The values set with [`Resolver::set`].
+    pub fn captured(&self) -> &BTreeMap<String, String> {
+        &self.captured
     }
 
     /// The same, with a stand-in for the process environment (for tests).
@@ -90,10 +113,28 @@ impl Resolver {
     }
 
     fn lookup(&self, name: &str) -> Option<String> {
+        if let Some(dynamic) = name.strip_prefix('$') {
+            return self.dynamic(dynamic);
+        }
         match name.strip_prefix("env:") {
             Some(var) => (self.process_env)(var.trim()),
-            None => self.environment.as_ref().and_then(|(_, vars)| vars.get(name).cloned()),
+            None => self
+                .captured
+                .get(name)
+                .or_else(|| self.environment.as_ref().and_then(|(_, vars)| vars.get(name)))
+                .cloned(),
         }
+    }
+
+    fn dynamic(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "uuid" => uuid::Uuid::new_v4().to_string(),
+            "timestamp" => chrono::Utc::now().timestamp().to_string(),
+            "isoTimestamp" => chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "randomInt" => fastrand::u32(0..=1000).to_string(),
+            "seq" => (self.seq.fetch_add(1, Ordering::Relaxed) + 1).to_string(),
+            _ => return None,
+        })
     }
 
     /// Replaces every `{{name}}` in `text`; `place` names the field in errors.
@@ -175,6 +216,34 @@ mod tests {
         std::fs::write(&path, r#"{"staging": {"host": 1}}"#).unwrap();
         let error = load_environments(&path).unwrap_err();
         assert!(error.to_string().contains("environments.json"), "{error}");
+    }
+
+    #[test]
+    fn dynamic_variables_are_fresh_at_each_use() {
+        let r = Resolver::default();
+        let a = r.resolve("{{$uuid}}", "the message").unwrap();
+        let b = r.resolve("{{$uuid}}", "the message").unwrap();
+        assert_eq!(a.len(), 36);
+        assert_ne!(a, b);
+        // Clones share the sequence, so a session's numbers never repeat.
+        let clone = r.clone();
+        assert_eq!(r.resolve("{{$seq}} {{$seq}}", "m").unwrap(), "1 2");
+        assert_eq!(clone.resolve("{{$seq}}", "m").unwrap(), "3");
+        let stamp: i64 = r.resolve("{{$timestamp}}", "m").unwrap().parse().unwrap();
+        assert!(stamp > 1_700_000_000);
+        assert!(r.resolve("{{$isoTimestamp}}", "m").unwrap().ends_with('Z'));
+        let n: u32 = r.resolve("{{$randomInt}}", "m").unwrap().parse().unwrap();
+        assert!(n <= 1000);
+        let error = r.resolve("{{$nope}}", "m").unwrap_err().to_string();
+        assert!(error.contains("dynamic variables are $uuid"), "{error}");
+    }
+
+    #[test]
+    fn captured_values_come_before_the_environment() {
+        let mut r = staging();
+        r.set("host", "captured.example".into());
+        r.set("session", "abc".into());
+        assert_eq!(r.resolve("{{host}}/{{session}}", "m").unwrap(), "captured.example/abc");
     }
 
     proptest::proptest! {

@@ -1,0 +1,8 @@
+//! Flows: scripted conversations with assertions, for CI. A flow file
+//! (`*.flow.toml`, or a JetBrains-style `.http` file) is compiled into
+//! [`step::Step`]s, run by the pure [`machine::FlowRun`], and reported by
+//! [`report`].
+
+pub mod file;
+pub mod machine;
+pub mod step;
