@@ -196,23 +196,68 @@ pub enum Command {
         socketio: bool,
     },
     /// Connect, send the message (after the profile's on-connect messages),
-    /// and wait for a frame that meets the expectation. Exit 0 when it
-    /// arrives, 1 when the connection fails, 2 when no frame meets it in time.
+    /// and wait for frames that meet the expectations, in order. Exit 0 when
+    /// they arrive, 1 when the connection fails, 2 when they do not in time.
     Test {
         #[command(flatten)]
         request: RequestArgs,
-        /// A regex the frame's text must match [default: any frame].
-        #[arg(long, value_name = "REGEX", conflicts_with = "expect_jq")]
-        expect: Option<String>,
-        /// A jq expression that must hold for the frame's JSON.
+        /// A regex a frame's text must match, or `jq:EXPR`; repeatable, each
+        /// met in turn [default: any frame].
+        #[arg(long, value_name = "REGEX")]
+        expect: Vec<String>,
+        /// A jq expression that must hold for a frame's JSON; repeatable,
+        /// in order with --expect.
         #[arg(long, value_name = "EXPR")]
-        expect_jq: Option<String>,
-        /// Seconds to wait for the connection and the frame together.
+        expect_jq: Vec<String>,
+        /// Every expectation, in the order given (filled in by [`Cli::parse_ordered`]).
+        #[arg(skip)]
+        expectations: Vec<String>,
+        /// How many matching frames each expectation needs.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        count: u32,
+        /// The first match may take at most this long after the send (e.g.
+        /// 200ms, 1.5s; a bare number is seconds).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        max_latency: Option<std::time::Duration>,
+        /// Seconds each expectation waits (and the connection may take).
         #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_seconds)]
         timeout: f64,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Also write the result as JUnit XML to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Run flow files (*.flow.toml) or the WEBSOCKET requests of .http
+    /// files: scripted sends and expectations. Exit 0 when every flow
+    /// passes, 1 when a connection fails, 2 when a check fails, 3 when a
+    /// file is invalid.
+    Run {
+        /// The flow files, run one after the other.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Connect here instead of the flow's URL.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// A handshake header added to every flow's request, repeatable.
+        #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+        headers: Vec<KvRow>,
+        /// A query parameter added to every flow's request, repeatable.
+        #[arg(short = 'q', long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<KvRow>,
+        /// Use this saved profile's request instead of the flow's.
+        #[arg(short = 'p', long, value_name = "NAME")]
+        profile: Option<String>,
+        /// Use this environment from environments.json for {{variables}}.
+        #[arg(short = 'e', long = "env", value_name = "NAME")]
+        environment: Option<String>,
+        /// Print one JSON object instead of the step-by-step report.
+        #[arg(long)]
+        json: bool,
+        /// Also write JUnit XML to FILE: a testsuite per flow, a testcase per step.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Send each line of standard input as a text frame, and write each
     /// received frame to standard output as a line.
@@ -288,6 +333,44 @@ pub enum Command {
 /// useful timeout, and far from the overflow a clock plus a huge duration
 /// would cause.
 pub const MAX_SECS: u64 = 86_400;
+
+/// Parses a time such as `200ms`, `1.5s` or `2` (seconds).
+pub fn parse_time(text: &str) -> Result<std::time::Duration, String> {
+    crate::flow::step::parse_duration(text)
+}
+
+impl Cli {
+    /// Parses the process's arguments, exiting with clap's message on a
+    /// mistake. Unlike `Cli::parse`, it keeps the order in which `test`'s
+    /// --expect and --expect-jq were given, as they are met in that order.
+    pub fn parse_ordered() -> Self {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Self::command().get_matches();
+        let mut cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let (Some(Command::Test { expectations, .. }), Some(("test", sub))) =
+            (cli.command.as_mut(), matches.subcommand())
+        {
+            *expectations = ordered_expectations(sub);
+        }
+        cli
+    }
+}
+
+/// `test`'s expectations as `REGEX` or `jq:EXPR`, in command-line order.
+fn ordered_expectations(matches: &clap::ArgMatches) -> Vec<String> {
+    let mut tagged: Vec<(usize, String)> = Vec::new();
+    for (id, prefix) in [("expect", ""), ("expect_jq", crate::filter::JQ_PREFIX)] {
+        if let (Some(values), Some(indices)) = (matches.get_many::<String>(id), matches.indices_of(id)) {
+            tagged.extend(
+                indices
+                    .zip(values)
+                    .map(|(index, value)| (index, format!("{prefix}{value}"))),
+            );
+        }
+    }
+    tagged.sort_by_key(|(index, _)| *index);
+    tagged.into_iter().map(|(_, value)| value).collect()
+}
 
 /// Parses a number of seconds, fractions allowed, from 0 to [`MAX_SECS`].
 pub fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -383,6 +466,25 @@ mod tests {
         assert_eq!(parse_header("X-Url:http://a:b"), Ok(KvRow::new("X-Url", "http://a:b")));
         assert!(parse_header("no colon").is_err());
         assert!(parse_header(": v").is_err());
+    }
+
+    #[test]
+    fn test_expectations_keep_their_order() {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches_from([
+            "wscope",
+            "test",
+            "ws://h/",
+            "--expect-jq",
+            ".a",
+            "--expect",
+            "b",
+            "--expect-jq",
+            ".c",
+        ]);
+        let (_, sub) = matches.subcommand().unwrap();
+        assert_eq!(ordered_expectations(sub), ["jq:.a", "b", "jq:.c"]);
+        assert!(Cli::from_arg_matches(&matches).is_ok());
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use wscope::cli::{Cli, Command};
 
 /// A panic anywhere ends wscope with the terminal restored, where it
@@ -33,7 +32,7 @@ fn main() -> ExitCode {
     if let Ok(executable) = std::env::current_exe() {
         wscope::jq::set_worker(executable);
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_ordered();
     // The connection module passes its provider explicitly; this covers any
     // other rustls user in the process.
     let _ = rustls::crypto::ring::default_provider().install_default();

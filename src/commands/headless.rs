@@ -1,6 +1,7 @@
 //! `wscope test` and `wscope pipe`: the request from the command line and
 //! any profile, then the headless runners.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -9,41 +10,173 @@ use super::emit;
 use super::setup::{conn_settings, load_config, open_log, storage};
 use crate::cli::{ConnOptions, RequestArgs};
 use crate::conn::ResolvedRequest;
-use crate::filter::Pattern;
+use crate::flow::file::{Flow, RequestSource};
+use crate::flow::machine::Outcome;
+use crate::flow::report::FlowReport;
 use crate::headless::Run;
+use crate::headless::flow::FlowJob;
 use crate::headless::pipe::PipeOptions;
-use crate::headless::test::Expectation;
+use crate::headless::test::{Expectation, TestReport};
 use crate::profile::resolve::resolve_request;
 use crate::profile::{Profile, vars};
 use crate::settings::Settings;
 
 /// What `test` checks, as given on the command line.
 pub struct TestArgs {
-    pub expect: Option<String>,
-    pub expect_jq: Option<String>,
+    /// `REGEX` or `jq:EXPR`, in the order given.
+    pub expectations: Vec<String>,
+    pub count: u32,
+    pub max_latency: Option<Duration>,
     pub timeout: f64,
     pub json: bool,
+    pub junit: Option<PathBuf>,
 }
 
 pub async fn test(request: &RequestArgs, options: &ConnOptions, args: TestArgs) -> anyhow::Result<u8> {
-    let (resolved, messages, run) = headless_request(request, options)?;
-    let pattern = match (args.expect, args.expect_jq) {
-        (Some(regex), _) => Pattern::compile(&regex).map_err(|e| anyhow::anyhow!("--expect: {e}"))?,
-        (None, Some(jq)) => Pattern::compile(&format!("{}{jq}", crate::filter::JQ_PREFIX))
-            .map_err(|e| anyhow::anyhow!("--expect-jq: {e}"))?,
-        (None, None) => None,
-    };
+    let (resolved, messages, mut run) = headless_request(request, options)?;
+    let timeout = Duration::from_secs_f64(args.timeout.max(0.1));
+    // The connection may take no longer than the check.
+    run.settings.connect_timeout = run.settings.connect_timeout.min(timeout);
     let expectation = Expectation {
-        pattern,
-        timeout: Duration::from_secs_f64(args.timeout.max(0.1)),
+        patterns: args.expectations,
+        count: args.count,
+        max_latency: args.max_latency,
+        timeout,
     };
-    let report = crate::headless::test::run(resolved, messages, run, expectation).await;
+    let steps = expectation.steps(messages).map_err(|e| anyhow::anyhow!(e))?;
+    let job = FlowJob {
+        name: "test".into(),
+        file: "wscope test".into(),
+        request: resolved,
+        on_connect: Vec::new(),
+        steps: steps.into(),
+        resolver: vars::Resolver::default(),
+    };
+    let flow = crate::headless::flow::run(job, run).await;
+    let report = TestReport::of(&flow);
+    if let Some(path) = &args.junit {
+        write_junit(path, std::slice::from_ref(&flow))?;
+    }
     if args.json {
         say!("{}", report.json())?;
     } else {
         emit(report.text().as_bytes())?;
     }
     Ok(report.exit_code)
+}
+
+/// What `run` was given besides the files.
+pub struct RunArgs {
+    pub url: Option<String>,
+    pub headers: Vec<crate::conn::KvRow>,
+    pub params: Vec<crate::conn::KvRow>,
+    pub profile: Option<String>,
+    pub environment: Option<String>,
+    pub json: bool,
+    pub junit: Option<PathBuf>,
+}
+
+/// `wscope run FILE…`: each flow in turn, each report as it ends.
+pub async fn run_flows(files: &[PathBuf], args: RunArgs, options: &ConnOptions) -> anyhow::Result<u8> {
+    let mut reports = Vec::new();
+    for file in files {
+        let shown = file.display().to_string();
+        let is_http = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("http") || e.eq_ignore_ascii_case("rest"));
+        let loaded = if is_http {
+            crate::flow::http_file::load(file)
+        } else {
+            crate::flow::file::load(file).map(|flow| vec![flow])
+        };
+        let flows = match loaded {
+            Ok(flows) if flows.is_empty() => {
+                let error = format!("{shown}: no WEBSOCKET request in it");
+                vec![Err(FlowReport::not_run(
+                    shown.clone(),
+                    shown.clone(),
+                    Outcome::Invalid,
+                    error,
+                ))]
+            }
+            Ok(flows) => flows.into_iter().map(Ok).collect(),
+            Err(error) => vec![Err(FlowReport::not_run(
+                shown.clone(),
+                shown.clone(),
+                Outcome::Invalid,
+                error.to_string(),
+            ))],
+        };
+        for flow in flows {
+            let report = match flow {
+                Err(report) => report,
+                Ok(flow) => match flow_job(&flow, &args, options) {
+                    Ok((job, run)) => crate::headless::flow::run(job, run).await,
+                    Err(error) => {
+                        FlowReport::not_run(flow.name.clone(), shown.clone(), Outcome::Invalid, format!("{error:#}"))
+                    }
+                },
+            };
+            if !args.json {
+                emit(report.text().as_bytes())?;
+            }
+            reports.push(report);
+        }
+    }
+    if let Some(path) = &args.junit {
+        write_junit(path, &reports)?;
+    }
+    if args.json {
+        say!("{}", crate::flow::report::json(&reports))?;
+    }
+    Ok(crate::flow::report::exit_code(&reports))
+}
+
+/// The connection a flow runs on: its profile or `[request]`, with the
+/// command line over it.
+fn flow_job(flow: &Flow, args: &RunArgs, options: &ConnOptions) -> anyhow::Result<(FlowJob, Run)> {
+    let base = match (&args.profile, &flow.request) {
+        (Some(name), _) | (None, RequestSource::Profile(name)) => Some(load_profile(name, options)?),
+        (None, RequestSource::Inline(profile)) => Some((**profile).clone()),
+        (None, RequestSource::CommandLine) => None,
+    };
+    let overrides = Overrides {
+        url: args.url.as_deref(),
+        message: None,
+        params: &args.params,
+        headers: &args.headers,
+        environment: args.environment.as_deref(),
+    };
+    if args.url.is_none() && base.as_ref().is_none_or(|p| p.url.trim().is_empty()) {
+        bail!("the flow names no URL: give it a [request] with a url, a profile, or pass --url");
+    }
+    let mut prepared = prepare(base, &overrides, options)?;
+    for (name, value) in &flow.vars {
+        let value = prepared
+            .resolver
+            .resolve(value, &format!("vars.{name}"))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        prepared.resolver.set(name, value);
+    }
+    Ok((
+        FlowJob {
+            name: flow.name.clone(),
+            file: flow.path.display().to_string(),
+            request: prepared.resolved,
+            // The profile's on-connect messages go first, as whenever it
+            // connects; its composer message is not sent: the steps say what is.
+            on_connect: prepared.on_connect,
+            steps: flow.steps.clone(),
+            resolver: prepared.resolver,
+        },
+        prepared.run,
+    ))
+}
+
+/// Writes JUnit XML for `reports` to `path`.
+fn write_junit(path: &std::path::Path, reports: &[FlowReport]) -> anyhow::Result<()> {
+    std::fs::write(path, crate::flow::report::junit(reports))
+        .with_context(|| format!("cannot write --junit {}", path.display()))
 }
 
 pub async fn pipe(
@@ -69,58 +202,105 @@ pub async fn pipe(
     Ok(crate::headless::pipe::run(resolved, run, pipe_options).await)
 }
 
+/// A request ready for a headless command: resolved, with the messages
+/// to send once open, the connection settings and the variables.
+pub(super) struct Prepared {
+    pub resolved: ResolvedRequest,
+    /// The profile's on-connect messages, then its message; encoded.
+    pub on_connect: Vec<String>,
+    pub message: Option<String>,
+    pub run: Run,
+    pub resolver: vars::Resolver,
+}
+
+/// What the command line adds to a profile's request.
+#[derive(Default)]
+pub(super) struct Overrides<'a> {
+    pub url: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub params: &'a [crate::conn::KvRow],
+    pub headers: &'a [crate::conn::KvRow],
+    pub environment: Option<&'a str>,
+}
+
 /// The request, the messages to send once open, and the connection settings
 /// for a headless command, from the command line and any profile.
 fn headless_request(
     request: &RequestArgs,
     options: &ConnOptions,
 ) -> anyhow::Result<(ResolvedRequest, Vec<String>, Run)> {
-    let storage = storage(options).ok();
+    let base = match &request.profile {
+        Some(name) => Some(load_profile(name, options)?),
+        None => None,
+    };
+    let overrides = Overrides {
+        url: request.url.as_deref(),
+        message: request.message.as_deref(),
+        params: &request.params,
+        headers: &request.headers,
+        environment: request.environment.as_deref(),
+    };
+    let prepared = prepare(base, &overrides, options)?;
+    let messages = prepared.on_connect.into_iter().chain(prepared.message).collect();
+    Ok((prepared.resolved, messages, prepared.run))
+}
+
+/// Loads a saved profile by name.
+pub(super) fn load_profile(name: &str, options: &ConnOptions) -> anyhow::Result<Profile> {
+    let storage = storage(options).context("no config directory to load profiles from; pass --config-dir DIR")?;
+    Ok(storage.profiles.load(name)?)
+}
+
+/// Builds the request from `base` (a saved profile's, when it is one) and
+/// the command line.
+pub(super) fn prepare(base: Option<Profile>, overrides: &Overrides, options: &ConnOptions) -> anyhow::Result<Prepared> {
     let (config, config_error) = load_config(options);
     if let Some(error) = config_error {
         eprintln!("wscope: {error}");
     }
-    let mut profile = match (&request.profile, &storage) {
-        (Some(name), Some(storage)) => storage.profiles.load(name)?,
-        (Some(_), None) => bail!("no config directory to load profiles from; pass --config-dir DIR"),
-        (None, _) => Profile::default(),
-    };
-    if let Some(url) = &request.url {
-        profile.url = url.clone();
+    let from_profile = base.is_some();
+    let mut profile = base.unwrap_or_default();
+    if let Some(url) = overrides.url {
+        profile.url = url.to_string();
     }
-    if let Some(message) = &request.message {
-        profile.message = message.clone();
+    if let Some(message) = overrides.message {
+        profile.message = message.to_string();
     }
-    profile.params.extend(request.params.iter().cloned());
-    profile.headers.extend(request.headers.iter().cloned());
+    profile.params.extend(overrides.params.iter().cloned());
+    profile.headers.extend(overrides.headers.iter().cloned());
     options.apply_protocol(&mut profile);
-    let environment = match (&request.environment, &storage) {
-        (Some(name), Some(storage)) => {
+    let environment = match overrides.environment {
+        Some(name) => {
+            let storage = storage(options)?;
             let environments = vars::load_environments(&storage.paths.environments())?;
             let vars = environments
                 .get(name)
                 .with_context(|| format!("no environment {name:?} in {}", storage.paths.environments().display()))?;
-            Some((name.clone(), vars.clone()))
+            Some((name.to_string(), vars.clone()))
         }
-        _ => None,
+        None => None,
     };
     let resolver = vars::Resolver::new(environment);
     let mut resolved = resolve_request(&profile, &resolver, options.proxy.as_deref())?;
     resolved.protocol.ack = options.ack;
-    let mut messages = Vec::new();
     let mut next_call_id = 1;
-    for message in profile.on_connect.iter().chain(std::iter::once(&profile.message)) {
-        if !message.is_empty() {
-            let text = resolver.resolve(message, "the message")?;
-            messages.push(
-                resolved
-                    .protocol
-                    .encode(&text, &mut next_call_id)
-                    .map_err(|e| anyhow::anyhow!("the message: {e}"))?,
-            );
-        }
-    }
-    let settings = Settings::resolve(options, &config.defaults, request.profile.as_ref().map(|_| &profile));
+    let mut encode = |message: &String| -> anyhow::Result<String> {
+        let text = resolver.resolve(message, "the message")?;
+        resolved
+            .protocol
+            .encode(&text, &mut next_call_id)
+            .map_err(|e| anyhow::anyhow!("the message: {e}"))
+    };
+    let on_connect = profile
+        .on_connect
+        .iter()
+        .filter(|m| !m.is_empty())
+        .map(&mut encode)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let message = (!profile.message.is_empty())
+        .then(|| encode(&profile.message))
+        .transpose()?;
+    let settings = Settings::resolve(options, &config.defaults, from_profile.then_some(&profile));
     // A headless run ends with its connection: it never reconnects.
     let settings = Settings {
         reconnect: false,
@@ -132,5 +312,11 @@ fn headless_request(
         show_secrets: options.export_secrets,
         payloads: crate::decode::PayloadDecoder::for_profile(&profile)?,
     };
-    Ok((resolved, messages, run))
+    Ok(Prepared {
+        resolved,
+        on_connect,
+        message,
+        run,
+        resolver,
+    })
 }

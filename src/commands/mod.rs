@@ -67,18 +67,55 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Demo) => serve::demo(options).await,
         Some(Command::Test {
             request,
-            expect,
-            expect_jq,
+            expectations,
+            count,
+            max_latency,
             timeout,
             json,
+            junit,
+            expect,
+            expect_jq,
         }) => {
+            // Parsed without `Cli::parse_ordered`, the order across the two
+            // options is not known: regexes first.
+            let expectations = if expectations.is_empty() {
+                let jq = expect_jq
+                    .into_iter()
+                    .map(|e| format!("{}{e}", crate::filter::JQ_PREFIX));
+                expect.into_iter().chain(jq).collect()
+            } else {
+                expectations
+            };
             let args = headless::TestArgs {
-                expect,
-                expect_jq,
+                expectations,
+                count,
+                max_latency,
                 timeout,
                 json,
+                junit,
             };
             headless::test(&request, options, args).await
+        }
+        Some(Command::Run {
+            files,
+            url,
+            headers,
+            params,
+            profile,
+            environment,
+            json,
+            junit,
+        }) => {
+            let args = headless::RunArgs {
+                url,
+                headers,
+                params,
+                profile,
+                environment,
+                json,
+                junit,
+            };
+            headless::run_flows(&files, args, options).await
         }
         Some(Command::Pipe {
             request,

@@ -247,8 +247,15 @@ impl FlowRun {
         actions
     }
 
-    /// The connection ended (closed, failed, or dropped), as `why` says.
-    pub fn on_connection_end(&mut self, why: &str, now: Instant) {
+    /// The connection ended, as `why` says: `clean` when with a close
+    /// handshake (the server closed before the flow was done: its checks
+    /// are not met), else it failed or dropped (a connection failure).
+    pub fn on_connection_end(&mut self, why: &str, clean: bool, now: Instant) {
+        let outcome = if clean {
+            Outcome::AssertionFailed
+        } else {
+            Outcome::ConnectionFailed
+        };
         match self.state {
             State::Finished => {}
             State::Closing { .. } => {
@@ -257,21 +264,11 @@ impl FlowRun {
                 if self.levels.is_empty() {
                     self.finish(Outcome::Passed);
                 } else {
-                    self.fail(
-                        now,
-                        Outcome::ConnectionFailed,
-                        format!("the connection is closed: {why}"),
-                        None,
-                    );
+                    self.fail(now, outcome, format!("the connection is closed: {why}"), None);
                 }
             }
             _ => {
-                self.fail(
-                    now,
-                    Outcome::ConnectionFailed,
-                    format!("the connection ended: {why}"),
-                    None,
-                );
+                self.fail(now, outcome, format!("the connection ended: {why}"), None);
             }
         }
     }
@@ -436,8 +433,10 @@ impl FlowRun {
     }
 
     fn outgoing(&mut self, payload: &Payload) -> Result<Outgoing, String> {
-        if let Payload::Binary(bytes) = payload {
-            return Ok(Outgoing::Binary(bytes.clone()));
+        match payload {
+            Payload::Binary(bytes) => return Ok(Outgoing::Binary(bytes.clone())),
+            Payload::Raw(text) => return Ok(Outgoing::Text(text.clone())),
+            Payload::Text(_) | Payload::Json(_) => {}
         }
         let text = payload.text(&self.resolver)?.unwrap_or_default();
         Ok(Outgoing::Text(self.protocol.encode(&text, &mut self.next_call_id)?))
@@ -790,7 +789,7 @@ close = { code = 1000, reason = "done" }
             }]
         );
         assert_eq!(run.results().last().unwrap().latency, Some(Duration::from_millis(4)));
-        run.on_connection_end("closed by us (1000)", t3);
+        run.on_connection_end("closed by us (1000)", true, t3);
         assert_eq!(run.outcome(), Some(&Outcome::Passed));
         let paths: Vec<&str> = run.results().iter().map(|r| r.path.as_str()).collect();
         assert_eq!(
@@ -813,9 +812,14 @@ close = { code = 1000, reason = "done" }
     fn a_dropped_connection_fails_the_flow_as_a_connection_failure() {
         let (mut run, t0) = run_of(AUTH);
         run.start(t0);
-        run.on_connection_end("closed by the server (1001)", t0);
+        run.on_connection_end("connection lost", false, t0);
         assert_eq!(run.outcome(), Some(&Outcome::ConnectionFailed));
-        assert!(run.results()[1].detail.as_deref().unwrap().contains("1001"));
+        assert!(run.results()[1].detail.as_deref().unwrap().contains("lost"));
+        // A server that closes cleanly before the reply fails the check.
+        let (mut run, t0) = run_of(AUTH);
+        run.start(t0);
+        run.on_connection_end("Closed (4000 bye)", true, t0);
+        assert_eq!(run.outcome(), Some(&Outcome::AssertionFailed));
     }
 
     #[test]

@@ -4,5 +4,7 @@
 //! [`report`].
 
 pub mod file;
+pub mod http_file;
 pub mod machine;
+pub mod report;
 pub mod step;

@@ -50,6 +50,9 @@ pub enum Payload {
     Text(String),
     Json(serde_json::Value),
     Binary(Bytes),
+    /// Sent as it is: already resolved and encoded (`wscope test`'s
+    /// messages).
+    Raw(String),
 }
 
 /// What received frames an `expect` looks for.
@@ -194,6 +197,7 @@ impl Payload {
             Self::Json(value) => crate::profile::resolve::resolve_json(value.clone(), resolver, "the step")
                 .map(|v| Some(v.to_string()))
                 .map_err(|e| e.to_string()),
+            Self::Raw(text) => Ok(Some(text.clone())),
             Self::Binary(_) => Ok(None),
         }
     }

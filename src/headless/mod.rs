@@ -1,6 +1,7 @@
 //! Commands without the terminal UI, for scripts and CI. They reuse the
 //! connection task and never touch ratatui.
 
+pub mod flow;
 pub mod pipe;
 pub mod test;
 

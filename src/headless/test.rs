@@ -1,22 +1,29 @@
-//! `wscope test`: connect, send, wait for an expected frame, report.
+//! `wscope test`: connect, send, wait for the expected frames, report: a
+//! one-step flow with the report it always had.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
-use super::{EXIT_CONNECTION, EXIT_EXPECTATION, EXIT_OK, Run, flatten, is_final};
-use crate::conn::{
-    ConnCommand, ConnEvent, ConnState, Direction, FrameKind, FrameRecord, HandshakeReport, Outgoing, ResolvedRequest,
-};
-use crate::filter::Pattern;
+use super::EXIT_OK;
+use crate::conn::{FrameRecord, HandshakeReport};
+use crate::filter::{JQ_PREFIX, Pattern};
+use crate::flow::machine::{Status, StepResult};
+use crate::flow::report::FlowReport;
+use crate::flow::step::{Action, Expect, Matcher, Payload, Step, summary};
 use crate::format;
 
-/// What `test` checks.
+/// What `test` checks: a one-step flow.
 #[derive(Debug, Default)]
 pub struct Expectation {
-    /// A regex, or `jq:` expression; `None` accepts the first frame.
-    pub pattern: Option<Pattern>,
-    /// How long to wait for the connection and the frame together.
+    /// Regexes or `jq:` expressions, met one after the other; none accepts
+    /// the first frame.
+    pub patterns: Vec<String>,
+    /// How many matching frames each one needs.
+    pub count: u32,
+    /// The most the first match of each may take after the send.
+    pub max_latency: Option<Duration>,
+    /// How long each waits, and the connection may take.
     pub timeout: Duration,
 }
 
@@ -25,6 +32,7 @@ pub struct Expectation {
 pub struct TestReport {
     pub url: String,
     pub handshake: Option<HandshakeReport>,
+    /// From the send to the first frame that met the first expectation.
     pub reply_latency: Option<Duration>,
     pub matched: Option<FrameRecord>,
     /// Why it failed, in the inspector's words.
@@ -33,107 +41,73 @@ pub struct TestReport {
     pub elapsed: Duration,
 }
 
-/// Connects with `request`, sends `messages` once open, and waits for the
-/// first received data frame that meets `expect`.
-pub async fn run(request: ResolvedRequest, messages: Vec<String>, run: Run, expect: Expectation) -> TestReport {
-    let start = Instant::now();
-    let url = if run.show_secrets {
-        request.url.to_string()
-    } else {
-        crate::secrets::mask_url(request.url.as_str(), crate::secrets::SCREEN_MASK).into_owned()
-    };
-    let decode = crate::decode::FrameDecoder {
-        text: request.protocol.decoder(),
-        binary: run.payloads.clone(),
-    };
-    let (conn, mut events) = run.start();
-    conn.send(ConnCommand::Connect(request));
-    let mut report = TestReport {
-        url,
-        handshake: None,
-        reply_latency: None,
-        matched: None,
-        failure: None,
-        exit_code: EXIT_EXPECTATION,
-        elapsed: Duration::ZERO,
-    };
-    let mut opened = false;
-    let deadline = tokio::time::Instant::now() + expect.timeout;
-    'outer: loop {
-        let event = match tokio::time::timeout_at(deadline, events.recv()).await {
-            Ok(Some(event)) => event,
-            Ok(None) => break,
-            Err(_) => {
-                report.failure = Some(if opened {
-                    format!("no matching frame within {}", format::duration(expect.timeout))
-                } else {
-                    format!("not connected within {}", format::duration(expect.timeout))
-                });
-                report.exit_code = if opened { EXIT_EXPECTATION } else { EXIT_CONNECTION };
-                break;
-            }
+impl Expectation {
+    /// The steps: send each message, then each expectation in turn. The
+    /// messages are already resolved and encoded.
+    pub fn steps(&self, messages: Vec<String>) -> Result<Vec<Step>, String> {
+        let mut steps: Vec<Step> = messages
+            .into_iter()
+            .map(|message| Step {
+                line: 0,
+                label: format!("send {}", summary(&message, 60)),
+                action: Action::Send(Payload::Raw(message)),
+            })
+            .collect();
+        let patterns = if self.patterns.is_empty() {
+            vec![String::new()]
+        } else {
+            self.patterns.clone()
         };
-        for event in flatten(event) {
-            match event {
-                ConnEvent::Handshake(handshake) => report.handshake = Some(handshake),
-                ConnEvent::State {
-                    state: ConnState::Open { .. },
-                    ..
-                } => {
-                    opened = true;
-                    for message in &messages {
-                        conn.send(ConnCommand::Send(Outgoing::Text(message.clone())));
-                    }
-                }
-                ConnEvent::State { state, .. } if is_final(&state) => {
-                    report.failure = Some(crate::sanitize::one_line_owned(state.to_string()));
-                    report.exit_code = if opened { EXIT_EXPECTATION } else { EXIT_CONNECTION };
-                    break 'outer;
-                }
-                ConnEvent::ReplyLatency(latency) => report.reply_latency = Some(latency),
-                ConnEvent::Warning(text) => super::warn(&text),
-                ConnEvent::Frame(frame)
-                    if frame.direction == Direction::Received
-                        && matches!(frame.kind, FrameKind::Text | FrameKind::Binary)
-                        && expect.pattern.as_ref().is_none_or(|p| p.matches_frame(&frame, &decode)) =>
-                {
-                    // Its reply latency, if any, came just ahead of it.
-                    report.matched = Some(frame);
-                    report.exit_code = EXIT_OK;
-                    break 'outer;
-                }
-                ConnEvent::Frame(_) if let Some(failure) = expect.pattern.as_ref().and_then(|p| p.failure()) => {
-                    report.failure = Some(format!("stopped the expression: {failure}"));
-                    report.exit_code = EXIT_EXPECTATION;
-                    break 'outer;
-                }
-                _ => {}
-            }
+        for text in patterns {
+            let pattern = Pattern::compile(&text).map_err(|e| format!("--expect {text}: {e}"))?;
+            let description = match &pattern {
+                None => "any frame".to_string(),
+                Some(Pattern::Jq(_)) => format!("jq {}", summary(text.trim_start_matches(JQ_PREFIX), 40)),
+                Some(Pattern::Regex(_)) => format!("regex {}", summary(&text, 40)),
+            };
+            steps.push(Step {
+                line: 0,
+                label: format!("expect {description}"),
+                action: Action::Expect(Expect {
+                    matcher: Matcher {
+                        patterns: pattern.into_iter().collect(),
+                        schema: None,
+                        description,
+                    },
+                    count: self.count.max(1),
+                    within: self.timeout,
+                    max_latency: self.max_latency,
+                    captures: Vec::new(),
+                }),
+            });
         }
+        Ok(steps)
     }
-    if report.exit_code == EXIT_OK {
-        conn.send(ConnCommand::Close {
-            code: 1000,
-            reason: "wscope test done".into(),
-        });
-        // Give the close frame a moment to leave; the result stands anyway.
-        let _ = tokio::time::timeout(Duration::from_millis(300), async {
-            while let Some(event) = events.recv().await {
-                if flatten(event)
-                    .iter()
-                    .any(|e| matches!(e, ConnEvent::State { state, .. } if is_final(state)))
-                {
-                    break;
-                }
-            }
-        })
-        .await;
-    }
-    report.elapsed = start.elapsed();
-    report
 }
 
 impl TestReport {
+    /// The test's report, read off the flow that ran it.
+    pub fn of(flow: &FlowReport) -> Self {
+        let expects: Vec<&StepResult> = flow.results.iter().filter(|r| r.label.starts_with("expect")).collect();
+        let failure = flow
+            .failed_step()
+            .and_then(|r| r.detail.clone())
+            .or_else(|| flow.error.clone());
+        Self {
+            url: flow.url.clone(),
+            handshake: flow.handshake.clone(),
+            reply_latency: expects.first().and_then(|r| r.latency),
+            matched: expects
+                .iter()
+                .rev()
+                .find(|r| r.status == Status::Passed)
+                .and_then(|r| r.frame.clone()),
+            failure,
+            exit_code: flow.outcome.exit_code(),
+            elapsed: flow.elapsed,
+        }
+    }
+
     /// The report for people. Everything the server said in it is
     /// sanitized: it goes to a terminal as it is.
     pub fn text(&self) -> String {
