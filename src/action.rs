@@ -6,6 +6,10 @@
 pub enum Action {
     /// Leave wscope, restoring the terminal.
     Quit,
+    /// Run a flow file on the open connection, or stop the one running.
+    ToggleFlow,
+    /// Save the session's sent messages and replies as a flow file.
+    SaveFlow,
     /// Show or hide the key help overlay.
     ToggleHelp,
     /// Close the help overlay.

@@ -150,6 +150,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[ctrl('e')], Action::OpenEditor, "edit message in $EDITOR", None),
     bind(Global, &[key(KeyCode::F(4))], Action::ToggleSchedule, "send every N s / stop", None),
     bind(Global, &[key(KeyCode::F(2))], Action::OpenMessages, "messages & history", Some("messages")),
+    bind(Global, &[key(KeyCode::F(5))], Action::ToggleFlow, "run a flow / stop it", None),
+    bind(Global, &[key(KeyCode::F(6))], Action::SaveFlow, "save session as a flow", None),
     bind(Global, &[key(KeyCode::F(1))], Action::ToggleHelp, "show / hide help", Some("help")),
     bind(Global, &[ctrl('c'), ctrl('q')], Action::Quit, "quit", Some("quit")),
     bind(Url, &[key(KeyCode::Enter)], Action::Connect, "connect / reconnect", Some("connect")),

@@ -382,3 +382,133 @@ fn an_invalid_flow_exits_3_with_line_and_column() {
     let out = wscope(&["run", &path], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
 }
+
+/// In the inspector: a session against the feed server is saved with F6
+/// as a flow, which then passes both from `wscope run` and from F5 on a
+/// live connection. The secret header is not written to the file.
+#[tokio::test]
+async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
+    use common::ui::{ctrl, key, type_text};
+    use crossterm::event::KeyCode;
+    use wscope::app::{App, InitialRequest};
+    use wscope::conn::{ConnCommand, ConnState};
+    use wscope::frames::LogEntry;
+    use wscope::profile::paths::Paths;
+    use wscope::profile::service::Storage;
+
+    let server = common::feed_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::new(Paths::under(dir.path()));
+    let mut app = App::new(
+        InitialRequest {
+            url: server.url("ws", "/feed?room=blue"),
+            headers: vec![wscope::conn::KvRow::new("api-key", "s3cret")],
+            message: "hi there".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    let (conn, mut events) = common::spawn_quiet();
+    async fn pump(
+        app: &mut App,
+        conn: &wscope::conn::ConnHandle,
+        events: &mut tokio::sync::mpsc::Receiver<wscope::conn::ConnEvent>,
+        until: &dyn Fn(&App) -> bool,
+    ) {
+        tokio::time::timeout(common::WAIT, async {
+            loop {
+                for command in app.take_commands() {
+                    conn.send(command);
+                }
+                if until(app) {
+                    return;
+                }
+                tokio::select! {
+                    event = events.recv() => app.on_conn_event(event.expect("connection task alive")),
+                    () = tokio::time::sleep(std::time::Duration::from_millis(20)) => app.on_tick(std::time::Instant::now()),
+                }
+            }
+        })
+        .await
+        .expect("the app reached the expected state");
+    }
+    let notes = |app: &App| -> String {
+        app.frames
+            .window(app.frames.first_seq(), app.frames.len())
+            .filter_map(|e| match e {
+                LogEntry::Note { text, .. } => Some(text.clone()),
+                LogEntry::Frame(_) => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let received = |app: &App, needle: &str| {
+        app.frames
+            .window(app.frames.first_seq(), app.frames.len())
+            .any(|e| matches!(e, LogEntry::Frame(f) if String::from_utf8_lossy(&f.payload).contains(needle)))
+    };
+
+    app.handle_key(ctrl('o'));
+    pump(&mut app, &conn, &mut events, &|a| {
+        matches!(a.connection.state, ConnState::Open { .. })
+    })
+    .await;
+    app.handle_key(ctrl('j'));
+    pump(&mut app, &conn, &mut events, &|a| received(a, "echo:hi there")).await;
+
+    app.handle_key(key(KeyCode::F(6)));
+    app.handle_key(key(KeyCode::Home));
+    app.handle_key(ctrl('k'));
+    type_text(&mut app, "feed-check");
+    app.handle_key(key(KeyCode::Enter));
+    for request in app.take_store_requests() {
+        app.on_store_reply(storage.handle(request));
+    }
+    let path = dir.path().join("flows/feed-check.flow.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}: {:?}", app.notice));
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(text.contains("{{env:API_KEY}}"), "{text}");
+    assert!(text.contains(r#"jq = '.type == "hello"'"#), "{text}");
+    assert!(text.contains("send = 'hi there'"), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // The server runs on this test's runtime: wait for wscope off it.
+    let (flow_path, config) = (path.clone(), dir.path().to_path_buf());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_wscope"))
+            .args(["run", flow_path.to_str().unwrap(), "--config-dir"])
+            .arg(config)
+            .env("API_KEY", "s3cret")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // Disconnected, F5 connects and runs it (by name) from the first frame.
+    app.handle_key(ctrl('o'));
+    pump(&mut app, &conn, &mut events, &|a| {
+        matches!(a.connection.state, ConnState::Closed { .. })
+    })
+    .await;
+    app.handle_key(key(KeyCode::F(5)));
+    app.handle_key(key(KeyCode::Home));
+    app.handle_key(ctrl('k'));
+    type_text(&mut app, "feed-check");
+    app.handle_key(key(KeyCode::Enter));
+    for request in app.take_store_requests() {
+        app.on_store_reply(storage.handle(request));
+    }
+    pump(&mut app, &conn, &mut events, &|a| {
+        a.flow.is_none() && matches!(a.connection.state, ConnState::Open { .. }) && a.pending_flow.is_none()
+    })
+    .await;
+    let log = notes(&app);
+    assert!(log.contains("flow feed-check passed: 3 of 3 steps"), "{log}");
+    conn.send(ConnCommand::Close {
+        code: 1000,
+        reason: String::new(),
+    });
+}

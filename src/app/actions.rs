@@ -70,6 +70,8 @@ impl App {
             Action::ToggleZoom => self.zoom = !self.zoom,
             Action::OpenEditor => self.edit_request = Some(self.message_text()),
             Action::ToggleSchedule => self.toggle_schedule(),
+            Action::ToggleFlow => self.toggle_flow(),
+            Action::SaveFlow => self.ask_save_flow(),
             Action::CycleSendMode => {
                 self.session.send_mode = self.session.send_mode.next();
                 self.refresh_message_status();
@@ -219,7 +221,7 @@ impl App {
         self.revalidate_request();
     }
 
-    fn connect(&mut self) {
+    pub(super) fn connect(&mut self) {
         match self.resolved_request() {
             Ok(request) => {
                 self.reload_payload_decoder();

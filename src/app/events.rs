@@ -26,13 +26,23 @@ impl App {
                     self.settle_protocol(protocol.as_deref());
                     self.session.track_operations = self.protocol().kind == crate::protocol::ProtocolKind::GraphQl;
                 }
+                if matches!(
+                    state,
+                    ConnState::Closed { .. } | ConnState::Failed(_) | ConnState::Reconnecting { .. }
+                ) {
+                    self.flow_connection_end(&state);
+                }
                 self.session.connection.state = state;
                 if opened {
                     self.send_on_connect();
+                    self.flow_connection_open();
                 }
             }
             ConnEvent::Handshake(report) => self.session.connection.handshake = Some(report),
-            ConnEvent::Frame(frame) => self.take_frame(frame),
+            ConnEvent::Frame(frame) => {
+                self.flow_frames(std::iter::once(&frame));
+                self.take_frame(frame);
+            }
             ConnEvent::Rtt(rtt) => {
                 self.session.connection.rtt.record(rtt);
                 self.session.pairing.record_rtt(rtt);
@@ -55,6 +65,7 @@ impl App {
             // see each frame; a filter matches the batch in one go (a jq
             // filter makes one trip to its worker).
             ConnEvent::Frames(frames) if !self.session.pairing.is_waiting() => {
+                self.flow_frames(&frames);
                 if self.session.track_operations {
                     frames.iter().for_each(|frame| self.observe_operation(frame));
                 }
@@ -69,6 +80,7 @@ impl App {
                 }
             }
             ConnEvent::Frames(frames) => {
+                self.flow_frames(&frames);
                 for frame in frames {
                     self.take_frame(frame);
                 }

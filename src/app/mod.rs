@@ -9,6 +9,7 @@ mod actions;
 pub mod compose;
 mod confirm;
 mod events;
+pub mod flows;
 pub mod frames_view;
 mod inspect;
 pub mod kv_table;
@@ -241,6 +242,9 @@ impl App {
                 binary_status: None,
                 literal_text: None,
                 file_info: None,
+                flow: None,
+                pending_flow: None,
+                sent_templates: Default::default(),
                 outbox: Vec::new(),
             },
         };

@@ -273,6 +273,7 @@ impl App {
             });
         match encoded {
             Ok(resolved) => {
+                self.session.sent_templates.remember(&resolved, &text);
                 self.session.outbox.push(ConnCommand::Send(Outgoing::Text(resolved)));
                 if remember {
                     history::push(&mut self.session.history.entries, &text);
@@ -324,6 +325,7 @@ impl App {
     /// Applies the result of a store request.
     pub fn on_store_reply(&mut self, reply: StoreReply) {
         match reply {
+            StoreReply::FlowLoaded(loaded) => self.start_flow(loaded, std::time::Instant::now()),
             StoreReply::Saved { name, profile, path } => {
                 self.session.profile.name = Some(name.clone());
                 self.session.profile.saved = Some(profile);

@@ -38,6 +38,10 @@ pub enum PromptPurpose {
     CloseFrame,
     /// Seconds between scheduled sends.
     Schedule,
+    /// A name to save the session as a flow under.
+    SaveFlow,
+    /// A flow to run: a name in the flows folder, or a path.
+    RunFlow,
 }
 
 impl PromptPurpose {
@@ -56,6 +60,8 @@ impl PromptPurpose {
             Self::Export { filtered: false } => "Export every frame held to (.ndjson or .har)".into(),
             Self::CloseFrame => "Close with code and reason, e.g. 4000 done".into(),
             Self::Schedule => "Send the message every N seconds".into(),
+            Self::SaveFlow => "Save the session as a flow named".into(),
+            Self::RunFlow => "Run the flow (a name in the flows folder, or a .flow.toml / .http path)".into(),
         }
     }
 }
@@ -102,6 +108,11 @@ impl Prompt {
             | PromptPurpose::DetailSearch
             | PromptPurpose::CloseFrame
             | PromptPurpose::Schedule => None,
+            PromptPurpose::RunFlow => self
+                .text()
+                .trim()
+                .is_empty()
+                .then(|| "name a flow or a file".to_string()),
             PromptPurpose::Export { .. } => self
                 .text()
                 .trim()
@@ -154,6 +165,14 @@ impl App {
                 self.export_to(&text, *filtered);
                 Some(Ok(()))
             }
+            PromptPurpose::SaveFlow => {
+                self.save_flow(&text);
+                Some(Ok(()))
+            }
+            PromptPurpose::RunFlow => {
+                self.load_flow(&text);
+                Some(Ok(()))
+            }
             _ => None,
         };
         if let Some(result) = checked {
@@ -194,7 +213,9 @@ impl App {
             | PromptPurpose::DetailSearch
             | PromptPurpose::Export { .. }
             | PromptPurpose::CloseFrame
-            | PromptPurpose::Schedule => {}
+            | PromptPurpose::Schedule
+            | PromptPurpose::SaveFlow
+            | PromptPurpose::RunFlow => {}
         }
     }
 

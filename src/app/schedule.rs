@@ -59,6 +59,9 @@ impl App {
 
     /// Sends what is due by `now`; called on every tick.
     pub fn on_tick(&mut self, now: Instant) {
+        if self.next_flow_deadline().is_some_and(|deadline| deadline <= now) {
+            self.flow_tick(now);
+        }
         let Some(schedule) = &mut self.session.schedule else {
             return;
         };
@@ -82,6 +85,10 @@ impl App {
 
     /// When the next scheduled send is due, for the event loop's timer.
     pub fn next_scheduled(&self) -> Option<Instant> {
-        self.session.schedule.as_ref().map(|s| s.next_at)
+        let schedule = self.session.schedule.as_ref().map(|s| s.next_at);
+        match (schedule, self.next_flow_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }

@@ -88,5 +88,11 @@ pub struct Session {
     /// The size of the `@file` the composer names, once looked up: the
     /// path, and its size or why it cannot be read.
     pub file_info: Option<(String, Result<u64, String>)>,
+    /// A flow running on this connection (F5).
+    pub flow: Option<super::flows::ActiveFlow>,
+    /// A flow loaded to run once the connection opens.
+    pub pending_flow: Option<crate::profile::service::LoadedFlow>,
+    /// Sent texts and the composer text they came from, for F6.
+    pub sent_templates: super::flows::SentTemplates,
     pub(super) outbox: Vec<ConnCommand>,
 }

@@ -6,5 +6,6 @@
 pub mod file;
 pub mod http_file;
 pub mod machine;
+pub mod record;
 pub mod report;
 pub mod step;

@@ -38,6 +38,11 @@ impl Paths {
         self.config.join("profiles")
     }
 
+    /// The folder holding flows saved from the inspector (`NAME.flow.toml`).
+    pub fn flows(&self) -> PathBuf {
+        self.config.join("flows")
+    }
+
     /// The environments file.
     pub fn environments(&self) -> PathBuf {
         self.config.join("environments.json")

@@ -56,7 +56,30 @@ pub enum StoreRequest {
         /// What it holds, for the notice (e.g. "120 frames").
         what: String,
     },
+    /// Write a flow recorded from the session as `flows/NAME.flow.toml`;
+    /// never replaces an existing one.
+    SaveFlow {
+        name: String,
+        text: String,
+        what: String,
+    },
+    /// Read and compile a flow: a name in `flows/`, or a path.
+    LoadFlow {
+        name_or_path: String,
+    },
 }
+
+/// A compiled flow handed from the file thread to the app.
+#[derive(Debug, Clone)]
+pub struct LoadedFlow(pub std::sync::Arc<crate::flow::file::Flow>);
+
+impl PartialEq for LoadedFlow {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for LoadedFlow {}
 
 /// What came of a [`StoreRequest`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +119,8 @@ pub enum StoreReply {
         path: String,
         bytes: bytes::Bytes,
     },
+    /// A flow to run, or why it cannot be.
+    FlowLoaded(Result<LoadedFlow, String>),
     /// Whether the draft was written, and why not.
     DraftSaved(Result<(), String>),
     /// The size of a file named by `@path`, or why it cannot be read.
@@ -257,12 +282,70 @@ impl Storage {
                     Err(error) => failed(format!("write {path}"), error),
                 }
             }
+            StoreRequest::SaveFlow { name, text, what } => {
+                let path = self.paths.flows().join(format!("{name}.flow.toml"));
+                let shown = path.display().to_string();
+                match write_new_private(&path, text.as_bytes()) {
+                    Ok(()) => StoreReply::Wrote { path: shown, what },
+                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => failed(
+                        format!("write {shown}"),
+                        "a flow of that name exists; pick another name",
+                    ),
+                    Err(error) => failed(format!("write {shown}"), error),
+                }
+            }
+            StoreRequest::LoadFlow { name_or_path } => {
+                let named = self.paths.flows().join(format!("{name_or_path}.flow.toml"));
+                let path = if named.is_file() {
+                    named
+                } else {
+                    std::path::PathBuf::from(&name_or_path)
+                };
+                let loaded = if path.extension().is_some_and(|e| e == "http") {
+                    crate::flow::http_file::load(&path).and_then(|mut flows| {
+                        if flows.len() > 1 {
+                            // The inspector runs on its one connection: the first request's messages.
+                            flows.truncate(1);
+                        }
+                        flows.pop().ok_or_else(|| crate::flow::file::FlowError {
+                            path: path.display().to_string(),
+                            line: 0,
+                            column: 0,
+                            message: "no WEBSOCKET request in it".into(),
+                        })
+                    })
+                } else {
+                    crate::flow::file::load(&path)
+                };
+                StoreReply::FlowLoaded(
+                    loaded
+                        .map(|flow| LoadedFlow(std::sync::Arc::new(flow)))
+                        .map_err(|e| e.to_string()),
+                )
+            }
             StoreRequest::DiscardDraft => {
                 draft::discard(&self.paths.data);
                 StoreReply::Done
             }
         }
     }
+}
+
+/// Creates `path` (owner-only, in an owner-only folder) with `bytes`;
+/// fails if it exists.
+fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 fn failed(action: String, error: impl std::fmt::Display) -> StoreReply {

@@ -64,6 +64,11 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
             Style::new().fg(theme::accent()),
         ));
     }
+    if let Some(flow) = &app.flow {
+        // The step's label is the flow file's text: sanitized, and short.
+        let status = crate::flow::step::summary(&crate::sanitize::one_line(&flow.status()), 48);
+        left.push(Span::styled(format!(" ▶ {status}"), Style::new().fg(theme::accent())));
+    }
     let protocol = app.protocol().kind;
     if protocol != crate::protocol::ProtocolKind::Raw {
         // Heartbeats are answered and hidden; their count says they flow.
