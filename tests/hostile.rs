@@ -149,6 +149,53 @@ fn test_reports_carry_no_control_bytes() {
     });
 }
 
+/// A flow against the hostile server: the report, its JSON and its JUnit
+/// file carry none of the server's control bytes, whether the step passes
+/// (the frame shown as it matched) or fails (the frame shown as the closest).
+#[test]
+fn flow_reports_carry_no_control_bytes() {
+    with_hostile_server(|base| {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, expect) in [
+            ("pass", r#"regex = "hostile|\u001b|.""#),
+            ("fail", r#"regex = "never", within = "1s""#),
+        ] {
+            let flow = dir.path().join(format!("{name}.flow.toml"));
+            std::fs::write(
+                &flow,
+                format!(
+                    "[request]\nurl = \"{base}/x\"\n[[step]]\nexpect = {{ {expect} }}\ncapture = {{ all = '.' }}\n"
+                ),
+            )
+            .unwrap();
+            let junit = dir.path().join(format!("{name}.xml"));
+            let flow = flow.to_str().unwrap();
+            for json in [false, true] {
+                let mut args = vec!["run", flow, "--junit", junit.to_str().unwrap()];
+                if json {
+                    args.push("--json");
+                }
+                let out = wscope(&args);
+                for bytes in [&out.stdout, &out.stderr] {
+                    assert_eq!(
+                        hostile_bytes_in(bytes),
+                        None,
+                        "{args:?}: {}",
+                        String::from_utf8_lossy(bytes)
+                    );
+                    assert!(!bytes.contains(&0x1b), "{args:?}: {}", String::from_utf8_lossy(bytes));
+                }
+                let xml = std::fs::read(&junit).unwrap();
+                assert!(
+                    !xml.iter().any(|b| *b < 0x20 && !b"\t\n\r".contains(b)),
+                    "{}",
+                    String::from_utf8_lossy(&xml)
+                );
+            }
+        }
+    });
+}
+
 #[test]
 fn pipe_sanitizes_for_a_terminal_and_passes_bytes_to_a_file() {
     with_hostile_server(|base| {
