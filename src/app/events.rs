@@ -40,8 +40,11 @@ impl App {
             }
             ConnEvent::Handshake(report) => self.session.connection.handshake = Some(report),
             ConnEvent::Frame(frame) => {
-                self.flow_frames(std::iter::once(&frame));
+                // The flow reads frames after the log has them, so its
+                // notes follow the frame that caused them.
+                let for_flow = self.session.flow.is_some().then(|| frame.clone());
                 self.take_frame(frame);
+                self.flow_frames(&for_flow);
             }
             ConnEvent::Rtt(rtt) => {
                 self.session.connection.rtt.record(rtt);
@@ -65,7 +68,7 @@ impl App {
             // see each frame; a filter matches the batch in one go (a jq
             // filter makes one trip to its worker).
             ConnEvent::Frames(frames) if !self.session.pairing.is_waiting() => {
-                self.flow_frames(&frames);
+                let for_flow = self.session.flow.is_some().then(|| frames.clone());
                 if self.session.track_operations {
                     frames.iter().for_each(|frame| self.observe_operation(frame));
                 }
@@ -78,12 +81,14 @@ impl App {
                         .on_push_many(&self.session.filter, &self.session.frames, count);
                     self.check_filter();
                 }
+                self.flow_frames(for_flow.iter().flatten());
             }
             ConnEvent::Frames(frames) => {
-                self.flow_frames(&frames);
+                let for_flow = self.session.flow.is_some().then(|| frames.clone());
                 for frame in frames {
                     self.take_frame(frame);
                 }
+                self.flow_frames(for_flow.iter().flatten());
             }
         }
     }

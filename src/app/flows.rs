@@ -89,6 +89,7 @@ impl App {
             &self.session.sent_templates.map(),
             &self.session.filter.decode,
         );
+        self.session.last_flow = Some(name.trim().to_string());
         self.store_outbox.push(StoreRequest::SaveFlow {
             name: name.trim().to_string(),
             text,
@@ -117,12 +118,15 @@ impl App {
             self.notify(NoteLevel::Info, "flow not run");
             return;
         }
-        let name = self.session.profile.name.clone().unwrap_or_default();
+        let name = (self.session.last_flow.clone())
+            .or_else(|| self.session.profile.name.clone())
+            .unwrap_or_default();
         self.prompt = Some(Prompt::with_text(PromptPurpose::RunFlow, &name));
     }
 
     /// Asks the file thread for the flow named (in `flows/`) or at a path.
     pub(super) fn load_flow(&mut self, name_or_path: &str) {
+        self.session.last_flow = Some(name_or_path.trim().to_string());
         self.store_outbox.push(StoreRequest::LoadFlow {
             name_or_path: name_or_path.trim().to_string(),
         });

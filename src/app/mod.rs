@@ -244,6 +244,7 @@ impl App {
                 file_info: None,
                 flow: None,
                 pending_flow: None,
+                last_flow: None,
                 sent_templates: Default::default(),
                 outbox: Vec::new(),
             },

@@ -392,6 +392,7 @@ impl App {
                 }
             }
             StoreReply::Wrote { path, what } => self.notify(NoteLevel::Success, format!("exported {what} to {path}")),
+            StoreReply::FlowSaved { path, what } => self.notify(NoteLevel::Success, format!("saved {what} as {path}")),
             StoreReply::Failed { action, error } => {
                 self.session.profile.quit_after_save = false;
                 self.restoring_draft = None;

@@ -90,6 +90,8 @@ pub struct Session {
     pub file_info: Option<(String, Result<u64, String>)>,
     /// A flow running on this connection (F5).
     pub flow: Option<super::flows::ActiveFlow>,
+    /// The flow last saved or run, offered by F5.
+    pub last_flow: Option<String>,
     /// A flow loaded to run once the connection opens.
     pub pending_flow: Option<crate::profile::service::LoadedFlow>,
     /// Sent texts and the composer text they came from, for F6.

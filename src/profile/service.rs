@@ -121,6 +121,11 @@ pub enum StoreReply {
     },
     /// A flow to run, or why it cannot be.
     FlowLoaded(Result<LoadedFlow, String>),
+    /// A flow recorded from the session was written.
+    FlowSaved {
+        path: String,
+        what: String,
+    },
     /// Whether the draft was written, and why not.
     DraftSaved(Result<(), String>),
     /// The size of a file named by `@path`, or why it cannot be read.
@@ -286,7 +291,7 @@ impl Storage {
                 let path = self.paths.flows().join(format!("{name}.flow.toml"));
                 let shown = path.display().to_string();
                 match write_new_private(&path, text.as_bytes()) {
-                    Ok(()) => StoreReply::Wrote { path: shown, what },
+                    Ok(()) => StoreReply::FlowSaved { path: shown, what },
                     Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => failed(
                         format!("write {shown}"),
                         "a flow of that name exists; pick another name",
