@@ -498,3 +498,35 @@ fn serve_by_hand() {
     println!("socket.io server on ws://{addr}/ (pingInterval 1 s)");
     std::thread::sleep(Duration::from_secs(600));
 }
+
+/// A flow speaking Socket.IO: `send` emits events and `expect` reads them
+/// decoded, so a reply can be captured and sent back.
+#[test]
+fn a_flow_emits_and_reads_decoded_events() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let addr = runtime.block_on(socketio_server(Duration::from_millis(500)));
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dir.path().join("chat.flow.toml");
+    std::fs::write(
+        &flow,
+        format!(
+            r#"[request]
+url = "ws://{addr}/"
+protocol = "socketio"
+[[step]]
+send = '["chat",{{"text":"flow"}}]'
+[[step]]
+expect = {{ jq = '.event == "chat" and .args[0].reply == "srv:flow"' }}
+capture = {{ reply = ".args[0].reply" }}
+[[step]]
+send = '["chat",{{"text":"{{{{reply}}}}"}}]'
+[[step]]
+expect = {{ jq = '.args[0].reply == "srv:srv:flow"' }}
+"#
+        ),
+    )
+    .unwrap();
+    let stdout = common::wscope_ok(&["run", flow.to_str().unwrap()]);
+    assert!(stdout.contains("reply=srv:flow"), "{stdout}");
+    drop(runtime);
+}
