@@ -497,11 +497,18 @@ fn pipe_send_figures() -> String {
         echoed = echoes;
     }
     let wscope = median(&mut times);
-    let websocat = websocat_installed().then(|| run("websocat", &["-t", &url]).0);
+    let websocat = websocat_installed().then(|| {
+        let mut runs: Vec<(Duration, usize)> = (0..3).map(|_| run("websocat", &["-t", &url])).collect();
+        runs.sort();
+        runs[1]
+    });
     format!(
         "{LINES} lines echoed: wscope pipe {wscope:.2?} (median of 3, {echoed} echoes printed, 0.2 s of it the linger){}",
         match websocat {
-            Some(w) => format!(", websocat {w:.2?} ({:.2}x)", wscope.as_secs_f64() / w.as_secs_f64()),
+            Some((w, echoes)) => format!(
+                ", websocat -t {w:.2?} (median of 3, {echoes} echoes printed): {:.2}x websocat's time (goal ≤ 1.00x)",
+                wscope.as_secs_f64() / w.as_secs_f64()
+            ),
             None => ", websocat not on PATH".to_string(),
         }
     )

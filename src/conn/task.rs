@@ -418,13 +418,34 @@ impl Task {
                     }
                 }
                 written = writer.reports.recv() => match written {
-                    Some(Written::Sent(Some(record))) => {
-                        if matches!(record.kind, FrameKind::Text | FrameKind::Binary) {
+                    Some(Written::Sent(first)) => {
+                        // Every report already in goes to the UI as one
+                        // batch (a pipe's lines are written hundreds at a time).
+                        let mut records: Vec<super::FrameRecord> = first.into_iter().collect();
+                        let mut failed = None;
+                        while records.len() < MAX_BATCH {
+                            match writer.reports.try_recv() {
+                                Ok(Written::Sent(record)) => records.extend(record),
+                                Ok(Written::Failed(error)) => {
+                                    failed = Some(error);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        if records.iter().any(|r| matches!(r.kind, FrameKind::Text | FrameKind::Binary)) {
                             reply.sent(Instant::now());
                         }
-                        self.emit(ConnEvent::Frame(record)).await?;
+                        match records.len() {
+                            0 => {}
+                            1 => self.emit(ConnEvent::Frame(records.remove(0))).await?,
+                            _ => self.emit(ConnEvent::Frames(records)).await?,
+                        }
+                        if let Some(error) = failed {
+                            self.emit(ConnEvent::state(end_state(error, None, None))).await?;
+                            return Ok(after(closing));
+                        }
                     }
-                    Some(Written::Sent(None)) => {}
                     Some(Written::Failed(error)) => {
                         self.emit(ConnEvent::state(end_state(error, None, None))).await?;
                         return Ok(after(closing));
@@ -435,45 +456,61 @@ impl Task {
                     }
                 },
                 command = self.commands.recv(), if closing.is_none() => {
-                    let (message, then) = match command {
-                        Some(ConnCommand::SetReconnect(on)) => {
-                            self.settings.reconnect = on;
-                            continue;
+                    // Commands already queued are taken in the same turn
+                    // (a pipe's lines), not one trip round this loop each.
+                    let mut next = command;
+                    let mut taken = 0;
+                    loop {
+                        'one: {
+                            let (message, then) = match next.take() {
+                                Some(ConnCommand::SetReconnect(on)) => {
+                                    self.settings.reconnect = on;
+                                    break 'one;
+                                }
+                                Some(ConnCommand::ShowKeepalives(on)) => {
+                                    self.show_keepalives = on;
+                                    break 'one;
+                                }
+                                None => (close_message(1001, "client exiting"), Some(Next::Shutdown)),
+                                Some(ConnCommand::Connect(request)) => {
+                                    (close_message(1000, "reconnecting"), Some(Next::Connect(Box::new(request))))
+                                }
+                                Some(ConnCommand::Close { code, reason }) => (close_message(code, &reason), None),
+                                // The protocol may hold it until the connection is
+                                // ready for it (Socket.IO's namespace CONNECT).
+                                Some(ConnCommand::Send(Outgoing::Text(text))) => match protocol.gate(text) {
+                                    Some(text) => (Message::Text(Utf8Bytes::from(text)), None),
+                                    None => break 'one,
+                                },
+                                Some(ConnCommand::Send(Outgoing::Binary(data))) => (Message::Binary(data), None),
+                                Some(ConnCommand::Ping(data)) => (Message::Ping(data), None),
+                            };
+                            let is_close = matches!(message, Message::Close(_));
+                            if is_close {
+                                // A protocol leaves politely first (Socket.IO's
+                                // DISCONNECT).
+                                for outbound in protocol.on_close() {
+                                    writer.send_outbound(outbound);
+                                }
+                            }
+                            writer.send(message);
+                            if let Some(then) = then {
+                                // Leaving at once: the user asked for something else.
+                                return Ok(then);
+                            }
+                            if is_close {
+                                closing = Some((Closer::Us, tokio::time::Instant::now() + CLOSE_TIMEOUT));
+                                self.emit(ConnEvent::state(ConnState::Closing)).await?;
+                            }
                         }
-                        Some(ConnCommand::ShowKeepalives(on)) => {
-                            self.show_keepalives = on;
-                            continue;
+                        taken += 1;
+                        if closing.is_some() || taken >= MAX_BATCH {
+                            break;
                         }
-                        None => (close_message(1001, "client exiting"), Some(Next::Shutdown)),
-                        Some(ConnCommand::Connect(request)) => {
-                            (close_message(1000, "reconnecting"), Some(Next::Connect(Box::new(request))))
+                        match self.commands.try_recv() {
+                            Ok(command) => next = Some(command),
+                            Err(_) => break,
                         }
-                        Some(ConnCommand::Close { code, reason }) => (close_message(code, &reason), None),
-                        // The protocol may hold it until the connection is
-                        // ready for it (Socket.IO's namespace CONNECT).
-                        Some(ConnCommand::Send(Outgoing::Text(text))) => match protocol.gate(text) {
-                            Some(text) => (Message::Text(Utf8Bytes::from(text)), None),
-                            None => continue,
-                        },
-                        Some(ConnCommand::Send(Outgoing::Binary(data))) => (Message::Binary(data), None),
-                        Some(ConnCommand::Ping(data)) => (Message::Ping(data), None),
-                    };
-                    let is_close = matches!(message, Message::Close(_));
-                    if is_close {
-                        // A protocol leaves politely first (Socket.IO's
-                        // DISCONNECT).
-                        for outbound in protocol.on_close() {
-                            writer.send_outbound(outbound);
-                        }
-                    }
-                    writer.send(message);
-                    if let Some(then) = then {
-                        // Leaving at once: the user asked for something else.
-                        return Ok(then);
-                    }
-                    if is_close {
-                        closing = Some((Closer::Us, tokio::time::Instant::now() + CLOSE_TIMEOUT));
-                        self.emit(ConnEvent::state(ConnState::Closing)).await?;
                     }
                 }
                 _ = wait_until(protocol.deadline().map(Into::into)), if closing.is_none() => {
