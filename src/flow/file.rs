@@ -434,13 +434,20 @@ impl Compiler<'_> {
             if regex.trim_start().starts_with(JQ_PREFIX) {
                 return Err("regex: starts with jq:, so use jq = '…' for a jq expression".into());
             }
-            if let Some(pattern) = Pattern::compile(&regex)? {
+            if regex.contains("{{") {
+                // Checked now with the variables left in, so a mistake in
+                // the rest shows before the flow runs.
+                Pattern::compile(&regex.replace("{{", "").replace("}}", ""))?;
+                matcher.dynamic.push(regex.clone());
+            } else if let Some(pattern) = Pattern::compile(&regex)? {
                 matcher.patterns.push(pattern);
             }
             parts.push(format!("regex {}", summary(&regex, 40)));
         }
         if let Some(jq) = jq {
-            if let Some(pattern) = Pattern::compile(&format!("{JQ_PREFIX}{jq}"))? {
+            if jq.contains("{{") {
+                matcher.dynamic.push(format!("{JQ_PREFIX}{jq}"));
+            } else if let Some(pattern) = Pattern::compile(&format!("{JQ_PREFIX}{jq}"))? {
                 matcher.patterns.push(pattern);
             }
             parts.push(format!("jq {}", summary(&jq, 40)));

@@ -89,6 +89,7 @@ enum State {
     Expecting(Expecting),
     Watching {
         deadline: Instant,
+        dynamic: Vec<crate::filter::Pattern>,
     },
     Waiting {
         until: Instant,
@@ -106,6 +107,8 @@ enum State {
 
 struct Expecting {
     deadline: Instant,
+    /// The step's patterns that use variables, compiled when it started.
+    dynamic: Vec<crate::filter::Pattern>,
     matched: u32,
     first_latency: Option<Duration>,
     last_match: Option<FrameRecord>,
@@ -205,7 +208,7 @@ impl FlowRun {
     pub fn deadline(&self) -> Option<Instant> {
         match &self.state {
             State::Expecting(e) => Some(e.deadline),
-            State::Watching { deadline } | State::Pinging { deadline, .. } | State::Closing { deadline } => {
+            State::Watching { deadline, .. } | State::Pinging { deadline, .. } | State::Closing { deadline } => {
                 Some(*deadline)
             }
             State::Waiting { until } => Some(*until),
@@ -217,6 +220,11 @@ impl FlowRun {
     pub fn on_frame(&mut self, frame: &FrameRecord, now: Instant) -> Vec<FlowAction> {
         let mut actions = Vec::new();
         if frame.direction != Direction::Received || matches!(self.state, State::Finished) {
+            return actions;
+        }
+        // A protocol's own frames (Socket.IO's handshake and heartbeats)
+        // are not the conversation: expectations see decoded values.
+        if frame.kind == FrameKind::Text && self.decoder.text.is_some() && self.decoder.json(frame).is_none() {
             return actions;
         }
         match frame.kind {
@@ -360,8 +368,13 @@ impl FlowRun {
                     self.next_step();
                 }
                 Action::Expect(expect) => {
+                    let dynamic = match expect.matcher.compile_dynamic(&self.resolver) {
+                        Ok(dynamic) => dynamic,
+                        Err(error) => return self.fail(now, Outcome::Invalid, error, None),
+                    };
                     self.state = State::Expecting(Expecting {
                         deadline: now + expect.within,
+                        dynamic,
                         matched: 0,
                         first_latency: None,
                         last_match: None,
@@ -372,8 +385,13 @@ impl FlowRun {
                     }
                 }
                 Action::ExpectNone(none) => {
+                    let dynamic = match none.matcher.compile_dynamic(&self.resolver) {
+                        Ok(dynamic) => dynamic,
+                        Err(error) => return self.fail(now, Outcome::Invalid, error, None),
+                    };
                     self.state = State::Watching {
                         deadline: now + none.duration,
+                        dynamic,
                     };
                     if !self.read_backlog(now) {
                         return;
@@ -451,31 +469,33 @@ impl FlowRun {
         let steps = level.steps.clone();
         let step = &steps[level.index];
         match (&mut self.state, &step.action) {
-            (State::Expecting(expecting), Action::Expect(expect)) => match expect.matcher.test(&frame, &self.decoder) {
-                Ok(()) => {
-                    expecting.matched += 1;
-                    if expecting.first_latency.is_none() {
-                        let since = self.last_send.unwrap_or(self.base.1);
-                        expecting.first_latency = Some(frame.at.duration_since(since).unwrap_or_default());
+            (State::Expecting(expecting), Action::Expect(expect)) => {
+                match expect.matcher.test_with(&frame, &self.decoder, &expecting.dynamic) {
+                    Ok(()) => {
+                        expecting.matched += 1;
+                        if expecting.first_latency.is_none() {
+                            let since = self.last_send.unwrap_or(self.base.1);
+                            expecting.first_latency = Some(frame.at.duration_since(since).unwrap_or_default());
+                        }
+                        expecting.last_match = Some(frame);
+                        if expecting.matched >= expect.count {
+                            self.complete_expect(expect, now);
+                            return true;
+                        }
+                        false
                     }
-                    expecting.last_match = Some(frame);
-                    if expecting.matched >= expect.count {
-                        self.complete_expect(expect, now);
-                        return true;
+                    Err(why) => {
+                        if let Some(stopped) = expect.matcher.stopped(&expecting.dynamic) {
+                            self.fail(now, Outcome::AssertionFailed, stopped, Some(frame));
+                            return true;
+                        }
+                        expecting.closest = Some((frame, why));
+                        false
                     }
-                    false
                 }
-                Err(why) => {
-                    if let Some(stopped) = expect.matcher.stopped() {
-                        self.fail(now, Outcome::AssertionFailed, stopped, Some(frame));
-                        return true;
-                    }
-                    expecting.closest = Some((frame, why));
-                    false
-                }
-            },
-            (State::Watching { .. }, Action::ExpectNone(none)) => {
-                if none.matcher.test(&frame, &self.decoder).is_ok() {
+            }
+            (State::Watching { dynamic, .. }, Action::ExpectNone(none)) => {
+                if none.matcher.test_with(&frame, &self.decoder, dynamic).is_ok() {
                     self.fail(
                         now,
                         Outcome::AssertionFailed,
@@ -820,6 +840,70 @@ close = { code = 1000, reason = "done" }
         run.start(t0);
         run.on_connection_end("Closed (4000 bye)", true, t0);
         assert_eq!(run.outcome(), Some(&Outcome::AssertionFailed));
+    }
+
+    #[test]
+    fn expectations_may_use_captured_values() {
+        let (mut run, t0) = run_of(
+            r#"
+[[step]]
+expect = { jq = '.token' }
+capture = { token = ".token" }
+[[step]]
+send = 'use {{token}}'
+[[step]]
+expect = { regex = '^echo: use {{token}}$' }
+[[step]]
+expect_none = { regex = 'reject {{token}}', for = "1s" }
+"#,
+        );
+        run.start(t0);
+        let actions = run.on_frame(&received(&run, t0, r#"{"token":"t-1"}"#), t0);
+        assert_eq!(sent_text(&actions), ["use t-1"]);
+        // The other token does not pass; this one does.
+        run.on_frame(&received(&run, t0, "echo: use t-2"), t0);
+        assert_eq!(run.current().unwrap().0, "3");
+        run.on_frame(&received(&run, t0, "echo: use t-1"), t0);
+        assert_eq!(run.current().unwrap().0, "4");
+        run.on_frame(&received(&run, t0, "reject t-1"), t0);
+        assert_eq!(run.outcome(), Some(&Outcome::AssertionFailed));
+    }
+
+    #[test]
+    fn an_unanswered_ping_and_an_unanswered_close_fail() {
+        let (mut run, t0) = run_of("[[step]]\nping = true\n");
+        assert_eq!(run.start(t0), [FlowAction::Ping(Bytes::from_static(b"wscope-flow"))]);
+        // Another pong (a keepalive's) is not ours.
+        let other = FrameRecord::received(FrameKind::Pong, b"12345678");
+        run.on_frame(&other, t0);
+        run.on_deadline(t0 + crate::flow::file::PING_WITHIN);
+        assert_eq!(run.outcome(), Some(&Outcome::AssertionFailed));
+
+        let (mut run, t0) = run_of("[[step]]\nclose = true\n");
+        run.start(t0);
+        run.on_deadline(t0 + CLOSE_WAIT);
+        assert_eq!(run.outcome(), Some(&Outcome::ConnectionFailed));
+    }
+
+    #[test]
+    fn a_protocols_own_frames_are_not_read() {
+        let flow = parse("[[step]]\nexpect = {}\n", std::path::Path::new("t.flow.toml")).unwrap();
+        let protocol = Protocol {
+            kind: crate::protocol::ProtocolKind::SocketIo,
+            ..Protocol::default()
+        };
+        let decoder = FrameDecoder {
+            text: protocol.decoder(),
+            ..FrameDecoder::default()
+        };
+        let t0 = Instant::now();
+        let mut run = FlowRun::new(flow.steps, protocol, decoder, Resolver::default(), t0);
+        run.start(t0);
+        run.on_frame(&received(&run, t0, r#"0{"sid":"x","pingInterval":25000}"#), t0);
+        run.on_frame(&received(&run, t0, "2"), t0);
+        assert!(run.outcome().is_none());
+        run.on_frame(&received(&run, t0, r#"42["hello",1]"#), t0);
+        assert_eq!(run.outcome(), Some(&Outcome::Passed));
     }
 
     #[test]

@@ -91,6 +91,10 @@ pub struct Matcher {
     /// them (decoded binary and protocol frames included).
     pub patterns: Vec<Pattern>,
     pub schema: Option<Schema>,
+    /// Patterns that use `{{variables}}` (a value captured earlier), as
+    /// written (`jq:` before a jq expression): compiled when the step
+    /// starts, with the values of that moment.
+    pub dynamic: Vec<String>,
     /// How the report describes it, e.g. `jq .op == "auth_ok"`.
     pub description: String,
 }
@@ -108,10 +112,15 @@ impl Matcher {
     /// Whether `frame` is a received data frame meeting every part; the
     /// error says which part it missed, for the report.
     pub fn test(&self, frame: &FrameRecord, decoder: &FrameDecoder) -> Result<(), String> {
+        self.test_with(frame, decoder, &[])
+    }
+
+    /// [`Matcher::test`] with the dynamic patterns compiled for this run.
+    pub fn test_with(&self, frame: &FrameRecord, decoder: &FrameDecoder, dynamic: &[Pattern]) -> Result<(), String> {
         if !matches!(frame.kind, FrameKind::Text | FrameKind::Binary) {
             return Err("not a data frame".into());
         }
-        for pattern in &self.patterns {
+        for pattern in self.patterns.iter().chain(dynamic) {
             if !pattern.matches_frame(frame, decoder) {
                 return Err(match pattern.failure() {
                     Some(failure) => format!("the jq expression was stopped: {failure}"),
@@ -135,8 +144,22 @@ impl Matcher {
 
     /// Why matching stopped for good (a jq expression killed for taking
     /// too long), if it did.
-    pub fn stopped(&self) -> Option<String> {
-        self.patterns.iter().find_map(Pattern::failure)
+    pub fn stopped(&self, dynamic: &[Pattern]) -> Option<String> {
+        self.patterns.iter().chain(dynamic).find_map(Pattern::failure)
+    }
+
+    /// The dynamic patterns, with `{{variables}}` resolved now.
+    pub fn compile_dynamic(&self, resolver: &crate::profile::vars::Resolver) -> Result<Vec<Pattern>, String> {
+        self.dynamic
+            .iter()
+            .map(|source| {
+                let text = resolver.resolve(source, "the expectation").map_err(|e| e.to_string())?;
+                Pattern::compile(&text)
+                    .map(|p| p.into_iter().collect::<Vec<_>>())
+                    .map_err(|e| format!("{source}: {e}"))
+            })
+            .collect::<Result<Vec<Vec<_>>, String>>()
+            .map(|all| all.into_iter().flatten().collect())
     }
 }
 

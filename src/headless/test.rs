@@ -72,6 +72,7 @@ impl Expectation {
                     matcher: Matcher {
                         patterns: pattern.into_iter().collect(),
                         schema: None,
+                        dynamic: Vec::new(),
                         description,
                     },
                     count: self.count.max(1),
