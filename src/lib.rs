@@ -27,6 +27,7 @@ pub mod palette;
 pub mod payload;
 pub mod profile;
 pub mod protocol;
+pub mod recording;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;

@@ -20,6 +20,12 @@ const DROPPED_HEADERS: &[&str] = &[
     "accept-encoding",
 ];
 
+/// Whether the handshake sets this header itself (or it means nothing to
+/// it); `lower` is the name in lower case.
+pub fn is_dropped_header(lower: &str) -> bool {
+    DROPPED_HEADERS.contains(&lower)
+}
+
 /// curl options that take a value wscope has no use for.
 const IGNORED_WITH_VALUE: &[&str] = &[
     "-X",
