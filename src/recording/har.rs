@@ -145,7 +145,7 @@ fn frame_of(message: Message) -> Result<Option<FrameRecord>, String> {
         message.time * 1_000_000.0
     }
     .round();
-    if !micros.is_finite() || micros < 0.0 || micros > 1e17 {
+    if !micros.is_finite() || !(0.0..=1e17).contains(&micros) {
         return Err(format!("a message time of {}", message.time));
     }
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(micros as u64);
