@@ -229,6 +229,15 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
+    /// Open a recording in the inspector, offline: wscope's NDJSON (--log,
+    /// exports) or a HAR (wscope's, or saved by Chrome or Firefox). Ctrl-O
+    /// connects live with the recorded request.
+    Open {
+        file: PathBuf,
+        /// Which WebSocket connection of a HAR that holds several (1 is the first).
+        #[arg(long, value_name = "N")]
+        entry: Option<usize>,
+    },
     /// Run flow files (*.flow.toml) or the WEBSOCKET requests of .http
     /// files: scripted sends and expectations. Exit 0 when every flow
     /// passes, 1 when a connection fails, 2 when a check fails, 3 when a

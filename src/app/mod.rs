@@ -20,6 +20,7 @@ pub mod pairing;
 mod picker;
 pub mod profiles;
 mod prompts;
+mod recording;
 pub mod row_editor;
 pub mod schedule;
 pub mod session;
@@ -134,6 +135,8 @@ pub struct App {
     pub edit_request: Option<String>,
     /// The key map in use (defaults plus the config's remapping).
     pub keymap: keymap::Keymap,
+    /// The recording opened with `wscope open`: `file, N frames, span`.
+    pub recording: Option<String>,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
@@ -191,6 +194,7 @@ impl App {
             zoom: false,
             edit_request: None,
             keymap: keymap::Keymap::default(),
+            recording: None,
             confirm: None,
             restoring_draft: None,
             last_draft: None,

@@ -13,7 +13,48 @@ use crate::profile::{draft, vars};
 use crate::settings::Settings;
 use crate::tui::{self, LoopOptions};
 
+/// `wscope open FILE`: a recording in the inspector, offline. A HAR with
+/// several WebSocket connections is listed, to pick one with `--entry`.
+pub async fn open(file: &std::path::Path, entry: Option<usize>, options: &ConnOptions) -> anyhow::Result<u8> {
+    let mut recordings = crate::recording::load(file)?;
+    let count = recordings.len();
+    let index = match (count, entry) {
+        (1, None) => 0,
+        (_, Some(n)) if (1..=count).contains(&n) => n - 1,
+        (_, Some(n)) => anyhow::bail!("--entry {n}: {} holds {count} WebSocket connections", file.display()),
+        (_, None) => {
+            let mut list = format!(
+                "{} holds {count} WebSocket connections; open one with --entry N:\n",
+                file.display()
+            );
+            for (n, recording) in recordings.iter().enumerate() {
+                list.push_str(&format!(
+                    "  {:>2}  {}  ({} frames, {})\n",
+                    n + 1,
+                    crate::secrets::mask_url(&recording.url, crate::secrets::SCREEN_MASK),
+                    recording.frames.len(),
+                    crate::format::duration(recording.span())
+                ));
+            }
+            super::emit(crate::sanitize::text(&list).as_bytes())?;
+            return Ok(2);
+        }
+    };
+    let recording = recordings.swap_remove(index);
+    inspect(RequestArgs::default(), options, Some(recording))
+        .await
+        .map(|()| 0)
+}
+
 pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<()> {
+    inspect(request, options, None).await
+}
+
+async fn inspect(
+    request: RequestArgs,
+    options: &ConnOptions,
+    recording: Option<crate::recording::Recording>,
+) -> anyhow::Result<()> {
     let storage = storage(options).ok();
     let (config, config_error) = load_config(options);
     // The profile is read first: its settings weigh in before anything starts.
@@ -74,11 +115,13 @@ pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<
                 connect_now = false;
             }
             Some(_) => {}
-            None if request.url.is_none() && request.message.is_none() => match draft::load(&storage.paths.data) {
-                Some(Ok(found)) => app.offer_draft(found),
-                Some(Err(error)) => app.report_profile_error(&format!("the draft could not be read: {error}")),
-                None => {}
-            },
+            None if request.url.is_none() && request.message.is_none() && recording.is_none() => {
+                match draft::load(&storage.paths.data) {
+                    Some(Ok(found)) => app.offer_draft(found),
+                    Some(Err(error)) => app.report_profile_error(&format!("the draft could not be read: {error}")),
+                    None => {}
+                }
+            }
             None => {}
         }
     } else if request.profile.is_some() {
@@ -96,6 +139,9 @@ pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<
     });
     // A .proto that does not compile is said at once, not at connect.
     app.reload_payload_decoder();
+    if let Some(recording) = &recording {
+        app.open_recording(recording);
+    }
     app.ping_interval = settings.ping_interval;
     app.export_secrets = options.export_secrets;
     app.session.ack_emits = options.ack;

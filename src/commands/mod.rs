@@ -96,6 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             headless::test(&request, options, args).await
         }
+        Some(Command::Open { file, entry }) => inspector::open(&file, entry, options).await,
         Some(Command::Run {
             files,
             url,

@@ -30,10 +30,14 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
         }
         _ => theme::state_colour(false, false, false),
     };
-    let mut left = vec![Span::styled(
-        format!(" {} ", state_summary(state)),
-        theme::badge(badge_colour),
-    )];
+    // An opened recording names itself until a connection is made.
+    let summary = match (&app.recording, state) {
+        (Some(recording), ConnState::Idle) => {
+            format!("Recording ({})", crate::sanitize::one_line(recording))
+        }
+        _ => state_summary(state),
+    };
+    let mut left = vec![Span::styled(format!(" {summary} "), theme::badge(badge_colour))];
     if let Some(age) = app.state_age(now) {
         let spinner = match state {
             ConnState::Connecting { .. } => format!("{} ", SPINNER[(age.as_millis() / 100) as usize % SPINNER.len()]),

@@ -1,0 +1,72 @@
+//! A recording opened offline (`wscope open`): its request in the panes,
+//! its frames in the log, for the filters, search, detail, pairing and
+//! export to work on. Ctrl-O then connects live with the request.
+
+use super::{App, InitialRequest};
+use crate::conn::KvRow;
+use crate::frames::NoteLevel;
+use crate::recording::{Recording, describe};
+
+impl App {
+    /// Shows `recording`: the request in the panes (its query as params),
+    /// the frames in the log, and `Recording (…)` in the status bar.
+    pub fn open_recording(&mut self, recording: &Recording) {
+        let (url, params) = split_query(&recording.url);
+        self.apply_command_line(InitialRequest {
+            url,
+            message: String::new(),
+            params,
+            headers: recording.headers.clone(),
+        });
+        if let Some(subprotocol) = &recording.subprotocol {
+            self.session.profile.extras.subprotocols = vec![subprotocol.clone()];
+        }
+        let at = recording.started().unwrap_or_else(std::time::SystemTime::now);
+        self.log_note(at, NoteLevel::Info, &format!("recording {}", describe(recording)));
+        if let Some(status) = recording.status.filter(|s| *s != 101) {
+            let body = recording.rejection_body.as_deref().unwrap_or_default();
+            self.log_note(
+                at,
+                NoteLevel::Error,
+                &format!("recorded: the upgrade was rejected with HTTP {status} {body}"),
+            );
+        }
+        // Pairing reads each frame as it is taken in, so the recording is
+        // paired as the live connection was.
+        for frame in &recording.frames {
+            let seq = self.session.frames.end_seq();
+            self.session
+                .pairing
+                .observe_decoded(seq, frame, Some(&self.session.payloads));
+            self.session.frames.push_frame(frame.clone());
+        }
+        self.session.pairing.forget_before(self.session.frames.first_seq());
+        self.recording = Some(describe(recording));
+    }
+}
+
+/// `ws://h/p?a=1&b=2` as `ws://h/p` and rows `a=1`, `b=2` (decoded), so
+/// the params pane shows them; a URL that does not parse stays whole.
+fn split_query(url: &str) -> (String, Vec<KvRow>) {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.query().is_some() => {
+            let rows = parsed.query_pairs().map(|(k, v)| KvRow::new(k, v)).collect();
+            parsed.set_query(None);
+            (parsed.to_string(), rows)
+        }
+        _ => (url.to_string(), Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_becomes_params() {
+        let (url, rows) = split_query("wss://h.example/feed?room=blue&token=%5Bmasked%5D");
+        assert_eq!(url, "wss://h.example/feed");
+        assert_eq!(rows, [KvRow::new("room", "blue"), KvRow::new("token", "[masked]")]);
+        assert_eq!(split_query("not a url").0, "not a url");
+    }
+}
