@@ -194,6 +194,30 @@ pub enum Command {
         /// Flood Socket.IO events (42["tick","…"]) after an Engine.IO handshake.
         #[arg(long, requires = "flood")]
         socketio: bool,
+        /// Instead of the demo, play the server's side of a recording (NDJSON
+        /// or HAR) to every client, waiting for each recorded client message.
+        #[arg(long, value_name = "FILE", conflicts_with = "flood")]
+        replay: Option<PathBuf>,
+        /// Which connection of a HAR that holds several (1 is the first).
+        #[arg(long, value_name = "N", requires = "replay")]
+        entry: Option<usize>,
+        /// What counts as the awaited client message: exact, any, or jq:EXPR
+        /// (the expression gives the same value for both, e.g. 'jq:del(.id)').
+        #[arg(long = "match", value_name = "RULE", default_value = "exact", requires = "replay")]
+        match_rule: String,
+        /// The gaps between server frames: original, fast (none), or xN (N times faster).
+        #[arg(long, value_name = "TIMING", default_value = "original", requires = "replay")]
+        timing: String,
+        /// Start the recording over after its end, for as long as the client stays.
+        #[arg(long = "loop", requires = "replay")]
+        looping: bool,
+        /// Play the server's frames on their recorded timeline, without
+        /// waiting for the client's messages.
+        #[arg(long, requires = "replay")]
+        no_gate: bool,
+        /// Refuse the upgrade as the recording did (e.g. 401 with its body).
+        #[arg(long, requires = "replay")]
+        reject_as_recorded: bool,
     },
     /// Connect, send the message (after the profile's on-connect messages),
     /// and wait for frames that meet the expectations, in order. Exit 0 when

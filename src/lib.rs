@@ -28,6 +28,7 @@ pub mod payload;
 pub mod profile;
 pub mod protocol;
 pub mod recording;
+pub mod replay;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;

@@ -16,31 +16,15 @@ use crate::tui::{self, LoopOptions};
 /// `wscope open FILE`: a recording in the inspector, offline. A HAR with
 /// several WebSocket connections is listed, to pick one with `--entry`.
 pub async fn open(file: &std::path::Path, entry: Option<usize>, options: &ConnOptions) -> anyhow::Result<u8> {
-    let mut recordings = crate::recording::load(file)?;
-    let count = recordings.len();
-    let index = match (count, entry) {
-        (1, None) => 0,
-        (_, Some(n)) if (1..=count).contains(&n) => n - 1,
-        (_, Some(n)) => anyhow::bail!("--entry {n}: {} holds {count} WebSocket connections", file.display()),
-        (_, None) => {
-            let mut list = format!(
-                "{} holds {count} WebSocket connections; open one with --entry N:\n",
-                file.display()
-            );
-            for (n, recording) in recordings.iter().enumerate() {
-                list.push_str(&format!(
-                    "  {:>2}  {}  ({} frames, {})\n",
-                    n + 1,
-                    crate::secrets::mask_url(&recording.url, crate::secrets::SCREEN_MASK),
-                    recording.frames.len(),
-                    crate::format::duration(recording.span())
-                ));
-            }
-            super::emit(crate::sanitize::text(&list).as_bytes())?;
+    let recordings = crate::recording::load(file)?;
+    let recording = match crate::recording::choose(recordings, entry, &file.display().to_string()) {
+        Ok(recording) => recording,
+        Err(list) if entry.is_none() => {
+            super::emit(list.as_bytes())?;
             return Ok(2);
         }
+        Err(list) => anyhow::bail!("{}", list.trim_end()),
     };
-    let recording = recordings.swap_remove(index);
     inspect(RequestArgs::default(), options, Some(recording))
         .await
         .map(|()| 0)

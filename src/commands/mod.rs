@@ -52,6 +52,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             size,
             rate,
             socketio,
+            replay: Some(file),
+            entry,
+            match_rule,
+            timing,
+            looping,
+            no_gate,
+            reject_as_recorded,
+        }) => {
+            let args = serve::ReplayArgs {
+                file,
+                entry,
+                match_rule,
+                timing,
+                looping,
+                gated: !no_gate,
+                reject_as_recorded,
+            };
+            let _ = (flood, size, rate, socketio);
+            serve::replay(host, port, args).await
+        }
+        Some(Command::Serve {
+            host,
+            port,
+            flood,
+            size,
+            rate,
+            socketio,
+            ..
         }) => {
             let mode = match flood {
                 Some(count) => Mode::Flood {

@@ -32,6 +32,67 @@ pub async fn serve(host: IpAddr, port: u16, mode: Mode) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// `serve --replay FILE` as given.
+pub struct ReplayArgs {
+    pub file: std::path::PathBuf,
+    pub entry: Option<usize>,
+    pub match_rule: String,
+    pub timing: String,
+    pub looping: bool,
+    pub gated: bool,
+    pub reject_as_recorded: bool,
+}
+
+pub async fn replay(host: IpAddr, port: u16, args: ReplayArgs) -> anyhow::Result<u8> {
+    use crate::replay::serve::{ReplayOptions, ReplayServer};
+    use crate::replay::{MatchRule, Script, Timing};
+    let shown = args.file.display().to_string();
+    let recording = crate::recording::choose(crate::recording::load(&args.file)?, args.entry, &shown)
+        .map_err(|list| anyhow::anyhow!("{}", list.trim_end()))?;
+    let rule = MatchRule::parse(&args.match_rule).map_err(|e| anyhow::anyhow!("--match {e}"))?;
+    let timing = Timing::parse(&args.timing).map_err(|e| anyhow::anyhow!("--timing {e}"))?;
+    let rejection = match (args.reject_as_recorded, recording.status) {
+        (false, _) => None,
+        (true, Some(status)) if status != 101 => Some((status, recording.rejection_body.clone().unwrap_or_default())),
+        (true, _) => anyhow::bail!("--reject-as-recorded: {shown} recorded no rejected upgrade"),
+    };
+    let script = Script::of(&recording);
+    let summary = format!(
+        "{} server frames, {} client messages{}",
+        script.server_frames(),
+        script.turns.len(),
+        if args.gated {
+            ", each awaited"
+        } else {
+            ", on the recorded timeline"
+        }
+    );
+    let options = ReplayOptions {
+        gated: args.gated,
+        rule,
+        timing,
+        looping: args.looping,
+        subprotocol: recording.subprotocol.clone(),
+        rejection,
+    };
+    let server = ReplayServer::start(SocketAddr::new(host, port), script, options, print_line)
+        .await
+        .with_context(|| format!("cannot listen on {host}:{port}"))?;
+    say!("wscope replay server listening on {}", server.url())?;
+    say!(
+        "{}",
+        crate::sanitize::one_line_owned(format!(
+            "Replaying {shown} ({summary}) to every client. Ctrl-C stops it."
+        ))
+    )?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    Ok(0)
+}
+
+fn print_line(line: &str) {
+    let _ = say!("{line}");
+}
+
 pub async fn demo(options: &ConnOptions) -> anyhow::Result<u8> {
     let server = DemoServer::start(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0))
         .await

@@ -97,6 +97,31 @@ pub fn is_handshake_header(name: &str) -> bool {
     lower.starts_with(':') || lower == "sec-websocket-protocol" || crate::profile::curl::is_dropped_header(&lower)
 }
 
+/// The connection `entry` names (1 is the first), or the only one. With
+/// several and no entry, or a wrong one, the error lists them.
+pub fn choose(mut recordings: Vec<Recording>, entry: Option<usize>, path: &str) -> Result<Recording, String> {
+    let count = recordings.len();
+    match entry {
+        None if count == 1 => return Ok(recordings.remove(0)),
+        Some(n) if (1..=count).contains(&n) => return Ok(recordings.swap_remove(n - 1)),
+        _ => {}
+    }
+    let mut list = match entry {
+        Some(n) => format!("--entry {n}: {path} holds {count} WebSocket connections:\n"),
+        None => format!("{path} holds {count} WebSocket connections; pick one with --entry N:\n"),
+    };
+    for (n, recording) in recordings.iter().enumerate() {
+        list.push_str(&format!(
+            "  {:>2}  {}  ({} frames, {})\n",
+            n + 1,
+            crate::secrets::mask_url(&recording.url, crate::secrets::SCREEN_MASK),
+            recording.frames.len(),
+            crate::format::duration(recording.span())
+        ));
+    }
+    Err(crate::sanitize::text(&list).into_owned())
+}
+
 /// A one-line description for the screen: `file, N frames, span`.
 pub fn describe(recording: &Recording) -> String {
     format!(
