@@ -88,6 +88,8 @@ type Source = SplitStream<WebSocketStream<TcpStream>>;
 async fn serve_client(stream: TcpStream, shared: Arc<(Script, ReplayOptions)>, number: u64, log: fn(&str)) {
     let (script, options) = &*shared;
     let say = |text: String| log(&crate::sanitize::one_line_owned(format!("client {number}: {text}")));
+    // tungstenite's callback type, not ours, has the large error.
+    #[allow(clippy::result_large_err)]
     let handshake = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
         if let Some((status, body)) = &options.rejection {
             let mut rejection = ErrorResponse::new(Some(body.clone()));
