@@ -65,3 +65,173 @@ fn a_har_with_several_connections_lists_them() {
     let out = wscope(&["open", "/nonexistent/x.har"], dir.path());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/x.har"));
 }
+
+mod replay_server {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant, UNIX_EPOCH};
+
+    use bytes::Bytes;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use wscope::conn::{Direction, FrameKind, FrameRecord};
+    use wscope::recording::Recording;
+    use wscope::replay::serve::{ReplayOptions, ReplayServer};
+    use wscope::replay::{MatchRule, Script, Timing};
+
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn log(line: &str) {
+        LOG.lock().unwrap().push(line.to_string());
+    }
+
+    fn recording(frames: &[(u64, Direction, &str)]) -> Recording {
+        Recording {
+            source: "test".into(),
+            url: "ws://example/".into(),
+            headers: Vec::new(),
+            subprotocol: Some("feed.v1".into()),
+            status: Some(101),
+            rejection_body: None,
+            frames: frames
+                .iter()
+                .map(|(ms, direction, text)| FrameRecord {
+                    at: UNIX_EPOCH + Duration::from_millis(1_000_000 + ms),
+                    direction: *direction,
+                    kind: FrameKind::Text,
+                    payload: Bytes::copy_from_slice(text.as_bytes()),
+                })
+                .collect(),
+        }
+    }
+
+    fn options(gated: bool, timing: Timing) -> ReplayOptions {
+        ReplayOptions {
+            gated,
+            rule: MatchRule::parse("exact").unwrap(),
+            timing,
+            looping: false,
+            subprotocol: Some("feed.v1".into()),
+            rejection: None,
+        }
+    }
+
+    async fn next_text(
+        socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+        within: Duration,
+    ) -> Option<String> {
+        match tokio::time::timeout(within, socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => Some(text.to_string()),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_server_waits_for_each_recorded_client_message() {
+        use Direction::{Received, Sent};
+        let script = Script::of(&recording(&[
+            (0, Received, "hello"),
+            (100, Sent, "sub"),
+            (110, Received, "ok"),
+            (150, Received, "tick1"),
+            (300, Sent, "bye"),
+            (310, Received, "ciao"),
+        ]));
+        let server = ReplayServer::start("127.0.0.1:0".parse().unwrap(), script, options(true, Timing::Fast), log)
+            .await
+            .unwrap();
+        let (mut socket, _) = tokio_tungstenite::connect_async(server.url()).await.unwrap();
+        let short = Duration::from_millis(200);
+        assert_eq!(next_text(&mut socket, short * 10).await.as_deref(), Some("hello"));
+        assert_eq!(
+            next_text(&mut socket, short).await,
+            None,
+            "gated until the client speaks"
+        );
+        socket.send(Message::text("something else")).await.unwrap();
+        assert_eq!(next_text(&mut socket, short).await, None, "not the recorded message");
+        socket.send(Message::text("sub")).await.unwrap();
+        assert_eq!(next_text(&mut socket, short * 10).await.as_deref(), Some("ok"));
+        assert_eq!(next_text(&mut socket, short * 10).await.as_deref(), Some("tick1"));
+        socket.send(Message::text("bye\n")).await.unwrap();
+        assert_eq!(next_text(&mut socket, short * 10).await.as_deref(), Some("ciao"));
+        let lines = LOG.lock().unwrap().join("\n");
+        assert!(
+            lines.contains("sent something else, which matches nothing: waiting for sub"),
+            "{lines}"
+        );
+        assert!(lines.contains("sent recorded message 2/2"), "{lines}");
+    }
+
+    #[tokio::test]
+    async fn ungated_frames_keep_their_timeline_scaled() {
+        use Direction::{Received, Sent};
+        let script = Script::of(&recording(&[
+            (0, Received, "a"),
+            (100, Sent, "x"),
+            (600, Received, "b"),
+        ]));
+        let server = ReplayServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            script,
+            options(false, Timing::parse("x2").unwrap()),
+            log,
+        )
+        .await
+        .unwrap();
+        let (mut socket, _) = tokio_tungstenite::connect_async(server.url()).await.unwrap();
+        let wait = Duration::from_secs(3);
+        assert_eq!(next_text(&mut socket, wait).await.as_deref(), Some("a"));
+        let start = Instant::now();
+        assert_eq!(
+            next_text(&mut socket, wait).await.as_deref(),
+            Some("b"),
+            "no client message needed"
+        );
+        // 600 ms recorded, played twice as fast: loosely 300 ms.
+        let gap = start.elapsed();
+        assert!(
+            gap > Duration::from_millis(200) && gap < Duration::from_millis(550),
+            "{gap:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_recorded_subprotocol_and_rejection_are_replayed() {
+        let script = Script::of(&recording(&[(0, Direction::Received, "hi")]));
+        let server = ReplayServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            script.clone(),
+            options(true, Timing::Fast),
+            log,
+        )
+        .await
+        .unwrap();
+        let mut request = server.url().into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", "other, feed.v1".parse().unwrap());
+        let (_, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        assert_eq!(response.headers()["sec-websocket-protocol"], "feed.v1");
+
+        let rejecting = ReplayOptions {
+            rejection: Some((401, "missing api key".into())),
+            ..options(true, Timing::Fast)
+        };
+        let server = ReplayServer::start("127.0.0.1:0".parse().unwrap(), script, rejecting, log)
+            .await
+            .unwrap();
+        match tokio_tungstenite::connect_async(server.url()).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 401);
+                let body = response
+                    .body()
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                assert_eq!(body, "missing api key");
+            }
+            other => panic!("not rejected: {other:?}"),
+        }
+    }
+}
