@@ -262,6 +262,37 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         entry: Option<usize>,
     },
+    /// Send the client's side of a recording to a live server and print what
+    /// comes back; with --diff, compare it with the recording (exit 0 when
+    /// it matches, 2 when it differs, 1 when the connection fails).
+    Replay {
+        /// The recording: wscope's NDJSON or a HAR.
+        file: PathBuf,
+        /// The server to replay against (the recording's own URL is not assumed).
+        url: String,
+        /// Which connection of a HAR that holds several (1 is the first).
+        #[arg(long, value_name = "N")]
+        entry: Option<usize>,
+        /// Compare what arrives with what was recorded, frame by frame.
+        #[arg(long)]
+        diff: bool,
+        /// Leave volatile fields out of the comparison: a jq expression
+        /// applied to both sides, e.g. 'jq:del(.ts, .id)'.
+        #[arg(long, value_name = "jq:EXPR", requires = "diff")]
+        ignore: Option<String>,
+        /// Send on the recorded timeline instead of after each recorded answer.
+        #[arg(long)]
+        no_gate: bool,
+        /// Without gating, the gaps between messages: original, fast or xN.
+        #[arg(long, value_name = "TIMING", default_value = "original")]
+        timing: String,
+        /// Seconds to wait for the server's answers before going on.
+        #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_seconds)]
+        wait: f64,
+        /// A handshake header, repeatable (headers the recording masked are not sent).
+        #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+        headers: Vec<KvRow>,
+    },
     /// Run flow files (*.flow.toml) or the WEBSOCKET requests of .http
     /// files: scripted sends and expectations. Exit 0 when every flow
     /// passes, 1 when a connection fails, 2 when a check fails, 3 when a

@@ -235,3 +235,132 @@ mod replay_server {
         }
     }
 }
+
+mod replay_diff {
+    use super::*;
+
+    /// NDJSON lines for `frames`: (milliseconds, "sent"/"received", text).
+    fn ndjson(frames: &[(u64, &str, &str)]) -> String {
+        frames
+            .iter()
+            .map(|(ms, direction, text)| {
+                serde_json::json!({
+                    "time": format!("2026-11-28T10:00:{:02}.{:03}000Z", ms / 1000, ms % 1000),
+                    "direction": direction,
+                    "opcode": "text",
+                    "length": text.len(),
+                    "text": text,
+                })
+                .to_string()
+                    + "\n"
+            })
+            .collect()
+    }
+
+    /// The servers run on the runtime's worker threads, so waiting here
+    /// for the binary holds nothing up.
+    fn run_replay(_runtime: &tokio::runtime::Runtime, args: &[&str], dir: &Path) -> Output {
+        wscope(args, dir)
+    }
+
+    #[test]
+    fn a_replay_matches_the_server_it_was_recorded_against() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let server = runtime.block_on(common::feed_server());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feed.ndjson");
+        std::fs::write(
+            &path,
+            ndjson(&[
+                (0, "received", r#"{"type":"hello","server":"feed"}"#),
+                (100, "sent", "a"),
+                (101, "received", "echo:a"),
+                (200, "sent", "b"),
+                (201, "received", "echo:b"),
+            ]),
+        )
+        .unwrap();
+        let url = server.url("ws", "/feed?room=blue");
+        let file = path.to_str().unwrap();
+        let out = run_replay(
+            &runtime,
+            &["replay", file, &url, "-H", "api-key: s3cret", "--diff"],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+        // Without --diff it prints what came back.
+        let out = run_replay(&runtime, &["replay", file, &url, "-H", "api-key: s3cret"], dir.path());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "{\"type\":\"hello\",\"server\":\"feed\"}\necho:a\necho:b\n"
+        );
+        // Refused (no api-key): exit 1.
+        let out = run_replay(&runtime, &["replay", file, &url, "--diff"], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    }
+
+    #[test]
+    fn volatile_fields_can_be_left_out_but_real_changes_fail() {
+        use wscope::replay::serve::{ReplayOptions, ReplayServer};
+        use wscope::replay::{MatchRule, Script, Timing};
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let recorded = dir.path().join("recorded.ndjson");
+        std::fs::write(
+            &recorded,
+            ndjson(&[
+                (0, "sent", r#"{"op":"get"}"#),
+                (10, "received", r#"{"ts":1,"price":5}"#),
+                (20, "received", r#"{"ts":2,"price":6}"#),
+            ]),
+        )
+        .unwrap();
+        let serve = |answers: [&str; 2]| {
+            let text = ndjson(&[
+                (0, "sent", r#"{"op":"get"}"#),
+                (10, "received", answers[0]),
+                (20, "received", answers[1]),
+            ]);
+            let recording = wscope::recording::parse(&text, "live").unwrap().remove(0);
+            let options = ReplayOptions {
+                gated: true,
+                rule: MatchRule::parse("exact").unwrap(),
+                timing: Timing::Fast,
+                looping: false,
+                subprotocol: None,
+                rejection: None,
+            };
+            runtime
+                .block_on(ReplayServer::start(
+                    "127.0.0.1:0".parse().unwrap(),
+                    Script::of(&recording),
+                    options,
+                    |_| {},
+                ))
+                .unwrap()
+        };
+        let file = recorded.to_str().unwrap();
+        let volatile = serve([r#"{"ts":7,"price":5}"#, r#"{"ts":8,"price":6}"#]);
+        let out = run_replay(&runtime, &["replay", file, &volatile.url(), "--diff"], dir.path());
+        assert_eq!(out.status.code(), Some(2));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("frame 1 differs"), "{text}");
+        assert!(text.contains(r#"recorded │ {"ts":1,"price":5}"#), "{text}");
+        assert!(text.contains(r#"received │ {"ts":7,"price":5}"#), "{text}");
+        let out = run_replay(
+            &runtime,
+            &["replay", file, &volatile.url(), "--diff", "--ignore", "jq:del(.ts)"],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+        let changed = serve([r#"{"ts":7,"price":5}"#, r#"{"ts":8,"price":9}"#]);
+        let out = run_replay(
+            &runtime,
+            &["replay", file, &changed.url(), "--diff", "--ignore", "jq:del(.ts)"],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("frame 2 differs"));
+    }
+}

@@ -173,6 +173,62 @@ fn flow_job(flow: &Flow, args: &RunArgs, options: &ConnOptions) -> anyhow::Resul
     ))
 }
 
+/// What `replay` was given besides the file.
+pub struct ReplayArgs {
+    pub url: String,
+    pub entry: Option<usize>,
+    pub diff: bool,
+    pub ignore: Option<String>,
+    pub gated: bool,
+    pub timing: String,
+    pub wait: f64,
+    pub headers: Vec<crate::conn::KvRow>,
+}
+
+/// `wscope replay FILE URL`.
+pub async fn replay(file: &std::path::Path, args: ReplayArgs, options: &ConnOptions) -> anyhow::Result<u8> {
+    use std::io::IsTerminal;
+    let shown = file.display().to_string();
+    let recording = crate::recording::choose(crate::recording::load(file)?, args.entry, &shown)
+        .map_err(|list| anyhow::anyhow!("{}", list.trim_end()))?;
+    let ignore = match &args.ignore {
+        Some(text) => crate::replay::MatchRule::parse(text).map_err(|e| anyhow::anyhow!("--ignore {e}"))?,
+        None => crate::replay::MatchRule::Exact,
+    };
+    let timing = crate::replay::Timing::parse(&args.timing).map_err(|e| anyhow::anyhow!("--timing {e}"))?;
+    // A header the recording masked has no value to send.
+    let recorded_headers: Vec<_> = recording
+        .headers
+        .iter()
+        .filter(|h| h.value != crate::secrets::FILE_MASK)
+        .cloned()
+        .collect();
+    let base = Profile {
+        url: args.url.clone(),
+        headers: recorded_headers,
+        subprotocols: recording.subprotocol.iter().cloned().collect(),
+        ..Profile::default()
+    };
+    let overrides = Overrides {
+        headers: &args.headers,
+        ..Overrides::default()
+    };
+    let prepared = prepare(Some(base), &overrides, options)?;
+    let script = crate::replay::Script::of(&recording);
+    let client = crate::headless::replay::ReplayClient {
+        gated: args.gated,
+        timing,
+        wait: Duration::from_secs_f64(args.wait),
+        diff: args.diff,
+        ignore,
+        sanitize: std::io::stdout().is_terminal(),
+    };
+    let outcome = crate::headless::replay::run(prepared.resolved, prepared.run, script, client).await;
+    // Frames went through `sanitize` already; the rest is ours or sanitized previews.
+    emit(outcome.report.as_bytes())?;
+    Ok(outcome.exit_code)
+}
+
 /// Writes JUnit XML for `reports` to `path`.
 fn write_junit(path: &std::path::Path, reports: &[FlowReport]) -> anyhow::Result<()> {
     std::fs::write(path, crate::flow::report::junit(reports))

@@ -125,6 +125,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             headless::test(&request, options, args).await
         }
         Some(Command::Open { file, entry }) => inspector::open(&file, entry, options).await,
+        Some(Command::Replay {
+            file,
+            url,
+            entry,
+            diff,
+            ignore,
+            no_gate,
+            timing,
+            wait,
+            headers,
+        }) => {
+            let args = headless::ReplayArgs {
+                url,
+                entry,
+                diff,
+                ignore,
+                gated: !no_gate,
+                timing,
+                wait,
+                headers,
+            };
+            headless::replay(&file, args, options).await
+        }
         Some(Command::Run {
             files,
             url,

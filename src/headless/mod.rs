@@ -3,6 +3,7 @@
 
 pub mod flow;
 pub mod pipe;
+pub mod replay;
 pub mod test;
 
 use tokio::sync::mpsc;
