@@ -377,10 +377,14 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Add a profile from an exported FILE, or from a curl command with --curl.
+    /// Add a profile from an exported FILE, a HAR's WebSocket connection
+    /// (FILE.har, e.g. a browser's "Save all as HAR"), or a curl command with --curl.
     Import {
         #[arg(required_unless_present = "curl", conflicts_with = "curl")]
         file: Option<PathBuf>,
+        /// Which WebSocket connection of a HAR that holds several (1 is the first).
+        #[arg(long, value_name = "N")]
+        entry: Option<usize>,
         /// A curl command line, e.g. from a browser's "Copy as cURL".
         #[arg(long, value_name = "COMMAND")]
         curl: Option<String>,

@@ -364,3 +364,23 @@ mod replay_diff {
         assert!(String::from_utf8_lossy(&out.stdout).contains("frame 2 differs"));
     }
 }
+
+#[test]
+fn a_har_imports_as_a_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wscope(&["import", &fixture("chrome.har"), "--name", "feed"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("profiles/feed.json")).unwrap()).unwrap();
+    assert_eq!(saved["url"], "wss://stream.example.com/v1/feed");
+    assert_eq!(saved["params"][0]["key"], "room");
+    assert_eq!(saved["headers"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        saved["saved_messages"][0]["body"],
+        r#"{"op":"subscribe","symbol":"WSC"}"#
+    );
+    assert_eq!(saved["subprotocols"][0], "feed.v1");
+    // Not twice without --force.
+    let again = wscope(&["import", &fixture("chrome.har"), "--name", "feed"], dir.path());
+    assert_eq!(again.status.code(), Some(1));
+}

@@ -200,6 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Some(Command::Import {
             file,
+            entry,
             curl,
             name,
             force,
@@ -209,6 +210,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             curl.as_deref(),
             name,
             force,
+            entry,
         )
         .map(|()| 0),
         None => inspector::run(cli.request, options).await.map(|()| 0),

@@ -68,18 +68,40 @@ pub fn export(store: &ProfileStore, name: &str, file: Option<&Path>, force: bool
     Ok(())
 }
 
+/// A HAR file (a browser's "Save all as HAR"), by its extension or its
+/// first bytes.
+fn is_har(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("har"))
+}
+
 pub fn import(
     store: &ProfileStore,
     file: Option<&Path>,
     curl_command: Option<&str>,
     name: Option<String>,
     force: bool,
+    entry: Option<usize>,
 ) -> anyhow::Result<()> {
     let (profile, name, notes) = match (file, curl_command) {
         (_, Some(command)) => {
             let import = curl::parse(command).context("cannot import the curl command")?;
             let name = name.context("--curl needs --name NAME for the new profile")?;
             (import.profile, name, import.notes)
+        }
+        (Some(path), None) if is_har(path) => {
+            let shown = path.display().to_string();
+            let recording = crate::recording::choose(crate::recording::load(path)?, entry, &shown)
+                .map_err(|list| anyhow::anyhow!("{}", list.trim_end()))?;
+            let (profile, notes) = crate::recording::import::profile_of(&recording);
+            let name = match name {
+                Some(name) => name,
+                None => path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .context("cannot take a profile name from the file name; pass --name")?
+                    .to_string(),
+            };
+            (profile, name, notes)
         }
         (Some(path), None) => {
             let profile = parse_profile(path)?;

@@ -3,6 +3,7 @@
 //! request and its frames, for `wscope open` and the replays.
 
 mod har;
+pub mod import;
 mod ndjson;
 
 use std::path::Path;
