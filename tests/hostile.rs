@@ -239,3 +239,39 @@ fn typing_anything_in_hex_mode_shows_an_error_and_never_crashes() {
     assert!(pty.child.try_wait().unwrap().is_none(), "wscope is still running");
     let _ = quit(pty);
 }
+
+/// A recording is foreign text too: a hostile frame, URL and header in a
+/// HAR reach the terminal as pictures when it is opened or listed.
+#[test]
+fn a_hostile_recording_opens_as_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = serde_json::json!({
+        "request": {
+            "url": format!("ws://127.0.0.1:1/{}", common::HOSTILE),
+            "headers": [{ "name": "x-evil", "value": common::HOSTILE }]
+        },
+        "response": { "status": 101, "headers": [] },
+        "_webSocketMessages": [
+            { "type": "receive", "time": 1795899852.5, "opcode": 1, "data": common::HOSTILE }
+        ]
+    });
+    let har = serde_json::json!({ "log": { "entries": [entry.clone(), entry] } });
+    let path = dir.path().join("evil.har");
+    std::fs::write(&path, har.to_string()).unwrap();
+    let path = path.to_str().unwrap();
+    // Listed (two entries): no control bytes.
+    let out = wscope(&["open", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        hostile_bytes_in(&out.stdout),
+        None,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Opened: the frame is on screen as pictures, and the keys still work.
+    let pty = Pty::spawn_recording(&["open", path, "--entry", "1"], &[]);
+    let screen = pty.wait_for(&["Recording ("]);
+    assert!(screen.contains("A␛]52;c;"), "{screen}");
+    let raw = quit(pty);
+    assert_eq!(hostile_bytes_in(&raw), None, "a control sequence reached the terminal");
+}

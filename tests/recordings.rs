@@ -384,3 +384,83 @@ fn a_har_imports_as_a_profile() {
     let again = wscope(&["import", &fixture("chrome.har"), "--name", "feed"], dir.path());
     assert_eq!(again.status.code(), Some(1));
 }
+
+/// A session recorded with `--log` (text and binary both ways) reads back
+/// frame for frame, and so does its HAR export.
+#[test]
+fn a_logged_session_reads_back_frame_for_frame() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use wscope::conn::{Direction, FrameKind};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(common::serve(|stream| async move {
+        let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+            return;
+        };
+        let _ = socket.send(Message::text("greeting")).await;
+        let _ = socket.send(Message::binary(vec![0u8, 1, 2, 255, 0x80])).await;
+        while let Some(Ok(message)) = socket.next().await {
+            if let Message::Text(text) = message {
+                let _ = socket.send(Message::text(format!("echo:{text}"))).await;
+            }
+        }
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("session.ndjson");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args([
+            "pipe",
+            &server.url("ws", "/"),
+            "--linger",
+            "0.3",
+            "--ping-interval",
+            "0",
+            "--log",
+        ])
+        .arg(&log)
+        .arg("--config-dir")
+        .arg(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"one\n").unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    let recording = wscope::recording::load(&log).unwrap().remove(0);
+    let data: Vec<(Direction, FrameKind, Vec<u8>)> = recording
+        .frames
+        .iter()
+        .filter(|f| matches!(f.kind, FrameKind::Text | FrameKind::Binary))
+        .map(|f| (f.direction, f.kind, f.payload.to_vec()))
+        .collect();
+    assert_eq!(
+        data,
+        [
+            (Direction::Received, FrameKind::Text, b"greeting".to_vec()),
+            (Direction::Received, FrameKind::Binary, vec![0, 1, 2, 255, 0x80]),
+            (Direction::Sent, FrameKind::Text, b"one".to_vec()),
+            (Direction::Received, FrameKind::Text, b"echo:one".to_vec()),
+        ]
+    );
+    assert_eq!(recording.url, server.url("ws", "/"));
+    // Exported as HAR and read again: the same data frames.
+    let har = wscope::export::har(
+        None,
+        None,
+        None,
+        recording.frames.iter(),
+        true,
+        &wscope::decode::FrameDecoder::default(),
+    );
+    let again = wscope::recording::parse(&har, "again.har").unwrap().remove(0);
+    let data_again: Vec<(Direction, FrameKind, Vec<u8>)> = again
+        .frames
+        .iter()
+        .map(|f| (f.direction, f.kind, f.payload.to_vec()))
+        .collect();
+    assert_eq!(data_again, data);
+}
