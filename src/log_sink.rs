@@ -109,12 +109,18 @@ impl Sink {
                     ConnState::Reconnecting { attempt, .. } => ("reconnecting", format!("attempt {attempt}")),
                     ConnState::Idle | ConnState::Closing => return None,
                 };
-                serde_json::json!({
+                let mut record = serde_json::json!({
                     "time": time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                     "event": name,
                     "detail": detail.trim(),
-                })
-                .to_string()
+                });
+                // A rejected upgrade keeps its status and body, so that
+                // `serve --replay --reject-as-recorded` can refuse as it did.
+                if let ConnState::Failed(crate::conn::ConnError::Upgrade { status, body, .. }) = state {
+                    record["status"] = (*status).into();
+                    record["body"] = body.as_str().into();
+                }
+                record.to_string()
             }
             ConnEvent::Handshake(report) => serde_json::json!({
                 "event": "handshake",

@@ -464,3 +464,88 @@ fn a_logged_session_reads_back_frame_for_frame() {
         .collect();
     assert_eq!(data_again, data);
 }
+
+/// A rejection recorded by `--log` (status and body) is replayed by
+/// `serve --replay --reject-as-recorded`, as a client sees it.
+#[test]
+fn a_logged_rejection_is_replayed() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(common::feed_server());
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("rejected.ndjson");
+    let out = wscope(
+        &["test", &server.url("ws", "/feed"), "--log", log.to_str().unwrap()],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let recording = wscope::recording::load(&log).unwrap().remove(0);
+    assert_eq!(recording.status, Some(401));
+    let options = wscope::replay::serve::ReplayOptions {
+        gated: true,
+        rule: wscope::replay::MatchRule::Exact,
+        timing: wscope::replay::Timing::Fast,
+        looping: false,
+        subprotocol: None,
+        rejection: Some((401, recording.rejection_body.clone().unwrap())),
+    };
+    let replay = runtime
+        .block_on(wscope::replay::serve::ReplayServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            wscope::replay::Script::of(&recording),
+            options,
+            |_| {},
+        ))
+        .unwrap();
+    // wscope itself, as a client, sees the recorded rejection and its body.
+    let out = wscope(&["test", &replay.url(), "--json"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = report["error"].as_str().unwrap();
+    assert!(
+        error.contains("401") && error.contains("missing api key or room"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_looping_replay_starts_over() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let text = "{\"time\":\"2026-11-28T10:00:00.000Z\",\"direction\":\"received\",\"opcode\":\"text\",\"length\":5,\"text\":\"hello\"}\n\
+                {\"time\":\"2026-11-28T10:00:00.100Z\",\"direction\":\"sent\",\"opcode\":\"text\",\"length\":3,\"text\":\"sub\"}\n\
+                {\"time\":\"2026-11-28T10:00:00.110Z\",\"direction\":\"received\",\"opcode\":\"text\",\"length\":2,\"text\":\"ok\"}\n";
+    let recording = wscope::recording::parse(text, "loop").unwrap().remove(0);
+    let options = wscope::replay::serve::ReplayOptions {
+        gated: true,
+        rule: wscope::replay::MatchRule::Exact,
+        timing: wscope::replay::Timing::Fast,
+        looping: true,
+        subprotocol: None,
+        rejection: None,
+    };
+    runtime.block_on(async {
+        let server = wscope::replay::serve::ReplayServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            wscope::replay::Script::of(&recording),
+            options,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        let (mut socket, _) = tokio_tungstenite::connect_async(server.url()).await.unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let Some(Ok(Message::Text(t))) = socket.next().await else {
+                panic!("closed")
+            };
+            seen.push(t.to_string());
+            socket.send(Message::text("sub")).await.unwrap();
+            let Some(Ok(Message::Text(t))) = socket.next().await else {
+                panic!("closed")
+            };
+            seen.push(t.to_string());
+        }
+        assert_eq!(seen, ["hello", "ok", "hello", "ok"]);
+    });
+}

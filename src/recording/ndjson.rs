@@ -19,6 +19,7 @@ struct Line {
     event: Option<String>,
     detail: Option<String>,
     status: Option<u16>,
+    body: Option<String>,
     #[serde(default)]
     headers: Vec<super::har::NameValue>,
 }
@@ -55,6 +56,10 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Recording, RecordingErro
                         .find(|h| h.name.eq_ignore_ascii_case("sec-websocket-protocol"))
                         .map(|h| h.value.clone());
                 }
+            }
+            Some("failed") if line.status.is_some() && recording.status.is_none() => {
+                recording.status = line.status;
+                recording.rejection_body = line.body;
             }
             Some(_) => {}
             None => {
