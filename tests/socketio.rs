@@ -36,25 +36,35 @@ async fn socketio_server_at(ping: Duration, path: Option<&'static str>, departur
         builder = builder.req_path(path);
     }
     let (svc, io) = builder.build_svc();
-    io.ns("/", async move |socket: SocketRef| {
+    // socketioxide sends the CONNECT answer and then spawns the connect
+    // handler, so an emit sent the moment the answer arrives could beat
+    // handlers registered there and be dropped (a flake seen under CI
+    // load). A connect middleware runs before the answer: they go there.
+    let register = move |socket: SocketRef| {
         let departures = departures.clone();
-        socket.on_disconnect(async move |reason: DisconnectReason| {
-            departures.lock().unwrap().push(format!("{reason:?}"));
-        });
-        // Two attachments: the client reassembles them into one event.
-        socket.on("getbin", async |socket: SocketRef| {
-            let files = ("file", Bytes::from_static(b"hello"), Bytes::from_static(&[0, 1, 2]));
-            socket.emit("bin", &files).ok();
-        });
+        async move {
+            socket.on_disconnect(async move |reason: DisconnectReason| {
+                departures.lock().unwrap().push(format!("{reason:?}"));
+            });
+            // Two attachments: the client reassembles them into one event.
+            socket.on("getbin", async |socket: SocketRef| {
+                let files = ("file", Bytes::from_static(b"hello"), Bytes::from_static(&[0, 1, 2]));
+                socket.emit("bin", &files).ok();
+            });
+            socket.on("hello", async |Data::<Value>(data), ack: AckSender| {
+                ack.send(&json!({ "hi": data })).ok();
+            });
+            socket.on("chat", async |socket: SocketRef, Data::<Value>(data)| {
+                let text = data["text"].as_str().unwrap_or_default().to_string();
+                socket.emit("chat", &json!({ "reply": format!("srv:{text}") })).ok();
+            });
+            Ok::<(), std::convert::Infallible>(())
+        }
+    };
+    let welcome = async |socket: SocketRef| {
         socket.emit("welcome", &json!({ "server": "socketioxide" })).ok();
-        socket.on("hello", async |Data::<Value>(data), ack: AckSender| {
-            ack.send(&json!({ "hi": data })).ok();
-        });
-        socket.on("chat", async |socket: SocketRef, Data::<Value>(data)| {
-            let text = data["text"].as_str().unwrap_or_default().to_string();
-            socket.emit("chat", &json!({ "reply": format!("srv:{text}") })).ok();
-        });
-    });
+    };
+    io.ns("/", welcome.with(register));
     // `/admin` lets in only a CONNECT whose auth payload has the token.
     io.ns("/admin", admin_handler.with(admin_auth));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
