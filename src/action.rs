@@ -6,6 +6,14 @@
 pub enum Action {
     /// Leave wscope, restoring the terminal.
     Quit,
+    /// Show the next tab.
+    NextTab,
+    /// Show the previous tab.
+    PreviousTab,
+    /// Open a blank tab.
+    NewTab,
+    /// Close the tab (asks first while connected).
+    CloseTab,
     /// Run a flow file on the open connection, or stop the one running.
     ToggleFlow,
     /// Save the session's sent messages and replies as a flow file.

@@ -27,6 +27,9 @@ pub struct Cli {
 pub struct RequestArgs {
     /// The ws:// or wss:// URL to connect to.
     pub url: Option<String>,
+    /// More URLs: the inspector opens a tab for each (-H, -q and -m apply to all).
+    #[arg(value_name = "MORE_URLS")]
+    pub more_urls: Vec<String>,
     /// A handshake header, repeatable.
     #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
     pub headers: Vec<KvRow>,

@@ -101,6 +101,20 @@ impl FrameLog {
     /// A log holding at most `max_entries` entries and `max_bytes` of payload
     /// (the newest entry is always kept, whatever its size).
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
+        Self::with_caps(max_entries, max_bytes)
+    }
+
+    /// The most entries it holds.
+    pub fn max_entries(&self) -> usize {
+        self.max_entries
+    }
+
+    /// The most payload bytes it holds.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    fn with_caps(max_entries: usize, max_bytes: usize) -> Self {
         Self {
             entries: VecDeque::new(),
             first_seq: 0,

@@ -90,6 +90,13 @@ const fn alt(code: KeyCode) -> KeyCombo {
     }
 }
 
+const fn ctrl_key(code: KeyCode) -> KeyCombo {
+    KeyCombo {
+        code,
+        modifiers: KeyModifiers::CONTROL,
+    }
+}
+
 const fn ch(c: char) -> KeyCombo {
     key(KeyCode::Char(c))
 }
@@ -150,6 +157,10 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[ctrl('e')], Action::OpenEditor, "edit message in $EDITOR", None),
     bind(Global, &[key(KeyCode::F(4))], Action::ToggleSchedule, "send every N s / stop", None),
     bind(Global, &[key(KeyCode::F(2))], Action::OpenMessages, "messages & history", Some("messages")),
+    bind(Global, &[alt(KeyCode::Right), ctrl_key(KeyCode::PageDown)], Action::NextTab, "next tab", None),
+    bind(Global, &[alt(KeyCode::Left), ctrl_key(KeyCode::PageUp)], Action::PreviousTab, "previous tab", None),
+    bind(Global, &[alt(KeyCode::Char('t'))], Action::NewTab, "new tab", None),
+    bind(Global, &[alt(KeyCode::Char('w'))], Action::CloseTab, "close tab (asks if connected)", None),
     bind(Global, &[key(KeyCode::F(5))], Action::ToggleFlow, "run a flow / stop it", None),
     bind(Global, &[key(KeyCode::F(6))], Action::SaveFlow, "save session as a flow", None),
     bind(Global, &[key(KeyCode::F(1))], Action::ToggleHelp, "show / hide help", Some("help")),

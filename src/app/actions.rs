@@ -71,6 +71,14 @@ impl App {
             Action::OpenEditor => self.edit_request = Some(self.message_text()),
             Action::ToggleSchedule => self.toggle_schedule(),
             Action::ToggleFlow => self.toggle_flow(),
+            Action::NextTab => self.switch_tab(true),
+            Action::PreviousTab => self.switch_tab(false),
+            Action::NewTab => {
+                self.new_tab();
+                self.focus = super::Focus::Url;
+                self.sync_cursors();
+            }
+            Action::CloseTab => self.ask_close_tab(),
             Action::SaveFlow => self.ask_save_flow(),
             Action::CycleSendMode => {
                 self.session.send_mode = self.session.send_mode.next();

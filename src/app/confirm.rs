@@ -14,6 +14,8 @@ pub enum Confirm {
     Quit,
     /// A draft from the last run was found.
     RestoreDraft(Box<Draft>),
+    /// Closing a tab whose connection is live.
+    CloseTab,
 }
 
 /// An answer to a [`Confirm`] or a delete confirmation.
@@ -37,6 +39,7 @@ impl App {
         }
         match (self.confirm.take(), answer) {
             (Some(Confirm::Quit), Answer::Yes) => self.quit = true,
+            (Some(Confirm::CloseTab), Answer::Yes | Answer::Save) => self.close_tab(),
             (Some(Confirm::Quit), Answer::Save) => {
                 self.session.profile.quit_after_save = true;
                 self.save_profile();

@@ -24,6 +24,7 @@ mod recording;
 pub mod row_editor;
 pub mod schedule;
 pub mod session;
+pub mod tabs;
 
 use std::time::Duration;
 
@@ -53,7 +54,7 @@ use crate::profile::Profile;
 use crate::profile::service::StoreRequest;
 use crate::profile::vars::{Environments, Resolver};
 use frames_view::FramesView;
-use kv_table::{KvTable, TableKind};
+use kv_table::KvTable;
 use profiles::{HistoryState, ProfileState};
 use row_editor::RowEditor;
 
@@ -137,6 +138,14 @@ pub struct App {
     pub keymap: keymap::Keymap,
     /// The recording opened with `wscope open`: `file, N frames, span`.
     pub recording: Option<String>,
+    /// The tabs not shown, in tab order without the active one.
+    others: Vec<Session>,
+    /// The active tab's place in the tab order.
+    active_tab: usize,
+    next_tab_id: tabs::TabId,
+    /// Tabs opened and closed, for the event loop to start and end their
+    /// connection tasks.
+    tab_changes: Vec<tabs::TabChange>,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
@@ -201,57 +210,11 @@ impl App {
             store_outbox: Vec::new(),
             draft_error: None,
             quit: false,
-            session: Session {
-                ack_emits: false,
-                ack_next: false,
-                show_keepalives: false,
-                operations: Default::default(),
-                payloads: Default::default(),
-                payloads_source: None,
-                track_operations: false,
-                detail_height: 10,
-                next_call_id: 1,
-                url,
-                message,
-                params: KvTable::new(TableKind::Params, initial.params),
-                headers: KvTable::new(TableKind::Headers, initial.headers),
-                frames: FrameLog::default(),
-                frames_view: FramesView::default(),
-                connection: ConnectionView {
-                    state: ConnState::Idle,
-                    handshake: None,
-                    rtt: LatencyStats::default(),
-                    reply: LatencyStats::default(),
-                    url: None,
-                    hidden: 0,
-                },
-                ping_interval,
-                reconnect: false,
-                insecure: false,
-                proxy_override: None,
-                url_check: Err(ResolveError::Request(RequestError::Url(UrlProblem::Empty))),
-                profile: ProfileState::default(),
-                history: HistoryState::default(),
-                filter: FilterSpec::default(),
-                matches: Matches::default(),
-                search: None,
-                detail: None,
-                opened_at: None,
-                last_request: None,
-                send_mode: compose::SendMode::Text,
-                schedule: None,
-                pairing: pairing::Pairing::default(),
-                note_width: 64,
-                json_status: JsonStatus::Empty,
-                binary_status: None,
-                literal_text: None,
-                file_info: None,
-                flow: None,
-                pending_flow: None,
-                last_flow: None,
-                sent_templates: Default::default(),
-                outbox: Vec::new(),
-            },
+            session: Session::blank(url, message, initial.params, initial.headers, ping_interval),
+            others: Vec::new(),
+            active_tab: 0,
+            next_tab_id: 2,
+            tab_changes: Vec::new(),
         };
         app.revalidate_request();
         app.refresh_message_status();
@@ -508,7 +471,7 @@ impl App {
         self.session.url_check = self.resolved_request().map(|r| r.url.to_string());
     }
 
-    fn is_live(&self) -> bool {
+    pub(super) fn is_live(&self) -> bool {
         matches!(
             self.session.connection.state,
             ConnState::Connecting { .. } | ConnState::Open { .. } | ConnState::Closing | ConnState::Reconnecting { .. }

@@ -20,6 +20,10 @@ use crate::profile::resolve::ResolveError;
 /// outside it reaches into its connection, which it talks to only through
 /// the commands it queues.
 pub struct Session {
+    /// Which tab this is, for routing its connection's events.
+    pub tab: super::tabs::TabId,
+    /// Frames that arrived while the tab was in the background.
+    pub unseen: u64,
     /// `--ack`: Socket.IO emits ask for an ack.
     pub ack_emits: bool,
     /// The emit being sent asks for an ack (Alt-a), whatever `ack_emits` says.
@@ -97,4 +101,71 @@ pub struct Session {
     /// Sent texts and the composer text they came from, for F6.
     pub sent_templates: super::flows::SentTemplates,
     pub(super) outbox: Vec<ConnCommand>,
+}
+
+impl Session {
+    /// A session for a new request (a tab not yet given its id: 1).
+    pub fn blank(
+        url: TextArea<'static>,
+        message: TextArea<'static>,
+        params: Vec<crate::conn::KvRow>,
+        headers: Vec<crate::conn::KvRow>,
+        ping_interval: Option<Duration>,
+    ) -> Self {
+        use super::kv_table::TableKind;
+        use super::*;
+        Session {
+            tab: 1,
+            unseen: 0,
+            ack_emits: false,
+            ack_next: false,
+            show_keepalives: false,
+            operations: Default::default(),
+            payloads: Default::default(),
+            payloads_source: None,
+            track_operations: false,
+            detail_height: 10,
+            next_call_id: 1,
+            url,
+            message,
+            params: KvTable::new(TableKind::Params, params),
+            headers: KvTable::new(TableKind::Headers, headers),
+            frames: FrameLog::default(),
+            frames_view: FramesView::default(),
+            connection: ConnectionView {
+                state: ConnState::Idle,
+                handshake: None,
+                rtt: LatencyStats::default(),
+                reply: LatencyStats::default(),
+                url: None,
+                hidden: 0,
+            },
+            ping_interval,
+            reconnect: false,
+            insecure: false,
+            proxy_override: None,
+            url_check: Err(ResolveError::Request(RequestError::Url(UrlProblem::Empty))),
+            profile: ProfileState::default(),
+            history: HistoryState::default(),
+            filter: FilterSpec::default(),
+            matches: Matches::default(),
+            search: None,
+            detail: None,
+            opened_at: None,
+            last_request: None,
+            send_mode: compose::SendMode::Text,
+            schedule: None,
+            pairing: pairing::Pairing::default(),
+            note_width: 64,
+            json_status: JsonStatus::Empty,
+            binary_status: None,
+            literal_text: None,
+            file_info: None,
+            flow: None,
+            pending_flow: None,
+            last_flow: None,
+            sent_templates: Default::default(),
+            outbox: Vec::new(),
+        }
+    }
 }

@@ -285,6 +285,9 @@ fn headless_request(
     request: &RequestArgs,
     options: &ConnOptions,
 ) -> anyhow::Result<(ResolvedRequest, Vec<String>, Run)> {
+    if let Some(extra) = request.more_urls.first() {
+        bail!("one URL at a time here ({extra:?} is a second one); tabs are the inspector's");
+    }
     let base = match &request.profile {
         Some(name) => Some(load_profile(name, options)?),
         None => None,

@@ -117,9 +117,9 @@ async fn inspect(
     options.apply_protocol(&mut app.profile.extras);
     app.apply_command_line(InitialRequest {
         url: request.url.unwrap_or_default(),
-        message: request.message.unwrap_or_default(),
-        params: request.params,
-        headers: request.headers,
+        message: request.message.clone().unwrap_or_default(),
+        params: request.params.clone(),
+        headers: request.headers.clone(),
     });
     // A .proto that does not compile is said at once, not at connect.
     app.reload_payload_decoder();
@@ -133,13 +133,28 @@ async fn inspect(
     if connect_now {
         app.update(Action::Connect);
     }
-    let (handle, events) = conn::spawn(conn_settings);
-    let events = crate::log_sink::attach(events, log);
+    // Each further URL gets a tab of its own, with the same -H, -q and -m.
+    for url in &request.more_urls {
+        app.new_tab();
+        app.apply_command_line(InitialRequest {
+            url: url.clone(),
+            message: request.message.clone().unwrap_or_default(),
+            params: request.params.clone(),
+            headers: request.headers.clone(),
+        });
+        app.update(Action::Connect);
+    }
+    if !request.more_urls.is_empty() {
+        app.show_tab(0);
+    }
+    let (handle, events) = conn::spawn(conn_settings.clone());
+    let events = crate::log_sink::attach(events, log.clone());
+    let conns = crate::tui::Connections::new(app.active_tab_id(), handle, events, conn_settings, log);
     let loop_options = LoopOptions {
         fps: settings.fps,
         mouse: options.mouse,
     };
-    tui::run(app, handle, events, storage, loop_options)
+    tui::run(app, conns, storage, loop_options)
         .await
         .context("terminal error")
 }

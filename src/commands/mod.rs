@@ -35,6 +35,7 @@ mod setup;
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let request = &cli.request;
     let has_request = request.url.is_some()
+        || !request.more_urls.is_empty()
         || !request.headers.is_empty()
         || !request.params.is_empty()
         || request.message.is_some()

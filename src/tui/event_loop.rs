@@ -18,10 +18,12 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::Connections;
 use super::input::WokenInput;
 use super::terminal;
 use crate::app::App;
-use crate::conn::{ConnCommand, ConnEvent, ConnHandle, ConnState};
+use crate::app::tabs::TabChange;
+use crate::conn::{ConnCommand, ConnEvent, ConnState};
 use crate::profile::service::{Storage, StoreReply, StoreRequest};
 use crate::ui;
 
@@ -55,8 +57,7 @@ impl Default for LoopOptions {
 /// the terminal.
 pub async fn run(
     mut app: App,
-    conn: ConnHandle,
-    mut events: mpsc::Receiver<ConnEvent>,
+    mut conns: Connections,
     storage: Option<Storage>,
     options: LoopOptions,
 ) -> io::Result<()> {
@@ -70,7 +71,7 @@ pub async fn run(
     let mut files = Files::new(storage);
     // A panic in the loop still leaves the terminal usable (the panic hook
     // restores it) and still writes the draft before it carries on.
-    let outcome = std::panic::AssertUnwindSafe(drive(&mut terminal, &mut app, &conn, &mut events, &mut files, options))
+    let outcome = std::panic::AssertUnwindSafe(drive(&mut terminal, &mut app, &mut conns, &mut files, options))
         .catch_unwind()
         .await;
     terminal::leave();
@@ -85,7 +86,7 @@ pub async fn run(
         Err(panic) => std::panic::resume_unwind(panic),
     };
     if result.is_ok() {
-        say_goodbye(&mut app, &conn, &mut events).await;
+        say_goodbye(&mut app, &mut conns).await;
     }
     result
 }
@@ -140,8 +141,7 @@ fn no_storage() -> StoreReply {
 async fn drive(
     terminal: &mut DefaultTerminal,
     app: &mut App,
-    conn: &ConnHandle,
-    events: &mut mpsc::Receiver<ConnEvent>,
+    conns: &mut Connections,
     files: &mut Files,
     options: LoopOptions,
 ) -> io::Result<()> {
@@ -156,7 +156,7 @@ async fn drive(
     let size = terminal.size()?;
     let mut screen = Rect::new(0, 0, size.width, size.height);
     ui::fit_app(app, screen);
-    forward(app, conn, files);
+    forward(app, conns, files);
 
     let mut autosave = tokio::time::interval_at(Instant::now() + AUTOSAVE_EVERY, AUTOSAVE_EVERY);
     autosave.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -203,18 +203,21 @@ async fn drive(
                 Some(Err(error)) => return Err(error),
                 None => return Ok(()),
             },
-            maybe_conn = events.recv() => {
-                let Some(event) = maybe_conn else { return Ok(()) };
-                urgent |= is_state_change(&event);
-                app.on_conn_event(event);
+            maybe_conn = conns.recv() => {
+                let Some((tab, event)) = maybe_conn else { return Ok(()) };
+                // A background tab's events change nothing on screen but
+                // its badge: they need no urgent draw.
+                let shown = tab == app.active_tab_id();
+                urgent |= shown && is_state_change(&event);
+                app.on_tab_event(tab, event);
                 let mut drained = 1;
                 while drained < DRAIN_BATCH {
-                    match events.try_recv() {
-                        Ok(event) => {
-                            urgent |= is_state_change(&event);
-                            app.on_conn_event(event);
+                    match conns.try_recv() {
+                        Some((tab, event)) => {
+                            urgent |= tab == app.active_tab_id() && is_state_change(&event);
+                            app.on_tab_event(tab, event);
                         }
-                        Err(_) => break,
+                        None => break,
                     }
                     drained += 1;
                 }
@@ -240,7 +243,7 @@ async fn drive(
                 dirty = true;
             }
         }
-        forward(app, conn, files);
+        forward(app, conns, files);
         if let Some(text) = app.edit_request.take() {
             // The editor reads the keyboard itself: stop reading it here.
             drop(input);
@@ -328,13 +331,19 @@ fn handle_terminal_event(app: &mut App, event: Event) {
 
 /// Delivers queued commands and file work; a vanished connection task is
 /// reported, not fatal.
-fn forward(app: &mut App, conn: &ConnHandle, files: &Files) {
+fn forward(app: &mut App, conns: &mut Connections, files: &Files) {
     for request in app.take_store_requests() {
         files.spawn(request);
     }
-    for command in app.take_commands() {
-        if !conn.send(command) {
-            app.on_conn_event(ConnEvent::Refused("the connection task has stopped".into()));
+    for change in app.take_tab_changes() {
+        match change {
+            TabChange::Opened(tab) => conns.open(tab),
+            TabChange::Closed(tab) => conns.close(tab),
+        }
+    }
+    for (tab, command) in app.take_tab_commands() {
+        if !conns.send(tab, command) {
+            app.on_tab_event(tab, ConnEvent::Refused("the connection task has stopped".into()));
         }
     }
 }
@@ -365,18 +374,33 @@ async fn sleep_for(period: Option<Duration>) {
 
 /// Sends a close frame on the way out so the server sees a clean 1001,
 /// waiting briefly for its answer.
-async fn say_goodbye(app: &mut App, conn: &ConnHandle, events: &mut mpsc::Receiver<ConnEvent>) {
-    if !matches!(app.connection.state, ConnState::Open { .. }) {
+async fn say_goodbye(app: &mut App, conns: &mut Connections) {
+    let open: Vec<_> = app
+        .tabs()
+        .into_iter()
+        .filter(|tab| matches!(tab.state, ConnState::Open { .. }))
+        .map(|tab| tab.id)
+        .collect();
+    if open.is_empty() {
         return;
     }
-    conn.send(ConnCommand::Close {
-        code: 1001,
-        reason: "wscope exiting".into(),
-    });
+    for tab in &open {
+        conns.send(
+            *tab,
+            ConnCommand::Close {
+                code: 1001,
+                reason: "wscope exiting".into(),
+            },
+        );
+    }
     let _ = tokio::time::timeout(QUIT_CLOSE_WAIT, async {
-        while let Some(event) = events.recv().await {
-            app.on_conn_event(event);
-            if matches!(app.connection.state, ConnState::Closed { .. } | ConnState::Failed(_)) {
+        while let Some((tab, event)) = conns.recv().await {
+            app.on_tab_event(tab, event);
+            let still_open = app
+                .tabs()
+                .iter()
+                .any(|t| open.contains(&t.id) && !matches!(t.state, ConnState::Closed { .. } | ConnState::Failed(_)));
+            if !still_open {
                 break;
             }
         }

@@ -4,5 +4,7 @@ mod event_loop;
 mod input;
 mod terminal;
 
+pub mod connections;
+pub use connections::Connections;
 pub use event_loop::{LoopOptions, run};
 pub use terminal::restore_if_active;

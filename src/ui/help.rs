@@ -10,6 +10,9 @@ use super::{centered, theme};
 use crate::app::App;
 use crate::keymap::{Keymap, Scope};
 
+/// The widest the keys column grows (`Ctrl-J / Alt-Enter`).
+const MAX_KEYS_WIDTH: usize = 18;
+
 fn section(keymap: &Keymap, scope: Scope, keys_width: usize) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(
         scope.title().to_string(),
@@ -18,7 +21,9 @@ fn section(keymap: &Keymap, scope: Scope, keys_width: usize) -> Vec<Line<'static
     for binding in keymap.bindings_in(scope) {
         lines.push(Line::from(vec![
             Span::styled(
-                format!("{:<keys_width$}", binding.keys_label()),
+                // A label longer than the column (Alt-Right / Ctrl-PageDown)
+                // pushes its own description along rather than every row's.
+                format!("{:<keys_width$}", format!("{} ", binding.keys_label())),
                 Style::new().add_modifier(Modifier::BOLD),
             ),
             Span::raw(binding.description),
@@ -81,6 +86,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             .map(|b| b.keys_label().chars().count())
             .max()
             .unwrap_or(0)
+            .min(MAX_KEYS_WIDTH)
             + 1;
         let mut lines = Vec::new();
         for scope in scopes {

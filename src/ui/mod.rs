@@ -25,6 +25,7 @@ mod overlays;
 mod row_editor;
 mod rows;
 mod status;
+pub mod tab_bar;
 pub mod theme;
 mod url;
 
@@ -102,8 +103,18 @@ fn zoomed(area: Rect, focus: Focus) -> Areas {
     }
 }
 
+/// The tab bar's row, when more than one tab is open, and the rest.
+pub fn split_tab_bar(app: &App, area: Rect) -> (Option<Rect>, Rect) {
+    if app.tab_count() < 2 || area.height < 2 {
+        return (None, area);
+    }
+    let [bar, rest] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    (Some(bar), rest)
+}
+
 /// Tells `app` the frames view's size on a screen of this size.
 pub fn fit_app(app: &mut App, area: Rect) {
+    let (_, area) = split_tab_bar(app, area);
     let frames = if app.zoom && app.focus == Focus::Frames {
         zoomed(area, Focus::Frames).frames
     } else {
@@ -117,10 +128,14 @@ pub fn fit_app(app: &mut App, area: Rect) {
 
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, app: &App, now: Instant) {
+    let (bar, screen) = split_tab_bar(app, frame.area());
+    if let Some(bar) = bar {
+        tab_bar::render(frame, bar, app);
+    }
     let areas = if app.zoom {
-        zoomed(frame.area(), app.focus)
+        zoomed(screen, app.focus)
     } else {
-        layout(frame.area())
+        layout(screen)
     };
     let editing = app.overlay_open();
     let focused = |pane: Focus| !editing && app.focus == pane;
@@ -180,6 +195,7 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
 /// Which pane the cell at (`column`, `row`) belongs to, and for the frames
 /// pane, which data row (0 is the first row under the header).
 pub fn hit_test(app: &App, screen: Rect, column: u16, row: u16) -> Option<(Focus, Option<usize>)> {
+    let (_, screen) = split_tab_bar(app, screen);
     let areas = if app.zoom {
         zoomed(screen, app.focus)
     } else {

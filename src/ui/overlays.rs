@@ -169,6 +169,11 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, app: &Ap
                 "s saves and quits · y quits (a draft is kept) · n stays"
             },
         ),
+        Confirm::CloseTab => (
+            " Close this tab? ",
+            "Its connection is open: closing the tab closes it, and its frames go.".to_string(),
+            "y closes the tab · n keeps it",
+        ),
         Confirm::RestoreDraft(draft) => (
             " Restore unsaved work? ",
             format!(

@@ -1,0 +1,211 @@
+//! Tabs: several sessions, each with its own request, connection task,
+//! frames and view. The active one is `App::session`, so everything else
+//! in the app works on it unchanged; the others wait in `others`, in tab
+//! order, and their connections' events are applied to them in place.
+
+use super::{App, Confirm, Session, editor};
+use crate::conn::{ConnCommand, ConnEvent, ConnState};
+use crate::frames::NoteLevel;
+
+/// A tab's identity, for routing its connection's events.
+pub type TabId = u64;
+
+/// What the event loop must do for a tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TabChange {
+    /// Start a connection task for it.
+    Opened(TabId),
+    /// End its connection task.
+    Closed(TabId),
+}
+
+/// What the tab bar shows of a tab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TabInfo {
+    pub id: TabId,
+    pub name: String,
+    pub state: ConnState,
+    pub unseen: u64,
+    pub active: bool,
+}
+
+impl App {
+    /// How many tabs are open.
+    pub fn tab_count(&self) -> usize {
+        self.others.len() + 1
+    }
+
+    /// The tabs in order, for the tab bar.
+    pub fn tabs(&self) -> Vec<TabInfo> {
+        let info = |session: &Session, active: bool| TabInfo {
+            id: session.tab,
+            name: tab_name(session),
+            state: session.connection.state.clone(),
+            unseen: session.unseen,
+            active,
+        };
+        let mut all: Vec<TabInfo> = self.others.iter().map(|s| info(s, false)).collect();
+        all.insert(self.active_tab, info(&self.session, true));
+        all
+    }
+
+    /// Opens a blank tab after the active one and shows it.
+    pub fn new_tab(&mut self) -> TabId {
+        let id = self.next_tab_id;
+        self.next_tab_id += 1;
+        let mut url = editor("");
+        url.set_placeholder_text("ws://host:port/path");
+        let mut session = Session::blank(url, editor(""), Vec::new(), Vec::new(), self.session.ping_interval);
+        session.tab = id;
+        // The same history caps, settings and decoders as the tab it came from.
+        session.frames =
+            crate::frames::FrameLog::new(self.session.frames.max_entries(), self.session.frames.max_bytes());
+        session.reconnect = self.session.reconnect;
+        session.insecure = self.session.insecure;
+        session.proxy_override = self.session.proxy_override.clone();
+        session.ack_emits = self.session.ack_emits;
+        let old = std::mem::replace(&mut self.session, session);
+        self.others.insert(self.active_tab, old);
+        self.active_tab += 1;
+        self.tab_changes.push(TabChange::Opened(id));
+        self.after_tab_switch();
+        id
+    }
+
+    /// Shows the next tab (`forward`) or the previous one, wrapping.
+    pub fn switch_tab(&mut self, forward: bool) {
+        let count = self.tab_count();
+        if count < 2 {
+            return;
+        }
+        let target = if forward {
+            (self.active_tab + 1) % count
+        } else {
+            (self.active_tab + count - 1) % count
+        };
+        self.show_tab(target);
+    }
+
+    /// Shows the tab at `position` in tab order.
+    pub fn show_tab(&mut self, position: usize) {
+        if position == self.active_tab || position >= self.tab_count() {
+            return;
+        }
+        let index = if position > self.active_tab {
+            position - 1
+        } else {
+            position
+        };
+        let target = self.others.remove(index);
+        let old = std::mem::replace(&mut self.session, target);
+        let old_index = if position > self.active_tab {
+            self.active_tab
+        } else {
+            self.active_tab - 1
+        };
+        self.others.insert(old_index, old);
+        self.active_tab = position;
+        self.after_tab_switch();
+    }
+
+    fn after_tab_switch(&mut self) {
+        self.session.unseen = 0;
+        // Overlays belong to the tab that opened them.
+        self.prompt = None;
+        self.picker = None;
+        self.messages = None;
+        self.operations_list = None;
+        self.row_editor = None;
+        self.revalidate_request();
+        self.refresh_message_status();
+        self.sync_cursors();
+    }
+
+    /// Alt-w: closes the active tab, asking first while it is connected.
+    pub(super) fn ask_close_tab(&mut self) {
+        if self.tab_count() < 2 {
+            self.notify(NoteLevel::Info, "the last tab stays open: Ctrl-C quits");
+            return;
+        }
+        if self.is_live() {
+            self.confirm = Some(Confirm::CloseTab);
+        } else {
+            self.close_tab();
+        }
+    }
+
+    /// Closes the active tab: its connection task ends and its frames go.
+    pub(super) fn close_tab(&mut self) {
+        if self.tab_count() < 2 {
+            return;
+        }
+        let next = if self.active_tab < self.others.len() {
+            self.others.remove(self.active_tab)
+        } else {
+            self.active_tab -= 1;
+            self.others.remove(self.active_tab)
+        };
+        let closed = std::mem::replace(&mut self.session, next);
+        self.tab_changes.push(TabChange::Closed(closed.tab));
+        self.after_tab_switch();
+    }
+
+    /// Tabs opened and closed since the last call.
+    pub fn take_tab_changes(&mut self) -> Vec<TabChange> {
+        std::mem::take(&mut self.tab_changes)
+    }
+
+    /// Applies an event from tab `tab`'s connection, in the background
+    /// when that tab is not shown (a background tab only counts frames).
+    pub fn on_tab_event(&mut self, tab: TabId, event: ConnEvent) {
+        if tab == self.session.tab {
+            self.on_conn_event(event);
+            return;
+        }
+        let Some(index) = self.others.iter().position(|s| s.tab == tab) else {
+            return;
+        };
+        let frames = match &event {
+            ConnEvent::Frame(_) => 1,
+            ConnEvent::Frames(frames) => frames.len() as u64,
+            _ => 0,
+        };
+        // Its notices are its own: the footer belongs to the shown tab.
+        let notice = self.notice.take();
+        std::mem::swap(&mut self.session, &mut self.others[index]);
+        self.on_conn_event(event);
+        std::mem::swap(&mut self.session, &mut self.others[index]);
+        self.notice = notice;
+        self.others[index].unseen += frames;
+    }
+
+    /// Commands queued by every tab, with the tab they are for.
+    pub fn take_tab_commands(&mut self) -> Vec<(TabId, ConnCommand)> {
+        let mut all: Vec<(TabId, ConnCommand)> = Vec::new();
+        let active = self.session.tab;
+        all.extend(self.take_commands().into_iter().map(|c| (active, c)));
+        for session in &mut self.others {
+            let tab = session.tab;
+            all.extend(std::mem::take(&mut session.outbox).into_iter().map(|c| (tab, c)));
+        }
+        all
+    }
+
+    /// The active tab's id.
+    pub fn active_tab_id(&self) -> TabId {
+        self.session.tab
+    }
+}
+
+/// A tab's name: its profile's, else the host and path of its URL.
+fn tab_name(session: &Session) -> String {
+    if let Some(name) = &session.profile.name {
+        return name.clone();
+    }
+    let url = session.url.lines().join("");
+    match url::Url::parse(url.trim()) {
+        Ok(parsed) => format!("{}{}", parsed.host_str().unwrap_or_default(), parsed.path()),
+        Err(_) if url.trim().is_empty() => "new tab".into(),
+        Err(_) => url.trim().to_string(),
+    }
+}
