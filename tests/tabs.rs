@@ -1,0 +1,215 @@
+//! Tabs: several sessions in one app, each with its own connection task.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::ui::{ctrl, key, type_text};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::Message;
+use wscope::app::tabs::TabChange;
+use wscope::app::{App, InitialRequest};
+use wscope::conn::{ConnEvent, ConnState, Direction, FrameKind, FrameRecord};
+use wscope::frames::LogEntry;
+
+fn alt(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::ALT)
+}
+
+fn frame(text: &str) -> FrameRecord {
+    FrameRecord {
+        at: std::time::SystemTime::now(),
+        direction: Direction::Received,
+        kind: FrameKind::Text,
+        payload: Bytes::copy_from_slice(text.as_bytes()),
+    }
+}
+
+#[test]
+fn tabs_open_switch_close_and_count_unseen_frames() {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:1/alpha".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    assert_eq!(app.tab_count(), 1);
+    let first = app.active_tab_id();
+    app.handle_key(alt(KeyCode::Char('t')));
+    let second = app.active_tab_id();
+    assert_ne!(first, second);
+    assert_eq!(app.take_tab_changes(), [TabChange::Opened(second)]);
+    type_text(&mut app, "ws://127.0.0.1:1/beta");
+    // Frames for the background tab are kept there and counted.
+    app.on_tab_event(first, ConnEvent::Frames(vec![frame("a"), frame("b")]));
+    app.on_tab_event(first, ConnEvent::Frame(frame("c")));
+    let tabs = app.tabs();
+    assert_eq!(tabs.len(), 2);
+    assert_eq!(
+        (tabs[0].name.as_str(), tabs[0].unseen, tabs[0].active),
+        ("127.0.0.1/alpha", 3, false)
+    );
+    assert_eq!((tabs[1].name.as_str(), tabs[1].active), ("127.0.0.1/beta", true));
+    assert_eq!(app.frames.len(), 0, "the shown tab has none of them");
+    // Alt-Left shows the first tab, with its frames, and clears its count.
+    app.handle_key(alt(KeyCode::Left));
+    assert_eq!(app.active_tab_id(), first);
+    assert_eq!(app.frames.len(), 3);
+    assert_eq!(app.tabs()[0].unseen, 0);
+    assert_eq!(app.url_text(), "ws://127.0.0.1:1/alpha");
+    // Ctrl-PageDown wraps round.
+    app.handle_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::CONTROL));
+    assert_eq!(app.active_tab_id(), second);
+    app.handle_key(alt(KeyCode::Right));
+    assert_eq!(app.active_tab_id(), first);
+    // Closing a connected tab asks first.
+    app.on_tab_event(
+        first,
+        ConnEvent::state(ConnState::Open {
+            since: std::time::Instant::now(),
+            protocol: None,
+        }),
+    );
+    app.handle_key(alt(KeyCode::Char('w')));
+    assert!(app.confirm.is_some(), "asks while connected");
+    app.handle_key(key(KeyCode::Char('y')));
+    assert_eq!(app.tab_count(), 1);
+    assert_eq!(app.active_tab_id(), second);
+    assert_eq!(app.take_tab_changes(), [TabChange::Closed(first)]);
+    // The last tab stays.
+    app.handle_key(alt(KeyCode::Char('w')));
+    assert_eq!(app.tab_count(), 1);
+}
+
+/// A chat-like server: every text message from any client goes to all.
+async fn broadcast_server() -> common::TestServer {
+    let (tx, _) = broadcast::channel::<String>(64);
+    common::serve(move |stream| {
+        let tx = tx.clone();
+        async move {
+            let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
+                return;
+            };
+            let (mut sink, mut source) = socket.split();
+            let mut rx = tx.subscribe();
+            tokio::spawn(async move {
+                while let Ok(text) = rx.recv().await {
+                    if sink.send(Message::text(text)).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            while let Some(Ok(message)) = source.next().await {
+                if let Message::Text(text) = message {
+                    let _ = tx.send(text.to_string());
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// Two tabs against a broadcasting server, driven through the same
+/// `Connections` the event loop uses: a message sent from the first
+/// reaches both, each on its own connection.
+#[tokio::test]
+async fn two_tabs_each_get_their_own_copy() {
+    let server = broadcast_server().await;
+    let mut app = App::new(
+        InitialRequest {
+            url: server.url("ws", "/alpha"),
+            message: "all:hello-tabs".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    let (handle, events) = common::spawn_quiet();
+    let settings = wscope::conn::ConnSettings {
+        ping_interval: None,
+        ..wscope::conn::ConnSettings::default()
+    };
+    let mut conns = wscope::tui::Connections::new(app.active_tab_id(), handle, events, settings, None);
+    app.update(wscope::action::Action::Connect);
+    app.new_tab();
+    type_text(&mut app, &server.url("ws", "/beta"));
+    app.update(wscope::action::Action::Connect);
+
+    let pump = async |app: &mut App, conns: &mut wscope::tui::Connections, until: &dyn Fn(&App) -> bool| {
+        tokio::time::timeout(common::WAIT, async {
+            loop {
+                for change in app.take_tab_changes() {
+                    match change {
+                        TabChange::Opened(tab) => conns.open(tab),
+                        TabChange::Closed(tab) => conns.close(tab),
+                    }
+                }
+                for (tab, command) in app.take_tab_commands() {
+                    assert!(conns.send(tab, command));
+                }
+                if until(app) {
+                    return;
+                }
+                let (tab, event) = conns.recv().await.expect("a connection task");
+                app.on_tab_event(tab, event);
+            }
+        })
+        .await
+        .expect("the tabs reached the expected state");
+    };
+    let all_open = |app: &App| app.tabs().iter().all(|t| matches!(t.state, ConnState::Open { .. }));
+    pump(&mut app, &mut conns, &all_open).await;
+    app.show_tab(0);
+    app.handle_key(ctrl('j'));
+    let copies = |app: &App| -> usize {
+        app.frames
+            .window(app.frames.first_seq(), app.frames.len())
+            .filter(|e| {
+                matches!(e, LogEntry::Frame(f) if f.direction == Direction::Received && f.payload.as_ref() == b"all:hello-tabs")
+            })
+            .count()
+    };
+    pump(&mut app, &mut conns, &|a| copies(a) == 1 && a.tabs()[1].unseen >= 1).await;
+    app.handle_key(alt(KeyCode::Right));
+    assert!(app.url_text().ends_with("/beta"));
+    assert_eq!(copies(&app), 1, "the second tab has its own copy");
+    // Closing the second tab ends its connection task; the first goes on.
+    app.show_tab(1);
+    app.handle_key(alt(KeyCode::Char('w')));
+    app.handle_key(key(KeyCode::Char('y')));
+    pump(&mut app, &mut conns, &|a| a.tab_count() == 1).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        !conns.send(2, wscope::conn::ConnCommand::SetReconnect(false)),
+        "its task is gone"
+    );
+}
+
+/// The real binary with two URLs in a pseudo-terminal: two tabs, Ctrl-J
+/// sends from the first, Alt-Right shows the second with its own copy.
+#[test]
+fn the_binary_opens_a_tab_per_url() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(broadcast_server());
+    let alpha = server.url("ws", "/alpha");
+    let beta = server.url("ws", "/beta");
+    let mut pty =
+        common::pty::Pty::spawn_sized(&[&alpha, &beta, "-m", "all:hello-tabs", "--ping-interval", "0"], 80, 24);
+    let screen = pty.wait_for(&["1 127.0.0.1/alpha●", "2 127.0.0.1/beta●"]);
+    assert!(screen.contains("/alpha"), "{screen}");
+    pty.press(b"\x0a"); // Ctrl-J
+    let screen = pty.wait_for(&["↓ text", "all:hello-tabs"]);
+    assert!(screen.contains("+1"), "the second tab counts its copy:\n{screen}");
+    pty.press(b"\x1b[1;3C"); // Alt-Right, as xterm sends it
+    let screen = pty.wait_for(&["ws://127.0.0.1", "/beta "]);
+    assert!(
+        screen.contains("↓ text") && screen.contains("all:hello-tabs"),
+        "{screen}"
+    );
+    pty.press(b"\x03");
+    pty.wait_for_exit();
+}
