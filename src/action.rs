@@ -14,6 +14,8 @@ pub enum Action {
     NewTab,
     /// Close the tab (asks first while connected).
     CloseTab,
+    /// Show every tab's frames in one timeline, or the tab's own.
+    ToggleTimeline,
     /// Run a flow file on the open connection, or stop the one running.
     ToggleFlow,
     /// Save the session's sent messages and replies as a flow file.

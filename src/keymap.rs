@@ -161,6 +161,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[alt(KeyCode::Left), ctrl_key(KeyCode::PageUp)], Action::PreviousTab, "previous tab", None),
     bind(Global, &[alt(KeyCode::Char('t'))], Action::NewTab, "new tab", None),
     bind(Global, &[alt(KeyCode::Char('w'))], Action::CloseTab, "close tab (asks if connected)", None),
+    bind(Global, &[alt(KeyCode::Char('m'))], Action::ToggleTimeline, "all tabs' frames in one timeline", None),
     bind(Global, &[key(KeyCode::F(5))], Action::ToggleFlow, "run a flow / stop it", None),
     bind(Global, &[key(KeyCode::F(6))], Action::SaveFlow, "save session as a flow", None),
     bind(Global, &[key(KeyCode::F(1))], Action::ToggleHelp, "show / hide help", Some("help")),

@@ -86,6 +86,46 @@ fn tabs_open_switch_close_and_count_unseen_frames() {
     assert_eq!(app.tab_count(), 1);
 }
 
+#[test]
+fn the_timeline_interleaves_the_tabs_in_arrival_order() {
+    let mut app = App::new(InitialRequest::default(), None);
+    let first = app.active_tab_id();
+    let second = app.new_tab();
+    let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(1_000_000 + ms);
+    let stamped = |ms, text: &str| FrameRecord {
+        at: at(ms),
+        ..frame(text)
+    };
+    app.on_tab_event(first, ConnEvent::Frame(stamped(10, "one")));
+    app.on_tab_event(second, ConnEvent::Frame(stamped(20, "two")));
+    app.on_tab_event(first, ConnEvent::Frame(stamped(30, "three")));
+    app.on_tab_event(second, ConnEvent::Frame(stamped(5, "zero")));
+    let rows: Vec<(usize, String)> = app
+        .timeline_rows(10, 0)
+        .into_iter()
+        .map(|(tab, entry)| match entry {
+            LogEntry::Frame(f) => (tab, String::from_utf8_lossy(&f.payload).into_owned()),
+            LogEntry::Note { text, .. } => (tab, text.clone()),
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (1, "zero".into()),
+            (0, "one".into()),
+            (1, "two".into()),
+            (0, "three".into())
+        ]
+    );
+    // Scrolled up one, two rows shown: the two before the newest.
+    let older: Vec<usize> = app.timeline_rows(2, 1).into_iter().map(|(tab, _)| tab).collect();
+    assert_eq!(older, [0, 1]);
+    app.handle_key(alt(KeyCode::Char('m')));
+    let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
+    assert!(screen.contains("Timeline every tab (2)"), "{screen}");
+    assert!(screen.contains("2  "), "{screen}");
+}
+
 /// A chat-like server: every text message from any client goes to all.
 async fn broadcast_server() -> common::TestServer {
     let (tx, _) = broadcast::channel::<String>(64);

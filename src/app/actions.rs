@@ -36,6 +36,9 @@ impl App {
             }
             Action::ScrollUp => self.with_view(|view, visible| view.select_by(visible, -1)),
             Action::ScrollDown => self.with_view(|view, visible| view.select_by(visible, 1)),
+            Action::PageUp if self.timeline.is_some() => self.scroll_timeline(10),
+            Action::PageDown if self.timeline.is_some() => self.scroll_timeline(-10),
+            Action::ScrollBottom if self.timeline.is_some() => self.timeline = Some(0),
             Action::PageUp => self.with_view(|view, visible| view.page(visible, -1)),
             Action::PageDown => self.with_view(|view, visible| view.page(visible, 1)),
             Action::ScrollTop => self.with_view(|view, visible| view.to_top(visible)),
@@ -79,6 +82,7 @@ impl App {
                 self.sync_cursors();
             }
             Action::CloseTab => self.ask_close_tab(),
+            Action::ToggleTimeline => self.toggle_timeline(),
             Action::SaveFlow => self.ask_save_flow(),
             Action::CycleSendMode => {
                 self.session.send_mode = self.session.send_mode.next();

@@ -138,6 +138,9 @@ pub struct App {
     pub keymap: keymap::Keymap,
     /// The recording opened with `wscope open`: `file, N frames, span`.
     pub recording: Option<String>,
+    /// The merged timeline of every tab (Alt-m), when shown: how many rows
+    /// it is scrolled up from the newest.
+    pub timeline: Option<usize>,
     /// The tabs not shown, in tab order without the active one.
     others: Vec<Session>,
     /// The active tab's place in the tab order.
@@ -212,6 +215,7 @@ impl App {
             quit: false,
             session: Session::blank(url, message, initial.params, initial.headers, ping_interval),
             others: Vec::new(),
+            timeline: None,
             active_tab: 0,
             next_tab_id: 2,
             tab_changes: Vec::new(),

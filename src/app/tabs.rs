@@ -7,6 +7,10 @@ use super::{App, Confirm, Session, editor};
 use crate::conn::{ConnCommand, ConnEvent, ConnState};
 use crate::frames::NoteLevel;
 
+/// How far back the merged timeline scrolls, in rows: each draw merges
+/// this much of every tab's tail.
+pub const TIMELINE_SCROLL_MAX: usize = 10_000;
+
 /// A tab's identity, for routing its connection's events.
 pub type TabId = u64;
 
@@ -194,6 +198,45 @@ impl App {
     /// The active tab's id.
     pub fn active_tab_id(&self) -> TabId {
         self.session.tab
+    }
+
+    /// Alt-m: every tab's frames in one timeline, or the tab's own again.
+    pub(super) fn toggle_timeline(&mut self) {
+        self.timeline = match self.timeline {
+            Some(_) => None,
+            None => Some(0),
+        };
+    }
+
+    /// The merged timeline's rows: the `count` entries that end `offset`
+    /// entries before the newest, from every tab's log in arrival order,
+    /// each with its tab's place (0 is the first tab). Read from the logs
+    /// themselves: only their tails are looked at, nothing is copied.
+    pub fn timeline_rows(&self, count: usize, offset: usize) -> Vec<(usize, &crate::frames::LogEntry)> {
+        let wanted = count + offset;
+        let mut sessions: Vec<&Session> = self.others.iter().collect();
+        sessions.insert(self.active_tab, &self.session);
+        let mut rows: Vec<(usize, &crate::frames::LogEntry)> = Vec::new();
+        for (place, session) in sessions.iter().enumerate() {
+            let log = &session.frames;
+            let take = wanted.min(log.len());
+            let from = log.end_seq().saturating_sub(take as u64);
+            rows.extend(log.window(from, take).map(|entry| (place, entry)));
+        }
+        // Stable: entries stamped alike keep tab order.
+        rows.sort_by_key(|(_, entry)| entry.at());
+        let end = rows.len().saturating_sub(offset);
+        let start = end.saturating_sub(count);
+        rows.drain(..start);
+        rows.truncate(end - start);
+        rows
+    }
+
+    /// Scrolls the merged timeline by `rows` (positive is older).
+    pub(super) fn scroll_timeline(&mut self, rows: isize) {
+        if let Some(offset) = &mut self.timeline {
+            *offset = offset.saturating_add_signed(rows).min(TIMELINE_SCROLL_MAX);
+        }
     }
 }
 

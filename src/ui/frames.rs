@@ -167,7 +167,7 @@ fn note_line(at: std::time::SystemTime, level: NoteLevel, piece: &str, width: us
     ])
 }
 
-fn line_for(entry: &LogEntry, width: usize) -> Line<'static> {
+pub(super) fn line_for(entry: &LogEntry, width: usize) -> Line<'static> {
     match entry {
         LogEntry::Note { at, level, text } => note_line(*at, *level, text, width),
         LogEntry::Frame(record) => {

@@ -27,6 +27,7 @@ mod rows;
 mod status;
 pub mod tab_bar;
 pub mod theme;
+mod timeline;
 mod url;
 
 use std::time::Instant;
@@ -143,7 +144,10 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     message::render(frame, areas.message, app, focused(Focus::Message));
     kv_table::render(frame, areas.params, app, &app.params, focused(Focus::Params));
     kv_table::render(frame, areas.headers, app, &app.headers, focused(Focus::Headers));
-    frames::render(frame, areas.frames, app, focused(Focus::Frames));
+    match app.timeline {
+        Some(offset) => timeline::render(frame, areas.frames, app, focused(Focus::Frames), offset),
+        None => frames::render(frame, areas.frames, app, focused(Focus::Frames)),
+    }
     status::render_status(frame, areas.status, app, now);
     status::render_footer(frame, areas.footer, app);
     // Bottom first, so the overlay that takes the keys is the one on top.
