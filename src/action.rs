@@ -16,6 +16,10 @@ pub enum Action {
     CloseTab,
     /// Show every tab's frames in one timeline, or the tab's own.
     ToggleTimeline,
+    /// Show the next tab's frames beside this tab's, or not.
+    ToggleSplit,
+    /// Send the composer's message from every connected tab.
+    SendToAll,
     /// Run a flow file on the open connection, or stop the one running.
     ToggleFlow,
     /// Save the session's sent messages and replies as a flow file.

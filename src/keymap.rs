@@ -162,6 +162,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[alt(KeyCode::Char('t'))], Action::NewTab, "new tab", None),
     bind(Global, &[alt(KeyCode::Char('w'))], Action::CloseTab, "close tab (asks if connected)", None),
     bind(Global, &[alt(KeyCode::Char('m'))], Action::ToggleTimeline, "all tabs' frames in one timeline", None),
+    bind(Global, &[alt(KeyCode::Char('s'))], Action::ToggleSplit, "next tab's frames beside", None),
+    bind(Global, &[key(KeyCode::F(7))], Action::SendToAll, "send from every tab", None),
     bind(Global, &[key(KeyCode::F(5))], Action::ToggleFlow, "run a flow / stop it", None),
     bind(Global, &[key(KeyCode::F(6))], Action::SaveFlow, "save session as a flow", None),
     bind(Global, &[key(KeyCode::F(1))], Action::ToggleHelp, "show / hide help", Some("help")),

@@ -253,3 +253,49 @@ fn the_binary_opens_a_tab_per_url() {
     pty.press(b"\x03");
     pty.wait_for_exit();
 }
+
+#[test]
+fn send_to_all_and_the_split_view() {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:1/alpha".into(),
+            message: "n={{$seq}}".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    let first = app.active_tab_id();
+    let second = app.new_tab();
+    let third = app.new_tab();
+    let open = || {
+        ConnEvent::state(ConnState::Open {
+            since: std::time::Instant::now(),
+            protocol: None,
+        })
+    };
+    app.on_tab_event(first, open());
+    app.on_tab_event(second, open());
+    app.show_tab(0);
+    let _ = app.take_tab_commands();
+    app.handle_key(key(KeyCode::F(7)));
+    let mut sent: Vec<(u64, String)> = app
+        .take_tab_commands()
+        .into_iter()
+        .filter_map(|(tab, command)| match command {
+            wscope::conn::ConnCommand::Send(wscope::conn::Outgoing::Text(text)) => Some((tab, text)),
+            _ => None,
+        })
+        .collect();
+    sent.sort();
+    // Each connected tab resolved the message itself; the third is not connected.
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!((sent[0].0, sent[1].0), (first, second));
+    assert_ne!(sent[0].1, sent[1].1, "{sent:?}");
+    assert!(!sent.iter().any(|(tab, _)| *tab == third));
+    // Alt-s: the next tab's frames beside this tab's, stacked at 80x24.
+    app.on_tab_event(second, ConnEvent::Frame(frame("from beta")));
+    app.handle_key(alt(KeyCode::Char('s')));
+    let screen = common::ui::screen(&mut app, 80, 24, std::time::Instant::now());
+    assert!(screen.contains("Tab 2"), "{screen}");
+    assert!(screen.contains("from beta"), "{screen}");
+}

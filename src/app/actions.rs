@@ -83,6 +83,8 @@ impl App {
             }
             Action::CloseTab => self.ask_close_tab(),
             Action::ToggleTimeline => self.toggle_timeline(),
+            Action::ToggleSplit => self.toggle_split(),
+            Action::SendToAll => self.send_to_all(),
             Action::SaveFlow => self.ask_save_flow(),
             Action::CycleSendMode => {
                 self.session.send_mode = self.session.send_mode.next();

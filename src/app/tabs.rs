@@ -200,6 +200,55 @@ impl App {
         self.session.tab
     }
 
+    /// F7: the composer's message sent from every connected tab, each
+    /// resolving its `{{variables}}` and speaking its own protocol.
+    pub(super) fn send_to_all(&mut self) {
+        let text = self.message_text();
+        if text.trim().is_empty() {
+            self.notify(NoteLevel::Warning, "the composer is empty: nothing was sent");
+            return;
+        }
+        let mut sent = 0;
+        for index in 0..self.others.len() {
+            std::mem::swap(&mut self.session, &mut self.others[index]);
+            if matches!(self.session.connection.state, ConnState::Open { .. }) {
+                self.send_text(text.clone(), false);
+                sent += 1;
+            }
+            std::mem::swap(&mut self.session, &mut self.others[index]);
+        }
+        if matches!(self.session.connection.state, ConnState::Open { .. }) {
+            self.send_text(text, true);
+            sent += 1;
+        }
+        let tabs = self.tab_count();
+        self.notify(
+            NoteLevel::Info,
+            format!("sent from {sent} of {tabs} tabs (the others are not connected)"),
+        );
+    }
+
+    /// Alt-s: the next tab's frames beside this tab's, or not.
+    pub(super) fn toggle_split(&mut self) {
+        if self.tab_count() < 2 && !self.split {
+            self.notify(NoteLevel::Info, "one tab: Alt-t opens another to compare with");
+            return;
+        }
+        self.split = !self.split;
+    }
+
+    /// The tab shown beside the active one in the split view: the next in
+    /// order, as (its place, its name, its log).
+    pub fn split_partner(&self) -> Option<(usize, String, &crate::frames::FrameLog)> {
+        if !self.split || self.others.is_empty() {
+            return None;
+        }
+        let index = self.active_tab.min(self.others.len() - 1);
+        let place = if index >= self.active_tab { index + 1 } else { index };
+        let session = &self.others[index];
+        Some((place, tab_name(session), &session.frames))
+    }
+
     /// Alt-m: every tab's frames in one timeline, or the tab's own again.
     pub(super) fn toggle_timeline(&mut self) {
         self.timeline = match self.timeline {

@@ -121,6 +121,12 @@ pub fn fit_app(app: &mut App, area: Rect) {
     } else {
         layout(area).frames
     };
+    // In the split view the tab's own frames have half the area.
+    let frames = if app.split_partner().is_some() {
+        timeline::split(frames).0
+    } else {
+        frames
+    };
     app.set_frames_size(frames::visible_rows(frames), frames::note_width(frames));
     // The detail view covers all but the status and footer rows; its
     // border and timing row take three more (a heading, one more).
@@ -144,9 +150,14 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     message::render(frame, areas.message, app, focused(Focus::Message));
     kv_table::render(frame, areas.params, app, &app.params, focused(Focus::Params));
     kv_table::render(frame, areas.headers, app, &app.headers, focused(Focus::Headers));
-    match app.timeline {
-        Some(offset) => timeline::render(frame, areas.frames, app, focused(Focus::Frames), offset),
-        None => frames::render(frame, areas.frames, app, focused(Focus::Frames)),
+    match (app.timeline, app.split_partner()) {
+        (Some(offset), _) => timeline::render(frame, areas.frames, app, focused(Focus::Frames), offset),
+        (None, Some((place, name, log))) => {
+            let (own, partner) = timeline::split(areas.frames);
+            frames::render(frame, own, app, focused(Focus::Frames));
+            timeline::render_partner(frame, partner, place, &name, log);
+        }
+        (None, None) => frames::render(frame, areas.frames, app, focused(Focus::Frames)),
     }
     status::render_status(frame, areas.status, app, now);
     status::render_footer(frame, areas.footer, app);

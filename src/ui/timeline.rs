@@ -59,3 +59,37 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, offset: u
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
+
+/// Another tab's frames, newest at the bottom, beside the active tab's
+/// (the split view, Alt-s).
+pub fn render_partner(frame: &mut Frame, area: Rect, place: usize, name: &str, log: &crate::frames::FrameLog) {
+    let title = Line::from(vec![
+        Span::raw(format!(" Tab {} ", place + 1)),
+        Span::styled(
+            format!("{} · {} held ", crate::sanitize::one_line(name), log.len()),
+            theme::dim(),
+        ),
+    ]);
+    let block = Block::bordered().title(title).border_style(theme::border(false));
+    let rows = visible_rows(area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width);
+    let take = rows.min(log.len());
+    let from = log.end_seq().saturating_sub(take as u64);
+    let lines: Vec<Line> = log.window(from, take).map(|entry| line_for(entry, width)).collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The frames area split for the split view: side by side when wide,
+/// one above the other at 80 columns.
+pub fn split(area: Rect) -> (Rect, Rect) {
+    use ratatui::layout::{Constraint, Layout};
+    if area.width >= 120 {
+        let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+        (left, right)
+    } else {
+        let [top, bottom] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+        (top, bottom)
+    }
+}
