@@ -254,6 +254,13 @@ impl Matches {
         }
     }
 
+    /// Forgets matches the log no longer holds (evicted elsewhere).
+    pub fn forget_before(&mut self, first_seq: u64) {
+        while self.seqs.front().is_some_and(|s| *s < first_seq) {
+            self.seqs.pop_front();
+        }
+    }
+
     /// Appends the matches among `count` entries from `from`, a batch at
     /// a time.
     fn take(&mut self, spec: &FilterSpec, log: &FrameLog, from: u64, count: usize) {

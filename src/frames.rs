@@ -170,6 +170,19 @@ impl FrameLog {
         }
     }
 
+    /// Drops the oldest entry, keeping at least one (the history caps shared
+    /// by tabs evict from whichever tab holds most); false when it cannot.
+    pub fn evict_oldest(&mut self) -> bool {
+        if self.entries.len() < 2 {
+            return false;
+        }
+        if let Some(old) = self.entries.pop_front() {
+            self.held_bytes -= old.weight();
+            self.first_seq += 1;
+        }
+        true
+    }
+
     /// Entries held now.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -299,3 +299,32 @@ fn send_to_all_and_the_split_view() {
     assert!(screen.contains("Tab 2"), "{screen}");
     assert!(screen.contains("from beta"), "{screen}");
 }
+
+#[test]
+fn the_history_caps_are_shared_by_all_tabs() {
+    let mut app = App::new(InitialRequest::default(), None);
+    app.frames = wscope::frames::FrameLog::new(10, 1 << 20);
+    let first = app.active_tab_id();
+    let second = app.new_tab();
+    let third = app.new_tab();
+    for n in 0..8 {
+        app.on_tab_event(first, ConnEvent::Frame(frame(&format!("a{n}"))));
+    }
+    for n in 0..8 {
+        app.on_tab_event(second, ConnEvent::Frames(vec![frame(&format!("b{n}"))]));
+    }
+    app.on_tab_event(third, ConnEvent::Frame(frame("c0")));
+    let held: Vec<usize> = (0..3)
+        .map(|place| {
+            app.show_tab(place);
+            app.frames.len()
+        })
+        .collect();
+    assert!(held.iter().sum::<usize>() <= 10, "{held:?}");
+    // The busiest tabs gave up their oldest; the quiet one kept its frame.
+    assert_eq!(held[2], 1, "{held:?}");
+    app.show_tab(0);
+    assert!(app.frames.dropped() > 0);
+    let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
+    assert!(screen.contains("older dropped"), "{screen}");
+}

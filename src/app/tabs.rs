@@ -164,6 +164,7 @@ impl App {
     pub fn on_tab_event(&mut self, tab: TabId, event: ConnEvent) {
         if tab == self.session.tab {
             self.on_conn_event(event);
+            self.share_history_caps();
             return;
         }
         let Some(index) = self.others.iter().position(|s| s.tab == tab) else {
@@ -181,6 +182,59 @@ impl App {
         std::mem::swap(&mut self.session, &mut self.others[index]);
         self.notice = notice;
         self.others[index].unseen += frames;
+        self.share_history_caps();
+    }
+
+    /// Holds every tab's frames within one tab's history caps, together:
+    /// while the tabs hold more, the one holding most gives up its oldest
+    /// (its title counts them as dropped), so eight tabs use no more
+    /// memory than one.
+    fn share_history_caps(&mut self) {
+        if self.others.is_empty() {
+            return;
+        }
+        let max_entries = self.session.frames.max_entries();
+        let max_bytes = self.session.frames.max_bytes();
+        let totals = |app: &Self| {
+            std::iter::once(&app.session)
+                .chain(&app.others)
+                .fold((0, 0), |(n, b), s| (n + s.frames.len(), b + s.frames.held_bytes()))
+        };
+        let (mut entries, mut bytes) = totals(self);
+        if entries <= max_entries && bytes <= max_bytes {
+            return;
+        }
+        let mut touched = Vec::new();
+        while entries > max_entries || bytes > max_bytes {
+            let by_entries = entries > max_entries;
+            let heaviest = std::iter::once(&mut self.session)
+                .chain(self.others.iter_mut())
+                .filter(|s| s.frames.len() > 1)
+                .max_by_key(|s| {
+                    if by_entries {
+                        s.frames.len()
+                    } else {
+                        s.frames.held_bytes()
+                    }
+                });
+            let Some(session) = heaviest else { break };
+            let before = session.frames.held_bytes();
+            if !session.frames.evict_oldest() {
+                break;
+            }
+            entries -= 1;
+            bytes -= before - session.frames.held_bytes();
+            if !touched.contains(&session.tab) {
+                touched.push(session.tab);
+            }
+        }
+        for session in std::iter::once(&mut self.session).chain(self.others.iter_mut()) {
+            if touched.contains(&session.tab) {
+                let first = session.frames.first_seq();
+                session.matches.forget_before(first);
+                session.pairing.forget_before(first);
+            }
+        }
     }
 
     /// Commands queued by every tab, with the tab they are for.
