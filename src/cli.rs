@@ -39,12 +39,20 @@ pub struct RequestArgs {
     /// The message to put in the composer (sent with Ctrl-J).
     #[arg(short = 'm', long, value_name = "TEXT")]
     pub message: Option<String>,
-    /// Open this saved profile and connect.
-    #[arg(short = 'p', long, value_name = "NAME")]
-    pub profile: Option<String>,
+    /// Open this saved profile and connect; repeated, the inspector opens a
+    /// tab for each.
+    #[arg(short = 'p', long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
     /// Use this environment from environments.json for {{variables}}.
     #[arg(short = 'e', long = "env", value_name = "NAME")]
     pub environment: Option<String>,
+}
+
+impl RequestArgs {
+    /// The first profile named, the one a single connection uses.
+    pub fn profile(&self) -> Option<&String> {
+        self.profiles.first()
+    }
 }
 
 /// Connection and display settings.

@@ -46,7 +46,7 @@ fn zsh_with_profiles(script: &str) -> String {
     let patched = script
         .lines()
         .map(|line| {
-            if (line.contains("'-p+[") || line.contains("'--profile=[")) && line.contains(":_default") {
+            if (line.contains("-p+[") || line.contains("--profile=[")) && line.contains(":_default") {
                 line.replace(":_default", ":_wscope_profiles")
             } else {
                 line.to_string()

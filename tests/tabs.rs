@@ -328,3 +328,42 @@ fn the_history_caps_are_shared_by_all_tabs() {
     let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
     assert!(screen.contains("older dropped"), "{screen}");
 }
+
+/// `-p` given twice opens a tab for each profile, named after it.
+#[test]
+fn several_profiles_open_a_tab_each() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(broadcast_server());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+    for (name, path) in [("alice", "/a"), ("bob", "/b")] {
+        let profile = serde_json::json!({ "version": 1, "url": server.url("ws", path) });
+        std::fs::write(dir.path().join(format!("profiles/{name}.json")), profile.to_string()).unwrap();
+    }
+    let config = dir.path().to_str().unwrap();
+    let mut pty = common::pty::Pty::spawn_sized(
+        &[
+            "-p",
+            "alice",
+            "-p",
+            "bob",
+            "--config-dir",
+            config,
+            "--ping-interval",
+            "0",
+        ],
+        80,
+        24,
+    );
+    let screen = pty.wait_for(&["1 alice●", "2 bob●"]);
+    assert!(screen.contains("/a"), "{screen}");
+    pty.press(b"\x03");
+    pty.wait_for_exit();
+    // The headless commands take one.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(["test", "-p", "alice", "-p", "bob", "--config-dir", config])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one profile at a time"));
+}

@@ -288,7 +288,10 @@ fn headless_request(
     if let Some(extra) = request.more_urls.first() {
         bail!("one URL at a time here ({extra:?} is a second one); tabs are the inspector's");
     }
-    let base = match &request.profile {
+    if request.profiles.len() > 1 {
+        bail!("one profile at a time here; several -p open tabs in the inspector");
+    }
+    let base = match request.profile() {
         Some(name) => Some(load_profile(name, options)?),
         None => None,
     };

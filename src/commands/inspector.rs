@@ -42,7 +42,7 @@ async fn inspect(
     let storage = storage(options).ok();
     let (config, config_error) = load_config(options);
     // The profile is read first: its settings weigh in before anything starts.
-    let opened = match (&request.profile, &storage) {
+    let opened = match (request.profile(), &storage) {
         (Some(name), Some(storage)) => Some(storage.open(name)),
         _ => None,
     };
@@ -108,7 +108,7 @@ async fn inspect(
             }
             None => {}
         }
-    } else if request.profile.is_some() {
+    } else if request.profile().is_some() {
         app.report_profile_error("no config directory: pass --config-dir DIR to use profiles");
         connect_now = false;
     }
@@ -144,7 +144,20 @@ async fn inspect(
         });
         app.update(Action::Connect);
     }
-    if !request.more_urls.is_empty() {
+    // Each further -p NAME too, opened and connected.
+    for name in request.profiles.iter().skip(1) {
+        let Some(storage) = &storage else { break };
+        match storage.open(name) {
+            StoreReply::Opened { name, profile, history } => {
+                app.new_tab();
+                app.open_profile(&name, profile, history);
+                app.update(Action::Connect);
+            }
+            StoreReply::Failed { action, error } => app.report_profile_error(&format!("cannot {action}: {error}")),
+            _ => {}
+        }
+    }
+    if app.tab_count() > 1 {
         app.show_tab(0);
     }
     let (handle, events) = conn::spawn(conn_settings.clone());

@@ -39,7 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         || !request.headers.is_empty()
         || !request.params.is_empty()
         || request.message.is_some()
-        || request.profile.is_some()
+        || !request.profiles.is_empty()
         || request.environment.is_some();
     if cli.command.is_some() && has_request {
         bail!("a URL, -H, -q, -m, -p and -e go without a subcommand: wscope [URL] [OPTIONS]");
