@@ -166,6 +166,10 @@ pub struct ConnOptions {
     /// Keep secret header values (authorization, api-key, cookies, …) in exports and the log.
     #[arg(long, global = true)]
     pub export_secrets: bool,
+    /// Open the tabs saved under NAME (a file beside the profiles), and save
+    /// the open tabs there on the way out.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub workspace: Option<String>,
     /// Keep profiles, environments and history here instead of the usual
     /// config directory ($XDG_CONFIG_HOME/wscope, else ~/.config/wscope).
     #[arg(long, value_name = "DIR", global = true)]

@@ -367,3 +367,46 @@ fn several_profiles_open_a_tab_each() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("one profile at a time"));
 }
+
+/// `--workspace NAME` saves the open tabs on the way out (0600, beside the
+/// profiles) and opens them again next time.
+#[test]
+fn a_workspace_keeps_the_open_tabs() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(broadcast_server());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().to_str().unwrap();
+    let (alpha, beta) = (server.url("ws", "/alpha"), server.url("ws", "/beta"));
+    let mut pty = common::pty::Pty::spawn_sized(
+        &[
+            &alpha,
+            &beta,
+            "--workspace",
+            "pair",
+            "--config-dir",
+            config,
+            "--ping-interval",
+            "0",
+        ],
+        80,
+        24,
+    );
+    pty.wait_for(&["2 127.0.0.1/beta●"]);
+    pty.press(b"\x03");
+    pty.wait_for_exit();
+    let path = dir.path().join("workspaces/pair.json");
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["tabs"].as_array().unwrap().len(), 2, "{saved}");
+    assert_eq!(saved["tabs"][1]["request"]["url"], beta.as_str());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    // Opened again, alone: both tabs, connected.
+    let mut pty = common::pty::Pty::spawn_sized(
+        &["--workspace", "pair", "--config-dir", config, "--ping-interval", "0"],
+        80,
+        24,
+    );
+    pty.wait_for(&["1 127.0.0.1/alpha●", "2 127.0.0.1/beta●"]);
+    pty.press(b"\x03");
+    pty.wait_for_exit();
+}

@@ -141,6 +141,8 @@ pub struct App {
     /// The merged timeline of every tab (Alt-m), when shown: how many rows
     /// it is scrolled up from the newest.
     pub timeline: Option<usize>,
+    /// `--workspace NAME`: the open tabs are saved under it on the way out.
+    pub workspace_name: Option<String>,
     /// The next tab's frames are shown beside this tab's (Alt-s).
     pub split: bool,
     /// The tabs not shown, in tab order without the active one.
@@ -218,6 +220,7 @@ impl App {
             session: Session::blank(url, message, initial.params, initial.headers, ping_interval),
             others: Vec::new(),
             timeline: None,
+            workspace_name: None,
             split: false,
             active_tab: 0,
             next_tab_id: 2,

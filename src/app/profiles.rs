@@ -129,6 +129,13 @@ impl App {
         );
     }
 
+    /// Shows `request` in the panes as an unsaved request (a workspace's
+    /// tab of its own).
+    pub fn load_request(&mut self, request: Profile) {
+        self.fill_panes(&request);
+        self.session.profile.extras = request;
+    }
+
     pub(super) fn fill_panes(&mut self, profile: &Profile) {
         self.session.url = editor(&profile.url);
         self.session.url.set_placeholder_text("ws://host:port/path");
@@ -193,14 +200,21 @@ impl App {
 
     /// What to write on the way out: the draft if anything is unsaved.
     pub fn exit_requests(&self) -> Vec<StoreRequest> {
-        if self.has_unsaved_changes() {
+        let mut requests = if self.has_unsaved_changes() {
             vec![StoreRequest::SaveDraft {
                 profile: self.session.profile.name.clone(),
                 request: self.current_profile(),
             }]
         } else {
             vec![StoreRequest::DiscardDraft]
+        };
+        if let Some(name) = &self.workspace_name {
+            requests.push(StoreRequest::SaveWorkspace {
+                name: name.clone(),
+                workspace: self.workspace(),
+            });
         }
+        requests
     }
 
     pub(super) fn save_profile(&mut self) {

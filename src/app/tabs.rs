@@ -254,6 +254,31 @@ impl App {
         self.session.tab
     }
 
+    /// The open tabs as a workspace: a tab showing a saved profile by its
+    /// name, any other by its request.
+    pub fn workspace(&self) -> crate::profile::workspace::Workspace {
+        use crate::profile::workspace::{WORKSPACE_VERSION, Workspace, WorkspaceTab};
+        let tab = |session: &Session| match &session.profile.name {
+            Some(name) => WorkspaceTab::Profile { profile: name.clone() },
+            None => WorkspaceTab::Request {
+                request: Box::new(crate::profile::Profile {
+                    url: session.url.lines().join(""),
+                    message: session.message.lines().join("\n"),
+                    params: session.params.rows.clone(),
+                    headers: session.headers.rows.clone(),
+                    ..session.profile.extras.clone()
+                }),
+            },
+        };
+        let mut tabs: Vec<WorkspaceTab> = self.others.iter().map(tab).collect();
+        tabs.insert(self.active_tab, tab(&self.session));
+        Workspace {
+            version: WORKSPACE_VERSION,
+            tabs,
+            active: self.active_tab,
+        }
+    }
+
     /// F7: the composer's message sent from every connected tab, each
     /// resolving its `{{variables}}` and speaking its own protocol.
     pub(super) fn send_to_all(&mut self) {

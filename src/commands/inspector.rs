@@ -30,6 +30,57 @@ pub async fn open(file: &std::path::Path, entry: Option<usize>, options: &ConnOp
         .map(|()| 0)
 }
 
+/// Opens the tabs of workspace `name`, after any the command line opened
+/// (or in place of the first, blank one); returns the tab to show. The
+/// open tabs are saved under the name on the way out.
+fn open_workspace(
+    app: &mut App,
+    name: &str,
+    storage: Option<&crate::profile::service::Storage>,
+    has_tabs: bool,
+) -> usize {
+    use crate::profile::workspace::{self, WorkspaceTab};
+    let Some(storage) = storage else {
+        app.report_profile_error("no config directory: pass --config-dir DIR to use workspaces");
+        return 0;
+    };
+    if let Err(error) = crate::profile::store::validate_name(name) {
+        app.report_profile_error(&format!("--workspace: {error}"));
+        return 0;
+    }
+    app.workspace_name = Some(name.to_string());
+    let path = storage.paths.workspaces().join(format!("{name}.json"));
+    let saved = match workspace::load(&path) {
+        Ok(Some(saved)) => saved,
+        Ok(None) => return 0,
+        Err(error) => {
+            // Not overwritten on the way out either: it is the user's.
+            app.workspace_name = None;
+            app.report_profile_error(&format!("workspace {name:?} not opened: {error}"));
+            return 0;
+        }
+    };
+    let before = if has_tabs { app.tab_count() } else { 0 };
+    for (index, tab) in saved.tabs.into_iter().enumerate() {
+        if index > 0 || has_tabs {
+            app.new_tab();
+        }
+        match tab {
+            WorkspaceTab::Profile { profile } => match storage.open(&profile) {
+                StoreReply::Opened { name, profile, history } => app.open_profile(&name, profile, history),
+                StoreReply::Failed { action, error } => {
+                    app.report_profile_error(&format!("cannot {action}: {error}"));
+                    continue;
+                }
+                _ => continue,
+            },
+            WorkspaceTab::Request { request } => app.load_request(*request),
+        }
+        app.update(Action::Connect);
+    }
+    before + saved.active
+}
+
 pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<()> {
     inspect(request, options, None).await
 }
@@ -157,8 +208,17 @@ async fn inspect(
             _ => {}
         }
     }
+    let mut shown = 0;
+    if let Some(name) = &options.workspace {
+        shown = open_workspace(
+            &mut app,
+            name,
+            storage.as_ref(),
+            connect_now || !request.more_urls.is_empty(),
+        );
+    }
     if app.tab_count() > 1 {
-        app.show_tab(0);
+        app.show_tab(shown);
     }
     let (handle, events) = conn::spawn(conn_settings.clone());
     let events = crate::log_sink::attach(events, log.clone());

@@ -9,6 +9,7 @@ pub mod resolve;
 pub mod service;
 pub mod store;
 pub mod vars;
+pub mod workspace;
 
 use serde::{Deserialize, Serialize};
 

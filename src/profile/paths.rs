@@ -43,6 +43,11 @@ impl Paths {
         self.config.join("flows")
     }
 
+    /// The folder holding workspaces (`NAME.json`): sets of open tabs.
+    pub fn workspaces(&self) -> PathBuf {
+        self.config.join("workspaces")
+    }
+
     /// The environments file.
     pub fn environments(&self) -> PathBuf {
         self.config.join("environments.json")

@@ -67,6 +67,11 @@ pub enum StoreRequest {
     LoadFlow {
         name_or_path: String,
     },
+    /// Write the set of open tabs as `workspaces/NAME.json`.
+    SaveWorkspace {
+        name: String,
+        workspace: super::workspace::Workspace,
+    },
 }
 
 /// A compiled flow handed from the file thread to the app.
@@ -327,6 +332,13 @@ impl Storage {
                         .map(|flow| LoadedFlow(std::sync::Arc::new(flow)))
                         .map_err(|e| e.to_string()),
                 )
+            }
+            StoreRequest::SaveWorkspace { name, workspace } => {
+                let path = self.paths.workspaces().join(format!("{name}.json"));
+                match super::workspace::save(&path, &workspace) {
+                    Ok(()) => StoreReply::Done,
+                    Err(error) => failed(format!("save workspace {name:?}"), error),
+                }
             }
             StoreRequest::DiscardDraft => {
                 draft::discard(&self.paths.data);
