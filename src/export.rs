@@ -45,6 +45,9 @@ struct FrameLine<'a> {
     /// as `{"event","args","ns","ack"}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     decoded: Option<Value>,
+    /// The tab (connection) it crossed, in an export of the merged timeline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tab: Option<&'a str>,
 }
 
 impl<'a> FrameLine<'a> {
@@ -70,6 +73,7 @@ impl<'a> FrameLine<'a> {
                 .is_none()
                 .then(|| base64::engine::general_purpose::STANDARD.encode(&frame.payload)),
             decoded: None,
+            tab: None,
         }
     }
 
@@ -127,6 +131,8 @@ pub fn write_ndjson<'a>(
 pub struct ExportJob {
     pub frames: Vec<FrameRecord>,
     pub decode: FrameDecoder,
+    /// For the merged timeline: the tab each frame crossed, by index.
+    pub tabs: Vec<String>,
     /// HAR's request, handshake, start and whether secrets stay; NDJSON
     /// when `None`.
     pub har: Option<HarHead>,
@@ -144,6 +150,17 @@ pub struct HarHead {
 impl ExportJob {
     pub fn write(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         match &self.har {
+            None if !self.tabs.is_empty() => {
+                for (frame, tab) in self.frames.iter().zip(&self.tabs) {
+                    let line = FrameLine {
+                        tab: Some(tab.as_str()),
+                        ..FrameLine::of(frame).decoded_by(&self.decode, frame)
+                    };
+                    serde_json::to_writer(&mut *out, &line)?;
+                    out.write_all(b"\n")?;
+                }
+                Ok(())
+            }
             None => write_ndjson(out, self.frames.iter(), &self.decode),
             Some(head) => out.write_all(
                 har(

@@ -410,3 +410,58 @@ fn a_workspace_keeps_the_open_tabs() {
     pty.press(b"\x03");
     pty.wait_for_exit();
 }
+
+#[test]
+fn the_timeline_exports_with_each_frames_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = wscope::profile::service::Storage::new(wscope::profile::paths::Paths::under(dir.path()));
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:1/alpha".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    let first = app.active_tab_id();
+    let second = app.new_tab();
+    type_text(&mut app, "ws://127.0.0.1:1/beta");
+    let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(1_000_000 + ms);
+    app.on_tab_event(
+        first,
+        ConnEvent::Frame(FrameRecord {
+            at: at(1),
+            ..frame("one")
+        }),
+    );
+    app.on_tab_event(
+        second,
+        ConnEvent::Frame(FrameRecord {
+            at: at(2),
+            ..frame("two")
+        }),
+    );
+    app.handle_key(alt(KeyCode::Char('m')));
+    app.update(wscope::action::Action::FocusFrames);
+    app.handle_key(key(KeyCode::Char('x')));
+    let path = dir.path().join("timeline.ndjson");
+    let prompt = app.prompt.as_mut().expect("the export prompt");
+    prompt.input = ratatui_textarea::TextArea::new(vec![path.display().to_string()]);
+    app.handle_key(key(KeyCode::Enter));
+    for request in app.take_store_requests() {
+        app.on_store_reply(storage.handle(request));
+    }
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (lines[0]["tab"].as_str(), lines[0]["text"].as_str()),
+        (Some("127.0.0.1/alpha"), Some("one"))
+    );
+    assert_eq!(
+        (lines[1]["tab"].as_str(), lines[1]["text"].as_str()),
+        (Some("127.0.0.1/beta"), Some("two"))
+    );
+}

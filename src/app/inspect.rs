@@ -422,6 +422,9 @@ impl App {
     /// if it ends in `.har`, else NDJSON.
     pub(super) fn export_to(&mut self, path: &str, filtered: bool) {
         let path = path.trim();
+        if self.timeline.is_some() {
+            return self.export_timeline(path);
+        }
         let frames: Vec<FrameRecord> = if filtered && self.session.filter.is_active() {
             let visible = self.visible();
             (0..visible.len())
@@ -453,9 +456,41 @@ impl App {
             job: Box::new(export::ExportJob {
                 frames,
                 decode: self.frame_decoder(),
+                tabs: Vec::new(),
                 har,
             }),
             what: format!("{count} frames"),
+        });
+    }
+
+    /// The merged timeline as NDJSON, each line naming its tab.
+    fn export_timeline(&mut self, path: &str) {
+        if path.to_ascii_lowercase().ends_with(".har") {
+            self.notify(
+                NoteLevel::Error,
+                "a HAR holds one connection: export the timeline as .ndjson, or each tab as .har",
+            );
+            return;
+        }
+        let names: Vec<String> = self.tabs().into_iter().map(|t| t.name).collect();
+        let (frames, tabs): (Vec<FrameRecord>, Vec<String>) = self
+            .timeline_rows(usize::MAX / 2, 0)
+            .into_iter()
+            .filter_map(|(place, entry)| match entry {
+                LogEntry::Frame(frame) => Some((frame.clone(), names.get(place).cloned().unwrap_or_default())),
+                LogEntry::Note { .. } => None,
+            })
+            .unzip();
+        let count = frames.len();
+        self.store_outbox.push(StoreRequest::Export {
+            path: path.to_string(),
+            job: Box::new(export::ExportJob {
+                frames,
+                decode: self.frame_decoder(),
+                tabs,
+                har: None,
+            }),
+            what: format!("{count} frames of {} tabs", names.len()),
         });
     }
 
