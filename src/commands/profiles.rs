@@ -68,8 +68,19 @@ pub fn export(store: &ProfileStore, name: &str, file: Option<&Path>, force: bool
     Ok(())
 }
 
-/// A HAR file (a browser's "Save all as HAR"), by its extension or its
-/// first bytes.
+/// The name given, else the file's name without its extension.
+fn name_or_stem(name: Option<String>, path: &Path) -> anyhow::Result<String> {
+    match name {
+        Some(name) => Ok(name),
+        None => Ok(path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .context("cannot take a profile name from the file name; pass --name")?
+            .to_string()),
+    }
+}
+
+/// A HAR file (a browser's "Save all as HAR"), by its extension.
 fn is_har(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("har"))
 }
@@ -93,26 +104,12 @@ pub fn import(
             let recording = crate::recording::choose(crate::recording::load(path)?, entry, &shown)
                 .map_err(|list| anyhow::anyhow!("{}", list.trim_end()))?;
             let (profile, notes) = crate::recording::import::profile_of(&recording);
-            let name = match name {
-                Some(name) => name,
-                None => path
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .context("cannot take a profile name from the file name; pass --name")?
-                    .to_string(),
-            };
+            let name = name_or_stem(name, path)?;
             (profile, name, notes)
         }
         (Some(path), None) => {
             let profile = parse_profile(path)?;
-            let name = match name {
-                Some(name) => name,
-                None => path
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .context("cannot take a profile name from the file name; pass --name")?
-                    .to_string(),
-            };
+            let name = name_or_stem(name, path)?;
             (profile, name, Vec::new())
         }
         (None, None) => bail!("give a FILE to import, or --curl COMMAND"),

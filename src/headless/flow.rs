@@ -110,22 +110,7 @@ pub async fn run(job: FlowJob, run: Run) -> FlowReport {
         }
     }
     if open {
-        conn.send(ConnCommand::Close {
-            code: 1000,
-            reason: "wscope run done".into(),
-        });
-        // Give the close frame a moment to leave; the result stands anyway.
-        let _ = tokio::time::timeout(Duration::from_millis(300), async {
-            while let Some(event) = events.recv().await {
-                if flatten(event)
-                    .iter()
-                    .any(|e| matches!(e, ConnEvent::State { state, .. } if is_final(state)))
-                {
-                    break;
-                }
-            }
-        })
-        .await;
+        super::close_and_wait(&conn, &mut events, "wscope run done").await;
     }
     if let Some(flow) = flow {
         report.outcome = flow.outcome().cloned().unwrap_or(Outcome::ConnectionFailed);

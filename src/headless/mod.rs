@@ -38,6 +38,26 @@ pub const EXIT_CONNECTION: u8 = 1;
 /// Exit status: connected, but no frame met the expectation in time.
 pub const EXIT_EXPECTATION: u8 = 2;
 
+/// Closes with 1000 and `reason`, giving the close frame a moment to
+/// leave (300 ms); what the run found stands either way.
+pub(crate) async fn close_and_wait(conn: &ConnHandle, events: &mut mpsc::Receiver<ConnEvent>, reason: &str) {
+    conn.send(crate::conn::ConnCommand::Close {
+        code: 1000,
+        reason: reason.into(),
+    });
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(300), async {
+        while let Some(event) = events.recv().await {
+            if flatten(event)
+                .iter()
+                .any(|e| matches!(e, ConnEvent::State { state, .. } if is_final(state)))
+            {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// Flattens batches so headless loops see events one by one.
 pub(crate) fn flatten(event: ConnEvent) -> Vec<ConnEvent> {
     match event {

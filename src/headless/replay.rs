@@ -128,21 +128,7 @@ pub async fn run(request: ResolvedRequest, run: Run, script: Script, options: Re
         }
     }
     if open {
-        conn.send(ConnCommand::Close {
-            code: 1000,
-            reason: "wscope replay done".into(),
-        });
-        let _ = tokio::time::timeout(Duration::from_millis(300), async {
-            while let Some(event) = events.recv().await {
-                if flatten(event)
-                    .iter()
-                    .any(|e| matches!(e, ConnEvent::State { state, .. } if is_final(state)))
-                {
-                    break;
-                }
-            }
-        })
-        .await;
+        super::close_and_wait(&conn, &mut events, "wscope replay done").await;
     }
     if let Some(failure) = failure
         && (opened_at.is_none() || received.is_empty())
