@@ -193,6 +193,9 @@ async fn inspect(
             params: request.params.clone(),
             headers: request.headers.clone(),
         });
+        // --protocol, --decode and the like apply to every tab they open.
+        options.apply_protocol(&mut app.profile.extras);
+        app.reload_payload_decoder();
         app.update(Action::Connect);
     }
     // Each further -p NAME too, opened and connected.
@@ -202,6 +205,8 @@ async fn inspect(
             StoreReply::Opened { name, profile, history } => {
                 app.new_tab();
                 app.open_profile(&name, profile, history);
+                options.apply_protocol(&mut app.profile.extras);
+                app.reload_payload_decoder();
                 app.update(Action::Connect);
             }
             StoreReply::Failed { action, error } => app.report_profile_error(&format!("cannot {action}: {error}")),
