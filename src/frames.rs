@@ -101,7 +101,14 @@ impl FrameLog {
     /// A log holding at most `max_entries` entries and `max_bytes` of payload
     /// (the newest entry is always kept, whatever its size).
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
-        Self::with_caps(max_entries, max_bytes)
+        Self {
+            entries: VecDeque::new(),
+            first_seq: 0,
+            held_bytes: 0,
+            max_entries: max_entries.max(1),
+            max_bytes,
+            counters: Counters::default(),
+        }
     }
 
     /// The most entries it holds.
@@ -112,17 +119,6 @@ impl FrameLog {
     /// The most payload bytes it holds.
     pub fn max_bytes(&self) -> usize {
         self.max_bytes
-    }
-
-    fn with_caps(max_entries: usize, max_bytes: usize) -> Self {
-        Self {
-            entries: VecDeque::new(),
-            first_seq: 0,
-            held_bytes: 0,
-            max_entries: max_entries.max(1),
-            max_bytes,
-            counters: Counters::default(),
-        }
     }
 
     /// Adds a frame and counts it.

@@ -230,8 +230,18 @@ pub async fn replay(file: &std::path::Path, args: ReplayArgs, options: &ConnOpti
 }
 
 /// Writes JUnit XML for `reports` to `path`.
+/// Created owner-only, like exports: failed steps quote the frames that
+/// failed them, which may carry tokens.
 fn write_junit(path: &std::path::Path, reports: &[FlowReport]) -> anyhow::Result<()> {
-    std::fs::write(path, crate::flow::report::junit(reports))
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut file| file.write_all(crate::flow::report::junit(reports).as_bytes()))
         .with_context(|| format!("cannot write --junit {}", path.display()))
 }
 

@@ -53,46 +53,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             size,
             rate,
             socketio,
-            replay: Some(file),
+            replay,
             entry,
             match_rule,
             timing,
             looping,
             no_gate,
             reject_as_recorded,
-        }) => {
-            let args = serve::ReplayArgs {
-                file,
-                entry,
-                match_rule,
-                timing,
-                looping,
-                gated: !no_gate,
-                reject_as_recorded,
-            };
-            let _ = (flood, size, rate, socketio);
-            serve::replay(host, port, args).await
-        }
-        Some(Command::Serve {
-            host,
-            port,
-            flood,
-            size,
-            rate,
-            socketio,
-            ..
-        }) => {
-            let mode = match flood {
-                Some(count) => Mode::Flood {
-                    count,
-                    size,
-                    rate,
-                    socketio,
-                },
-                None => Mode::Demo,
-            };
-            serve::serve(host, port, mode).await
-        }
+        }) => match replay {
+            Some(file) => {
+                let args = serve::ReplayArgs {
+                    file,
+                    entry,
+                    match_rule,
+                    timing,
+                    looping,
+                    gated: !no_gate,
+                    reject_as_recorded,
+                };
+                serve::replay(host, port, args).await
+            }
+            None => {
+                let mode = match flood {
+                    Some(count) => Mode::Flood {
+                        count,
+                        size,
+                        rate,
+                        socketio,
+                    },
+                    None => Mode::Demo,
+                };
+                serve::serve(host, port, mode).await
+            }
+        },
         Some(Command::Demo) => serve::demo(options).await,
         Some(Command::Test {
             request,

@@ -84,6 +84,18 @@ struct Level {
     prefix: String,
 }
 
+impl Level {
+    /// How the report names step `index` of this level: `3`, or
+    /// `4.2 (2/5)` inside a repeat.
+    fn path(&self, index: usize) -> String {
+        if self.prefix.is_empty() {
+            (index + 1).to_string()
+        } else {
+            format!("{}.{} ({}/{})", self.prefix, index + 1, self.round, self.times)
+        }
+    }
+}
+
 enum State {
     NotStarted,
     Expecting(Expecting),
@@ -333,14 +345,7 @@ impl FlowRun {
     }
 
     fn path_of(&self, index: usize) -> String {
-        let Some(level) = self.levels.last() else {
-            return String::new();
-        };
-        if level.prefix.is_empty() {
-            (index + 1).to_string()
-        } else {
-            format!("{}.{} ({}/{})", level.prefix, index + 1, level.round, level.times)
-        }
+        self.levels.last().map_or_else(String::new, |level| level.path(index))
     }
 
     /// Runs steps from the current one until one has to wait.
@@ -627,13 +632,8 @@ impl FlowRun {
         while let Some(level) = self.levels.pop() {
             for index in level.index + 1..level.steps.len() {
                 let step = &level.steps[index];
-                let path = if level.prefix.is_empty() {
-                    (index + 1).to_string()
-                } else {
-                    format!("{}.{} ({}/{})", level.prefix, index + 1, level.round, level.times)
-                };
                 self.results.push(StepResult {
-                    path,
+                    path: level.path(index),
                     line: step.line,
                     label: step.label.clone(),
                     status: Status::Skipped,

@@ -19,16 +19,8 @@ pub fn profile_of(recording: &Recording) -> (Profile, Vec<String>) {
         }
         Err(_) => (recording.url.clone(), Vec::new()),
     };
-    let headers: Vec<KvRow> = recording
-        .headers
-        .iter()
-        .filter(|h| !super::is_handshake_header(&h.key))
-        .cloned()
-        .collect();
-    let dropped = recording.headers.len() - headers.len();
-    if dropped > 0 {
-        notes.push(format!("left out {dropped} headers the handshake sets itself"));
-    }
+    // The reader has left out the handshake's own headers already.
+    let headers = recording.headers.clone();
     let mut saved_messages: Vec<SavedMessage> = Vec::new();
     for frame in &recording.frames {
         if frame.direction != Direction::Sent {

@@ -58,10 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let bottom = if view.is_following() {
         Line::default()
     } else {
-        Line::styled(
-            format!(" paused · {} newer below · End follows ", view.below(&visible)),
-            theme::note(NoteLevel::Warning),
-        )
+        paused_line(view.below(&visible))
     };
     let block = Block::bordered()
         .title(Line::from(title))
@@ -74,10 +71,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let width = usize::from(inner.width);
     let mut lines: Vec<Line> = Vec::with_capacity(rows_shown + 1);
     if inner.height >= HEADER_MIN_ROWS {
-        lines.push(Line::styled(
-            format!("{:<12} {:<1} {:<5} {:>9} payload", "time", "", "kind", "size"),
-            theme::dim().add_modifier(Modifier::UNDERLINED),
-        ));
+        lines.push(header_line(""));
     }
     let selected = view.selected();
     let protocol = app.protocol();
@@ -165,6 +159,22 @@ fn note_line(at: std::time::SystemTime, level: NoteLevel, piece: &str, width: us
         Span::styled(" • ", theme::note(level)),
         Span::styled(truncate(piece, width.saturating_sub(NOTE_PREFIX)), theme::note(level)),
     ])
+}
+
+/// The bottom border of a view scrolled away from the newest rows.
+pub(super) fn paused_line(newer: usize) -> Line<'static> {
+    Line::styled(
+        format!(" paused · {newer} newer below · End follows "),
+        theme::note(NoteLevel::Warning),
+    )
+}
+
+/// The column heads, after `first` (the timeline's tab column).
+pub(super) fn header_line(first: &str) -> Line<'static> {
+    Line::styled(
+        format!("{first}{:<12} {:<1} {:<5} {:>9} payload", "time", "", "kind", "size"),
+        theme::dim().add_modifier(Modifier::UNDERLINED),
+    )
 }
 
 pub(super) fn line_for(entry: &LogEntry, width: usize) -> Line<'static> {

@@ -2,14 +2,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::frames::{HEADER_MIN_ROWS, line_for, visible_rows};
+use super::frames::{HEADER_MIN_ROWS, header_line, line_for, paused_line, visible_rows};
 use super::theme;
 use crate::app::App;
-use crate::frames::NoteLevel;
 
 /// Every tab's frames in arrival order, each row behind its tab's number.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, offset: usize) {
@@ -24,10 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, offset: u
     let bottom = if offset == 0 {
         Line::default()
     } else {
-        Line::styled(
-            format!(" paused · {offset} newer below · End follows "),
-            theme::note(NoteLevel::Warning),
-        )
+        paused_line(offset)
     };
     let block = Block::bordered()
         .title(title)
@@ -39,13 +35,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, offset: u
     let width = usize::from(inner.width);
     let mut lines: Vec<Line> = Vec::with_capacity(rows_shown + 1);
     if inner.height >= HEADER_MIN_ROWS {
-        lines.push(Line::styled(
-            format!(
-                "{:<3}{:<12} {:<1} {:<5} {:>9} payload",
-                "tab", "time", "", "kind", "size"
-            ),
-            theme::dim().add_modifier(Modifier::UNDERLINED),
-        ));
+        lines.push(header_line("tab"));
     }
     for (place, entry) in app.timeline_rows(rows_shown, offset) {
         let mut line = line_for(entry, width.saturating_sub(3));
