@@ -83,6 +83,13 @@ impl Counters {
 #[derive(Debug)]
 pub struct FrameLog {
     entries: VecDeque<LogEntry>,
+    /// Each entry's place in time: its own time, or the latest before it
+    /// when it was stamped earlier (a frame read by the connection task
+    /// before a note the UI logged). Never decreasing, so the merged
+    /// timeline can find a time in a log by binary search.
+    placed_at: VecDeque<SystemTime>,
+    /// The newest of `placed_at`, kept when entries are evicted or cleared.
+    latest: SystemTime,
     /// Sequence number of `entries[0]`.
     first_seq: u64,
     held_bytes: usize,
@@ -103,6 +110,8 @@ impl FrameLog {
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         Self {
             entries: VecDeque::new(),
+            placed_at: VecDeque::new(),
+            latest: SystemTime::UNIX_EPOCH,
             first_seq: 0,
             held_bytes: 0,
             max_entries: max_entries.max(1),
@@ -146,6 +155,8 @@ impl FrameLog {
         for frame in &frames {
             self.counters.count(frame);
             self.held_bytes += frame.payload.len();
+            self.latest = self.latest.max(frame.at);
+            self.placed_at.push_back(self.latest);
         }
         self.entries.extend(frames.into_iter().map(LogEntry::Frame));
         self.evict();
@@ -153,16 +164,23 @@ impl FrameLog {
 
     fn push(&mut self, entry: LogEntry) {
         self.held_bytes += entry.weight();
+        self.latest = self.latest.max(entry.at());
+        self.placed_at.push_back(self.latest);
         self.entries.push_back(entry);
         self.evict();
     }
 
     fn evict(&mut self) {
         while self.entries.len() > self.max_entries || (self.held_bytes > self.max_bytes && self.entries.len() > 1) {
-            if let Some(old) = self.entries.pop_front() {
-                self.held_bytes -= old.weight();
-                self.first_seq += 1;
-            }
+            self.pop_oldest();
+        }
+    }
+
+    fn pop_oldest(&mut self) {
+        if let Some(old) = self.entries.pop_front() {
+            self.placed_at.pop_front();
+            self.held_bytes -= old.weight();
+            self.first_seq += 1;
         }
     }
 
@@ -172,10 +190,7 @@ impl FrameLog {
         if self.entries.len() < 2 {
             return false;
         }
-        if let Some(old) = self.entries.pop_front() {
-            self.held_bytes -= old.weight();
-            self.first_seq += 1;
-        }
+        self.pop_oldest();
         true
     }
 
@@ -221,10 +236,18 @@ impl FrameLog {
         self.entries.range(start..).take(count)
     }
 
+    /// When the entry `seq` took its place in the log (see `placed_at`),
+    /// if it is still held.
+    pub fn placed_at(&self, seq: u64) -> Option<SystemTime> {
+        let index = seq.checked_sub(self.first_seq)?;
+        self.placed_at.get(usize::try_from(index).ok()?).copied()
+    }
+
     /// Forgets every entry but keeps the totals and sequence numbering.
     pub fn clear(&mut self) {
         self.first_seq = self.end_seq();
         self.entries.clear();
+        self.placed_at.clear();
         self.held_bytes = 0;
     }
 }

@@ -100,26 +100,29 @@ fn the_timeline_interleaves_the_tabs_in_arrival_order() {
     app.on_tab_event(second, ConnEvent::Frame(stamped(20, "two")));
     app.on_tab_event(first, ConnEvent::Frame(stamped(30, "three")));
     app.on_tab_event(second, ConnEvent::Frame(stamped(5, "zero")));
-    let rows: Vec<(usize, String)> = app
-        .timeline_rows(10, 0)
-        .into_iter()
-        .map(|(tab, entry)| match entry {
-            LogEntry::Frame(f) => (tab, String::from_utf8_lossy(&f.payload).into_owned()),
-            LogEntry::Note { text, .. } => (tab, text.clone()),
-        })
-        .collect();
+    let named = |rows: Vec<wscope::app::merged::Row>| -> Vec<(usize, String)> {
+        rows.into_iter()
+            .map(|row| match row.entry {
+                LogEntry::Frame(f) => (row.key.place, String::from_utf8_lossy(&f.payload).into_owned()),
+                LogEntry::Note { text, .. } => (row.key.place, text.clone()),
+            })
+            .collect()
+    };
+    // "zero" was stamped before "two" but arrived after it: it keeps its
+    // place after "two" in its own tab.
     assert_eq!(
-        rows,
+        named(app.merged(true).all()),
         [
-            (1, "zero".into()),
             (0, "one".into()),
             (1, "two".into()),
+            (1, "zero".into()),
             (0, "three".into())
         ]
     );
-    // Scrolled up one, two rows shown: the two before the newest.
-    let older: Vec<usize> = app.timeline_rows(2, 1).into_iter().map(|(tab, _)| tab).collect();
-    assert_eq!(older, [0, 1]);
+    assert_eq!(
+        named(app.merged(true).before(None, 2)),
+        [(1, "zero".into()), (0, "three".into())]
+    );
     app.handle_key(alt(KeyCode::Char('m')));
     let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
     assert!(screen.contains("Timeline every tab (2)"), "{screen}");
@@ -464,4 +467,111 @@ fn the_timeline_exports_with_each_frames_tab() {
         (lines[1]["tab"].as_str(), lines[1]["text"].as_str()),
         (Some("127.0.0.1/beta"), Some("two"))
     );
+}
+
+#[test]
+fn the_timeline_filters_searches_and_opens_any_tabs_frames() {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:1/alpha".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    let first = app.active_tab_id();
+    let second = app.new_tab();
+    type_text(&mut app, "ws://127.0.0.1:1/beta");
+    let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(1_000_000 + ms);
+    for (tab, ms, text) in [
+        (first, 1, r#"{"user":"ann","n":1}"#),
+        (second, 2, r#"{"user":"bob","n":2}"#),
+        (first, 3, "ping-1"),
+        (second, 4, "ping-2"),
+        (second, 5, r#"{"user":"ann","n":3}"#),
+    ] {
+        app.on_tab_event(
+            tab,
+            ConnEvent::Frame(FrameRecord {
+                at: at(ms),
+                ..frame(text)
+            }),
+        );
+    }
+    let texts = |app: &App| -> Vec<(usize, String)> {
+        app.merged(true)
+            .all()
+            .into_iter()
+            .map(|row| match row.entry {
+                LogEntry::Frame(f) => (row.key.place, String::from_utf8_lossy(&f.payload).into_owned()),
+                LogEntry::Note { text, .. } => (row.key.place, text.clone()),
+            })
+            .collect()
+    };
+    let selected_text = |app: &App| -> String {
+        let key = app
+            .timeline
+            .as_ref()
+            .and_then(|t| t.selected())
+            .expect("a row selected");
+        let log = &app.tab_at(key.place).unwrap().frames;
+        match log.window(key.seq, 1).next() {
+            Some(LogEntry::Frame(f)) => String::from_utf8_lossy(&f.payload).into_owned(),
+            _ => String::new(),
+        }
+    };
+    app.handle_key(alt(KeyCode::Char('m')));
+    app.update(wscope::action::Action::FocusFrames);
+
+    // A filter typed in the timeline is set on every tab and narrows it.
+    app.handle_key(key(KeyCode::Char('f')));
+    type_text(&mut app, r#"jq:.user == "ann""#);
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(
+        texts(&app),
+        [
+            (0, r#"{"user":"ann","n":1}"#.into()),
+            (1, r#"{"user":"ann","n":3}"#.into())
+        ]
+    );
+    assert!(
+        app.tab_at(1).unwrap().filter.is_active(),
+        "the other tab is filtered too"
+    );
+    let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
+    assert!(screen.contains("showing 2 of 5"), "{screen}");
+    app.handle_key(key(KeyCode::Char('c')));
+    assert_eq!(texts(&app).len(), 5);
+
+    // A search selects its first match, and n the next, whatever the tab.
+    app.handle_key(key(KeyCode::Char('/')));
+    type_text(&mut app, "ping");
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(selected_text(&app), "ping-1");
+    app.handle_key(key(KeyCode::Char('n')));
+    assert_eq!(selected_text(&app), "ping-2");
+
+    // Enter shows the frame in full from its own tab; [ steps back in
+    // timeline order, into the other tab.
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(app.active_tab_id(), second);
+    let detail = app.detail.as_ref().expect("the detail view");
+    assert_eq!(detail.body.lines(0, 1), ["ping-2"]);
+    app.handle_key(key(KeyCode::Char('[')));
+    assert_eq!(app.active_tab_id(), first);
+    assert_eq!(
+        app.detail.as_ref().map(|d| d.body.lines(0, 1)),
+        Some(vec!["ping-1".to_string()])
+    );
+    assert!(
+        app.tab_at(1).unwrap().detail.is_none(),
+        "the tab left behind keeps no detail open"
+    );
+    app.handle_key(key(KeyCode::Esc));
+    assert!(app.detail.is_none() && app.timeline.is_some());
+
+    // y copies the selected row's payload without leaving the tab shown.
+    app.handle_key(key(KeyCode::Char('k')));
+    app.handle_key(key(KeyCode::Char('y')));
+    assert_eq!(app.clipboard.as_deref(), Some(r#"{"user":"bob","n":2}"#));
+    assert_eq!(app.active_tab_id(), first);
 }

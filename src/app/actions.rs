@@ -7,6 +7,9 @@ use super::*;
 impl App {
     /// Carries out one action.
     pub fn update(&mut self, action: Action) {
+        if self.timeline_update(&action) {
+            return;
+        }
         match action {
             Action::Quit => self.request_quit(),
             Action::ToggleHelp => self.show_help = !self.show_help,
@@ -36,9 +39,6 @@ impl App {
             }
             Action::ScrollUp => self.with_view(|view, visible| view.select_by(visible, -1)),
             Action::ScrollDown => self.with_view(|view, visible| view.select_by(visible, 1)),
-            Action::PageUp if self.timeline.is_some() => self.scroll_timeline(10),
-            Action::PageDown if self.timeline.is_some() => self.scroll_timeline(-10),
-            Action::ScrollBottom if self.timeline.is_some() => self.timeline = Some(0),
             Action::PageUp => self.with_view(|view, visible| view.page(visible, -1)),
             Action::PageDown => self.with_view(|view, visible| view.page(visible, 1)),
             Action::ScrollTop => self.with_view(|view, visible| view.to_top(visible)),

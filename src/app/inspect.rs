@@ -81,7 +81,7 @@ impl App {
         self.refilter();
     }
 
-    fn refilter(&mut self) {
+    pub(super) fn refilter(&mut self) {
         // Patterns read the decoded form (a Socket.IO event as an object,
         // MessagePack as JSON).
         self.session.filter.decode = self.frame_decoder();
@@ -146,7 +146,7 @@ impl App {
         self.show_detail(seq, BinaryView::default());
     }
 
-    fn show_detail(&mut self, seq: u64, view: BinaryView) {
+    pub(super) fn show_detail(&mut self, seq: u64, view: BinaryView) {
         let Some(LogEntry::Frame(frame)) = self.visible().entry(seq).cloned() else {
             self.notify(
                 NoteLevel::Warning,
@@ -343,6 +343,9 @@ impl App {
 
     /// Applies a typed filter pattern; an invalid one leaves the old filter.
     pub fn apply_filter_text(&mut self, text: &str) -> Result<(), String> {
+        if self.timeline.is_some() {
+            return self.apply_timeline_filter(text);
+        }
         let pattern = Pattern::compile(text)?;
         self.session.filter.pattern = pattern;
         self.session.filter.pattern_text = text.trim().to_string();
@@ -367,17 +370,25 @@ impl App {
     }
 
     pub(super) fn apply_search_text(&mut self, text: &str) -> Result<(), String> {
-        if text.trim().is_empty() {
-            self.session.search = None;
+        let search = if text.trim().is_empty() {
+            None
+        } else {
+            let regex = regex::Regex::new(text)
+                .map_err(|e| format!("regex: {}", e.to_string().lines().last().unwrap_or_default().trim()))?;
+            Some(Search {
+                text: text.to_string(),
+                regex,
+            })
+        };
+        if self.timeline.is_some() {
+            self.apply_timeline_search(search);
             return Ok(());
         }
-        let regex = regex::Regex::new(text)
-            .map_err(|e| format!("regex: {}", e.to_string().lines().last().unwrap_or_default().trim()))?;
-        self.session.search = Some(Search {
-            text: text.to_string(),
-            regex,
-        });
-        self.search_step(true);
+        let searching = search.is_some();
+        self.session.search = search;
+        if searching {
+            self.search_step(true);
+        }
         Ok(())
     }
 
@@ -423,7 +434,7 @@ impl App {
     pub(super) fn export_to(&mut self, path: &str, filtered: bool) {
         let path = path.trim();
         if self.timeline.is_some() {
-            return self.export_timeline(path);
+            return self.export_timeline(path, filtered);
         }
         let frames: Vec<FrameRecord> = if filtered && self.session.filter.is_active() {
             let visible = self.visible();
@@ -463,8 +474,9 @@ impl App {
         });
     }
 
-    /// The merged timeline as NDJSON, each line naming its tab.
-    fn export_timeline(&mut self, path: &str) {
+    /// The merged timeline (every row, or those the tabs' filters pass)
+    /// as NDJSON, each line naming its tab.
+    fn export_timeline(&mut self, path: &str, filtered: bool) {
         if path.to_ascii_lowercase().ends_with(".har") {
             self.notify(
                 NoteLevel::Error,
@@ -474,10 +486,11 @@ impl App {
         }
         let names: Vec<String> = self.tabs().into_iter().map(|t| t.name).collect();
         let (frames, tabs): (Vec<FrameRecord>, Vec<String>) = self
-            .timeline_rows(usize::MAX / 2, 0)
+            .merged(filtered)
+            .all()
             .into_iter()
-            .filter_map(|(place, entry)| match entry {
-                LogEntry::Frame(frame) => Some((frame.clone(), names.get(place).cloned().unwrap_or_default())),
+            .filter_map(|row| match row.entry {
+                LogEntry::Frame(frame) => Some((frame.clone(), names.get(row.key.place).cloned().unwrap_or_default())),
                 LogEntry::Note { .. } => None,
             })
             .unzip();
@@ -542,9 +555,15 @@ fn is_data(frame: &FrameRecord) -> bool {
 }
 
 fn row_matches(visible: &Visible, pos: usize, regex: &regex::Regex) -> bool {
-    let Some(entry) = visible.seq(pos).and_then(|seq| visible.entry(seq)) else {
-        return false;
-    };
+    visible
+        .seq(pos)
+        .and_then(|seq| visible.entry(seq))
+        .is_some_and(|entry| matches_search(entry, regex))
+}
+
+/// Whether a search finds `regex` in a row: a frame's payload (as text)
+/// or an event's text.
+pub fn matches_search(entry: &LogEntry, regex: &regex::Regex) -> bool {
     match entry {
         LogEntry::Frame(frame) => regex.is_match(&String::from_utf8_lossy(&frame.payload)),
         LogEntry::Note { text, .. } => regex.is_match(text),
@@ -607,7 +626,11 @@ impl App {
             return;
         }
         self.focus = focus;
-        if let Some(row) = frames_row {
+        if let Some(row) = frames_row
+            && self.timeline.is_some()
+        {
+            self.timeline_click(row);
+        } else if let Some(row) = frames_row {
             let note_width = self.session.note_width;
             self.with_view(|view, visible| {
                 // The row as drawn: wrapped notes take several.
@@ -626,6 +649,9 @@ impl App {
         if self.session.detail.is_some() {
             self.detail_scroll(step as isize / 3);
             return;
+        }
+        if self.timeline.is_some() {
+            return self.with_timeline(|view, merged| view.scroll(merged, step));
         }
         self.with_view(|view, visible| view.scroll(visible, step));
     }

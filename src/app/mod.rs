@@ -13,6 +13,7 @@ pub mod flows;
 pub mod frames_view;
 mod inspect;
 pub mod kv_table;
+pub mod merged;
 mod messages;
 mod notes;
 pub mod overlay;
@@ -25,6 +26,7 @@ pub mod row_editor;
 pub mod schedule;
 pub mod session;
 pub mod tabs;
+mod timeline;
 
 use std::time::Duration;
 
@@ -34,7 +36,7 @@ use ratatui_textarea::{CursorMove, TextArea};
 
 pub use crate::profile::resolve::ResolveError;
 pub use confirm::{Answer, Confirm};
-pub use inspect::{Detail, Search};
+pub use inspect::{Detail, Search, matches_search};
 pub use messages::{MessageEntry, MessagesList};
 pub use notes::{closed_text, state_summary};
 pub use overlay::Overlay;
@@ -138,9 +140,8 @@ pub struct App {
     pub keymap: keymap::Keymap,
     /// The recording opened with `wscope open`: `file, N frames, span`.
     pub recording: Option<String>,
-    /// The merged timeline of every tab (Alt-m), when shown: how many rows
-    /// it is scrolled up from the newest.
-    pub timeline: Option<usize>,
+    /// The merged timeline of every tab (Alt-m), when shown.
+    pub timeline: Option<merged::TimelineView>,
     /// `--workspace NAME`: the open tabs are saved under it on the way out.
     pub workspace_name: Option<String>,
     /// The next tab's frames are shown beside this tab's (Alt-s).
@@ -450,6 +451,9 @@ impl App {
     /// `note_width` columns, at which connection events wrap when drawn.
     pub fn set_frames_size(&mut self, rows: usize, note_width: usize) {
         self.session.frames_view.height = rows.max(1);
+        if let Some(timeline) = &mut self.timeline {
+            timeline.height = rows.max(1);
+        }
         self.session.note_width = note_width.max(20);
     }
 

@@ -266,15 +266,6 @@ impl App {
         Ok(request)
     }
 
-    /// The protocol of the current or last connection.
-    pub fn protocol(&self) -> crate::protocol::Protocol {
-        self.session
-            .last_request
-            .as_ref()
-            .map(|r| r.protocol.clone())
-            .unwrap_or_default()
-    }
-
     pub(super) fn send_text(&mut self, text: String, remember: bool) {
         let encoded = self
             .resolver

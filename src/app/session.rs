@@ -104,6 +104,14 @@ pub struct Session {
 }
 
 impl Session {
+    /// The protocol of the current or last connection.
+    pub fn protocol(&self) -> crate::protocol::Protocol {
+        self.last_request
+            .as_ref()
+            .map(|r| r.protocol.clone())
+            .unwrap_or_default()
+    }
+
     /// A session for a new request (a tab not yet given its id: 1).
     pub fn blank(
         url: TextArea<'static>,

@@ -7,10 +7,6 @@ use super::{App, Confirm, Session, editor};
 use crate::conn::{ConnCommand, ConnEvent, ConnState};
 use crate::frames::NoteLevel;
 
-/// How far back the merged timeline scrolls, in rows: each draw merges
-/// this much of every tab's tail.
-pub const TIMELINE_SCROLL_MAX: usize = 10_000;
-
 /// A tab's identity, for routing its connection's events.
 pub type TabId = u64;
 
@@ -72,6 +68,7 @@ impl App {
         self.others.insert(self.active_tab, old);
         self.active_tab += 1;
         self.tab_changes.push(TabChange::Opened(id));
+        self.after_tabs_moved();
         self.after_tab_switch();
         id
     }
@@ -110,6 +107,14 @@ impl App {
         self.others.insert(old_index, old);
         self.active_tab = position;
         self.after_tab_switch();
+    }
+
+    /// Tabs opened or closed move the others' places, which the
+    /// timeline's rows are keyed by: it goes back to following.
+    fn after_tabs_moved(&mut self) {
+        if let Some(timeline) = &mut self.timeline {
+            timeline.follow();
+        }
     }
 
     fn after_tab_switch(&mut self) {
@@ -151,6 +156,7 @@ impl App {
         };
         let closed = std::mem::replace(&mut self.session, next);
         self.tab_changes.push(TabChange::Closed(closed.tab));
+        self.after_tabs_moved();
         self.after_tab_switch();
     }
 
@@ -288,18 +294,14 @@ impl App {
             return;
         }
         let mut sent = 0;
-        for index in 0..self.others.len() {
-            std::mem::swap(&mut self.session, &mut self.others[index]);
-            if matches!(self.session.connection.state, ConnState::Open { .. }) {
-                self.send_text(text.clone(), false);
+        let active = self.session.tab;
+        self.each_tab(|app| {
+            if matches!(app.session.connection.state, ConnState::Open { .. }) {
+                // Only the shown tab's composer remembers it in its history.
+                app.send_text(text.clone(), app.session.tab == active);
                 sent += 1;
             }
-            std::mem::swap(&mut self.session, &mut self.others[index]);
-        }
-        if matches!(self.session.connection.state, ConnState::Open { .. }) {
-            self.send_text(text, true);
-            sent += 1;
-        }
+        });
         let tabs = self.tab_count();
         self.notify(
             NoteLevel::Info,
@@ -326,45 +328,6 @@ impl App {
         let place = if index >= self.active_tab { index + 1 } else { index };
         let session = &self.others[index];
         Some((place, tab_name(session), &session.frames))
-    }
-
-    /// Alt-m: every tab's frames in one timeline, or the tab's own again.
-    pub(super) fn toggle_timeline(&mut self) {
-        self.timeline = match self.timeline {
-            Some(_) => None,
-            None => Some(0),
-        };
-    }
-
-    /// The merged timeline's rows: the `count` entries that end `offset`
-    /// entries before the newest, from every tab's log in arrival order,
-    /// each with its tab's place (0 is the first tab). Read from the logs
-    /// themselves: only their tails are looked at, nothing is copied.
-    pub fn timeline_rows(&self, count: usize, offset: usize) -> Vec<(usize, &crate::frames::LogEntry)> {
-        let wanted = count + offset;
-        let mut sessions: Vec<&Session> = self.others.iter().collect();
-        sessions.insert(self.active_tab, &self.session);
-        let mut rows: Vec<(usize, &crate::frames::LogEntry)> = Vec::new();
-        for (place, session) in sessions.iter().enumerate() {
-            let log = &session.frames;
-            let take = wanted.min(log.len());
-            let from = log.end_seq().saturating_sub(take as u64);
-            rows.extend(log.window(from, take).map(|entry| (place, entry)));
-        }
-        // Stable: entries stamped alike keep tab order.
-        rows.sort_by_key(|(_, entry)| entry.at());
-        let end = rows.len().saturating_sub(offset);
-        let start = end.saturating_sub(count);
-        rows.drain(..start);
-        rows.truncate(end - start);
-        rows
-    }
-
-    /// Scrolls the merged timeline by `rows` (positive is older).
-    pub(super) fn scroll_timeline(&mut self, rows: isize) {
-        if let Some(offset) = &mut self.timeline {
-            *offset = offset.saturating_add_signed(rows).min(TIMELINE_SCROLL_MAX);
-        }
     }
 }
 

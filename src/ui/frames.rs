@@ -10,7 +10,7 @@ use ratatui::widgets::Block;
 
 use super::rows::Rows;
 use super::theme;
-use crate::app::App;
+use crate::app::{App, matches_search};
 use crate::conn::{Direction, FrameKind, FrameRecord};
 use crate::format;
 use crate::frames::{LogEntry, NoteLevel};
@@ -74,9 +74,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         lines.push(header_line(""));
     }
     let selected = view.selected();
-    let protocol = app.protocol();
-    // Raw frames have nothing to decode: spare them the UTF-8 check a row.
-    let describes = protocol.kind != crate::protocol::ProtocolKind::Raw;
+    let context = RowContext::of(&app.session);
     let rows = crate::app::frames_view::pane_rows(&visible, view, rows_shown, app.note_width());
     for row in rows {
         let (seq, entry) = (row.seq, row.entry);
@@ -84,43 +82,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             (Some(piece), LogEntry::Note { at, level, .. }) => note_line(*at, *level, piece, width),
             _ => line_for(entry, width),
         };
-        // A decoded binary payload replaces its hex, behind its format.
-        if let LogEntry::Frame(record) = entry
-            && record.kind == FrameKind::Binary
-            && let Some(preview) = binary_preview(&app.payloads, record)
-            && let Some(last) = line.spans.last_mut()
-        {
-            last.content = truncate(&preview, width.saturating_sub(FRAME_PREFIX)).into();
-        }
-        // A protocol's own reading of the payload replaces the raw text.
-        if describes
-            && let LogEntry::Frame(record) = entry
-            && record.kind == FrameKind::Text
-            && let Some(described) = protocol.describe(text_head(&record.payload))
-            && let Some(last) = line.spans.last_mut()
-        {
-            last.content = truncate(&described, width.saturating_sub(FRAME_PREFIX)).into();
-        }
-        let pair = match app.pairing.by_response.get(&seq) {
-            Some((_, rtt)) => Some(format!("⇄ {} ", format::duration(*rtt))),
-            None => app.pairing.by_request.contains_key(&seq).then(|| "⇄ ".to_string()),
-        };
-        if let Some(mark) = pair {
-            // The mark goes before the preview, which gives up its tail to
-            // keep the row's width.
-            if let Some(last) = line.spans.last_mut() {
-                let room = width.saturating_sub(FRAME_PREFIX).saturating_sub(mark.chars().count());
-                let mut kept: String = last.content.chars().take(room).collect();
-                if room < last.content.chars().count() && room > 0 {
-                    kept.pop();
-                    kept.push('…');
-                }
-                last.content = format!("{mark}{kept}").into();
-            }
-        }
+        decorate(&mut line, seq, entry, width, &context);
         if Some(seq) == selected {
             line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
-        } else if app.search.as_ref().is_some_and(|s| entry_matches(entry, &s.regex)) {
+        } else if app.search.as_ref().is_some_and(|s| matches_search(entry, &s.regex)) {
             line = line.patch_style(Style::new().add_modifier(Modifier::BOLD).fg(theme::warn()));
         }
         lines.push(line);
@@ -139,10 +104,63 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     frame.render_widget(Rows::new(lines), inner);
 }
 
-fn entry_matches(entry: &LogEntry, regex: &regex::Regex) -> bool {
-    match entry {
-        LogEntry::Frame(frame) => regex.is_match(&String::from_utf8_lossy(&frame.payload)),
-        LogEntry::Note { text, .. } => regex.is_match(text),
+/// What a row's tab knows that its rows are drawn with.
+pub(super) struct RowContext<'a> {
+    protocol: crate::protocol::Protocol,
+    /// Raw frames have nothing to decode: spare them the UTF-8 check a row.
+    describes: bool,
+    payloads: &'a crate::decode::PayloadDecoder,
+    pairing: &'a crate::app::pairing::Pairing,
+}
+
+impl<'a> RowContext<'a> {
+    pub(super) fn of(session: &'a crate::app::Session) -> Self {
+        let protocol = session.protocol();
+        Self {
+            describes: protocol.kind != crate::protocol::ProtocolKind::Raw,
+            protocol,
+            payloads: &session.payloads,
+            pairing: &session.pairing,
+        }
+    }
+}
+
+/// A frame row as its tab reads it: a decoded binary payload in place of
+/// its hex, a protocol's reading in place of the raw text, and the mark of
+/// a request and its response.
+pub(super) fn decorate(line: &mut Line<'static>, seq: u64, entry: &LogEntry, width: usize, context: &RowContext) {
+    let LogEntry::Frame(record) = entry else {
+        return;
+    };
+    if record.kind == FrameKind::Binary
+        && let Some(preview) = binary_preview(context.payloads, record)
+        && let Some(last) = line.spans.last_mut()
+    {
+        last.content = truncate(&preview, width.saturating_sub(FRAME_PREFIX)).into();
+    }
+    if context.describes
+        && record.kind == FrameKind::Text
+        && let Some(described) = context.protocol.describe(text_head(&record.payload))
+        && let Some(last) = line.spans.last_mut()
+    {
+        last.content = truncate(&described, width.saturating_sub(FRAME_PREFIX)).into();
+    }
+    let pair = match context.pairing.by_response.get(&seq) {
+        Some((_, rtt)) => Some(format!("⇄ {} ", format::duration(*rtt))),
+        None => context.pairing.by_request.contains_key(&seq).then(|| "⇄ ".to_string()),
+    };
+    if let Some(mark) = pair {
+        // The mark goes before the preview, which gives up its tail to
+        // keep the row's width.
+        if let Some(last) = line.spans.last_mut() {
+            let room = width.saturating_sub(FRAME_PREFIX).saturating_sub(mark.chars().count());
+            let mut kept: String = last.content.chars().take(room).collect();
+            if room < last.content.chars().count() && room > 0 {
+                kept.pop();
+                kept.push('…');
+            }
+            last.content = format!("{mark}{kept}").into();
+        }
     }
 }
 

@@ -122,7 +122,7 @@ pub fn fit_app(app: &mut App, area: Rect) {
         layout(area).frames
     };
     // In the split view the tab's own frames have half the area.
-    let frames = if app.split_partner().is_some() {
+    let frames = if app.timeline.is_none() && app.split_partner().is_some() {
         timeline::split(frames).0
     } else {
         frames
@@ -150,8 +150,8 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     message::render(frame, areas.message, app, focused(Focus::Message));
     kv_table::render(frame, areas.params, app, &app.params, focused(Focus::Params));
     kv_table::render(frame, areas.headers, app, &app.headers, focused(Focus::Headers));
-    match (app.timeline, app.split_partner()) {
-        (Some(offset), _) => timeline::render(frame, areas.frames, app, focused(Focus::Frames), offset),
+    match (&app.timeline, app.split_partner()) {
+        (Some(view), _) => timeline::render(frame, areas.frames, app, focused(Focus::Frames), view),
         (None, Some((place, name, log))) => {
             let (own, partner) = timeline::split(areas.frames);
             frames::render(frame, own, app, focused(Focus::Frames));

@@ -2,53 +2,102 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::frames::{HEADER_MIN_ROWS, header_line, line_for, paused_line, visible_rows};
+use super::frames::{HEADER_MIN_ROWS, RowContext, decorate, header_line, line_for, paused_line, visible_rows};
+use super::rows::Rows;
 use super::theme;
-use crate::app::App;
+use crate::app::merged::TimelineView;
+use crate::app::{App, matches_search};
 
-/// Every tab's frames in arrival order, each row behind its tab's number.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, offset: usize) {
+/// Every tab's frames in arrival order, each row behind its tab's number,
+/// read through each tab's filter and decorated as its own tab would.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &TimelineView) {
     let tabs = app.tabs();
-    let title = Line::from(vec![
+    let merged = app.merged(true);
+    let contexts: Vec<Option<RowContext>> = (0..tabs.len())
+        .map(|place| app.tab_at(place).map(RowContext::of))
+        .collect();
+    let filtered = (0..tabs.len()).any(|place| app.tab_at(place).is_some_and(|s| s.filter.is_active()));
+    let mut title = vec![
         Span::raw(" Timeline "),
-        Span::styled(
-            format!("every tab ({}) · Alt-m for this tab's ", tabs.len()),
-            theme::dim(),
-        ),
-    ]);
-    let bottom = if offset == 0 {
+        Span::styled(format!("every tab ({}) ", tabs.len()), theme::dim()),
+    ];
+    if filtered {
+        let held: usize = (0..tabs.len())
+            .filter_map(|place| app.tab_at(place))
+            .map(|s| s.frames.len())
+            .sum();
+        title.push(Span::styled(
+            format!("showing {} of {held} ", merged.len()),
+            Style::new().fg(theme::warn()),
+        ));
+        title.push(Span::styled(format!("[{}] ", app.filter.describe()), theme::dim()));
+    }
+    if let Some(search) = &view.search {
+        title.push(Span::styled(
+            format!("· /{} ", crate::sanitize::one_line(&search.text)),
+            Style::new().fg(theme::accent()),
+        ));
+    }
+    title.push(Span::styled("· Alt-m for this tab's ", theme::dim()));
+    let bottom = if view.is_following() {
         Line::default()
     } else {
-        paused_line(offset)
+        paused_line(view.below(&merged))
     };
     let block = Block::bordered()
-        .title(title)
+        .title(Line::from(title))
         .title_bottom(bottom)
         .border_style(theme::border(focused));
     let rows_shown = visible_rows(area);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let width = usize::from(inner.width);
+    let width = usize::from(inner.width).saturating_sub(TAB_COLUMN);
     let mut lines: Vec<Line> = Vec::with_capacity(rows_shown + 1);
     if inner.height >= HEADER_MIN_ROWS {
         lines.push(header_line("tab"));
     }
-    for (place, entry) in app.timeline_rows(rows_shown, offset) {
-        let mut line = line_for(entry, width.saturating_sub(3));
-        let style = if tabs.get(place).is_some_and(|t| t.active) {
+    let selected = view.selected();
+    for row in view.rows(&merged).into_iter().take(rows_shown) {
+        let place = row.key.place;
+        let mut line = line_for(row.entry, width);
+        if let Some(Some(context)) = contexts.get(place) {
+            decorate(&mut line, row.key.seq, row.entry, width, context);
+        }
+        let tab_style = if tabs.get(place).is_some_and(|t| t.active) {
             Style::new().fg(theme::accent())
         } else {
             theme::dim()
         };
-        line.spans.insert(0, Span::styled(format!("{:<3}", place + 1), style));
+        line.spans
+            .insert(0, Span::styled(format!("{:<3}", place + 1), tab_style));
+        if Some(row.key) == selected {
+            line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+        } else if view
+            .search
+            .as_ref()
+            .is_some_and(|s| matches_search(row.entry, &s.regex))
+        {
+            line = line.patch_style(Style::new().add_modifier(Modifier::BOLD).fg(theme::warn()));
+        }
         lines.push(line);
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    if merged.is_empty() {
+        let hint = if filtered {
+            "nothing matches the filter in any tab (c clears it)"
+        } else {
+            "no frames in any tab yet"
+        };
+        lines.push(Line::styled(hint, theme::dim()));
+    }
+    frame.render_widget(Rows::new(lines), inner);
 }
+
+/// Columns of the tab number before each row.
+const TAB_COLUMN: usize = 3;
 
 /// Another tab's frames, newest at the bottom, beside the active tab's
 /// (the split view, Alt-s).
