@@ -33,8 +33,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
     } else {
         String::new()
     };
+    // With several tabs, which connection the frame came over.
+    let tabs = app.tabs();
+    let tab = tabs
+        .iter()
+        .position(|tab| tab.active)
+        .filter(|_| tabs.len() > 1)
+        .map(|place| format!(" · tab {} {}", place + 1, crate::sanitize::one_line(&tabs[place].name)))
+        .unwrap_or_default();
     let title = format!(
-        " {direction} {} · {}{view}{lines_known} ",
+        " {direction} {} · {}{view}{lines_known}{tab} ",
         kind_name(record.kind),
         format::bytes(record.wire_len())
     );

@@ -58,7 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &Ti
     let width = usize::from(inner.width).saturating_sub(TAB_COLUMN);
     let mut lines: Vec<Line> = Vec::with_capacity(rows_shown + 1);
     if inner.height >= HEADER_MIN_ROWS {
-        lines.push(header_line("tab"));
+        lines.push(header_line("tab "));
     }
     let selected = view.selected();
     for row in view.rows(&merged).into_iter().take(rows_shown) {
@@ -73,7 +73,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &Ti
             theme::dim()
         };
         line.spans
-            .insert(0, Span::styled(format!("{:<3}", place + 1), tab_style));
+            .insert(0, Span::styled(format!("{:<4}", place + 1), tab_style));
         if Some(row.key) == selected {
             line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
         } else if view
@@ -97,7 +97,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &Ti
 }
 
 /// Columns of the tab number before each row.
-const TAB_COLUMN: usize = 3;
+const TAB_COLUMN: usize = 4;
 
 /// Another tab's frames, newest at the bottom, beside the active tab's
 /// (the split view, Alt-s).
