@@ -575,3 +575,20 @@ fn the_timeline_filters_searches_and_opens_any_tabs_frames() {
     assert_eq!(app.clipboard.as_deref(), Some(r#"{"user":"bob","n":2}"#));
     assert_eq!(app.active_tab_id(), first);
 }
+
+#[test]
+fn tabs_alike_but_for_their_port_are_named_with_it() {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:9401/".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    app.new_tab();
+    type_text(&mut app, "ws://127.0.0.1:9312/");
+    app.new_tab();
+    type_text(&mut app, "ws://127.0.0.1:9312/other");
+    let names: Vec<String> = app.tabs().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["127.0.0.1:9401/", "127.0.0.1:9312/", "127.0.0.1/other"]);
+}

@@ -39,13 +39,26 @@ impl App {
     pub fn tabs(&self) -> Vec<TabInfo> {
         let info = |session: &Session, active: bool| TabInfo {
             id: session.tab,
-            name: tab_name(session),
+            name: tab_name(session, false),
             state: session.connection.state.clone(),
             unseen: session.unseen,
             active,
         };
         let mut all: Vec<TabInfo> = self.others.iter().map(|s| info(s, false)).collect();
         all.insert(self.active_tab, info(&self.session, true));
+        // Tabs on the same host and path, on other ports, are told apart
+        // by their ports.
+        let alike: Vec<bool> = all
+            .iter()
+            .map(|tab| all.iter().filter(|other| other.name == tab.name).count() > 1)
+            .collect();
+        for (place, tab) in all.iter_mut().enumerate() {
+            if alike[place]
+                && let Some(session) = self.tab_at(place)
+            {
+                tab.name = tab_name(session, true);
+            }
+        }
         all
     }
 
@@ -327,18 +340,23 @@ impl App {
         let index = self.active_tab.min(self.others.len() - 1);
         let place = if index >= self.active_tab { index + 1 } else { index };
         let session = &self.others[index];
-        Some((place, tab_name(session), &session.frames))
+        let name = self.tabs().get(place).map(|tab| tab.name.clone()).unwrap_or_default();
+        Some((place, name, &session.frames))
     }
 }
 
-/// A tab's name: its profile's, else the host and path of its URL.
-fn tab_name(session: &Session) -> String {
+/// A tab's name: its profile's, else the host (with the port, if asked)
+/// and path of its URL.
+fn tab_name(session: &Session, with_port: bool) -> String {
     if let Some(name) = &session.profile.name {
         return name.clone();
     }
     let url = session.url.lines().join("");
     match url::Url::parse(url.trim()) {
-        Ok(parsed) => format!("{}{}", parsed.host_str().unwrap_or_default(), parsed.path()),
+        Ok(parsed) => match parsed.port().filter(|_| with_port) {
+            Some(port) => format!("{}:{port}{}", parsed.host_str().unwrap_or_default(), parsed.path()),
+            None => format!("{}{}", parsed.host_str().unwrap_or_default(), parsed.path()),
+        },
         Err(_) if url.trim().is_empty() => "new tab".into(),
         Err(_) => url.trim().to_string(),
     }
