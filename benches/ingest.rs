@@ -184,6 +184,10 @@ fn main() {
         Ok("socketio") => return println!("8. socket.io     {}", socketio_figures()),
         Ok("pipe") => return println!("11. pipe send    {}", pipe_send_figures()),
         Ok("tabs") => return println!("12. 8 tabs       {}", tabs_figures()),
+        Ok("draw") => {
+            println!("3. draw          {}", draw_figures());
+            return println!("13. timeline    {}", timeline_figures());
+        }
         _ => {}
     }
     // `cargo bench` passes --bench; nothing else to parse.
@@ -423,6 +427,7 @@ fn main() {
     println!("8. socket.io     {}", socketio_figures());
     println!("11. pipe send    {}", pipe_send_figures());
     println!("12. 8 tabs       {}", tabs_figures());
+    println!("13. timeline    {}", timeline_figures());
 }
 
 /// 8 tabs, each fed 100,000 frames at 10,000 a second, TUI live at 80x24,
@@ -624,6 +629,8 @@ fn draw_figures() -> String {
     use wscope::app::{App, InitialRequest};
     use wscope::conn::{ConnEvent, Direction, FrameKind, FrameRecord};
     let mut app = App::new(InitialRequest::default(), None);
+    // Caps raised so that all of them are held, not the default 100,000.
+    app.session.frames = wscope::frames::FrameLog::new(1_000_000, usize::MAX);
     for i in 0..1_000_000u64 {
         app.on_conn_event(ConnEvent::Frame(FrameRecord {
             at: std::time::SystemTime::now(),
@@ -635,7 +642,9 @@ fn draw_figures() -> String {
     let mut parts = Vec::new();
     for filtered in [false, true] {
         if filtered {
-            app.apply_filter_text("7$").expect("valid regex");
+            // One frame in ten ends in 7.
+            app.apply_filter_text(r"7\}$").expect("valid regex");
+            assert_eq!(app.visible().len(), 100_000);
         }
         for (w, h) in [(80u16, 24u16), (200, 60)] {
             wscope::ui::fit_app(&mut app, ratatui::layout::Rect::new(0, 0, w, h));
@@ -652,7 +661,88 @@ fn draw_figures() -> String {
             ));
         }
     }
-    format!("{} per draw with 1,000,000 held (goal ≤ 1 ms)", parts.join(", "))
+    format!(
+        "{} per draw with {} held (goal ≤ 1 ms)",
+        parts.join(", "),
+        app.session.frames.len()
+    )
+}
+
+/// The merged timeline (Alt-m) over 8 tabs holding 1,000,000 frames in
+/// all: a draw, following and paused deep in the past, unfiltered and
+/// filtered on every tab, and a selection step.
+fn timeline_figures() -> String {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use wscope::action::Action;
+    use wscope::app::{App, InitialRequest};
+    use wscope::conn::{ConnEvent, Direction, FrameKind, FrameRecord};
+    const TABS: u64 = 8;
+    const FRAMES: u64 = 1_000_000;
+    let mut app = App::new(InitialRequest::default(), None);
+    app.session.frames = wscope::frames::FrameLog::new(FRAMES as usize, usize::MAX);
+    let mut ids = vec![app.active_tab_id()];
+    ids.extend((1..TABS).map(|_| app.new_tab()));
+    let start = std::time::SystemTime::now();
+    for i in 0..FRAMES {
+        let tab = ids[(i * 7 % TABS) as usize];
+        app.on_tab_event(
+            tab,
+            ConnEvent::Frame(FrameRecord {
+                at: start + Duration::from_micros(i),
+                direction: Direction::Received,
+                kind: FrameKind::Text,
+                payload: bytes::Bytes::from(format!(r#"{{"type":"tick","seq":{i}}}"#)),
+            }),
+        );
+    }
+    let held: usize = app.merged(false).len();
+    app.update(Action::ToggleTimeline);
+    app.update(Action::FocusFrames);
+    let time = |app: &mut App, runs: u32, what: &mut dyn FnMut(&mut App)| {
+        let start = Instant::now();
+        for _ in 0..runs {
+            what(app);
+        }
+        start.elapsed() / runs
+    };
+    let mut parts = Vec::new();
+    for filtered in [false, true] {
+        if filtered {
+            app.apply_filter_text(r"7\}$").expect("valid regex");
+        }
+        for (w, h) in [(80u16, 24u16), (200, 60)] {
+            wscope::ui::fit_app(&mut app, ratatui::layout::Rect::new(0, 0, w, h));
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            let mut draw = |app: &mut App| {
+                terminal.draw(|f| wscope::ui::render(f, app, Instant::now())).unwrap();
+            };
+            let following = time(&mut app, 100, &mut draw);
+            // Paused half-way back: the oldest row, then pages down.
+            app.update(Action::ScrollTop);
+            for _ in 0..100 {
+                app.update(Action::PageDown);
+            }
+            let paused = time(&mut app, 100, &mut draw);
+            app.update(Action::ScrollBottom);
+            parts.push(format!(
+                "{w}x{h}{} {following:.2?} following, {paused:.2?} paused",
+                if filtered { " filtered" } else { "" }
+            ));
+        }
+    }
+    app.update(Action::ScrollUp);
+    let step = time(&mut app, 1_000, &mut |app: &mut App| app.update(Action::ScrollUp));
+    let moved = app
+        .timeline
+        .as_ref()
+        .and_then(|view| view.selected())
+        .map_or(0, |key| app.merged(true).count_after(key));
+    assert_eq!(moved, 1_000, "each step moved the selection one row");
+    format!(
+        "{} per draw; {step:.2?} per selection step; {TABS} tabs, {held} frames held (goal ≤ 1 ms)",
+        parts.join(", ")
+    )
 }
 
 fn cpu_model() -> String {
