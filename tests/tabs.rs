@@ -11,7 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message;
-use wscope::app::tabs::TabChange;
+use wscope::app::tabs::{TabChange, TabId};
 use wscope::app::{App, InitialRequest};
 use wscope::conn::{ConnEvent, ConnState, Direction, FrameKind, FrameRecord};
 use wscope::frames::LogEntry;
@@ -26,6 +26,29 @@ fn frame(text: &str) -> FrameRecord {
         direction: Direction::Received,
         kind: FrameKind::Text,
         payload: Bytes::copy_from_slice(text.as_bytes()),
+    }
+}
+
+/// Two tabs, on `/alpha` and `/beta`, the second shown.
+fn alpha_and_beta() -> (App, TabId, TabId) {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:1/alpha".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    let first = app.active_tab_id();
+    let second = app.new_tab();
+    type_text(&mut app, "ws://127.0.0.1:1/beta");
+    (app, first, second)
+}
+
+/// A received text frame stamped `ms` milliseconds into a fixed clock.
+fn frame_at(ms: u64, text: &str) -> FrameRecord {
+    FrameRecord {
+        at: std::time::UNIX_EPOCH + Duration::from_millis(1_000_000 + ms),
+        ..frame(text)
     }
 }
 
@@ -91,15 +114,10 @@ fn the_timeline_interleaves_the_tabs_in_arrival_order() {
     let mut app = App::new(InitialRequest::default(), None);
     let first = app.active_tab_id();
     let second = app.new_tab();
-    let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(1_000_000 + ms);
-    let stamped = |ms, text: &str| FrameRecord {
-        at: at(ms),
-        ..frame(text)
-    };
-    app.on_tab_event(first, ConnEvent::Frame(stamped(10, "one")));
-    app.on_tab_event(second, ConnEvent::Frame(stamped(20, "two")));
-    app.on_tab_event(first, ConnEvent::Frame(stamped(30, "three")));
-    app.on_tab_event(second, ConnEvent::Frame(stamped(5, "zero")));
+    app.on_tab_event(first, ConnEvent::Frame(frame_at(10, "one")));
+    app.on_tab_event(second, ConnEvent::Frame(frame_at(20, "two")));
+    app.on_tab_event(first, ConnEvent::Frame(frame_at(30, "three")));
+    app.on_tab_event(second, ConnEvent::Frame(frame_at(5, "zero")));
     let named = |rows: Vec<wscope::app::merged::Row>| -> Vec<(usize, String)> {
         rows.into_iter()
             .map(|row| match row.entry {
@@ -418,31 +436,9 @@ fn a_workspace_keeps_the_open_tabs() {
 fn the_timeline_exports_with_each_frames_tab() {
     let dir = tempfile::tempdir().unwrap();
     let storage = wscope::profile::service::Storage::new(wscope::profile::paths::Paths::under(dir.path()));
-    let mut app = App::new(
-        InitialRequest {
-            url: "ws://127.0.0.1:1/alpha".into(),
-            ..InitialRequest::default()
-        },
-        None,
-    );
-    let first = app.active_tab_id();
-    let second = app.new_tab();
-    type_text(&mut app, "ws://127.0.0.1:1/beta");
-    let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(1_000_000 + ms);
-    app.on_tab_event(
-        first,
-        ConnEvent::Frame(FrameRecord {
-            at: at(1),
-            ..frame("one")
-        }),
-    );
-    app.on_tab_event(
-        second,
-        ConnEvent::Frame(FrameRecord {
-            at: at(2),
-            ..frame("two")
-        }),
-    );
+    let (mut app, first, second) = alpha_and_beta();
+    app.on_tab_event(first, ConnEvent::Frame(frame_at(1, "one")));
+    app.on_tab_event(second, ConnEvent::Frame(frame_at(2, "two")));
     app.handle_key(alt(KeyCode::Char('m')));
     app.update(wscope::action::Action::FocusFrames);
     app.handle_key(key(KeyCode::Char('x')));
@@ -471,17 +467,7 @@ fn the_timeline_exports_with_each_frames_tab() {
 
 #[test]
 fn the_timeline_filters_searches_and_opens_any_tabs_frames() {
-    let mut app = App::new(
-        InitialRequest {
-            url: "ws://127.0.0.1:1/alpha".into(),
-            ..InitialRequest::default()
-        },
-        None,
-    );
-    let first = app.active_tab_id();
-    let second = app.new_tab();
-    type_text(&mut app, "ws://127.0.0.1:1/beta");
-    let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(1_000_000 + ms);
+    let (mut app, first, second) = alpha_and_beta();
     for (tab, ms, text) in [
         (first, 1, r#"{"user":"ann","n":1}"#),
         (second, 2, r#"{"user":"bob","n":2}"#),
@@ -489,13 +475,7 @@ fn the_timeline_filters_searches_and_opens_any_tabs_frames() {
         (second, 4, "ping-2"),
         (second, 5, r#"{"user":"ann","n":3}"#),
     ] {
-        app.on_tab_event(
-            tab,
-            ConnEvent::Frame(FrameRecord {
-                at: at(ms),
-                ..frame(text)
-            }),
-        );
+        app.on_tab_event(tab, ConnEvent::Frame(frame_at(ms, text)));
     }
     let texts = |app: &App| -> Vec<(usize, String)> {
         app.merged(true)

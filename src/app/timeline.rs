@@ -104,19 +104,11 @@ impl App {
             Action::LoadIntoComposer => self.on_timeline_selection(true, Self::load_selected),
             Action::CycleDirection => {
                 let next = self.session.filter.direction.next();
-                self.each_tab(|app| {
-                    app.session.filter.direction = next;
-                    app.refilter();
-                });
-                self.with_timeline(|view, _| view.follow());
+                self.filter_every_tab(|filter| filter.direction = next);
             }
             Action::CycleKind => {
                 let next = self.session.filter.kind.next();
-                self.each_tab(|app| {
-                    app.session.filter.kind = next;
-                    app.refilter();
-                });
-                self.with_timeline(|view, _| view.follow());
+                self.filter_every_tab(|filter| filter.kind = next);
             }
             Action::ClearFilter => {
                 self.each_tab(Self::clear_filter);
@@ -137,13 +129,20 @@ impl App {
         // Compiled once to report a mistake; each tab compiles its own,
         // since a jq filter keeps its own state.
         Pattern::compile(text)?;
+        self.filter_every_tab(|filter| {
+            filter.pattern = Pattern::compile(text).ok().flatten();
+            filter.pattern_text = text.trim().to_string();
+        });
+        Ok(())
+    }
+
+    /// Changes every tab's filter alike; the timeline then follows.
+    fn filter_every_tab(&mut self, change: impl Fn(&mut crate::filter::FilterSpec)) {
         self.each_tab(|app| {
-            app.session.filter.pattern = Pattern::compile(text).ok().flatten();
-            app.session.filter.pattern_text = text.trim().to_string();
+            change(&mut app.session.filter);
             app.refilter();
         });
         self.with_timeline(|view, _| view.follow());
-        Ok(())
     }
 
     /// A search of the timeline's rows; the first match is selected.
