@@ -507,6 +507,26 @@ async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
     .await;
     let log = notes(&app);
     assert!(log.contains("flow feed-check passed: 3 of 3 steps"), "{log}");
+
+    // Connected, F5 asks first: the flow begins by waiting for the
+    // greeting, which has gone by. y reconnects and runs it from the start.
+    app.handle_key(key(KeyCode::F(5)));
+    app.handle_key(key(KeyCode::Enter));
+    for request in app.take_store_requests() {
+        app.on_store_reply(storage.handle(request));
+    }
+    assert!(
+        matches!(app.confirm, Some(wscope::app::Confirm::FlowOnOpenConnection(_))),
+        "{:?}",
+        app.notice
+    );
+    let screen = common::ui::screen(&mut app, 80, 24, std::time::Instant::now());
+    assert!(screen.contains("Run the flow from the start?"), "{screen}");
+    app.handle_key(key(KeyCode::Char('y')));
+    pump(&mut app, &conn, &mut events, &|a| {
+        a.flow.is_none() && a.pending_flow.is_none() && notes(a).matches("flow feed-check passed").count() == 2
+    })
+    .await;
     conn.send(ConnCommand::Close {
         code: 1000,
         reason: String::new(),

@@ -16,6 +16,9 @@ pub enum Confirm {
     RestoreDraft(Box<Draft>),
     /// Closing a tab whose connection is live.
     CloseTab,
+    /// A flow that begins by listening, started on a connection already
+    /// open: what it listens for (the greeting) may have gone by.
+    FlowOnOpenConnection(crate::profile::service::LoadedFlow),
 }
 
 /// An answer to a [`Confirm`] or a delete confirmation.
@@ -40,6 +43,20 @@ impl App {
         match (self.confirm.take(), answer) {
             (Some(Confirm::Quit), Answer::Yes) => self.quit = true,
             (Some(Confirm::CloseTab), Answer::Yes | Answer::Save) => self.close_tab(),
+            (Some(Confirm::FlowOnOpenConnection(flow)), Answer::Yes) => {
+                self.notify(
+                    NoteLevel::Info,
+                    format!("flow {}: reconnecting; it starts once open (F5 cancels)", flow.0.name),
+                );
+                self.session.pending_flow = Some(flow);
+                self.connect();
+            }
+            (Some(Confirm::FlowOnOpenConnection(flow)), Answer::Save) => {
+                self.run_flow(flow, std::time::Instant::now());
+            }
+            (Some(Confirm::FlowOnOpenConnection(flow)), Answer::No) => {
+                self.notify(NoteLevel::Info, format!("flow {} not run", flow.0.name));
+            }
             (Some(Confirm::Quit), Answer::Save) => {
                 self.session.profile.quit_after_save = true;
                 self.save_profile();

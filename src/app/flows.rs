@@ -152,6 +152,15 @@ impl App {
             self.connect();
             return;
         }
+        if begins_by_listening(&flow.steps) {
+            self.confirm = Some(super::Confirm::FlowOnOpenConnection(LoadedFlow(flow)));
+            return;
+        }
+        self.run_flow(LoadedFlow(flow), now);
+    }
+
+    /// Runs a flow on the open connection from its first step.
+    pub(super) fn run_flow(&mut self, LoadedFlow(flow): LoadedFlow, now: Instant) {
         let mut resolver = self.resolver.clone();
         for (name, value) in &flow.vars {
             match resolver.resolve(value, &format!("vars.{name}")) {
@@ -197,7 +206,8 @@ impl App {
     /// The connection opened: a flow waiting for it starts.
     pub(super) fn flow_connection_open(&mut self) {
         if let Some(flow) = self.session.pending_flow.take() {
-            self.start_flow(Ok(flow), Instant::now());
+            // Fresh: nothing has arrived yet that the flow could miss.
+            self.run_flow(flow, Instant::now());
         }
     }
 
@@ -272,5 +282,16 @@ impl App {
         };
         self.log_note(std::time::SystemTime::now(), level, &text);
         self.notify(level, text);
+    }
+}
+
+/// Whether a flow's first step listens for a frame (the server's
+/// greeting, typically) rather than sending one.
+fn begins_by_listening(steps: &[crate::flow::step::Step]) -> bool {
+    use crate::flow::step::Action;
+    match steps.first().map(|step| &step.action) {
+        Some(Action::Expect(_)) => true,
+        Some(Action::Repeat { steps, .. }) => begins_by_listening(steps),
+        _ => false,
     }
 }

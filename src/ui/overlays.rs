@@ -169,6 +169,15 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, app: &Ap
                 "s saves and quits · y quits (a draft is kept) · n stays"
             },
         ),
+        Confirm::FlowOnOpenConnection(flow) => (
+            " Run the flow from the start? ",
+            format!(
+                "Flow {} begins by waiting for a frame, and this connection is already open: \
+                 its first frames (a greeting) have gone by.",
+                crate::sanitize::one_line(&flow.0.name)
+            ),
+            "y reconnects and runs it · s runs it on this connection · n doesn't",
+        ),
         Confirm::CloseTab => (
             " Close this tab? ",
             "Its connection is open: closing the tab closes it, and its frames go.".to_string(),
