@@ -4,6 +4,7 @@
 //! read the same decoded value.
 
 pub mod lenient;
+mod msgpack_json;
 pub mod proto;
 
 use std::io::Read as _;
@@ -245,10 +246,31 @@ impl PayloadDecoder {
         if frame.kind != FrameKind::Binary {
             return None;
         }
+        if let Some(json) = self.fast_json(&frame.payload) {
+            return Some(json);
+        }
         match self.decode(frame.direction, &frame.payload) {
             Outcome::Decoded(decoded) => serde_json::to_vec(&decoded.value).ok(),
             Outcome::Raw | Outcome::Failed { .. } => None,
         }
+    }
+}
+
+impl PayloadDecoder {
+    /// MessagePack straight to JSON text, when the payload is what `decode`
+    /// would read as MessagePack and nothing unusual (see
+    /// [`msgpack_json`]): a filter on a flood of it then costs a fraction.
+    fn fast_json(&self, payload: &[u8]) -> Option<Vec<u8>> {
+        let container = matches!(payload.first(), Some(0x80..=0x9f | 0xdc..=0xdf));
+        let wanted = match self.choice {
+            DecodeChoice::Msgpack => true,
+            DecodeChoice::Auto => container,
+            _ => false,
+        };
+        if !wanted || inflate_header(payload).is_some() {
+            return None;
+        }
+        msgpack_json::transcode(payload)
     }
 }
 
@@ -275,6 +297,16 @@ fn auto(
     proto.decode(direction, bytes).ok().map(|value| ("protobuf", Ok(value)))
 }
 
+/// Which compression the payload's header names, if any.
+fn inflate_header(payload: &[u8]) -> Option<&'static str> {
+    match payload {
+        [0x1f, 0x8b, ..] => Some("gzip"),
+        // zlib: deflate (method 8), and a header that checks.
+        [cmf, flg, ..] if cmf & 0x0f == 8 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0 => Some("zlib"),
+        _ => None,
+    }
+}
+
 enum Inflated {
     Yes(&'static str, Vec<u8>),
     No,
@@ -284,13 +316,10 @@ enum Inflated {
 
 /// The payload inside gzip or zlib, recognised by its header.
 fn inflate(payload: &[u8]) -> Inflated {
-    let (name, mut reader): (&'static str, Box<dyn std::io::Read + '_>) = match payload {
-        [0x1f, 0x8b, ..] => ("gzip", Box::new(flate2::read::GzDecoder::new(payload))),
-        // zlib: deflate (method 8), and a header that checks.
-        [cmf, flg, ..] if cmf & 0x0f == 8 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0 => {
-            ("zlib", Box::new(flate2::read::ZlibDecoder::new(payload)))
-        }
-        _ => return Inflated::No,
+    let (name, mut reader): (&'static str, Box<dyn std::io::Read + '_>) = match inflate_header(payload) {
+        Some("gzip") => ("gzip", Box::new(flate2::read::GzDecoder::new(payload))),
+        Some(_) => ("zlib", Box::new(flate2::read::ZlibDecoder::new(payload))),
+        None => return Inflated::No,
     };
     let mut out = Vec::new();
     match (&mut reader).take(MAX_INFLATED + 1).read_to_end(&mut out) {
