@@ -390,7 +390,7 @@ fn several_profiles_open_a_tab_each() {
 }
 
 /// `--workspace NAME` saves the open tabs on the way out (0600, beside the
-/// profiles) and opens them again next time.
+/// profiles, without a secret in clear) and opens them again next time.
 #[test]
 fn a_workspace_keeps_the_open_tabs() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -402,6 +402,8 @@ fn a_workspace_keeps_the_open_tabs() {
         &[
             &alpha,
             &beta,
+            "-H",
+            "api-key: s3cret",
             "--workspace",
             "pair",
             "--config-dir",
@@ -419,6 +421,8 @@ fn a_workspace_keeps_the_open_tabs() {
     let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(saved["tabs"].as_array().unwrap().len(), 2, "{saved}");
     assert_eq!(saved["tabs"][1]["request"]["url"], beta.as_str());
+    assert!(!saved.to_string().contains("s3cret"), "{saved}");
+    assert_eq!(saved["tabs"][1]["dropped_secrets"][0], "header api-key");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     // Opened again, alone: both tabs, connected.
@@ -428,6 +432,7 @@ fn a_workspace_keeps_the_open_tabs() {
         24,
     );
     pty.wait_for(&["1 127.0.0.1/alpha●", "2 127.0.0.1/beta●"]);
+    pty.wait_for(&["secrets are never saved in a workspace"]);
     pty.press(b"\x03");
     pty.wait_for_exit();
 }

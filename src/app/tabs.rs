@@ -279,15 +279,13 @@ impl App {
         use crate::profile::workspace::{WORKSPACE_VERSION, Workspace, WorkspaceTab};
         let tab = |session: &Session| match &session.profile.name {
             Some(name) => WorkspaceTab::Profile { profile: name.clone() },
-            None => WorkspaceTab::Request {
-                request: Box::new(crate::profile::Profile {
-                    url: session.url.lines().join(""),
-                    message: session.message.lines().join("\n"),
-                    params: session.params.rows.clone(),
-                    headers: session.headers.rows.clone(),
-                    ..session.profile.extras.clone()
-                }),
-            },
+            None => WorkspaceTab::request(crate::profile::Profile {
+                url: session.url.lines().join(""),
+                message: session.message.lines().join("\n"),
+                params: session.params.rows.clone(),
+                headers: session.headers.rows.clone(),
+                ..session.profile.extras.clone()
+            }),
         };
         let mut tabs: Vec<WorkspaceTab> = self.others.iter().map(tab).collect();
         tabs.insert(self.active_tab, tab(&self.session));

@@ -74,7 +74,23 @@ fn open_workspace(
                 }
                 _ => continue,
             },
-            WorkspaceTab::Request { request } => app.load_request(*request),
+            WorkspaceTab::Request {
+                request,
+                dropped_secrets,
+            } => {
+                app.load_request(*request);
+                if !dropped_secrets.is_empty() {
+                    // Said in the tab's log, where it stays: each tab has its own.
+                    app.log_note(
+                        std::time::SystemTime::now(),
+                        crate::frames::NoteLevel::Warning,
+                        &format!(
+                            "workspace {name}: secrets are never saved in a workspace: type {} again (or use {{{{env:NAME}}}})",
+                            dropped_secrets.join(", ")
+                        ),
+                    );
+                }
+            }
         }
         app.update(Action::Connect);
     }
@@ -150,7 +166,13 @@ async fn inspect(
                 connect_now = false;
             }
             Some(_) => {}
-            None if request.url.is_none() && request.message.is_none() && recording.is_none() => {
+            // A workspace brings back its own tabs: the draft is not offered
+            // over them.
+            None if request.url.is_none()
+                && request.message.is_none()
+                && recording.is_none()
+                && options.workspace.is_none() =>
+            {
                 match draft::load(&storage.paths.data) {
                     Some(Ok(found)) => app.offer_draft(found),
                     Some(Err(error)) => app.report_profile_error(&format!("the draft could not be read: {error}")),

@@ -1,6 +1,9 @@
 //! Workspaces: the set of open tabs, kept as `workspaces/NAME.json` beside
 //! the profiles (`--workspace NAME`), written atomically with mode 0600 as
-//! profiles are.
+//! profiles are. A workspace is written on the way out, not by a save the
+//! user asked for, so like the draft it holds no secret in clear: a tab's
+//! own request keeps a secret only as a `{{variable}}` reference, and says
+//! what it left out.
 
 use std::path::Path;
 
@@ -25,8 +28,27 @@ pub struct Workspace {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum WorkspaceTab {
-    Profile { profile: String },
-    Request { request: Box<Profile> },
+    Profile {
+        profile: String,
+    },
+    Request {
+        request: Box<Profile>,
+        /// Secrets left out of `request` (`header api-key`), to ask for
+        /// when the tab is opened again.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dropped_secrets: Vec<String>,
+    },
+}
+
+impl WorkspaceTab {
+    /// A tab of its own request, without its literal secrets.
+    pub fn request(request: Profile) -> Self {
+        let (request, dropped_secrets) = super::draft::without_secrets(request);
+        Self::Request {
+            request: Box::new(request),
+            dropped_secrets,
+        }
+    }
 }
 
 /// Reads a workspace; a missing file is `None`.
@@ -59,16 +81,21 @@ mod tests {
                 WorkspaceTab::Profile {
                     profile: "alice".into(),
                 },
-                WorkspaceTab::Request {
-                    request: Box::new(Profile {
-                        url: "ws://h/beta".into(),
-                        ..Profile::default()
-                    }),
-                },
+                WorkspaceTab::request(Profile {
+                    url: "ws://h/beta?token=t0k3n".into(),
+                    headers: vec![
+                        crate::conn::KvRow::new("api-key", "s3cret"),
+                        crate::conn::KvRow::new("x-auth", "{{env:AUTH}}"),
+                    ],
+                    ..Profile::default()
+                }),
             ],
             active: 1,
         };
         save(&path, &workspace).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("s3cret") && !text.contains("t0k3n"), "{text}");
+        assert!(text.contains("{{env:AUTH}}"), "a reference is no secret: {text}");
         assert_eq!(load(&path).unwrap(), Some(workspace));
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
