@@ -270,10 +270,11 @@ pub enum Command {
     },
     /// Open a recording in the inspector, offline: wscope's NDJSON (--log,
     /// exports) or a HAR (wscope's, or saved by Chrome or Firefox). Ctrl-O
-    /// connects live with the recorded request.
+    /// connects live with the recorded request. A HAR's WebSocket
+    /// connections open a tab each (up to 16), in one timeline with Alt-m.
     Open {
         file: PathBuf,
-        /// Which WebSocket connection of a HAR that holds several (1 is the first).
+        /// Only this WebSocket connection of a HAR that holds several (1 is the first).
         #[arg(long, value_name = "N")]
         entry: Option<usize>,
     },

@@ -255,12 +255,14 @@ fn a_hostile_recording_opens_as_pictures() {
             { "type": "receive", "time": 1795899852.5, "opcode": 1, "data": common::HOSTILE }
         ]
     });
-    let har = serde_json::json!({ "log": { "entries": [entry.clone(), entry] } });
-    let path = dir.path().join("evil.har");
-    std::fs::write(&path, har.to_string()).unwrap();
-    let path = path.to_str().unwrap();
-    // Listed (two entries): no control bytes.
-    let out = wscope(&["open", path]);
+    let write = |name: &str, count: usize| {
+        let har = serde_json::json!({ "log": { "entries": vec![entry.clone(); count] } });
+        let path = dir.path().join(name);
+        std::fs::write(&path, har.to_string()).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    // Listed (more connections than tabs are opened for): no control bytes.
+    let out = wscope(&["open", &write("many.har", 17)]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         hostile_bytes_in(&out.stdout),
@@ -268,9 +270,15 @@ fn a_hostile_recording_opens_as_pictures() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    // Opened: the frame is on screen as pictures, and the keys still work.
-    let pty = Pty::spawn_recording(&["open", path, "--entry", "1"], &[]);
+    // Opened, a tab each: the frame is on screen as pictures, the tab bar
+    // names the tabs without a raw byte, and the keys still work.
+    let mut pty = Pty::spawn_recording(&["open", &write("two.har", 2)], &[]);
     let screen = pty.wait_for(&["Recording ("]);
+    assert!(screen.contains("A␛]52;c;"), "{screen}");
+    assert!(screen.contains(" 2 127.0.0.1/"), "{screen}");
+    // And in the merged timeline.
+    pty.press(b"\x1bm");
+    let screen = pty.wait_for(&["Timeline every tab (2)"]);
     assert!(screen.contains("A␛]52;c;"), "{screen}");
     let raw = quit(pty);
     assert_eq!(hostile_bytes_in(&raw), None, "a control sequence reached the terminal");

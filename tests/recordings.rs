@@ -39,29 +39,60 @@ fn a_chrome_har_opens_with_its_request_and_messages() {
     assert!(screen.contains("room"), "the query is a param row:\n{screen}");
 }
 
-#[test]
-fn a_har_with_several_connections_lists_them() {
-    let dir = tempfile::tempdir().unwrap();
+/// The Chrome fixture with `extra` more WebSocket connections, each on
+/// its own path (`/v2/other1`, …).
+fn har_with_connections(dir: &Path, extra: usize) -> std::path::PathBuf {
     let mut har: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("chrome.har")).unwrap()).unwrap();
     let entries = har["log"]["entries"].as_array_mut().unwrap();
-    let mut second = entries[1].clone();
-    second["request"]["url"] = "wss://stream.example.com/v2/other".into();
-    entries.push(second);
-    let path = dir.path().join("two.har");
+    let model = entries[1].clone();
+    for n in 1..=extra {
+        let mut more = model.clone();
+        more["request"]["url"] = format!("wss://stream.example.com/v2/other{n}").into();
+        entries.push(more);
+    }
+    let path = dir.join(format!("{}.har", extra + 1));
     std::fs::write(&path, har.to_string()).unwrap();
+    path
+}
+
+/// Each of a HAR's connections opens in a tab of its own, and the merged
+/// timeline shows them together.
+#[test]
+fn a_har_with_several_connections_opens_a_tab_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = har_with_connections(dir.path(), 1);
+    let config = dir.path().to_str().unwrap();
+    let mut pty = common::pty::Pty::spawn_sized(&["open", path.to_str().unwrap(), "--config-dir", config], 100, 30);
+    pty.wait_for(&[
+        "1 stream.example.com/v1/feed",
+        "2 stream.example.com/v2/other1",
+        "Recording (",
+    ]);
+    pty.press(b"\x1bm"); // Alt-m
+    pty.wait_for(&["Timeline every tab (2)"]);
+    pty.press(b"\x03");
+    pty.wait_for_exit();
+}
+
+/// A HAR with more connections than tabs are opened for is listed, to
+/// pick one with --entry.
+#[test]
+fn a_har_with_many_connections_lists_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = har_with_connections(dir.path(), 16);
     let out = wscope(&["open", path.to_str().unwrap()], dir.path());
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("holds 2 WebSocket connections"), "{text}");
+    assert!(text.contains("holds 17 WebSocket connections"), "{text}");
     assert!(
-        text.contains("1  wss://stream.example.com/v1/feed?room=blue  (4 frames"),
+        text.contains(" 1  wss://stream.example.com/v1/feed?room=blue  (4 frames"),
         "{text}"
     );
-    assert!(text.contains("2  wss://stream.example.com/v2/other"), "{text}");
-    let out = wscope(&["open", path.to_str().unwrap(), "--entry", "3"], dir.path());
+    assert!(text.contains(" 2  wss://stream.example.com/v2/other1"), "{text}");
+    let out = wscope(&["open", path.to_str().unwrap(), "--entry", "30"], dir.path());
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--entry 3"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--entry 30"));
     let out = wscope(&["open", "/nonexistent/x.har"], dir.path());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/x.har"));
 }

@@ -574,6 +574,17 @@ fn tabs_alike_but_for_their_port_are_named_with_it() {
     type_text(&mut app, "ws://127.0.0.1:9312/");
     app.new_tab();
     type_text(&mut app, "ws://127.0.0.1:9312/other");
+    // Alike even with their ports: the shorter name.
+    app.new_tab();
+    type_text(&mut app, "ws://127.0.0.1:9312/other");
     let names: Vec<String> = app.tabs().into_iter().map(|t| t.name).collect();
-    assert_eq!(names, ["127.0.0.1:9401/", "127.0.0.1:9312/", "127.0.0.1/other"]);
+    assert_eq!(
+        names,
+        [
+            "127.0.0.1:9401/",
+            "127.0.0.1:9312/",
+            "127.0.0.1/other",
+            "127.0.0.1/other"
+        ]
+    );
 }

@@ -138,8 +138,6 @@ pub struct App {
     pub edit_request: Option<String>,
     /// The key map in use (defaults plus the config's remapping).
     pub keymap: keymap::Keymap,
-    /// The recording opened with `wscope open`: `file, N frames, span`.
-    pub recording: Option<String>,
     /// The merged timeline of every tab (Alt-m), when shown.
     pub timeline: Option<merged::TimelineView>,
     /// `--workspace NAME`: the open tabs are saved under it on the way out.
@@ -211,7 +209,6 @@ impl App {
             zoom: false,
             edit_request: None,
             keymap: keymap::Keymap::default(),
-            recording: None,
             confirm: None,
             restoring_draft: None,
             last_draft: None,

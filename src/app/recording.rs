@@ -41,7 +41,8 @@ impl App {
             self.session.frames.push_frame(frame.clone());
         }
         self.session.pairing.forget_before(self.session.frames.first_seq());
-        self.recording = Some(describe(recording));
+        self.session.recording = Some(describe(recording));
+        self.share_history_caps();
     }
 }
 

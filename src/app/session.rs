@@ -24,6 +24,8 @@ pub struct Session {
     pub tab: super::tabs::TabId,
     /// Frames that arrived while the tab was in the background.
     pub unseen: u64,
+    /// The recording opened in this tab (`wscope open`): `file, N frames, span`.
+    pub recording: Option<String>,
     /// `--ack`: Socket.IO emits ask for an ack.
     pub ack_emits: bool,
     /// The emit being sent asks for an ack (Alt-a), whatever `ack_emits` says.
@@ -125,6 +127,7 @@ impl Session {
         Session {
             tab: 1,
             unseen: 0,
+            recording: None,
             ack_emits: false,
             ack_next: false,
             show_keepalives: false,

@@ -47,16 +47,18 @@ impl App {
         let mut all: Vec<TabInfo> = self.others.iter().map(|s| info(s, false)).collect();
         all.insert(self.active_tab, info(&self.session, true));
         // Tabs on the same host and path, on other ports, are told apart
-        // by their ports.
-        let alike: Vec<bool> = all
-            .iter()
-            .map(|tab| all.iter().filter(|other| other.name == tab.name).count() > 1)
+        // by their ports (tabs alike even so keep the shorter name).
+        let ported: Vec<Option<String>> = (0..all.len())
+            .map(|place| {
+                let alike = all.iter().filter(|other| other.name == all[place].name).count() > 1;
+                alike.then(|| self.tab_at(place).map(|s| tab_name(s, true))).flatten()
+            })
             .collect();
         for (place, tab) in all.iter_mut().enumerate() {
-            if alike[place]
-                && let Some(session) = self.tab_at(place)
+            if let Some(name) = &ported[place]
+                && ported.iter().filter(|other| other.as_ref() == Some(name)).count() == 1
             {
-                tab.name = tab_name(session, true);
+                tab.name = name.clone();
             }
         }
         all
@@ -208,7 +210,7 @@ impl App {
     /// while the tabs hold more, the one holding most gives up its oldest
     /// (its title counts them as dropped), so eight tabs use no more
     /// memory than one.
-    fn share_history_caps(&mut self) {
+    pub(super) fn share_history_caps(&mut self) {
         if self.others.is_empty() {
             return;
         }

@@ -13,21 +13,28 @@ use crate::profile::{draft, vars};
 use crate::settings::Settings;
 use crate::tui::{self, LoopOptions};
 
-/// `wscope open FILE`: a recording in the inspector, offline. A HAR with
-/// several WebSocket connections is listed, to pick one with `--entry`.
+/// The most connections of one HAR that `wscope open` shows as tabs; a
+/// file with more is listed, to pick one with `--entry`.
+const MAX_RECORDING_TABS: usize = 16;
+
+/// `wscope open FILE`: a recording in the inspector, offline; each of a
+/// HAR's WebSocket connections in a tab of its own, or the one `--entry`
+/// names.
 pub async fn open(file: &std::path::Path, entry: Option<usize>, options: &ConnOptions) -> anyhow::Result<u8> {
     let recordings = crate::recording::load(file)?;
-    let recording = match crate::recording::choose(recordings, entry, &file.display().to_string()) {
-        Ok(recording) => recording,
-        Err(list) if entry.is_none() => {
-            super::emit(list.as_bytes())?;
-            return Ok(2);
+    let chosen = if entry.is_none() && recordings.len() <= MAX_RECORDING_TABS {
+        recordings
+    } else {
+        match crate::recording::choose(recordings, entry, &file.display().to_string()) {
+            Ok(recording) => vec![recording],
+            Err(list) if entry.is_none() => {
+                super::emit(list.as_bytes())?;
+                return Ok(2);
+            }
+            Err(list) => anyhow::bail!("{}", list.trim_end()),
         }
-        Err(list) => anyhow::bail!("{}", list.trim_end()),
     };
-    inspect(RequestArgs::default(), options, Some(recording))
-        .await
-        .map(|()| 0)
+    inspect(RequestArgs::default(), options, chosen).await.map(|()| 0)
 }
 
 /// Opens the tabs of workspace `name`, after any the command line opened
@@ -98,13 +105,13 @@ fn open_workspace(
 }
 
 pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<()> {
-    inspect(request, options, None).await
+    inspect(request, options, Vec::new()).await
 }
 
 async fn inspect(
     request: RequestArgs,
     options: &ConnOptions,
-    recording: Option<crate::recording::Recording>,
+    recordings: Vec<crate::recording::Recording>,
 ) -> anyhow::Result<()> {
     let storage = storage(options).ok();
     let (config, config_error) = load_config(options);
@@ -170,7 +177,7 @@ async fn inspect(
             // over them.
             None if request.url.is_none()
                 && request.message.is_none()
-                && recording.is_none()
+                && recordings.is_empty()
                 && options.workspace.is_none() =>
             {
                 match draft::load(&storage.paths.data) {
@@ -196,7 +203,7 @@ async fn inspect(
     });
     // A .proto that does not compile is said at once, not at connect.
     app.reload_payload_decoder();
-    if let Some(recording) = &recording {
+    if let Some(recording) = recordings.first() {
         app.open_recording(recording);
     }
     app.ping_interval = settings.ping_interval;
@@ -234,6 +241,12 @@ async fn inspect(
             StoreReply::Failed { action, error } => app.report_profile_error(&format!("cannot {action}: {error}")),
             _ => {}
         }
+    }
+    // A HAR's other connections, a tab each.
+    for recording in recordings.iter().skip(1) {
+        app.new_tab();
+        options.apply_protocol(&mut app.profile.extras);
+        app.open_recording(recording);
     }
     let mut shown = 0;
     if let Some(name) = &options.workspace {
