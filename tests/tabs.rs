@@ -588,3 +588,120 @@ fn tabs_alike_but_for_their_port_are_named_with_it() {
         ]
     );
 }
+
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+    use wscope::action::Action;
+
+    /// One thing that can happen to the app: a key's action, or a frame
+    /// or event arriving for one of the tabs (by place, wrapped round).
+    #[derive(Debug, Clone)]
+    enum Step {
+        Act(usize),
+        Frame { tab: usize, ms: u64, text: u8 },
+        Closed { tab: usize },
+        Draw { width: u16, height: u16 },
+    }
+
+    const ACTIONS: [Action; 24] = [
+        Action::NewTab,
+        Action::NextTab,
+        Action::PreviousTab,
+        Action::CloseTab,
+        Action::ConfirmYes,
+        Action::ToggleTimeline,
+        Action::ToggleSplit,
+        Action::FocusFrames,
+        Action::ScrollUp,
+        Action::ScrollDown,
+        Action::PageUp,
+        Action::PageDown,
+        Action::ScrollTop,
+        Action::ScrollBottom,
+        Action::OpenDetail,
+        Action::DetailNext,
+        Action::DetailPrevious,
+        Action::DetailClose,
+        Action::CycleDirection,
+        Action::CycleKind,
+        Action::ClearFilter,
+        Action::SearchNext,
+        Action::Copy,
+        Action::ClearFrames,
+    ];
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (0..ACTIONS.len()).prop_map(Step::Act),
+            4 => (0usize..8, 0u64..50, any::<u8>()).prop_map(|(tab, ms, text)| Step::Frame { tab, ms, text }),
+            1 => (0usize..8).prop_map(|tab| Step::Closed { tab }),
+            1 => (20u16..140, 6u16..50).prop_map(|(width, height)| Step::Draw { width, height }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever happens, in any order, across tabs: nothing panics, the
+        /// timeline holds every row once in order, and a selection made in
+        /// it stays in view.
+        #[test]
+        fn tabs_and_the_timeline_hold_up_under_anything(steps in proptest::collection::vec(step(), 0..80)) {
+            let mut app = App::new(InitialRequest::default(), None);
+            // Small caps, so eviction (shared across tabs) happens too.
+            app.session.frames = wscope::frames::FrameLog::new(12, usize::MAX);
+            let mut clock = 0;
+            for step in steps {
+                let moves_selection = matches!(
+                    step,
+                    Step::Act(index) if matches!(
+                        ACTIONS[index],
+                        Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown
+                    )
+                );
+                match step {
+                    Step::Act(index) => app.update(ACTIONS[index]),
+                    Step::Frame { tab, ms, text } => {
+                        let tabs = app.tabs();
+                        let id = tabs[tab % tabs.len()].id;
+                        // Mostly forward in time, sometimes stamped earlier.
+                        clock += ms;
+                        let at = clock.saturating_sub(u64::from(text % 4) * 20);
+                        app.on_tab_event(id, ConnEvent::Frame(frame_at(at, &format!("f{text}"))));
+                    }
+                    Step::Closed { tab } => {
+                        let tabs = app.tabs();
+                        let id = tabs[tab % tabs.len()].id;
+                        let closed = ConnState::Closed {
+                            code: Some(1000),
+                            reason: String::new(),
+                            by: wscope::conn::Closer::Server,
+                        };
+                        app.on_tab_event(id, ConnEvent::state(closed));
+                    }
+                    Step::Draw { width, height } => {
+                        common::ui::screen(&mut app, width, height, std::time::Instant::now());
+                    }
+                }
+                let merged = app.merged(true);
+                let all = merged.all();
+                prop_assert!(all.windows(2).all(|pair| pair[0].key < pair[1].key), "the timeline is in order");
+                prop_assert_eq!(all.len(), merged.len());
+                if moves_selection
+                    && let Some(view) = &app.timeline
+                    && let Some(selected) = view.selected()
+                    && !app.overlay_open()
+                {
+                    let shown: Vec<_> = view.rows(&merged).iter().map(|row| row.key).collect();
+                    prop_assert!(
+                        shown.contains(&selected) || all.iter().all(|row| row.key != selected),
+                        "the selection {:?} is in view: {:?}",
+                        selected,
+                        shown
+                    );
+                }
+            }
+        }
+    }
+}
