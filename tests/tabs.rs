@@ -705,3 +705,33 @@ mod arbitrary {
         }
     }
 }
+
+/// Enter on a connection event in the timeline shows its tab's own frames
+/// at that event, where a long one wraps whole.
+#[test]
+fn a_timeline_event_opens_in_its_own_tab() {
+    let (mut app, first, second) = alpha_and_beta();
+    app.on_tab_event(first, ConnEvent::Frame(frame_at(1, "one")));
+    app.on_tab_event(
+        second,
+        ConnEvent::state(ConnState::Closed {
+            code: Some(4000),
+            reason: "a long reason ".repeat(8),
+            by: wscope::conn::Closer::Server,
+        }),
+    );
+    app.show_tab(0);
+    app.handle_key(alt(KeyCode::Char('m')));
+    app.update(wscope::action::Action::FocusFrames);
+    app.handle_key(key(KeyCode::Up));
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.timeline.is_none(), "the tab's own frames are shown");
+    assert_eq!(app.active_tab_id(), second);
+    let selected = app.frames_view.selected().expect("the event is selected");
+    assert!(matches!(
+        app.frames.window(selected, 1).next(),
+        Some(LogEntry::Note { .. })
+    ));
+    let screen = common::ui::screen(&mut app, 80, 24, std::time::Instant::now());
+    assert!(screen.contains("a long reason a long reason"), "{screen}");
+}

@@ -206,12 +206,29 @@ impl App {
     }
 
     /// Shows the selected row's frame in full, in `view`, from its tab.
+    /// A connection event (a note) has no detail: its tab's own frames are
+    /// shown instead, at that event, wrapped whole in its context.
     fn timeline_detail(&mut self, view: BinaryView) {
+        let mut note = false;
         self.on_timeline_selection(true, |app| {
-            if let Some(seq) = app.session.frames_view.selected() {
+            let Some(seq) = app.session.frames_view.selected() else {
+                return;
+            };
+            note = matches!(app.visible().entry(seq), Some(crate::frames::LogEntry::Note { .. }));
+            if !note {
                 app.show_detail(seq, view);
             }
         });
+        if note {
+            self.timeline = None;
+            self.notify(
+                NoteLevel::Info,
+                format!(
+                    "tab {}'s own frames, at that event: Alt-m for the timeline",
+                    self.active_tab + 1
+                ),
+            );
+        }
     }
 
     /// The detail view's previous or next frame, in timeline order.
