@@ -283,3 +283,89 @@ fn a_hostile_recording_opens_as_pictures() {
     let raw = quit(pty);
     assert_eq!(hostile_bytes_in(&raw), None, "a control sequence reached the terminal");
 }
+
+/// A HAR that names the user's environment: `{{env:PATH}}` in its URL's
+/// query, a header and a sent message.
+fn har_naming_a_secret(url: &str) -> String {
+    serde_json::json!({ "log": { "entries": [{
+        "request": {
+            "url": format!("{url}/feed?t={{{{env:PATH}}}}"),
+            "headers": [{ "name": "x-leak", "value": "{{env:PATH}}" }]
+        },
+        "response": { "status": 101, "headers": [] },
+        "_webSocketMessages": [
+            { "type": "send", "time": 1795899852.5, "opcode": 1, "data": "{\"a\":\"{{env:PATH}}\"}" }
+        ]
+    }] } })
+    .to_string()
+}
+
+/// A recording is someone else's file: what it holds is sent as written,
+/// never filled in from the user's environment. Opened and connected live,
+/// imported as a profile, or replayed, `{{env:…}}` stays literal text.
+#[test]
+fn a_recording_cannot_read_the_users_environment() {
+    use std::io::Write;
+    // PATH is set wherever tests run, and long enough not to turn up by chance.
+    let secret = std::env::var("PATH").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = heads.clone();
+    let server = runtime.block_on(common::serve(move |mut stream| {
+        let seen = seen.clone();
+        async move {
+            let head = common::read_request_head(&mut stream).await;
+            seen.lock().unwrap().push(head);
+        }
+    }));
+    let path = dir.path().join("named.har");
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(har_naming_a_secret(&server.url("ws", "")).as_bytes())
+        .unwrap();
+
+    // Opened, then connected live: the request holds the text as written.
+    let recordings = wscope::recording::load(&path).unwrap();
+    let mut app = wscope::app::App::new(wscope::app::InitialRequest::default(), None);
+    app.open_recording(&recordings[0]);
+    app.update(wscope::action::Action::Connect);
+    let request = app
+        .take_commands()
+        .into_iter()
+        .find_map(|c| match c {
+            wscope::conn::ConnCommand::Connect(request) => Some(request),
+            _ => None,
+        })
+        .expect("a connect command");
+    let shown = format!("{} {:?}", request.url, request.headers);
+    assert!(!shown.contains(&secret), "{shown}");
+    assert!(shown.contains("{{env:PATH}}"), "{shown}");
+    assert!(request.url.as_str().contains("%7B%7Benv%3APATH%7D%7D"), "{shown}");
+
+    // Imported: the profile's message and header are literal too.
+    let config = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(["import", path.to_str().unwrap(), "--name", "named", "--config-dir"])
+        .arg(config.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let profile = std::fs::read_to_string(config.path().join("profiles/named.json")).unwrap();
+    assert!(profile.contains(r#"\\{{env:PATH}}"#), "{profile}");
+
+    // Replayed: the server sees the header as recorded.
+    let out = Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args([
+            "replay",
+            path.to_str().unwrap(),
+            &server.url("ws", "/feed"),
+            "--config-dir",
+        ])
+        .arg(config.path())
+        .output()
+        .unwrap();
+    let heads = heads.lock().unwrap().join("\n");
+    assert!(heads.contains("x-leak: {{env:PATH}}"), "{heads}\n{out:?}");
+    assert!(!heads.contains(&secret), "{heads}");
+}

@@ -3,7 +3,6 @@
 //! export to work on. Ctrl-O then connects live with the request.
 
 use super::{App, InitialRequest};
-use crate::conn::KvRow;
 use crate::frames::NoteLevel;
 use crate::recording::{Recording, describe};
 
@@ -11,12 +10,12 @@ impl App {
     /// Shows `recording`: the request in the panes (its query as params),
     /// the frames in the log, and `Recording (…)` in the status bar.
     pub fn open_recording(&mut self, recording: &Recording) {
-        let (url, params) = split_query(&recording.url);
+        let (url, params, headers) = crate::recording::request_text(recording);
         self.apply_command_line(InitialRequest {
             url,
             message: String::new(),
             params,
-            headers: recording.headers.clone(),
+            headers,
         });
         if let Some(subprotocol) = &recording.subprotocol {
             self.session.profile.extras.subprotocols = vec![subprotocol.clone()];
@@ -43,31 +42,5 @@ impl App {
         self.session.pairing.forget_before(self.session.frames.first_seq());
         self.session.recording = Some(describe(recording));
         self.share_history_caps();
-    }
-}
-
-/// `ws://h/p?a=1&b=2` as `ws://h/p` and rows `a=1`, `b=2` (decoded), so
-/// the params pane shows them; a URL that does not parse stays whole.
-fn split_query(url: &str) -> (String, Vec<KvRow>) {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.query().is_some() => {
-            let rows = parsed.query_pairs().map(|(k, v)| KvRow::new(k, v)).collect();
-            parsed.set_query(None);
-            (parsed.to_string(), rows)
-        }
-        _ => (url.to_string(), Vec::new()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_query_becomes_params() {
-        let (url, rows) = split_query("wss://h.example/feed?room=blue&token=%5Bmasked%5D");
-        assert_eq!(url, "wss://h.example/feed");
-        assert_eq!(rows, [KvRow::new("room", "blue"), KvRow::new("token", "[masked]")]);
-        assert_eq!(split_query("not a url").0, "not a url");
     }
 }

@@ -196,12 +196,12 @@ pub async fn replay(file: &std::path::Path, args: ReplayArgs, options: &ConnOpti
         None => crate::replay::MatchRule::Exact,
     };
     let timing = crate::replay::Timing::parse(&args.timing).map_err(|e| anyhow::anyhow!("--timing {e}"))?;
-    // A header the recording masked has no value to send.
-    let recorded_headers: Vec<_> = recording
-        .headers
-        .iter()
+    // A header the recording masked has no value to send; the others are
+    // sent as recorded, a `{{` in them naming no variable of this user's.
+    let (_, _, recorded_headers) = crate::recording::request_text(&recording);
+    let recorded_headers: Vec<_> = recorded_headers
+        .into_iter()
         .filter(|h| h.value != crate::secrets::FILE_MASK)
-        .cloned()
         .collect();
     let base = Profile {
         url: args.url.clone(),

@@ -48,8 +48,13 @@ pub fn flow_text(
         match (frame.direction, frame.kind) {
             (Direction::Sent, FrameKind::Text) => {
                 let text = String::from_utf8_lossy(&frame.payload);
-                let template = templates.get(text.as_ref()).map_or(text.as_ref(), String::as_str);
-                let _ = writeln!(out, "\n[[step]]\nsend = {}", quote(template));
+                // Sent text with no template of its own went out as it is
+                // (a frame loaded with `e`): a `{{` in it names no variable.
+                let template = match templates.get(text.as_ref()) {
+                    Some(template) => template.clone(),
+                    None => crate::profile::vars::literal(&text).into_owned(),
+                };
+                let _ = writeln!(out, "\n[[step]]\nsend = {}", quote(&template));
                 steps += 1;
                 want_reply = true;
             }
@@ -120,11 +125,19 @@ fn expect_for(frame: &FrameRecord, decoder: &FrameDecoder) -> String {
         for field in KIND_FIELDS {
             if let Some(serde_json::Value::String(kind)) = object.get(field) {
                 let expression = format!(".{field} == {}", serde_json::Value::String(kind.clone()));
-                return format!("expect = {{ jq = {} }}", quote(&expression));
+                // The server's words: a `{{` in them names no variable.
+                return format!(
+                    "expect = {{ jq = {} }}",
+                    quote(&crate::profile::vars::literal(&expression))
+                );
             }
         }
         if let Some(id) = object.get("id").filter(|id| id.is_number() || id.is_string()) {
-            return format!("expect = {{ jq = {} }}", quote(&format!(".id == {id}")));
+            let expression = format!(".id == {id}");
+            return format!(
+                "expect = {{ jq = {} }}",
+                quote(&crate::profile::vars::literal(&expression))
+            );
         }
     }
     match frame.kind {
@@ -179,6 +192,25 @@ mod tests {
             kind,
             payload: bytes::Bytes::copy_from_slice(payload),
         }
+    }
+
+    /// A frame loaded with `e` was sent as it is, and a server's reply is
+    /// the server's words: neither names a variable in the saved flow.
+    #[test]
+    fn foreign_text_is_saved_as_it_is() {
+        let frames = [
+            frame(Direction::Sent, FrameKind::Text, b"{{env:PATH}}"),
+            frame(Direction::Received, FrameKind::Text, br#"{"type":"{{env:PATH}}"}"#),
+        ];
+        let refs: Vec<&FrameRecord> = frames.iter().collect();
+        let (text, _) = flow_text(
+            RecordedRequest::Profile("feed"),
+            &refs,
+            &HashMap::new(),
+            &FrameDecoder::default(),
+        );
+        assert!(text.contains(r"send = '\{{env:PATH}}'"), "{text}");
+        assert!(text.contains(r#"jq = '.type == "\{{env:PATH}}"'"#), "{text}");
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! the process environment, resolved at connect and send time so secrets
 //! never need to be stored; `{{$uuid}}` and the other dynamic variables are
 //! made afresh at each use.
+//!
+//! `\{{` is a `{{` as it is. Text that came from somewhere else (a
+//! recording, a server's frame) is escaped so (see [`literal`]) before it
+//! goes where variables are resolved: a file someone sent must not make
+//! wscope read its user's environment and send it away.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -142,6 +147,12 @@ impl Resolver {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("{{") {
+            if let Some(before) = rest[..start].strip_suffix('\\') {
+                out.push_str(before);
+                out.push_str("{{");
+                rest = &rest[start + 2..];
+                continue;
+            }
             let Some(len) = rest[start + 2..].find("}}") else { break };
             out.push_str(&rest[..start]);
             let name = rest[start + 2..start + 2 + len].trim();
@@ -162,9 +173,42 @@ impl Resolver {
     }
 }
 
+/// `text` with every `{{` escaped, so that resolving it gives `text` back:
+/// for text from a recording or a server, which must not name variables.
+pub fn literal(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains("{{") {
+        text.replace("{{", "\\{{").into()
+    } else {
+        text.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_text_resolves_to_itself() {
+        let resolver = Resolver::default().with_process_env(fake_env);
+        for text in [
+            "{{env:API_KEY}}",
+            "a {{name}} b",
+            r"a\{{b}}",
+            "{{{{x}}",
+            "{{{",
+            "}}{{",
+            "plain",
+            r"\",
+            "{{$uuid}} {{$seq}}",
+        ] {
+            assert_eq!(resolver.resolve(&literal(text), "t").unwrap(), text, "{text}");
+        }
+        // Written by hand, `\{{` is a `{{` as it is, next to a variable.
+        assert_eq!(
+            resolver.resolve(r"\{{env:API_KEY}} is {{env:API_KEY}}", "t").unwrap(),
+            "{{env:API_KEY}} is s3cret"
+        );
+    }
 
     fn fake_env(name: &str) -> Option<String> {
         (name == "API_KEY").then(|| "s3cret".to_string())

@@ -1,6 +1,6 @@
 //! `wscope import FILE.har`: a profile from a recorded connection.
 
-use crate::conn::{Direction, FrameKind, KvRow};
+use crate::conn::{Direction, FrameKind};
 use crate::profile::{Profile, SavedMessage};
 
 use super::Recording;
@@ -11,16 +11,8 @@ use super::Recording;
 /// composer). The notes say what was left out.
 pub fn profile_of(recording: &Recording) -> (Profile, Vec<String>) {
     let mut notes = Vec::new();
-    let (url, params) = match url::Url::parse(&recording.url) {
-        Ok(mut parsed) => {
-            let rows: Vec<KvRow> = parsed.query_pairs().map(|(k, v)| KvRow::new(k, v)).collect();
-            parsed.set_query(None);
-            (parsed.to_string(), rows)
-        }
-        Err(_) => (recording.url.clone(), Vec::new()),
-    };
     // The reader has left out the handshake's own headers already.
-    let headers = recording.headers.clone();
+    let (url, params, headers) = super::request_text(recording);
     let mut saved_messages: Vec<SavedMessage> = Vec::new();
     for frame in &recording.frames {
         if frame.direction != Direction::Sent {
@@ -30,7 +22,8 @@ pub fn profile_of(recording: &Recording) -> (Profile, Vec<String>) {
             notes.push("left out a binary message (saved messages are text)".into());
             continue;
         }
-        let body = String::from_utf8_lossy(&frame.payload).into_owned();
+        // Sent as recorded: a `{{` in it names no variable of this user's.
+        let body = crate::profile::vars::literal(&String::from_utf8_lossy(&frame.payload)).into_owned();
         if saved_messages.iter().any(|m| m.body == body) {
             continue;
         }
@@ -54,6 +47,7 @@ pub fn profile_of(recording: &Recording) -> (Profile, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conn::KvRow;
 
     #[test]
     fn a_chrome_har_becomes_a_profile() {

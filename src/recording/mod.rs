@@ -123,6 +123,26 @@ pub fn choose(mut recordings: Vec<Recording>, entry: Option<usize>, path: &str) 
     Err(crate::sanitize::text(&list).into_owned())
 }
 
+/// The recorded request as text wscope may resolve variables in: the URL
+/// without its query, the query as param rows, and the headers, with every
+/// `{{` escaped. A recording is someone else's file: a header of
+/// `{{env:AWS_SECRET_ACCESS_KEY}}` in it must be sent as it is written, not
+/// filled in from the user's environment.
+pub fn request_text(recording: &Recording) -> (String, Vec<crate::conn::KvRow>, Vec<crate::conn::KvRow>) {
+    use crate::profile::vars::literal;
+    let row = |key: &str, value: &str| KvRow::new(literal(key), literal(value));
+    let (url, params) = match url::Url::parse(&recording.url) {
+        Ok(mut parsed) if parsed.query().is_some() => {
+            let rows = parsed.query_pairs().map(|(k, v)| row(&k, &v)).collect();
+            parsed.set_query(None);
+            (parsed.to_string(), rows)
+        }
+        _ => (recording.url.clone(), Vec::new()),
+    };
+    let headers = recording.headers.iter().map(|h| row(&h.key, &h.value)).collect();
+    (literal(&url).into_owned(), params, headers)
+}
+
 /// A one-line description for the screen: `file, N frames, span`.
 pub fn describe(recording: &Recording) -> String {
     format!(
@@ -136,6 +156,33 @@ pub fn describe(recording: &Recording) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_recorded_request_becomes_pane_text_that_names_no_variable() {
+        let recording = |url: &str| Recording {
+            source: "r".into(),
+            url: url.into(),
+            headers: vec![KvRow::new("x-leak", "{{env:HOME}}")],
+            subprotocol: None,
+            status: None,
+            rejection_body: None,
+            frames: Vec::new(),
+        };
+        let (url, params, headers) = request_text(&recording(
+            "wss://h.example/feed?room=blue&token=%5Bmasked%5D&t={{env:HOME}}",
+        ));
+        assert_eq!(url, "wss://h.example/feed");
+        assert_eq!(
+            params,
+            [
+                KvRow::new("room", "blue"),
+                KvRow::new("token", "[masked]"),
+                KvRow::new("t", r"\{{env:HOME}}")
+            ]
+        );
+        assert_eq!(headers, [KvRow::new("x-leak", r"\{{env:HOME}}")]);
+        assert_eq!(request_text(&recording("not a url {{x}}")).0, r"not a url \{{x}}");
+    }
     use crate::conn::{Direction, FrameKind};
     use crate::decode::FrameDecoder;
     use bytes::Bytes;
