@@ -735,3 +735,18 @@ fn a_timeline_event_opens_in_its_own_tab() {
     let screen = common::ui::screen(&mut app, 80, 24, std::time::Instant::now());
     assert!(screen.contains("a long reason a long reason"), "{screen}");
 }
+
+/// Filters set in the tabs themselves may differ: the timeline says so.
+#[test]
+fn the_timeline_title_says_when_the_tabs_filters_differ() {
+    let (mut app, first, second) = alpha_and_beta();
+    app.on_tab_event(first, ConnEvent::Frame(frame_at(1, "one")));
+    app.on_tab_event(second, ConnEvent::Frame(frame_at(2, "two")));
+    app.apply_filter_text("two").unwrap();
+    app.handle_key(alt(KeyCode::Char('m')));
+    let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
+    assert!(screen.contains("showing 2 of 2 [each tab's own filter]"), "{screen}");
+    app.apply_filter_text("o").unwrap();
+    let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
+    assert!(screen.contains("showing 2 of 2 [o]"), "{screen}");
+}

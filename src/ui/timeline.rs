@@ -34,7 +34,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &Ti
             format!("showing {} of {held} ", merged.len()),
             Style::new().fg(theme::warn()),
         ));
-        title.push(Span::styled(format!("[{}] ", app.filter.describe()), theme::dim()));
+        // Set in the timeline, the filters are alike; set in the tabs, they
+        // may differ.
+        let mut filters: Vec<String> = (0..tabs.len())
+            .filter_map(|place| app.tab_at(place))
+            .map(|s| {
+                if s.filter.is_active() {
+                    s.filter.describe()
+                } else {
+                    "none".into()
+                }
+            })
+            .collect();
+        filters.dedup();
+        let described = match filters.as_slice() {
+            [one] => crate::sanitize::one_line(one).into_owned(),
+            _ => "each tab's own filter".to_string(),
+        };
+        title.push(Span::styled(format!("[{described}] "), theme::dim()));
     }
     if let Some(search) = &view.search {
         title.push(Span::styled(
