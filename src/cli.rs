@@ -211,9 +211,11 @@ pub enum Command {
         socketio: bool,
         /// Instead of the demo, play the server's side of a recording (NDJSON
         /// or HAR) to every client, waiting for each recorded client message.
+        /// A HAR's connections are each served at their recorded path.
         #[arg(long, value_name = "FILE", conflicts_with = "flood")]
         replay: Option<PathBuf>,
-        /// Which connection of a HAR that holds several (1 is the first).
+        /// Only this connection of a HAR that holds several (1 is the
+        /// first), at every path.
         #[arg(long, value_name = "N", requires = "replay")]
         entry: Option<usize>,
         /// What counts as the awaited client message: exact, any, or jq:EXPR

@@ -157,6 +157,42 @@ mod replay_server {
         }
     }
 
+    /// Several recorded connections are served at once, each at its
+    /// recorded path; another path is refused, naming the ones served.
+    #[tokio::test]
+    async fn each_recorded_path_gets_its_own_recording() {
+        use Direction::Received;
+        use wscope::replay::serve::Route;
+        let route = |path: &str, greeting: &str| Route {
+            path: path.into(),
+            script: Script::of(&recording(&[(0, Received, greeting)])),
+            options: options(true, Timing::Fast),
+        };
+        let server = ReplayServer::start_routes(
+            "127.0.0.1:0".parse().unwrap(),
+            vec![route("/v1/feed", "feed here"), route("/v2/other", "other here")],
+            log,
+        )
+        .await
+        .unwrap();
+        let base = server.url();
+        for (path, greeting) in [("v2/other", "other here"), ("v1/feed", "feed here")] {
+            let (mut socket, _) = tokio_tungstenite::connect_async(format!("{base}{path}")).await.unwrap();
+            assert_eq!(
+                next_text(&mut socket, Duration::from_secs(2)).await.as_deref(),
+                Some(greeting)
+            );
+        }
+        match tokio_tungstenite::connect_async(format!("{base}elsewhere")).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 404);
+                let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned();
+                assert!(body.contains("this replay serves /v1/feed, /v2/other"), "{body}");
+            }
+            other => panic!("expected a 404, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn the_server_waits_for_each_recorded_client_message() {
         use Direction::{Received, Sent};

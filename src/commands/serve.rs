@@ -44,45 +44,76 @@ pub struct ReplayArgs {
 }
 
 pub async fn replay(host: IpAddr, port: u16, args: ReplayArgs) -> anyhow::Result<u8> {
-    use crate::replay::serve::{ReplayOptions, ReplayServer};
+    use crate::replay::serve::{ReplayOptions, ReplayServer, Route};
     use crate::replay::{MatchRule, Script, Timing};
     let shown = args.file.display().to_string();
-    let recording = crate::recording::choose(crate::recording::load(&args.file)?, args.entry, &shown)
-        .map_err(|list| anyhow::anyhow!("{}", list.trim_end()))?;
-    let rule = MatchRule::parse(&args.match_rule).map_err(|e| anyhow::anyhow!("--match {e}"))?;
+    let recordings = crate::recording::load(&args.file)?;
+    // Every connection of the file, each at its recorded path, unless
+    // --entry picks one (served at any path).
+    let recordings = if args.entry.is_some() || recordings.len() == 1 {
+        vec![
+            crate::recording::choose(recordings, args.entry, &shown)
+                .map_err(|list| anyhow::anyhow!("{}", list.trim_end()))?,
+        ]
+    } else {
+        recordings
+    };
     let timing = Timing::parse(&args.timing).map_err(|e| anyhow::anyhow!("--timing {e}"))?;
-    let rejection = match (args.reject_as_recorded, recording.status) {
-        (false, _) => None,
-        (true, Some(status)) if status != 101 => Some((status, recording.rejection_body.clone().unwrap_or_default())),
-        (true, _) => anyhow::bail!("--reject-as-recorded: {shown} recorded no rejected upgrade"),
-    };
-    let script = Script::of(&recording);
-    let summary = format!(
-        "{} server frames, {} client messages{}",
-        script.server_frames(),
-        script.turns.len(),
-        if args.gated {
-            ", each awaited"
-        } else {
-            ", on the recorded timeline"
+    let mut routes: Vec<Route> = Vec::new();
+    let mut summaries = Vec::new();
+    for recording in &recordings {
+        let path = url::Url::parse(&recording.url)
+            .map(|url| url.path().to_string())
+            .unwrap_or_else(|_| "/".into());
+        if routes.iter().any(|route| route.path == path) {
+            summaries.push(format!("{path} again (not served: the first one is)"));
+            continue;
         }
-    );
-    let options = ReplayOptions {
-        gated: args.gated,
-        rule,
-        timing,
-        looping: args.looping,
-        subprotocol: recording.subprotocol.clone(),
-        rejection,
+        let rejection = match (args.reject_as_recorded, recording.status) {
+            (false, _) => None,
+            (true, Some(status)) if status != 101 => {
+                Some((status, recording.rejection_body.clone().unwrap_or_default()))
+            }
+            (true, _) if recordings.len() == 1 => {
+                anyhow::bail!("--reject-as-recorded: {shown} recorded no rejected upgrade")
+            }
+            (true, _) => None,
+        };
+        let script = Script::of(recording);
+        summaries.push(format!(
+            "{}{} server frames, {} client messages",
+            if recordings.len() > 1 {
+                format!("{path}: ")
+            } else {
+                String::new()
+            },
+            script.server_frames(),
+            script.turns.len(),
+        ));
+        let options = ReplayOptions {
+            gated: args.gated,
+            rule: MatchRule::parse(&args.match_rule).map_err(|e| anyhow::anyhow!("--match {e}"))?,
+            timing,
+            looping: args.looping,
+            subprotocol: recording.subprotocol.clone(),
+            rejection,
+        };
+        routes.push(Route { path, script, options });
+    }
+    let pacing = if args.gated {
+        "each client message awaited"
+    } else {
+        "on the recorded timeline"
     };
-    let server = ReplayServer::start(SocketAddr::new(host, port), script, options, print_line)
+    let server = ReplayServer::start_routes(SocketAddr::new(host, port), routes, print_line)
         .await
         .with_context(|| format!("cannot listen on {host}:{port}"))?;
     say!("wscope replay server listening on {}", server.url())?;
     say!(
         "{}",
         crate::sanitize::one_line_owned(format!(
-            "Replaying {shown} ({summary}) to every client. Ctrl-C stops it."
+            "Replaying {shown} ({}; {pacing}) to every client. Ctrl-C stops it.",
+            summaries.join("; ")
         ))
     )?;
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;

@@ -2,6 +2,9 @@
 //! of a recording to every client. By default it is gated: it sends what
 //! the server sent up to the client's next recorded message, then waits
 //! for the client to send that message before going on.
+//!
+//! A HAR that recorded several connections is served whole: each client
+//! gets the recording whose URL path it asks for.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +40,15 @@ pub struct ReplayOptions {
     pub rejection: Option<(u16, String)>,
 }
 
+/// One recording served at a path.
+pub struct Route {
+    /// The recorded URL's path (`/v1/feed`); a client asking for it gets
+    /// this recording.
+    pub path: String,
+    pub script: Script,
+    pub options: ReplayOptions,
+}
+
 /// A running replay server; it stops when dropped.
 pub struct ReplayServer {
     addr: SocketAddr,
@@ -58,9 +70,20 @@ impl ReplayServer {
         options: ReplayOptions,
         log: fn(&str),
     ) -> std::io::Result<Self> {
+        let route = Route {
+            path: String::new(),
+            script,
+            options,
+        };
+        Self::start_routes(addr, vec![route], log).await
+    }
+
+    /// Binds `addr` and serves each client the route for the path it asks
+    /// for; with one route, every client gets it whatever the path.
+    pub async fn start_routes(addr: SocketAddr, routes: Vec<Route>, log: fn(&str)) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new((script, options));
+        let shared: Arc<[Route]> = routes.into();
         let clients = Arc::new(AtomicU64::new(0));
         let accept_loop = tokio::spawn(async move {
             loop {
@@ -85,12 +108,33 @@ impl ReplayServer {
 type Sink = SplitSink<WebSocketStream<TcpStream>, Message>;
 type Source = SplitStream<WebSocketStream<TcpStream>>;
 
-async fn serve_client(stream: TcpStream, shared: Arc<(Script, ReplayOptions)>, number: u64, log: fn(&str)) {
-    let (script, options) = &*shared;
+/// The route for a client asking for `path`: the only one, or the one
+/// recorded at that path.
+fn route_for<'a>(routes: &'a [Route], path: &str) -> Option<&'a Route> {
+    match routes {
+        [only] => Some(only),
+        _ => routes.iter().find(|route| route.path == path),
+    }
+}
+
+async fn serve_client(stream: TcpStream, routes: Arc<[Route]>, number: u64, log: fn(&str)) {
     let say = |text: String| log(&crate::sanitize::one_line_owned(format!("client {number}: {text}")));
+    let mut chosen: Option<&Route> = None;
     // tungstenite's callback type, not ours, has the large error.
     #[allow(clippy::result_large_err)]
     let handshake = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
+        let Some(route) = route_for(&routes, request.uri().path()) else {
+            let paths: Vec<&str> = routes.iter().map(|route| route.path.as_str()).collect();
+            let mut refusal = ErrorResponse::new(Some(format!(
+                "no recording at {}: this replay serves {}",
+                request.uri().path(),
+                paths.join(", ")
+            )));
+            *refusal.status_mut() = StatusCode::NOT_FOUND;
+            return Err(refusal);
+        };
+        chosen = Some(route);
+        let options = &route.options;
         if let Some((status, body)) = &options.rejection {
             let mut rejection = ErrorResponse::new(Some(body.clone()));
             *rejection.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -121,7 +165,14 @@ async fn serve_client(stream: TcpStream, shared: Arc<(Script, ReplayOptions)>, n
             return;
         }
     };
-    say("connected".into());
+    let Some(Route { path, script, options }) = chosen else {
+        return;
+    };
+    if routes.len() > 1 {
+        say(format!("connected to {path}"));
+    } else {
+        say("connected".into());
+    }
     let (mut sink, mut source) = socket.split();
     let played = if options.gated {
         play_gated(script, options, &mut sink, &mut source, &say).await
