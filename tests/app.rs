@@ -432,7 +432,10 @@ fn the_operations_list_shows_results_and_stops_one() {
     let shown = screen(&mut app, 100, 30, Instant::now());
     assert!(shown.contains("GraphQL operations"), "{shown}");
     assert!(
-        shown.contains("running") && shown.contains("3 results") && shown.contains("subscription { ticks }"),
+        shown.contains("running")
+            && shown.contains("3 results")
+            && shown.contains("last ")
+            && shown.contains("subscription { ticks }"),
         "{shown}"
     );
     app.handle_key(key(KeyCode::Char('s')));

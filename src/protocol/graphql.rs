@@ -210,6 +210,9 @@ pub struct Operation {
     pub started: std::time::SystemTime,
     /// From the start to the first result.
     pub first_result: Option<Duration>,
+    /// From the start to the latest result: a subscription that went quiet
+    /// shows how long ago it last spoke.
+    pub last_result: Option<Duration>,
 }
 
 /// The operations of one connection, in the order they started, read off
@@ -273,15 +276,16 @@ impl Operations {
                     results: 0,
                     started: at,
                     first_result: None,
+                    last_result: None,
                 });
             }
             (true, "complete" | "stop") => self.end(&id, OperationState::Stopped),
             (false, "next" | "data") => {
                 if let Some(operation) = self.latest_mut(&id) {
                     operation.results += 1;
-                    if operation.first_result.is_none() {
-                        operation.first_result = Some(at.duration_since(operation.started).unwrap_or_default());
-                    }
+                    let since_start = at.duration_since(operation.started).unwrap_or_default();
+                    operation.first_result.get_or_insert(since_start);
+                    operation.last_result = Some(since_start);
                 }
             }
             (false, "error") => self.end(&id, OperationState::Failed),
@@ -412,8 +416,13 @@ mod tests {
         let first = ops.get(0).unwrap();
         assert_eq!(first.label, "subscription { countdown(from: 3) }");
         assert_eq!(
-            (first.state, first.results, first.first_result),
-            (OperationState::Completed, 2, Some(Duration::from_millis(12)))
+            (first.state, first.results, first.first_result, first.last_result),
+            (
+                OperationState::Completed,
+                2,
+                Some(Duration::from_millis(12)),
+                Some(Duration::from_millis(20))
+            )
         );
         let second = ops.get(1).unwrap();
         assert_eq!(

@@ -277,7 +277,7 @@ pub fn render_messages(frame: &mut Frame, area: Rect, app: &App, selected: usize
 }
 
 /// The GraphQL operations of this connection: state, results, and the
-/// time to the first result.
+/// times to the first and the latest result.
 pub fn render_operations(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
     use crate::protocol::graphql::OperationState;
     let block = Block::bordered()
@@ -307,13 +307,16 @@ pub fn render_operations(frame: &mut Frame, area: Rect, app: &App, selected: usi
                 OperationState::Failed => theme::state_colour(false, false, true),
                 OperationState::Stopped => theme::warn(),
             };
-            let first = operation
-                .first_result
-                .map_or_else(|| "-".to_string(), crate::format::duration);
+            let since =
+                |result: Option<std::time::Duration>| result.map_or_else(|| "-".to_string(), crate::format::duration);
+            let (first, last) = (since(operation.first_result), since(operation.last_result));
             ListItem::new(Line::from(vec![
                 Span::raw(format!("#{:<4} ", one_line(&operation.id))),
                 Span::styled(format!("{:<9}", operation.state.label()), Style::new().fg(color)),
-                Span::raw(format!("{:>6} results  first {:>8}  ", operation.results, first)),
+                Span::raw(format!(
+                    "{:>6} results  first {:>8}  last {:>8}  ",
+                    operation.results, first, last
+                )),
                 Span::styled(one_line(&operation.label).into_owned(), theme::dim()),
             ]))
         })
