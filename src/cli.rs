@@ -288,7 +288,8 @@ pub enum Command {
         file: PathBuf,
         /// The server to replay against (the recording's own URL is not assumed).
         url: String,
-        /// Which connection of a HAR that holds several (1 is the first).
+        /// Which connection of a HAR that holds several (1 is the first)
+        /// [default: the one recorded at URL's path].
         #[arg(long, value_name = "N")]
         entry: Option<usize>,
         /// Compare what arrives with what was recorded, frame by frame.

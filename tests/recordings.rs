@@ -366,6 +366,70 @@ mod replay_diff {
         assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     }
 
+    /// Of a HAR's connections, replay picks the one recorded at the path it
+    /// replays to; served whole by `serve --replay`, each path matches.
+    #[test]
+    fn a_har_replays_the_connection_recorded_at_the_path() {
+        use wscope::replay::serve::{ReplayOptions, ReplayServer, Route};
+        use wscope::replay::{MatchRule, Script, Timing};
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |path: &str, greeting: &str| {
+            serde_json::json!({
+                "request": { "url": format!("ws://example{path}"), "headers": [] },
+                "response": { "status": 101, "headers": [] },
+                "_webSocketMessages": [
+                    { "type": "receive", "time": 1795899852.5, "opcode": 1, "data": greeting }
+                ]
+            })
+        };
+        let har = serde_json::json!({ "log": { "entries": [entry("/v1/feed", "feed"), entry("/v2/other", "other")] } });
+        let path = dir.path().join("two.har");
+        std::fs::write(&path, har.to_string()).unwrap();
+        let routes = wscope::recording::load(&path)
+            .unwrap()
+            .iter()
+            .map(|recording| Route {
+                path: url::Url::parse(&recording.url).unwrap().path().to_string(),
+                script: Script::of(recording),
+                options: ReplayOptions {
+                    gated: true,
+                    rule: MatchRule::parse("exact").unwrap(),
+                    timing: Timing::Fast,
+                    looping: false,
+                    subprotocol: None,
+                    rejection: None,
+                },
+            })
+            .collect();
+        let server = runtime
+            .block_on(ReplayServer::start_routes(
+                "127.0.0.1:0".parse().unwrap(),
+                routes,
+                |_| {},
+            ))
+            .unwrap();
+        let file = path.to_str().unwrap();
+        for at in ["v1/feed", "v2/other"] {
+            let url = format!("{}{at}", server.url());
+            let out = run_replay(&runtime, &["replay", file, &url, "--diff", "--wait", "0.3"], dir.path());
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{at}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        // --entry picks another: /v2/other's recording against /v1/feed differs.
+        let url = format!("{}v1/feed", server.url());
+        let out = run_replay(
+            &runtime,
+            &["replay", file, &url, "--entry", "2", "--diff", "--wait", "0.3"],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    }
+
     #[test]
     fn volatile_fields_can_be_left_out_but_real_changes_fail() {
         use wscope::replay::serve::{ReplayOptions, ReplayServer};

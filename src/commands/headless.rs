@@ -189,7 +189,20 @@ pub struct ReplayArgs {
 pub async fn replay(file: &std::path::Path, args: ReplayArgs, options: &ConnOptions) -> anyhow::Result<u8> {
     use std::io::IsTerminal;
     let shown = file.display().to_string();
-    let recording = crate::recording::choose(crate::recording::load(file)?, args.entry, &shown)
+    let mut recordings = crate::recording::load(file)?;
+    // Of a HAR's several connections, the one recorded at the path replayed
+    // to, unless --entry names one.
+    let path_of = |url: &str| url::Url::parse(url).ok().map(|url| url.path().to_string());
+    let wanted = path_of(&args.url);
+    if args.entry.is_none()
+        && recordings.len() > 1
+        && let Some(at) = recordings
+            .iter()
+            .position(|recording| wanted.is_some() && path_of(&recording.url) == wanted)
+    {
+        recordings = vec![recordings.swap_remove(at)];
+    }
+    let recording = crate::recording::choose(recordings, args.entry, &shown)
         .map_err(|list| anyhow::anyhow!("{}", list.trim_end()))?;
     let ignore = match &args.ignore {
         Some(text) => crate::replay::MatchRule::parse(text).map_err(|e| anyhow::anyhow!("--ignore {e}"))?,
