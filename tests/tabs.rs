@@ -79,10 +79,16 @@ fn tabs_open_switch_close_and_count_unseen_frames() {
     );
     assert_eq!((tabs[1].name.as_str(), tabs[1].active), ("127.0.0.1/beta", true));
     assert_eq!(app.frames.len(), 0, "the shown tab has none of them");
+    // With the merged timeline shown, every tab's frames are in view: none
+    // is counted unseen.
+    app.handle_key(alt(KeyCode::Char('m')));
+    app.on_tab_event(first, ConnEvent::Frame(frame("d")));
+    assert_eq!(app.tabs()[0].unseen, 3);
+    app.handle_key(alt(KeyCode::Char('m')));
     // Alt-Left shows the first tab, with its frames, and clears its count.
     app.handle_key(alt(KeyCode::Left));
     assert_eq!(app.active_tab_id(), first);
-    assert_eq!(app.frames.len(), 3);
+    assert_eq!(app.frames.len(), 4);
     assert_eq!(app.tabs()[0].unseen, 0);
     assert_eq!(app.url_text(), "ws://127.0.0.1:1/alpha");
     // Ctrl-PageDown wraps round.

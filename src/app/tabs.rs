@@ -202,7 +202,10 @@ impl App {
         self.on_conn_event(event);
         std::mem::swap(&mut self.session, &mut self.others[index]);
         self.notice = notice;
-        self.others[index].unseen += frames;
+        // The merged timeline shows every tab's frames as they come.
+        if self.timeline.is_none() {
+            self.others[index].unseen += frames;
+        }
         self.share_history_caps();
     }
 
