@@ -324,6 +324,19 @@ mod replay_diff {
             .collect()
     }
 
+    /// A replay server's options: each client message awaited, no gaps.
+    fn gated_and_fast() -> wscope::replay::serve::ReplayOptions {
+        use wscope::replay::{MatchRule, Timing};
+        wscope::replay::serve::ReplayOptions {
+            gated: true,
+            rule: MatchRule::parse("exact").unwrap(),
+            timing: Timing::Fast,
+            looping: false,
+            subprotocol: None,
+            rejection: None,
+        }
+    }
+
     /// The servers run on the runtime's worker threads, so waiting here
     /// for the binary holds nothing up.
     fn run_replay(_runtime: &tokio::runtime::Runtime, args: &[&str], dir: &Path) -> Output {
@@ -370,8 +383,8 @@ mod replay_diff {
     /// replays to; served whole by `serve --replay`, each path matches.
     #[test]
     fn a_har_replays_the_connection_recorded_at_the_path() {
-        use wscope::replay::serve::{ReplayOptions, ReplayServer, Route};
-        use wscope::replay::{MatchRule, Script, Timing};
+        use wscope::replay::Script;
+        use wscope::replay::serve::{ReplayServer, Route};
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let entry = |path: &str, greeting: &str| {
@@ -392,14 +405,7 @@ mod replay_diff {
             .map(|recording| Route {
                 path: url::Url::parse(&recording.url).unwrap().path().to_string(),
                 script: Script::of(recording),
-                options: ReplayOptions {
-                    gated: true,
-                    rule: MatchRule::parse("exact").unwrap(),
-                    timing: Timing::Fast,
-                    looping: false,
-                    subprotocol: None,
-                    rejection: None,
-                },
+                options: gated_and_fast(),
             })
             .collect();
         let server = runtime
@@ -432,8 +438,8 @@ mod replay_diff {
 
     #[test]
     fn volatile_fields_can_be_left_out_but_real_changes_fail() {
-        use wscope::replay::serve::{ReplayOptions, ReplayServer};
-        use wscope::replay::{MatchRule, Script, Timing};
+        use wscope::replay::Script;
+        use wscope::replay::serve::ReplayServer;
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let recorded = dir.path().join("recorded.ndjson");
@@ -453,14 +459,7 @@ mod replay_diff {
                 (20, "received", answers[1]),
             ]);
             let recording = wscope::recording::parse(&text, "live").unwrap().remove(0);
-            let options = ReplayOptions {
-                gated: true,
-                rule: MatchRule::parse("exact").unwrap(),
-                timing: Timing::Fast,
-                looping: false,
-                subprotocol: None,
-                rejection: None,
-            };
+            let options = gated_and_fast();
             runtime
                 .block_on(ReplayServer::start(
                     "127.0.0.1:0".parse().unwrap(),
