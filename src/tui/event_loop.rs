@@ -349,13 +349,15 @@ fn forward(app: &mut App, conns: &mut Connections, files: &Files) {
 }
 
 fn draw(terminal: &mut DefaultTerminal, app: &App) -> io::Result<()> {
-    // Synchronized updates make the terminal show the frame at once, which
-    // keeps redraws clean over SSH.
-    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
-    let now = std::time::Instant::now();
-    terminal.draw(|frame| ui::render(frame, app, now))?;
-    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
-    terminal.backend_mut().flush()
+    terminal::while_active(|| {
+        // Synchronized updates make the terminal show the frame at once,
+        // which keeps redraws clean over SSH.
+        queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+        let now = std::time::Instant::now();
+        terminal.draw(|frame| ui::render(frame, app, now))?;
+        execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+        terminal.backend_mut().flush()
+    })
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -15,8 +15,9 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// Set once the process is dying: the terminal is not taken again.
 static EXITING: AtomicBool = AtomicBool::new(false);
 
-/// Held while the terminal is being taken, so that a thread dying at that
-/// moment waits for it and then gives the terminal back.
+/// Held while the terminal is being taken or drawn on, so that a thread
+/// dying at that moment waits for it and then gives the terminal back: a
+/// draw finishing after the restore would hide the cursor again.
 static TAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Restores the terminal if the inspector had taken it; for panic hooks,
@@ -67,13 +68,26 @@ pub fn enter(mouse: bool) -> io::Result<DefaultTerminal> {
     Ok(terminal)
 }
 
+/// Runs `draw` while the terminal is ours; once it has been given back (a
+/// panic on another thread, `$EDITOR`), nothing is drawn.
+pub fn while_active(draw: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+    let _drawing = TAKING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if EXITING.load(Ordering::SeqCst) || !ACTIVE.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    draw()
+}
+
 /// Leaves the alternate screen and raw mode. Safe to call more than once.
 pub fn leave() {
     ACTIVE.store(false, Ordering::SeqCst);
+    // ratatui::restore leaves the cursor as the last draw left it, hidden:
+    // shown here, whoever is leaving (a panic on another thread too).
     let _ = execute!(
         io::stdout(),
         DisableBracketedPaste,
-        crossterm::event::DisableMouseCapture
+        crossterm::event::DisableMouseCapture,
+        crossterm::cursor::Show
     );
     ratatui::restore();
     let _ = io::stdout().flush();
