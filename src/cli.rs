@@ -299,6 +299,9 @@ pub enum Command {
         /// applied to both sides, e.g. 'jq:del(.ts, .id)'.
         #[arg(long, value_name = "jq:EXPR", requires = "diff")]
         ignore: Option<String>,
+        /// Compare the frames as sets: the same ones, in any order.
+        #[arg(long, requires = "diff")]
+        unordered: bool,
         /// Send on the recorded timeline instead of after each recorded answer.
         #[arg(long)]
         no_gate: bool,

@@ -179,6 +179,7 @@ pub struct ReplayArgs {
     pub entry: Option<usize>,
     pub diff: bool,
     pub ignore: Option<String>,
+    pub unordered: bool,
     pub gated: bool,
     pub timing: String,
     pub wait: f64,
@@ -233,6 +234,7 @@ pub async fn replay(file: &std::path::Path, args: ReplayArgs, options: &ConnOpti
         timing,
         wait: Duration::from_secs_f64(args.wait),
         diff: args.diff,
+        unordered: args.unordered,
         ignore,
         sanitize: std::io::stdout().is_terminal(),
     };

@@ -20,6 +20,8 @@ pub struct ReplayClient {
     pub wait: Duration,
     /// Compare what arrives with what was recorded.
     pub diff: bool,
+    /// Compare as sets: the same frames, in any order.
+    pub unordered: bool,
     /// Applied to both sides before comparing (`jq:del(.ts)`); `Exact`
     /// compares as they are.
     pub ignore: MatchRule,
@@ -144,7 +146,11 @@ pub async fn run(request: ResolvedRequest, run: Run, script: Script, options: Re
             report: printed,
         };
     }
-    let report = diff(&recorded, &received, &options.ignore);
+    let report = if options.unordered {
+        diff_unordered(&recorded, &received, &options.ignore)
+    } else {
+        diff(&recorded, &received, &options.ignore)
+    };
     ReplayOutcome {
         exit_code: if report.is_none() { EXIT_OK } else { EXIT_EXPECTATION },
         report: report.unwrap_or_else(|| format!("✓ the {} frames that arrived match the recording\n", received.len())),
@@ -219,4 +225,98 @@ fn diff(recorded: &[&Cue], received: &[FrameRecord], ignore: &MatchRule) -> Opti
             preview(extra.kind, &extra.payload)
         )
     })
+}
+
+/// As [`diff`], with the frames compared as sets: each recorded frame must
+/// arrive once, in any order (a server that answers concurrent requests as
+/// they finish). Names the first recorded frame that did not arrive, or the
+/// first frame that arrived and was not recorded.
+fn diff_unordered(recorded: &[&Cue], received: &[FrameRecord], ignore: &MatchRule) -> Option<String> {
+    let mut waiting: std::collections::HashMap<(bool, Vec<u8>), usize> = std::collections::HashMap::new();
+    let is_text = |kind: FrameKind| kind == FrameKind::Text;
+    for frame in received {
+        *waiting
+            .entry((is_text(frame.kind), ignore.key(&frame.payload)))
+            .or_default() += 1;
+    }
+    for (index, cue) in recorded.iter().enumerate() {
+        match waiting.get_mut(&(is_text(cue.kind), ignore.key(&cue.payload))) {
+            Some(count) if *count > 0 => *count -= 1,
+            _ => {
+                return Some(format!(
+                    "✗ frame {} was recorded but did not arrive, in any order ({} of {} arrived)\n  recorded │ {}\n",
+                    index + 1,
+                    received.len(),
+                    recorded.len(),
+                    preview(cue.kind, &cue.payload)
+                ));
+            }
+        }
+    }
+    received
+        .iter()
+        .find(|frame| {
+            waiting
+                .get_mut(&(is_text(frame.kind), ignore.key(&frame.payload)))
+                .is_some_and(|count| {
+                    let extra = *count > 0;
+                    *count = count.saturating_sub(1);
+                    extra
+                })
+        })
+        .map(|extra| {
+            format!(
+                "✗ {} more frames arrived than were recorded, the first:\n  received │ {}\n",
+                received.len() - recorded.len(),
+                preview(extra.kind, &extra.payload)
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cue(text: &str) -> Cue {
+        Cue {
+            delay: Duration::ZERO,
+            offset: Duration::ZERO,
+            kind: FrameKind::Text,
+            payload: bytes::Bytes::copy_from_slice(text.as_bytes()),
+        }
+    }
+
+    fn frame(text: &str) -> FrameRecord {
+        FrameRecord {
+            at: std::time::UNIX_EPOCH,
+            direction: crate::conn::Direction::Received,
+            kind: FrameKind::Text,
+            payload: bytes::Bytes::copy_from_slice(text.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn unordered_frames_match_in_any_order_but_each_once() {
+        let recorded = [cue("a"), cue("b"), cue("a")];
+        let recorded: Vec<&Cue> = recorded.iter().collect();
+        let exact = MatchRule::Exact;
+        let received = |texts: &[&str]| texts.iter().map(|t| frame(t)).collect::<Vec<_>>();
+        assert_eq!(diff_unordered(&recorded, &received(&["b", "a", "a"]), &exact), None);
+        assert!(
+            diff(&recorded, &received(&["b", "a", "a"]), &exact).is_some(),
+            "in order, they differ"
+        );
+        let missing = diff_unordered(&recorded, &received(&["a", "b", "b"]), &exact).unwrap();
+        assert!(missing.contains("frame 3 was recorded but did not arrive"), "{missing}");
+        let extra = diff_unordered(&recorded, &received(&["a", "c", "b", "a"]), &exact).unwrap();
+        assert!(
+            extra.contains("1 more frames arrived") && extra.contains("received │ c"),
+            "{extra}"
+        );
+        let ignore = MatchRule::parse("jq:del(.ts)").unwrap();
+        let recorded = [cue(r#"{"op":"x","ts":1}"#), cue(r#"{"op":"y","ts":2}"#)];
+        let recorded: Vec<&Cue> = recorded.iter().collect();
+        let later = received(&[r#"{"op":"y","ts":9}"#, r#"{"op":"x","ts":8}"#]);
+        assert_eq!(diff_unordered(&recorded, &later, &ignore), None);
+    }
 }

@@ -161,6 +161,21 @@ impl MatchRule {
         }
     }
 
+    /// What the rule compares of a payload: two payloads match exactly
+    /// when their keys are equal (for comparing many at once).
+    pub fn key(&self, payload: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Exact => trim_newline(payload).to_vec(),
+            Self::Any => Vec::new(),
+            // The value when the payload is JSON, else the payload itself;
+            // the first byte keeps the two kinds apart.
+            Self::Jq(jq) => match jq.first_value(payload) {
+                Some(value) => [b"v".as_slice(), value.as_bytes()].concat(),
+                None => [b"r".as_slice(), payload].concat(),
+            },
+        }
+    }
+
     /// Whether `got` counts as `expected`.
     pub fn matches(&self, expected: &[u8], got: &[u8]) -> bool {
         match self {
