@@ -200,13 +200,7 @@ fn preview_line(frame: &FrameRecord, sanitize: bool) -> String {
 fn diff(recorded: &[&Cue], received: &[FrameRecord], ignore: &MatchRule) -> Option<String> {
     for (index, cue) in recorded.iter().enumerate() {
         let Some(frame) = received.get(index) else {
-            return Some(format!(
-                "✗ frame {} was recorded but did not arrive ({} of {} arrived)\n  recorded │ {}\n",
-                index + 1,
-                received.len(),
-                recorded.len(),
-                preview(cue.kind, &cue.payload)
-            ));
+            return Some(not_arrived(index, cue, "", received.len(), recorded.len()));
         };
         if frame.kind != cue.kind || !ignore.matches(&cue.payload, &frame.payload) {
             return Some(format!(
@@ -217,14 +211,24 @@ fn diff(recorded: &[&Cue], received: &[FrameRecord], ignore: &MatchRule) -> Opti
             ));
         }
     }
-    (received.len() > recorded.len()).then(|| {
-        let extra = &received[recorded.len()];
-        format!(
-            "✗ {} more frames arrived than were recorded, the first:\n  received │ {}\n",
-            received.len() - recorded.len(),
-            preview(extra.kind, &extra.payload)
-        )
-    })
+    (received.len() > recorded.len()).then(|| more_arrived(&received[recorded.len()], received.len() - recorded.len()))
+}
+
+/// Recorded frame `index` did not arrive (`how`: ", in any order").
+fn not_arrived(index: usize, cue: &Cue, how: &str, arrived: usize, recorded: usize) -> String {
+    format!(
+        "✗ frame {} was recorded but did not arrive{how} ({arrived} of {recorded} arrived)\n  recorded │ {}\n",
+        index + 1,
+        preview(cue.kind, &cue.payload)
+    )
+}
+
+/// `count` more frames arrived than were recorded, `first` the first.
+fn more_arrived(first: &FrameRecord, count: usize) -> String {
+    format!(
+        "✗ {count} more frames arrived than were recorded, the first:\n  received │ {}\n",
+        preview(first.kind, &first.payload)
+    )
 }
 
 /// As [`diff`], with the frames compared as sets: each recorded frame must
@@ -243,12 +247,12 @@ fn diff_unordered(recorded: &[&Cue], received: &[FrameRecord], ignore: &MatchRul
         match waiting.get_mut(&(is_text(cue.kind), ignore.key(&cue.payload))) {
             Some(count) if *count > 0 => *count -= 1,
             _ => {
-                return Some(format!(
-                    "✗ frame {} was recorded but did not arrive, in any order ({} of {} arrived)\n  recorded │ {}\n",
-                    index + 1,
+                return Some(not_arrived(
+                    index,
+                    cue,
+                    ", in any order",
                     received.len(),
                     recorded.len(),
-                    preview(cue.kind, &cue.payload)
                 ));
             }
         }
@@ -264,13 +268,7 @@ fn diff_unordered(recorded: &[&Cue], received: &[FrameRecord], ignore: &MatchRul
                     extra
                 })
         })
-        .map(|extra| {
-            format!(
-                "✗ {} more frames arrived than were recorded, the first:\n  received │ {}\n",
-                received.len() - recorded.len(),
-                preview(extra.kind, &extra.payload)
-            )
-        })
+        .map(|extra| more_arrived(extra, received.len() - recorded.len()))
 }
 
 #[cfg(test)]
