@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::wscope_in as wscope;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -88,15 +90,6 @@ async fn delaying_echo() -> common::TestServer {
         }
     })
     .await
-}
-
-fn wscope(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wscope"))
-        .args(args)
-        .arg("--config-dir")
-        .arg(dir)
-        .output()
-        .expect("run wscope")
 }
 
 fn stdout(out: &Output) -> String {

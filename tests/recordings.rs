@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::wscope_in as wscope;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -12,15 +14,6 @@ use wscope::app::{App, InitialRequest};
 
 fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn wscope(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wscope"))
-        .args(args)
-        .arg("--config-dir")
-        .arg(dir)
-        .output()
-        .expect("run wscope")
 }
 
 #[test]

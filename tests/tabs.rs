@@ -29,15 +29,20 @@ fn frame(text: &str) -> FrameRecord {
     }
 }
 
-/// Two tabs, on `/alpha` and `/beta`, the second shown.
-fn alpha_and_beta() -> (App, TabId, TabId) {
-    let mut app = App::new(
+/// An app whose first tab's URL is `url`.
+fn app_at(url: &str) -> App {
+    App::new(
         InitialRequest {
-            url: "ws://127.0.0.1:1/alpha".into(),
+            url: url.into(),
             ..InitialRequest::default()
         },
         None,
-    );
+    )
+}
+
+/// Two tabs, on `/alpha` and `/beta`, the second shown.
+fn alpha_and_beta() -> (App, TabId, TabId) {
+    let mut app = app_at("ws://127.0.0.1:1/alpha");
     let first = app.active_tab_id();
     let second = app.new_tab();
     type_text(&mut app, "ws://127.0.0.1:1/beta");
@@ -54,13 +59,7 @@ fn frame_at(ms: u64, text: &str) -> FrameRecord {
 
 #[test]
 fn tabs_open_switch_close_and_count_unseen_frames() {
-    let mut app = App::new(
-        InitialRequest {
-            url: "ws://127.0.0.1:1/alpha".into(),
-            ..InitialRequest::default()
-        },
-        None,
-    );
+    let mut app = app_at("ws://127.0.0.1:1/alpha");
     assert_eq!(app.tab_count(), 1);
     let first = app.active_tab_id();
     app.handle_key(alt(KeyCode::Char('t')));
@@ -387,10 +386,7 @@ fn several_profiles_open_a_tab_each() {
     pty.press(b"\x03");
     pty.wait_for_exit();
     // The headless commands take one.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
-        .args(["test", "-p", "alice", "-p", "bob", "--config-dir", config])
-        .output()
-        .unwrap();
+    let out = common::wscope_in(&["test", "-p", "alice", "-p", "bob"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("one profile at a time"));
 }
@@ -569,13 +565,7 @@ fn the_timeline_filters_searches_and_opens_any_tabs_frames() {
 
 #[test]
 fn tabs_alike_but_for_their_port_are_named_with_it() {
-    let mut app = App::new(
-        InitialRequest {
-            url: "ws://127.0.0.1:9401/".into(),
-            ..InitialRequest::default()
-        },
-        None,
-    );
+    let mut app = app_at("ws://127.0.0.1:9401/");
     app.new_tab();
     type_text(&mut app, "ws://127.0.0.1:9312/");
     app.new_tab();

@@ -10,7 +10,7 @@ use ratatui::widgets::Block;
 
 use super::rows::Rows;
 use super::theme;
-use crate::app::{App, matches_search};
+use crate::app::{App, Search, matches_search};
 use crate::conn::{Direction, FrameKind, FrameRecord};
 use crate::format;
 use crate::frames::{LogEntry, NoteLevel};
@@ -49,21 +49,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             theme::dim(),
         ));
     }
-    if let Some(search) = &app.search {
-        title.push(Span::styled(
-            format!("· /{} ", search.text),
-            Style::new().fg(theme::accent()),
-        ));
-    }
-    let bottom = if view.is_following() {
-        Line::default()
-    } else {
-        paused_line(view.below(&visible))
-    };
-    let block = Block::bordered()
-        .title(Line::from(title))
-        .title_bottom(bottom)
-        .border_style(theme::border(focused));
+    let below = (!view.is_following()).then(|| view.below(&visible));
+    let block = pane_block(title, app.search.as_ref(), below, focused);
 
     let rows_shown = visible_rows(area);
     let inner = block.inner(area);
@@ -83,12 +70,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             _ => line_for(entry, width),
         };
         decorate(&mut line, seq, entry, width, &context);
-        if Some(seq) == selected {
-            line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
-        } else if app.search.as_ref().is_some_and(|s| matches_search(entry, &s.regex)) {
-            line = line.patch_style(Style::new().add_modifier(Modifier::BOLD).fg(theme::warn()));
-        }
-        lines.push(line);
+        lines.push(highlight(line, Some(seq) == selected, app.search.as_ref(), entry));
     }
     if visible.is_empty() {
         let hint = if app.filter.is_active() {
@@ -102,6 +84,39 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         lines.push(Line::styled(hint, theme::dim()));
     }
     frame.render_widget(Rows::new(lines), inner);
+}
+
+/// The frames pane's border (the timeline's too): `title`, then the search
+/// being stepped, and at the bottom how many rows wait below a paused view.
+pub(super) fn pane_block<'a>(
+    mut title: Vec<Span<'a>>,
+    search: Option<&Search>,
+    below: Option<usize>,
+    focused: bool,
+) -> Block<'a> {
+    if let Some(search) = search {
+        // Typed, or pasted: shown as a picture like any foreign text.
+        title.push(Span::styled(
+            format!("· /{} ", crate::sanitize::one_line(&search.text)),
+            Style::new().fg(theme::accent()),
+        ));
+    }
+    Block::bordered()
+        .title(Line::from(title))
+        .title_bottom(below.map(paused_line).unwrap_or_default())
+        .border_style(theme::border(focused))
+}
+
+/// A row as the view marks it: reversed when selected, else bold when the
+/// search finds it.
+pub(super) fn highlight<'a>(line: Line<'a>, selected: bool, search: Option<&Search>, entry: &LogEntry) -> Line<'a> {
+    if selected {
+        line.patch_style(Style::new().add_modifier(Modifier::REVERSED))
+    } else if search.is_some_and(|s| matches_search(entry, &s.regex)) {
+        line.patch_style(Style::new().add_modifier(Modifier::BOLD).fg(theme::warn()))
+    } else {
+        line
+    }
 }
 
 /// What a row's tab knows that its rows are drawn with.

@@ -2,15 +2,17 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::frames::{HEADER_MIN_ROWS, RowContext, decorate, header_line, line_for, paused_line, visible_rows};
+use super::frames::{
+    HEADER_MIN_ROWS, RowContext, decorate, header_line, highlight, line_for, pane_block, visible_rows,
+};
 use super::rows::Rows;
 use super::theme;
+use crate::app::App;
 use crate::app::merged::TimelineView;
-use crate::app::{App, matches_search};
 
 /// Every tab's frames in arrival order, each row behind its tab's number,
 /// read through each tab's filter and decorated as its own tab would.
@@ -53,22 +55,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &Ti
         };
         title.push(Span::styled(format!("[{described}] "), theme::dim()));
     }
-    if let Some(search) = &view.search {
-        title.push(Span::styled(
-            format!("· /{} ", crate::sanitize::one_line(&search.text)),
-            Style::new().fg(theme::accent()),
-        ));
-    }
     title.push(Span::styled("· Alt-m for this tab's ", theme::dim()));
-    let bottom = if view.is_following() {
-        Line::default()
-    } else {
-        paused_line(view.below(&merged))
-    };
-    let block = Block::bordered()
-        .title(Line::from(title))
-        .title_bottom(bottom)
-        .border_style(theme::border(focused));
+    let below = (!view.is_following()).then(|| view.below(&merged));
+    let block = pane_block(title, view.search.as_ref(), below, focused);
     let rows_shown = visible_rows(area);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -91,16 +80,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &Ti
         };
         line.spans
             .insert(0, Span::styled(format!("{:<4}", place + 1), tab_style));
-        if Some(row.key) == selected {
-            line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
-        } else if view
-            .search
-            .as_ref()
-            .is_some_and(|s| matches_search(row.entry, &s.regex))
-        {
-            line = line.patch_style(Style::new().add_modifier(Modifier::BOLD).fg(theme::warn()));
-        }
-        lines.push(line);
+        lines.push(highlight(
+            line,
+            Some(row.key) == selected,
+            view.search.as_ref(),
+            row.entry,
+        ));
     }
     if merged.is_empty() {
         let hint = if filtered {

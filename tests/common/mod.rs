@@ -336,6 +336,16 @@ pub fn wscope_ok(args: &[&str]) -> String {
     stdout
 }
 
+/// Runs the real binary with `args` and `dir` as its config directory.
+pub fn wscope_in(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(args)
+        .arg("--config-dir")
+        .arg(dir)
+        .output()
+        .expect("run wscope")
+}
+
 /// The connection task with keepalive pings off, so tests see only the
 /// frames they cause.
 pub fn spawn_quiet() -> (wscope::conn::ConnHandle, mpsc::Receiver<ConnEvent>) {
