@@ -627,7 +627,8 @@ fn draw_figures() -> String {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use wscope::app::{App, InitialRequest};
-    use wscope::conn::{ConnEvent, Direction, FrameKind, FrameRecord};
+    use wscope::conn::ConnEvent;
+    use wscope::record::{Direction, FrameKind, FrameRecord};
     let mut app = App::new(InitialRequest::default(), None);
     // Caps raised so that all of them are held, not the default 100,000.
     app.session.frames = wscope::frames::FrameLog::new(1_000_000, usize::MAX);
@@ -676,7 +677,8 @@ fn timeline_figures() -> String {
     use ratatui::backend::TestBackend;
     use wscope::action::Action;
     use wscope::app::{App, InitialRequest};
-    use wscope::conn::{ConnEvent, Direction, FrameKind, FrameRecord};
+    use wscope::conn::ConnEvent;
+    use wscope::record::{Direction, FrameKind, FrameRecord};
     const TABS: u64 = 8;
     const FRAMES: u64 = 1_000_000;
     let mut app = App::new(InitialRequest::default(), None);

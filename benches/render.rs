@@ -11,8 +11,9 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use wscope::app::{App, InitialRequest};
-use wscope::conn::{ConnEvent, ConnState, Direction, FrameKind, FrameRecord};
+use wscope::conn::{ConnEvent, ConnState};
 use wscope::frames::FrameLog;
+use wscope::record::{Direction, FrameKind, FrameRecord};
 use wscope::ui;
 
 fn record(i: usize) -> FrameRecord {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::conn::KvRow;
+use crate::record::KvRow;
 
 /// A keyboard-first terminal WebSocket inspector.
 ///

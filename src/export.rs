@@ -4,9 +4,10 @@
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::conn::request::is_sensitive_header;
-use crate::conn::{Direction, FrameKind, FrameRecord, HandshakeReport, ResolvedRequest};
 use crate::decode::FrameDecoder;
+use crate::record::{Direction, FrameKind, FrameRecord, HandshakeReport};
+use crate::request::ResolvedRequest;
+use crate::request::is_sensitive_header;
 
 /// What replaces a secret value unless secrets are exported.
 pub const MASK: &str = crate::secrets::FILE_MASK;
@@ -300,8 +301,8 @@ pub fn har<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::KvRow;
-    use crate::conn::request::build;
+    use crate::record::KvRow;
+    use crate::request::build;
     use bytes::Bytes;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -6,10 +6,10 @@
 
 use std::collections::VecDeque;
 
-use crate::conn::{Direction, FrameKind, FrameRecord};
 use crate::decode::FrameDecoder;
 use crate::frames::{FrameLog, LogEntry};
 use crate::jq::JqFilter;
+use crate::record::{Direction, FrameKind, FrameRecord};
 
 /// Which directions to show.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -314,7 +314,7 @@ impl Matches {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::FrameRecord;
+    use crate::record::FrameRecord;
     use bytes::Bytes;
     use std::time::SystemTime;
 

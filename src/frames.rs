@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::time::SystemTime;
 
-use crate::conn::{Direction, FrameRecord};
+use crate::record::{Direction, FrameRecord};
 
 /// Default cap on entries held.
 pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
@@ -255,7 +255,7 @@ impl FrameLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::FrameKind;
+    use crate::record::FrameKind;
 
     fn texts(log: &FrameLog, from: u64, count: usize) -> Vec<String> {
         log.window(from, count)

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use bytes::Bytes;
 
 use crate::body::Body;
-use crate::conn::{FrameKind, FrameRecord};
 use crate::decode::{Outcome, PayloadDecoder};
+use crate::record::{FrameKind, FrameRecord};
 use crate::{format, sanitize};
 
 /// How binary payloads are shown.

@@ -11,10 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use wscope::app::{App, Focus, InitialRequest};
-use wscope::conn::{
-    Closer, ConnCommand, ConnError, ConnEvent, ConnState, Direction, FrameKind, FrameRecord, HandshakeReport, KvRow,
-    Outgoing, PhaseTimings,
-};
+use wscope::conn::{ConnCommand, ConnError, ConnEvent, ConnState, Outgoing};
+use wscope::record::{Closer, Direction, FrameKind, FrameRecord, HandshakeReport, KvRow, PhaseTimings};
 
 fn request() -> InitialRequest {
     InitialRequest {

@@ -7,11 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{closed_port, events_until, feed_server, feed_server_tls, silent_server};
-use wscope::conn::request::build;
-use wscope::conn::{
-    ABNORMAL_CLOSURE, Closer, ConnCommand, ConnError, ConnEvent, ConnSettings, ConnState, Direction, FrameKind, KvRow,
-    Outgoing, Phase, TlsOptions,
-};
+use wscope::conn::{ConnCommand, ConnError, ConnEvent, ConnSettings, ConnState, Outgoing, Phase, TlsOptions};
+use wscope::record::{ABNORMAL_CLOSURE, Closer, Direction, FrameKind, KvRow};
+use wscope::request::build;
 
 fn quiet() -> ConnSettings {
     ConnSettings {

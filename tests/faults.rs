@@ -7,8 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::{events_until, raw_after_handshake, raw_http, serve};
-use wscope::conn::request::build;
-use wscope::conn::{ABNORMAL_CLOSURE, Closer, ConnCommand, ConnError, ConnEvent, ConnSettings, ConnState};
+use wscope::conn::{ConnCommand, ConnError, ConnEvent, ConnSettings, ConnState};
+use wscope::record::{ABNORMAL_CLOSURE, Closer};
+use wscope::request::build;
 
 fn settings() -> ConnSettings {
     ConnSettings {

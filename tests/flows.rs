@@ -395,7 +395,7 @@ async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
     let mut app = App::new(
         InitialRequest {
             url: server.url("ws", "/feed?room=blue"),
-            headers: vec![wscope::conn::KvRow::new("api-key", "s3cret")],
+            headers: vec![wscope::record::KvRow::new("api-key", "s3cret")],
             message: "hi there".into(),
             ..InitialRequest::default()
         },

@@ -15,8 +15,9 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use wscope::conn::{Closer, ConnCommand, ConnEvent, ConnState, Outgoing};
+use wscope::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
 use wscope::protocol::{Protocol, ProtocolKind};
+use wscope::record::Closer;
 
 struct Query;
 
@@ -99,8 +100,8 @@ async fn graphql_server(subprotocol: &'static str) -> SocketAddr {
     addr
 }
 
-fn request(addr: SocketAddr, auth: Option<&str>) -> wscope::conn::ResolvedRequest {
-    let mut request = wscope::conn::request::build(&format!("ws://{addr}/graphql"), &[], &[]).unwrap();
+fn request(addr: SocketAddr, auth: Option<&str>) -> wscope::request::ResolvedRequest {
+    let mut request = wscope::request::build(&format!("ws://{addr}/graphql"), &[], &[]).unwrap();
     request.protocol = Protocol {
         kind: ProtocolKind::GraphQl,
         auth: auth.map(str::to_string),
@@ -157,7 +158,7 @@ async fn a_stop_ends_an_endless_subscription_in_both_subprotocols() {
         let observe = |operations: &mut Operations, seen: &[ConnEvent]| {
             for event in seen {
                 if let ConnEvent::Frame(f) = event {
-                    operations.observe(f.direction == wscope::conn::Direction::Sent, f.at, &f.payload);
+                    operations.observe(f.direction == wscope::record::Direction::Sent, f.at, &f.payload);
                 }
             }
         };

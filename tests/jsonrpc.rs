@@ -71,7 +71,7 @@ fn described(event: &ConnEvent) -> Option<String> {
 async fn calls_results_errors_and_notifications() {
     let (addr, _server) = jsonrpc_server().await;
     let (conn, mut events) = common::spawn_quiet();
-    let mut request = wscope::conn::request::build(&format!("ws://{addr}/"), &[], &[]).unwrap();
+    let mut request = wscope::request::build(&format!("ws://{addr}/"), &[], &[]).unwrap();
     request.protocol = protocol();
     conn.send(ConnCommand::Connect(request));
     common::until_open(&mut events).await;

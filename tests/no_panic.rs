@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use wscope::conn::{Direction, FrameKind, FrameRecord};
+use wscope::record::{Direction, FrameKind, FrameRecord};
 
 const KINDS: [FrameKind; 6] = [
     FrameKind::Text,

@@ -211,10 +211,10 @@ fn serve_by_hand() {
 #[test]
 fn a_32_mb_order_book_opens_at_once_and_reaches_its_end() {
     let book = order_book(32 << 20);
-    let record = wscope::conn::FrameRecord {
+    let record = wscope::record::FrameRecord {
         at: std::time::SystemTime::now(),
-        direction: wscope::conn::Direction::Received,
-        kind: wscope::conn::FrameKind::Text,
+        direction: wscope::record::Direction::Received,
+        kind: wscope::record::FrameKind::Text,
         payload: bytes::Bytes::from(book),
     };
     let shown = wscope::payload::body(&record, Default::default(), &Default::default());

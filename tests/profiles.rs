@@ -11,11 +11,12 @@ use std::time::{Instant, SystemTime};
 
 use crossterm::event::KeyCode;
 use wscope::app::{App, Confirm, InitialRequest};
-use wscope::conn::{ConnCommand, ConnEvent, ConnState, KvRow, Outgoing};
+use wscope::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
 use wscope::profile::Profile;
 use wscope::profile::paths::Paths;
 use wscope::profile::service::{Storage, StoreRequest};
 use wscope::profile::vars::Resolver;
+use wscope::record::KvRow;
 
 /// An app and real storage in a temporary folder, with the file work the
 /// event loop would do carried out synchronously.

@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::{TestServer, events_until, feed_server, read_request_head, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wscope::conn::request::build;
-use wscope::conn::{ConnCommand, ConnError, ConnEvent, ConnSettings, ConnState, KvRow, ProxyChoice};
+use wscope::conn::{ConnCommand, ConnError, ConnEvent, ConnSettings, ConnState};
+use wscope::record::KvRow;
+use wscope::request::ProxyChoice;
+use wscope::request::build;
 
 /// An HTTP CONNECT proxy that counts the tunnels it opens.
 async fn http_proxy(tunnels: Arc<AtomicUsize>) -> TestServer {

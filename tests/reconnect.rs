@@ -180,7 +180,7 @@ async fn a_server_that_accepts_and_drops_at_once_sees_the_gaps_grow() {
         ..ConnSettings::default()
     });
     conn.send(wscope::conn::ConnCommand::Connect(
-        wscope::conn::request::build(&server.url("ws", "/"), &[], &[]).unwrap(),
+        wscope::request::build(&server.url("ws", "/"), &[], &[]).unwrap(),
     ));
     let watch = tokio::time::sleep(Duration::from_millis(4_200));
     tokio::pin!(watch);

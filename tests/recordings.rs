@@ -98,7 +98,7 @@ mod replay_server {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use wscope::conn::{Direction, FrameKind, FrameRecord};
+    use wscope::record::{Direction, FrameKind, FrameRecord};
     use wscope::recording::Recording;
     use wscope::replay::serve::{ReplayOptions, ReplayServer};
     use wscope::replay::{MatchRule, Script, Timing};
@@ -514,7 +514,7 @@ fn a_har_imports_as_a_profile() {
 fn a_logged_session_reads_back_frame_for_frame() {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
-    use wscope::conn::{Direction, FrameKind};
+    use wscope::record::{Direction, FrameKind};
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(common::serve(|stream| async move {
         let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {

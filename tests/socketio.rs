@@ -105,8 +105,8 @@ async fn admin_auth(Data(auth): Data<Value>) -> Result<(), BadToken> {
     }
 }
 
-fn request(addr: SocketAddr, namespace: Option<&str>) -> wscope::conn::ResolvedRequest {
-    let mut request = wscope::conn::request::build(&format!("ws://{addr}/"), &[], &[]).unwrap();
+fn request(addr: SocketAddr, namespace: Option<&str>) -> wscope::request::ResolvedRequest {
+    let mut request = wscope::request::build(&format!("ws://{addr}/"), &[], &[]).unwrap();
     request.protocol = Protocol {
         kind: ProtocolKind::SocketIo,
         namespace: namespace.map(str::to_string),
@@ -134,7 +134,7 @@ fn assert_still_open(seen: &[ConnEvent]) {
 async fn emit_and_wait(
     conn: &wscope::conn::ConnHandle,
     events: &mut tokio::sync::mpsc::Receiver<ConnEvent>,
-    request: &wscope::conn::ResolvedRequest,
+    request: &wscope::request::ResolvedRequest,
     emit: &str,
     answer: &str,
 ) -> Vec<ConnEvent> {
@@ -213,7 +213,7 @@ async fn an_emit_asking_for_an_ack_gets_it_and_pairs_with_it() {
     assert_eq!(ack, r#"435[{"hi":"there"}]"#);
     // The app pairs the ack with its emit and measures the round trip.
     let mut pairing = wscope::app::pairing::Pairing::new(wscope::app::pairing::PairKey::SocketIoAck);
-    let frames: Vec<&wscope::conn::FrameRecord> = seen
+    let frames: Vec<&wscope::record::FrameRecord> = seen
         .iter()
         .filter_map(|e| match e {
             ConnEvent::Frame(f) => Some(f),
@@ -266,7 +266,7 @@ async fn binary_attachments_are_reassembled_into_their_event() {
     // The frames themselves are all there, as they came.
     let binaries = seen
         .iter()
-        .filter(|e| matches!(e, ConnEvent::Frame(f) if f.kind == wscope::conn::FrameKind::Binary))
+        .filter(|e| matches!(e, ConnEvent::Frame(f) if f.kind == wscope::record::FrameKind::Binary))
         .count();
     assert_eq!(binaries, 2, "{seen:#?}");
 }
@@ -281,11 +281,11 @@ async fn keepalives_can_be_shown_both_ways() {
     let seen = events_until(
         &mut events,
         "a shown heartbeat answer",
-        |e| matches!(e, ConnEvent::Frame(f) if f.direction == wscope::conn::Direction::Sent && &f.payload[..] == b"3"),
+        |e| matches!(e, ConnEvent::Frame(f) if f.direction == wscope::record::Direction::Sent && &f.payload[..] == b"3"),
     )
     .await;
     assert!(
-        seen.iter().any(|e| matches!(e, ConnEvent::Frame(f) if f.direction == wscope::conn::Direction::Received && &f.payload[..] == b"2")),
+        seen.iter().any(|e| matches!(e, ConnEvent::Frame(f) if f.direction == wscope::record::Direction::Received && &f.payload[..] == b"2")),
         "{seen:#?}"
     );
 }
@@ -324,7 +324,7 @@ async fn closing_leaves_the_namespace_first() {
             seen.last(),
             Some(ConnEvent::State {
                 state: ConnState::Closed {
-                    by: wscope::conn::Closer::Us,
+                    by: wscope::record::Closer::Us,
                     code: None,
                     ..
                 },
@@ -344,7 +344,7 @@ async fn engine_io_3_keeps_a_socket_io_2_session_alive_by_pinging() {
     let ping = Duration::from_millis(300);
     let addr = socketio_server_at(ping, Some("/rt/"), Departures::default()).await;
     let (conn, mut events) = common::spawn_quiet();
-    let mut request = wscope::conn::request::build(&format!("ws://{addr}/ignored"), &[], &[]).unwrap();
+    let mut request = wscope::request::build(&format!("ws://{addr}/ignored"), &[], &[]).unwrap();
     request.protocol = Protocol {
         kind: ProtocolKind::SocketIo,
         eio3: true,

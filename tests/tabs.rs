@@ -13,8 +13,9 @@ use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message;
 use wscope::app::tabs::{TabChange, TabId};
 use wscope::app::{App, InitialRequest};
-use wscope::conn::{ConnEvent, ConnState, Direction, FrameKind, FrameRecord};
+use wscope::conn::{ConnEvent, ConnState};
 use wscope::frames::LogEntry;
+use wscope::record::{Direction, FrameKind, FrameRecord};
 
 fn alt(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::ALT)
@@ -672,7 +673,7 @@ mod arbitrary {
                         let closed = ConnState::Closed {
                             code: Some(1000),
                             reason: String::new(),
-                            by: wscope::conn::Closer::Server,
+                            by: wscope::record::Closer::Server,
                         };
                         app.on_tab_event(id, ConnEvent::state(closed));
                     }
@@ -713,7 +714,7 @@ fn a_timeline_event_opens_in_its_own_tab() {
         ConnEvent::state(ConnState::Closed {
             code: Some(4000),
             reason: "a long reason ".repeat(8),
-            by: wscope::conn::Closer::Server,
+            by: wscope::record::Closer::Server,
         }),
     );
     app.show_tab(0);

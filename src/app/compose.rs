@@ -164,7 +164,7 @@ mod tests {
         let text = r#"{"sym":"ENC","px":1.5}"#;
         let decoder = crate::decode::PayloadDecoder::default();
         let decoded = |mode| match parse_binary(mode, text, true, &decoder).unwrap() {
-            BinaryInput::Bytes(bytes) => match decoder.decode(crate::conn::Direction::Sent, &bytes) {
+            BinaryInput::Bytes(bytes) => match decoder.decode(crate::record::Direction::Sent, &bytes) {
                 crate::decode::Outcome::Decoded(d) => (d.chain, d.value["sym"].clone()),
                 other => panic!("{other:?}"),
             },

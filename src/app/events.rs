@@ -114,8 +114,8 @@ impl App {
     }
 
     fn observe_operation(&mut self, frame: &FrameRecord) {
-        if frame.kind == crate::conn::FrameKind::Text {
-            let sent = frame.direction == crate::conn::Direction::Sent;
+        if frame.kind == crate::record::FrameKind::Text {
+            let sent = frame.direction == crate::record::Direction::Sent;
             self.session.operations.observe(sent, frame.at, &frame.payload);
         }
     }

@@ -6,11 +6,12 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use super::{App, Prompt, PromptPurpose};
-use crate::conn::{ConnCommand, ConnState, FrameRecord};
+use crate::conn::{ConnCommand, ConnState};
 use crate::flow::machine::{FlowAction, FlowRun, Outcome, Status};
 use crate::flow::record::{RecordedRequest, flow_text};
 use crate::frames::{LogEntry, NoteLevel};
 use crate::profile::service::{LoadedFlow, StoreRequest};
+use crate::record::FrameRecord;
 
 /// Sent texts remembered with the composer text they came from, so a
 /// recorded flow keeps `{{variables}}` (and no secrets they resolve to).
@@ -61,7 +62,7 @@ impl App {
         let sent = self
             .held_frames()
             .iter()
-            .any(|f| f.direction == crate::conn::Direction::Sent);
+            .any(|f| f.direction == crate::record::Direction::Sent);
         if !sent {
             self.notify(
                 NoteLevel::Warning,
@@ -218,7 +219,7 @@ impl App {
         }
         let Some(flow) = self.session.flow.as_mut() else { return };
         let clean =
-            matches!(state, ConnState::Closed { code: Some(code), .. } if *code != crate::conn::ABNORMAL_CLOSURE);
+            matches!(state, ConnState::Closed { code: Some(code), .. } if *code != crate::record::ABNORMAL_CLOSURE);
         let why = crate::sanitize::one_line_owned(state.to_string());
         flow.run.on_connection_end(&why, clean, Instant::now());
         self.flow_did(Vec::new());

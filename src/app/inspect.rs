@@ -5,12 +5,13 @@ use std::time::{Duration, SystemTime};
 
 use super::frames_view::{FramesView, Visible};
 use super::{App, Focus, Prompt, PromptPurpose, editor};
-use crate::conn::{ConnCommand, ConnState, Direction, FrameKind, FrameRecord, Outgoing};
+use crate::conn::{ConnCommand, ConnState, Outgoing};
 use crate::export;
 use crate::filter::{FilterSpec, Matches, Pattern};
 use crate::frames::{LogEntry, NoteLevel};
 use crate::payload::{BinaryView, BodyKind};
 use crate::profile::service::StoreRequest;
+use crate::record::{Direction, FrameKind, FrameRecord};
 
 /// The open detail view of one frame.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! State of the Params and Headers tables.
 
-use crate::conn::KvRow;
-use crate::conn::request::{RowProblem, validate_header};
+use crate::record::KvRow;
+use crate::request::{RowProblem, validate_header};
 
 /// Which table a row belongs to; headers get HTTP validation and masking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

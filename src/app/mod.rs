@@ -46,8 +46,7 @@ pub use session::Session;
 
 use crate::action::Action;
 use crate::conn::latency::LatencyStats;
-use crate::conn::request::{RequestError, UrlProblem};
-use crate::conn::{ConnCommand, ConnEvent, ConnState, FrameRecord, HandshakeReport, KvRow};
+use crate::conn::{ConnCommand, ConnEvent, ConnState};
 use crate::filter::{FilterSpec, Matches};
 use crate::frames::{FrameLog, NoteLevel};
 use crate::json_check::{self, JsonStatus};
@@ -55,6 +54,8 @@ use crate::keymap::{self, Scope};
 use crate::profile::Profile;
 use crate::profile::service::StoreRequest;
 use crate::profile::vars::{Environments, Resolver};
+use crate::record::{FrameRecord, HandshakeReport, KvRow};
+use crate::request::{RequestError, UrlProblem};
 use frames_view::FramesView;
 use kv_table::KvTable;
 use profiles::{HistoryState, ProfileState};

@@ -1,9 +1,10 @@
 //! The inline log rows that narrate the connection: connecting, connected,
 //! closed, failed, with everything a rejected upgrade said.
 
-use crate::conn::{ABNORMAL_CLOSURE, Closer, ConnError, ConnState, HandshakeReport};
+use crate::conn::{ConnError, ConnState};
 use crate::format;
 use crate::frames::NoteLevel;
+use crate::record::{ABNORMAL_CLOSURE, Closer, HandshakeReport};
 
 /// Lines of a rejection body shown in the log; the rest is summarised.
 const MAX_BODY_LINES: usize = 20;

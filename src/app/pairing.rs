@@ -5,8 +5,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime};
 
-use crate::conn::{Direction, FrameKind, FrameRecord};
 use crate::jq::JqFilter;
+use crate::record::{Direction, FrameKind, FrameRecord};
 
 /// Sent ids remembered while waiting for their answer.
 const MAX_PENDING: usize = 10_000;

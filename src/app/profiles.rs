@@ -5,7 +5,6 @@
 
 use super::{App, Confirm, Focus, Picker, Prompt, PromptPurpose, editor};
 
-use crate::conn::request::{RequestError, ResolvedRequest};
 use crate::conn::{ConnCommand, Outgoing};
 use crate::frames::NoteLevel;
 use crate::profile::Profile;
@@ -14,6 +13,7 @@ use crate::profile::history;
 use crate::profile::resolve::{ResolveError, resolve_request};
 use crate::profile::service::{StoreReply, StoreRequest};
 use crate::profile::vars::{Environments, Resolver};
+use crate::request::{RequestError, ResolvedRequest};
 
 /// The open profile and what the panes do not show.
 #[derive(Debug, Clone, Default)]

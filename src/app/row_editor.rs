@@ -3,8 +3,8 @@
 use ratatui_textarea::TextArea;
 
 use super::kv_table::{TableKind, row_problem};
-use crate::conn::KvRow;
-use crate::conn::request::RowProblem;
+use crate::record::KvRow;
+use crate::request::RowProblem;
 
 /// The editable fields, in Tab order.
 pub const FIELD_NAMES: [&str; 3] = ["Key", "Value", "Description"];

@@ -72,7 +72,7 @@ pub struct Session {
     /// When the current connection opened, for "time since connect".
     pub opened_at: Option<std::time::SystemTime>,
     /// The request of the current or last connection, for HAR exports.
-    pub last_request: Option<crate::conn::ResolvedRequest>,
+    pub last_request: Option<crate::request::ResolvedRequest>,
     /// How the composer's text is sent.
     pub send_mode: compose::SendMode,
     /// A message being sent every few seconds, if any.
@@ -118,8 +118,8 @@ impl Session {
     pub fn blank(
         url: TextArea<'static>,
         message: TextArea<'static>,
-        params: Vec<crate::conn::KvRow>,
-        headers: Vec<crate::conn::KvRow>,
+        params: Vec<crate::record::KvRow>,
+        headers: Vec<crate::record::KvRow>,
         ping_interval: Option<Duration>,
     ) -> Self {
         use super::kv_table::TableKind;

@@ -9,7 +9,6 @@ use anyhow::{Context, bail};
 use super::emit;
 use super::setup::{conn_settings, load_config, open_log, storage};
 use crate::cli::{ConnOptions, RequestArgs};
-use crate::conn::ResolvedRequest;
 use crate::flow::file::{Flow, RequestSource};
 use crate::flow::machine::Outcome;
 use crate::flow::report::FlowReport;
@@ -19,6 +18,7 @@ use crate::headless::pipe::PipeOptions;
 use crate::headless::test::{Expectation, TestReport};
 use crate::profile::resolve::resolve_request;
 use crate::profile::{Profile, vars};
+use crate::request::ResolvedRequest;
 use crate::settings::Settings;
 
 /// What `test` checks, as given on the command line.
@@ -68,8 +68,8 @@ pub async fn test(request: &RequestArgs, options: &ConnOptions, args: TestArgs) 
 /// What `run` was given besides the files.
 pub struct RunArgs {
     pub url: Option<String>,
-    pub headers: Vec<crate::conn::KvRow>,
-    pub params: Vec<crate::conn::KvRow>,
+    pub headers: Vec<crate::record::KvRow>,
+    pub params: Vec<crate::record::KvRow>,
     pub profile: Option<String>,
     pub environment: Option<String>,
     pub json: bool,
@@ -183,7 +183,7 @@ pub struct ReplayArgs {
     pub gated: bool,
     pub timing: String,
     pub wait: f64,
-    pub headers: Vec<crate::conn::KvRow>,
+    pub headers: Vec<crate::record::KvRow>,
 }
 
 /// `wscope replay FILE URL`.
@@ -299,8 +299,8 @@ pub(super) struct Prepared {
 pub(super) struct Overrides<'a> {
     pub url: Option<&'a str>,
     pub message: Option<&'a str>,
-    pub params: &'a [crate::conn::KvRow],
-    pub headers: &'a [crate::conn::KvRow],
+    pub params: &'a [crate::record::KvRow],
+    pub headers: &'a [crate::record::KvRow],
     pub environment: Option<&'a str>,
 }
 

@@ -19,7 +19,9 @@ use url::Host;
 
 use super::error::{ConnError, Phase};
 use super::metered::Metered;
-use super::{HandshakeReport, PhaseTimings, ResolvedRequest, proxy};
+use super::proxy;
+use crate::record::{HandshakeReport, PhaseTimings};
+use crate::request::ResolvedRequest;
 
 /// Plain TCP, or TLS over it.
 pub type Transport = Either<TcpStream, Box<tokio_rustls::client::TlsStream<TcpStream>>>;

@@ -13,7 +13,8 @@ use super::arena::Arena;
 use super::error::{ConnError, Phase};
 use super::latency::{PingTracker, ReplyTimer};
 use super::task::CLOSE_TIMEOUT;
-use super::{ABNORMAL_CLOSURE, Closer, ConnEvent, ConnState, Direction, FrameKind, FrameRecord};
+use super::{ConnEvent, ConnState};
+use crate::record::{ABNORMAL_CLOSURE, Closer, Direction, FrameKind, FrameRecord};
 
 /// Most events handed to the UI in one batch; bounds the latency a single
 /// batch adds and the memory it holds.

@@ -12,7 +12,6 @@ mod intake;
 pub mod latency;
 mod metered;
 pub mod proxy;
-pub mod request;
 mod task;
 mod tls;
 mod writer;
@@ -22,9 +21,10 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::record::{Closer, FrameRecord, HandshakeReport};
+use crate::request::ResolvedRequest;
 pub use error::{ConnError, Phase};
 pub use proxy::ProxyChoice;
-pub use request::{KvRow, ResolvedRequest};
 pub use tls::{ClientIdentity, TlsOptions, load_pem_certs, load_pem_key};
 
 /// How many events may queue up before the connection task waits for the UI.
@@ -120,20 +120,6 @@ pub enum ConnCommand {
     ShowKeepalives(bool),
 }
 
-/// Who ended a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Closer {
-    /// We sent the close frame first.
-    Us,
-    /// The server sent the close frame first.
-    Server,
-    /// Nobody did: the TCP connection ended without a close frame.
-    Network,
-}
-
-/// Close code reported when a connection ends without a close frame (RFC 6455 §7.1.5).
-pub const ABNORMAL_CLOSURE: u16 = 1006;
-
 /// The connection's lifecycle, with the data each state needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnState {
@@ -204,23 +190,6 @@ impl std::fmt::Display for ConnState {
     }
 }
 
-/// Which way a frame went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Sent,
-    Received,
-}
-
-/// The frame opcode, with the close code for close frames.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FrameKind {
-    Text,
-    Binary,
-    Ping,
-    Pong,
-    Close { code: Option<u16> },
-}
-
 impl ConnEvent {
     /// A state change happening now.
     pub fn state(state: ConnState) -> Self {
@@ -229,71 +198,6 @@ impl ConnEvent {
             at: SystemTime::now(),
         }
     }
-}
-
-/// One frame that crossed the socket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FrameRecord {
-    pub at: SystemTime,
-    pub direction: Direction,
-    pub kind: FrameKind,
-    /// The payload; for close frames, the reason text.
-    pub payload: Bytes,
-}
-
-impl FrameRecord {
-    /// Payload size on the wire: a close frame's code adds two bytes.
-    pub fn wire_len(&self) -> u64 {
-        let code_len = if matches!(self.kind, FrameKind::Close { code: Some(_) }) {
-            2
-        } else {
-            0
-        };
-        self.payload.len() as u64 + code_len
-    }
-}
-
-#[cfg(test)]
-impl FrameRecord {
-    /// A received frame stamped at the epoch, for unit tests.
-    pub(crate) fn received(kind: FrameKind, payload: &[u8]) -> Self {
-        Self {
-            at: SystemTime::UNIX_EPOCH,
-            direction: Direction::Received,
-            kind,
-            payload: Bytes::copy_from_slice(payload),
-        }
-    }
-
-    /// A text frame going `direction`, stamped at the epoch, for unit tests.
-    pub(crate) fn text(direction: Direction, text: &str) -> Self {
-        Self {
-            direction,
-            ..Self::received(FrameKind::Text, text.as_bytes())
-        }
-    }
-}
-
-/// How long each handshake step took.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PhaseTimings {
-    pub dns: Duration,
-    pub tcp: Duration,
-    /// `None` for plain ws://.
-    pub tls: Option<Duration>,
-    pub upgrade: Duration,
-    pub total: Duration,
-}
-
-/// What the server answered to the upgrade.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandshakeReport {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub protocol: Option<String>,
-    pub timings: PhaseTimings,
-    /// The proxy the connection went through, password hidden.
-    pub proxy: Option<String>,
 }
 
 /// What the connection task tells the UI.

@@ -5,29 +5,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
-/// Which proxy a request should use.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum ProxyChoice {
-    /// Follow HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY.
-    #[default]
-    FromEnvironment,
-    /// Connect directly, whatever the environment says.
-    Direct,
-    /// Use this proxy (`http://`, `socks5://` or `socks5h://`).
-    Url(String),
-}
-
-impl ProxyChoice {
-    /// Reads a `--proxy` value or a profile's `proxy` field: `none` or
-    /// `direct` means no proxy, anything else is a proxy URL.
-    pub fn parse(text: &str) -> Self {
-        match text.trim() {
-            "" => Self::FromEnvironment,
-            t if t.eq_ignore_ascii_case("none") || t.eq_ignore_ascii_case("direct") => Self::Direct,
-            t => Self::Url(t.to_string()),
-        }
-    }
-}
+pub use crate::request::ProxyChoice;
 
 /// Why a proxy could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

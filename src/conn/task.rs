@@ -21,10 +21,9 @@ use super::handshake::{self, Socket};
 use super::intake::{Intake, MAX_BATCH, READ_BUFFER_SIZE, end_state, take_in};
 use super::latency::{PingTracker, ReplyTimer};
 use super::writer::{Writer, Written};
-use super::{
-    ABNORMAL_CLOSURE, Closer, ConnCommand, ConnEvent, ConnSettings, ConnState, FrameKind, Outgoing, ResolvedRequest,
-    tls,
-};
+use super::{ConnCommand, ConnEvent, ConnSettings, ConnState, Outgoing, tls};
+use crate::record::{ABNORMAL_CLOSURE, Closer, FrameKind};
+use crate::request::ResolvedRequest;
 
 /// How long to wait for the server to answer our close frame.
 pub(super) const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -421,7 +420,7 @@ impl Task {
                     Some(Written::Sent(first)) => {
                         // Every report already in goes to the UI as one
                         // batch (a pipe's lines are written hundreds at a time).
-                        let mut records: Vec<super::FrameRecord> = first.into_iter().collect();
+                        let mut records: Vec<crate::record::FrameRecord> = first.into_iter().collect();
                         let mut failed = None;
                         while records.len() < MAX_BATCH {
                             match writer.reports.try_recv() {

@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::handshake::Socket;
 use super::metered::WriteProgress;
-use super::{Direction, FrameRecord};
+use crate::record::{Direction, FrameRecord};
 
 /// What the writer reports back, in the order the messages were queued.
 #[derive(Debug)]

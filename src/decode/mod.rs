@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::conn::{Direction, FrameKind, FrameRecord};
+use crate::record::{Direction, FrameKind, FrameRecord};
 pub use proto::{ProtoError, ProtoTypes, TypeChoice};
 
 /// Largest payload a compressed frame may inflate to: a small hostile

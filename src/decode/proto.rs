@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use prost::Message as _;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
 
-use crate::conn::Direction;
+use crate::record::Direction;
 
 /// Why the `.proto` files cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::step::{Action, Capture, Expect, ExpectNone, Matcher, Payload, Schema, Step, parse_duration, summary};
-use crate::conn::KvRow;
 use crate::filter::{JQ_PREFIX, Pattern};
 use crate::jq::JqFilter;
 use crate::profile::Profile;
+use crate::record::KvRow;
 
 /// How long an `expect` waits when neither it nor the file says.
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(10);

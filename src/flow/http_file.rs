@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use super::file::{DEFAULT_WITHIN, Flow, FlowError, RequestSource};
 use super::step::{Action, Expect, Matcher, Payload, Step, summary};
-use crate::conn::KvRow;
 use crate::profile::Profile;
+use crate::record::KvRow;
 
 /// How long a flow from a `.http` file keeps listening after its last
 /// message, so the answers to it arrive before the close.

@@ -10,10 +10,11 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 
 use super::step::{Action, Expect, Payload, Step};
-use crate::conn::{Direction, FrameKind, FrameRecord, Outgoing};
+use crate::conn::Outgoing;
 use crate::decode::FrameDecoder;
 use crate::profile::vars::Resolver;
 use crate::protocol::Protocol;
+use crate::record::{Direction, FrameKind, FrameRecord};
 
 /// Frames kept for the next `expect` while no step reads them; past
 /// this the oldest go (a flood between two expects).

@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::conn::{Direction, FrameKind, FrameRecord, KvRow};
 use crate::decode::FrameDecoder;
 use crate::profile::Profile;
+use crate::record::{Direction, FrameKind, FrameRecord, KvRow};
 use crate::secrets;
 
 /// Fields of a JSON reply that name its kind, in the order tried.

@@ -10,8 +10,8 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde_json::json;
 
 use super::machine::{Outcome, Status, StepResult};
-use crate::conn::{FrameKind, FrameRecord, HandshakeReport};
 use crate::format;
+use crate::record::{FrameKind, FrameRecord, HandshakeReport};
 
 /// Exit status: the flow passed.
 pub const EXIT_PASSED: u8 = 0;

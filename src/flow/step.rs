@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::conn::{FrameKind, FrameRecord};
 use crate::decode::FrameDecoder;
 use crate::filter::Pattern;
 use crate::jq::JqFilter;
+use crate::record::{FrameKind, FrameRecord};
 
 /// One step, with where it was written.
 #[derive(Debug)]

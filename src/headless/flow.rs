@@ -4,11 +4,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Run, flatten, is_final};
-use crate::conn::{ConnCommand, ConnEvent, ConnHandle, ConnState, ResolvedRequest};
+use crate::conn::{ConnCommand, ConnEvent, ConnHandle, ConnState};
 use crate::flow::machine::{FlowAction, FlowRun, Outcome};
 use crate::flow::report::FlowReport;
 use crate::flow::step::Step;
 use crate::profile::vars::Resolver;
+use crate::request::ResolvedRequest;
 
 /// What to run, and what to call it in the report.
 pub struct FlowJob {
@@ -89,7 +90,7 @@ pub async fn run(job: FlowJob, run: Run) -> FlowReport {
                 ConnEvent::State { state, .. } if is_final(&state) => {
                     open = false;
                     let why = crate::sanitize::one_line_owned(state.to_string());
-                    let clean = matches!(state, ConnState::Closed { code: Some(code), .. } if code != crate::conn::ABNORMAL_CLOSURE);
+                    let clean = matches!(state, ConnState::Closed { code: Some(code), .. } if code != crate::record::ABNORMAL_CLOSURE);
                     match flow.as_mut() {
                         Some(flow) => flow.on_connection_end(&why, clean, now),
                         None => report.error = Some(why),

@@ -7,9 +7,9 @@ use base64::Engine as _;
 use tokio::io::AsyncBufReadExt;
 
 use super::{EXIT_CONNECTION, EXIT_OK, Run, is_final};
-use crate::conn::{
-    ABNORMAL_CLOSURE, ConnCommand, ConnEvent, ConnState, Direction, FrameKind, FrameRecord, Outgoing, ResolvedRequest,
-};
+use crate::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
+use crate::record::{ABNORMAL_CLOSURE, Direction, FrameKind, FrameRecord};
+use crate::request::ResolvedRequest;
 
 /// How `pipe` behaves.
 #[derive(Debug, Clone, Default)]

@@ -6,8 +6,10 @@
 use std::time::Duration;
 
 use super::{EXIT_CONNECTION, EXIT_EXPECTATION, EXIT_OK, Run, flatten, is_final};
-use crate::conn::{ConnCommand, ConnEvent, ConnState, Direction, FrameKind, FrameRecord, Outgoing, ResolvedRequest};
+use crate::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
+use crate::record::{Direction, FrameKind, FrameRecord};
 use crate::replay::{Cue, MatchRule, Script, Timing, preview};
+use crate::request::ResolvedRequest;
 
 /// How the recording is replayed.
 pub struct ReplayClient {
@@ -90,7 +92,7 @@ pub async fn run(request: ResolvedRequest, run: Run, script: Script, options: Re
                     deadline = next_deadline(&options, &script, next_turn, opened_at);
                 }
                 ConnEvent::State { state, .. } if is_final(&state) => {
-                    let clean = matches!(state, ConnState::Closed { code: Some(code), .. } if code != crate::conn::ABNORMAL_CLOSURE);
+                    let clean = matches!(state, ConnState::Closed { code: Some(code), .. } if code != crate::record::ABNORMAL_CLOSURE);
                     if !open || !clean {
                         failure = Some(crate::sanitize::one_line_owned(state.to_string()));
                     }
@@ -287,7 +289,7 @@ mod tests {
     fn frame(text: &str) -> FrameRecord {
         FrameRecord {
             at: std::time::UNIX_EPOCH,
-            direction: crate::conn::Direction::Received,
+            direction: crate::record::Direction::Received,
             kind: FrameKind::Text,
             payload: bytes::Bytes::copy_from_slice(text.as_bytes()),
         }

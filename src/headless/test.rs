@@ -6,12 +6,12 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::EXIT_OK;
-use crate::conn::{FrameRecord, HandshakeReport};
 use crate::filter::{JQ_PREFIX, Pattern};
 use crate::flow::machine::{Status, StepResult};
 use crate::flow::report::FlowReport;
 use crate::flow::step::{Action, Expect, Matcher, Payload, Step, summary};
 use crate::format;
+use crate::record::{FrameRecord, HandshakeReport};
 
 /// What `test` checks: a one-step flow.
 #[derive(Debug, Default)]

@@ -5,7 +5,7 @@
 //! them itself. Origin, cookies, auth and the rest are kept.
 
 use super::Profile;
-use crate::conn::KvRow;
+use crate::record::KvRow;
 
 /// Headers the WebSocket handshake sets itself, or that mean nothing to it.
 const DROPPED_HEADERS: &[&str] = &[
@@ -229,7 +229,7 @@ mod tests {
         assert_eq!(header(&import, "Accept-Encoding"), None);
         assert_eq!(header(&import, "Upgrade"), None);
         // Everything kept passes the handshake's header checks.
-        let built = crate::conn::request::build(&import.profile.url, &import.profile.params, &import.profile.headers);
+        let built = crate::request::build(&import.profile.url, &import.profile.params, &import.profile.headers);
         assert!(built.is_ok(), "{built:?}");
     }
 

@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn secrets_are_dropped_and_references_kept() {
-        use crate::conn::KvRow;
+        use crate::record::KvRow;
         let request = Profile {
             url: "wss://bob:hunter2@h/feed?room=1&access_token=abc".into(),
             headers: vec![

@@ -13,7 +13,7 @@ pub mod workspace;
 
 use serde::{Deserialize, Serialize};
 
-use crate::conn::KvRow;
+use crate::record::KvRow;
 
 /// The schema version this build writes; files with a newer one are refused
 /// rather than misread.

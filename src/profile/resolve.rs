@@ -3,9 +3,10 @@
 
 use super::Profile;
 use super::vars::{Resolver, Unresolved};
-use crate::conn::request::{self, RequestError};
-use crate::conn::{KvRow, ProxyChoice, ResolvedRequest};
 use crate::protocol::Protocol;
+use crate::record::KvRow;
+use crate::request::{self, RequestError};
+use crate::request::{ProxyChoice, ResolvedRequest};
 
 /// Why a request could not be built for connecting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

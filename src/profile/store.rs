@@ -274,8 +274,8 @@ pub fn parse_profile(path: &Path) -> Result<Profile, ProfileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::KvRow;
     use crate::profile::SavedMessage;
+    use crate::record::KvRow;
     use std::os::unix::fs::PermissionsExt;
 
     fn full_profile() -> Profile {

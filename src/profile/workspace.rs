@@ -84,8 +84,8 @@ mod tests {
                 WorkspaceTab::request(Profile {
                     url: "ws://h/beta?token=t0k3n".into(),
                     headers: vec![
-                        crate::conn::KvRow::new("api-key", "s3cret"),
-                        crate::conn::KvRow::new("x-auth", "{{env:AUTH}}"),
+                        crate::record::KvRow::new("api-key", "s3cret"),
+                        crate::record::KvRow::new("x-auth", "{{env:AUTH}}"),
                     ],
                     ..Profile::default()
                 }),

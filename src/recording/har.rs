@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::{Recording, RecordingError};
-use crate::conn::{Direction, FrameKind, FrameRecord, KvRow};
+use crate::record::{Direction, FrameKind, FrameRecord, KvRow};
 
 #[derive(Deserialize, Debug, Clone)]
 pub(super) struct NameValue {

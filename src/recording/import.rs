@@ -1,7 +1,7 @@
 //! `wscope import FILE.har`: a profile from a recorded connection.
 
-use crate::conn::{Direction, FrameKind};
 use crate::profile::{Profile, SavedMessage};
+use crate::record::{Direction, FrameKind};
 
 use super::Recording;
 
@@ -47,7 +47,7 @@ pub fn profile_of(recording: &Recording) -> (Profile, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::KvRow;
+    use crate::record::KvRow;
 
     #[test]
     fn a_chrome_har_becomes_a_profile() {

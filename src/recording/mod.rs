@@ -9,7 +9,7 @@ mod ndjson;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::conn::{FrameRecord, KvRow};
+use crate::record::{FrameRecord, KvRow};
 
 /// One recorded connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +128,7 @@ pub fn choose(mut recordings: Vec<Recording>, entry: Option<usize>, path: &str) 
 /// `{{` escaped. A recording is someone else's file: a header of
 /// `{{env:AWS_SECRET_ACCESS_KEY}}` in it must be sent as it is written, not
 /// filled in from the user's environment.
-pub fn request_text(recording: &Recording) -> (String, Vec<crate::conn::KvRow>, Vec<crate::conn::KvRow>) {
+pub fn request_text(recording: &Recording) -> (String, Vec<crate::record::KvRow>, Vec<crate::record::KvRow>) {
     use crate::profile::vars::literal;
     let row = |key: &str, value: &str| KvRow::new(literal(key), literal(value));
     let (url, params) = match url::Url::parse(&recording.url) {
@@ -183,8 +183,8 @@ mod tests {
         assert_eq!(headers, [KvRow::new("x-leak", r"\{{env:HOME}}")]);
         assert_eq!(request_text(&recording("not a url {{x}}")).0, r"not a url \{{x}}");
     }
-    use crate::conn::{Direction, FrameKind};
     use crate::decode::FrameDecoder;
+    use crate::record::{Direction, FrameKind};
     use bytes::Bytes;
 
     fn frames() -> Vec<FrameRecord> {
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn wscope_har_round_trips_data_frames() {
-        let request = crate::conn::request::build(
+        let request = crate::request::build(
             "ws://127.0.0.1:9001/feed",
             &[KvRow::new("room", "blue")],
             &[KvRow::new("x-trace", "1")],

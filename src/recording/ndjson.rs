@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::{Recording, RecordingError};
-use crate::conn::{Direction, FrameKind, FrameRecord};
+use crate::record::{Direction, FrameKind, FrameRecord};
 
 #[derive(Deserialize)]
 struct Line {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::conn::{Direction, FrameKind, FrameRecord};
 use crate::jq::JqFilter;
+use crate::record::{Direction, FrameKind, FrameRecord};
 use crate::recording::Recording;
 
 /// A recorded data frame to send again, and when.

@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use super::{Cue, MatchRule, Script, Timing, preview};
-use crate::conn::FrameKind;
+use crate::record::FrameKind;
 
 /// How the recording is played.
 #[derive(Debug)]

@@ -9,10 +9,10 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use super::frames::kind_name;
 use super::theme;
 use crate::app::{App, Detail};
-use crate::conn::{Direction, FrameKind};
 use crate::format;
 use crate::frames::LogEntry;
 use crate::payload::BodyKind;
+use crate::record::{Direction, FrameKind};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
     let Some(LogEntry::Frame(record)) = app.visible().entry(detail.seq) else {

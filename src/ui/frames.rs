@@ -11,9 +11,9 @@ use ratatui::widgets::Block;
 use super::rows::Rows;
 use super::theme;
 use crate::app::{App, Search, matches_search};
-use crate::conn::{Direction, FrameKind, FrameRecord};
 use crate::format;
 use crate::frames::{LogEntry, NoteLevel};
+use crate::record::{Direction, FrameKind, FrameRecord};
 
 /// Below this many inner rows the column header is dropped to save a line.
 pub(super) const HEADER_MIN_ROWS: u16 = 10;
@@ -238,7 +238,7 @@ const PREVIEW_DECODE_MAX: usize = 64 << 10;
 
 /// `msgpack {"sym":"MSG",…}`, or `✗msgpack` and the hex, for a
 /// binary frame whose payload decodes (or should have).
-fn binary_preview(decoder: &crate::decode::PayloadDecoder, record: &crate::conn::FrameRecord) -> Option<String> {
+fn binary_preview(decoder: &crate::decode::PayloadDecoder, record: &crate::record::FrameRecord) -> Option<String> {
     use crate::decode::Outcome;
     if !decoder.is_on() || record.payload.len() > PREVIEW_DECODE_MAX {
         return None;

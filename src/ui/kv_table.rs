@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 use super::theme;
 use crate::app::App;
 use crate::app::kv_table::{KvTable, TableKind};
-use crate::conn::request::is_sensitive_header;
 use crate::frames::NoteLevel;
+use crate::request::is_sensitive_header;
 use crate::{sanitize, secrets};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, table: &KvTable, focused: bool) {

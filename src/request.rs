@@ -2,42 +2,37 @@
 //!
 //! Pure: no I/O, so every rule here is unit-tested and the UI can call it on
 //! each keystroke to validate as the user types.
+//!
+//! May import: `record`, `protocol` (the protocol a request speaks) and
+//! `secrets` (which names are sensitive); never the connection task.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
-/// One row of the params or headers table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct KvRow {
-    /// Disabled rows are kept for later but not sent.
-    #[serde(default = "enabled_by_default")]
-    pub enabled: bool,
-    pub key: String,
-    pub value: String,
-    /// Free text for the user; never sent.
-    pub description: String,
+use crate::record::KvRow;
+
+/// Which proxy a request should use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProxyChoice {
+    /// Follow HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY.
+    #[default]
+    FromEnvironment,
+    /// Connect directly, whatever the environment says.
+    Direct,
+    /// Use this proxy (`http://`, `socks5://` or `socks5h://`).
+    Url(String),
 }
 
-fn enabled_by_default() -> bool {
-    true
-}
-
-impl KvRow {
-    /// A new enabled row.
-    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            enabled: true,
-            key: key.into(),
-            value: value.into(),
-            description: String::new(),
+impl ProxyChoice {
+    /// Reads a `--proxy` value or a profile's `proxy` field: `none` or
+    /// `direct` means no proxy, anything else is a proxy URL.
+    pub fn parse(text: &str) -> Self {
+        match text.trim() {
+            "" => Self::FromEnvironment,
+            t if t.eq_ignore_ascii_case("none") || t.eq_ignore_ascii_case("direct") => Self::Direct,
+            t => Self::Url(t.to_string()),
         }
-    }
-
-    /// A row with neither key nor value is a placeholder, not an error.
-    fn is_blank(&self) -> bool {
-        self.key.trim().is_empty() && self.value.is_empty()
     }
 }
 
@@ -106,7 +101,7 @@ pub struct ResolvedRequest {
     /// Subprotocols to offer, in preference order.
     pub subprotocols: Vec<String>,
     /// Which proxy to go through.
-    pub proxy: super::ProxyChoice,
+    pub proxy: ProxyChoice,
     /// The protocol spoken over the socket (raw WebSocket by default).
     pub protocol: crate::protocol::Protocol,
 }
@@ -234,7 +229,7 @@ pub fn build(url_text: &str, params: &[KvRow], headers: &[KvRow]) -> Result<Reso
         url,
         headers,
         subprotocols: Vec::new(),
-        proxy: super::ProxyChoice::default(),
+        proxy: ProxyChoice::default(),
         protocol: crate::protocol::Protocol::default(),
     })
 }
