@@ -1,5 +1,7 @@
 //! Everything a user can ask wscope to do. The keymap maps keys to these, and
-//! [`crate::app::App::update`] carries them out.
+//! the app carries them out.
+//!
+//! May import: nothing from this crate.
 
 /// A user intent, independent of the key that triggered it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,6 +6,8 @@
 //!
 //! The index keeps the state at every [`CHECKPOINT`]-th line; a line is
 //! made by walking from the checkpoint before it.
+//!
+//! May import: `sanitize`.
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -112,7 +114,7 @@ impl Body {
                 .map(|row| {
                     let start = row * HEX_WIDTH;
                     let chunk = &bytes[start..(start + HEX_WIDTH).min(bytes.len())];
-                    counted(crate::payload::hex_row(start, chunk))
+                    counted(hex_row(start, chunk))
                 })
                 .collect(),
             Self::Base64(bytes) => (from..end)
@@ -343,6 +345,28 @@ fn text_step(bytes: &[u8], pos: usize, mut out: Option<&mut String>) -> Option<u
     let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
     push(&mut out, &bytes[pos..end]);
     Some(end + 1)
+}
+
+/// One `hexdump -C` line: the chunk's offset, its bytes and their ASCII.
+pub fn hex_row(offset: usize, chunk: &[u8]) -> String {
+    let mut hex = String::with_capacity(49);
+    for (i, b) in chunk.iter().enumerate() {
+        if i == 8 {
+            hex.push(' ');
+        }
+        hex.push_str(&format!("{b:02x} "));
+    }
+    let ascii: String = chunk
+        .iter()
+        .map(|b| {
+            if b.is_ascii_graphic() || *b == b' ' {
+                *b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{offset:08x}  {hex:<49} |{ascii}|")
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
 //! Command-line interface.
+//!
+//! May import: `decode`, `filter`, `flow`, `profile`, `protocol`, `record`.
 
 use std::net::IpAddr;
 use std::path::PathBuf;

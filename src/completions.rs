@@ -1,6 +1,8 @@
 //! Shell completion scripts. clap_complete writes the static part; profile
 //! names for `-p` come from `wscope profiles --names` when completing, so
 //! they are always current.
+//!
+//! May import: `cli`.
 
 use clap::CommandFactory;
 use clap_complete::{Shell, generate};

@@ -1,5 +1,7 @@
 //! `config.toml`: defaults, the theme and the key map. The file shipped in
 //! `assets/` is embedded and must equal [`Config::default`] (a test checks).
+//!
+//! May import: `cli`, `keymap`, `palette`.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! Taking the evidence away: frames as NDJSON (one object per frame) and as
 //! HAR 1.2 with `_webSocketMessages`, as Chrome DevTools writes it.
+//!
+//! May import: `decode`, `record`, `request`, `secrets`.
 
 use base64::Engine as _;
 use serde_json::{Value, json};

@@ -3,6 +3,8 @@
 //!
 //! Matches are kept as a list of sequence numbers, extended as frames
 //! arrive and trimmed as the log evicts, so drawing never re-scans history.
+//!
+//! May import: `decode`, `frames`, `jq`, `record`.
 
 use std::collections::VecDeque;
 

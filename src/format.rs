@@ -1,4 +1,6 @@
 //! Human-readable figures shared by the UI and connection-event notes.
+//!
+//! May import: nothing from this crate.
 
 use std::time::{Duration, SystemTime};
 
@@ -51,32 +53,6 @@ pub fn elapsed(d: Duration) -> String {
         format!("{h}:{m:02}:{s:02}")
     } else {
         format!("{m}:{s:02}")
-    }
-}
-
-/// What a close code means (RFC 6455 §7.4 and the IANA registry).
-pub fn close_code_meaning(code: u16) -> &'static str {
-    match code {
-        1000 => "normal",
-        1001 => "going away",
-        1002 => "protocol error",
-        1003 => "unsupported data",
-        1005 => "no code",
-        1006 => "abnormal",
-        1007 => "invalid payload",
-        1008 => "policy violation",
-        1009 => "message too big",
-        1010 => "extension required",
-        1011 => "server error",
-        1012 => "service restart",
-        1013 => "try again later",
-        1014 => "bad gateway",
-        1015 => "TLS failure",
-        3000..=3999 => "registered",
-        // The graphql-ws library's codes are common enough to name.
-        4400..=4500 => crate::protocol::graphql::close_code_meaning(code).unwrap_or("application"),
-        4000..=4999 => "application",
-        _ => "unknown",
     }
 }
 

@@ -4,6 +4,8 @@
 //! can hold its place while old entries are evicted under it. Rendering asks
 //! for a window by sequence number, which costs O(rows shown), never
 //! O(history).
+//!
+//! May import: `record`, `sanitize`.
 
 use std::collections::VecDeque;
 use std::time::SystemTime;

@@ -1,4 +1,6 @@
 //! The Message pane's JSON indicator.
+//!
+//! May import: nothing from this crate.
 
 /// Whether the composed message is JSON, and if not, where it stops being so.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 //! Longer than most modules on purpose: the table itself is a third of it,
 //! and splitting the table from the lookups, labels and parser that read it
 //! would put one job in two places. Its tests are another third.
+//!
+//! May import: `action`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

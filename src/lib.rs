@@ -19,7 +19,6 @@ pub mod format;
 pub mod frames;
 pub mod headless;
 pub mod jq;
-pub mod jq_sandbox;
 pub mod json_check;
 pub mod keymap;
 pub mod log_sink;

@@ -6,6 +6,8 @@
 //! file, even after `kill -9`, and no file I/O runs on the connection's
 //! runtime worker. A failed write never ends the run, and is never silent:
 //! the first failure and the recovery are passed on as warnings.
+//!
+//! May import: `conn`, `export`, `secrets`.
 
 use std::fs::File;
 use std::io::Write;

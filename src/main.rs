@@ -23,10 +23,10 @@ fn install_panic_hook() {
 }
 
 fn main() -> ExitCode {
-    // A jq expression's own process (see `wscope::jq_sandbox`).
+    // A jq expression's own process (see `wscope::jq::sandbox`).
     let mut args = std::env::args();
-    if args.nth(1).as_deref() == Some(wscope::jq_sandbox::WORKER_ARG) {
-        return ExitCode::from(wscope::jq_sandbox::serve(&args.next().unwrap_or_default()));
+    if args.nth(1).as_deref() == Some(wscope::jq::sandbox::WORKER_ARG) {
+        return ExitCode::from(wscope::jq::sandbox::serve(&args.next().unwrap_or_default()));
     }
     install_panic_hook();
     if let Ok(executable) = std::env::current_exe() {

@@ -1,6 +1,8 @@
 //! The colour palettes, as data: what `config.toml` chooses and the UI
 //! draws with. Kept out of `ui` so the configuration can name them without
 //! reaching into the drawing code.
+//!
+//! May import: nothing from this crate.
 
 use ratatui::style::Color;
 

@@ -1,15 +1,17 @@
 //! Formats one frame's payload in full, for the detail view: JSON
 //! pretty-printed, text as text, binary as a hex dump, base64 or lossy UTF-8,
 //! close frames with their code's meaning.
+//!
+//! May import: `body`, `decode`, `protocol`, `record`, `sanitize`.
 
 use base64::Engine as _;
 
 use bytes::Bytes;
 
-use crate::body::Body;
+use crate::body::{Body, hex_row};
 use crate::decode::{Outcome, PayloadDecoder};
 use crate::record::{FrameKind, FrameRecord};
-use crate::{format, sanitize};
+use crate::sanitize;
 
 /// How binary payloads are shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -167,7 +169,7 @@ pub fn body_lines(record: &FrameRecord, view: BinaryView) -> (BodyKind, Vec<Stri
         }
         FrameKind::Close { code } => {
             let mut lines = vec![match code {
-                Some(code) => format!("code    {code} ({})", format::close_code_meaning(code)),
+                Some(code) => format!("code    {code} ({})", crate::protocol::close_code_meaning(code)),
                 None => "code    (none)".to_string(),
             }];
             lines.push(format!(
@@ -210,28 +212,6 @@ pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
         .enumerate()
         .map(|(row, chunk)| hex_row(row * 16, chunk))
         .collect()
-}
-
-/// One `hexdump -C` line: the chunk's offset, its bytes and their ASCII.
-pub fn hex_row(offset: usize, chunk: &[u8]) -> String {
-    let mut hex = String::with_capacity(49);
-    for (i, b) in chunk.iter().enumerate() {
-        if i == 8 {
-            hex.push(' ');
-        }
-        hex.push_str(&format!("{b:02x} "));
-    }
-    let ascii: String = chunk
-        .iter()
-        .map(|b| {
-            if b.is_ascii_graphic() || *b == b' ' {
-                *b as char
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    format!("{offset:08x}  {hex:<49} |{ascii}|")
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@
 //! ratatui happens to drop control characters inside a cell, which would
 //! hide the sequence instead of showing it; `println!` does not drop them
 //! at all. Both go through here.
+//!
+//! May import: nothing from this crate.
 
 use std::borrow::Cow;
 

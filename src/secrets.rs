@@ -4,6 +4,8 @@
 //! hidden in the Headers pane is also hidden when the same token travels as
 //! `?access_token=…` (the usual way browsers authenticate WebSockets, since
 //! they cannot set headers) or as `user:password@` in the URL.
+//!
+//! May import: nothing from this crate.
 
 use std::borrow::Cow;
 

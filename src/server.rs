@@ -2,6 +2,8 @@
 //!
 //! It greets each client, echoes what it receives and sends a small JSON
 //! ticker every second, so a new user sees live traffic without any network.
+//!
+//! May import: nothing from this crate.
 
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,6 +1,8 @@
 //! The one place where a setting's value is decided, for the inspector and
 //! the headless commands alike: the command line wins, then the profile,
 //! then `config.toml`, then the built-in default.
+//!
+//! May import: `cli`, `config`, `profile`.
 
 use std::time::Duration;
 

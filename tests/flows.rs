@@ -387,7 +387,7 @@ async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
     use wscope::conn::{ConnCommand, ConnState};
     use wscope::frames::LogEntry;
     use wscope::profile::paths::Paths;
-    use wscope::profile::service::Storage;
+    use wscope::tui::file_worker::Storage;
 
     let server = common::feed_server().await;
     let dir = tempfile::tempdir().unwrap();

@@ -246,7 +246,7 @@ async fn a_refused_init_closes_the_connection() {
         matches!(state, ConnState::Closed { reason, by: Closer::Server, .. } if reason == "forbidden"),
         "{state:?}"
     );
-    assert_eq!(wscope::format::close_code_meaning(4403), "graphql: forbidden");
+    assert_eq!(wscope::protocol::close_code_meaning(4403), "graphql: forbidden");
 }
 
 /// A reference GraphQL server to try the inspector against by hand:

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use wscope::app::file_requests::StoreReply;
 use wscope::app::{App, Focus, InitialRequest};
 use wscope::conn::{ConnEvent, ConnState};
 use wscope::profile::paths::Paths;
-use wscope::profile::service::{Storage, StoreReply};
 use wscope::record::{Direction, FrameKind, FrameRecord, KvRow};
+use wscope::tui::file_worker::Storage;
 use wscope::ui;
 
 fn at(ms: u64) -> SystemTime {

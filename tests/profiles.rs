@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use crossterm::event::KeyCode;
+use wscope::app::file_requests::StoreRequest;
 use wscope::app::{App, Confirm, InitialRequest};
 use wscope::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
 use wscope::profile::Profile;
 use wscope::profile::paths::Paths;
-use wscope::profile::service::{Storage, StoreRequest};
 use wscope::profile::vars::Resolver;
 use wscope::record::KvRow;
+use wscope::tui::file_worker::Storage;
 
 /// An app and real storage in a temporary folder, with the file work the
 /// event loop would do carried out synchronously.

@@ -443,7 +443,7 @@ fn a_workspace_keeps_the_open_tabs() {
 #[test]
 fn the_timeline_exports_with_each_frames_tab() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = wscope::profile::service::Storage::new(wscope::profile::paths::Paths::under(dir.path()));
+    let storage = wscope::tui::file_worker::Storage::new(wscope::profile::paths::Paths::under(dir.path()));
     let (mut app, first, second) = alpha_and_beta();
     app.on_tab_event(first, ConnEvent::Frame(frame_at(1, "one")));
     app.on_tab_event(second, ConnEvent::Frame(frame_at(2, "two")));

@@ -3,9 +3,9 @@
 
 use super::App;
 use super::profiles::ProfileState;
+use crate::app::file_requests::StoreRequest;
 use crate::frames::NoteLevel;
 use crate::profile::draft::Draft;
-use crate::profile::service::StoreRequest;
 
 /// A yes/no question in front of everything else.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub enum Confirm {
     CloseTab,
     /// A flow that begins by listening, started on a connection already
     /// open: what it listens for (the greeting) may have gone by.
-    FlowOnOpenConnection(crate::profile::service::LoadedFlow),
+    FlowOnOpenConnection(crate::app::file_requests::LoadedFlow),
 }
 
 /// An answer to a [`Confirm`] or a delete confirmation.

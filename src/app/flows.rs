@@ -6,11 +6,11 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use super::{App, Prompt, PromptPurpose};
+use crate::app::file_requests::{LoadedFlow, StoreRequest};
 use crate::conn::{ConnCommand, ConnState};
 use crate::flow::machine::{FlowAction, FlowRun, Outcome, Status};
 use crate::flow::record::{RecordedRequest, flow_text};
 use crate::frames::{LogEntry, NoteLevel};
-use crate::profile::service::{LoadedFlow, StoreRequest};
 use crate::record::FrameRecord;
 
 /// Sent texts remembered with the composer text they came from, so a

@@ -5,12 +5,12 @@ use std::time::{Duration, SystemTime};
 
 use super::frames_view::{FramesView, Visible};
 use super::{App, Focus, Prompt, PromptPurpose, editor};
+use crate::app::file_requests::StoreRequest;
 use crate::conn::{ConnCommand, ConnState, Outgoing};
 use crate::export;
 use crate::filter::{FilterSpec, Matches, Pattern};
 use crate::frames::{LogEntry, NoteLevel};
 use crate::payload::{BinaryView, BodyKind};
-use crate::profile::service::StoreRequest;
 use crate::record::{Direction, FrameKind, FrameRecord};
 
 /// The open detail view of one frame.
@@ -111,7 +111,7 @@ impl App {
     /// a schema that does not compile is reported and left out. Files are
     /// read only when what names the decoder changed since it last built.
     pub fn reload_payload_decoder(&mut self) {
-        let source = crate::decode::DecoderSource::of(&self.current_profile());
+        let source = self.current_profile().decoder_source();
         if self.session.payloads_source.as_ref() == Some(&source) {
             return;
         }

@@ -4,11 +4,17 @@
 //! [`ConnCommand`]s queue up in an outbox for the event loop to deliver, and
 //! rendering reads the state. That makes the whole app testable by scripting
 //! input.
+//!
+//! May import: `action`, `body`, `conn`, `decode`, `export`, `filter`,
+//! `flow`, `format`, `frames`, `jq`, `json_check`, `keymap`, `payload`,
+//! `profile`, `protocol`, `record`, `recording`, `request`, `sanitize`,
+//! `secrets`.
 
 mod actions;
 pub mod compose;
 mod confirm;
 mod events;
+pub mod file_requests;
 pub mod flows;
 pub mod frames_view;
 mod inspect;
@@ -45,6 +51,7 @@ pub use prompts::{Prompt, PromptPurpose};
 pub use session::Session;
 
 use crate::action::Action;
+use crate::app::file_requests::StoreRequest;
 use crate::conn::latency::LatencyStats;
 use crate::conn::{ConnCommand, ConnEvent, ConnState};
 use crate::filter::{FilterSpec, Matches};
@@ -52,7 +59,6 @@ use crate::frames::{FrameLog, NoteLevel};
 use crate::json_check::{self, JsonStatus};
 use crate::keymap::{self, Scope};
 use crate::profile::Profile;
-use crate::profile::service::StoreRequest;
 use crate::profile::vars::{Environments, Resolver};
 use crate::record::{FrameRecord, HandshakeReport, KvRow};
 use crate::request::{RequestError, UrlProblem};

@@ -89,7 +89,7 @@ pub fn closed_text(code: Option<u16>, reason: &str, by: Closer) -> String {
         (None, true) => format!("{who}: no code"),
         (None, false) => format!("{who}: {reason}"),
         (Some(code), empty) => {
-            let code = format!("{code} ({})", format::close_code_meaning(code));
+            let code = format!("{code} ({})", crate::protocol::close_code_meaning(code));
             if empty {
                 format!("{who}: {code}")
             } else {

@@ -3,8 +3,8 @@
 use ratatui_textarea::TextArea;
 
 use super::{App, Prompt, PromptPurpose, editor};
+use crate::app::file_requests::StoreRequest;
 use crate::profile::Profile;
-use crate::profile::service::StoreRequest;
 
 /// The profile picker.
 #[derive(Debug, Clone)]

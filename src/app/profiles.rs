@@ -5,13 +5,13 @@
 
 use super::{App, Confirm, Focus, Picker, Prompt, PromptPurpose, editor};
 
+use crate::app::file_requests::{StoreReply, StoreRequest};
 use crate::conn::{ConnCommand, Outgoing};
 use crate::frames::NoteLevel;
 use crate::profile::Profile;
 use crate::profile::draft::Draft;
 use crate::profile::history;
 use crate::profile::resolve::{ResolveError, resolve_request};
-use crate::profile::service::{StoreReply, StoreRequest};
 use crate::profile::vars::{Environments, Resolver};
 use crate::request::{RequestError, ResolvedRequest};
 

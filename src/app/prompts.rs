@@ -5,9 +5,9 @@ use ratatui_textarea::TextArea;
 
 use super::profiles::ProfileState;
 use super::{App, editor};
+use crate::app::file_requests::StoreRequest;
 use crate::frames::NoteLevel;
 use crate::profile::curl;
-use crate::profile::service::StoreRequest;
 use crate::profile::store::validate_name;
 use crate::profile::{Profile, SavedMessage};
 

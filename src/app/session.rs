@@ -99,7 +99,7 @@ pub struct Session {
     /// The flow last saved or run, offered by F5.
     pub last_flow: Option<String>,
     /// A flow loaded to run once the connection opens.
-    pub pending_flow: Option<crate::profile::service::LoadedFlow>,
+    pub pending_flow: Option<crate::app::file_requests::LoadedFlow>,
     /// Sent texts and the composer text they came from, for F6.
     pub sent_templates: super::flows::SentTemplates,
     pub(super) outbox: Vec<ConnCommand>,

@@ -397,7 +397,7 @@ pub(super) fn prepare(base: Option<Profile>, overrides: &Overrides, options: &Co
         settings: conn_settings(&settings, options)?,
         log: open_log(options)?,
         show_secrets: options.export_secrets,
-        payloads: crate::decode::PayloadDecoder::for_profile(&profile)?,
+        payloads: profile.decoder_source().build()?,
     };
     Ok(Prepared {
         resolved,

@@ -5,10 +5,10 @@ use anyhow::Context;
 
 use super::setup::{conn_settings, load_config, open_log, storage};
 use crate::action::Action;
+use crate::app::file_requests::StoreReply;
 use crate::app::{App, InitialRequest};
 use crate::cli::{ConnOptions, RequestArgs};
 use crate::conn;
-use crate::profile::service::StoreReply;
 use crate::profile::{draft, vars};
 use crate::settings::Settings;
 use crate::tui::{self, LoopOptions};
@@ -43,7 +43,7 @@ pub async fn open(file: &std::path::Path, entry: Option<usize>, options: &ConnOp
 fn open_workspace(
     app: &mut App,
     name: &str,
-    storage: Option<&crate::profile::service::Storage>,
+    storage: Option<&crate::tui::file_worker::Storage>,
     has_tabs: bool,
 ) -> usize {
     use crate::profile::workspace::{self, WorkspaceTab};

@@ -1,4 +1,9 @@
 //! The subcommands, one module each; `main` only parses and dispatches.
+//!
+//! May import: `action`, `app`, `cli`, `completions`, `config`, `conn`,
+//! `decode`, `filter`, `flow`, `frames`, `headless`, `keymap`, `log_sink`,
+//! `profile`, `record`, `recording`, `replay`, `request`, `sanitize`,
+//! `secrets`, `server`, `settings`, `tui`, `ui`.
 
 use anyhow::{Context, bail};
 

@@ -11,8 +11,8 @@ use crate::config::Config;
 use crate::conn::{self, ClientIdentity, ConnSettings, TlsOptions};
 use crate::log_sink::LogTarget;
 use crate::profile::paths::Paths;
-use crate::profile::service::Storage;
 use crate::settings::Settings;
+use crate::tui::file_worker::Storage;
 
 pub fn storage(options: &ConnOptions) -> anyhow::Result<Storage> {
     let paths = Paths::resolve(options.config_dir.as_deref())

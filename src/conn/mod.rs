@@ -3,6 +3,8 @@
 //!
 //! Nothing here knows about the terminal, so the same task serves the TUI and
 //! headless commands alike.
+//!
+//! May import: `format`, `protocol`, `record`, `request`, `secrets`.
 
 mod arena;
 pub mod backoff;
@@ -156,7 +158,6 @@ pub enum ConnState {
 /// printing it.
 impl std::fmt::Display for ConnState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::format;
         let words = match self {
             ConnState::Idle => "Disconnected".into(),
             ConnState::Connecting { .. } => "Connecting".into(),
@@ -164,7 +165,7 @@ impl std::fmt::Display for ConnState {
             ConnState::Closing => "Closing".into(),
             ConnState::Reconnecting { attempt, .. } => format!("Reconnecting (attempt {attempt})"),
             ConnState::Closed { code, reason, .. } => match (code, reason.is_empty()) {
-                (Some(code), true) => format!("Closed ({code} {})", format::close_code_meaning(*code)),
+                (Some(code), true) => format!("Closed ({code} {})", crate::protocol::close_code_meaning(*code)),
                 (Some(code), false) => format!("Closed ({code} {reason})"),
                 (None, true) => "Closed".into(),
                 (None, false) => format!("Closed ({reason})"),

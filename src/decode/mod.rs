@@ -2,6 +2,8 @@
 //! MessagePack, CBOR or Protobuf (by `.proto`), chosen by `--decode`.
 //! Pure functions of the bytes: the UI, filters, exports and `pipe` all
 //! read the same decoded value.
+//!
+//! May import: `record`.
 
 pub mod lenient;
 mod msgpack_json;
@@ -96,7 +98,8 @@ impl FrameDecoder {
     }
 }
 
-/// What a payload decoder is built from: the profile's fields that name it.
+/// What a payload decoder is built from: the choice and the schema that
+/// name it (a profile's `decode`, `proto` and `proto_type` fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecoderSource {
     choice: Option<DecodeChoice>,
@@ -105,16 +108,10 @@ pub struct DecoderSource {
 }
 
 impl DecoderSource {
-    pub fn of(profile: &crate::profile::Profile) -> Self {
-        Self {
-            choice: profile.decode,
-            proto: profile.proto.clone(),
-            types: TypeChoice {
-                both: profile.proto_type.clone(),
-                received: profile.proto_type_in.clone(),
-                sent: profile.proto_type_out.clone(),
-            },
-        }
+    /// A decoder chosen by name (`--decode`), with `.proto` files and the
+    /// message types to read them as, if any.
+    pub fn new(choice: Option<DecodeChoice>, proto: Vec<std::path::PathBuf>, types: TypeChoice) -> Self {
+        Self { choice, proto, types }
     }
 
     /// Compiles the `.proto` files (reading them) and builds the decoder.
@@ -155,11 +152,6 @@ impl PartialEq for PayloadDecoder {
 impl Eq for PayloadDecoder {}
 
 impl PayloadDecoder {
-    /// The decoder a profile asks for, its `.proto` files compiled.
-    pub fn for_profile(profile: &crate::profile::Profile) -> Result<Self, ProtoError> {
-        DecoderSource::of(profile).build()
-    }
-
     pub fn new(choice: DecodeChoice, proto: Option<ProtoTypes>) -> Self {
         Self {
             choice,

@@ -2,6 +2,9 @@
 //! (`*.flow.toml`, or a JetBrains-style `.http` file) is compiled into
 //! [`step::Step`]s, run by the pure [`machine::FlowRun`], and reported by
 //! [`report`].
+//!
+//! May import: `conn`, `decode`, `export`, `filter`, `format`, `jq`,
+//! `profile`, `protocol`, `record`, `sanitize`, `secrets`.
 
 pub mod file;
 pub mod http_file;

@@ -1,5 +1,9 @@
 //! Commands without the terminal UI, for scripts and CI. They reuse the
 //! connection task and never touch ratatui.
+//!
+//! May import: `conn`, `decode`, `export`, `filter`, `flow`, `format`,
+//! `log_sink`, `profile`, `record`, `replay`, `request`, `sanitize`,
+//! `secrets`.
 
 pub mod flow;
 pub mod pipe;

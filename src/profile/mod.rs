@@ -1,12 +1,14 @@
 //! Saved requests ("profiles"), the environments their `{{variables}}` come
 //! from, and the files that keep them.
+//!
+//! May import: `decode`, `json_check`, `protocol`, `record`, `request`,
+//! `secrets`.
 
 pub mod curl;
 pub mod draft;
 pub mod history;
 pub mod paths;
 pub mod resolve;
-pub mod service;
 pub mod store;
 pub mod vars;
 pub mod workspace;
@@ -122,6 +124,19 @@ impl Default for Profile {
 }
 
 impl Profile {
+    /// The payload decoder this profile names: its choice and its schema.
+    pub fn decoder_source(&self) -> crate::decode::DecoderSource {
+        crate::decode::DecoderSource::new(
+            self.decode,
+            self.proto.clone(),
+            crate::decode::TypeChoice {
+                both: self.proto_type.clone(),
+                received: self.proto_type_in.clone(),
+                sent: self.proto_type_out.clone(),
+            },
+        )
+    }
+
     /// Whether everything but the message is the same: asked at every
     /// draw, when the composer may hold megabytes. Every field is named, so
     /// a new one cannot be forgotten here.

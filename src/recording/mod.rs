@@ -1,6 +1,8 @@
 //! Recordings read back: wscope's NDJSON (`--log` and exports) and HAR
 //! files (wscope's, Chrome's and Firefox's `_webSocketMessages`), as a
 //! request and its frames, for `wscope open` and the replays.
+//!
+//! May import: `format`, `profile`, `record`, `sanitize`, `secrets`.
 
 mod har;
 pub mod import;

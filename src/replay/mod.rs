@@ -1,6 +1,8 @@
 //! Replaying recordings: the server's side to clients (`serve --replay`)
 //! and the client's side to a live server (`replay`). This module holds
 //! what both read off a recording; the servers and clients are beside it.
+//!
+//! May import: `filter`, `flow`, `jq`, `record`, `recording`, `sanitize`.
 
 pub mod serve;
 

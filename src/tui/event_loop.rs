@@ -22,9 +22,10 @@ use super::Connections;
 use super::input::WokenInput;
 use super::terminal;
 use crate::app::App;
+use crate::app::file_requests::{StoreReply, StoreRequest};
 use crate::app::tabs::TabChange;
 use crate::conn::{ConnCommand, ConnEvent, ConnState};
-use crate::profile::service::{Storage, StoreReply, StoreRequest};
+use crate::tui::file_worker::Storage;
 use crate::ui;
 
 /// Events taken per wake-up before input gets another look, so typing stays

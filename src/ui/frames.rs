@@ -295,7 +295,7 @@ pub fn preview(record: &FrameRecord, width: usize) -> String {
         FrameKind::Close { code } => {
             let reason = String::from_utf8_lossy(payload);
             let text = match code {
-                Some(code) => format!("{code} ({}) {reason}", format::close_code_meaning(code)),
+                Some(code) => format!("{code} ({}) {reason}", crate::protocol::close_code_meaning(code)),
                 None => "(no code)".to_string(),
             };
             truncate(text.trim_end(), width)

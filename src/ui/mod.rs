@@ -14,6 +14,10 @@
 //!  Connected 0:12 │ handshake 1.2ms │ ping 95µs │ reply 402µs
 //!  Enter connect │ ^J send │ ^O connect/close │ F1 help
 //! ```
+//!
+//! May import: `action`, `app`, `conn`, `decode`, `flow`, `format`, `frames`,
+//! `json_check`, `keymap`, `palette`, `payload`, `protocol`, `record`,
+//! `request`, `sanitize`, `secrets`.
 
 mod frames;
 pub use frames::preview as frame_preview;

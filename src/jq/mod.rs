@@ -1,8 +1,12 @@
 //! jq expressions over JSON payloads, through the `jaq` crates.
+//!
+//! May import: nothing from this crate.
 
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, ValT, Vars, data, unwrap_valr};
 use jaq_json::{Val, read};
+
+pub mod sandbox;
 
 type Program = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
 
@@ -12,7 +16,7 @@ type Program = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
 /// An expression can loop forever (`def f: f; f`) or recurse until the
 /// stack runs out, and jq has no way to stop it. So once the binary has
 /// named itself with [`set_worker`], expressions run in a process of their
-/// own ([`crate::jq_sandbox`]), which is killed when it takes too long or
+/// own ([`crate::jq::sandbox`]), which is killed when it takes too long or
 /// dies on its own; the filter then reports why and matches nothing.
 pub struct JqFilter {
     source: String,
@@ -21,7 +25,7 @@ pub struct JqFilter {
 
 enum Engine {
     InProcess(Evaluator),
-    Sandboxed(crate::jq_sandbox::Sandbox),
+    Sandboxed(crate::jq::sandbox::Sandbox),
 }
 
 impl std::fmt::Debug for JqFilter {
@@ -43,7 +47,7 @@ impl JqFilter {
     pub fn compile(code: &str) -> Result<Self, String> {
         let evaluator = Evaluator::compile(code)?;
         let engine = match WORKER.get() {
-            Some(executable) => match crate::jq_sandbox::Sandbox::start(executable, code) {
+            Some(executable) => match crate::jq::sandbox::Sandbox::start(executable, code) {
                 Ok(sandbox) => Engine::Sandboxed(sandbox),
                 Err(error) => return Err(format!("cannot start the jq worker: {error}")),
             },
