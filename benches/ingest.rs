@@ -631,7 +631,7 @@ fn draw_figures() -> String {
     use wscope::record::{Direction, FrameKind, FrameRecord};
     let mut app = App::new(InitialRequest::default(), None);
     // Caps raised so that all of them are held, not the default 100,000.
-    app.session.frames = wscope::frames::FrameLog::new(1_000_000, usize::MAX);
+    app.session_mut().frames = wscope::frames::FrameLog::new(1_000_000, usize::MAX);
     for i in 0..1_000_000u64 {
         app.on_conn_event(ConnEvent::Frame(FrameRecord {
             at: std::time::SystemTime::now(),
@@ -645,7 +645,7 @@ fn draw_figures() -> String {
         if filtered {
             // One frame in ten ends in 7.
             app.apply_filter_text(r"7\}$").expect("valid regex");
-            assert_eq!(app.visible().len(), 100_000);
+            assert_eq!(app.session().visible().len(), 100_000);
         }
         for (w, h) in [(80u16, 24u16), (200, 60)] {
             wscope::ui::fit_app(&mut app, ratatui::layout::Rect::new(0, 0, w, h));
@@ -665,7 +665,7 @@ fn draw_figures() -> String {
     format!(
         "{} per draw with {} held (goal ≤ 1 ms)",
         parts.join(", "),
-        app.session.frames.len()
+        app.session().frames.len()
     )
 }
 
@@ -682,7 +682,7 @@ fn timeline_figures() -> String {
     const TABS: u64 = 8;
     const FRAMES: u64 = 1_000_000;
     let mut app = App::new(InitialRequest::default(), None);
-    app.session.frames = wscope::frames::FrameLog::new(FRAMES as usize, usize::MAX);
+    app.session_mut().frames = wscope::frames::FrameLog::new(FRAMES as usize, usize::MAX);
     let mut ids = vec![app.active_tab_id()];
     ids.extend((1..TABS).map(|_| app.new_tab()));
     let start = std::time::SystemTime::now();

@@ -41,7 +41,7 @@ fn app_with(frames: usize) -> App {
         },
         Some(Duration::from_secs(5)),
     );
-    app.frames = FrameLog::new(frames.max(1), usize::MAX);
+    app.session_mut().frames = FrameLog::new(frames.max(1), usize::MAX);
     app.on_conn_event(ConnEvent::state(ConnState::Open {
         since: Instant::now(),
         protocol: None,
@@ -87,7 +87,7 @@ fn filter_update(c: &mut Criterion) {
     let mut group = c.benchmark_group("take 10k frames into a full 100k log");
     for filtered in [false, true] {
         let mut app = app_with(0);
-        app.frames = FrameLog::new(100_000, usize::MAX);
+        app.session_mut().frames = FrameLog::new(100_000, usize::MAX);
         if filtered {
             app.apply_filter_text(FILTER).expect("valid filter");
         }
@@ -197,8 +197,8 @@ fn decode_ingest(c: &mut Criterion) {
     group.sample_size(10);
     for choice in [wscope::decode::DecodeChoice::None, wscope::decode::DecodeChoice::Auto] {
         let mut app = app_with(0);
-        app.frames = FrameLog::new(100_000, usize::MAX);
-        app.payloads = wscope::decode::PayloadDecoder::new(choice, None);
+        app.session_mut().frames = FrameLog::new(100_000, usize::MAX);
+        app.session_mut().payloads = wscope::decode::PayloadDecoder::new(choice, None);
         app.apply_filter_text("seq.:[0-9]*7,").expect("valid filter");
         group.bench_function(format!("--decode {choice:?}").to_lowercase(), |b| {
             b.iter(|| {

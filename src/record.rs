@@ -51,6 +51,11 @@ pub struct FrameRecord {
 }
 
 impl FrameRecord {
+    /// Whether it carries data (text or binary), not control.
+    pub fn is_data(&self) -> bool {
+        matches!(self.kind, FrameKind::Text | FrameKind::Binary)
+    }
+
     /// Payload size on the wire: a close frame's code adds two bytes.
     pub fn wire_len(&self) -> u64 {
         let code_len = if matches!(self.kind, FrameKind::Close { code: Some(_) }) {

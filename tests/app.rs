@@ -274,7 +274,7 @@ fn bad_header_row_points_at_the_row_and_blocks_connect() {
     app.handle_key(ctrl('o'));
     assert!(app.take_commands().is_empty(), "a bad header must block the connect");
     assert_eq!(app.focus, Focus::Headers);
-    assert_eq!(app.headers.selected, 2);
+    assert_eq!(app.session().headers.selected, 2);
 }
 
 #[test]
@@ -331,7 +331,7 @@ fn socketio_app() -> App {
         },
         None,
     );
-    app.profile.extras.protocol = Some(wscope::protocol::ProtocolKind::SocketIo);
+    app.session_mut().profile.extras.protocol = Some(wscope::protocol::ProtocolKind::SocketIo);
     app.update(wscope::action::Action::Connect);
     app.take_commands();
     app.on_conn_event(state(ConnState::Open {
@@ -386,7 +386,7 @@ fn graphql_is_spoken_when_the_server_picks_its_subprotocol() {
         since: Instant::now(),
         protocol: Some("graphql-transport-ws".into()),
     }));
-    assert_eq!(app.protocol().kind, wscope::protocol::ProtocolKind::GraphQl);
+    assert_eq!(app.session().protocol().kind, wscope::protocol::ProtocolKind::GraphQl);
     app.on_conn_event(frame(
         Direction::Received,
         FrameKind::Text,
@@ -406,7 +406,7 @@ fn the_operations_list_shows_results_and_stops_one() {
         },
         None,
     );
-    app.profile.extras.protocol = Some(wscope::protocol::ProtocolKind::GraphQl);
+    app.session_mut().profile.extras.protocol = Some(wscope::protocol::ProtocolKind::GraphQl);
     app.update(wscope::action::Action::Connect);
     app.take_commands();
     app.on_conn_event(state(ConnState::Open {
@@ -490,11 +490,15 @@ async fn typed_request_connects_sends_and_shows_the_echo() {
         .expect("the app reached the expected state");
     };
 
-    pump(&mut app, &|a| matches!(a.connection.state, ConnState::Open { .. })).await;
+    pump(&mut app, &|a| {
+        matches!(a.session().connection.state, ConnState::Open { .. })
+    })
+    .await;
     app.handle_key(ctrl('j'));
     let echoed = |a: &App| {
-        a.frames
-            .window(a.frames.first_seq(), a.frames.len())
+        a.session()
+            .frames
+            .window(a.session().frames.first_seq(), a.session().frames.len())
             .any(|entry| matches!(entry, wscope::frames::LogEntry::Frame(frame) if frame.payload.starts_with(b"echo:")))
     };
     pump(&mut app, &echoed).await;
@@ -502,9 +506,12 @@ async fn typed_request_connects_sends_and_shows_the_echo() {
     assert!(text.contains("Connected"), "{text}");
     assert!(text.contains("echo:hi there"), "{text}");
     assert!(text.contains(r#"{"type":"hello","server":"feed"}"#), "{text}");
-    assert!(app.connection.reply.last.is_some());
+    assert!(app.session().connection.reply.last.is_some());
 
     app.handle_key(ctrl('o'));
-    pump(&mut app, &|a| matches!(a.connection.state, ConnState::Closed { .. })).await;
+    pump(&mut app, &|a| {
+        matches!(a.session().connection.state, ConnState::Closed { .. })
+    })
+    .await;
     assert!(screen(&mut app, 100, 30, Instant::now()).contains("Closed (1000 normal)"));
 }

@@ -426,8 +426,9 @@ async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
         .expect("the app reached the expected state");
     }
     let notes = |app: &App| -> String {
-        app.frames
-            .window(app.frames.first_seq(), app.frames.len())
+        app.session()
+            .frames
+            .window(app.session().frames.first_seq(), app.session().frames.len())
             .filter_map(|e| match e {
                 LogEntry::Note { text, .. } => Some(text.clone()),
                 LogEntry::Frame(_) => None,
@@ -436,14 +437,15 @@ async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
             .join("\n")
     };
     let received = |app: &App, needle: &str| {
-        app.frames
-            .window(app.frames.first_seq(), app.frames.len())
+        app.session()
+            .frames
+            .window(app.session().frames.first_seq(), app.session().frames.len())
             .any(|e| matches!(e, LogEntry::Frame(f) if String::from_utf8_lossy(&f.payload).contains(needle)))
     };
 
     app.handle_key(ctrl('o'));
     pump(&mut app, &conn, &mut events, &|a| {
-        matches!(a.connection.state, ConnState::Open { .. })
+        matches!(a.session().connection.state, ConnState::Open { .. })
     })
     .await;
     app.handle_key(ctrl('j'));
@@ -458,7 +460,7 @@ async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
         app.on_store_reply(storage.handle(request));
     }
     let path = dir.path().join("flows/feed-check.flow.toml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}: {:?}", app.notice));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}: {:?}", app.shared.notice));
     assert!(!text.contains("s3cret"), "{text}");
     assert!(text.contains("{{env:API_KEY}}"), "{text}");
     assert!(text.contains(r#"jq = '.type == "hello"'"#), "{text}");
@@ -483,7 +485,7 @@ async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
     // Disconnected, F5 connects and runs it (by name) from the first frame.
     app.handle_key(ctrl('o'));
     pump(&mut app, &conn, &mut events, &|a| {
-        matches!(a.connection.state, ConnState::Closed { .. })
+        matches!(a.session().connection.state, ConnState::Closed { .. })
     })
     .await;
     app.handle_key(key(KeyCode::F(5)));
@@ -495,7 +497,9 @@ async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
         app.on_store_reply(storage.handle(request));
     }
     pump(&mut app, &conn, &mut events, &|a| {
-        a.flow.is_none() && matches!(a.connection.state, ConnState::Open { .. }) && a.pending_flow.is_none()
+        a.session().flow.is_none()
+            && matches!(a.session().connection.state, ConnState::Open { .. })
+            && a.session().pending_flow.is_none()
     })
     .await;
     let log = notes(&app);
@@ -511,13 +515,15 @@ async fn a_session_saved_as_a_flow_passes_against_the_same_server() {
     assert!(
         matches!(app.confirm, Some(wscope::app::Confirm::FlowOnOpenConnection(_))),
         "{:?}",
-        app.notice
+        app.shared.notice
     );
     let screen = common::ui::screen(&mut app, 80, 24, std::time::Instant::now());
     assert!(screen.contains("Run the flow from the start?"), "{screen}");
     app.handle_key(key(KeyCode::Char('y')));
     pump(&mut app, &conn, &mut events, &|a| {
-        a.flow.is_none() && a.pending_flow.is_none() && notes(a).matches("flow feed-check passed").count() == 2
+        a.session().flow.is_none()
+            && a.session().pending_flow.is_none()
+            && notes(a).matches("flow feed-check passed").count() == 2
     })
     .await;
     conn.send(ConnCommand::Close {

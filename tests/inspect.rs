@@ -113,7 +113,7 @@ fn open_nth_newest(app: &mut App, n: usize) {
         app.handle_key(key(KeyCode::Up));
     }
     app.handle_key(key(KeyCode::Enter));
-    assert!(app.detail.is_some(), "detail opened");
+    assert!(app.session().detail.is_some(), "detail opened");
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn detail_of_a_close_frame() {
 #[test]
 fn jq_filter_narrows_the_view_and_counts() {
     let mut app = mixed();
-    let total = app.frames.len();
+    let total = app.session().frames.len();
     app.handle_key(key(KeyCode::Char('f')));
     type_text(&mut app, r#"jq: .type == "trade""#);
     app.handle_key(key(KeyCode::Enter));
@@ -168,9 +168,13 @@ fn jq_filter_narrows_the_view_and_counts() {
     }
     type_text(&mut app, "jq: .type ==");
     app.handle_key(key(KeyCode::Enter));
-    assert!(app.notice.as_ref().unwrap().text.starts_with("jq:"), "{:?}", app.notice);
+    assert!(
+        app.shared.notice.as_ref().unwrap().text.starts_with("jq:"),
+        "{:?}",
+        app.shared.notice
+    );
     app.handle_key(key(KeyCode::Esc));
-    assert_eq!(app.visible().len(), 2);
+    assert_eq!(app.session().visible().len(), 2);
 
     // New frames are filtered as they arrive.
     app.on_conn_event(frame(
@@ -179,20 +183,20 @@ fn jq_filter_narrows_the_view_and_counts() {
         FrameKind::Text,
         br#"{"type":"trade","price":1}"#,
     ));
-    assert_eq!(app.visible().len(), 3);
+    assert_eq!(app.session().visible().len(), 3);
     app.handle_key(key(KeyCode::Char('c')));
-    assert_eq!(app.visible().len(), app.frames.len());
+    assert_eq!(app.session().visible().len(), app.session().frames.len());
 }
 
 #[test]
 fn direction_and_kind_cycle() {
     let mut app = mixed();
     app.handle_key(key(KeyCode::Char('d')));
-    assert_eq!(app.visible().len(), 1, "sent only");
+    assert_eq!(app.session().visible().len(), 1, "sent only");
     app.handle_key(key(KeyCode::Char('d')));
     app.handle_key(key(KeyCode::Char('t')));
     app.handle_key(key(KeyCode::Char('t')));
-    assert_eq!(app.visible().len(), 1, "received binary only");
+    assert_eq!(app.session().visible().len(), 1, "received binary only");
     assert!(screen(&mut app, 80, 24).contains("[received · binary]"));
 }
 
@@ -202,16 +206,16 @@ fn search_highlights_and_steps() {
     app.handle_key(key(KeyCode::Char('/')));
     type_text(&mut app, "trade");
     app.handle_key(key(KeyCode::Enter));
-    let first = app.selected_frame().unwrap().payload.clone();
+    let first = app.session().selected_frame().unwrap().payload.clone();
     assert!(
         std::str::from_utf8(&first).unwrap().contains("trades"),
         "the subscribe message mentions trades"
     );
     app.handle_key(key(KeyCode::Char('n')));
-    let second = app.selected_frame().unwrap().payload.clone();
+    let second = app.session().selected_frame().unwrap().payload.clone();
     assert!(std::str::from_utf8(&second).unwrap().contains("150"));
     app.handle_key(key(KeyCode::Char('N')));
-    assert_eq!(app.selected_frame().unwrap().payload, first);
+    assert_eq!(app.session().selected_frame().unwrap().payload, first);
 }
 
 #[test]
@@ -219,7 +223,10 @@ fn copy_puts_the_payload_on_the_clipboard() {
     let mut app = mixed();
     open_nth_newest(&mut app, 1);
     app.handle_key(key(KeyCode::Char('y')));
-    assert_eq!(app.clipboard.as_deref(), Some(r#"{"type":"trade","price":50,"qty":1}"#));
+    assert_eq!(
+        app.shared.clipboard.as_deref(),
+        Some(r#"{"type":"trade","price":50,"qty":1}"#)
+    );
     // Past the cap, nothing goes to the terminal and the notice names it.
     app.handle_key(key(KeyCode::Esc));
     app.on_conn_event(frame(
@@ -228,11 +235,11 @@ fn copy_puts_the_payload_on_the_clipboard() {
         FrameKind::Text,
         &vec![b'x'; (1 << 20) + 1],
     ));
-    app.clipboard = None;
+    app.shared.clipboard = None;
     open_nth_newest(&mut app, 0);
     app.handle_key(key(KeyCode::Char('y')));
-    assert_eq!(app.clipboard, None);
-    let notice = &app.notice.as_ref().unwrap().text;
+    assert_eq!(app.shared.clipboard, None);
+    let notice = &app.shared.notice.as_ref().unwrap().text;
     assert!(
         notice.contains("not copied") && notice.contains("1048577 bytes"),
         "{notice}"
@@ -321,7 +328,7 @@ fn binary_from_hex_base64_and_a_file() {
 
     let file = dir.path().join("payload.bin");
     std::fs::write(&file, [1u8, 2, 3]).unwrap();
-    app.message = ratatui_textarea::TextArea::new(vec![format!("@{}", file.display())]);
+    app.session_mut().message = ratatui_textarea::TextArea::new(vec![format!("@{}", file.display())]);
     app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
     for request in app.take_store_requests() {
         let reply = storage.handle(request);
@@ -333,10 +340,10 @@ fn binary_from_hex_base64_and_a_file() {
     );
 
     app.handle_key(key(KeyCode::F(3)));
-    app.message = ratatui_textarea::TextArea::new(vec!["not base64!".into()]);
+    app.session_mut().message = ratatui_textarea::TextArea::new(vec!["not base64!".into()]);
     app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
     assert!(app.take_commands().is_empty());
-    assert!(app.notice.as_ref().unwrap().text.contains("not base64"));
+    assert!(app.shared.notice.as_ref().unwrap().text.contains("not base64"));
 }
 
 #[test]
@@ -353,10 +360,12 @@ fn clicks_focus_panes_and_select_rows() {
     assert_eq!((focus, row), (Focus::Frames, Some(0)));
     app.on_click(focus, row);
     assert_eq!(app.focus, Focus::Frames);
-    let top = app.frames_view.top(&app.visible());
-    assert_eq!(app.frames_view.selected(), app.visible().seq(top));
+    let top = app.session().frames_view.top(&app.session().visible());
+    assert_eq!(app.session().frames_view.selected(), app.session().visible().seq(top));
     app.on_wheel(false);
-    assert!(!app.frames_view.is_following() || app.frames.len() <= app.frames_view.height);
+    assert!(
+        !app.session().frames_view.is_following() || app.session().frames.len() <= app.session().frames_view.height
+    );
 }
 
 #[test]
@@ -395,7 +404,7 @@ fn scheduled_sends_at_the_right_rate_and_stop_cleanly() {
     assert!(app.next_scheduled().is_none());
     app.on_tick(start + Duration::from_secs(60));
     assert!(app.take_commands().is_empty(), "stopped");
-    assert!(app.notice.as_ref().unwrap().text.contains("stopped after 5"));
+    assert!(app.shared.notice.as_ref().unwrap().text.contains("stopped after 5"));
 }
 
 #[test]
@@ -435,9 +444,9 @@ fn a_received_frame_loaded_with_e_is_sent_as_it_is() {
     app.handle_key(key(KeyCode::Char('e')));
     assert_eq!(app.focus, Focus::Message);
     assert!(
-        app.notice.as_ref().unwrap().text.contains("literal"),
+        app.shared.notice.as_ref().unwrap().text.contains("literal"),
         "{:?}",
-        app.notice
+        app.shared.notice
     );
     app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL));
     assert_eq!(
@@ -447,7 +456,7 @@ fn a_received_frame_loaded_with_e_is_sent_as_it_is() {
     );
     // In a binary mode, its @path is not read either.
     app.handle_key(key(KeyCode::F(3)));
-    app.message = ratatui_textarea::TextArea::new(vec![]);
+    app.session_mut().message = ratatui_textarea::TextArea::new(vec![]);
     app.update(wscope::action::Action::FocusFrames);
     app.on_conn_event(frame(6, Direction::Received, FrameKind::Text, b"@/etc/passwd"));
     app.handle_key(key(KeyCode::End));
@@ -464,7 +473,7 @@ fn a_received_frame_loaded_with_e_is_sent_as_it_is() {
     app.handle_key(key(KeyCode::End));
     type_text(&mut app, ".bak");
     assert_eq!(
-        app.binary_status,
+        app.session().binary_status,
         Some(Ok(wscope::app::compose::BinaryInput::File("/etc/passwd.bak".into())))
     );
 }

@@ -78,20 +78,28 @@ fn fake_env(name: &str) -> Option<String> {
 #[test]
 fn first_save_asks_for_a_name_then_saves_in_place() {
     let mut h = Harness::new(Harness::request());
-    assert!(h.app.has_unsaved_changes());
+    assert!(h.app.session().has_unsaved_changes());
     h.save_as("demo1");
-    assert_eq!(h.app.profile.name.as_deref(), Some("demo1"));
-    assert!(!h.app.has_unsaved_changes());
+    assert_eq!(h.app.session().profile.name.as_deref(), Some("demo1"));
+    assert!(!h.app.session().has_unsaved_changes());
     let saved = h.storage.profiles.load("demo1").unwrap();
     assert_eq!(
         saved.headers[0].value, "{{env:API_KEY}}",
         "the file keeps the variable, not the secret"
     );
-    assert!(h.app.notice.as_ref().unwrap().text.contains("saved profile demo1"));
+    assert!(
+        h.app
+            .shared
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("saved profile demo1")
+    );
 
     h.app.update(wscope::action::Action::FocusMessage);
     type_text(&mut h.app, "!");
-    assert!(h.app.has_unsaved_changes());
+    assert!(h.app.session().has_unsaved_changes());
     h.app.handle_key(ctrl('s'));
     assert!(h.app.prompt.is_none(), "later saves do not ask");
     let asked = h.settle();
@@ -107,7 +115,7 @@ fn bad_names_are_refused_in_the_prompt() {
     h.app.handle_key(key(KeyCode::Enter));
     assert!(h.app.prompt.is_some(), "the prompt stays open");
     assert!(h.settle().is_empty());
-    assert!(h.app.notice.as_ref().unwrap().text.contains("slash"));
+    assert!(h.app.shared.notice.as_ref().unwrap().text.contains("slash"));
 }
 
 #[test]
@@ -116,14 +124,14 @@ fn save_as_an_existing_name_does_not_overwrite() {
     h.storage.profiles.save("taken", &Profile::default()).unwrap();
     h.save_as("taken");
     assert_eq!(h.storage.profiles.load("taken").unwrap(), Profile::default());
-    assert!(h.app.profile.name.is_none());
-    assert!(!h.app.frames.is_empty(), "the failure is logged");
+    assert!(h.app.session().profile.name.is_none());
+    assert!(!h.app.session().frames.is_empty(), "the failure is logged");
 }
 
 #[test]
 fn variables_resolve_at_connect_and_unresolved_ones_stop_it() {
     let mut app = App::new(Harness::request(), None);
-    app.resolver = Resolver::default().with_process_env(fake_env);
+    app.shared.resolver = Resolver::default().with_process_env(fake_env);
     app.update(wscope::action::Action::Connect);
     let commands = app.take_commands();
     let [ConnCommand::Connect(request)] = &commands[..] else {
@@ -140,13 +148,13 @@ fn variables_resolve_at_connect_and_unresolved_ones_stop_it() {
     );
     missing.update(wscope::action::Action::Connect);
     assert!(missing.take_commands().is_empty());
-    let notice = missing.notice.clone().unwrap().text;
+    let notice = missing.shared.notice.clone().unwrap().text;
     assert!(notice.contains("{{host}}") && notice.contains("the URL"), "{notice}");
 
     let staging = BTreeMap::from([("host".to_string(), "127.0.0.1:9".to_string())]);
     missing.set_environments(BTreeMap::from([("staging".to_string(), staging)]), None);
     missing.handle_key(ctrl('n'));
-    assert_eq!(missing.resolver.environment_name(), Some("staging"));
+    assert_eq!(missing.shared.resolver.environment_name(), Some("staging"));
     missing.update(wscope::action::Action::Connect);
     assert!(
         matches!(&missing.take_commands()[..], [ConnCommand::Connect(r)] if r.url.as_str() == "ws://127.0.0.1:9/feed")
@@ -184,8 +192,8 @@ fn picker_filters_opens_renames_duplicates_and_deletes() {
     h.app.handle_key(key(KeyCode::Enter));
     h.settle();
     assert!(h.app.picker.is_none());
-    assert_eq!(h.app.url_text(), "ws://b/");
-    assert_eq!(h.app.profile.name.as_deref(), Some("beta"));
+    assert_eq!(h.app.session().url_text(), "ws://b/");
+    assert_eq!(h.app.session().profile.name.as_deref(), Some("beta"));
 
     h.app.handle_key(ctrl('p'));
     h.settle();
@@ -228,9 +236,12 @@ fn curl_import_from_the_picker() {
     h.app.handle_key(ctrl('u'));
     h.app.handle_paste("curl 'wss://example.com/ws?room=blue' \\\n  -H 'Origin: https://example.com' \\\n  -H 'Sec-WebSocket-Key: abc=='\n");
     h.app.handle_key(key(KeyCode::Enter));
-    assert_eq!(h.app.url_text(), "wss://example.com/ws");
-    assert_eq!(h.app.params.rows, vec![KvRow::new("room", "blue")]);
-    assert_eq!(h.app.headers.rows, vec![KvRow::new("Origin", "https://example.com")]);
+    assert_eq!(h.app.session().url_text(), "wss://example.com/ws");
+    assert_eq!(h.app.session().params.rows, vec![KvRow::new("room", "blue")]);
+    assert_eq!(
+        h.app.session().headers.rows,
+        vec![KvRow::new("Origin", "https://example.com")]
+    );
     assert!(h.app.picker.is_none() && h.app.prompt.is_none());
 }
 
@@ -269,15 +280,15 @@ fn unsaved_work_becomes_a_draft_that_is_offered_back() {
     next.offer_draft(draft);
     assert!(matches!(next.confirm, Some(Confirm::RestoreDraft(_))));
     next.handle_key(key(KeyCode::Char('y')));
-    assert_eq!(next.url_text(), "ws://127.0.0.1:9/feed");
-    assert_eq!(next.message_text(), "ping-me");
+    assert_eq!(next.session().url_text(), "ws://127.0.0.1:9/feed");
+    assert_eq!(next.session().message_text(), "ping-me");
 }
 
 #[test]
 fn sent_messages_are_remembered_per_profile() {
     let mut h = Harness::new(Harness::request());
     h.save_as("demo1");
-    h.app.resolver = Resolver::default().with_process_env(fake_env);
+    h.app.shared.resolver = Resolver::default().with_process_env(fake_env);
     h.app.on_conn_event(ConnEvent::State {
         state: ConnState::Open {
             since: Instant::now(),
@@ -287,7 +298,7 @@ fn sent_messages_are_remembered_per_profile() {
     });
     h.app.update(wscope::action::Action::FocusMessage);
     h.app.handle_key(ctrl('j'));
-    h.app.message = ratatui_textarea::TextArea::new(vec!["second".into()]);
+    h.app.session_mut().message = ratatui_textarea::TextArea::new(vec!["second".into()]);
     h.app.handle_key(ctrl('j'));
     h.settle();
     assert_eq!(
@@ -301,13 +312,13 @@ fn sent_messages_are_remembered_per_profile() {
         wscope::profile::history::load(&wscope::profile::history::path(&h.storage.paths.data, Some("demo1"))).unwrap();
     assert_eq!(stored, vec!["ping-me", "second"]);
     h.app.handle_key(key(KeyCode::Up));
-    assert_eq!(h.app.message_text(), "second");
+    assert_eq!(h.app.session().message_text(), "second");
     h.app.handle_key(key(KeyCode::Up));
-    assert_eq!(h.app.message_text(), "ping-me");
+    assert_eq!(h.app.session().message_text(), "ping-me");
     h.app.handle_key(key(KeyCode::Down));
     h.app.handle_key(key(KeyCode::Down));
     assert_eq!(
-        h.app.message_text(),
+        h.app.session().message_text(),
         "second",
         "past the newest, the unsent text comes back"
     );
@@ -350,7 +361,7 @@ fn saved_messages_are_kept_picked_and_marked_for_connect() {
     type_text(&mut h.app, "ping");
     h.app.handle_key(key(KeyCode::Enter));
     h.app.handle_key(key(KeyCode::Char('c')));
-    assert!(h.app.has_unsaved_changes());
+    assert!(h.app.session().has_unsaved_changes());
     h.app.handle_key(ctrl('s'));
     h.settle();
     let stored = h.storage.profiles.load("demo1").unwrap();
@@ -358,10 +369,10 @@ fn saved_messages_are_kept_picked_and_marked_for_connect() {
     assert_eq!(stored.saved_messages[0].body, "ping-me");
     assert_eq!(stored.on_connect, vec!["ping-me"]);
 
-    h.app.message = ratatui_textarea::TextArea::new(vec!["something else".into()]);
+    h.app.session_mut().message = ratatui_textarea::TextArea::new(vec!["something else".into()]);
     h.app.handle_key(key(KeyCode::Enter));
     assert_eq!(
-        h.app.message_text(),
+        h.app.session().message_text(),
         "ping-me",
         "Enter puts the saved message in the composer"
     );

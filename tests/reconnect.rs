@@ -65,7 +65,11 @@ async fn pump_until(
         }
     })
     .await;
-    assert!(result.is_ok(), "waited for {what}; state is {:?}", app.connection.state);
+    assert!(
+        result.is_ok(),
+        "waited for {what}; state is {:?}",
+        app.session().connection.state
+    );
 }
 
 #[tokio::test]
@@ -87,18 +91,18 @@ async fn reconnects_after_a_drop_and_resubscribes() {
         },
         Vec::new(),
     );
-    assert!(app.reconnect);
+    assert!(app.session().reconnect);
     app.update(wscope::action::Action::Connect);
 
     pump_until(&mut app, &conn, &mut events, "the drop", |a| {
-        matches!(a.connection.state, ConnState::Reconnecting { attempt: 1, .. })
+        matches!(a.session().connection.state, ConnState::Reconnecting { attempt: 1, .. })
     })
     .await;
     pump_until(&mut app, &conn, &mut events, "the second subscription's ack", |a| {
-        a.frames.counters().frames_in >= 1
+        a.session().frames.counters().frames_in >= 1
     })
     .await;
-    assert!(matches!(app.connection.state, ConnState::Open { .. }));
+    assert!(matches!(app.session().connection.state, ConnState::Open { .. }));
     assert_eq!(
         *received.lock().unwrap(),
         vec![(1, "subscribe".to_string()), (2, "subscribe".to_string())],
@@ -111,7 +115,7 @@ async fn reconnects_after_a_drop_and_resubscribes() {
         crossterm::event::KeyModifiers::CONTROL,
     ));
     pump_until(&mut app, &conn, &mut events, "closed", |a| {
-        matches!(a.connection.state, ConnState::Closed { .. })
+        matches!(a.session().connection.state, ConnState::Closed { .. })
     })
     .await;
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -119,9 +123,9 @@ async fn reconnects_after_a_drop_and_resubscribes() {
         app.on_conn_event(event);
     }
     assert!(
-        matches!(app.connection.state, ConnState::Closed { .. }),
+        matches!(app.session().connection.state, ConnState::Closed { .. }),
         "{:?}",
-        app.connection.state
+        app.session().connection.state
     );
 }
 
@@ -145,7 +149,7 @@ async fn ctrl_o_stops_a_pending_reconnect() {
     );
     app.update(wscope::action::Action::Connect);
     pump_until(&mut app, &conn, &mut events, "reconnecting", |a| {
-        matches!(a.connection.state, ConnState::Reconnecting { .. })
+        matches!(a.session().connection.state, ConnState::Reconnecting { .. })
     })
     .await;
     app.update(wscope::action::Action::ToggleConnection);
@@ -154,7 +158,7 @@ async fn ctrl_o_stops_a_pending_reconnect() {
         &conn,
         &mut events,
         "stopped",
-        |a| matches!(&a.connection.state, ConnState::Closed { reason, .. } if reason == "reconnecting stopped"),
+        |a| matches!(&a.session().connection.state, ConnState::Closed { reason, .. } if reason == "reconnecting stopped"),
     )
     .await;
 }

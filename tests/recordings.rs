@@ -21,8 +21,11 @@ fn a_chrome_har_opens_with_its_request_and_messages() {
     let recordings = wscope::recording::load(Path::new(&fixture("chrome.har"))).unwrap();
     let mut app = App::new(InitialRequest::default(), None);
     app.open_recording(&recordings[0]);
-    assert_eq!(app.url_text(), "wss://stream.example.com/v1/feed");
-    assert_eq!(app.frames.counters().frames_in + app.frames.counters().frames_out, 4);
+    assert_eq!(app.session().url_text(), "wss://stream.example.com/v1/feed");
+    assert_eq!(
+        app.session().frames.counters().frames_in + app.session().frames.counters().frames_out,
+        4
+    );
     let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
     assert!(
         screen.contains("Recording (") && screen.contains("4 frames"),

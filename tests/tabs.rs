@@ -71,26 +71,26 @@ fn tabs_open_switch_close_and_count_unseen_frames() {
     // Frames for the background tab are kept there and counted.
     app.on_tab_event(first, ConnEvent::Frames(vec![frame("a"), frame("b")]));
     app.on_tab_event(first, ConnEvent::Frame(frame("c")));
-    let tabs = app.tabs();
+    let tabs = app.tab_infos();
     assert_eq!(tabs.len(), 2);
     assert_eq!(
         (tabs[0].name.as_str(), tabs[0].unseen, tabs[0].active),
         ("127.0.0.1/alpha", 3, false)
     );
     assert_eq!((tabs[1].name.as_str(), tabs[1].active), ("127.0.0.1/beta", true));
-    assert_eq!(app.frames.len(), 0, "the shown tab has none of them");
+    assert_eq!(app.session().frames.len(), 0, "the shown tab has none of them");
     // With the merged timeline shown, every tab's frames are in view: none
     // is counted unseen.
     app.handle_key(alt(KeyCode::Char('m')));
     app.on_tab_event(first, ConnEvent::Frame(frame("d")));
-    assert_eq!(app.tabs()[0].unseen, 3);
+    assert_eq!(app.tab_infos()[0].unseen, 3);
     app.handle_key(alt(KeyCode::Char('m')));
     // Alt-Left shows the first tab, with its frames, and clears its count.
     app.handle_key(alt(KeyCode::Left));
     assert_eq!(app.active_tab_id(), first);
-    assert_eq!(app.frames.len(), 4);
-    assert_eq!(app.tabs()[0].unseen, 0);
-    assert_eq!(app.url_text(), "ws://127.0.0.1:1/alpha");
+    assert_eq!(app.session().frames.len(), 4);
+    assert_eq!(app.tab_infos()[0].unseen, 0);
+    assert_eq!(app.session().url_text(), "ws://127.0.0.1:1/alpha");
     // Ctrl-PageDown wraps round.
     app.handle_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::CONTROL));
     assert_eq!(app.active_tab_id(), second);
@@ -228,21 +228,28 @@ async fn two_tabs_each_get_their_own_copy() {
         .await
         .expect("the tabs reached the expected state");
     };
-    let all_open = |app: &App| app.tabs().iter().all(|t| matches!(t.state, ConnState::Open { .. }));
+    let all_open = |app: &App| {
+        app.tab_infos()
+            .iter()
+            .all(|t| matches!(t.state, ConnState::Open { .. }))
+    };
     pump(&mut app, &mut conns, &all_open).await;
     app.show_tab(0);
     app.handle_key(ctrl('j'));
     let copies = |app: &App| -> usize {
-        app.frames
-            .window(app.frames.first_seq(), app.frames.len())
+        app.session().frames
+            .window(app.session().frames.first_seq(), app.session().frames.len())
             .filter(|e| {
                 matches!(e, LogEntry::Frame(f) if f.direction == Direction::Received && f.payload.as_ref() == b"all:hello-tabs")
             })
             .count()
     };
-    pump(&mut app, &mut conns, &|a| copies(a) == 1 && a.tabs()[1].unseen >= 1).await;
+    pump(&mut app, &mut conns, &|a| {
+        copies(a) == 1 && a.tab_infos()[1].unseen >= 1
+    })
+    .await;
     app.handle_key(alt(KeyCode::Right));
-    assert!(app.url_text().ends_with("/beta"));
+    assert!(app.session().url_text().ends_with("/beta"));
     assert_eq!(copies(&app), 1, "the second tab has its own copy");
     // Closing the second tab ends its connection task; the first goes on.
     app.show_tab(1);
@@ -330,7 +337,7 @@ fn send_to_all_and_the_split_view() {
 #[test]
 fn the_history_caps_are_shared_by_all_tabs() {
     let mut app = App::new(InitialRequest::default(), None);
-    app.frames = wscope::frames::FrameLog::new(10, 1 << 20);
+    app.session_mut().frames = wscope::frames::FrameLog::new(10, 1 << 20);
     let first = app.active_tab_id();
     let second = app.new_tab();
     let third = app.new_tab();
@@ -344,14 +351,14 @@ fn the_history_caps_are_shared_by_all_tabs() {
     let held: Vec<usize> = (0..3)
         .map(|place| {
             app.show_tab(place);
-            app.frames.len()
+            app.session().frames.len()
         })
         .collect();
     assert!(held.iter().sum::<usize>() <= 10, "{held:?}");
     // The busiest tabs gave up their oldest; the quiet one kept its frame.
     assert_eq!(held[2], 1, "{held:?}");
     app.show_tab(0);
-    assert!(app.frames.dropped() > 0);
+    assert!(app.session().frames.dropped() > 0);
     let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
     assert!(screen.contains("older dropped"), "{screen}");
 }
@@ -542,12 +549,12 @@ fn the_timeline_filters_searches_and_opens_any_tabs_frames() {
     // timeline order, into the other tab.
     app.handle_key(key(KeyCode::Enter));
     assert_eq!(app.active_tab_id(), second);
-    let detail = app.detail.as_ref().expect("the detail view");
+    let detail = app.session().detail.as_ref().expect("the detail view");
     assert_eq!(detail.body.lines(0, 1), ["ping-2"]);
     app.handle_key(key(KeyCode::Char('[')));
     assert_eq!(app.active_tab_id(), first);
     assert_eq!(
-        app.detail.as_ref().map(|d| d.body.lines(0, 1)),
+        app.session().detail.as_ref().map(|d| d.body.lines(0, 1)),
         Some(vec!["ping-1".to_string()])
     );
     assert!(
@@ -555,12 +562,12 @@ fn the_timeline_filters_searches_and_opens_any_tabs_frames() {
         "the tab left behind keeps no detail open"
     );
     app.handle_key(key(KeyCode::Esc));
-    assert!(app.detail.is_none() && app.timeline.is_some());
+    assert!(app.session().detail.is_none() && app.timeline.is_some());
 
     // y copies the selected row's payload without leaving the tab shown.
     app.handle_key(key(KeyCode::Char('k')));
     app.handle_key(key(KeyCode::Char('y')));
-    assert_eq!(app.clipboard.as_deref(), Some(r#"{"user":"bob","n":2}"#));
+    assert_eq!(app.shared.clipboard.as_deref(), Some(r#"{"user":"bob","n":2}"#));
     assert_eq!(app.active_tab_id(), first);
 }
 
@@ -574,7 +581,7 @@ fn tabs_alike_but_for_their_port_are_named_with_it() {
     // Alike even with their ports: the shorter name.
     app.new_tab();
     type_text(&mut app, "ws://127.0.0.1:9312/other");
-    let names: Vec<String> = app.tabs().into_iter().map(|t| t.name).collect();
+    let names: Vec<String> = app.tab_infos().into_iter().map(|t| t.name).collect();
     assert_eq!(
         names,
         [
@@ -647,7 +654,7 @@ mod arbitrary {
         fn tabs_and_the_timeline_hold_up_under_anything(steps in proptest::collection::vec(step(), 0..80)) {
             let mut app = App::new(InitialRequest::default(), None);
             // Small caps, so eviction (shared across tabs) happens too.
-            app.session.frames = wscope::frames::FrameLog::new(12, usize::MAX);
+            app.session_mut().frames = wscope::frames::FrameLog::new(12, usize::MAX);
             let mut clock = 0;
             for step in steps {
                 let moves_selection = matches!(
@@ -660,7 +667,7 @@ mod arbitrary {
                 match step {
                     Step::Act(index) => app.update(ACTIONS[index]),
                     Step::Frame { tab, ms, text } => {
-                        let tabs = app.tabs();
+                        let tabs = app.tab_infos();
                         let id = tabs[tab % tabs.len()].id;
                         // Mostly forward in time, sometimes stamped earlier.
                         clock += ms;
@@ -668,7 +675,7 @@ mod arbitrary {
                         app.on_tab_event(id, ConnEvent::Frame(frame_at(at, &format!("f{text}"))));
                     }
                     Step::Closed { tab } => {
-                        let tabs = app.tabs();
+                        let tabs = app.tab_infos();
                         let id = tabs[tab % tabs.len()].id;
                         let closed = ConnState::Closed {
                             code: Some(1000),
@@ -724,9 +731,9 @@ fn a_timeline_event_opens_in_its_own_tab() {
     app.handle_key(key(KeyCode::Enter));
     assert!(app.timeline.is_none(), "the tab's own frames are shown");
     assert_eq!(app.active_tab_id(), second);
-    let selected = app.frames_view.selected().expect("the event is selected");
+    let selected = app.session().frames_view.selected().expect("the event is selected");
     assert!(matches!(
-        app.frames.window(selected, 1).next(),
+        app.session().frames.window(selected, 1).next(),
         Some(LogEntry::Note { .. })
     ));
     let screen = common::ui::screen(&mut app, 80, 24, std::time::Instant::now());

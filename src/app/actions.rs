@@ -25,53 +25,59 @@ impl App {
             Action::FocusFrames => self.focus = Focus::Frames,
             Action::Connect => self.connect(),
             Action::ToggleConnection => {
-                if self.is_live() {
-                    self.disconnect();
+                if self.tabs.active().is_live() {
+                    self.tabs.active_mut().disconnect();
                 } else {
                     self.connect();
                 }
             }
             Action::Send => self.send(),
             Action::ClearFrames => {
-                self.session.frames.clear();
-                self.session.matches = Matches::default();
-                self.session.frames_view.follow();
+                self.tabs.active_mut().frames.clear();
+                self.tabs.active_mut().matches = Matches::default();
+                self.tabs.active_mut().frames_view.follow();
             }
-            Action::ScrollUp => self.with_view(|view, visible| view.select_by(visible, -1)),
-            Action::ScrollDown => self.with_view(|view, visible| view.select_by(visible, 1)),
-            Action::PageUp => self.with_view(|view, visible| view.page(visible, -1)),
-            Action::PageDown => self.with_view(|view, visible| view.page(visible, 1)),
-            Action::ScrollTop => self.with_view(|view, visible| view.to_top(visible)),
-            Action::ScrollBottom => self.session.frames_view.follow(),
-            Action::OpenDetail => self.open_detail(),
-            Action::DetailClose => self.session.detail = None,
-            Action::DetailUp => self.detail_scroll(-1),
-            Action::DetailDown => self.detail_scroll(1),
-            Action::DetailPageUp => self.detail_scroll(-2),
-            Action::DetailPageDown => self.detail_scroll(2),
-            Action::DetailTop => self.detail_jump(false),
+            Action::ScrollUp => self
+                .tabs
+                .active_mut()
+                .with_view(|view, visible| view.select_by(visible, -1)),
+            Action::ScrollDown => self
+                .tabs
+                .active_mut()
+                .with_view(|view, visible| view.select_by(visible, 1)),
+            Action::PageUp => self.tabs.active_mut().with_view(|view, visible| view.page(visible, -1)),
+            Action::PageDown => self.tabs.active_mut().with_view(|view, visible| view.page(visible, 1)),
+            Action::ScrollTop => self.tabs.active_mut().with_view(|view, visible| view.to_top(visible)),
+            Action::ScrollBottom => self.tabs.active_mut().frames_view.follow(),
+            Action::OpenDetail => self.tabs.active_mut().open_detail(&mut self.shared),
+            Action::DetailClose => self.tabs.active_mut().detail = None,
+            Action::DetailUp => self.tabs.active_mut().detail_scroll(-1),
+            Action::DetailDown => self.tabs.active_mut().detail_scroll(1),
+            Action::DetailPageUp => self.tabs.active_mut().detail_scroll(-2),
+            Action::DetailPageDown => self.tabs.active_mut().detail_scroll(2),
+            Action::DetailTop => self.tabs.active_mut().detail_jump(false),
             Action::DetailSearch => self.prompt = Some(Prompt::new(PromptPurpose::DetailSearch, "")),
-            Action::DetailSearchNext => self.detail_search_next(),
-            Action::DetailBottom => self.detail_jump(true),
-            Action::DetailView => self.detail_cycle_view(),
-            Action::DetailPrevious => self.detail_step(-1),
-            Action::DetailNext => self.detail_step(1),
-            Action::Copy => self.copy_selected(),
-            Action::Resend => self.resend_selected(),
+            Action::DetailSearchNext => self.tabs.active_mut().detail_search_next(&mut self.shared),
+            Action::DetailBottom => self.tabs.active_mut().detail_jump(true),
+            Action::DetailView => self.tabs.active_mut().detail_cycle_view(&mut self.shared),
+            Action::DetailPrevious => self.tabs.active_mut().detail_step(-1, &mut self.shared),
+            Action::DetailNext => self.tabs.active_mut().detail_step(1, &mut self.shared),
+            Action::Copy => self.tabs.active_mut().copy_selected(&mut self.shared),
+            Action::Resend => self.tabs.active_mut().resend_selected(&mut self.shared),
             Action::LoadIntoComposer => self.load_selected(),
             Action::EditFilter => self.edit_filter(),
-            Action::CycleDirection => self.cycle_direction_filter(),
-            Action::CycleKind => self.cycle_kind_filter(),
-            Action::ClearFilter => self.clear_filter(),
+            Action::CycleDirection => self.tabs.active_mut().cycle_direction_filter(&mut self.shared),
+            Action::CycleKind => self.tabs.active_mut().cycle_kind_filter(&mut self.shared),
+            Action::ClearFilter => self.tabs.active_mut().clear_filter(&mut self.shared),
             Action::Search => self.prompt = Some(Prompt::with_text(PromptPurpose::Search, "")),
-            Action::SearchNext => self.search_step(true),
-            Action::SearchPrevious => self.search_step(false),
+            Action::SearchNext => self.tabs.active_mut().search_step(true, &mut self.shared),
+            Action::SearchPrevious => self.tabs.active_mut().search_step(false, &mut self.shared),
             Action::ExportAll => self.start_export(false),
             Action::ExportFiltered => self.start_export(true),
-            Action::SendPing => self.send_ping(),
+            Action::SendPing => self.tabs.active_mut().send_ping(&mut self.shared),
             Action::SendClose => self.prompt = Some(Prompt::with_text(PromptPurpose::CloseFrame, "1000 ")),
             Action::ToggleZoom => self.zoom = !self.zoom,
-            Action::OpenEditor => self.edit_request = Some(self.message_text()),
+            Action::OpenEditor => self.edit_request = Some(self.tabs.active().message_text()),
             Action::ToggleSchedule => self.toggle_schedule(),
             Action::ToggleFlow => self.toggle_flow(),
             Action::NextTab => self.switch_tab(true),
@@ -87,12 +93,11 @@ impl App {
             Action::SendToAll => self.send_to_all(),
             Action::SaveFlow => self.ask_save_flow(),
             Action::CycleSendMode => {
-                self.session.send_mode = self.session.send_mode.next();
+                let session = self.tabs.active_mut();
+                session.send_mode = session.send_mode.next();
+                let mode = session.send_mode.name();
                 self.refresh_message_status();
-                self.notify(
-                    NoteLevel::Info,
-                    format!("the composer sends {}", self.session.send_mode.name()),
-                );
+                self.notify(NoteLevel::Info, format!("the composer sends {mode}"));
             }
             Action::RowUp => self.with_table(|t| t.move_selection(-1)),
             Action::RowDown => self.with_table(|t| t.move_selection(1)),
@@ -135,19 +140,19 @@ impl App {
             Action::ConfirmNo => self.confirm_answer(Answer::No),
             Action::ConfirmSave => self.confirm_answer(Answer::Save),
             Action::ToggleReconnect => {
-                self.session.reconnect = !self.session.reconnect;
-                self.session
-                    .outbox
-                    .push(ConnCommand::SetReconnect(self.session.reconnect));
-                let state = if self.session.reconnect { "on" } else { "off" };
+                let session = self.tabs.active_mut();
+                session.reconnect = !session.reconnect;
+                session.outbox.push(ConnCommand::SetReconnect(session.reconnect));
+                let state = if session.reconnect { "on" } else { "off" };
                 self.notify(NoteLevel::Info, format!("auto-reconnect {state}"));
             }
             Action::ToggleKeepalives => {
-                self.session.show_keepalives = !self.session.show_keepalives;
-                self.session
+                let session = self.tabs.active_mut();
+                session.show_keepalives = !session.show_keepalives;
+                session
                     .outbox
-                    .push(ConnCommand::ShowKeepalives(self.session.show_keepalives));
-                let state = if self.session.show_keepalives {
+                    .push(ConnCommand::ShowKeepalives(session.show_keepalives));
+                let state = if session.show_keepalives {
                     "shown from now on"
                 } else {
                     "hidden (and counted)"
@@ -155,10 +160,10 @@ impl App {
                 self.notify(NoteLevel::Info, format!("protocol keep-alives {state}"));
             }
             Action::SendAskingAck => {
-                if self.protocol().kind == crate::protocol::ProtocolKind::SocketIo {
-                    self.session.ack_next = true;
+                if self.tabs.active().protocol().kind == crate::protocol::ProtocolKind::SocketIo {
+                    self.tabs.active_mut().ack_next = true;
                     self.send();
-                    self.session.ack_next = false;
+                    self.tabs.active_mut().ack_next = false;
                 } else {
                     self.notify(
                         NoteLevel::Warning,
@@ -168,9 +173,9 @@ impl App {
             }
             Action::OpenMessages => self.messages = Some(MessagesList::default()),
             Action::OpenOperations => {
-                if self.protocol().kind == crate::protocol::ProtocolKind::GraphQl {
+                if self.tabs.active().protocol().kind == crate::protocol::ProtocolKind::GraphQl {
                     // The newest operation is the one most likely wanted.
-                    self.operations_list = Some(self.session.operations.len().saturating_sub(1));
+                    self.operations_list = Some(self.tabs.active_mut().operations.len().saturating_sub(1));
                 } else {
                     self.notify(
                         NoteLevel::Warning,
@@ -194,16 +199,16 @@ impl App {
 
     fn focused_table(&self) -> Option<&KvTable> {
         match self.focus {
-            Focus::Params => Some(&self.session.params),
-            Focus::Headers => Some(&self.session.headers),
+            Focus::Params => Some(&self.tabs.active().params),
+            Focus::Headers => Some(&self.tabs.active().headers),
             _ => None,
         }
     }
 
     pub(super) fn with_table(&mut self, change: impl FnOnce(&mut KvTable)) {
         let table = match self.focus {
-            Focus::Params => &mut self.session.params,
-            Focus::Headers => &mut self.session.headers,
+            Focus::Params => &mut self.tabs.active_mut().params,
+            Focus::Headers => &mut self.tabs.active_mut().headers,
             _ => return,
         };
         change(table);
@@ -220,8 +225,8 @@ impl App {
         let Some(editor) = self.row_editor.take() else { return };
         let row = editor.row();
         let table = match editor.table {
-            TableKind::Params => &mut self.session.params,
-            TableKind::Headers => &mut self.session.headers,
+            TableKind::Params => &mut self.tabs.active_mut().params,
+            TableKind::Headers => &mut self.tabs.active_mut().headers,
         };
         let is_blank = row.key.trim().is_empty() && row.value.is_empty() && row.description.is_empty();
         if is_blank && editor.index.is_none() {
@@ -236,39 +241,14 @@ impl App {
     }
 
     pub(super) fn connect(&mut self) {
-        match self.resolved_request() {
-            Ok(request) => {
-                self.reload_payload_decoder();
-                self.session.filter.decode = crate::decode::FrameDecoder {
-                    text: request.protocol.decoder(),
-                    binary: self.session.payloads.clone(),
-                };
-                // Socket.IO acks pair with their emits, unless the profile
-                // names its own key.
-                if request.protocol.kind == crate::protocol::ProtocolKind::SocketIo
-                    && self.session.profile.extras.pair_by.is_none()
-                {
-                    self.session.pairing = super::pairing::Pairing::new(super::pairing::PairKey::SocketIoAck);
-                }
-                self.session.last_request = Some(request.clone());
-                self.session.outbox.push(ConnCommand::Connect(request));
-            }
-            Err(error) => {
-                self.focus_problem(&error);
-                self.notify(NoteLevel::Error, format!("cannot connect: {error}"));
-            }
+        if let Err(error) = self.tabs.active_mut().connect(&mut self.shared) {
+            self.focus_problem(&error);
+            self.notify(NoteLevel::Error, format!("cannot connect: {error}"));
         }
     }
 
-    fn disconnect(&mut self) {
-        self.session.outbox.push(ConnCommand::Close {
-            code: 1000,
-            reason: String::new(),
-        });
-    }
-
     fn operations_move(&mut self, delta: isize) {
-        let last = self.session.operations.len().saturating_sub(1);
+        let last = self.tabs.active_mut().operations.len().saturating_sub(1);
         if let Some(selected) = &mut self.operations_list {
             *selected = selected.saturating_add_signed(delta).min(last);
         }
@@ -276,7 +256,7 @@ impl App {
 
     /// Stops the selected operation, if it still runs.
     fn stop_operation(&mut self) {
-        let Some(operation) = self.operations_list.and_then(|i| self.session.operations.get(i)) else {
+        let Some(operation) = self.operations_list.and_then(|i| self.tabs.active().operations.get(i)) else {
             return;
         };
         if operation.state != crate::protocol::graphql::OperationState::Running {
@@ -284,21 +264,18 @@ impl App {
             self.notify(NoteLevel::Info, note);
             return;
         }
-        let ConnState::Open { protocol, .. } = &self.session.connection.state else {
+        let ConnState::Open { protocol, .. } = &self.tabs.active().connection.state else {
             self.notify(NoteLevel::Warning, "not connected: nothing to stop");
             return;
         };
         let stop = crate::protocol::graphql::stop_message(&operation.id, protocol.as_deref());
-        self.session
+        self.tabs
+            .active_mut()
             .outbox
             .push(ConnCommand::Send(crate::conn::Outgoing::Text(stop)));
     }
 
     fn send(&mut self) {
-        match self.session.connection.state {
-            ConnState::Open { .. } => self.send_composed(),
-            ConnState::Connecting { .. } => self.notify(NoteLevel::Warning, "still connecting; nothing was sent"),
-            _ => self.notify(NoteLevel::Warning, "not connected: Ctrl-O connects, then Ctrl-J sends"),
-        }
+        self.tabs.active_mut().send(&mut self.shared);
     }
 }

@@ -36,7 +36,7 @@ impl App {
             && let Some(name) = picker.confirm_delete.take()
         {
             if answer == Answer::Yes {
-                self.store_outbox.push(StoreRequest::Delete { name });
+                self.shared.store_outbox.push(StoreRequest::Delete { name });
             }
             return;
         }
@@ -48,22 +48,24 @@ impl App {
                     NoteLevel::Info,
                     format!("flow {}: reconnecting; it starts once open (F5 cancels)", flow.0.name),
                 );
-                self.session.pending_flow = Some(flow);
+                self.tabs.active_mut().pending_flow = Some(flow);
                 self.connect();
             }
             (Some(Confirm::FlowOnOpenConnection(flow)), Answer::Save) => {
-                self.run_flow(flow, std::time::Instant::now());
+                self.tabs
+                    .active_mut()
+                    .run_flow(flow, std::time::Instant::now(), &mut self.shared);
             }
             (Some(Confirm::FlowOnOpenConnection(flow)), Answer::No) => {
                 self.notify(NoteLevel::Info, format!("flow {} not run", flow.0.name));
             }
             (Some(Confirm::Quit), Answer::Save) => {
-                self.session.profile.quit_after_save = true;
+                self.tabs.active_mut().profile.quit_after_save = true;
                 self.save_profile();
             }
             (Some(Confirm::RestoreDraft(draft)), Answer::Yes | Answer::Save) => {
                 self.fill_panes(&draft.request);
-                self.session.profile = ProfileState {
+                self.tabs.active_mut().profile = ProfileState {
                     name: draft.profile.clone(),
                     saved: None,
                     extras: draft.request.clone(),
@@ -71,7 +73,7 @@ impl App {
                 };
                 if let Some(name) = draft.profile {
                     // The profile's saved state is fetched so "unsaved" is judged against it.
-                    self.store_outbox.push(StoreRequest::Open { name });
+                    self.shared.store_outbox.push(StoreRequest::Open { name });
                     self.restoring_draft = Some(draft.request);
                 }
                 if draft.dropped_secrets.is_empty() {
@@ -85,7 +87,7 @@ impl App {
                 }
             }
             (Some(Confirm::RestoreDraft(_)), Answer::No) => {
-                self.store_outbox.push(StoreRequest::DiscardDraft);
+                self.shared.store_outbox.push(StoreRequest::DiscardDraft);
                 self.notify(NoteLevel::Info, "draft discarded");
             }
             (other, _) => self.confirm = other.filter(|_| answer != Answer::No),
@@ -94,8 +96,8 @@ impl App {
 
     /// Quit, unless that would leave a named profile's changes unsaved.
     pub(super) fn request_quit(&mut self) {
-        let named = self.session.profile.name.is_some();
-        if self.confirm == Some(Confirm::Quit) || !named || !self.has_unsaved_changes() {
+        let named = self.tabs.active_mut().profile.name.is_some();
+        if self.confirm == Some(Confirm::Quit) || !named || !self.tabs.active().has_unsaved_changes() {
             self.quit = true;
         } else {
             self.confirm = Some(Confirm::Quit);

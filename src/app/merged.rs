@@ -11,8 +11,8 @@
 
 use std::time::SystemTime;
 
+use super::filtering::Search;
 use super::frames_view::Visible;
-use super::inspect::Search;
 use crate::frames::LogEntry;
 
 /// Where a row stands in the merged order: by when it took its place in

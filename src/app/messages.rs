@@ -21,23 +21,25 @@ pub struct MessagesList {
 impl App {
     /// Saved messages first, then the history, newest first.
     pub fn message_entries(&self) -> Vec<MessageEntry> {
-        let saved = (0..self.session.profile.extras.saved_messages.len()).map(MessageEntry::Saved);
-        let history = (0..self.session.history.entries.len()).rev().map(MessageEntry::History);
+        let saved = (0..self.tabs.active().profile.extras.saved_messages.len()).map(MessageEntry::Saved);
+        let history = (0..self.tabs.active().history.entries.len())
+            .rev()
+            .map(MessageEntry::History);
         saved.chain(history).collect()
     }
 
     /// The text of an entry.
     pub fn message_entry_text(&self, entry: &MessageEntry) -> &str {
         match entry {
-            MessageEntry::Saved(i) => &self.session.profile.extras.saved_messages[*i].body,
-            MessageEntry::History(i) => &self.session.history.entries[*i],
+            MessageEntry::Saved(i) => &self.tabs.active().profile.extras.saved_messages[*i].body,
+            MessageEntry::History(i) => &self.tabs.active().history.entries[*i],
         }
     }
 
     /// Whether a saved message is sent on every connect.
     pub fn is_on_connect(&self, index: usize) -> bool {
-        let body = &self.session.profile.extras.saved_messages[index].body;
-        self.session.profile.extras.on_connect.contains(body)
+        let body = &self.tabs.active().profile.extras.saved_messages[index].body;
+        self.tabs.active().profile.extras.on_connect.contains(body)
     }
 
     fn selected_message(&self) -> Option<MessageEntry> {
@@ -55,7 +57,7 @@ impl App {
     pub(super) fn messages_load(&mut self) {
         let Some(entry) = self.selected_message() else { return };
         let text = self.message_entry_text(&entry).to_string();
-        self.session.message = editor(&text);
+        self.tabs.active_mut().message = editor(&text);
         self.refresh_message_status();
         self.messages = None;
         self.focus = Focus::Message;
@@ -63,8 +65,13 @@ impl App {
 
     pub(super) fn messages_delete(&mut self) {
         if let Some(MessageEntry::Saved(i)) = self.selected_message() {
-            let removed = self.session.profile.extras.saved_messages.remove(i);
-            self.session.profile.extras.on_connect.retain(|m| *m != removed.body);
+            let removed = self.tabs.active_mut().profile.extras.saved_messages.remove(i);
+            self.tabs
+                .active_mut()
+                .profile
+                .extras
+                .on_connect
+                .retain(|m| *m != removed.body);
             self.messages_move(0);
             self.notify(
                 NoteLevel::Info,
@@ -83,8 +90,8 @@ impl App {
             );
             return;
         };
-        let body = self.session.profile.extras.saved_messages[i].body.clone();
-        let on_connect = &mut self.session.profile.extras.on_connect;
+        let body = self.tabs.active_mut().profile.extras.saved_messages[i].body.clone();
+        let on_connect = &mut self.tabs.active_mut().profile.extras.on_connect;
         if let Some(position) = on_connect.iter().position(|m| *m == body) {
             on_connect.remove(position);
         } else {

@@ -13,8 +13,10 @@
 mod actions;
 pub mod compose;
 mod confirm;
+mod detail;
 mod events;
 pub mod file_requests;
+mod filtering;
 pub mod flows;
 pub mod frames_view;
 mod inspect;
@@ -30,7 +32,10 @@ mod prompts;
 mod recording;
 pub mod row_editor;
 pub mod schedule;
+mod selection;
+mod sending;
 pub mod session;
+mod shared;
 pub mod tabs;
 mod timeline;
 
@@ -42,24 +47,26 @@ use ratatui_textarea::{CursorMove, TextArea};
 
 pub use crate::profile::resolve::ResolveError;
 pub use confirm::{Answer, Confirm};
-pub use inspect::{Detail, Search, matches_search};
+pub use detail::Detail;
+pub use filtering::{Search, matches_search};
 pub use messages::{MessageEntry, MessagesList};
 pub use notes::{closed_text, state_summary};
 pub use overlay::Overlay;
 pub use picker::Picker;
 pub use prompts::{Prompt, PromptPurpose};
+pub use selection::MAX_CLIPBOARD;
 pub use session::Session;
+pub use shared::Shared;
 
 use crate::action::Action;
-use crate::app::file_requests::StoreRequest;
 use crate::conn::latency::LatencyStats;
 use crate::conn::{ConnCommand, ConnEvent, ConnState};
 use crate::filter::{FilterSpec, Matches};
 use crate::frames::{FrameLog, NoteLevel};
-use crate::json_check::{self, JsonStatus};
+use crate::json_check::JsonStatus;
 use crate::keymap::{self, Scope};
 use crate::profile::Profile;
-use crate::profile::vars::{Environments, Resolver};
+use crate::profile::vars::Environments;
 use crate::record::{FrameRecord, HandshakeReport, KvRow};
 use crate::request::{RequestError, UrlProblem};
 use frames_view::FramesView;
@@ -116,9 +123,9 @@ pub struct ConnectionView {
     pub hidden: u64,
 }
 
-/// The whole UI state: what is app-wide (focus, overlays, the key map,
-/// the store), and the session the panes show. Field access reaches the
-/// session through `Deref`, so `app.frames` is the session's frames.
+/// The whole UI state: what is app-wide (focus, overlays and key routing,
+/// the key map, the tabs and their order, the draft), and the sessions,
+/// one per tab, each owning its connection's state and behaviour.
 pub struct App {
     pub focus: Focus,
     pub row_editor: Option<RowEditor>,
@@ -126,19 +133,15 @@ pub struct App {
     /// Rows the help overlay is scrolled by.
     pub help_scroll: u16,
     pub reveal_secrets: bool,
-    pub notice: Option<Notice>,
-    /// Supplies `{{variables}}` from the active environment and the process.
-    pub resolver: Resolver,
+    /// What every session may use of the app (the resolver, the notice,
+    /// the clipboard, the file worker's queue).
+    pub shared: Shared,
     pub environments: Environments,
     pub prompt: Option<Prompt>,
     pub picker: Option<Picker>,
     pub messages: Option<MessagesList>,
     /// The GraphQL operations list, when open: the selected row.
     pub operations_list: Option<usize>,
-    /// Text to put on the clipboard (OSC 52), taken by the event loop.
-    pub clipboard: Option<String>,
-    /// `--export-secrets`: exports keep secret header values.
-    pub export_secrets: bool,
     /// The focused pane fills the screen.
     pub zoom: bool,
     /// Text to open in `$EDITOR`, taken by the event loop.
@@ -151,11 +154,8 @@ pub struct App {
     pub workspace_name: Option<String>,
     /// The next tab's frames are shown beside this tab's (Alt-s).
     pub split: bool,
-    /// The tabs not shown, in tab order without the active one.
-    others: Vec<Session>,
-    /// The active tab's place in the tab order.
-    active_tab: usize,
-    next_tab_id: tabs::TabId,
+    /// Every session, in tab order, and the one shown.
+    pub tabs: tabs::Tabs,
     /// Tabs opened and closed, for the event loop to start and end their
     /// connection tasks.
     tab_changes: Vec<tabs::TabChange>,
@@ -164,13 +164,10 @@ pub struct App {
     last_draft: Option<Profile>,
     /// A restored draft waiting for its profile's saved state.
     restoring_draft: Option<Profile>,
-    store_outbox: Vec<StoreRequest>,
     /// Why the last draft write failed, if it did: the quit dialog must
     /// not promise a draft that is not there.
     pub draft_error: Option<String>,
     quit: bool,
-    /// The connection the panes show, with its request and frames.
-    pub session: Session,
 }
 
 /// Shows or hides an editor's cursor; only the focused editor shows one.
@@ -204,31 +201,30 @@ impl App {
             show_help: false,
             help_scroll: 0,
             reveal_secrets: false,
-            notice: None,
-            resolver: Resolver::default(),
+            shared: Shared::default(),
             environments: Environments::new(),
             prompt: None,
             picker: None,
             messages: None,
             operations_list: None,
-            clipboard: None,
-            export_secrets: false,
             zoom: false,
             edit_request: None,
             keymap: keymap::Keymap::default(),
             confirm: None,
             restoring_draft: None,
             last_draft: None,
-            store_outbox: Vec::new(),
             draft_error: None,
             quit: false,
-            session: Session::blank(url, message, initial.params, initial.headers, ping_interval),
-            others: Vec::new(),
+            tabs: tabs::Tabs::new(Session::blank(
+                url,
+                message,
+                initial.params,
+                initial.headers,
+                ping_interval,
+            )),
             timeline: None,
             workspace_name: None,
             split: false,
-            active_tab: 0,
-            next_tab_id: 2,
             tab_changes: Vec::new(),
         };
         app.revalidate_request();
@@ -241,7 +237,7 @@ impl App {
     pub fn finish_edit(&mut self, result: Result<String, String>) {
         match result {
             Ok(text) => {
-                self.session.message = editor(&text);
+                self.tabs.active_mut().message = editor(&text);
                 self.refresh_message_status();
                 self.focus = Focus::Message;
                 self.sync_cursors();
@@ -250,33 +246,14 @@ impl App {
         }
     }
 
-    /// Re-checks the composer's text after it changed (or its mode did).
-    pub(crate) fn refresh_message_status(&mut self) {
-        let text = self.message_text();
-        self.session.json_status = json_check::check(&text);
-        let files = !self.is_literal(&text);
-        self.session.binary_status = (self.session.send_mode != compose::SendMode::Text)
-            .then(|| compose::parse_binary(self.session.send_mode, &text, files, &self.session.payloads));
-        // The file's size shows before anything is sent.
-        if let Some(Ok(compose::BinaryInput::File(path))) = &self.session.binary_status
-            && self.session.file_info.as_ref().is_none_or(|(known, _)| known != path)
-        {
-            self.session.file_info = None;
-            self.store_outbox.push(StoreRequest::StatFile { path: path.clone() });
-        }
-    }
-
-    /// Whether `text` is foreign text the user has not edited (see
-    /// `literal_text`).
-    pub(crate) fn is_literal(&self, text: &str) -> bool {
-        self.session.literal_text.as_deref() == Some(text)
-    }
-
     /// Puts the cursor in the focused editor only, so it is clear where typing goes.
     fn sync_cursors(&mut self) {
         let in_panes = !self.overlay_open();
-        show_cursor(&mut self.session.url, in_panes && self.focus == Focus::Url);
-        show_cursor(&mut self.session.message, in_panes && self.focus == Focus::Message);
+        show_cursor(&mut self.tabs.active_mut().url, in_panes && self.focus == Focus::Url);
+        show_cursor(
+            &mut self.tabs.active_mut().message,
+            in_panes && self.focus == Focus::Message,
+        );
         if let Some(editor) = &mut self.row_editor {
             editor.sync_cursors();
         }
@@ -287,29 +264,14 @@ impl App {
         self.quit
     }
 
-    /// Commands for the connection task queued since the last call.
-    pub fn take_commands(&mut self) -> Vec<ConnCommand> {
-        std::mem::take(&mut self.session.outbox)
-    }
-
     /// How often the screen must refresh on its own (for running clocks), if at all.
     pub fn tick_interval(&self) -> Option<Duration> {
-        match self.session.connection.state {
+        match self.tabs.active().connection.state {
             ConnState::Connecting { .. } => Some(Duration::from_millis(100)),
             ConnState::Reconnecting { .. } => Some(Duration::from_millis(250)),
             ConnState::Open { .. } => Some(Duration::from_secs(1)),
             _ => None,
         }
-    }
-
-    /// The URL text as typed.
-    pub fn url_text(&self) -> String {
-        self.session.url.lines().join("")
-    }
-
-    /// The message as it would be sent.
-    pub fn message_text(&self) -> String {
-        self.session.message.lines().join("\n")
     }
 
     /// Whether something covers the panes and takes the keys.
@@ -338,7 +300,7 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return;
         }
-        self.notice = None;
+        self.shared.notice = None;
         let scopes = self.scopes();
         // A text field gets the characters typed into it before the key
         // map is asked, so no binding can take a character away from it.
@@ -384,11 +346,11 @@ impl App {
             None => {}
         }
         if self.focus == Focus::Message && key.modifiers.is_empty() {
-            let row = self.session.message.cursor().0;
-            let last_row = self.session.message.lines().len().saturating_sub(1);
+            let row = self.tabs.active_mut().message.cursor().0;
+            let last_row = self.tabs.active_mut().message.lines().len().saturating_sub(1);
             let browsed = match key.code {
                 KeyCode::Up if row == 0 => self.browse_history(true),
-                KeyCode::Down if row == last_row && self.session.history.position.is_some() => {
+                KeyCode::Down if row == last_row && self.tabs.active_mut().history.position.is_some() => {
                     self.browse_history(false)
                 }
                 _ => false,
@@ -398,8 +360,8 @@ impl App {
             }
         }
         match self.focus {
-            Focus::Url if !inserts_newline(&key) && self.session.url.input(key) => self.revalidate_request(),
-            Focus::Message if self.session.message.input(key) => {
+            Focus::Url if !inserts_newline(&key) && self.tabs.active_mut().url.input(key) => self.revalidate_request(),
+            Focus::Message if self.tabs.active_mut().message.input(key) => {
                 self.refresh_message_status();
             }
             _ => {}
@@ -408,7 +370,7 @@ impl App {
 
     /// Handles pasted text (bracketed paste) into the focused editor.
     pub fn handle_paste(&mut self, text: &str) {
-        self.notice = None;
+        self.shared.notice = None;
         match self.top_overlay() {
             Some(Overlay::Prompt) => {
                 if let Some(prompt) = &mut self.prompt {
@@ -438,11 +400,12 @@ impl App {
         }
         match self.focus {
             Focus::Url => {
-                self.session.url.insert_str(one_line(text));
+                self.tabs.active_mut().url.insert_str(one_line(text));
                 self.revalidate_request();
             }
             Focus::Message => {
-                self.session
+                self.tabs
+                    .active_mut()
                     .message
                     .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
                 self.refresh_message_status();
@@ -454,46 +417,36 @@ impl App {
     /// Tells the app how large the frames view is: `rows` for paging, and
     /// `note_width` columns, at which connection events wrap when drawn.
     pub fn set_frames_size(&mut self, rows: usize, note_width: usize) {
-        self.session.frames_view.height = rows.max(1);
+        self.tabs.active_mut().frames_view.height = rows.max(1);
         if let Some(timeline) = &mut self.timeline {
             timeline.height = rows.max(1);
         }
-        self.session.note_width = note_width.max(20);
+        self.tabs.active_mut().note_width = note_width.max(20);
     }
 
     /// Tells the app how many body lines the detail view shows, for paging.
     pub fn set_detail_height(&mut self, rows: usize) {
-        self.session.detail_height = rows.max(1);
+        self.tabs.active_mut().detail_height = rows.max(1);
     }
 
-    /// The columns connection events wrap at, as last drawn.
-    pub fn note_width(&self) -> usize {
-        self.session.note_width
-    }
-
-    /// Logs a connection-event row. Its text is kept whole; the frames pane
-    /// wraps it to the width it is drawn at.
-    pub(crate) fn log_note(&mut self, at: std::time::SystemTime, level: NoteLevel, text: &str) {
-        self.session.frames.push_note_at(at, level, text);
-        self.after_push();
-    }
-
-    /// A notice can quote a server (a CONNECT_ERROR, a refused init), so
-    /// its text is sanitized here, as notes are when they are pushed.
+    /// Says `text` in the footer until the next key press.
     fn notify(&mut self, level: NoteLevel, text: impl Into<String>) {
-        let text = crate::sanitize::one_line_owned(text.into());
-        self.notice = Some(Notice { level, text });
+        self.shared.notify(level, text);
     }
 
+    /// The footer's notice, if any.
+    pub fn notice(&self) -> Option<&Notice> {
+        self.shared.notice.as_ref()
+    }
+
+    /// Re-checks the shown tab's request after it changed.
     fn revalidate_request(&mut self) {
-        self.session.url_check = self.resolved_request().map(|r| r.url.to_string());
+        self.tabs.active_mut().revalidate_request(&self.shared.resolver);
     }
 
-    pub(super) fn is_live(&self) -> bool {
-        matches!(
-            self.session.connection.state,
-            ConnState::Connecting { .. } | ConnState::Open { .. } | ConnState::Closing | ConnState::Reconnecting { .. }
-        )
+    /// Re-checks the shown tab's composer after it changed.
+    pub(crate) fn refresh_message_status(&mut self) {
+        self.tabs.active_mut().refresh_message_status(&mut self.shared);
     }
 }
 
@@ -509,18 +462,4 @@ fn inserts_newline(key: &KeyEvent) -> bool {
 
 fn one_line(text: &str) -> String {
     text.lines().map(str::trim).collect::<Vec<_>>().join("")
-}
-
-impl std::ops::Deref for App {
-    type Target = Session;
-
-    fn deref(&self) -> &Session {
-        &self.session
-    }
-}
-
-impl std::ops::DerefMut for App {
-    fn deref_mut(&mut self) -> &mut Session {
-        &mut self.session
-    }
 }

@@ -63,7 +63,7 @@ impl App {
             Overlay::Picker => self.picker.is_some(),
             Overlay::Messages => self.messages.is_some(),
             Overlay::Operations => self.operations_list.is_some(),
-            Overlay::Detail => self.session.detail.is_some(),
+            Overlay::Detail => self.tabs.active().detail.is_some(),
             Overlay::Help => self.show_help,
             Overlay::RowEditor => self.row_editor.is_some(),
         }
@@ -111,7 +111,7 @@ mod tests {
         // Typing goes to the picker's filter, then to nothing else.
         press(&mut app, KeyCode::Char('x'));
         assert_eq!(app.picker.as_ref().unwrap().filter.lines()[0], "x");
-        assert_eq!(app.url_text(), "");
+        assert_eq!(app.session().url_text(), "");
         let drawn: Vec<Overlay> = app.overlays_to_draw().collect();
         assert_eq!(drawn, vec![Overlay::Picker]);
     }

@@ -69,7 +69,7 @@ impl App {
             return;
         };
         self.picker = None;
-        self.store_outbox.push(StoreRequest::Open { name });
+        self.shared.store_outbox.push(StoreRequest::Open { name });
     }
 
     pub(super) fn picker_prompt(&mut self, make: fn(String) -> PromptPurpose) {
@@ -86,7 +86,7 @@ impl App {
 
     pub(super) fn refresh_picker(&mut self) {
         if self.picker.is_some() {
-            self.store_outbox.push(StoreRequest::List);
+            self.shared.store_outbox.push(StoreRequest::List);
         }
     }
 }

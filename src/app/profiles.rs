@@ -3,17 +3,16 @@
 //! requested here (see [`StoreRequest`]); its results come back through
 //! [`App::on_store_reply`].
 
-use super::{App, Confirm, Focus, Picker, Prompt, PromptPurpose, editor};
+use super::{App, Confirm, Focus, Picker, Prompt, PromptPurpose, Session, editor};
 
 use crate::app::file_requests::{StoreReply, StoreRequest};
-use crate::conn::{ConnCommand, Outgoing};
+use crate::conn::ConnCommand;
 use crate::frames::NoteLevel;
 use crate::profile::Profile;
 use crate::profile::draft::Draft;
-use crate::profile::history;
-use crate::profile::resolve::{ResolveError, resolve_request};
+use crate::profile::resolve::ResolveError;
 use crate::profile::vars::{Environments, Resolver};
-use crate::request::{RequestError, ResolvedRequest};
+use crate::request::RequestError;
 
 /// The open profile and what the panes do not show.
 #[derive(Debug, Clone, Default)]
@@ -39,93 +38,42 @@ pub struct HistoryState {
 }
 
 impl App {
-    /// The request as a profile, with the panes as they are now.
-    pub fn current_profile(&self) -> Profile {
-        Profile {
-            message: self.message_text(),
-            ..self.current_profile_but_message()
-        }
-    }
-
-    /// [`App::current_profile`] with an empty message: comparing the rest
-    /// stays cheap when the composer holds megabytes.
-    fn current_profile_but_message(&self) -> Profile {
-        Profile {
-            url: self.url_text(),
-            message: String::new(),
-            params: self.session.params.rows.clone(),
-            headers: self.session.headers.rows.clone(),
-            // Written only once it differs from "off", so toggling it back
-            // does not leave a profile looking changed.
-            reconnect: match (self.session.reconnect, self.session.profile.extras.reconnect) {
-                (true, _) => Some(true),
-                (false, Some(_)) => Some(false),
-                (false, None) => None,
-            },
-            ..self.session.profile.extras.clone()
-        }
-    }
-
-    /// Whether there is work that exists nowhere but on screen. Asked at
-    /// every draw: the message is compared in place, not copied.
-    pub fn has_unsaved_changes(&self) -> bool {
-        let rest = self.current_profile_but_message();
-        match &self.session.profile.saved {
-            Some(saved) => !rest.same_but_message(saved) || !self.message_is(&saved.message),
-            None => !rest.is_blank() || self.session.message.lines().iter().any(|l| !l.trim().is_empty()),
-        }
-    }
-
-    /// Whether the composer holds exactly `text`.
-    fn message_is(&self, text: &str) -> bool {
-        let mut rest = text;
-        for (i, line) in self.session.message.lines().iter().enumerate() {
-            if i > 0 {
-                match rest.strip_prefix('\n') {
-                    Some(after) => rest = after,
-                    None => return false,
-                }
-            }
-            match rest.strip_prefix(line.as_str()) {
-                Some(after) => rest = after,
-                None => return false,
-            }
-        }
-        rest.is_empty()
-    }
-
     /// Puts a profile in the panes, as opened from the picker or `-p`.
     pub fn open_profile(&mut self, name: &str, profile: Profile, history: Vec<String>) {
         self.fill_panes(&profile);
         if let Some(seconds) = profile.schedule_secs
-            && let Err(error) = self.start_schedule(&seconds.to_string(), std::time::Instant::now())
+            && let Err(error) =
+                self.tabs
+                    .active_mut()
+                    .start_schedule(&seconds.to_string(), std::time::Instant::now(), &mut self.shared)
         {
             self.notify(NoteLevel::Error, format!("schedule_secs: {error}"));
         }
         if let Some(pair_by) = &profile.pair_by {
             match super::pairing::PairKey::parse(pair_by) {
-                Ok(key) => self.session.pairing = super::pairing::Pairing::new(key),
+                Ok(key) => self.tabs.active_mut().pairing = super::pairing::Pairing::new(key),
                 Err(error) => self.notify(NoteLevel::Error, error),
             }
         }
         if let Some(reconnect) = profile.reconnect {
-            self.session.reconnect = reconnect;
-            self.session.outbox.push(ConnCommand::SetReconnect(reconnect));
+            self.tabs.active_mut().reconnect = reconnect;
+            self.tabs.active_mut().outbox.push(ConnCommand::SetReconnect(reconnect));
         }
-        self.session.profile = ProfileState {
+        self.tabs.active_mut().profile = ProfileState {
             name: Some(name.to_string()),
             saved: Some(profile.clone()),
             extras: profile,
             quit_after_save: false,
         };
-        self.session.history = HistoryState {
+        self.tabs.active_mut().history = HistoryState {
             entries: history,
             ..HistoryState::default()
         };
-        self.log_note(
+        self.tabs.active_mut().log_note(
             std::time::SystemTime::now(),
             NoteLevel::Info,
             &format!("opened profile {name}"),
+            &mut self.shared,
         );
     }
 
@@ -133,17 +81,17 @@ impl App {
     /// tab of its own).
     pub fn load_request(&mut self, request: Profile) {
         self.fill_panes(&request);
-        self.session.profile.extras = request;
+        self.tabs.active_mut().profile.extras = request;
     }
 
     pub(super) fn fill_panes(&mut self, profile: &Profile) {
-        self.session.url = editor(&profile.url);
-        self.session.url.set_placeholder_text("ws://host:port/path");
-        self.session.message = editor(&profile.message);
-        self.session.params.rows = profile.params.clone();
-        self.session.params.selected = 0;
-        self.session.headers.rows = profile.headers.clone();
-        self.session.headers.selected = 0;
+        self.tabs.active_mut().url = editor(&profile.url);
+        self.tabs.active_mut().url.set_placeholder_text("ws://host:port/path");
+        self.tabs.active_mut().message = editor(&profile.message);
+        self.tabs.active_mut().params.rows = profile.params.clone();
+        self.tabs.active_mut().params.selected = 0;
+        self.tabs.active_mut().headers.rows = profile.headers.clone();
+        self.tabs.active_mut().headers.selected = 0;
         self.revalidate_request();
         self.refresh_message_status();
         self.sync_cursors();
@@ -152,12 +100,16 @@ impl App {
     /// Shows an error about a profile that could not be used, in the log
     /// (where it stays) and the footer.
     pub fn report_profile_warning(&mut self, text: &str) {
-        self.log_note(std::time::SystemTime::now(), NoteLevel::Warning, text);
+        self.tabs
+            .active_mut()
+            .log_note(std::time::SystemTime::now(), NoteLevel::Warning, text, &mut self.shared);
         self.notify(NoteLevel::Warning, text);
     }
 
     pub fn report_profile_error(&mut self, text: &str) {
-        self.log_note(std::time::SystemTime::now(), NoteLevel::Error, text);
+        self.tabs
+            .active_mut()
+            .log_note(std::time::SystemTime::now(), NoteLevel::Error, text, &mut self.shared);
         self.notify(NoteLevel::Error, text);
     }
 
@@ -172,38 +124,38 @@ impl App {
     pub fn set_environments(&mut self, environments: Environments, active: Option<&str>) {
         let environment = active.and_then(|name| environments.get(name).map(|vars| (name.to_string(), vars.clone())));
         self.environments = environments;
-        self.resolver = Resolver::new(environment);
+        self.shared.resolver = Resolver::new(environment);
         self.revalidate_request();
     }
 
     /// Store requests queued since the last call.
     pub fn take_store_requests(&mut self) -> Vec<StoreRequest> {
-        std::mem::take(&mut self.store_outbox)
+        std::mem::take(&mut self.shared.store_outbox)
     }
 
     /// A draft write if the request changed since the last one, so a crash
     /// or a killed terminal loses at most a few seconds of typing.
     pub fn autosave_request(&mut self) -> Option<StoreRequest> {
-        if !self.has_unsaved_changes() {
+        if !self.tabs.active().has_unsaved_changes() {
             return None;
         }
-        let current = self.current_profile();
+        let current = self.tabs.active().current_profile();
         if self.last_draft.as_ref() == Some(&current) {
             return None;
         }
         self.last_draft = Some(current.clone());
         Some(StoreRequest::SaveDraft {
-            profile: self.session.profile.name.clone(),
+            profile: self.tabs.active_mut().profile.name.clone(),
             request: current,
         })
     }
 
     /// What to write on the way out: the draft if anything is unsaved.
     pub fn exit_requests(&self) -> Vec<StoreRequest> {
-        let mut requests = if self.has_unsaved_changes() {
+        let mut requests = if self.tabs.active().has_unsaved_changes() {
             vec![StoreRequest::SaveDraft {
-                profile: self.session.profile.name.clone(),
-                request: self.current_profile(),
+                profile: self.tabs.active().profile.name.clone(),
+                request: self.tabs.active().current_profile(),
             }]
         } else {
             vec![StoreRequest::DiscardDraft]
@@ -218,10 +170,10 @@ impl App {
     }
 
     pub(super) fn save_profile(&mut self) {
-        match self.session.profile.name.clone() {
-            Some(name) => self.store_outbox.push(StoreRequest::Save {
+        match self.tabs.active_mut().profile.name.clone() {
+            Some(name) => self.shared.store_outbox.push(StoreRequest::Save {
                 name,
-                profile: self.current_profile(),
+                profile: self.tabs.active().current_profile(),
                 overwrite: true,
             }),
             None => self.prompt = Some(Prompt::new(PromptPurpose::SaveAs, "")),
@@ -230,7 +182,7 @@ impl App {
 
     pub(super) fn open_picker(&mut self) {
         self.picker = Some(Picker::new());
-        self.store_outbox.push(StoreRequest::List);
+        self.shared.store_outbox.push(StoreRequest::List);
     }
 
     pub(super) fn next_environment(&mut self) {
@@ -242,7 +194,7 @@ impl App {
             );
             return;
         }
-        let next = match self.resolver.environment_name() {
+        let next = match self.shared.resolver.environment_name() {
             None => Some(names[0].clone()),
             Some(current) => {
                 let i = names.iter().position(|n| n.as_str() == current);
@@ -255,60 +207,15 @@ impl App {
         self.notify(NoteLevel::Info, format!("environment: {shown}"));
     }
 
-    /// Resolves variables and builds the request, or says what is missing.
-    pub(super) fn resolved_request(&self) -> Result<ResolvedRequest, ResolveError> {
-        let mut request = resolve_request(
-            &self.current_profile(),
-            &self.resolver,
-            self.session.proxy_override.as_deref(),
-        )?;
-        request.protocol.ack = self.session.ack_emits;
-        Ok(request)
-    }
-
-    pub(super) fn send_text(&mut self, text: String, remember: bool) {
-        let encoded = self
-            .resolver
-            .resolve(&text, "the message")
-            .map_err(|e| e.to_string())
-            .and_then(|resolved| {
-                let mut protocol = self.protocol();
-                protocol.ack |= self.session.ack_next;
-                protocol.encode(&resolved, &mut self.session.next_call_id)
-            });
-        match encoded {
-            Ok(resolved) => {
-                self.session.sent_templates.remember(&resolved, &text);
-                self.session.outbox.push(ConnCommand::Send(Outgoing::Text(resolved)));
-                if remember {
-                    history::push(&mut self.session.history.entries, &text);
-                    self.session.history.position = None;
-                    self.store_outbox.push(StoreRequest::SaveHistory {
-                        profile: self.session.profile.name.clone(),
-                        history: self.session.history.entries.clone(),
-                    });
-                }
-            }
-            Err(error) => self.notify(NoteLevel::Error, format!("not sent: {error}")),
-        }
-    }
-
-    /// Sends the profile's on-connect messages; called when a connection opens.
-    pub(super) fn send_on_connect(&mut self) {
-        for message in self.session.profile.extras.on_connect.clone() {
-            self.send_text(message, false);
-        }
-    }
-
     /// Steps through the history; `older` goes back in time.
     pub(super) fn browse_history(&mut self, older: bool) -> bool {
-        let len = self.session.history.entries.len();
+        let len = self.tabs.active_mut().history.entries.len();
         if len == 0 {
             return false;
         }
-        let next = match (self.session.history.position, older) {
+        let next = match (self.tabs.active_mut().history.position, older) {
             (None, true) => {
-                self.session.history.stash = self.message_text();
+                self.tabs.active_mut().history.stash = self.tabs.active().message_text();
                 Some(len - 1)
             }
             (None, false) => return false,
@@ -317,12 +224,12 @@ impl App {
             (Some(i), false) if i + 1 < len => Some(i + 1),
             (Some(_), false) => None,
         };
-        self.session.history.position = next;
+        self.tabs.active_mut().history.position = next;
         let text = match next {
-            Some(i) => self.session.history.entries[i].clone(),
-            None => std::mem::take(&mut self.session.history.stash),
+            Some(i) => self.tabs.active_mut().history.entries[i].clone(),
+            None => std::mem::take(&mut self.tabs.active_mut().history.stash),
         };
-        self.session.message = editor(&text);
+        self.tabs.active_mut().message = editor(&text);
         self.refresh_message_status();
         true
     }
@@ -332,19 +239,19 @@ impl App {
         match reply {
             StoreReply::FlowLoaded(loaded) => self.start_flow(loaded, std::time::Instant::now()),
             StoreReply::Saved { name, profile, path } => {
-                self.session.profile.name = Some(name.clone());
-                self.session.profile.saved = Some(profile);
+                self.tabs.active_mut().profile.name = Some(name.clone());
+                self.tabs.active_mut().profile.saved = Some(profile);
                 self.notify(NoteLevel::Success, format!("saved profile {name} ({path})"));
-                if std::mem::take(&mut self.session.profile.quit_after_save) {
+                if std::mem::take(&mut self.tabs.active_mut().profile.quit_after_save) {
                     self.quit = true;
                 }
             }
             StoreReply::Opened { name, profile, history } => match self.restoring_draft.take() {
                 // Opened only to learn the saved state behind a restored draft.
                 Some(draft) => {
-                    self.session.profile.saved = Some(profile);
-                    self.session.profile.extras = draft;
-                    self.session.history.entries = history;
+                    self.tabs.active_mut().profile.saved = Some(profile);
+                    self.tabs.active_mut().profile.extras = draft;
+                    self.tabs.active_mut().history.entries = history;
                 }
                 None => {
                     self.open_profile(&name, profile, history);
@@ -360,8 +267,8 @@ impl App {
                 }
             }
             StoreReply::Renamed { from, to } => {
-                if self.session.profile.name.as_deref() == Some(from.as_str()) {
-                    self.session.profile.name = Some(to.clone());
+                if self.tabs.active_mut().profile.name.as_deref() == Some(from.as_str()) {
+                    self.tabs.active_mut().profile.name = Some(to.clone());
                 }
                 self.notify(NoteLevel::Success, format!("renamed {from} to {to}"));
                 self.refresh_picker();
@@ -371,10 +278,10 @@ impl App {
                 self.refresh_picker();
             }
             StoreReply::Deleted { name } => {
-                if self.session.profile.name.as_deref() == Some(name.as_str()) {
+                if self.tabs.active_mut().profile.name.as_deref() == Some(name.as_str()) {
                     // The request stays on screen, now as unsaved work.
-                    self.session.profile.name = None;
-                    self.session.profile.saved = None;
+                    self.tabs.active_mut().profile.name = None;
+                    self.tabs.active_mut().profile.saved = None;
                 }
                 self.notify(NoteLevel::Success, format!("deleted profile {name}"));
                 self.refresh_picker();
@@ -388,18 +295,17 @@ impl App {
                 }
                 self.draft_error = Some(error);
             }
-            StoreReply::FileRead { path, bytes } => self.send_file(&path, bytes),
+            StoreReply::FileRead { path, bytes } => self.tabs.active_mut().send_file(&path, bytes, &mut self.shared),
             StoreReply::FileSize { path, size } => {
-                let current =
-                    matches!(&self.session.binary_status, Some(Ok(super::compose::BinaryInput::File(p))) if *p == path);
+                let current = matches!(&self.tabs.active_mut().binary_status, Some(Ok(super::compose::BinaryInput::File(p))) if *p == path);
                 if current {
-                    self.session.file_info = Some((path, size));
+                    self.tabs.active_mut().file_info = Some((path, size));
                 }
             }
             StoreReply::Wrote { path, what } => self.notify(NoteLevel::Success, format!("exported {what} to {path}")),
             StoreReply::FlowSaved { path, what } => self.notify(NoteLevel::Success, format!("saved {what} as {path}")),
             StoreReply::Failed { action, error } => {
-                self.session.profile.quit_after_save = false;
+                self.tabs.active_mut().profile.quit_after_save = false;
                 self.restoring_draft = None;
                 self.report_profile_error(&format!("cannot {action}: {error}"));
             }
@@ -429,7 +335,7 @@ impl App {
     /// Lays command-line values over what is in the panes: a URL or message
     /// replaces, params and headers are added.
     pub fn apply_command_line(&mut self, given: super::InitialRequest) {
-        let mut profile = self.current_profile();
+        let mut profile = self.tabs.active().current_profile();
         if !given.url.is_empty() {
             profile.url = given.url;
         }
@@ -439,5 +345,62 @@ impl App {
         profile.params.extend(given.params);
         profile.headers.extend(given.headers);
         self.fill_panes(&profile);
+    }
+}
+
+impl Session {
+    /// The request as a profile, with the panes as they are now.
+    pub fn current_profile(&self) -> Profile {
+        Profile {
+            message: self.message_text(),
+            ..self.current_profile_but_message()
+        }
+    }
+
+    /// [`App::current_profile`] with an empty message: comparing the rest
+    /// stays cheap when the composer holds megabytes.
+    fn current_profile_but_message(&self) -> Profile {
+        Profile {
+            url: self.url_text(),
+            message: String::new(),
+            params: self.params.rows.clone(),
+            headers: self.headers.rows.clone(),
+            // Written only once it differs from "off", so toggling it back
+            // does not leave a profile looking changed.
+            reconnect: match (self.reconnect, self.profile.extras.reconnect) {
+                (true, _) => Some(true),
+                (false, Some(_)) => Some(false),
+                (false, None) => None,
+            },
+            ..self.profile.extras.clone()
+        }
+    }
+
+    /// Whether there is work that exists nowhere but on screen. Asked at
+    /// every draw: the message is compared in place, not copied.
+    pub fn has_unsaved_changes(&self) -> bool {
+        let rest = self.current_profile_but_message();
+        match &self.profile.saved {
+            Some(saved) => !rest.same_but_message(saved) || !self.message_is(&saved.message),
+            None => !rest.is_blank() || self.message.lines().iter().any(|l| !l.trim().is_empty()),
+        }
+    }
+
+    /// Whether the composer holds exactly `text`.
+    fn message_is(&self, text: &str) -> bool {
+        let mut rest = text;
+        for (i, line) in self.message.lines().iter().enumerate() {
+            if i > 0 {
+                match rest.strip_prefix('\n') {
+                    Some(after) => rest = after,
+                    None => return false,
+                }
+            }
+            match rest.strip_prefix(line.as_str()) {
+                Some(after) => rest = after,
+                None => return false,
+            }
+        }
+        rest.is_empty()
     }
 }

@@ -131,11 +131,11 @@ impl App {
             match curl::parse(&text) {
                 Ok(import) => {
                     let profile = Profile {
-                        message: self.message_text(),
+                        message: self.tabs.active().message_text(),
                         ..import.profile
                     };
                     self.fill_panes(&profile);
-                    self.session.profile = ProfileState::default();
+                    self.tabs.active_mut().profile = ProfileState::default();
                     self.picker = None;
                     let mut text = "imported the curl command; Ctrl-S saves it as a profile".to_string();
                     if !import.notes.is_empty() {
@@ -158,19 +158,23 @@ impl App {
         let checked = match &prompt.purpose {
             PromptPurpose::Filter => Some(self.apply_filter_text(&text)),
             PromptPurpose::Search => Some(self.apply_search_text(&text)),
-            PromptPurpose::DetailSearch => Some(self.detail_search(&text)),
-            PromptPurpose::CloseFrame => Some(self.close_with(&text)),
-            PromptPurpose::Schedule => Some(self.start_schedule(&text, std::time::Instant::now())),
+            PromptPurpose::DetailSearch => Some(self.tabs.active_mut().detail_search(&text, &mut self.shared)),
+            PromptPurpose::CloseFrame => Some(self.tabs.active_mut().close_with(&text)),
+            PromptPurpose::Schedule => Some(self.tabs.active_mut().start_schedule(
+                &text,
+                std::time::Instant::now(),
+                &mut self.shared,
+            )),
             PromptPurpose::Export { filtered } => {
                 self.export_to(&text, *filtered);
                 Some(Ok(()))
             }
             PromptPurpose::SaveFlow => {
-                self.save_flow(&text);
+                self.tabs.active_mut().save_flow(&text, &mut self.shared);
                 Some(Ok(()))
             }
             PromptPurpose::RunFlow => {
-                self.load_flow(&text);
+                self.tabs.active_mut().load_flow(&text, &mut self.shared);
                 Some(Ok(()))
             }
             _ => None,
@@ -184,17 +188,20 @@ impl App {
             return;
         }
         match prompt.purpose {
-            PromptPurpose::SaveAs => self.store_outbox.push(StoreRequest::Save {
+            PromptPurpose::SaveAs => self.shared.store_outbox.push(StoreRequest::Save {
                 name: text,
-                profile: self.current_profile(),
+                profile: self.tabs.active().current_profile(),
                 overwrite: false,
             }),
-            PromptPurpose::Rename { from } => self.store_outbox.push(StoreRequest::Rename { from, to: text }),
-            PromptPurpose::Duplicate { from } => self.store_outbox.push(StoreRequest::Duplicate { from, to: text }),
+            PromptPurpose::Rename { from } => self.shared.store_outbox.push(StoreRequest::Rename { from, to: text }),
+            PromptPurpose::Duplicate { from } => self
+                .shared
+                .store_outbox
+                .push(StoreRequest::Duplicate { from, to: text }),
             PromptPurpose::MessageName => {
                 let name = text.trim().to_string();
-                let body = self.message_text();
-                let saved = &mut self.session.profile.extras.saved_messages;
+                let body = self.tabs.active().message_text();
+                let saved = &mut self.tabs.active_mut().profile.extras.saved_messages;
                 match saved.iter_mut().find(|m| m.name == name) {
                     Some(existing) => existing.body = body,
                     None => saved.push(SavedMessage {
@@ -221,6 +228,6 @@ impl App {
 
     pub(super) fn prompt_cancel(&mut self) {
         self.prompt = None;
-        self.session.profile.quit_after_save = false;
+        self.tabs.active_mut().profile.quit_after_save = false;
     }
 }

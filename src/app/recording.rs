@@ -2,7 +2,7 @@
 //! its frames in the log, for the filters, search, detail, pairing and
 //! export to work on. Ctrl-O then connects live with the request.
 
-use super::{App, InitialRequest};
+use super::{App, InitialRequest, Session};
 use crate::frames::NoteLevel;
 use crate::recording::{Recording, describe};
 
@@ -18,29 +18,40 @@ impl App {
             headers,
         });
         if let Some(subprotocol) = &recording.subprotocol {
-            self.session.profile.extras.subprotocols = vec![subprotocol.clone()];
+            self.tabs.active_mut().profile.extras.subprotocols = vec![subprotocol.clone()];
         }
         let at = recording.started().unwrap_or_else(std::time::SystemTime::now);
-        self.log_note(at, NoteLevel::Info, &format!("recording {}", describe(recording)));
+        self.tabs.active_mut().log_note(
+            at,
+            NoteLevel::Info,
+            &format!("recording {}", describe(recording)),
+            &mut self.shared,
+        );
         if let Some(status) = recording.status.filter(|s| *s != 101) {
             let body = recording.rejection_body.as_deref().unwrap_or_default();
-            self.log_note(
+            self.tabs.active_mut().log_note(
                 at,
                 NoteLevel::Error,
                 &format!("recorded: the upgrade was rejected with HTTP {status} {body}"),
+                &mut self.shared,
             );
         }
+        self.tabs.active_mut().take_recorded_frames(recording);
+        self.share_history_caps();
+    }
+}
+
+impl Session {
+    /// Takes in a recording's frames as a live connection would have.
+    fn take_recorded_frames(&mut self, recording: &Recording) {
         // Pairing reads each frame as it is taken in, so the recording is
         // paired as the live connection was.
         for frame in &recording.frames {
-            let seq = self.session.frames.end_seq();
-            self.session
-                .pairing
-                .observe_decoded(seq, frame, Some(&self.session.payloads));
-            self.session.frames.push_frame(frame.clone());
+            let seq = self.frames.end_seq();
+            self.pairing.observe_decoded(seq, frame, Some(&self.payloads));
+            self.frames.push_frame(frame.clone());
         }
-        self.session.pairing.forget_before(self.session.frames.first_seq());
-        self.session.recording = Some(describe(recording));
-        self.share_history_caps();
+        self.pairing.forget_before(self.frames.first_seq());
+        self.recording = Some(describe(recording));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{App, Prompt, PromptPurpose};
+use super::{App, Prompt, PromptPurpose, Session, Shared};
 use crate::conn::ConnState;
 use crate::frames::NoteLevel;
 
@@ -22,7 +22,7 @@ pub struct Schedule {
 impl App {
     /// F4: asks for the period, or stops a running schedule.
     pub(super) fn toggle_schedule(&mut self) {
-        if let Some(schedule) = self.session.schedule.take() {
+        if let Some(schedule) = self.tabs.active_mut().schedule.take() {
             self.notify(
                 NoteLevel::Info,
                 format!("scheduled sends stopped after {} messages", schedule.sent),
@@ -32,8 +32,29 @@ impl App {
         }
     }
 
+    /// Sends what is due by `now` in every tab; called on every tick.
+    pub fn on_tick(&mut self, now: Instant) {
+        let shown = self.tabs.active().tab;
+        let shared = &mut self.shared;
+        for session in self.tabs.iter_mut() {
+            if session.tab == shown {
+                session.on_tick(now, shared);
+            } else {
+                shared.quietly(|shared| session.on_tick(now, shared));
+            }
+        }
+    }
+
+    /// When the next scheduled send or flow deadline of any tab is due,
+    /// for the event loop's timer.
+    pub fn next_scheduled(&self) -> Option<Instant> {
+        self.tabs.iter().filter_map(Session::next_scheduled).min()
+    }
+}
+
+impl Session {
     /// Starts sending the composer's text every `text` seconds.
-    pub(super) fn start_schedule(&mut self, text: &str, now: Instant) -> Result<(), String> {
+    pub(super) fn start_schedule(&mut self, text: &str, now: Instant, shared: &mut Shared) -> Result<(), String> {
         let seconds: f64 = text
             .trim()
             .parse()
@@ -43,26 +64,26 @@ impl App {
         }
         let every = Duration::from_secs_f64(seconds);
         let text = self.message_text();
-        self.session.schedule = Some(Schedule {
+        self.schedule = Some(Schedule {
             every,
             literal: self.is_literal(&text),
             text,
             next_at: now + every,
             sent: 0,
         });
-        self.notify(
+        shared.notify(
             NoteLevel::Success,
             format!("sending the message every {}; F4 stops", crate::format::duration(every)),
         );
         Ok(())
     }
 
-    /// Sends what is due by `now`; called on every tick.
-    pub fn on_tick(&mut self, now: Instant) {
+    /// Sends what is due by `now`.
+    pub fn on_tick(&mut self, now: Instant, shared: &mut Shared) {
         if self.next_flow_deadline().is_some_and(|deadline| deadline <= now) {
-            self.flow_tick(now);
+            self.flow_tick(now, shared);
         }
-        let Some(schedule) = &mut self.session.schedule else {
+        let Some(schedule) = &mut self.schedule else {
             return;
         };
         if now < schedule.next_at {
@@ -70,22 +91,21 @@ impl App {
         }
         // A late tick sends once, not a burst for every period missed.
         schedule.next_at = now + schedule.every;
-        if matches!(self.session.connection.state, ConnState::Open { .. }) {
+        if matches!(self.connection.state, ConnState::Open { .. }) {
             schedule.sent += 1;
             let text = schedule.text.clone();
             if schedule.literal {
-                self.session
-                    .outbox
+                self.outbox
                     .push(crate::conn::ConnCommand::Send(crate::conn::Outgoing::Text(text)));
             } else {
-                self.send_text(text, false);
+                self.send_text(text, false, shared);
             }
         }
     }
 
-    /// When the next scheduled send is due, for the event loop's timer.
+    /// When the next scheduled send or flow deadline is due.
     pub fn next_scheduled(&self) -> Option<Instant> {
-        let schedule = self.session.schedule.as_ref().map(|s| s.next_at);
+        let schedule = self.schedule.as_ref().map(|s| s.next_at);
         match (schedule, self.next_flow_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -5,20 +5,27 @@ use std::time::Duration;
 
 use ratatui_textarea::TextArea;
 
+use super::Shared;
 use super::compose;
+use super::file_requests::StoreRequest;
 use super::frames_view::FramesView;
 use super::kv_table::KvTable;
 use super::profiles::{HistoryState, ProfileState};
 use super::{ConnectionView, Detail, Search, pairing, schedule};
-use crate::conn::ConnCommand;
+use crate::conn::{ConnCommand, ConnState};
 use crate::filter::{FilterSpec, Matches};
 use crate::frames::FrameLog;
+use crate::frames::NoteLevel;
 use crate::json_check::JsonStatus;
 use crate::profile::resolve::ResolveError;
+use crate::profile::vars::Resolver;
 
-/// Everything about one connection. The app shows one session; nothing
-/// outside it reaches into its connection, which it talks to only through
-/// the commands it queues.
+/// Everything about one connection: its state, and as methods, its
+/// behaviour (sending, filters, search, the detail view, pairing,
+/// schedules, flows, protocol views and its connection's events). Any
+/// session acts the same shown or not; what it needs of the app comes in
+/// as an argument ([`Shared`]). Nothing outside it reaches into its
+/// connection, which it talks to only through the commands it queues.
 pub struct Session {
     /// Which tab this is, for routing its connection's events.
     pub tab: super::tabs::TabId,
@@ -106,6 +113,68 @@ pub struct Session {
 }
 
 impl Session {
+    /// The URL text as typed.
+    pub fn url_text(&self) -> String {
+        self.url.lines().join("")
+    }
+
+    /// The message as it would be sent.
+    pub fn message_text(&self) -> String {
+        self.message.lines().join("\n")
+    }
+
+    /// Whether `text` is foreign text the user has not edited (see
+    /// `literal_text`).
+    pub(crate) fn is_literal(&self, text: &str) -> bool {
+        self.literal_text.as_deref() == Some(text)
+    }
+
+    /// Whether a connection is open or on its way (closing, reconnecting).
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self.connection.state,
+            ConnState::Connecting { .. } | ConnState::Open { .. } | ConnState::Closing | ConnState::Reconnecting { .. }
+        )
+    }
+
+    /// Commands for this session's connection task queued since the last call.
+    pub fn take_commands(&mut self) -> Vec<ConnCommand> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// The columns connection events wrap at, as last drawn.
+    pub fn note_width(&self) -> usize {
+        self.note_width
+    }
+
+    /// Logs a connection-event row. Its text is kept whole; the frames pane
+    /// wraps it to the width it is drawn at.
+    pub fn log_note(&mut self, at: std::time::SystemTime, level: NoteLevel, text: &str, shared: &mut Shared) {
+        self.frames.push_note_at(at, level, text);
+        self.after_push(shared);
+    }
+
+    /// Re-checks the composer's text after it changed (or its mode did).
+    pub(crate) fn refresh_message_status(&mut self, shared: &mut Shared) {
+        let text = self.message_text();
+        self.json_status = crate::json_check::check(&text);
+        let files = !self.is_literal(&text);
+        self.binary_status = (self.send_mode != compose::SendMode::Text)
+            .then(|| compose::parse_binary(self.send_mode, &text, files, &self.payloads));
+        // The file's size shows before anything is sent.
+        if let Some(Ok(compose::BinaryInput::File(path))) = &self.binary_status
+            && self.file_info.as_ref().is_none_or(|(known, _)| known != path)
+        {
+            self.file_info = None;
+            shared.store_outbox.push(StoreRequest::StatFile { path: path.clone() });
+        }
+    }
+
+    /// Re-checks the request after the URL, a row or the environment changed.
+    pub(crate) fn revalidate_request(&mut self, resolver: &Resolver) {
+        self.url_check = self.resolved_request(resolver).map(|r| r.url.to_string());
+    }
+
     /// The protocol of the current or last connection.
     pub fn protocol(&self) -> crate::protocol::Protocol {
         self.last_request

@@ -1,8 +1,9 @@
-//! Tabs: several sessions, each with its own request, connection task,
-//! frames and view. The active one is `App::session`, so everything else
-//! in the app works on it unchanged; the others wait in `others`, in tab
-//! order, and their connections' events are applied to them in place.
+//! Tabs: sessions side by side, each with its own request, connection
+//! task, frames and view. [`Tabs`] owns them in tab order and knows which
+//! is shown; an event for any tab is applied to that tab's session where
+//! it stands.
 
+use super::shared::Shared;
 use super::{App, Confirm, Session, editor};
 use crate::conn::{ConnCommand, ConnEvent, ConnState};
 use crate::frames::NoteLevel;
@@ -29,23 +30,152 @@ pub struct TabInfo {
     pub active: bool,
 }
 
+/// The open sessions in tab order (never none), and the one shown.
+pub struct Tabs {
+    sessions: Vec<Session>,
+    active: usize,
+    next_id: TabId,
+}
+
+impl Tabs {
+    /// One tab, holding `first`.
+    pub fn new(first: Session) -> Self {
+        Self {
+            next_id: first.tab + 1,
+            sessions: vec![first],
+            active: 0,
+        }
+    }
+
+    /// The session shown.
+    pub fn active(&self) -> &Session {
+        &self.sessions[self.active]
+    }
+
+    pub fn active_mut(&mut self) -> &mut Session {
+        &mut self.sessions[self.active]
+    }
+
+    /// The shown tab's place in tab order.
+    pub fn active_place(&self) -> usize {
+        self.active
+    }
+
+    /// How many tabs are open.
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Never true: the last tab stays open.
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+
+    /// The tab at `place` in tab order.
+    pub fn get(&self, place: usize) -> Option<&Session> {
+        self.sessions.get(place)
+    }
+
+    pub fn get_mut(&mut self, place: usize) -> Option<&mut Session> {
+        self.sessions.get_mut(place)
+    }
+
+    /// The tab with this id, wherever it stands.
+    pub fn by_id_mut(&mut self, id: TabId) -> Option<&mut Session> {
+        self.sessions.iter_mut().find(|session| session.tab == id)
+    }
+
+    /// Every tab, in tab order.
+    pub fn iter(&self) -> impl Iterator<Item = &Session> {
+        self.sessions.iter()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Session> {
+        self.sessions.iter_mut()
+    }
+
+    /// Every tab in order, as a slice (for the timeline's lanes).
+    pub fn all(&self) -> &[Session] {
+        &self.sessions
+    }
+
+    /// A fresh id for a new tab.
+    fn take_id(&mut self) -> TabId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Puts `session` after the shown tab and shows it.
+    fn insert_after_active(&mut self, session: Session) {
+        self.active += 1;
+        self.sessions.insert(self.active, session);
+    }
+
+    /// Shows the tab at `place`, if there is one.
+    fn show(&mut self, place: usize) -> bool {
+        if place == self.active || place >= self.sessions.len() {
+            return false;
+        }
+        self.active = place;
+        true
+    }
+
+    /// Removes the shown tab (unless it is the last) and shows the next,
+    /// or the one before when it was last in order.
+    fn remove_active(&mut self) -> Option<Session> {
+        if self.sessions.len() < 2 {
+            return None;
+        }
+        let closed = self.sessions.remove(self.active);
+        if self.active == self.sessions.len() {
+            self.active -= 1;
+        }
+        Some(closed)
+    }
+}
+
 impl App {
+    /// The session shown.
+    pub fn session(&self) -> &Session {
+        self.tabs.active()
+    }
+
+    pub fn session_mut(&mut self) -> &mut Session {
+        self.tabs.active_mut()
+    }
+
+    /// The shown session, with what it may use of the app: for calling a
+    /// session's own methods on the tab the user sees.
+    pub fn session_and_shared(&mut self) -> (&mut Session, &mut Shared) {
+        (self.tabs.active_mut(), &mut self.shared)
+    }
+
     /// How many tabs are open.
     pub fn tab_count(&self) -> usize {
-        self.others.len() + 1
+        self.tabs.len()
+    }
+
+    /// The tab at `place` in tab order.
+    pub fn tab_at(&self, place: usize) -> Option<&Session> {
+        self.tabs.get(place)
     }
 
     /// The tabs in order, for the tab bar.
-    pub fn tabs(&self) -> Vec<TabInfo> {
-        let info = |session: &Session, active: bool| TabInfo {
-            id: session.tab,
-            name: tab_name(session, false),
-            state: session.connection.state.clone(),
-            unseen: session.unseen,
-            active,
-        };
-        let mut all: Vec<TabInfo> = self.others.iter().map(|s| info(s, false)).collect();
-        all.insert(self.active_tab, info(&self.session, true));
+    pub fn tab_infos(&self) -> Vec<TabInfo> {
+        let active = self.tabs.active_place();
+        let mut all: Vec<TabInfo> = self
+            .tabs
+            .iter()
+            .enumerate()
+            .map(|(place, session)| TabInfo {
+                id: session.tab,
+                name: tab_name(session, false),
+                state: session.connection.state.clone(),
+                unseen: session.unseen,
+                active: place == active,
+            })
+            .collect();
         // Tabs on the same host and path, on other ports, are told apart
         // by their ports (tabs alike even so keep the shorter name).
         let ported: Vec<Option<String>> = (0..all.len())
@@ -66,22 +196,19 @@ impl App {
 
     /// Opens a blank tab after the active one and shows it.
     pub fn new_tab(&mut self) -> TabId {
-        let id = self.next_tab_id;
-        self.next_tab_id += 1;
+        let id = self.tabs.take_id();
         let mut url = editor("");
         url.set_placeholder_text("ws://host:port/path");
-        let mut session = Session::blank(url, editor(""), Vec::new(), Vec::new(), self.session.ping_interval);
+        let from = self.tabs.active();
+        let mut session = Session::blank(url, editor(""), Vec::new(), Vec::new(), from.ping_interval);
         session.tab = id;
         // The same history caps, settings and decoders as the tab it came from.
-        session.frames =
-            crate::frames::FrameLog::new(self.session.frames.max_entries(), self.session.frames.max_bytes());
-        session.reconnect = self.session.reconnect;
-        session.insecure = self.session.insecure;
-        session.proxy_override = self.session.proxy_override.clone();
-        session.ack_emits = self.session.ack_emits;
-        let old = std::mem::replace(&mut self.session, session);
-        self.others.insert(self.active_tab, old);
-        self.active_tab += 1;
+        session.frames = crate::frames::FrameLog::new(from.frames.max_entries(), from.frames.max_bytes());
+        session.reconnect = from.reconnect;
+        session.insecure = from.insecure;
+        session.proxy_override = from.proxy_override.clone();
+        session.ack_emits = from.ack_emits;
+        self.tabs.insert_after_active(session);
         self.tab_changes.push(TabChange::Opened(id));
         self.after_tabs_moved();
         self.after_tab_switch();
@@ -94,34 +221,20 @@ impl App {
         if count < 2 {
             return;
         }
+        let active = self.tabs.active_place();
         let target = if forward {
-            (self.active_tab + 1) % count
+            (active + 1) % count
         } else {
-            (self.active_tab + count - 1) % count
+            (active + count - 1) % count
         };
         self.show_tab(target);
     }
 
     /// Shows the tab at `position` in tab order.
     pub fn show_tab(&mut self, position: usize) {
-        if position == self.active_tab || position >= self.tab_count() {
-            return;
+        if self.tabs.show(position) {
+            self.after_tab_switch();
         }
-        let index = if position > self.active_tab {
-            position - 1
-        } else {
-            position
-        };
-        let target = self.others.remove(index);
-        let old = std::mem::replace(&mut self.session, target);
-        let old_index = if position > self.active_tab {
-            self.active_tab
-        } else {
-            self.active_tab - 1
-        };
-        self.others.insert(old_index, old);
-        self.active_tab = position;
-        self.after_tab_switch();
     }
 
     /// Tabs opened or closed move the others' places, which the
@@ -133,7 +246,7 @@ impl App {
     }
 
     fn after_tab_switch(&mut self) {
-        self.session.unseen = 0;
+        self.session_mut().unseen = 0;
         // Overlays belong to the tab that opened them.
         self.prompt = None;
         self.picker = None;
@@ -151,7 +264,7 @@ impl App {
             self.notify(NoteLevel::Info, "the last tab stays open: Ctrl-C quits");
             return;
         }
-        if self.is_live() {
+        if self.session().is_live() {
             self.confirm = Some(Confirm::CloseTab);
         } else {
             self.close_tab();
@@ -160,16 +273,9 @@ impl App {
 
     /// Closes the active tab: its connection task ends and its frames go.
     pub(super) fn close_tab(&mut self) {
-        if self.tab_count() < 2 {
+        let Some(closed) = self.tabs.remove_active() else {
             return;
-        }
-        let next = if self.active_tab < self.others.len() {
-            self.others.remove(self.active_tab)
-        } else {
-            self.active_tab -= 1;
-            self.others.remove(self.active_tab)
         };
-        let closed = std::mem::replace(&mut self.session, next);
         self.tab_changes.push(TabChange::Closed(closed.tab));
         self.after_tabs_moved();
         self.after_tab_switch();
@@ -180,33 +286,36 @@ impl App {
         std::mem::take(&mut self.tab_changes)
     }
 
-    /// Applies an event from tab `tab`'s connection, in the background
-    /// when that tab is not shown (a background tab only counts frames).
+    /// Applies an event from tab `tab`'s connection to that tab's session,
+    /// shown or not. A background tab's notices stay in its own log, and
+    /// it counts the frames it got unseen.
     pub fn on_tab_event(&mut self, tab: TabId, event: ConnEvent) {
-        if tab == self.session.tab {
-            self.on_conn_event(event);
-            self.share_history_caps();
-            return;
-        }
-        let Some(index) = self.others.iter().position(|s| s.tab == tab) else {
+        let shown = tab == self.tabs.active().tab;
+        let timeline_shown = self.timeline.is_some();
+        let Some(session) = self.tabs.by_id_mut(tab) else {
             return;
         };
-        let frames = match &event {
-            ConnEvent::Frame(_) => 1,
-            ConnEvent::Frames(frames) => frames.len() as u64,
-            _ => 0,
-        };
-        // Its notices are its own: the footer belongs to the shown tab.
-        let notice = self.notice.take();
-        std::mem::swap(&mut self.session, &mut self.others[index]);
-        self.on_conn_event(event);
-        std::mem::swap(&mut self.session, &mut self.others[index]);
-        self.notice = notice;
-        // The merged timeline shows every tab's frames as they come.
-        if self.timeline.is_none() {
-            self.others[index].unseen += frames;
+        if shown {
+            session.on_conn_event(event, &mut self.shared);
+        } else {
+            let frames = match &event {
+                ConnEvent::Frame(_) => 1,
+                ConnEvent::Frames(frames) => frames.len() as u64,
+                _ => 0,
+            };
+            self.shared.quietly(|shared| session.on_conn_event(event, shared));
+            // The merged timeline shows every tab's frames as they come.
+            if !timeline_shown {
+                session.unseen += frames;
+            }
         }
         self.share_history_caps();
+    }
+
+    /// Applies an event to the shown tab's session.
+    pub fn on_conn_event(&mut self, event: ConnEvent) {
+        let tab = self.tabs.active().tab;
+        self.on_tab_event(tab, event);
     }
 
     /// Holds every tab's frames within one tab's history caps, together:
@@ -214,33 +323,28 @@ impl App {
     /// (its title counts them as dropped), so eight tabs use no more
     /// memory than one.
     pub(super) fn share_history_caps(&mut self) {
-        if self.others.is_empty() {
+        if self.tabs.len() < 2 {
             return;
         }
-        let max_entries = self.session.frames.max_entries();
-        let max_bytes = self.session.frames.max_bytes();
-        let totals = |app: &Self| {
-            std::iter::once(&app.session)
-                .chain(&app.others)
-                .fold((0, 0), |(n, b), s| (n + s.frames.len(), b + s.frames.held_bytes()))
-        };
-        let (mut entries, mut bytes) = totals(self);
+        let max_entries = self.session().frames.max_entries();
+        let max_bytes = self.session().frames.max_bytes();
+        let (mut entries, mut bytes) = self
+            .tabs
+            .iter()
+            .fold((0, 0), |(n, b), s| (n + s.frames.len(), b + s.frames.held_bytes()));
         if entries <= max_entries && bytes <= max_bytes {
             return;
         }
         let mut touched = Vec::new();
         while entries > max_entries || bytes > max_bytes {
             let by_entries = entries > max_entries;
-            let heaviest = std::iter::once(&mut self.session)
-                .chain(self.others.iter_mut())
-                .filter(|s| s.frames.len() > 1)
-                .max_by_key(|s| {
-                    if by_entries {
-                        s.frames.len()
-                    } else {
-                        s.frames.held_bytes()
-                    }
-                });
+            let heaviest = self.tabs.iter_mut().filter(|s| s.frames.len() > 1).max_by_key(|s| {
+                if by_entries {
+                    s.frames.len()
+                } else {
+                    s.frames.held_bytes()
+                }
+            });
             let Some(session) = heaviest else { break };
             let before = session.frames.held_bytes();
             if !session.frames.evict_oldest() {
@@ -252,72 +356,78 @@ impl App {
                 touched.push(session.tab);
             }
         }
-        for session in std::iter::once(&mut self.session).chain(self.others.iter_mut()) {
-            if touched.contains(&session.tab) {
-                let first = session.frames.first_seq();
-                session.matches.forget_before(first);
-                session.pairing.forget_before(first);
-            }
+        for session in self.tabs.iter_mut().filter(|s| touched.contains(&s.tab)) {
+            let first = session.frames.first_seq();
+            session.matches.forget_before(first);
+            session.pairing.forget_before(first);
         }
     }
 
     /// Commands queued by every tab, with the tab they are for.
     pub fn take_tab_commands(&mut self) -> Vec<(TabId, ConnCommand)> {
-        let mut all: Vec<(TabId, ConnCommand)> = Vec::new();
-        let active = self.session.tab;
-        all.extend(self.take_commands().into_iter().map(|c| (active, c)));
-        for session in &mut self.others {
-            let tab = session.tab;
-            all.extend(std::mem::take(&mut session.outbox).into_iter().map(|c| (tab, c)));
-        }
-        all
+        self.tabs
+            .iter_mut()
+            .flat_map(|session| {
+                let tab = session.tab;
+                session.take_commands().into_iter().map(move |c| (tab, c))
+            })
+            .collect()
+    }
+
+    /// Commands the shown tab queued since the last call.
+    pub fn take_commands(&mut self) -> Vec<ConnCommand> {
+        self.session_mut().take_commands()
     }
 
     /// The active tab's id.
     pub fn active_tab_id(&self) -> TabId {
-        self.session.tab
+        self.session().tab
     }
 
     /// The open tabs as a workspace: a tab showing a saved profile by its
     /// name, any other by its request.
     pub fn workspace(&self) -> crate::profile::workspace::Workspace {
         use crate::profile::workspace::{WORKSPACE_VERSION, Workspace, WorkspaceTab};
-        let tab = |session: &Session| match &session.profile.name {
-            Some(name) => WorkspaceTab::Profile { profile: name.clone() },
-            None => WorkspaceTab::request(crate::profile::Profile {
-                url: session.url.lines().join(""),
-                message: session.message.lines().join("\n"),
-                params: session.params.rows.clone(),
-                headers: session.headers.rows.clone(),
-                ..session.profile.extras.clone()
-            }),
-        };
-        let mut tabs: Vec<WorkspaceTab> = self.others.iter().map(tab).collect();
-        tabs.insert(self.active_tab, tab(&self.session));
+        let tabs = self
+            .tabs
+            .iter()
+            .map(|session| match &session.profile.name {
+                Some(name) => WorkspaceTab::Profile { profile: name.clone() },
+                None => WorkspaceTab::request(crate::profile::Profile {
+                    url: session.url_text(),
+                    message: session.message_text(),
+                    params: session.params.rows.clone(),
+                    headers: session.headers.rows.clone(),
+                    ..session.profile.extras.clone()
+                }),
+            })
+            .collect();
         Workspace {
             version: WORKSPACE_VERSION,
             tabs,
-            active: self.active_tab,
+            active: self.tabs.active_place(),
         }
     }
 
     /// F7: the composer's message sent from every connected tab, each
     /// resolving its `{{variables}}` and speaking its own protocol.
     pub(super) fn send_to_all(&mut self) {
-        let text = self.message_text();
+        let text = self.session().message_text();
         if text.trim().is_empty() {
             self.notify(NoteLevel::Warning, "the composer is empty: nothing was sent");
             return;
         }
         let mut sent = 0;
-        let active = self.session.tab;
-        self.each_tab(|app| {
-            if matches!(app.session.connection.state, ConnState::Open { .. }) {
+        let active = self.tabs.active().tab;
+        let shared: &mut Shared = &mut self.shared;
+        for session in self.tabs.iter_mut() {
+            if matches!(session.connection.state, ConnState::Open { .. }) {
                 // Only the shown tab's composer remembers it in its history.
-                app.send_text(text.clone(), app.session.tab == active);
+                let remember = session.tab == active;
+                session.send_text(text.clone(), remember, shared);
                 sent += 1;
             }
-        });
+        }
         let tabs = self.tab_count();
         self.notify(
             NoteLevel::Info,
@@ -334,16 +444,24 @@ impl App {
         self.split = !self.split;
     }
 
-    /// The tab shown beside the active one in the split view: the next in
-    /// order, as (its place, its name, its log).
+    /// The tab shown beside the active one in the split view, as (its place, its name, its log).
     pub fn split_partner(&self) -> Option<(usize, String, &crate::frames::FrameLog)> {
-        if !self.split || self.others.is_empty() {
+        if !self.split || self.tabs.len() < 2 {
             return None;
         }
-        let index = self.active_tab.min(self.others.len() - 1);
-        let place = if index >= self.active_tab { index + 1 } else { index };
-        let session = &self.others[index];
-        let name = self.tabs().get(place).map(|tab| tab.name.clone()).unwrap_or_default();
+        // The next in order; the last tab's partner is the one before it.
+        let active = self.tabs.active_place();
+        let place = if active + 1 < self.tabs.len() {
+            active + 1
+        } else {
+            active - 1
+        };
+        let session = self.tabs.get(place)?;
+        let name = self
+            .tab_infos()
+            .get(place)
+            .map(|tab| tab.name.clone())
+            .unwrap_or_default();
         Some((place, name, &session.frames))
     }
 }
@@ -354,7 +472,7 @@ fn tab_name(session: &Session, with_port: bool) -> String {
     if let Some(name) = &session.profile.name {
         return name.clone();
     }
-    let url = session.url.lines().join("");
+    let url = session.url_text();
     match url::Url::parse(url.trim()) {
         Ok(parsed) => match parsed.port().filter(|_| with_port) {
             Some(port) => format!("{}:{port}{}", parsed.host_str().unwrap_or_default(), parsed.path()),

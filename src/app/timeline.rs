@@ -9,18 +9,16 @@
 
 use super::frames_view::Visible;
 use super::merged::{Lane, Merged, TimelineView};
-use super::{App, Search, Session};
+use super::{App, Search, Session, Shared};
 use crate::action::Action;
 use crate::filter::Pattern;
 use crate::frames::NoteLevel;
 use crate::payload::BinaryView;
 
 /// Every tab's rows in tab order: through each tab's filter, or all.
-fn lanes<'a>(active: &'a Session, others: &'a [Session], active_place: usize, filtered: bool) -> Vec<Lane<'a>> {
-    let mut sessions: Vec<&Session> = others.iter().collect();
-    sessions.insert(active_place.min(others.len()), active);
+fn lanes(sessions: &[Session], filtered: bool) -> Vec<Lane<'_>> {
     sessions
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(place, session)| Lane {
             place,
@@ -36,43 +34,20 @@ impl App {
     /// Every tab's rows in one order: through each tab's filter (what the
     /// timeline shows), or every row held.
     pub fn merged(&self, filtered: bool) -> Merged<'_> {
-        Merged::new(lanes(&self.session, &self.others, self.active_tab, filtered))
-    }
-
-    /// The tab at `place` in tab order.
-    pub fn tab_at(&self, place: usize) -> Option<&Session> {
-        if place == self.active_tab {
-            return Some(&self.session);
-        }
-        self.others.get(self.other_index(place))
-    }
-
-    /// Where the tab at `place` (not the active one) waits in `others`.
-    fn other_index(&self, place: usize) -> usize {
-        if place > self.active_tab { place - 1 } else { place }
-    }
-
-    /// Runs `f` on every tab in turn, each shown to it as the active one.
-    pub(super) fn each_tab(&mut self, mut f: impl FnMut(&mut Self)) {
-        for index in 0..self.others.len() {
-            std::mem::swap(&mut self.session, &mut self.others[index]);
-            f(self);
-            std::mem::swap(&mut self.session, &mut self.others[index]);
-        }
-        f(self);
+        Merged::new(lanes(self.tabs.all(), filtered))
     }
 
     /// Alt-m: every tab's frames in one timeline, or the tab's own again.
     pub(super) fn toggle_timeline(&mut self) {
         self.timeline = match self.timeline.take() {
             Some(_) => None,
-            None => Some(TimelineView::new(self.session.frames_view.height)),
+            None => Some(TimelineView::new(self.tabs.active_mut().frames_view.height)),
         };
     }
 
     /// Runs `change` on the timeline's view with the rows it shows.
     pub(super) fn with_timeline(&mut self, change: impl FnOnce(&mut TimelineView, &Merged)) {
-        let merged = Merged::new(lanes(&self.session, &self.others, self.active_tab, true));
+        let merged = Merged::new(lanes(self.tabs.all(), true));
         if let Some(view) = &mut self.timeline {
             change(view, &merged);
         }
@@ -99,19 +74,28 @@ impl App {
             }
             Action::DetailPrevious => self.timeline_detail_step(-1),
             Action::DetailNext => self.timeline_detail_step(1),
-            Action::Copy => self.on_timeline_selection(false, Self::copy_selected),
-            Action::Resend => self.on_timeline_selection(false, Self::resend_selected),
-            Action::LoadIntoComposer => self.on_timeline_selection(true, Self::load_selected),
+            Action::Copy => {
+                self.on_timeline_selection(false, Session::copy_selected);
+            }
+            Action::Resend => {
+                self.on_timeline_selection(false, Session::resend_selected);
+            }
+            Action::LoadIntoComposer => {
+                if self.on_timeline_selection(true, Session::load_selected_frame) == Some(true) {
+                    self.focus = super::Focus::Message;
+                }
+            }
             Action::CycleDirection => {
-                let next = self.session.filter.direction.next();
+                let next = self.tabs.active_mut().filter.direction.next();
                 self.filter_every_tab(|filter| filter.direction = next);
             }
             Action::CycleKind => {
-                let next = self.session.filter.kind.next();
+                let next = self.tabs.active_mut().filter.kind.next();
                 self.filter_every_tab(|filter| filter.kind = next);
             }
             Action::ClearFilter => {
-                self.each_tab(Self::clear_filter);
+                let shared = &mut self.shared;
+                self.tabs.iter_mut().for_each(|session| session.clear_filter(shared));
                 self.with_timeline(|view, _| {
                     view.search = None;
                     view.follow();
@@ -138,10 +122,11 @@ impl App {
 
     /// Changes every tab's filter alike; the timeline then follows.
     fn filter_every_tab(&mut self, change: impl Fn(&mut crate::filter::FilterSpec)) {
-        self.each_tab(|app| {
-            change(&mut app.session.filter);
-            app.refilter();
-        });
+        let shared = &mut self.shared;
+        for session in self.tabs.iter_mut() {
+            change(&mut session.filter);
+            session.refilter(shared);
+        }
         self.with_timeline(|view, _| view.follow());
     }
 
@@ -172,37 +157,27 @@ impl App {
         }
     }
 
-    /// Runs `f` with the timeline's selected row selected in its own tab:
-    /// shown (`show`), or only for the time `f` runs.
-    fn on_timeline_selection(&mut self, show: bool, f: impl FnOnce(&mut Self)) {
+    /// Runs `f` on the session of the timeline's selected row, with that
+    /// row selected in it: shown (`show`, the row's tab is then shown),
+    /// or only for the time `f` runs, the tab staying where it is.
+    fn on_timeline_selection<T>(&mut self, show: bool, f: impl FnOnce(&mut Session, &mut Shared) -> T) -> Option<T> {
         let Some(key) = self.timeline.as_ref().and_then(TimelineView::selected) else {
             self.notify(NoteLevel::Warning, "select a row first (Up/Down in the timeline)");
-            return;
+            return None;
         };
-        if key.place >= self.tab_count() {
-            return;
+        if show && key.place != self.tabs.active_place() && key.place < self.tab_count() {
+            // The detail view belongs to the tab that opened it.
+            self.session_mut().detail = None;
+            self.show_tab(key.place);
         }
-        if show || key.place == self.active_tab {
-            if key.place != self.active_tab {
-                // The detail view belongs to the tab that opened it.
-                self.session.detail = None;
-                self.show_tab(key.place);
-            }
-            let kept = (!show).then_some(self.session.frames_view);
-            self.with_view(|view, visible| view.select(visible, key.seq));
-            f(self);
-            if let Some(kept) = kept {
-                self.session.frames_view = kept;
-            }
-            return;
+        let session = self.tabs.get_mut(key.place)?;
+        let kept = (!show).then_some(session.frames_view);
+        session.with_view(|view, visible| view.select(visible, key.seq));
+        let result = f(session, &mut self.shared);
+        if let Some(kept) = kept {
+            session.frames_view = kept;
         }
-        let index = self.other_index(key.place);
-        std::mem::swap(&mut self.session, &mut self.others[index]);
-        let kept = self.session.frames_view;
-        self.with_view(|view, visible| view.select(visible, key.seq));
-        f(self);
-        self.session.frames_view = kept;
-        std::mem::swap(&mut self.session, &mut self.others[index]);
+        Some(result)
     }
 
     /// Shows the selected row's frame in full, in `view`, from its tab.
@@ -210,13 +185,13 @@ impl App {
     /// shown instead, at that event, wrapped whole in its context.
     fn timeline_detail(&mut self, view: BinaryView) {
         let mut note = false;
-        self.on_timeline_selection(true, |app| {
-            let Some(seq) = app.session.frames_view.selected() else {
+        self.on_timeline_selection(true, |session, shared| {
+            let Some(seq) = session.frames_view.selected() else {
                 return;
             };
-            note = matches!(app.visible().entry(seq), Some(crate::frames::LogEntry::Note { .. }));
+            note = matches!(session.visible().entry(seq), Some(crate::frames::LogEntry::Note { .. }));
             if !note {
-                app.show_detail(seq, view);
+                session.show_detail(seq, view, shared);
             }
         });
         if note {
@@ -225,7 +200,7 @@ impl App {
                 NoteLevel::Info,
                 format!(
                     "tab {}'s own frames, at that event: Alt-m for the timeline",
-                    self.active_tab + 1
+                    self.tabs.active_place() + 1
                 ),
             );
         }
@@ -233,7 +208,7 @@ impl App {
 
     /// The detail view's previous or next frame, in timeline order.
     fn timeline_detail_step(&mut self, delta: i64) {
-        let Some(view) = self.session.detail.as_ref().map(|detail| detail.view) else {
+        let Some(view) = self.tabs.active_mut().detail.as_ref().map(|detail| detail.view) else {
             return;
         };
         self.with_timeline(|timeline, merged| timeline.select_by(merged, delta));

@@ -88,13 +88,15 @@ fn open_workspace(
                 app.load_request(*request);
                 if !dropped_secrets.is_empty() {
                     // Said in the tab's log, where it stays: each tab has its own.
-                    app.log_note(
+                    let (session, shared) = app.session_and_shared();
+                    session.log_note(
                         std::time::SystemTime::now(),
                         crate::frames::NoteLevel::Warning,
                         &format!(
                             "workspace {name}: secrets are never saved in a workspace: type {} again (or use {{{{env:NAME}}}})",
                             dropped_secrets.join(", ")
                         ),
+                        shared,
                     );
                 }
             }
@@ -132,7 +134,7 @@ async fn inspect(
     crate::ui::theme::set(config.theme.preset, palette);
     let mut app = App::new(InitialRequest::default(), None);
     // Sized before anything is logged, so start-up errors stay on screen.
-    app.frames = crate::frames::FrameLog::new(settings.history, settings.history_bytes);
+    app.session_mut().frames = crate::frames::FrameLog::new(settings.history, settings.history_bytes);
     match config.keymap() {
         Ok(keymap) => app.keymap = keymap,
         Err(error) => app.report_profile_error(&error),
@@ -192,9 +194,9 @@ async fn inspect(
         app.report_profile_error("no config directory: pass --config-dir DIR to use profiles");
         connect_now = false;
     }
-    app.insecure = options.insecure;
-    app.proxy_override = options.proxy.clone();
-    options.apply_protocol(&mut app.profile.extras);
+    app.session_mut().insecure = options.insecure;
+    app.session_mut().proxy_override = options.proxy.clone();
+    options.apply_protocol(&mut app.session_mut().profile.extras);
     app.apply_command_line(InitialRequest {
         url: request.url.unwrap_or_default(),
         message: request.message.clone().unwrap_or_default(),
@@ -202,14 +204,15 @@ async fn inspect(
         headers: request.headers.clone(),
     });
     // A .proto that does not compile is said at once, not at connect.
-    app.reload_payload_decoder();
+    let (session, shared) = app.session_and_shared();
+    session.reload_payload_decoder(shared);
     if let Some(recording) = recordings.first() {
         app.open_recording(recording);
     }
-    app.ping_interval = settings.ping_interval;
-    app.export_secrets = options.export_secrets;
-    app.session.ack_emits = options.ack;
-    app.reconnect = settings.reconnect;
+    app.session_mut().ping_interval = settings.ping_interval;
+    app.shared.export_secrets = options.export_secrets;
+    app.session_mut().ack_emits = options.ack;
+    app.session_mut().reconnect = settings.reconnect;
     if connect_now {
         app.update(Action::Connect);
     }
@@ -223,8 +226,9 @@ async fn inspect(
             headers: request.headers.clone(),
         });
         // --protocol, --decode and the like apply to every tab they open.
-        options.apply_protocol(&mut app.profile.extras);
-        app.reload_payload_decoder();
+        options.apply_protocol(&mut app.session_mut().profile.extras);
+        let (session, shared) = app.session_and_shared();
+        session.reload_payload_decoder(shared);
         app.update(Action::Connect);
     }
     // Each further -p NAME too, opened and connected.
@@ -234,8 +238,9 @@ async fn inspect(
             StoreReply::Opened { name, profile, history } => {
                 app.new_tab();
                 app.open_profile(&name, profile, history);
-                options.apply_protocol(&mut app.profile.extras);
-                app.reload_payload_decoder();
+                options.apply_protocol(&mut app.session_mut().profile.extras);
+                let (session, shared) = app.session_and_shared();
+                session.reload_payload_decoder(shared);
                 app.update(Action::Connect);
             }
             StoreReply::Failed { action, error } => app.report_profile_error(&format!("cannot {action}: {error}")),
@@ -245,7 +250,7 @@ async fn inspect(
     // A HAR's other connections, a tab each.
     for recording in recordings.iter().skip(1) {
         app.new_tab();
-        options.apply_protocol(&mut app.profile.extras);
+        options.apply_protocol(&mut app.session_mut().profile.extras);
         app.open_recording(recording);
     }
     let mut shown = 0;

@@ -253,7 +253,7 @@ async fn drive(
             app.finish_edit(result);
             dirty = true;
         }
-        if let Some(text) = app.clipboard.take() {
+        if let Some(text) = app.shared.clipboard.take() {
             // OSC 52 works over SSH and in tmux (`set-clipboard on`), where
             // no clipboard tool can reach.
             execute!(
@@ -379,7 +379,7 @@ async fn sleep_for(period: Option<Duration>) {
 /// waiting briefly for its answer.
 async fn say_goodbye(app: &mut App, conns: &mut Connections) {
     let open: Vec<_> = app
-        .tabs()
+        .tab_infos()
         .into_iter()
         .filter(|tab| matches!(tab.state, ConnState::Open { .. }))
         .map(|tab| tab.id)
@@ -400,7 +400,7 @@ async fn say_goodbye(app: &mut App, conns: &mut Connections) {
         while let Some((tab, event)) = conns.recv().await {
             app.on_tab_event(tab, event);
             let still_open = app
-                .tabs()
+                .tab_infos()
                 .iter()
                 .any(|t| open.contains(&t.id) && !matches!(t.state, ConnState::Closed { .. } | ConnState::Failed(_)));
             if !still_open {

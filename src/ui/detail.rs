@@ -15,7 +15,7 @@ use crate::payload::BodyKind;
 use crate::record::{Direction, FrameKind};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
-    let Some(LogEntry::Frame(record)) = app.visible().entry(detail.seq) else {
+    let Some(LogEntry::Frame(record)) = app.session().visible().entry(detail.seq) else {
         return;
     };
     let direction = match record.direction {
@@ -34,7 +34,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
         String::new()
     };
     // With several tabs, which connection the frame came over.
-    let tabs = app.tabs();
+    let tabs = app.tab_infos();
     let tab = tabs
         .iter()
         .position(|tab| tab.active)
@@ -67,10 +67,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, detail: &Detail) {
         })
     };
     let mut timing = vec![Span::styled("at ", theme::dim()), Span::raw(format::clock(record.at))];
-    if let Some((request, rtt)) = app.pairing.by_response.get(&detail.seq) {
+    if let Some((request, rtt)) = app.session().pairing.by_response.get(&detail.seq) {
         timing.push(Span::styled(" · pair ", theme::dim()));
         timing.push(Span::raw(format!("⇄ {} (request #{request})", format::duration(*rtt))));
-    } else if let Some(response) = app.pairing.by_request.get(&detail.seq) {
+    } else if let Some(response) = app.session().pairing.by_request.get(&detail.seq) {
         timing.push(Span::styled(" · pair ", theme::dim()));
         timing.push(Span::raw(format!("⇄ answered by #{response}")));
     }

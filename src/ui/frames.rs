@@ -30,16 +30,19 @@ pub fn visible_rows(area: Rect) -> usize {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
-    let log = &app.frames;
-    let view = &app.frames_view;
-    let visible = app.visible();
+    let log = &app.session().frames;
+    let view = &app.session().frames_view;
+    let visible = app.session().visible();
     let mut title = vec![Span::raw(" Frames ")];
-    if app.filter.is_active() {
+    if app.session().filter.is_active() {
         title.push(Span::styled(
             format!("showing {} of {} ", visible.len(), log.len()),
             Style::new().fg(theme::warn()),
         ));
-        title.push(Span::styled(format!("[{}] ", app.filter.describe()), theme::dim()));
+        title.push(Span::styled(
+            format!("[{}] ", app.session().filter.describe()),
+            theme::dim(),
+        ));
     } else {
         title.push(Span::styled(format!("{} held ", log.len()), theme::dim()));
     }
@@ -50,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         ));
     }
     let below = (!view.is_following()).then(|| view.below(&visible));
-    let block = pane_block(title, app.search.as_ref(), below, focused);
+    let block = pane_block(title, app.session().search.as_ref(), below, focused);
 
     let rows_shown = visible_rows(area);
     let inner = block.inner(area);
@@ -61,8 +64,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         lines.push(header_line(""));
     }
     let selected = view.selected();
-    let context = RowContext::of(&app.session);
-    let rows = crate::app::frames_view::pane_rows(&visible, view, rows_shown, app.note_width());
+    let context = RowContext::of(app.session());
+    let rows = crate::app::frames_view::pane_rows(&visible, view, rows_shown, app.session().note_width());
     for row in rows {
         let (seq, entry) = (row.seq, row.entry);
         let mut line = match (&row.note_piece, entry) {
@@ -70,13 +73,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             _ => line_for(entry, width),
         };
         decorate(&mut line, seq, entry, width, &context);
-        lines.push(highlight(line, Some(seq) == selected, app.search.as_ref(), entry));
+        lines.push(highlight(
+            line,
+            Some(seq) == selected,
+            app.session().search.as_ref(),
+            entry,
+        ));
     }
     if visible.is_empty() {
-        let hint = if app.filter.is_active() {
+        let hint = if app.session().filter.is_active() {
             "nothing matches the filter (c clears it)"
         } else {
-            match app.connection.state {
+            match app.session().connection.state {
                 crate::conn::ConnState::Idle => "no frames yet: Enter in the URL pane or Ctrl-O connects",
                 _ => "no frames yet",
             }

@@ -33,7 +33,7 @@ fn section(keymap: &Keymap, scope: Scope, keys_width: usize) -> Vec<Line<'static
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let ping = match app.ping_interval {
+    let ping = match app.session().ping_interval {
         Some(every) => format!("keepalive ping every {}s", every.as_secs()),
         None => "keepalive ping off".to_string(),
     };

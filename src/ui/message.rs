@@ -12,14 +12,14 @@ use crate::json_check::JsonStatus;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     use crate::app::compose::BinaryInput;
-    let indicator = match &app.binary_status {
+    let indicator = match &app.session().binary_status {
         Some(Ok(BinaryInput::Bytes(bytes))) => Line::styled(
             format!(" {} to send ", crate::format::bytes(bytes.len() as u64)),
             theme::note(NoteLevel::Success),
         ),
         Some(Ok(BinaryInput::File(path))) => {
             let path_shown = crate::sanitize::one_line(path);
-            match &app.file_info {
+            match &app.session().file_info {
                 // The size first: a narrow pane cuts the path, not the size.
                 Some((known, Ok(size))) if known == path => Line::styled(
                     format!(" sends ({}) the file {path_shown} ", crate::format::bytes(*size)),
@@ -33,7 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         }
         Some(Err(error)) => Line::styled(format!(" ✗ {error} "), theme::note(NoteLevel::Error)),
-        None => match &app.json_status {
+        None => match &app.session().json_status {
             JsonStatus::Empty => Line::styled(" empty ", theme::dim()),
             JsonStatus::Valid => Line::styled(" ✓ JSON ", theme::note(NoteLevel::Success)),
             JsonStatus::Invalid { line, column, message } => Line::styled(
@@ -50,12 +50,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         },
     };
     let block = Block::bordered()
-        .title(format!(" Message · {} ", app.send_mode.name()))
+        .title(format!(" Message · {} ", app.session().send_mode.name()))
         .title_bottom(indicator)
         .border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if let JsonStatus::Unchecked { bytes } = app.json_status {
+    if let JsonStatus::Unchecked { bytes } = app.session().json_status {
         // The text area lays out a whole line to draw it: a line of
         // megabytes would cost that at every keystroke. The head of the
         // message stands in for it, and typing still edits the end.
@@ -67,8 +67,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             ),
             theme::note(NoteLevel::Info),
         )];
-        let row = app.message.cursor().0;
+        let row = app.session().message.cursor().0;
         let shown = app
+            .session()
             .message
             .lines()
             .iter()
@@ -79,11 +80,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             });
         lines.extend(shown);
         lines.push(Line::styled(
-            format!("… typing goes to line {} of {}", row + 1, app.message.lines().len()),
+            format!(
+                "… typing goes to line {} of {}",
+                row + 1,
+                app.session().message.lines().len()
+            ),
             theme::dim(),
         ));
         frame.render_widget(ratatui::widgets::Paragraph::new(lines), inner);
         return;
     }
-    frame.render_widget(&app.message, inner);
+    frame.render_widget(&app.session().message, inner);
 }

@@ -152,8 +152,14 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     let focused = |pane: Focus| !editing && app.focus == pane;
     url::render(frame, areas.url, app, focused(Focus::Url));
     message::render(frame, areas.message, app, focused(Focus::Message));
-    kv_table::render(frame, areas.params, app, &app.params, focused(Focus::Params));
-    kv_table::render(frame, areas.headers, app, &app.headers, focused(Focus::Headers));
+    kv_table::render(frame, areas.params, app, &app.session().params, focused(Focus::Params));
+    kv_table::render(
+        frame,
+        areas.headers,
+        app,
+        &app.session().headers,
+        focused(Focus::Headers),
+    );
     match (&app.timeline, app.split_partner()) {
         (Some(view), _) => timeline::render(frame, areas.frames, app, focused(Focus::Frames), view),
         (None, Some((place, name, log))) => {
@@ -174,7 +180,7 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
                 }
             }
             Overlay::Detail => {
-                if let Some(detail) = &app.detail {
+                if let Some(detail) = &app.session().detail {
                     let [main, _, _] =
                         Layout::vertical([Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
                             .areas(frame.area());

@@ -156,11 +156,11 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, app: &Ap
             match &app.draft_error {
                 None => format!(
                     "Profile {} has changes that are not saved.",
-                    app.profile.name.as_deref().unwrap_or("(unnamed)")
+                    app.session().profile.name.as_deref().unwrap_or("(unnamed)")
                 ),
                 Some(error) => format!(
                     "Profile {} has changes that are not saved, and the draft could not be written ({error}): quitting loses them.",
-                    app.profile.name.as_deref().unwrap_or("(unnamed)")
+                    app.session().profile.name.as_deref().unwrap_or("(unnamed)")
                 ),
             },
             if app.draft_error.is_some() {
@@ -233,7 +233,7 @@ pub fn render_messages(frame: &mut Frame, area: Rect, app: &App, selected: usize
         .iter()
         .map(|entry| match entry {
             crate::app::MessageEntry::Saved(i) => {
-                let message = &app.profile.extras.saved_messages[*i];
+                let message = &app.session().profile.extras.saved_messages[*i];
                 let marker = if app.is_on_connect(*i) { "⚡ " } else { "★ " };
                 ListItem::new(Line::from(vec![
                     Span::styled(marker, Style::new().fg(theme::warn())),
@@ -241,7 +241,7 @@ pub fn render_messages(frame: &mut Frame, area: Rect, app: &App, selected: usize
                 ]))
             }
             crate::app::MessageEntry::History(i) => {
-                let text = one_line(&app.history.entries[*i]).into_owned();
+                let text = one_line(&app.session().history.entries[*i]).into_owned();
                 ListItem::new(Line::from(vec![Span::styled("↺ ", theme::dim()), Span::raw(text)]))
             }
         })
@@ -288,7 +288,7 @@ pub fn render_operations(frame: &mut Frame, area: Rect, app: &App, selected: usi
     frame.render_widget(Clear, popup);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let operations = &app.operations;
+    let operations = &app.session().operations;
     if operations.is_empty() {
         frame.render_widget(
             Paragraph::new("No operations yet: a GraphQL document in the composer and Ctrl-J start one.")

@@ -18,7 +18,7 @@ use crate::keymap;
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
 pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
-    let state = &app.connection.state;
+    let state = &app.session().connection.state;
     let badge_colour = match state {
         ConnState::Open { .. } => theme::state_colour(true, false, false),
         ConnState::Connecting { .. } | ConnState::Closing | ConnState::Reconnecting { .. } => {
@@ -31,14 +31,14 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
         _ => theme::state_colour(false, false, false),
     };
     // An opened recording names itself until a connection is made.
-    let summary = match (&app.recording, state) {
+    let summary = match (&app.session().recording, state) {
         (Some(recording), ConnState::Idle) => {
             format!("Recording ({})", crate::sanitize::one_line(recording))
         }
         _ => state_summary(state),
     };
     let mut left = vec![Span::styled(format!(" {summary} "), theme::badge(badge_colour))];
-    if let Some(age) = app.state_age(now) {
+    if let Some(age) = app.session().state_age(now) {
         let spinner = match state {
             ConnState::Connecting { .. } => format!("{} ", SPINNER[(age.as_millis() / 100) as usize % SPINNER.len()]),
             _ => String::new(),
@@ -49,34 +49,39 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
         let wait = at.saturating_duration_since(now);
         left.push(Span::raw(format!(" in {:.1}s", wait.as_secs_f32())));
     }
-    if app.insecure
+    if app.session().insecure
         && matches!(state, ConnState::Open { .. })
-        && app.connection.url.as_deref().is_some_and(|u| u.starts_with("wss:"))
+        && app
+            .session()
+            .connection
+            .url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("wss:"))
     {
         left.push(Span::styled(
             " ⚠ INSECURE TLS ",
             theme::badge(theme::state_colour(false, false, true)),
         ));
     }
-    let sparkline = app.pairing.sparkline();
+    let sparkline = app.session().pairing.sparkline();
     if !sparkline.is_empty() {
         left.push(Span::styled(format!(" {sparkline}"), Style::new().fg(theme::accent())));
     }
-    if let Some(schedule) = &app.schedule {
+    if let Some(schedule) = &app.session().schedule {
         left.push(Span::styled(
             format!(" ⏱ every {} ({})", format::duration(schedule.every), schedule.sent),
             Style::new().fg(theme::accent()),
         ));
     }
-    if let Some(flow) = &app.flow {
+    if let Some(flow) = &app.session().flow {
         // The step's label is the flow file's text: sanitized, and short.
         let status = crate::flow::step::summary(&crate::sanitize::one_line(&flow.status()), 48);
         left.push(Span::styled(format!(" ▶ {status}"), Style::new().fg(theme::accent())));
     }
-    let protocol = app.protocol().kind;
+    let protocol = app.session().protocol().kind;
     if protocol != crate::protocol::ProtocolKind::Raw {
         // Heartbeats are answered and hidden; their count says they flow.
-        let hidden = app.connection.hidden;
+        let hidden = app.session().connection.hidden;
         let beats = if hidden > 0 {
             format!(" ♥{hidden}")
         } else {
@@ -87,10 +92,10 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
             Style::new().fg(theme::accent()),
         ));
     }
-    if app.reconnect {
+    if app.session().reconnect {
         left.push(Span::styled(" ⟳auto", Style::new().fg(theme::accent())));
     }
-    if let Some(env) = app.resolver.environment_name() {
+    if let Some(env) = app.shared.resolver.environment_name() {
         left.push(Span::styled(
             format!(" env {}", crate::sanitize::one_line(env)),
             Style::new().fg(theme::accent()),
@@ -132,7 +137,7 @@ enum Labels {
 
 /// Traffic counters, then (if `with_latency`) the three latency figures.
 fn figures_line(app: &App, labels: Labels, with_latency: bool) -> Line<'static> {
-    let counters = app.frames.counters();
+    let counters = app.session().frames.counters();
     let mut spans = vec![
         Span::styled(
             format!(" ↑{} {}", counters.frames_out, format::bytes(counters.bytes_out)),
@@ -144,7 +149,7 @@ fn figures_line(app: &App, labels: Labels, with_latency: bool) -> Line<'static> 
         ),
     ];
     if with_latency {
-        let conn = &app.connection;
+        let conn = &app.session().connection;
         let ping = if labels == Labels::Long { "ping" } else { "rtt" };
         let handshake = if labels == Labels::Long { "handshake" } else { "hs" };
         for (label, value) in [
@@ -155,7 +160,7 @@ fn figures_line(app: &App, labels: Labels, with_latency: bool) -> Line<'static> 
             spans.push(Span::styled(format!(" │ {label} "), theme::dim()));
             let shown = match value {
                 Some(value) => format::duration(value),
-                None if label == ping && app.ping_interval.is_none() => "off".to_string(),
+                None if label == ping && app.session().ping_interval.is_none() => "off".to_string(),
                 None => "—".to_string(),
             };
             spans.push(Span::raw(shown));
@@ -166,7 +171,7 @@ fn figures_line(app: &App, labels: Labels, with_latency: bool) -> Line<'static> 
 }
 
 pub fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
-    let line = match &app.notice {
+    let line = match &app.shared.notice {
         Some(notice) => Line::styled(format!(" {}", notice.text), theme::note(notice.level)),
         None => hints(app, usize::from(area.width)),
     };

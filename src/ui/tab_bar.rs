@@ -17,7 +17,7 @@ use crate::conn::ConnState;
 const MIN_NAME: usize = 3;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let line = bar(&app.tabs(), usize::from(area.width));
+    let line = bar(&app.tab_infos(), usize::from(area.width));
     frame.render_widget(Paragraph::new(line), area);
 }
 

@@ -17,7 +17,7 @@ use crate::app::merged::TimelineView;
 /// Every tab's frames in arrival order, each row behind its tab's number,
 /// read through each tab's filter and decorated as its own tab would.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &TimelineView) {
-    let tabs = app.tabs();
+    let tabs = app.tab_infos();
     let merged = app.merged(true);
     let contexts: Vec<Option<RowContext>> = (0..tabs.len())
         .map(|place| app.tab_at(place).map(RowContext::of))

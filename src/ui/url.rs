@@ -9,7 +9,7 @@ use super::theme;
 use crate::app::App;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
-    let verdict = match &app.url_check {
+    let verdict = match &app.session().url_check {
         Ok(url) => {
             let shown = if app.reveal_secrets {
                 url.into()
@@ -24,13 +24,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         Err(error) => Line::styled(format!(" ✗ {error} "), theme::note(crate::frames::NoteLevel::Error)),
     };
     let mut title = vec![Span::raw(" URL ")];
-    if let Some(name) = &app.profile.name {
+    if let Some(name) = &app.session().profile.name {
         title.push(Span::styled(
             format!("· {} ", crate::sanitize::one_line(name)),
             theme::dim(),
         ));
     }
-    if app.has_unsaved_changes() {
+    if app.session().has_unsaved_changes() {
         title.push(Span::styled(
             "● unsaved ",
             theme::note(crate::frames::NoteLevel::Warning),
@@ -42,5 +42,5 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    frame.render_widget(&app.url, inner);
+    frame.render_widget(&app.session().url, inner);
 }
