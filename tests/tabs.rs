@@ -754,3 +754,45 @@ fn the_timeline_title_says_when_the_tabs_filters_differ() {
     let screen = common::ui::screen(&mut app, 100, 30, std::time::Instant::now());
     assert!(screen.contains("showing 2 of 2 [o]"), "{screen}");
 }
+
+/// A tab is a peer, not a view: its scheduled sends go on while another
+/// tab is shown, and go out on its own connection.
+#[test]
+fn a_background_tabs_schedule_keeps_sending() {
+    let mut app = App::new(
+        InitialRequest {
+            url: "ws://127.0.0.1:1/alpha".into(),
+            message: "tick".into(),
+            ..InitialRequest::default()
+        },
+        None,
+    );
+    let first = app.active_tab_id();
+    app.on_tab_event(
+        first,
+        ConnEvent::state(ConnState::Open {
+            since: std::time::Instant::now(),
+            protocol: None,
+        }),
+    );
+    // F4, every second.
+    app.handle_key(key(KeyCode::F(4)));
+    app.handle_key(key(KeyCode::Backspace));
+    type_text(&mut app, "1");
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.session().schedule.is_some(), "{:?}", app.notice());
+    let second = app.new_tab();
+    assert_eq!(app.active_tab_id(), second);
+    let _ = app.take_tab_commands();
+    let later = std::time::Instant::now() + Duration::from_secs(2);
+    app.on_tick(later);
+    let sent: Vec<(u64, wscope::conn::ConnCommand)> = app.take_tab_commands();
+    assert_eq!(
+        sent,
+        vec![(
+            first,
+            wscope::conn::ConnCommand::Send(wscope::conn::Outgoing::Text("tick".into()))
+        )]
+    );
+    assert!(app.next_scheduled().is_some(), "the background schedule still runs");
+}
