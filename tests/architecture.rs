@@ -193,3 +193,35 @@ fn each_module_imports_only_what_its_first_comment_allows() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// No grab-bags: a file that grows past this many lines before its tests
+/// holds more than one job and is split along them.
+const MOST_LINES_OF_CODE: usize = 600;
+
+/// A test module longer than this moves to a sibling `tests.rs`.
+const MOST_LINES_OF_TESTS: usize = 300;
+
+#[test]
+fn no_file_is_a_grab_bag() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut problems = Vec::new();
+    for file in rust_files(&src) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tests_at = lines.iter().position(|line| line.starts_with("#[cfg(test)]"));
+        let code = tests_at.unwrap_or(lines.len());
+        let tests = lines.len() - code;
+        let name = file.strip_prefix(&src).unwrap_or(&file).display().to_string();
+        if code > MOST_LINES_OF_CODE {
+            problems.push(format!(
+                "{name}: {code} lines before its tests (at most {MOST_LINES_OF_CODE})"
+            ));
+        }
+        if tests > MOST_LINES_OF_TESTS {
+            problems.push(format!(
+                "{name}: a test module of {tests} lines (move it to a sibling tests.rs)"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
