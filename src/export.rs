@@ -383,7 +383,7 @@ mod tests {
         };
         assert!(!ndjson(std::iter::once(&handshake_frame), decode).contains("decoded"));
         let mut request = build("ws://127.0.0.1:9/", &[], &[]).unwrap();
-        request.protocol.kind = crate::protocol::ProtocolKind::SocketIo;
+        request.protocol.kind = crate::protocol::ProtocolKind::named("socketio").unwrap();
         let text = har(Some(&request), None, None, std::iter::once(&event), false, decode);
         let value: Value = serde_json::from_str(&text).unwrap();
         let message = &value["log"]["entries"][0]["_webSocketMessages"][0];

@@ -331,7 +331,7 @@ fn socketio_app() -> App {
         },
         None,
     );
-    app.session_mut().profile.extras.protocol = Some(wscope::protocol::ProtocolKind::SocketIo);
+    app.session_mut().profile.extras.protocol = Some(wscope::protocol::ProtocolKind::named("socketio").unwrap());
     app.update(wscope::action::Action::Connect);
     app.take_commands();
     app.on_conn_event(state(ConnState::Open {
@@ -386,7 +386,10 @@ fn graphql_is_spoken_when_the_server_picks_its_subprotocol() {
         since: Instant::now(),
         protocol: Some("graphql-transport-ws".into()),
     }));
-    assert_eq!(app.session().protocol().kind, wscope::protocol::ProtocolKind::GraphQl);
+    assert_eq!(
+        app.session().protocol().kind,
+        wscope::protocol::ProtocolKind::named("graphql").unwrap()
+    );
     app.on_conn_event(frame(
         Direction::Received,
         FrameKind::Text,
@@ -406,7 +409,7 @@ fn the_operations_list_shows_results_and_stops_one() {
         },
         None,
     );
-    app.session_mut().profile.extras.protocol = Some(wscope::protocol::ProtocolKind::GraphQl);
+    app.session_mut().profile.extras.protocol = Some(wscope::protocol::ProtocolKind::named("graphql").unwrap());
     app.update(wscope::action::Action::Connect);
     app.take_commands();
     app.on_conn_event(state(ConnState::Open {

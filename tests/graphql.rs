@@ -103,7 +103,7 @@ async fn graphql_server(subprotocol: &'static str) -> SocketAddr {
 fn request(addr: SocketAddr, auth: Option<&str>) -> wscope::request::ResolvedRequest {
     let mut request = wscope::request::build(&format!("ws://{addr}/graphql"), &[], &[]).unwrap();
     request.protocol = Protocol {
-        kind: ProtocolKind::GraphQl,
+        kind: ProtocolKind::named("graphql").unwrap(),
         auth: auth.map(str::to_string),
         ..Protocol::default()
     };

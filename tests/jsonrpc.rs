@@ -55,7 +55,7 @@ async fn jsonrpc_server() -> (SocketAddr, ServerHandle) {
 
 fn protocol() -> Protocol {
     Protocol {
-        kind: ProtocolKind::JsonRpc,
+        kind: ProtocolKind::named("jsonrpc").unwrap(),
         ..Protocol::default()
     }
 }

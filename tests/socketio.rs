@@ -108,7 +108,7 @@ async fn admin_auth(Data(auth): Data<Value>) -> Result<(), BadToken> {
 fn request(addr: SocketAddr, namespace: Option<&str>) -> wscope::request::ResolvedRequest {
     let mut request = wscope::request::build(&format!("ws://{addr}/"), &[], &[]).unwrap();
     request.protocol = Protocol {
-        kind: ProtocolKind::SocketIo,
+        kind: ProtocolKind::named("socketio").unwrap(),
         namespace: namespace.map(str::to_string),
         ..Protocol::default()
     };
@@ -346,7 +346,7 @@ async fn engine_io_3_keeps_a_socket_io_2_session_alive_by_pinging() {
     let (conn, mut events) = common::spawn_quiet();
     let mut request = wscope::request::build(&format!("ws://{addr}/ignored"), &[], &[]).unwrap();
     request.protocol = Protocol {
-        kind: ProtocolKind::SocketIo,
+        kind: ProtocolKind::named("socketio").unwrap(),
         eio3: true,
         path: Some("/rt/".into()),
         ..Protocol::default()

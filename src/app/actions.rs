@@ -160,7 +160,7 @@ impl App {
                 self.notify(NoteLevel::Info, format!("protocol keep-alives {state}"));
             }
             Action::SendAskingAck => {
-                if self.tabs.active().protocol().kind == crate::protocol::ProtocolKind::SocketIo {
+                if self.tabs.active().protocol().kind.has_acks() {
                     self.tabs.active_mut().ack_next = true;
                     self.send();
                     self.tabs.active_mut().ack_next = false;
@@ -173,7 +173,7 @@ impl App {
             }
             Action::OpenMessages => self.messages = Some(MessagesList::default()),
             Action::OpenOperations => {
-                if self.tabs.active().protocol().kind == crate::protocol::ProtocolKind::GraphQl {
+                if self.tabs.active().protocol().kind.has_operations() {
                     // The newest operation is the one most likely wanted.
                     self.operations_list = Some(self.tabs.active_mut().operations.len().saturating_sub(1));
                 } else {

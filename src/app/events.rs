@@ -25,7 +25,7 @@ impl Session {
                 if let ConnState::Open { protocol, .. } = &state {
                     self.opened_at = Some(at);
                     self.settle_protocol(protocol.as_deref(), shared);
-                    self.track_operations = self.protocol().kind == crate::protocol::ProtocolKind::GraphQl;
+                    self.track_operations = self.protocol().kind.has_operations();
                 }
                 if matches!(
                     state,

@@ -119,9 +119,9 @@ impl Session {
             text: request.protocol.decoder(),
             binary: self.payloads.clone(),
         };
-        // Socket.IO acks pair with their emits, unless the profile
+        // Acks (Socket.IO's) pair with their messages, unless the profile
         // names its own key.
-        if request.protocol.kind == crate::protocol::ProtocolKind::SocketIo && self.profile.extras.pair_by.is_none() {
+        if request.protocol.kind.has_acks() && self.profile.extras.pair_by.is_none() {
             self.pairing = super::pairing::Pairing::new(super::pairing::PairKey::SocketIoAck);
         }
         self.last_request = Some(request.clone());

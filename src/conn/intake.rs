@@ -116,7 +116,7 @@ impl<'a> Intake<'a> {
 /// Turns one received message into a frame (and the events it implies).
 pub(super) fn take_in(
     message: Message,
-    protocol: &mut crate::protocol::Session,
+    protocol: &mut crate::protocol::Conversation,
     batch: &mut Intake<'_>,
     pings: &mut PingTracker,
     reply: &mut ReplyTimer,

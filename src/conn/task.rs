@@ -270,7 +270,7 @@ impl Task {
 
         let protocol = report.protocol.clone();
         let settled = request.protocol.settle(protocol.as_deref());
-        let spoken = crate::protocol::Session::new(&settled, protocol.as_deref());
+        let spoken = crate::protocol::Conversation::new(&settled, protocol.as_deref());
         self.opened_at = Some(Instant::now());
         self.emit(ConnEvent::Handshake(report)).await?;
         self.emit(ConnEvent::state(ConnState::Open {
@@ -282,7 +282,7 @@ impl Task {
     }
 
     /// Runs an open connection until it ends.
-    async fn talk(&mut self, socket: Socket, mut protocol: crate::protocol::Session) -> Result<Next, UiGone> {
+    async fn talk(&mut self, socket: Socket, mut protocol: crate::protocol::Conversation) -> Result<Next, UiGone> {
         // Writes get a task of their own (see `writer`): reading, pings, the
         // timeouts and commands go on while a large send is under way.
         let progress = socket.get_ref().progress();
@@ -323,7 +323,7 @@ impl Task {
         &mut self,
         stream: &mut SplitStream<Socket>,
         writer: &mut Writer,
-        mut protocol: crate::protocol::Session,
+        mut protocol: crate::protocol::Conversation,
     ) -> Result<Next, UiGone> {
         let mut hidden = 0;
         let mut pings = PingTracker::default();

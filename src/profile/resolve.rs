@@ -25,7 +25,7 @@ pub fn resolve_request(
     proxy_override: Option<&str>,
 ) -> Result<ResolvedRequest, ResolveError> {
     let url = resolver.resolve(&profile.url, "the URL")?;
-    let url = socketio_http_url(&url, profile);
+    let url = http_as_ws_url(&url, profile);
     let rows = |rows: &[KvRow], noun: &str| -> Result<Vec<KvRow>, Unresolved> {
         rows.iter()
             .map(|row| {
@@ -60,20 +60,29 @@ pub fn resolve_request(
         detect: profile.protocol.is_none(),
     };
     request.url = request.protocol.shape_url(request.url);
-    // GraphQL servers pick their subprotocol from these.
-    if request.protocol.kind == crate::protocol::ProtocolKind::GraphQl && request.subprotocols.is_empty() {
-        request.subprotocols = crate::protocol::graphql::SUBPROTOCOLS.map(str::to_string).to_vec();
+    // Servers pick their subprotocol from these (GraphQL's two).
+    if request.subprotocols.is_empty() {
+        request.subprotocols = request
+            .protocol
+            .kind
+            .subprotocols()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     }
     Ok(request)
 }
 
-/// Socket.IO servers are usually given as their http(s):// address, as
-/// the JavaScript client takes them: for Socket.IO it means ws(s)://.
-fn socketio_http_url(url: &str, profile: &Profile) -> String {
+/// Some servers (Socket.IO's) are usually given as their http(s):// address, as
+/// their JavaScript clients take them: for those protocols it means ws(s)://.
+fn http_as_ws_url(url: &str, profile: &Profile) -> String {
     let trimmed = url.trim();
-    let socketio = profile.protocol == Some(crate::protocol::ProtocolKind::SocketIo)
-        || (profile.protocol.is_none() && trimmed.contains("/socket.io/"));
-    if !socketio {
+    let named = profile.protocol.is_some_and(|kind| kind.takes_http_urls());
+    let implied = profile.protocol.is_none()
+        && url::Url::parse(trimmed).is_ok_and(|url| {
+            crate::protocol::ProtocolKind::implied_by(&url).is_some_and(|kind| kind.takes_http_urls())
+        });
+    if !named && !implied {
         return url.to_string();
     }
     let lower = trimmed.to_ascii_lowercase();
@@ -130,7 +139,7 @@ mod tests {
     fn socketio_takes_http_urls_and_its_options() {
         let request = resolved(Profile {
             url: "https://example.com/".into(),
-            protocol: Some(ProtocolKind::SocketIo),
+            protocol: Some(ProtocolKind::named("socketio").unwrap()),
             eio: Some(3),
             socketio_path: Some("/rt/".into()),
             ..Profile::default()
@@ -160,7 +169,7 @@ mod tests {
     fn auth_payload_strings_resolve_variables_and_stay_json() {
         let request = resolved(Profile {
             url: "ws://h/graphql".into(),
-            protocol: Some(ProtocolKind::GraphQl),
+            protocol: Some(ProtocolKind::named("graphql").unwrap()),
             auth: Some(serde_json::json!({ "token": "{{env:TOKEN}}", "n": 1 })),
             ..Profile::default()
         });
@@ -186,14 +195,14 @@ mod tests {
         });
         assert_eq!(
             unnamed.protocol.settle(Some("graphql-transport-ws")).kind,
-            ProtocolKind::GraphQl
+            ProtocolKind::named("graphql").unwrap()
         );
-        assert_eq!(unnamed.protocol.settle(Some("chat")).kind, ProtocolKind::Raw);
+        assert_eq!(unnamed.protocol.settle(Some("chat")).kind, ProtocolKind::raw());
         let named = resolved(Profile {
             url: "ws://h/q".into(),
-            protocol: Some(ProtocolKind::Raw),
+            protocol: Some(ProtocolKind::raw()),
             ..Profile::default()
         });
-        assert_eq!(named.protocol.settle(Some("graphql-ws")).kind, ProtocolKind::Raw);
+        assert_eq!(named.protocol.settle(Some("graphql-ws")).kind, ProtocolKind::raw());
     }
 }

@@ -11,7 +11,75 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::{Conversation, Converse, Protocol, Speaks};
 use super::{Outbound, Reaction};
+
+/// GraphQL over WebSocket (graphql-transport-ws or graphql-ws).
+pub struct GraphQl;
+
+impl Speaks for GraphQl {
+    fn name(&self) -> &'static str {
+        "graphql"
+    }
+
+    fn label(&self) -> &'static str {
+        "graphql"
+    }
+
+    fn about(&self) -> &'static str {
+        "GraphQL over WebSocket (graphql-transport-ws or graphql-ws)"
+    }
+
+    fn picked_by_subprotocol(&self, negotiated: &str) -> bool {
+        SUBPROTOCOLS.contains(&negotiated)
+    }
+
+    fn subprotocols(&self) -> &'static [&'static str] {
+        &SUBPROTOCOLS
+    }
+
+    // The connection task wraps documents: the id and the message type
+    // depend on the subprotocol the server picked, so `encode` passes
+    // the text through.
+
+    fn describe(&self, text: &str) -> Option<String> {
+        describe(text)
+    }
+
+    fn converse(&self, options: &Protocol, negotiated: Option<&str>) -> Conversation {
+        Conversation::with(Client::new(negotiated, options.auth.as_deref()))
+    }
+
+    fn close_code_meaning(&self, code: u16) -> Option<&'static str> {
+        close_code_meaning(code)
+    }
+
+    fn has_operations(&self) -> bool {
+        true
+    }
+}
+
+impl Converse for Client {
+    fn on_open(&mut self, now: Instant) -> Reaction {
+        Client::on_open(self, now)
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        Client::deadline(self)
+    }
+
+    fn on_deadline(&mut self, now: Instant) -> Reaction {
+        Client::on_deadline(self, now)
+    }
+
+    fn on_text(&mut self, text: &str, _now: Instant) -> Reaction {
+        Client::on_text(self, text)
+    }
+
+    fn gate(&mut self, text: String) -> Option<String> {
+        Client::gate(self, text)
+    }
+}
 
 /// How long the server has to answer `connection_init`; graphql-ws
 /// servers allow 3 s by default before closing with 4408, so a server

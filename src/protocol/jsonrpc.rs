@@ -4,6 +4,34 @@
 
 use serde_json::{Map, Value, json};
 
+use super::{Protocol, Speaks};
+
+/// JSON-RPC 2.0: calls with ids assigned, rows that name each message.
+/// Nothing to do on the connection itself.
+pub struct JsonRpc;
+
+impl Speaks for JsonRpc {
+    fn name(&self) -> &'static str {
+        "jsonrpc"
+    }
+
+    fn label(&self) -> &'static str {
+        "json-rpc"
+    }
+
+    fn about(&self) -> &'static str {
+        "JSON-RPC 2.0: calls with ids assigned, rows that name each message"
+    }
+
+    fn encode(&self, text: &str, _options: &Protocol, next_id: &mut u64) -> Result<String, String> {
+        encode(text, next_id)
+    }
+
+    fn describe(&self, text: &str) -> Option<String> {
+        describe(text)
+    }
+}
+
 /// The composer's text as a JSON-RPC message. `method {params}`,
 /// `method [params]` or a bare `method` becomes a call with the next id;
 /// a JSON object or array (a full request, a notification, a batch) is sent

@@ -1,7 +1,14 @@
-//! Protocols spoken over WebSocket, behind one small interface: shape the
-//! URL, react to what arrives (answers that must go out at once, frames to
-//! hide, notes), encode what the user composes, and describe a payload in
-//! one line. Raw WebSocket is the protocol that does nothing.
+//! Protocols spoken over WebSocket, each one module behind one interface
+//! ([`Speaks`]): shape the URL, encode what the user composes, describe a
+//! payload in one line, read it as JSON for filters; and on a connection
+//! ([`Converse`]), act on open, react to what arrives (answers that must go
+//! out at once, frames to hide, notes) and keep its deadlines. Raw
+//! WebSocket is the protocol that does nothing.
+//!
+//! [`REGISTRY`] lists them by name for the command line, profiles, flows
+//! and the status bar: adding a protocol is its module and one line there.
+//! Nothing outside this module branches on which protocol it is; it asks
+//! what a protocol does ([`ProtocolKind::has_acks`], …).
 //!
 //! It lives beside `conn` and imports nothing from the UI: the connection
 //! task answers heartbeats next to the socket, and the app only encodes and
@@ -11,6 +18,7 @@
 
 pub mod graphql;
 pub mod jsonrpc;
+pub mod raw;
 pub mod socketio;
 
 use std::time::Instant;
@@ -18,36 +26,191 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// Which protocol a request speaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum ProtocolKind {
-    /// Plain WebSocket frames.
-    #[default]
-    Raw,
-    /// Socket.IO 5 over Engine.IO 4.
-    #[value(name = "socketio")]
-    #[serde(rename = "socketio")]
-    SocketIo,
-    /// JSON-RPC 2.0: calls with ids assigned, rows that name each message.
-    #[value(name = "jsonrpc")]
-    #[serde(rename = "jsonrpc")]
-    JsonRpc,
-    /// GraphQL over WebSocket (graphql-transport-ws or graphql-ws).
-    #[value(name = "graphql")]
-    #[serde(rename = "graphql")]
-    GraphQl,
+/// What a protocol is and does, apart from any one connection.
+pub trait Speaks: Send + Sync + 'static {
+    /// Its name on the command line, in profiles and in flows.
+    fn name(&self) -> &'static str;
+
+    /// Its name in the status bar.
+    fn label(&self) -> &'static str;
+
+    /// One line for `--help`.
+    fn about(&self) -> &'static str;
+
+    /// Whether a URL names this protocol when none was asked for
+    /// (`/socket.io/` in the path).
+    fn implied_by_url(&self, _url: &Url) -> bool {
+        false
+    }
+
+    /// Whether the server picking this subprotocol, when the user named no
+    /// protocol, means this one is spoken.
+    fn picked_by_subprotocol(&self, _negotiated: &str) -> bool {
+        false
+    }
+
+    /// The subprotocols offered when the user offers none.
+    fn subprotocols(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether an `http(s)://` address given for it means `ws(s)://`, as
+    /// its JavaScript client takes them.
+    fn takes_http_urls(&self) -> bool {
+        false
+    }
+
+    /// The URL to connect to.
+    fn shape_url(&self, url: Url, _options: &Protocol) -> Url {
+        url
+    }
+
+    /// The composer's text as it goes on the wire; `next_id` numbers
+    /// requests that carry ids.
+    fn encode(&self, text: &str, _options: &Protocol, _next_id: &mut u64) -> Result<String, String> {
+        Ok(text.to_string())
+    }
+
+    /// What jq filters read instead of the raw payload, for protocols
+    /// whose frames are not JSON as they stand.
+    fn decoder(&self) -> Option<crate::decode::TextDecoder> {
+        None
+    }
+
+    /// A payload in one line for the frames list, when the protocol has
+    /// something better to say than the raw text.
+    fn describe(&self, _text: &str) -> Option<String> {
+        None
+    }
+
+    /// Its state on one open connection, in the connection task.
+    fn converse(&self, _options: &Protocol, _negotiated: Option<&str>) -> Conversation {
+        Conversation::plain()
+    }
+
+    /// What an application close code (4000-4999) means in this protocol.
+    fn close_code_meaning(&self, _code: u16) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether a message may ask for an acknowledgement (Alt-a), which is
+    /// paired with it.
+    fn has_acks(&self) -> bool {
+        false
+    }
+
+    /// Whether the frames carry operations the inspector lists (`o`).
+    fn has_operations(&self) -> bool {
+        false
+    }
 }
 
+/// Every protocol wscope speaks, by name; the first is the default.
+pub static REGISTRY: [ProtocolKind; 4] = [
+    ProtocolKind(&raw::Raw),
+    ProtocolKind(&socketio::SocketIo),
+    ProtocolKind(&jsonrpc::JsonRpc),
+    ProtocolKind(&graphql::GraphQl),
+];
+
+/// Which protocol a request speaks: one of the [`REGISTRY`].
+#[derive(Clone, Copy)]
+pub struct ProtocolKind(&'static dyn Speaks);
+
 impl ProtocolKind {
+    /// The protocol registered under `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        REGISTRY.iter().copied().find(|kind| kind.name() == name)
+    }
+
+    /// Plain WebSocket.
+    pub fn raw() -> Self {
+        REGISTRY[0]
+    }
+
+    /// Whether this is plain WebSocket, which adds nothing to the frames.
+    pub fn is_raw(self) -> bool {
+        self == Self::raw()
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
     /// Its name for the status bar.
     pub fn label(self) -> &'static str {
-        match self {
-            Self::Raw => "raw",
-            Self::SocketIo => "socket.io",
-            Self::JsonRpc => "json-rpc",
-            Self::GraphQl => "graphql",
-        }
+        self.0.label()
+    }
+
+    /// Whether a message may ask for an acknowledgement.
+    pub fn has_acks(self) -> bool {
+        self.0.has_acks()
+    }
+
+    /// Whether its frames carry operations the inspector lists.
+    pub fn has_operations(self) -> bool {
+        self.0.has_operations()
+    }
+
+    /// The subprotocols offered when the user offers none.
+    pub fn subprotocols(self) -> &'static [&'static str] {
+        self.0.subprotocols()
+    }
+
+    /// Whether an `http(s)://` address given for it means `ws(s)://`.
+    pub fn takes_http_urls(self) -> bool {
+        self.0.takes_http_urls()
+    }
+
+    /// The protocol the URL implies when none was named.
+    pub fn implied_by(url: &Url) -> Option<Self> {
+        REGISTRY.iter().copied().find(|kind| kind.0.implied_by_url(url))
+    }
+}
+
+impl Default for ProtocolKind {
+    fn default() -> Self {
+        Self::raw()
+    }
+}
+
+impl PartialEq for ProtocolKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for ProtocolKind {}
+
+impl std::fmt::Debug for ProtocolKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for ProtocolKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ProtocolKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::named(&name).ok_or_else(|| {
+            let known: Vec<&str> = REGISTRY.iter().map(|kind| kind.name()).collect();
+            serde::de::Error::custom(format!("unknown protocol {name:?} (one of {})", known.join(", ")))
+        })
+    }
+}
+
+impl clap::ValueEnum for ProtocolKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &REGISTRY
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.0.about()))
     }
 }
 
@@ -74,76 +237,46 @@ pub struct Protocol {
 
 impl Protocol {
     /// The protocol named, else the one the URL implies (`/socket.io/` in
-    /// the path is Socket.IO).
+    /// the path is Socket.IO), else raw.
     pub fn choose(named: Option<ProtocolKind>, url: &Url) -> ProtocolKind {
-        named.unwrap_or_else(|| {
-            if url.path().contains("/socket.io/") {
-                ProtocolKind::SocketIo
-            } else {
-                ProtocolKind::Raw
-            }
-        })
+        named.or_else(|| ProtocolKind::implied_by(url)).unwrap_or_default()
     }
 
-    /// The URL to connect to: Socket.IO adds its path and query.
+    /// The URL to connect to (Socket.IO adds its path and query).
     pub fn shape_url(&self, url: Url) -> Url {
-        match self.kind {
-            ProtocolKind::Raw | ProtocolKind::JsonRpc | ProtocolKind::GraphQl => url,
-            ProtocolKind::SocketIo => socketio::shape_url(url, self.path.as_deref(), self.eio3),
-        }
+        self.kind.0.shape_url(url, self)
     }
 
     /// The protocol once the server has answered: a request that named
-    /// none speaks GraphQL when the server picked a GraphQL subprotocol.
+    /// none speaks the protocol whose subprotocol the server picked.
     pub fn settle(&self, negotiated: Option<&str>) -> Self {
         let mut settled = self.clone();
         if self.detect
-            && self.kind == ProtocolKind::Raw
-            && negotiated.is_some_and(|n| graphql::SUBPROTOCOLS.contains(&n))
+            && self.kind.is_raw()
+            && let Some(negotiated) = negotiated
+            && let Some(kind) = REGISTRY.iter().find(|kind| kind.0.picked_by_subprotocol(negotiated))
         {
-            settled.kind = ProtocolKind::GraphQl;
+            settled.kind = *kind;
         }
         settled
     }
 
     /// The composer's text as it goes on the wire; `next_id` numbers
-    /// JSON-RPC calls.
+    /// requests that carry ids.
     pub fn encode(&self, text: &str, next_id: &mut u64) -> Result<String, String> {
-        match self.kind {
-            ProtocolKind::Raw => Ok(text.to_string()),
-            ProtocolKind::SocketIo => {
-                let ack = self.ack.then(|| {
-                    let id = *next_id;
-                    *next_id += 1;
-                    id
-                });
-                socketio::encode_emit(text, self.namespace.as_deref(), ack)
-            }
-            ProtocolKind::JsonRpc => jsonrpc::encode(text, next_id),
-            // The connection task wraps documents: the id and the message
-            // type depend on the subprotocol the server picked.
-            ProtocolKind::GraphQl => Ok(text.to_string()),
-        }
+        self.kind.0.encode(text, self, next_id)
     }
 
     /// What jq filters read instead of the raw payload, for protocols
     /// whose frames are not JSON as they stand.
     pub fn decoder(&self) -> Option<crate::decode::TextDecoder> {
-        match self.kind {
-            ProtocolKind::SocketIo => Some(socketio::decoded_json),
-            ProtocolKind::Raw | ProtocolKind::JsonRpc | ProtocolKind::GraphQl => None,
-        }
+        self.kind.0.decoder()
     }
 
     /// A payload in one line for the frames list, when the protocol has
     /// something better to say than the raw text.
     pub fn describe(&self, text: &str) -> Option<String> {
-        match self.kind {
-            ProtocolKind::Raw => None,
-            ProtocolKind::SocketIo => socketio::describe(text),
-            ProtocolKind::JsonRpc => jsonrpc::describe(text),
-            ProtocolKind::GraphQl => graphql::describe(text),
-        }
+        self.kind.0.describe(text)
     }
 }
 
@@ -182,95 +315,109 @@ pub struct Reaction {
 }
 
 /// A protocol's state on one open connection, in the connection task.
-#[derive(Debug)]
-pub enum Session {
-    Raw,
-    SocketIo(socketio::Client),
-    GraphQl(graphql::Client),
-}
-
-impl Session {
-    /// `protocol` is settled (see [`Protocol::settle`]); `negotiated` is
-    /// the subprotocol the server picked.
-    pub fn new(protocol: &Protocol, negotiated: Option<&str>) -> Self {
-        match protocol.kind {
-            // JSON-RPC needs nothing of the connection task.
-            ProtocolKind::Raw | ProtocolKind::JsonRpc => Self::Raw,
-            ProtocolKind::SocketIo => Self::SocketIo(socketio::Client::new(protocol)),
-            ProtocolKind::GraphQl => Self::GraphQl(graphql::Client::new(negotiated, protocol.auth.as_deref())),
-        }
-    }
-
+/// Every method has the answer of a protocol that does nothing.
+pub trait Converse: Send + std::fmt::Debug {
     /// What goes out as soon as the connection opens (GraphQL's
     /// `connection_init`).
-    pub fn on_open(&mut self, now: Instant) -> Reaction {
-        match self {
-            Self::GraphQl(client) => client.on_open(now),
-            Self::Raw | Self::SocketIo(_) => Reaction::default(),
-        }
+    fn on_open(&mut self, _now: Instant) -> Reaction {
+        Reaction::default()
     }
 
     /// When the protocol next wants to act by itself (an Engine.IO 3
     /// ping, the end of GraphQL's wait for `connection_ack`).
-    pub fn deadline(&self) -> Option<Instant> {
-        match self {
-            Self::Raw => None,
-            Self::SocketIo(client) => client.deadline(),
-            Self::GraphQl(client) => client.deadline(),
-        }
+    fn deadline(&self) -> Option<Instant> {
+        None
     }
 
-    /// Acts once [`Session::deadline`] has passed.
-    pub fn on_deadline(&mut self, now: Instant) -> Reaction {
-        match self {
-            Self::Raw => Reaction::default(),
-            Self::SocketIo(client) => client.on_deadline(now),
-            Self::GraphQl(client) => client.on_deadline(now),
-        }
+    /// Acts once [`Converse::deadline`] has passed.
+    fn on_deadline(&mut self, _now: Instant) -> Reaction {
+        Reaction::default()
     }
 
     /// What goes out ahead of our close frame (Socket.IO's DISCONNECT, so
     /// the server sees a client leaving rather than a transport error).
-    pub fn on_close(&mut self) -> Vec<Outbound> {
-        match self {
-            Self::SocketIo(client) => client.on_close(),
-            Self::Raw | Self::GraphQl(_) => Vec::new(),
-        }
-    }
-
-    /// Whether this is plain WebSocket, which reacts to nothing.
-    pub fn is_raw(&self) -> bool {
-        matches!(self, Self::Raw)
+    fn on_close(&mut self) -> Vec<Outbound> {
+        Vec::new()
     }
 
     /// Reacts to a received text frame.
-    pub fn on_text(&mut self, text: &str, now: Instant) -> Reaction {
-        match self {
-            Self::Raw => Reaction::default(),
-            Self::SocketIo(client) => client.on_text(text, now),
-            Self::GraphQl(client) => client.on_text(text),
-        }
+    fn on_text(&mut self, _text: &str, _now: Instant) -> Reaction {
+        Reaction::default()
     }
 
     /// Reacts to a received binary frame (a Socket.IO attachment).
-    pub fn on_binary(&mut self, data: &[u8]) -> Reaction {
-        match self {
-            Self::SocketIo(client) => client.on_binary(data),
-            Self::Raw | Self::GraphQl(_) => Reaction::default(),
-        }
+    fn on_binary(&mut self, _data: &[u8]) -> Reaction {
+        Reaction::default()
     }
 
     /// Whether a user's frame may go out now; if not, it is held and sent
     /// with the reaction that makes the connection ready (Socket.IO's
     /// CONNECT answer). Returns the text back when it may go now.
+    fn gate(&mut self, text: String) -> Option<String> {
+        Some(text)
+    }
+}
+
+/// A protocol's state on one open connection: what [`Speaks::converse`]
+/// made for it, or nothing for a protocol with nothing to do there.
+#[derive(Debug)]
+pub struct Conversation(Option<Box<dyn Converse>>);
+
+impl Conversation {
+    /// For `protocol`, settled (see [`Protocol::settle`]); `negotiated` is
+    /// the subprotocol the server picked.
+    pub fn new(protocol: &Protocol, negotiated: Option<&str>) -> Self {
+        protocol.kind.0.converse(protocol, negotiated)
+    }
+
+    /// The conversation of a protocol that adds nothing on the connection.
+    pub fn plain() -> Self {
+        Self(None)
+    }
+
+    /// A conversation kept by `state`.
+    pub fn with(state: impl Converse + 'static) -> Self {
+        Self(Some(Box::new(state)))
+    }
+
+    /// Whether the protocol reacts to nothing on the connection, so frames
+    /// go straight through.
+    pub fn is_raw(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub fn on_open(&mut self, now: Instant) -> Reaction {
+        self.0.as_mut().map(|c| c.on_open(now)).unwrap_or_default()
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        self.0.as_ref().and_then(|c| c.deadline())
+    }
+
+    pub fn on_deadline(&mut self, now: Instant) -> Reaction {
+        self.0.as_mut().map(|c| c.on_deadline(now)).unwrap_or_default()
+    }
+
+    pub fn on_close(&mut self) -> Vec<Outbound> {
+        self.0.as_mut().map(|c| c.on_close()).unwrap_or_default()
+    }
+
+    pub fn on_text(&mut self, text: &str, now: Instant) -> Reaction {
+        self.0.as_mut().map(|c| c.on_text(text, now)).unwrap_or_default()
+    }
+
+    pub fn on_binary(&mut self, data: &[u8]) -> Reaction {
+        self.0.as_mut().map(|c| c.on_binary(data)).unwrap_or_default()
+    }
+
     pub fn gate(&mut self, text: String) -> Option<String> {
-        match self {
-            Self::Raw => Some(text),
-            Self::SocketIo(client) => client.gate(text),
-            Self::GraphQl(client) => client.gate(text),
+        match &mut self.0 {
+            Some(conversation) => conversation.gate(text),
+            None => Some(text),
         }
     }
 }
+
 /// What a close code means (RFC 6455 §7.4 and the IANA registry), naming
 /// the application codes of the protocols that define their own.
 pub fn close_code_meaning(code: u16) -> &'static str {
@@ -291,9 +438,46 @@ pub fn close_code_meaning(code: u16) -> &'static str {
         1014 => "bad gateway",
         1015 => "TLS failure",
         3000..=3999 => "registered",
-        // The graphql-ws library's codes are common enough to name.
-        4400..=4500 => graphql::close_code_meaning(code).unwrap_or("application"),
-        4000..=4999 => "application",
+        4000..=4999 => REGISTRY
+            .iter()
+            .find_map(|kind| kind.0.close_code_meaning(code))
+            .unwrap_or("application"),
         _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_names_each_protocol_once_and_reads_its_names_back() {
+        for kind in REGISTRY {
+            assert_eq!(ProtocolKind::named(kind.name()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(serde_json::from_str::<ProtocolKind>(&json).unwrap(), kind);
+            assert_eq!(REGISTRY.iter().filter(|other| other.name() == kind.name()).count(), 1);
+        }
+        assert!(ProtocolKind::default().is_raw());
+        let error = serde_json::from_str::<ProtocolKind>("\"mqtt\"")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown protocol \"mqtt\""), "{error}");
+    }
+
+    #[test]
+    fn what_a_protocol_does_is_asked_of_it() {
+        let url = Url::parse("ws://host/socket.io/").unwrap();
+        let implied = ProtocolKind::implied_by(&url).unwrap();
+        assert!(implied.has_acks() && implied.takes_http_urls());
+        let detecting = Protocol {
+            detect: true,
+            ..Protocol::default()
+        };
+        let settled = detecting.settle(Some("graphql-transport-ws")).kind;
+        assert!(settled.has_operations());
+        assert_eq!(settled.subprotocols().len(), 2);
+        assert_eq!(close_code_meaning(4403), "graphql: forbidden");
+        assert_eq!(close_code_meaning(4000), "application");
     }
 }

@@ -16,7 +16,88 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use url::Url;
 
+use super::{Conversation, Converse, Speaks};
 use super::{Outbound, Protocol, Reaction};
+
+/// Socket.IO 5 over Engine.IO 4 (or 3).
+pub struct SocketIo;
+
+impl Speaks for SocketIo {
+    fn name(&self) -> &'static str {
+        "socketio"
+    }
+
+    fn label(&self) -> &'static str {
+        "socket.io"
+    }
+
+    fn about(&self) -> &'static str {
+        "Socket.IO 5 over Engine.IO 4"
+    }
+
+    fn implied_by_url(&self, url: &Url) -> bool {
+        url.path().contains("/socket.io/")
+    }
+
+    fn takes_http_urls(&self) -> bool {
+        true
+    }
+
+    fn shape_url(&self, url: Url, options: &Protocol) -> Url {
+        shape_url(url, options.path.as_deref(), options.eio3)
+    }
+
+    fn encode(&self, text: &str, options: &Protocol, next_id: &mut u64) -> Result<String, String> {
+        let ack = options.ack.then(|| {
+            let id = *next_id;
+            *next_id += 1;
+            id
+        });
+        encode_emit(text, options.namespace.as_deref(), ack)
+    }
+
+    fn decoder(&self) -> Option<crate::decode::TextDecoder> {
+        Some(decoded_json)
+    }
+
+    fn describe(&self, text: &str) -> Option<String> {
+        describe(text)
+    }
+
+    fn converse(&self, options: &Protocol, _negotiated: Option<&str>) -> Conversation {
+        Conversation::with(Client::new(options))
+    }
+
+    fn has_acks(&self) -> bool {
+        true
+    }
+}
+
+impl Converse for Client {
+    fn deadline(&self) -> Option<Instant> {
+        Client::deadline(self)
+    }
+
+    fn on_deadline(&mut self, now: Instant) -> Reaction {
+        Client::on_deadline(self, now)
+    }
+
+    fn on_close(&mut self) -> Vec<Outbound> {
+        Client::on_close(self)
+    }
+
+    fn on_text(&mut self, text: &str, now: Instant) -> Reaction {
+        Client::on_text(self, text, now)
+    }
+
+    fn on_binary(&mut self, data: &[u8]) -> Reaction {
+        Client::on_binary(self, data)
+    }
+
+    fn gate(&mut self, text: String) -> Option<String> {
+        Client::gate(self, text)
+    }
+}
 
 /// The URL Socket.IO listens on: `path` when given, else the URL's path
 /// with `/socket.io/` appended unless it names it already; and
@@ -451,7 +532,7 @@ mod tests {
 
     fn client(namespace: Option<&str>, auth: Option<&str>) -> Client {
         Client::new(&Protocol {
-            kind: ProtocolKind::SocketIo,
+            kind: ProtocolKind::named("socketio").unwrap(),
             namespace: namespace.map(str::to_string),
             auth: auth.map(str::to_string),
             ..Protocol::default()
@@ -460,7 +541,7 @@ mod tests {
 
     fn eio3_client(namespace: Option<&str>, auth: Option<&str>) -> Client {
         Client::new(&Protocol {
-            kind: ProtocolKind::SocketIo,
+            kind: ProtocolKind::named("socketio").unwrap(),
             namespace: namespace.map(str::to_string),
             auth: auth.map(str::to_string),
             eio3: true,

@@ -140,7 +140,7 @@ impl<'a> RowContext<'a> {
     pub(super) fn of(session: &'a crate::app::Session) -> Self {
         let protocol = session.protocol();
         Self {
-            describes: protocol.kind != crate::protocol::ProtocolKind::Raw,
+            describes: !protocol.kind.is_raw(),
             protocol,
             payloads: &session.payloads,
             pairing: &session.pairing,

@@ -79,7 +79,7 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App, now: Instant) {
         left.push(Span::styled(format!(" ▶ {status}"), Style::new().fg(theme::accent())));
     }
     let protocol = app.session().protocol().kind;
-    if protocol != crate::protocol::ProtocolKind::Raw {
+    if !protocol.is_raw() {
         // Heartbeats are answered and hidden; their count says they flow.
         let hidden = app.session().connection.hidden;
         let beats = if hidden > 0 {

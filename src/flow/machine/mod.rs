@@ -787,7 +787,7 @@ expect_none = { regex = 'reject {{token}}', for = "1s" }
     fn a_protocols_own_frames_are_not_read() {
         let flow = parse("[[step]]\nexpect = {}\n", std::path::Path::new("t.flow.toml")).unwrap();
         let protocol = Protocol {
-            kind: crate::protocol::ProtocolKind::SocketIo,
+            kind: crate::protocol::ProtocolKind::named("socketio").unwrap(),
             ..Protocol::default()
         };
         let decoder = FrameDecoder {
