@@ -1,5 +1,5 @@
 //! The one table of key bindings. It drives input handling, the F1 help
-//! overlay, the footer hints and the README's key map, so they cannot drift.
+//! overlay, the footer hints and the guide's key map (docs/keys.md), so they cannot drift.
 //!
 //! Longer than most modules on purpose: the table itself is a third of it,
 //! and splitting the table from the lookups, labels and parser that read it
@@ -33,7 +33,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// Section heading in the help overlay and README.
+    /// Section heading in the help overlay and the guide.
     /// Whether keys in this scope can reach a text field (every scope
     /// that is active while the URL, Message, a row editor, a prompt or the
     /// picker's filter takes typing).
@@ -437,7 +437,7 @@ impl Keymap {
             .filter(move |b| b.scope == scope && !b.keys.is_empty())
     }
 
-    /// The key map as Markdown, as it appears in the README.
+    /// The key map as Markdown, as it appears in docs/keys.md.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         for scope in SCOPE_ORDER {
@@ -454,12 +454,12 @@ impl Keymap {
     }
 }
 
-/// Scopes in help and README order.
+/// Scopes in help and guide order.
 pub const SCOPE_ORDER: &[Scope] = &[
     Global, Url, Table, Headers, Frames, Detail, RowEditor, Picker, Messages, Operations, Prompt, Confirm, Help,
 ];
 
-/// The default key map as Markdown, as it appears in the README.
+/// The default key map as Markdown, as it appears in docs/keys.md.
 pub fn markdown() -> String {
     Keymap::default().markdown()
 }
