@@ -34,6 +34,8 @@ pub enum Action {
     HelpUp,
     /// Scroll the help overlay down.
     HelpDown,
+    HelpPageUp,
+    HelpPageDown,
     /// Move focus to the next pane.
     FocusNext,
     /// Move focus to the previous pane.

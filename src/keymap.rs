@@ -40,7 +40,7 @@ impl Scope {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Self::Global | Self::Url | Self::Message | Self::RowEditor | Self::Prompt | Self::Picker
+            Self::Global | Self::Url | Self::Message | Self::RowEditor | Self::Prompt | Self::Picker | Self::Help
         )
     }
 
@@ -193,8 +193,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(Frames, &[ch('y')], Action::Copy, "copy payload", Some("copy")),
     bind(Frames, &[ch('r')], Action::Resend, "resend it", None),
     bind(Frames, &[ch('e')], Action::LoadIntoComposer, "edit in composer", None),
-    bind(Frames, &[ch('x')], Action::ExportAll, "export all", Some("export")),
-    bind(Frames, &[ch('X')], Action::ExportFiltered, "export filtered", None),
+    bind(Frames, &[ch('x')], Action::ExportAll, "export all frames (NDJSON, or HAR for .har)", Some("export")),
+    bind(Frames, &[ch('X')], Action::ExportFiltered, "export the frames the filter shows", None),
     bind(Frames, &[ch('p')], Action::SendPing, "ping (composer text)", None),
     bind(Frames, &[ch('C')], Action::SendClose, "close with code", None),
     bind(Frames, &[ch('h')], Action::ToggleKeepalives, "keep-alives on/off", None),
@@ -241,9 +241,11 @@ pub const BINDINGS: &[Binding] = &[
     bind(Confirm, &[ch('y'), key(KeyCode::Enter)], Action::ConfirmYes, "yes", Some("yes")),
     bind(Confirm, &[ch('n'), key(KeyCode::Esc)], Action::ConfirmNo, "no", Some("no")),
     bind(Confirm, &[ch('s')], Action::ConfirmSave, "save first (when offered)", None),
-    bind(Help, &[key(KeyCode::Esc), ch('q')], Action::CloseHelp, "close the help", Some("close")),
-    bind(Help, &[key(KeyCode::Up), ch('k')], Action::HelpUp, "scroll up", None),
-    bind(Help, &[key(KeyCode::Down), ch('j')], Action::HelpDown, "scroll down", None),
+    bind(Help, &[key(KeyCode::Esc)], Action::CloseHelp, "close the help", Some("close")),
+    bind(Help, &[key(KeyCode::Up)], Action::HelpUp, "scroll up", None),
+    bind(Help, &[key(KeyCode::Down)], Action::HelpDown, "scroll down", None),
+    bind(Help, &[key(KeyCode::PageUp)], Action::HelpPageUp, "page up", None),
+    bind(Help, &[key(KeyCode::PageDown)], Action::HelpPageDown, "page down", None),
 ];
 
 impl KeyCombo {

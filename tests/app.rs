@@ -518,3 +518,23 @@ async fn typed_request_connects_sends_and_shows_the_echo() {
     .await;
     assert!(screen(&mut app, 100, 30, Instant::now()).contains("Closed (1000 normal)"));
 }
+
+/// Every action is findable at 80x24: typing in the help narrows it to
+/// the actions that mention the text, keys and all.
+#[test]
+fn the_help_finds_an_action_by_what_it_does() {
+    let mut app = app();
+    app.handle_key(key(KeyCode::F(1)));
+    type_text(&mut app, "export");
+    let text = screen(&mut app, 80, 24, Instant::now());
+    assert!(text.contains("search: export"), "{text}");
+    assert!(text.contains("Frames pane"), "{text}");
+    assert!(text.contains("export all frames"), "{text}");
+    assert!(!text.contains("send the message"), "only what mentions it: {text}");
+    // q is text here, not a way out; Esc closes, and the help opens afresh.
+    type_text(&mut app, "qq");
+    assert!(screen(&mut app, 80, 24, Instant::now()).contains("no action mentions \"exportqq\""));
+    app.handle_key(key(KeyCode::Esc));
+    app.handle_key(key(KeyCode::F(1)));
+    assert!(screen(&mut app, 80, 24, Instant::now()).contains("type to search"));
+}

@@ -4,7 +4,28 @@ use super::kv_table::{KvTable, TableKind};
 use super::row_editor::RowEditor;
 use super::*;
 
+/// Rows PageUp and PageDown move the help by.
+const HELP_PAGE: u16 = 10;
+
 impl App {
+    /// How far down the help may scroll: its rows unwrapped (a title and a
+    /// gap a section, a row a binding), with room for the descriptions that
+    /// wrap on a narrow screen. The drawing stops at the list's end.
+    fn help_scroll_limit(&self) -> u16 {
+        let rows = crate::keymap::SCOPE_ORDER
+            .iter()
+            .map(|scope| self.keymap.bindings_in(*scope).count() + 2)
+            .sum::<usize>();
+        u16::try_from(rows + rows / 4).unwrap_or(u16::MAX)
+    }
+
+    /// Opens or closes the help, which opens unsearched at the top.
+    fn set_help(&mut self, shown: bool) {
+        self.show_help = shown;
+        self.help_scroll = 0;
+        self.help_query.clear();
+    }
+
     /// Carries out one action.
     pub fn update(&mut self, action: Action) {
         if self.timeline_update(&action) {
@@ -12,10 +33,14 @@ impl App {
         }
         match action {
             Action::Quit => self.request_quit(),
-            Action::ToggleHelp => self.show_help = !self.show_help,
-            Action::CloseHelp => self.show_help = false,
+            Action::ToggleHelp => self.set_help(!self.show_help),
+            Action::CloseHelp => self.set_help(false),
             Action::HelpUp => self.help_scroll = self.help_scroll.saturating_sub(1),
-            Action::HelpDown => self.help_scroll = (self.help_scroll + 1).min(40),
+            Action::HelpDown => self.help_scroll = self.help_scroll.saturating_add(1).min(self.help_scroll_limit()),
+            Action::HelpPageUp => self.help_scroll = self.help_scroll.saturating_sub(HELP_PAGE),
+            Action::HelpPageDown => {
+                self.help_scroll = self.help_scroll.saturating_add(HELP_PAGE).min(self.help_scroll_limit());
+            }
             Action::FocusNext => self.focus = self.focus.step(true),
             Action::FocusPrevious => self.focus = self.focus.step(false),
             Action::FocusUrl => self.focus = Focus::Url,

@@ -130,8 +130,11 @@ pub struct App {
     pub focus: Focus,
     pub row_editor: Option<RowEditor>,
     pub show_help: bool,
-    /// Rows the help overlay is scrolled by.
+    /// Rows the help overlay is scrolled by (the drawing keeps it within
+    /// the list).
     pub help_scroll: u16,
+    /// What the help overlay's list is narrowed to, as typed.
+    pub help_query: String,
     pub reveal_secrets: bool,
     /// What every session may use of the app (the resolver, the notice,
     /// the clipboard, the file worker's queue).
@@ -200,6 +203,7 @@ impl App {
             row_editor: None,
             show_help: false,
             help_scroll: 0,
+            help_query: String::new(),
             reveal_secrets: false,
             shared: Shared::default(),
             environments: Environments::new(),
@@ -340,7 +344,19 @@ impl App {
                 }
                 return;
             }
-            Some(Overlay::Confirm | Overlay::Messages | Overlay::Operations | Overlay::Detail | Overlay::Help) => {
+            Some(Overlay::Help) => {
+                // Typing narrows the list to the actions that mention it.
+                match key.code {
+                    KeyCode::Char(c) if is_printable(&key) => self.help_query.push(c),
+                    KeyCode::Backspace => {
+                        self.help_query.pop();
+                    }
+                    _ => return,
+                }
+                self.help_scroll = 0;
+                return;
+            }
+            Some(Overlay::Confirm | Overlay::Messages | Overlay::Operations | Overlay::Detail) => {
                 return;
             }
             None => {}
@@ -393,6 +409,11 @@ impl App {
                 if let Some(editor) = &mut self.row_editor {
                     editor.active_field().insert_str(one_line(text));
                 }
+                return;
+            }
+            Some(Overlay::Help) => {
+                self.help_query.push_str(&one_line(text));
+                self.help_scroll = 0;
                 return;
             }
             Some(_) => return,
