@@ -191,7 +191,7 @@ pub enum CompletionShell {
 pub enum Command {
     /// Start a local demo server and open the inspector connected to it.
     Demo,
-    /// Run the demo server without the inspector, for testing other clients.
+    /// Run the demo server alone, for testing other clients.
     Serve {
         /// Port to listen on; 0 picks a free one.
         #[arg(long, default_value_t = 9001)]
@@ -238,6 +238,8 @@ pub enum Command {
         #[arg(long, requires = "replay")]
         reject_as_recorded: bool,
     },
+    /// Check a server headless: send, expect, exit 0, 1 or 2.
+    ///
     /// Connect, send the message (after the profile's on-connect messages),
     /// and wait for frames that meet the expectations, in order. Exit 0 when
     /// they arrive, 1 when the connection fails, 2 when they do not in time.
@@ -272,16 +274,20 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
-    /// Open a recording in the inspector, offline: wscope's NDJSON (--log,
-    /// exports) or a HAR (wscope's, or saved by Chrome or Firefox). Ctrl-O
-    /// connects live with the recorded request. A HAR's WebSocket
-    /// connections open a tab each (up to 16), in one timeline with Alt-m.
+    /// Open a recording (NDJSON or HAR) in the inspector, offline.
+    ///
+    /// A recording is wscope's NDJSON (--log, exports) or a HAR (wscope's,
+    /// or saved by Chrome or Firefox). Ctrl-O connects live with the
+    /// recorded request. A HAR's WebSocket connections open a tab each (up
+    /// to 16), in one timeline with Alt-m.
     Open {
         file: PathBuf,
         /// Only this WebSocket connection of a HAR that holds several (1 is the first).
         #[arg(long, value_name = "N")]
         entry: Option<usize>,
     },
+    /// Replay a recording's client side against a live server.
+    ///
     /// Send the client's side of a recording to a live server and print what
     /// comes back; with --diff, compare it with the recording (exit 0 when
     /// it matches, 2 when it differs, 1 when the connection fails).
@@ -317,6 +323,8 @@ pub enum Command {
         #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
         headers: Vec<KvRow>,
     },
+    /// Run flows (*.flow.toml, .http): scripted sends and expectations.
+    ///
     /// Run flow files (*.flow.toml) or the WEBSOCKET requests of .http
     /// files: scripted sends and expectations. Exit 0 when every flow
     /// passes, 1 when a connection fails, 2 when a check fails, 3 when a
@@ -347,6 +355,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
+    /// Lines of standard input out as frames, frames in as lines.
+    ///
     /// Send each line of standard input as a text frame, and write each
     /// received frame to standard output as a line.
     Pipe {
@@ -374,7 +384,10 @@ pub enum Command {
         #[arg(long)]
         names: bool,
     },
-    /// Print a shell completion script (profile names complete after -p).
+    /// Print a shell completion script.
+    ///
+    /// Print a completion script for bash, zsh or fish; profile names
+    /// complete after -p.
     Completions {
         #[arg(value_enum)]
         shell: CompletionShell,
@@ -393,7 +406,9 @@ pub enum Command {
         #[arg(long, conflicts_with = "init")]
         keys: bool,
     },
-    /// Write a profile to FILE (or standard output) to move it to another machine.
+    /// Write a profile out, to move it to another machine.
+    ///
+    /// Write a profile to FILE (or standard output); `import` reads it back.
     Export {
         name: String,
         file: Option<PathBuf>,
@@ -401,6 +416,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Add a profile from a file, a HAR or a curl command.
+    ///
     /// Add a profile from an exported FILE, a HAR's WebSocket connection
     /// (FILE.har, e.g. a browser's "Save all as HAR"), or a curl command with --curl.
     Import {

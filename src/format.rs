@@ -20,6 +20,17 @@ pub fn duration(d: Duration) -> String {
     }
 }
 
+/// `n` of a thing, its noun in the plural unless there is one: `1 frame`,
+/// `2 frames`, `0 frames`.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A byte count in binary units.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -101,6 +112,13 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_say_one_thing_or_several_things() {
+        assert_eq!(super::count(1u64, "frame"), "1 frame");
+        assert_eq!(super::count(0u64, "frame"), "0 frames");
+        assert_eq!(super::count(2u64, "tab"), "2 tabs");
+    }
+
     use super::*;
 
     #[test]

@@ -152,8 +152,13 @@ impl Sink {
         match file.write_all(bytes) {
             Ok(()) if self.lost > 0 => {
                 let lost = std::mem::take(&mut self.lost);
+                let missing = if lost == 1 {
+                    "1 record is missing".to_string()
+                } else {
+                    format!("{lost} records are missing")
+                };
                 Some(format!(
-                    "--log is written again; {lost} records are missing from it (a record cut short by the failure may precede them)"
+                    "--log is written again; {missing} from it (a record cut short by the failure may precede them)"
                 ))
             }
             Ok(()) => None,

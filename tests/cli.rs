@@ -133,3 +133,19 @@ fn a_closed_standard_output_ends_output_quietly() {
         assert!(output.status.success() && stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+/// `wscope --help` lists each command in one line, as cargo does; the
+/// detail is in `wscope help CMD`.
+#[test]
+fn each_command_is_summed_up_in_one_short_line() {
+    let command = <wscope::cli::Cli as clap::CommandFactory>::command();
+    for sub in command.get_subcommands() {
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        assert!(!about.is_empty(), "{} has no summary", sub.get_name());
+        assert!(
+            !about.contains('\n') && about.chars().count() <= 64,
+            "{}'s summary is more than a short line: {about:?}",
+            sub.get_name()
+        );
+    }
+}

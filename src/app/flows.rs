@@ -152,7 +152,11 @@ impl Session {
         shared.store_outbox.push(StoreRequest::SaveFlow {
             name: name.trim().to_string(),
             text,
-            what: format!("flow {} ({steps} steps; F5 runs it)", name.trim()),
+            what: format!(
+                "flow {} ({}; F5 runs it)",
+                name.trim(),
+                crate::format::count(steps as u64, "step")
+            ),
         });
     }
 
@@ -198,7 +202,11 @@ impl Session {
         self.log_note(
             std::time::SystemTime::now(),
             NoteLevel::Info,
-            &format!("flow {} started ({} steps)", flow.name, flow.steps.len()),
+            &format!(
+                "flow {} started ({})",
+                flow.name,
+                crate::format::count(flow.steps.len() as u64, "step")
+            ),
             shared,
         );
         self.flow = Some(ActiveFlow {
@@ -290,11 +298,17 @@ impl Session {
         let (level, text) = match outcome {
             Outcome::Passed => (
                 NoteLevel::Success,
-                format!("flow {name} passed: {passed} of {total} steps"),
+                format!(
+                    "flow {name} passed: {passed} of {}",
+                    crate::format::count(total as u64, "step")
+                ),
             ),
             _ => (
                 NoteLevel::Error,
-                format!("flow {name} failed: {passed} of {total} steps passed; the log says why"),
+                format!(
+                    "flow {name} failed: {passed} of {} passed; the log says why",
+                    crate::format::count(total as u64, "step")
+                ),
             ),
         };
         self.log_note(std::time::SystemTime::now(), level, &text, shared);

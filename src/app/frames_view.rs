@@ -226,8 +226,9 @@ pub fn pane_rows<'a>(visible: &Visible<'a>, view: &FramesView, rows: usize, note
         }
     };
     let len = visible.len();
-    // Pieces of the first entry left off the top, so a wrapped note at the
-    // top of a following view shows its tail instead of a gap at the bottom.
+    // Rows of the first entry that do not fit at the top of a following
+    // view: a wrapped note there shows its first rows, the last cut with
+    // `…`, rather than a gap at the bottom or a tail that starts mid-sentence.
     let mut skip = 0;
     let mut top = if view.is_following() {
         // The newest entries fill the pane from the bottom up.
@@ -260,10 +261,15 @@ pub fn pane_rows<'a>(visible: &Visible<'a>, view: &FramesView, rows: usize, note
         };
         match entry {
             LogEntry::Note { text, .. } => {
-                for piece in note_pieces(text, note_width)
-                    .into_iter()
-                    .skip(std::mem::take(&mut skip))
-                {
+                let mut pieces = note_pieces(text, note_width);
+                let cut = std::mem::take(&mut skip);
+                if cut > 0 {
+                    pieces.truncate(pieces.len().saturating_sub(cut).max(1));
+                    if let Some(last) = pieces.last_mut() {
+                        *last = cut_short(last, note_width);
+                    }
+                }
+                for piece in pieces {
                     if out.len() == rows {
                         return out;
                     }
@@ -287,6 +293,12 @@ pub fn pane_rows<'a>(visible: &Visible<'a>, view: &FramesView, rows: usize, note
         }
     }
     out
+}
+
+/// `piece` marked as cut short, within `width` columns.
+fn cut_short(piece: &str, width: usize) -> String {
+    let kept: String = piece.chars().take(width.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
 }
 
 /// A note's text in rows of `width` columns; continuation rows keep the
@@ -334,13 +346,21 @@ mod tests {
                 "last"
             ]
         );
-        // Too little room for the whole note: its tail fills the top.
+        // Too little room for the whole note: its first rows fill the top,
+        // cut short, so it reads from its start.
         assert_eq!(
             pane_rows(&all(&log), &view, 3, 24)
                 .into_iter()
                 .map(|r| r.note_piece.unwrap())
                 .collect::<Vec<_>>(),
-            vec!["  that needs three rows", "  at this width", "last"]
+            vec!["failed: a long reason", "  that needs three rows…", "last"]
+        );
+        assert_eq!(
+            pane_rows(&all(&log), &view, 2, 24)
+                .into_iter()
+                .map(|r| r.note_piece.unwrap())
+                .collect::<Vec<_>>(),
+            vec!["failed: a long reason…", "last"]
         );
         // A wider pane re-wraps the same whole text.
         assert_eq!(

@@ -92,7 +92,11 @@ impl App {
                 tabs,
                 har: None,
             }),
-            what: format!("{count} frames of {} tabs", names.len()),
+            what: format!(
+                "{} of {}",
+                crate::format::count(count as u64, "frame"),
+                crate::format::count(names.len() as u64, "tab")
+            ),
         });
     }
 }

@@ -25,7 +25,10 @@ impl App {
         if let Some(schedule) = self.tabs.active_mut().schedule.take() {
             self.notify(
                 NoteLevel::Info,
-                format!("scheduled sends stopped after {} messages", schedule.sent),
+                format!(
+                    "scheduled sends stopped after {}",
+                    crate::format::count(schedule.sent, "message")
+                ),
             );
         } else {
             self.prompt = Some(Prompt::with_text(PromptPurpose::Schedule, "5"));

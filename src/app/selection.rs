@@ -97,7 +97,7 @@ impl Session {
                 tabs: Vec::new(),
                 har,
             }),
-            what: format!("{count} frames"),
+            what: crate::format::count(count as u64, "frame"),
         });
     }
 }

@@ -431,7 +431,10 @@ impl App {
         let tabs = self.tab_count();
         self.notify(
             NoteLevel::Info,
-            format!("sent from {sent} of {tabs} tabs (the others are not connected)"),
+            format!(
+                "sent from {sent} of {} (the others are not connected)",
+                crate::format::count(tabs as u64, "tab")
+            ),
         );
     }
 

@@ -160,9 +160,9 @@ impl FlowReport {
         }
         let passed = self.results.iter().filter(|r| r.status == Status::Passed).count();
         out.push_str(&format!(
-            "  {}: {passed} of {} steps passed in {}\n",
+            "  {}: {passed} of {} passed in {}\n",
             self.outcome.word(),
-            self.results.len(),
+            format::count(self.results.len() as u64, "step"),
             format::duration(self.elapsed)
         ));
         out

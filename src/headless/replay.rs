@@ -155,7 +155,12 @@ pub async fn run(request: ResolvedRequest, run: Run, script: Script, options: Re
     };
     ReplayOutcome {
         exit_code: if report.is_none() { EXIT_OK } else { EXIT_EXPECTATION },
-        report: report.unwrap_or_else(|| format!("✓ the {} frames that arrived match the recording\n", received.len())),
+        report: report.unwrap_or_else(|| {
+            format!(
+                "✓ the {} that arrived match the recording\n",
+                crate::format::count(received.len() as u64, "frame")
+            )
+        }),
     }
 }
 

@@ -115,10 +115,10 @@ pub fn choose(mut recordings: Vec<Recording>, entry: Option<usize>, path: &str) 
     };
     for (n, recording) in recordings.iter().enumerate() {
         list.push_str(&format!(
-            "  {:>2}  {}  ({} frames, {})\n",
+            "  {:>2}  {}  ({}, {})\n",
             n + 1,
             crate::secrets::mask_url(&recording.url, crate::secrets::SCREEN_MASK),
-            recording.frames.len(),
+            crate::format::count(recording.frames.len() as u64, "frame"),
             crate::format::duration(recording.span())
         ));
     }
@@ -148,9 +148,9 @@ pub fn request_text(recording: &Recording) -> (String, Vec<crate::record::KvRow>
 /// A one-line description for the screen: `file, N frames, span`.
 pub fn describe(recording: &Recording) -> String {
     format!(
-        "{}, {} frames, {}",
+        "{}, {}, {}",
         recording.source,
-        recording.frames.len(),
+        crate::format::count(recording.frames.len() as u64, "frame"),
         crate::format::duration(recording.span())
     )
 }

@@ -142,7 +142,11 @@ pub fn render_picker(frame: &mut Frame, area: Rect, picker: &Picker) {
         )
     } else {
         Line::styled(
-            format!("{} of {} profiles", visible.len(), picker.profiles.len()),
+            format!(
+                "{} of {}",
+                visible.len(),
+                crate::format::count(picker.profiles.len() as u64, "profile")
+            ),
             theme::dim(),
         )
     };
