@@ -51,7 +51,7 @@ fn the_inspector_shows_a_hostile_frame_close_reason_and_body_as_pictures() {
         // The detail view shows the same pictures, not a silently cleaned text.
         pty.press(b"\x1b5"); // Alt-5: the frames pane
         pty.press(b"/pwned\r"); // selects the first row that matches: the frame
-        std::thread::sleep(Duration::from_millis(100));
+        pty.wait_for(&["· /pwned"]);
         pty.press(b"\r");
         let detail = pty.wait_for(&["received text"]);
         assert!(detail.contains(&shown), "{detail}");
@@ -98,7 +98,7 @@ fn decoded_binary_frames_show_their_strings_as_pictures() {
         assert!(screen.contains(r#"msgpack {"evil":"A\u001b]52;c;"#), "{screen}");
         pty.press(b"\x1b5"); // Alt-5: the frames pane
         pty.press(b"/evil\r");
-        std::thread::sleep(Duration::from_millis(100));
+        pty.wait_for(&["· /evil"]);
         pty.press(b"\r");
         let detail = pty.wait_for(&["decoded: msgpack"]);
         assert!(detail.contains(r#""evil": "A\u001b]52;c;aGFja2Vk\u0007B"#), "{detail}");

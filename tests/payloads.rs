@@ -133,12 +133,11 @@ fn the_inspector_filters_each_format_and_shows_the_protobuf_frame() {
         pty.press(b"c");
         pty.press(format!("fjq: .sym == \"{sym}\"\r").as_bytes());
         let title = format!("showing 1 of 6 [jq: .sym == \"{sym}\"]");
-        pty.wait_for(&[&title]);
         // The title can be drawn before the rows below it have arrived.
-        std::thread::sleep(Duration::from_millis(200));
-        let filtered = pty.text();
-        let rows = filtered.lines().filter(|l| l.contains(" bin ")).count();
-        assert_eq!(rows, 1, "{sym}:\n{filtered}");
+        let one_row = |screen: &str| screen.lines().filter(|l| l.contains(" bin ")).count() == 1;
+        let filtered = pty.wait_until(&format!("{title} over one row"), |screen| {
+            screen.contains(&title) && one_row(screen)
+        });
         assert!(filtered.contains(&format!(r#""sym":"{sym}""#)), "{sym}:\n{filtered}");
     }
     // The Protobuf frame in full.

@@ -333,7 +333,11 @@ async fn closing_leaves_the_namespace_first() {
         ),
         "{seen:#?}"
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The server hears of it once it has read the DISCONNECT.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while departures.lock().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(*departures.lock().unwrap(), vec!["ClientNSDisconnect".to_string()]);
 }
 

@@ -256,7 +256,11 @@ async fn two_tabs_each_get_their_own_copy() {
     app.handle_key(alt(KeyCode::Char('w')));
     app.handle_key(key(KeyCode::Char('y')));
     pump(&mut app, &mut conns, &|a| a.tab_count() == 1).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Its task ends once it sees its handle dropped.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while conns.send(2, wscope::conn::ConnCommand::SetReconnect(false)) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(
         !conns.send(2, wscope::conn::ConnCommand::SetReconnect(false)),
         "its task is gone"

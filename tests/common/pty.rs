@@ -132,6 +132,23 @@ impl Pty {
         }
     }
 
+    /// Waits until the screen meets `condition` (`what` names it for the
+    /// failure), and returns it; fails the test after [`PATIENCE`].
+    pub fn wait_until(&self, what: &str, condition: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let text = self.text();
+            if condition(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {what}; the screen shows:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     /// Waits for wscope to exit and for everything it wrote to be read.
     pub fn wait_for_exit(&mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + PATIENCE;
