@@ -494,29 +494,6 @@ pub fn parse_seconds(text: &str) -> Result<f64, String> {
 }
 
 /// Parses a JSON value given on the command line.
-impl ConnOptions {
-    /// Puts what the command line says of the protocol over the profile's.
-    pub fn apply_protocol(&self, profile: &mut crate::profile::Profile) {
-        for subprotocol in &self.subprotocols {
-            if !profile.subprotocols.contains(subprotocol) {
-                profile.subprotocols.push(subprotocol.clone());
-            }
-        }
-        profile.protocol = self.protocol.or(profile.protocol);
-        profile.namespace = self.namespace.clone().or(profile.namespace.take());
-        profile.auth = self.auth.clone().or(profile.auth.take());
-        profile.eio = self.eio.or(profile.eio);
-        profile.socketio_path = self.socketio_path.clone().or(profile.socketio_path.take());
-        profile.decode = self.decode.or(profile.decode);
-        if !self.proto.is_empty() {
-            profile.proto = self.proto.clone();
-        }
-        profile.proto_type = self.proto_type.clone().or(profile.proto_type.take());
-        profile.proto_type_in = self.proto_type_in.clone().or(profile.proto_type_in.take());
-        profile.proto_type_out = self.proto_type_out.clone().or(profile.proto_type_out.take());
-    }
-}
-
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))
 }

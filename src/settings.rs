@@ -1,8 +1,10 @@
 //! The one place where a setting's value is decided, for the inspector and
 //! the headless commands alike: the command line wins, then the profile,
-//! then `config.toml`, then the built-in default.
+//! then `config.toml`, then the built-in default. It also settles what
+//! every tab starts from ([`TabDefaults`]): TLS, proxy and protocol
+//! choices, which the inspector gives each tab it opens.
 //!
-//! May import: `cli`, `config`, `profile`.
+//! May import: `cli`, `config`, `decode`, `frames`, `profile`, `protocol`.
 
 use std::time::Duration;
 
@@ -25,6 +27,113 @@ pub struct Settings {
     pub history: usize,
     pub history_bytes: usize,
     pub max_message_size: usize,
+    /// What each tab the inspector opens starts from.
+    pub tab: TabDefaults,
+}
+
+/// What a tab starts from: the run's choices that belong to each
+/// connection rather than to the app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TabDefaults {
+    /// `--insecure`: certificates are not checked.
+    pub insecure: bool,
+    /// `--proxy`, over the profile's and the environment's.
+    pub proxy: Option<String>,
+    /// `--ack`: Socket.IO emits ask for an ack.
+    pub ack: bool,
+    /// `--reconnect`: every tab reconnects, whatever its profile says.
+    pub reconnect_flag: bool,
+    /// Whether a tab whose profile does not say reconnects (config.toml).
+    pub reconnect_default: bool,
+    pub ping_interval: Option<Duration>,
+    pub history: usize,
+    pub history_bytes: usize,
+    /// The protocol, subprotocol and decoder choices of the command line,
+    /// laid over each tab's request.
+    pub protocol: ProtocolChoices,
+}
+
+impl TabDefaults {
+    /// Whether a tab with `profile`'s request reconnects after drops.
+    pub fn reconnects(&self, profile: Option<&Profile>) -> bool {
+        // `--reconnect` is a flag: given, it turns reconnecting on;
+        // absent, it leaves the choice to the profile, then the config.
+        self.reconnect_flag || profile.and_then(|p| p.reconnect).unwrap_or(self.reconnect_default)
+    }
+}
+
+impl Default for TabDefaults {
+    /// A run that chose nothing: no pings, the frame log's own caps.
+    fn default() -> Self {
+        Self {
+            insecure: false,
+            proxy: None,
+            ack: false,
+            reconnect_flag: false,
+            reconnect_default: false,
+            ping_interval: None,
+            history: crate::frames::DEFAULT_MAX_ENTRIES,
+            history_bytes: crate::frames::DEFAULT_MAX_BYTES,
+            protocol: ProtocolChoices::default(),
+        }
+    }
+}
+
+/// The command line's protocol, subprotocol and decoder choices; each one
+/// given wins over the request's own.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProtocolChoices {
+    pub subprotocols: Vec<String>,
+    pub protocol: Option<crate::protocol::ProtocolKind>,
+    pub namespace: Option<String>,
+    pub auth: Option<serde_json::Value>,
+    pub eio: Option<u8>,
+    pub socketio_path: Option<String>,
+    pub decode: Option<crate::decode::DecodeChoice>,
+    pub proto: Vec<std::path::PathBuf>,
+    pub proto_type: Option<String>,
+    pub proto_type_in: Option<String>,
+    pub proto_type_out: Option<String>,
+}
+
+impl ProtocolChoices {
+    fn of(cli: &ConnOptions) -> Self {
+        Self {
+            subprotocols: cli.subprotocols.clone(),
+            protocol: cli.protocol,
+            namespace: cli.namespace.clone(),
+            auth: cli.auth.clone(),
+            eio: cli.eio,
+            socketio_path: cli.socketio_path.clone(),
+            decode: cli.decode,
+            proto: cli.proto.clone(),
+            proto_type: cli.proto_type.clone(),
+            proto_type_in: cli.proto_type_in.clone(),
+            proto_type_out: cli.proto_type_out.clone(),
+        }
+    }
+
+    /// Lays the choices over a request: each one given replaces the
+    /// request's own; subprotocols are added to those it offers.
+    pub fn lay_over(&self, profile: &mut Profile) {
+        for subprotocol in &self.subprotocols {
+            if !profile.subprotocols.contains(subprotocol) {
+                profile.subprotocols.push(subprotocol.clone());
+            }
+        }
+        profile.protocol = self.protocol.or(profile.protocol);
+        profile.namespace = self.namespace.clone().or(profile.namespace.take());
+        profile.auth = self.auth.clone().or(profile.auth.take());
+        profile.eio = self.eio.or(profile.eio);
+        profile.socketio_path = self.socketio_path.clone().or(profile.socketio_path.take());
+        profile.decode = self.decode.or(profile.decode);
+        if !self.proto.is_empty() {
+            profile.proto = self.proto.clone();
+        }
+        profile.proto_type = self.proto_type.clone().or(profile.proto_type.take());
+        profile.proto_type_in = self.proto_type_in.clone().or(profile.proto_type_in.take());
+        profile.proto_type_out = self.proto_type_out.clone().or(profile.proto_type_out.take());
+    }
 }
 
 impl Settings {
@@ -38,12 +147,26 @@ impl Settings {
             .or_else(|| profile.and_then(|p| p.ping_interval_secs))
             .unwrap_or(config.ping_interval)
             .min(MAX_SECS);
-        // `--reconnect` is a flag: given, it turns reconnecting on; absent,
-        // it leaves the choice to the profile, then the config.
-        let reconnect = cli.reconnect || profile.and_then(|p| p.reconnect).unwrap_or(config.reconnect);
         let seconds = |secs: Option<f64>| secs.filter(|s| *s > 0.0).map(Duration::from_secs_f64);
+        let ping_interval = (ping_secs > 0).then(|| Duration::from_secs(ping_secs));
+        let history = usize::try_from(cli.history.unwrap_or(config.history).max(1)).unwrap_or(usize::MAX);
+        let history_bytes = cli
+            .history_bytes
+            .unwrap_or_else(|| parse_size(&config.history_bytes).unwrap_or(64 << 20));
+        let tab = TabDefaults {
+            insecure: cli.insecure,
+            proxy: cli.proxy.clone(),
+            ack: cli.ack,
+            reconnect_flag: cli.reconnect,
+            reconnect_default: config.reconnect,
+            ping_interval,
+            history,
+            history_bytes,
+            protocol: ProtocolChoices::of(cli),
+        };
+        let reconnect = tab.reconnects(profile);
         Self {
-            ping_interval: (ping_secs > 0).then(|| Duration::from_secs(ping_secs)),
+            ping_interval,
             ping_timeout: seconds(cli.ping_timeout),
             send_timeout: seconds(cli.send_timeout),
             connect_timeout: Duration::from_secs(
@@ -51,11 +174,10 @@ impl Settings {
             ),
             reconnect,
             fps: cli.fps.unwrap_or(config.fps).clamp(1, 240),
-            history: usize::try_from(cli.history.unwrap_or(config.history).max(1)).unwrap_or(usize::MAX),
-            history_bytes: cli
-                .history_bytes
-                .unwrap_or_else(|| parse_size(&config.history_bytes).unwrap_or(64 << 20)),
+            history,
+            history_bytes,
             max_message_size: cli.max_message_size,
+            tab,
         }
     }
 }
@@ -149,5 +271,46 @@ mod tests {
         let cli_wins = Settings::resolve(&cli(&["--connect-timeout", "3", "--fps", "60"]), &huge, None);
         assert_eq!(cli_wins.connect_timeout, Duration::from_secs(3));
         assert_eq!(cli_wins.fps, 60);
+    }
+
+    #[test]
+    fn a_tab_starts_from_the_command_lines_choices_over_its_requests_own() {
+        let settings = Settings::resolve(
+            &cli(&[
+                "-k",
+                "--proxy",
+                "none",
+                "--protocol",
+                "socketio",
+                "--subprotocol",
+                "v2",
+                "--decode",
+                "msgpack",
+            ]),
+            &config(5, true),
+            None,
+        );
+        let tab = &settings.tab;
+        assert!(tab.insecure);
+        assert_eq!(tab.proxy.as_deref(), Some("none"));
+        let mut request = Profile {
+            subprotocols: vec!["v1".into()],
+            namespace: Some("/chat".into()),
+            ..Profile::default()
+        };
+        tab.protocol.lay_over(&mut request);
+        assert_eq!(request.protocol.map(|kind| kind.name()), Some("socketio"));
+        assert_eq!(request.subprotocols, vec!["v1", "v2"]);
+        assert_eq!(
+            request.namespace.as_deref(),
+            Some("/chat"),
+            "what the command line leaves alone stays"
+        );
+        assert_eq!(request.decode, Some(crate::decode::DecodeChoice::Msgpack));
+        // Reconnecting: the flag over each tab's profile over the config.
+        assert!(tab.reconnects(None));
+        assert!(!tab.reconnects(Some(&profile(None, Some(false)))));
+        let flagged = Settings::resolve(&cli(&["--reconnect"]), &config(5, false), None).tab;
+        assert!(flagged.reconnects(Some(&profile(None, Some(false)))));
     }
 }

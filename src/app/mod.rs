@@ -8,7 +8,7 @@
 //! May import: `action`, `body`, `conn`, `decode`, `export`, `filter`,
 //! `flow`, `format`, `frames`, `jq`, `json_check`, `keymap`, `payload`,
 //! `profile`, `protocol`, `record`, `recording`, `request`, `sanitize`,
-//! `secrets`.
+//! `secrets`, `settings`.
 
 mod actions;
 pub mod compose;
@@ -159,6 +159,9 @@ pub struct App {
     pub split: bool,
     /// Every session, in tab order, and the one shown.
     pub tabs: tabs::Tabs,
+    /// What each tab starts from (the run's TLS, proxy and protocol
+    /// choices), settled once by `Settings::resolve`.
+    tab_defaults: crate::settings::TabDefaults,
     /// Tabs opened and closed, for the event loop to start and end their
     /// connection tasks.
     tab_changes: Vec<tabs::TabChange>,
@@ -219,6 +222,10 @@ impl App {
             last_draft: None,
             draft_error: None,
             quit: false,
+            tab_defaults: crate::settings::TabDefaults {
+                ping_interval,
+                ..Default::default()
+            },
             tabs: tabs::Tabs::new(Session::blank(
                 url,
                 message,

@@ -151,6 +151,30 @@ impl App {
         (self.tabs.active_mut(), &mut self.shared)
     }
 
+    /// Sets what every tab starts from, with the history caps all tabs
+    /// share (the shown tab's log is made anew: call it before anything is
+    /// logged). [`App::start_from_defaults`] then starts a tab from it.
+    pub fn set_tab_defaults(&mut self, defaults: crate::settings::TabDefaults) {
+        self.session_mut().frames = crate::frames::FrameLog::new(defaults.history, defaults.history_bytes);
+        self.tab_defaults = defaults;
+    }
+
+    /// Gives the shown tab the run's settings: TLS, proxy, reconnecting,
+    /// pings, acks, and the command line's protocol and decoder choices
+    /// over its request's own.
+    pub fn start_from_defaults(&mut self) {
+        let defaults = &self.tab_defaults;
+        let session = self.tabs.active_mut();
+        session.insecure = defaults.insecure;
+        session.proxy_override = defaults.proxy.clone();
+        session.ack_emits = defaults.ack;
+        session.reconnect = defaults.reconnects(Some(&session.profile.extras));
+        session.ping_interval = defaults.ping_interval;
+        defaults.protocol.lay_over(&mut session.profile.extras);
+        session.reload_payload_decoder(&mut self.shared);
+        self.revalidate_request();
+    }
+
     /// How many tabs are open.
     pub fn tab_count(&self) -> usize {
         self.tabs.len()
@@ -199,16 +223,13 @@ impl App {
         let id = self.tabs.take_id();
         let mut url = editor("");
         url.set_placeholder_text("ws://host:port/path");
-        let from = self.tabs.active();
-        let mut session = Session::blank(url, editor(""), Vec::new(), Vec::new(), from.ping_interval);
+        let mut session = Session::blank(url, editor(""), Vec::new(), Vec::new(), None);
         session.tab = id;
-        // The same history caps, settings and decoders as the tab it came from.
-        session.frames = crate::frames::FrameLog::new(from.frames.max_entries(), from.frames.max_bytes());
-        session.reconnect = from.reconnect;
-        session.insecure = from.insecure;
-        session.proxy_override = from.proxy_override.clone();
-        session.ack_emits = from.ack_emits;
+        // The history caps are the run's, shared by every tab.
+        let from = &self.tabs.active().frames;
+        session.frames = crate::frames::FrameLog::new(from.max_entries(), from.max_bytes());
         self.tabs.insert_after_active(session);
+        self.start_from_defaults();
         self.tab_changes.push(TabChange::Opened(id));
         self.after_tabs_moved();
         self.after_tab_switch();

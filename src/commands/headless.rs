@@ -355,7 +355,10 @@ pub(super) fn prepare(base: Option<Profile>, overrides: &Overrides, options: &Co
     }
     profile.params.extend(overrides.params.iter().cloned());
     profile.headers.extend(overrides.headers.iter().cloned());
-    options.apply_protocol(&mut profile);
+    // The run's settings are read off the request before the command
+    // line's protocol choices are laid over it (they weigh on no setting).
+    let settings = Settings::resolve(options, &config.defaults, from_profile.then_some(&profile));
+    settings.tab.protocol.lay_over(&mut profile);
     let environment = match overrides.environment {
         Some(name) => {
             let storage = storage(options)?;
@@ -387,7 +390,6 @@ pub(super) fn prepare(base: Option<Profile>, overrides: &Overrides, options: &Co
     let message = (!profile.message.is_empty())
         .then(|| encode(&profile.message))
         .transpose()?;
-    let settings = Settings::resolve(options, &config.defaults, from_profile.then_some(&profile));
     // A headless run ends with its connection: it never reconnects.
     let settings = Settings {
         reconnect: false,

@@ -134,7 +134,7 @@ async fn inspect(
     crate::ui::theme::set(config.theme.preset, palette);
     let mut app = App::new(InitialRequest::default(), None);
     // Sized before anything is logged, so start-up errors stay on screen.
-    app.session_mut().frames = crate::frames::FrameLog::new(settings.history, settings.history_bytes);
+    app.set_tab_defaults(settings.tab.clone());
     match config.keymap() {
         Ok(keymap) => app.keymap = keymap,
         Err(error) => app.report_profile_error(&error),
@@ -194,25 +194,18 @@ async fn inspect(
         app.report_profile_error("no config directory: pass --config-dir DIR to use profiles");
         connect_now = false;
     }
-    app.session_mut().insecure = options.insecure;
-    app.session_mut().proxy_override = options.proxy.clone();
-    options.apply_protocol(&mut app.session_mut().profile.extras);
+    // A .proto that does not compile is said at once, not at connect.
+    app.start_from_defaults();
     app.apply_command_line(InitialRequest {
         url: request.url.unwrap_or_default(),
         message: request.message.clone().unwrap_or_default(),
         params: request.params.clone(),
         headers: request.headers.clone(),
     });
-    // A .proto that does not compile is said at once, not at connect.
-    let (session, shared) = app.session_and_shared();
-    session.reload_payload_decoder(shared);
     if let Some(recording) = recordings.first() {
         app.open_recording(recording);
     }
-    app.session_mut().ping_interval = settings.ping_interval;
     app.shared.export_secrets = options.export_secrets;
-    app.session_mut().ack_emits = options.ack;
-    app.session_mut().reconnect = settings.reconnect;
     if connect_now {
         app.update(Action::Connect);
     }
@@ -225,10 +218,6 @@ async fn inspect(
             params: request.params.clone(),
             headers: request.headers.clone(),
         });
-        // --protocol, --decode and the like apply to every tab they open.
-        options.apply_protocol(&mut app.session_mut().profile.extras);
-        let (session, shared) = app.session_and_shared();
-        session.reload_payload_decoder(shared);
         app.update(Action::Connect);
     }
     // Each further -p NAME too, opened and connected.
@@ -238,9 +227,8 @@ async fn inspect(
             StoreReply::Opened { name, profile, history } => {
                 app.new_tab();
                 app.open_profile(&name, profile, history);
-                options.apply_protocol(&mut app.session_mut().profile.extras);
-                let (session, shared) = app.session_and_shared();
-                session.reload_payload_decoder(shared);
+                // --protocol, --decode and the like apply to every tab they open.
+                app.start_from_defaults();
                 app.update(Action::Connect);
             }
             StoreReply::Failed { action, error } => app.report_profile_error(&format!("cannot {action}: {error}")),
@@ -250,7 +238,6 @@ async fn inspect(
     // A HAR's other connections, a tab each.
     for recording in recordings.iter().skip(1) {
         app.new_tab();
-        options.apply_protocol(&mut app.session_mut().profile.extras);
         app.open_recording(recording);
     }
     let mut shown = 0;
