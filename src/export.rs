@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use crate::decode::FrameDecoder;
 use crate::record::{Direction, FrameKind, FrameRecord, HandshakeReport};
 use crate::request::ResolvedRequest;
-use crate::request::is_sensitive_header;
 
 /// What replaces a secret value unless secrets are exported.
 pub const MASK: &str = crate::secrets::FILE_MASK;
@@ -184,10 +183,10 @@ impl ExportJob {
 pub fn headers_json<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>, with_secrets: bool) -> Vec<Value> {
     headers
         .map(|(name, value)| {
-            let value = if !with_secrets && is_sensitive_header(name) {
-                MASK
-            } else {
+            let value = if with_secrets {
                 value
+            } else {
+                &crate::secrets::shown_value(name, value, crate::secrets::Shown::File)
             };
             json!({ "name": name, "value": value })
         })
@@ -227,7 +226,7 @@ pub fn har<'a>(
             r.url
                 .query_pairs()
                 .map(|(k, v)| {
-                    let hidden = !with_secrets && !v.is_empty() && crate::secrets::is_sensitive_name(&k);
+                    let hidden = !with_secrets && crate::secrets::hides(&k, &v);
                     json!({ "name": k, "value": if hidden { MASK } else { &*v } })
                 })
                 .collect()

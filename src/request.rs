@@ -234,11 +234,6 @@ pub fn build(url_text: &str, params: &[KvRow], headers: &[KvRow]) -> Result<Reso
     })
 }
 
-/// Whether a header's value should be hidden on screen by default.
-pub fn is_sensitive_header(name: &str) -> bool {
-    crate::secrets::is_sensitive_name(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,22 +334,5 @@ mod tests {
             ..KvRow::new("bad name", "v")
         };
         assert!(build("ws://h/", &[], &[disabled_bad]).is_ok());
-    }
-
-    #[test]
-    fn recognises_sensitive_headers() {
-        for name in [
-            "Authorization",
-            "api-key",
-            "Cookie",
-            "X-Auth-Token",
-            "client_secret",
-            "X-API-KEY",
-        ] {
-            assert!(is_sensitive_header(name), "{name}");
-        }
-        for name in ["Origin", "User-Agent", "Accept-Language"] {
-            assert!(!is_sensitive_header(name), "{name}");
-        }
     }
 }

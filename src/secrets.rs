@@ -9,11 +9,46 @@
 
 use std::borrow::Cow;
 
-/// What replaces a secret on screen.
+/// What replaces a secret on screen (and on a terminal's standard error).
 pub const SCREEN_MASK: &str = "••••••";
 
-/// What replaces a secret in files (logs, exports) unless secrets are kept.
+/// What replaces a secret in files (logs, exports, flows, reports) unless
+/// secrets are kept.
 pub const FILE_MASK: &str = "[masked]";
+
+/// Where a value would be shown, which decides its mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Screen,
+    File,
+}
+
+impl Shown {
+    /// What replaces a secret there.
+    pub fn mask(self) -> &'static str {
+        match self {
+            Self::Screen => SCREEN_MASK,
+            Self::File => FILE_MASK,
+        }
+    }
+}
+
+/// Whether a header's or parameter's value is a secret to hide: its name
+/// is sensitive, it holds something, and it is not only a `{{reference}}`
+/// (which names where the secret comes from). The one rule for rows, on
+/// screen and in files.
+pub fn hides(name: &str, value: &str) -> bool {
+    !value.is_empty() && !is_reference(value) && is_sensitive_name(name)
+}
+
+/// A row's value as shown `where`: masked when [`hides`] says so.
+pub fn shown_value<'a>(name: &str, value: &'a str, shown: Shown) -> Cow<'a, str> {
+    if hides(name, value) {
+        Cow::Borrowed(shown.mask())
+    } else {
+        Cow::Borrowed(value)
+    }
+}
 
 /// Whether a header or query parameter of this name carries a secret.
 pub fn is_sensitive_name(name: &str) -> bool {
@@ -122,6 +157,17 @@ fn decoded(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_rule_hides_a_row_with_one_mask_for_each_place() {
+        assert!(hides("X-API-KEY", "s3cret"));
+        assert!(!hides("api-key", ""), "nothing to hide");
+        assert!(!hides("api-key", "{{env:KEY}}"), "a reference names no secret");
+        assert!(!hides("Origin", "https://a"));
+        assert_eq!(shown_value("token", "abc", Shown::Screen), SCREEN_MASK);
+        assert_eq!(shown_value("token", "abc", Shown::File), FILE_MASK);
+        assert_eq!(shown_value("room", "blue", Shown::File), "blue");
+    }
+
     use super::*;
 
     #[test]

@@ -56,7 +56,7 @@ pub fn proxy_for(
     };
     // A proxy that does not parse may still hold a password: it is masked
     // as text before it goes into any message.
-    let shown = crate::secrets::mask_url(&text, "***").into_owned();
+    let shown = crate::secrets::mask_url(&text, crate::secrets::SCREEN_MASK).into_owned();
     let url = Url::parse(&text).map_err(|e| ProxyError {
         proxy: shown.clone(),
         reason: format!("not a valid proxy URL: {e}"),
@@ -136,7 +136,7 @@ pub async fn tunnel(stream: TcpStream, proxy: &Url, host: &str, port: u16) -> Re
 
 /// The proxy URL without its password, for messages.
 pub fn redacted(proxy: &Url) -> String {
-    crate::secrets::mask_url(proxy.as_str(), "***").into_owned()
+    crate::secrets::mask_url(proxy.as_str(), crate::secrets::SCREEN_MASK).into_owned()
 }
 
 fn decoded(text: &str) -> String {

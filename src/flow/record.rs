@@ -89,7 +89,7 @@ fn write_request(out: &mut String, profile: &Profile) {
         }
         let mut pairs = Vec::new();
         for row in rows {
-            let value = if secrets::is_sensitive_name(&row.key) && !secrets::is_reference(&row.value) {
+            let value = if secrets::hides(&row.key, &row.value) {
                 let var = env_name(&row.key);
                 needs.push(var.clone());
                 format!("{{{{env:{var}}}}}")

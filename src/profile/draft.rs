@@ -42,11 +42,11 @@ impl Draft {
 
 /// `request` with every literal secret value emptied, and what was emptied.
 pub fn without_secrets(mut request: Profile) -> (Profile, Vec<String>) {
-    use crate::secrets::{is_reference, is_sensitive_name, mask_url};
+    use crate::secrets::{hides, is_reference, mask_url};
     let mut dropped = Vec::new();
     for (kind, rows) in [("header", &mut request.headers), ("param", &mut request.params)] {
         for row in rows.iter_mut() {
-            if is_sensitive_name(&row.key) && !row.value.is_empty() && !is_reference(&row.value) {
+            if hides(&row.key, &row.value) {
                 row.value.clear();
                 dropped.push(format!("{kind} {}", row.key));
             }

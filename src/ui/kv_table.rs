@@ -10,7 +10,6 @@ use super::theme;
 use crate::app::App;
 use crate::app::kv_table::{KvTable, TableKind};
 use crate::frames::NoteLevel;
-use crate::request::is_sensitive_header;
 use crate::{sanitize, secrets};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, table: &KvTable, focused: bool) {
@@ -51,11 +50,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, table: &KvTable, focused
             (false, false) => Cell::from("[ ]").style(theme::dim()),
         };
         // Params carry tokens as often as headers do (`?access_token=`).
-        let masked = !app.reveal_secrets && is_sensitive_header(&row.key) && !secrets::is_reference(&row.value);
-        let value = if masked && !row.value.is_empty() {
-            secrets::SCREEN_MASK.into()
-        } else {
+        let value = if app.reveal_secrets {
             sanitize::one_line(&row.value)
+        } else {
+            sanitize::one_line(&secrets::shown_value(&row.key, &row.value, secrets::Shown::Screen))
+                .into_owned()
+                .into()
         };
         let style = if row.enabled { Style::new() } else { theme::dim() };
         Row::new(vec![
