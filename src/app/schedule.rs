@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::session::Composed;
 use super::{App, Prompt, PromptPurpose, Session, Shared};
 use crate::conn::ConnState;
 use crate::frames::NoteLevel;
@@ -11,12 +12,11 @@ use crate::frames::NoteLevel;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
     pub every: Duration,
-    pub text: String,
+    /// The composer's text when the schedule started.
+    pub text: Composed,
     pub next_at: Instant,
     /// How many were sent so far.
     pub sent: u64,
-    /// Foreign text loaded from a frame: sent as it is (see `literal_text`).
-    pub literal: bool,
 }
 
 impl App {
@@ -66,11 +66,9 @@ impl Session {
             return Err("the period must be between 0.1 s and a day".into());
         }
         let every = Duration::from_secs_f64(seconds);
-        let text = self.message_text();
         self.schedule = Some(Schedule {
             every,
-            literal: self.is_literal(&text),
-            text,
+            text: self.composed(),
             next_at: now + every,
             sent: 0,
         });
@@ -96,12 +94,14 @@ impl Session {
         schedule.next_at = now + schedule.every;
         if matches!(self.connection.state, ConnState::Open { .. }) {
             schedule.sent += 1;
-            let text = schedule.text.clone();
-            if schedule.literal {
-                self.outbox
-                    .push(crate::conn::ConnCommand::Send(crate::conn::Outgoing::Text(text)));
-            } else {
-                self.send_text(text, false, shared);
+            match schedule.text.clone() {
+                Composed::Foreign(foreign) => {
+                    self.outbox
+                        .push(crate::conn::ConnCommand::Send(crate::conn::Outgoing::Text(
+                            foreign.as_str().to_string(),
+                        )))
+                }
+                Composed::Template(text) => self.send_text(text, false, shared),
             }
         }
     }

@@ -49,7 +49,7 @@ impl Session {
         let text = String::from_utf8_lossy(&frame.payload).into_owned();
         self.message = editor(&text);
         // What the editor holds, line endings as it keeps them.
-        self.literal_text = Some(self.message_text());
+        self.loaded = Some(crate::profile::vars::Foreign::new(self.message_text()));
         if frame_is_foreign(&text) {
             shared.notify(
                 NoteLevel::Info,

@@ -2,6 +2,7 @@
 //! mode), files, resent frames, pings and closes, the on-connect
 //! messages; and connecting.
 
+use super::session::Composed;
 use super::{Session, Shared};
 use crate::app::file_requests::StoreRequest;
 use crate::conn::{ConnCommand, ConnState, Outgoing};
@@ -68,30 +69,29 @@ impl Session {
     /// Sends the composer's text in the current mode.
     pub(super) fn send_composed(&mut self, shared: &mut Shared) {
         use super::compose::{BinaryInput, SendMode, parse_binary};
-        let text = self.message_text();
-        let literal = self.is_literal(&text);
+        let composed = self.composed();
         if self.send_mode == SendMode::Text {
-            if literal {
+            match composed {
                 // Not remembered in the history either: browsing back to it
                 // later would make it ordinary, expandable text.
-                self.outbox.push(ConnCommand::Send(Outgoing::Text(text)));
-            } else {
-                self.send_text(text, true, shared);
+                Composed::Foreign(foreign) => self
+                    .outbox
+                    .push(ConnCommand::Send(Outgoing::Text(foreign.as_str().to_string()))),
+                Composed::Template(text) => self.send_text(text, true, shared),
             }
             return;
         }
-        let resolved = if literal {
-            text
-        } else {
-            match shared.resolver.resolve(&text, "the message") {
-                Ok(resolved) => resolved,
+        let (resolved, files) = match composed {
+            Composed::Foreign(foreign) => (foreign.as_str().to_string(), false),
+            Composed::Template(text) => match shared.resolver.resolve(&text, "the message") {
+                Ok(resolved) => (resolved, true),
                 Err(error) => {
                     shared.notify(NoteLevel::Error, format!("not sent: {error}"));
                     return;
                 }
-            }
+            },
         };
-        match parse_binary(self.send_mode, &resolved, !literal, &self.payloads) {
+        match parse_binary(self.send_mode, &resolved, files, &self.payloads) {
             Ok(BinaryInput::Bytes(bytes)) => self.outbox.push(ConnCommand::Send(Outgoing::Binary(bytes))),
             Ok(BinaryInput::File(path)) => shared.store_outbox.push(StoreRequest::ReadFile { path }),
             Err(error) => shared.notify(NoteLevel::Error, format!("not sent: {error}")),

@@ -18,7 +18,7 @@ use crate::frames::FrameLog;
 use crate::frames::NoteLevel;
 use crate::json_check::JsonStatus;
 use crate::profile::resolve::ResolveError;
-use crate::profile::vars::Resolver;
+use crate::profile::vars::{Foreign, Resolver};
 
 /// Everything about one connection: its state, and as methods, its
 /// behaviour (sending, filters, search, the detail view, pairing,
@@ -93,11 +93,9 @@ pub struct Session {
     /// In a binary send mode, what the composer's text parses to, cached
     /// for the same reason.
     pub binary_status: Option<Result<compose::BinaryInput, String>>,
-    /// Text put in the composer from a received frame (`e`). While the
-    /// composer still holds exactly this, it is sent as it is: no `{{…}}`
-    /// expansion and no `@file`, so a hostile frame cannot make wscope read
-    /// a file or a variable and send it back.
-    pub(super) literal_text: Option<String>,
+    /// Text put in the composer from a frame (`e`). While the composer
+    /// still holds exactly this, it is foreign text, sent as it is.
+    pub(super) loaded: Option<Foreign>,
     /// The size of the `@file` the composer names, once looked up: the
     /// path, and its size or why it cannot be read.
     pub file_info: Option<(String, Result<u64, String>)>,
@@ -112,6 +110,16 @@ pub struct Session {
     pub(super) outbox: Vec<ConnCommand>,
 }
 
+/// The composer's text as it is to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Composed {
+    /// Written by the user: its `{{variables}}` are filled in, and in a
+    /// binary mode `@path` sends a file.
+    Template(String),
+    /// Loaded from a frame and not edited: sent as it is.
+    Foreign(Foreign),
+}
+
 impl Session {
     /// The URL text as typed.
     pub fn url_text(&self) -> String {
@@ -123,10 +131,14 @@ impl Session {
         self.message.lines().join("\n")
     }
 
-    /// Whether `text` is foreign text the user has not edited (see
-    /// `literal_text`).
-    pub(crate) fn is_literal(&self, text: &str) -> bool {
-        self.literal_text.as_deref() == Some(text)
+    /// What the composer holds, as it is to be sent: foreign text loaded
+    /// from a frame and not edited since, else the user's template.
+    pub(crate) fn composed(&self) -> Composed {
+        let text = self.message_text();
+        match &self.loaded {
+            Some(foreign) if foreign.as_str() == text => Composed::Foreign(foreign.clone()),
+            _ => Composed::Template(text),
+        }
     }
 
     /// Whether a connection is open or on its way (closing, reconnecting).
@@ -156,11 +168,14 @@ impl Session {
 
     /// Re-checks the composer's text after it changed (or its mode did).
     pub(crate) fn refresh_message_status(&mut self, shared: &mut Shared) {
-        let text = self.message_text();
-        self.json_status = crate::json_check::check(&text);
-        let files = !self.is_literal(&text);
+        let composed = self.composed();
+        let (text, files) = match &composed {
+            Composed::Template(text) => (text.as_str(), true),
+            Composed::Foreign(foreign) => (foreign.as_str(), false),
+        };
+        self.json_status = crate::json_check::check(text);
         self.binary_status = (self.send_mode != compose::SendMode::Text)
-            .then(|| compose::parse_binary(self.send_mode, &text, files, &self.payloads));
+            .then(|| compose::parse_binary(self.send_mode, text, files, &self.payloads));
         // The file's size shows before anything is sent.
         if let Some(Ok(compose::BinaryInput::File(path))) = &self.binary_status
             && self.file_info.as_ref().is_none_or(|(known, _)| known != path)
@@ -239,7 +254,7 @@ impl Session {
             note_width: 64,
             json_status: JsonStatus::Empty,
             binary_status: None,
-            literal_text: None,
+            loaded: None,
             file_info: None,
             flow: None,
             pending_flow: None,

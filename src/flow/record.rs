@@ -52,7 +52,7 @@ pub fn flow_text(
                 // (a frame loaded with `e`): a `{{` in it names no variable.
                 let template = match templates.get(text.as_ref()) {
                     Some(template) => template.clone(),
-                    None => crate::profile::vars::literal(&text).into_owned(),
+                    None => crate::profile::vars::Foreign::escape(&text).into_owned(),
                 };
                 let _ = writeln!(out, "\n[[step]]\nsend = {}", quote(&template));
                 steps += 1;
@@ -128,7 +128,7 @@ fn expect_for(frame: &FrameRecord, decoder: &FrameDecoder) -> String {
                 // The server's words: a `{{` in them names no variable.
                 return format!(
                     "expect = {{ jq = {} }}",
-                    quote(&crate::profile::vars::literal(&expression))
+                    quote(&crate::profile::vars::Foreign::escape(&expression))
                 );
             }
         }
@@ -136,7 +136,7 @@ fn expect_for(frame: &FrameRecord, decoder: &FrameDecoder) -> String {
             let expression = format!(".id == {id}");
             return format!(
                 "expect = {{ jq = {} }}",
-                quote(&crate::profile::vars::literal(&expression))
+                quote(&crate::profile::vars::Foreign::escape(&expression))
             );
         }
     }

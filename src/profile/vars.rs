@@ -4,7 +4,7 @@
 //! made afresh at each use.
 //!
 //! `\{{` is a `{{` as it is. Text that came from somewhere else (a
-//! recording, a server's frame) is escaped so (see [`literal`]) before it
+//! recording, a server's frame) is escaped so (see [`Foreign`]) before it
 //! goes where variables are resolved: a file someone sent must not make
 //! wscope read its user's environment and send it away.
 
@@ -173,13 +173,37 @@ impl Resolver {
     }
 }
 
-/// `text` with every `{{` escaped, so that resolving it gives `text` back:
-/// for text from a recording or a server, which must not name variables.
-pub fn literal(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains("{{") {
-        text.replace("{{", "\\{{").into()
-    } else {
-        text.into()
+/// Foreign text: from a server's frame or a recording, not typed by the
+/// user. It names no variable and no file: its `{{` never expands and an
+/// `@path` in it is not read, so a hostile peer cannot make wscope read
+/// the user's environment or files and send them back. The one mark for
+/// such text, wherever it goes (the composer, a pane, a flow file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign(String);
+
+impl Foreign {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text as a template for the resolver: every `{{` escaped, so
+    /// resolving it gives the text back.
+    pub fn template(&self) -> std::borrow::Cow<'_, str> {
+        Self::escape(&self.0)
+    }
+
+    /// `text`, taken as foreign, as a template (see [`Foreign::template`]),
+    /// without a copy when it holds no `{{`.
+    pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+        if text.contains("{{") {
+            text.replace("{{", "\\{{").into()
+        } else {
+            text.into()
+        }
     }
 }
 
@@ -201,7 +225,7 @@ mod tests {
             r"\",
             "{{$uuid}} {{$seq}}",
         ] {
-            assert_eq!(resolver.resolve(&literal(text), "t").unwrap(), text, "{text}");
+            assert_eq!(resolver.resolve(&Foreign::escape(text), "t").unwrap(), text, "{text}");
         }
         // Written by hand, `\{{` is a `{{` as it is, next to a variable.
         assert_eq!(

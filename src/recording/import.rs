@@ -23,7 +23,7 @@ pub fn profile_of(recording: &Recording) -> (Profile, Vec<String>) {
             continue;
         }
         // Sent as recorded: a `{{` in it names no variable of this user's.
-        let body = crate::profile::vars::literal(&String::from_utf8_lossy(&frame.payload)).into_owned();
+        let body = crate::profile::vars::Foreign::escape(&String::from_utf8_lossy(&frame.payload)).into_owned();
         if saved_messages.iter().any(|m| m.body == body) {
             continue;
         }

@@ -131,8 +131,8 @@ pub fn choose(mut recordings: Vec<Recording>, entry: Option<usize>, path: &str) 
 /// `{{env:AWS_SECRET_ACCESS_KEY}}` in it must be sent as it is written, not
 /// filled in from the user's environment.
 pub fn request_text(recording: &Recording) -> (String, Vec<crate::record::KvRow>, Vec<crate::record::KvRow>) {
-    use crate::profile::vars::literal;
-    let row = |key: &str, value: &str| KvRow::new(literal(key), literal(value));
+    let foreign = crate::profile::vars::Foreign::escape;
+    let row = |key: &str, value: &str| KvRow::new(foreign(key), foreign(value));
     let (url, params) = match url::Url::parse(&recording.url) {
         Ok(mut parsed) if parsed.query().is_some() => {
             let rows = parsed.query_pairs().map(|(k, v)| row(&k, &v)).collect();
@@ -142,7 +142,7 @@ pub fn request_text(recording: &Recording) -> (String, Vec<crate::record::KvRow>
         _ => (recording.url.clone(), Vec::new()),
     };
     let headers = recording.headers.iter().map(|h| row(&h.key, &h.value)).collect();
-    (literal(&url).into_owned(), params, headers)
+    (foreign(&url).into_owned(), params, headers)
 }
 
 /// A one-line description for the screen: `file, N frames, span`.
