@@ -738,7 +738,7 @@ fn timeline_figures() -> String {
     let moved = app
         .timeline
         .as_ref()
-        .and_then(|view| view.selected())
+        .and_then(|view| view.scroll.selected())
         .map_or(0, |key| app.merged(true).count_after(key));
     assert_eq!(moved, 1_000, "each step moved the selection one row");
     format!(

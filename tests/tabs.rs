@@ -510,7 +510,7 @@ fn the_timeline_filters_searches_and_opens_any_tabs_frames() {
         let key = app
             .timeline
             .as_ref()
-            .and_then(|t| t.selected())
+            .and_then(|t| t.scroll.selected())
             .expect("a row selected");
         let log = &app.tab_at(key.place).unwrap().frames;
         match log.window(key.seq, 1).next() {
@@ -698,7 +698,7 @@ mod arbitrary {
                 prop_assert_eq!(all.len(), merged.len());
                 if moves_selection
                     && let Some(view) = &app.timeline
-                    && let Some(selected) = view.selected()
+                    && let Some(selected) = view.scroll.selected()
                     && !app.overlay_open()
                 {
                     let shown: Vec<_> = view.rows(&merged).iter().map(|row| row.key).collect();

@@ -72,7 +72,10 @@ impl App {
                 .with_view(|view, visible| view.select_by(visible, 1)),
             Action::PageUp => self.tabs.active_mut().with_view(|view, visible| view.page(visible, -1)),
             Action::PageDown => self.tabs.active_mut().with_view(|view, visible| view.page(visible, 1)),
-            Action::ScrollTop => self.tabs.active_mut().with_view(|view, visible| view.to_top(visible)),
+            Action::ScrollTop => self
+                .tabs
+                .active_mut()
+                .with_view(|view, visible| view.jump_to_top(visible)),
             Action::ScrollBottom => self.tabs.active_mut().frames_view.follow(),
             Action::OpenDetail => self.tabs.active_mut().open_detail(&mut self.shared),
             Action::DetailClose => self.tabs.active_mut().detail = None,

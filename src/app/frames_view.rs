@@ -5,6 +5,7 @@
 //! matches); the view remembers sequence numbers, so it holds its place
 //! while old entries are evicted under it.
 
+use super::scroll::{RowSource, ScrollView};
 use crate::filter::Matches;
 use crate::frames::{FrameLog, LogEntry};
 
@@ -64,142 +65,42 @@ impl<'a> Visible<'a> {
     }
 }
 
-/// Scroll position and selection of the frames view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FramesView {
-    /// `None` follows the newest frame; `Some(seq)` pins the top row.
-    pinned_top: Option<u64>,
-    /// The selected row, by sequence number.
-    selected: Option<u64>,
-    /// Rows the view can show; set from the terminal size.
-    pub height: usize,
-}
+/// Scroll position and selection of the frames view, by sequence number.
+pub type FramesView = ScrollView<u64>;
 
-impl Default for FramesView {
-    fn default() -> Self {
-        Self {
-            pinned_top: None,
-            selected: None,
-            height: 10,
-        }
+/// A tab's rows, named by their sequence numbers.
+impl RowSource for Visible<'_> {
+    type Key = u64;
+
+    fn len(&self) -> usize {
+        Visible::len(self)
+    }
+
+    fn keys_before(&self, key: Option<u64>, count: usize) -> Vec<u64> {
+        let end = key.map_or(Visible::len(self), |seq| self.pos(seq));
+        (end.saturating_sub(count)..end)
+            .filter_map(|pos| self.seq(pos))
+            .collect()
+    }
+
+    fn keys_from(&self, key: Option<u64>, count: usize) -> Vec<u64> {
+        let start = key.map_or(0, |seq| self.pos(seq));
+        let end = start.saturating_add(count).min(Visible::len(self));
+        (start..end).filter_map(|pos| self.seq(pos)).collect()
+    }
+
+    fn keys_after(&self, key: u64, count: usize) -> Vec<u64> {
+        self.keys_from(Some(key.saturating_add(1)), count)
+    }
+
+    fn count_after(&self, key: u64) -> usize {
+        Visible::len(self).saturating_sub(self.pos(key.saturating_add(1)))
     }
 }
 
-impl FramesView {
-    /// Whether the view follows new frames.
-    pub fn is_following(&self) -> bool {
-        self.pinned_top.is_none()
-    }
-
-    /// The selected row's sequence number.
-    pub fn selected(&self) -> Option<u64> {
-        self.selected
-    }
-
-    fn bottom_top(&self, visible: &Visible) -> usize {
-        visible.len().saturating_sub(self.height)
-    }
-
-    /// Position of the top row shown.
-    pub fn top(&self, visible: &Visible) -> usize {
-        match self.pinned_top {
-            None => self.bottom_top(visible),
-            Some(seq) => visible.pos(seq).min(self.bottom_top(visible)),
-        }
-    }
-
-    /// Rows below the view: frames that arrived while paused.
-    pub fn below(&self, visible: &Visible) -> usize {
-        visible.len().saturating_sub(self.top(visible) + self.height)
-    }
-
-    fn pin(&mut self, visible: &Visible, top: usize) {
-        let top = top.min(self.bottom_top(visible));
-        // At the bottom with nothing selected, follow again.
-        self.pinned_top = if top >= self.bottom_top(visible) && self.selected.is_none() {
-            None
-        } else {
-            visible.seq(top)
-        };
-    }
-
-    /// Scrolls by `delta` rows (negative is up, towards older frames).
-    pub fn scroll(&mut self, visible: &Visible, delta: i64) {
-        let top = self.top(visible).saturating_add_signed(delta as isize);
-        self.pin(visible, top);
-    }
-
-    /// Moves the selection by `delta` rows, selecting the newest row first
-    /// if nothing is selected, and keeps it in view. Selecting pauses.
-    pub fn select_by(&mut self, visible: &Visible, delta: i64) {
-        if visible.is_empty() {
-            return;
-        }
-        let last = visible.len() - 1;
-        let current = match self.selected {
-            Some(seq) => visible.pos(seq).min(last),
-            None => {
-                self.selected = visible.seq(last);
-                self.keep_selection_in_view(visible);
-                return;
-            }
-        };
-        let target = current.saturating_add_signed(delta as isize).min(last);
-        self.selected = visible.seq(target);
-        self.keep_selection_in_view(visible);
-    }
-
-    /// Selects a row by sequence number (e.g. a search hit).
-    pub fn select(&mut self, visible: &Visible, seq: u64) {
-        self.selected = Some(seq);
-        self.keep_selection_in_view(visible);
-    }
-
-    fn keep_selection_in_view(&mut self, visible: &Visible) {
-        let Some(seq) = self.selected else { return };
-        let pos = visible.pos(seq);
-        let top = self.top(visible);
-        let new_top = if pos < top {
-            pos
-        } else if pos >= top + self.height {
-            pos + 1 - self.height
-        } else {
-            top
-        };
-        self.pinned_top = visible.seq(new_top.min(self.bottom_top(visible)));
-    }
-
-    /// Moves by whole pages: the selection if there is one, else the view.
-    pub fn page(&mut self, visible: &Visible, pages: i64) {
-        let rows = pages * self.height.max(1) as i64;
-        if self.selected.is_some() {
-            self.select_by(visible, rows);
-        } else {
-            self.scroll(visible, rows);
-        }
-    }
-
-    /// Jumps to the oldest row held (selecting it if something is selected).
-    pub fn to_top(&mut self, visible: &Visible) {
-        if self.selected.is_some() {
-            self.selected = visible.seq(0);
-        }
-        self.pin(visible, 0);
-        if self.pinned_top.is_none() && !visible.is_empty() && visible.len() > self.height {
-            self.pinned_top = visible.seq(0);
-        }
-    }
-
-    /// Clears the selection, jumps to the newest row and follows.
-    pub fn follow(&mut self) {
-        self.pinned_top = None;
-        self.selected = None;
-    }
-
-    /// Forgets the position, e.g. when the filter changes what is visible.
-    pub fn reset(&mut self) {
-        self.follow();
-    }
+/// The position of the top row the view shows.
+pub fn top_pos(view: &FramesView, visible: &Visible) -> usize {
+    view.top(visible).map_or(0, |seq| visible.pos(seq))
 }
 
 /// One row of the frames pane: the entry it shows and, for a connection
@@ -244,7 +145,7 @@ pub fn pane_rows<'a>(visible: &Visible<'a>, view: &FramesView, rows: usize, note
         }
         top
     } else {
-        view.top(visible)
+        top_pos(view, visible)
     };
     // Rows taller than one can push the selection off the bottom: start
     // later until it is drawn.
@@ -390,54 +291,45 @@ mod tests {
     #[test]
     fn follows_until_scrolled_and_resumes_at_bottom() {
         let mut log = log_with(100, 1000);
-        let mut view = FramesView {
-            height: 10,
-            ..FramesView::default()
-        };
-        assert_eq!(view.top(&all(&log)), 90);
+        let mut view = FramesView::new(10);
+        assert_eq!(top_pos(&view, &all(&log)), 90);
         view.scroll(&all(&log), -3);
         assert!(!view.is_following());
-        assert_eq!(view.top(&all(&log)), 87);
+        assert_eq!(top_pos(&view, &all(&log)), 87);
         log.push_note(NoteLevel::Info, "new");
-        assert_eq!(view.top(&all(&log)), 87, "a paused view holds its place");
+        assert_eq!(top_pos(&view, &all(&log)), 87, "a paused view holds its place");
         assert_eq!(view.below(&all(&log)), 4);
         view.scroll(&all(&log), 100);
         assert!(view.is_following());
         view.page(&all(&log), -1);
-        assert_eq!(view.top(&all(&log)), 81);
-        view.to_top(&all(&log));
-        assert_eq!(view.top(&all(&log)), 0);
+        assert_eq!(top_pos(&view, &all(&log)), 81);
+        view.jump_to_top(&all(&log));
+        assert_eq!(top_pos(&view, &all(&log)), 0);
         view.follow();
-        assert_eq!(view.top(&all(&log)), 91);
+        assert_eq!(top_pos(&view, &all(&log)), 91);
     }
 
     #[test]
     fn pinned_view_moves_with_eviction() {
         let mut log = log_with(50, 50);
-        let mut view = FramesView {
-            height: 10,
-            ..FramesView::default()
-        };
-        view.to_top(&all(&log));
+        let mut view = FramesView::new(10);
+        view.jump_to_top(&all(&log));
         for _ in 0..20 {
             log.push_note(NoteLevel::Info, "more");
         }
-        assert_eq!(view.top(&all(&log)), 0);
+        assert_eq!(top_pos(&view, &all(&log)), 0);
         assert_eq!(all(&log).seq(0), Some(log.first_seq()));
     }
 
     #[test]
     fn selection_starts_at_the_newest_and_stays_in_view() {
         let log = log_with(30, 100);
-        let mut view = FramesView {
-            height: 5,
-            ..FramesView::default()
-        };
+        let mut view = FramesView::new(5);
         view.select_by(&all(&log), -1);
         assert_eq!(view.selected(), Some(29));
         view.select_by(&all(&log), -7);
         assert_eq!(view.selected(), Some(22));
-        assert_eq!(view.top(&all(&log)), 22, "the view scrolled up to the selection");
+        assert_eq!(top_pos(&view, &all(&log)), 22, "the view scrolled up to the selection");
         view.page(&all(&log), 1);
         assert_eq!(view.selected(), Some(27));
         assert!(!view.is_following());
@@ -449,12 +341,9 @@ mod tests {
     #[test]
     fn short_logs_never_scroll() {
         let log = log_with(3, 100);
-        let mut view = FramesView {
-            height: 10,
-            ..FramesView::default()
-        };
+        let mut view = FramesView::new(10);
         view.scroll(&all(&log), -1);
         assert!(view.is_following());
-        assert_eq!(view.top(&all(&log)), 0);
+        assert_eq!(top_pos(&view, &all(&log)), 0);
     }
 }

@@ -133,7 +133,7 @@ impl App {
             return;
         }
         if self.timeline.is_some() {
-            return self.with_timeline(|view, merged| view.scroll(merged, step));
+            return self.with_timeline(|view, merged| view.scroll.scroll(merged, step));
         }
         self.tabs
             .active_mut()

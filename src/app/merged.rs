@@ -13,6 +13,7 @@ use std::time::SystemTime;
 
 use super::filtering::Search;
 use super::frames_view::Visible;
+use super::scroll::{RowSource, ScrollView};
 use crate::frames::LogEntry;
 
 /// Where a row stands in the merged order: by when it took its place in
@@ -154,22 +155,38 @@ impl<'a> Merged<'a> {
     }
 }
 
-/// Where the merged timeline is looking and what is selected, by key.
-#[derive(Debug, Clone)]
-pub struct TimelineView {
-    /// `None` follows the newest row; `Some` pins the top row.
-    pinned_top: Option<RowKey>,
-    selected: Option<RowKey>,
-    /// Rows the view can show; set from the terminal size.
-    pub height: usize,
-    /// A search over the timeline's rows, stepped with n / N.
-    pub search: Option<Search>,
+/// The merged rows as a source for the scroll view, by key.
+impl RowSource for Merged<'_> {
+    type Key = RowKey;
+
+    fn len(&self) -> usize {
+        Merged::len(self)
+    }
+
+    fn keys_before(&self, key: Option<RowKey>, count: usize) -> Vec<RowKey> {
+        self.before(key, count).into_iter().map(|row| row.key).collect()
+    }
+
+    fn keys_from(&self, key: Option<RowKey>, count: usize) -> Vec<RowKey> {
+        self.from(key, count).into_iter().map(|row| row.key).collect()
+    }
+
+    fn keys_after(&self, key: RowKey, count: usize) -> Vec<RowKey> {
+        self.after(key, count).into_iter().map(|row| row.key).collect()
+    }
+
+    fn count_after(&self, key: RowKey) -> usize {
+        Merged::count_after(self, key)
+    }
 }
 
-impl Default for TimelineView {
-    fn default() -> Self {
-        Self::new(10)
-    }
+/// The merged timeline's view: the scroll view every list of frames has,
+/// and a search over the rows.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineView {
+    pub scroll: ScrollView<RowKey>,
+    /// A search over the timeline's rows, stepped with n / N.
+    pub search: Option<Search>,
 }
 
 /// How many rows a search reads at a time.
@@ -179,145 +196,24 @@ impl TimelineView {
     /// A view following the newest rows, `height` rows tall.
     pub fn new(height: usize) -> Self {
         Self {
-            pinned_top: None,
-            selected: None,
-            height,
+            scroll: ScrollView::new(height),
             search: None,
         }
     }
 
-    pub fn is_following(&self) -> bool {
-        self.pinned_top.is_none()
-    }
-
-    pub fn selected(&self) -> Option<RowKey> {
-        self.selected
-    }
-
-    fn height(&self) -> usize {
-        self.height.max(1)
-    }
-
     /// The rows shown, oldest first.
     pub fn rows<'a>(&self, merged: &Merged<'a>) -> Vec<Row<'a>> {
-        if let Some(top) = self.pinned_top {
-            let rows = merged.from(Some(top), self.height());
-            if rows.len() == self.height() {
-                return rows;
-            }
+        let shown = self.scroll.height.max(1);
+        match self.scroll.top(merged) {
+            Some(top) => merged.from(Some(top), shown),
+            None => Vec::new(),
         }
-        merged.before(None, self.height())
-    }
-
-    /// Rows below the view: those that arrived while paused.
-    pub fn below(&self, merged: &Merged) -> usize {
-        if self.is_following() {
-            return 0;
-        }
-        self.rows(merged).last().map_or(0, |last| merged.count_after(last.key))
-    }
-
-    /// Pins the view with `top` as its top row; at the bottom with nothing
-    /// selected, it follows again.
-    fn pin(&mut self, merged: &Merged, top: Option<RowKey>) {
-        let at_bottom = merged.from(top, self.height() + 1).len() <= self.height();
-        self.pinned_top = if at_bottom && self.selected.is_none() {
-            None
-        } else {
-            top
-        };
-    }
-
-    fn top(&self, merged: &Merged) -> Option<RowKey> {
-        self.rows(merged).first().map(|row| row.key)
-    }
-
-    /// Scrolls by `delta` rows (negative is up, towards older rows).
-    pub fn scroll(&mut self, merged: &Merged, delta: i64) {
-        let Some(top) = self.top(merged) else { return };
-        let steps = delta.unsigned_abs() as usize;
-        let new_top = if delta < 0 {
-            merged.before(Some(top), steps).first().map_or(top, |row| row.key)
-        } else {
-            merged.after(top, steps).last().map_or(top, |row| row.key)
-        };
-        self.pin(merged, Some(new_top));
-    }
-
-    /// Moves the selection by `delta` rows, selecting the newest row first
-    /// if nothing is selected, and keeps it in view. Selecting pauses.
-    pub fn select_by(&mut self, merged: &Merged, delta: i64) {
-        let target = match self.selected {
-            None => merged.before(None, 1).first().map(|row| row.key),
-            Some(current) if delta < 0 => merged
-                .before(Some(current), delta.unsigned_abs() as usize)
-                .first()
-                .map(|row| row.key)
-                .or(Some(current)),
-            Some(current) => merged
-                .after(current, delta as usize)
-                .last()
-                .map(|row| row.key)
-                .or(Some(current)),
-        };
-        if let Some(key) = target {
-            self.select(merged, key);
-        }
-    }
-
-    /// Selects the row with `key` and brings it into view.
-    pub fn select(&mut self, merged: &Merged, key: RowKey) {
-        self.selected = Some(key);
-        let shown = self.rows(merged);
-        let first = shown.first().map(|row| row.key);
-        let last = shown.last().map(|row| row.key);
-        let in_view = first.is_some_and(|first| first <= key) && last.is_some_and(|last| key <= last);
-        if in_view {
-            // Hold the view where it is, even at the bottom.
-            self.pinned_top = first;
-        } else if first.is_none_or(|first| key < first) {
-            self.pinned_top = Some(key);
-        } else {
-            // The selection becomes the bottom row.
-            let above = merged.before(Some(key), self.height() - 1);
-            self.pinned_top = Some(above.first().map_or(key, |row| row.key));
-        }
-    }
-
-    /// Moves by whole pages: the selection if there is one, else the view.
-    pub fn page(&mut self, merged: &Merged, pages: i64) {
-        let rows = pages * self.height() as i64;
-        if self.selected.is_some() {
-            self.select_by(merged, rows);
-        } else {
-            self.scroll(merged, rows);
-        }
-    }
-
-    /// Jumps to the oldest row (selecting it if something is selected).
-    pub fn to_top(&mut self, merged: &Merged) {
-        let Some(first) = merged.from(None, 1).first().map(|row| row.key) else {
-            return;
-        };
-        if self.selected.is_some() {
-            self.selected = Some(first);
-        }
-        self.pinned_top = Some(first);
-        if merged.len() <= self.height() && self.selected.is_none() {
-            self.pinned_top = None;
-        }
-    }
-
-    /// Clears the selection, jumps to the newest row and follows.
-    pub fn follow(&mut self) {
-        self.pinned_top = None;
-        self.selected = None;
     }
 
     /// The next row (or previous, going back) that `wanted` accepts,
     /// after the selection or from the newest end when none is selected.
     pub fn find<'a>(&self, merged: &Merged<'a>, forward: bool, wanted: impl Fn(&Row) -> bool) -> Option<RowKey> {
-        let mut cursor = self.selected;
+        let mut cursor = self.scroll.selected();
         if forward && cursor.is_none() {
             // From the oldest, the first row included.
             let first = merged.from(None, 1).first().copied()?;
@@ -397,44 +293,38 @@ mod tests {
     #[test]
     fn a_paused_view_holds_its_rows_while_any_tab_grows() {
         let mut logs = [log(&[1, 3, 5, 7]), log(&[2, 4, 6, 8])];
-        let mut view = TimelineView {
-            height: 3,
-            ..TimelineView::default()
-        };
-        view.scroll(&merged(&logs), -2);
+        let mut view = TimelineView::new(3);
+        view.scroll.scroll(&merged(&logs), -2);
         assert_eq!(texts(&view.rows(&merged(&logs))), ["1:4", "0:5", "1:6"]);
-        assert_eq!(view.below(&merged(&logs)), 2);
+        assert_eq!(view.scroll.below(&merged(&logs)), 2);
         logs[0].push_note_at(UNIX_EPOCH + Duration::from_millis(9), NoteLevel::Info, "9");
         assert_eq!(texts(&view.rows(&merged(&logs))), ["1:4", "0:5", "1:6"]);
-        assert_eq!(view.below(&merged(&logs)), 3);
-        view.scroll(&merged(&logs), 10);
-        assert!(view.is_following(), "scrolled to the bottom, it follows again");
+        assert_eq!(view.scroll.below(&merged(&logs)), 3);
+        view.scroll.scroll(&merged(&logs), 10);
+        assert!(view.scroll.is_following(), "scrolled to the bottom, it follows again");
     }
 
     #[test]
     fn the_selection_walks_every_row_once_in_order() {
         let logs = [log(&[1, 4, 5, 9]), log(&[2, 4, 8]), log(&[3])];
         let all = merged(&logs);
-        let mut view = TimelineView {
-            height: 2,
-            ..TimelineView::default()
-        };
-        view.select(&all, all.from(None, 1)[0].key);
+        let mut view = TimelineView::new(2);
+        view.scroll.select(&all, all.from(None, 1)[0].key);
         let mut seen = Vec::new();
         loop {
-            let key = view.selected().unwrap();
+            let key = view.scroll.selected().unwrap();
             seen.push(key);
             let shown: Vec<RowKey> = view.rows(&all).iter().map(|row| row.key).collect();
             assert!(shown.contains(&key), "the selection stays in view");
-            view.select_by(&all, 1);
-            if view.selected() == Some(key) {
+            view.scroll.select_by(&all, 1);
+            if view.scroll.selected() == Some(key) {
                 break;
             }
         }
         let expected: Vec<RowKey> = all.all().iter().map(|row| row.key).collect();
         assert_eq!(seen, expected);
-        view.page(&all, -1);
-        assert_eq!(view.selected(), Some(expected[expected.len() - 3]));
+        view.scroll.page(&all, -1);
+        assert_eq!(view.scroll.selected(), Some(expected[expected.len() - 3]));
     }
 
     #[test]
@@ -448,10 +338,10 @@ mod tests {
         };
         let first = view.find(&all, true, is("500")).unwrap();
         assert_eq!((first.place, first.seq), (1, 0));
-        view.select(&all, first);
+        view.scroll.select(&all, first);
         let next = view.find(&all, true, is("1500")).unwrap();
         assert_eq!((next.place, next.seq), (1, 1));
-        view.follow();
+        view.scroll.follow();
         assert_eq!(
             view.find(&all, false, is("500")),
             Some(first),

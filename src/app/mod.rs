@@ -32,6 +32,7 @@ mod prompts;
 mod recording;
 pub mod row_editor;
 pub mod schedule;
+mod scroll;
 mod selection;
 mod sending;
 pub mod session;
@@ -447,7 +448,7 @@ impl App {
     pub fn set_frames_size(&mut self, rows: usize, note_width: usize) {
         self.tabs.active_mut().frames_view.height = rows.max(1);
         if let Some(timeline) = &mut self.timeline {
-            timeline.height = rows.max(1);
+            timeline.scroll.height = rows.max(1);
         }
         self.tabs.active_mut().note_width = note_width.max(20);
     }

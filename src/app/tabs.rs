@@ -262,7 +262,7 @@ impl App {
     /// timeline's rows are keyed by: it goes back to following.
     fn after_tabs_moved(&mut self) {
         if let Some(timeline) = &mut self.timeline {
-            timeline.follow();
+            timeline.scroll.follow();
         }
     }
 

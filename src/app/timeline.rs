@@ -60,15 +60,19 @@ impl App {
             return false;
         }
         match action {
-            Action::ScrollUp => self.with_timeline(|view, merged| view.select_by(merged, -1)),
-            Action::ScrollDown => self.with_timeline(|view, merged| view.select_by(merged, 1)),
-            Action::PageUp => self.with_timeline(|view, merged| view.page(merged, -1)),
-            Action::PageDown => self.with_timeline(|view, merged| view.page(merged, 1)),
-            Action::ScrollTop => self.with_timeline(|view, merged| view.to_top(merged)),
-            Action::ScrollBottom => self.with_timeline(|view, _| view.follow()),
+            Action::ScrollUp => self.with_timeline(|view, merged| view.scroll.select_by(merged, -1)),
+            Action::ScrollDown => self.with_timeline(|view, merged| view.scroll.select_by(merged, 1)),
+            Action::PageUp => self.with_timeline(|view, merged| view.scroll.page(merged, -1)),
+            Action::PageDown => self.with_timeline(|view, merged| view.scroll.page(merged, 1)),
+            Action::ScrollTop => self.with_timeline(|view, merged| view.scroll.jump_to_top(merged)),
+            Action::ScrollBottom => self.with_timeline(|view, _| view.scroll.follow()),
             Action::OpenDetail => {
-                if self.timeline.as_ref().is_some_and(|view| view.selected().is_none()) {
-                    self.with_timeline(|view, merged| view.select_by(merged, 0));
+                if self
+                    .timeline
+                    .as_ref()
+                    .is_some_and(|view| view.scroll.selected().is_none())
+                {
+                    self.with_timeline(|view, merged| view.scroll.select_by(merged, 0));
                 }
                 self.timeline_detail(BinaryView::default());
             }
@@ -98,7 +102,7 @@ impl App {
                 self.tabs.iter_mut().for_each(|session| session.clear_filter(shared));
                 self.with_timeline(|view, _| {
                     view.search = None;
-                    view.follow();
+                    view.scroll.follow();
                 });
             }
             Action::SearchNext => self.timeline_search_step(true),
@@ -127,7 +131,7 @@ impl App {
             change(&mut session.filter);
             session.refilter(shared);
         }
-        self.with_timeline(|view, _| view.follow());
+        self.with_timeline(|view, _| view.scroll.follow());
     }
 
     /// A search of the timeline's rows; the first match is selected.
@@ -148,7 +152,7 @@ impl App {
         let mut found = false;
         self.with_timeline(|view, merged| {
             if let Some(key) = view.find(merged, forward, |row| super::matches_search(row.entry, &search.regex)) {
-                view.select(merged, key);
+                view.scroll.select(merged, key);
                 found = true;
             }
         });
@@ -161,7 +165,7 @@ impl App {
     /// row selected in it: shown (`show`, the row's tab is then shown),
     /// or only for the time `f` runs, the tab staying where it is.
     fn on_timeline_selection<T>(&mut self, show: bool, f: impl FnOnce(&mut Session, &mut Shared) -> T) -> Option<T> {
-        let Some(key) = self.timeline.as_ref().and_then(TimelineView::selected) else {
+        let Some(key) = self.timeline.as_ref().and_then(|view| view.scroll.selected()) else {
             self.notify(NoteLevel::Warning, "select a row first (Up/Down in the timeline)");
             return None;
         };
@@ -211,7 +215,7 @@ impl App {
         let Some(view) = self.tabs.active_mut().detail.as_ref().map(|detail| detail.view) else {
             return;
         };
-        self.with_timeline(|timeline, merged| timeline.select_by(merged, delta));
+        self.with_timeline(|timeline, merged| timeline.scroll.select_by(merged, delta));
         self.timeline_detail(view);
     }
 
@@ -219,7 +223,7 @@ impl App {
     pub(super) fn timeline_click(&mut self, row: usize) {
         self.with_timeline(|view, merged| {
             if let Some(key) = view.rows(merged).get(row).map(|row| row.key) {
-                view.select(merged, key);
+                view.scroll.select(merged, key);
             }
         });
     }

@@ -56,7 +56,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &Ti
         title.push(Span::styled(format!("[{described}] "), theme::dim()));
     }
     title.push(Span::styled("· Alt-m for this tab's ", theme::dim()));
-    let below = (!view.is_following()).then(|| view.below(&merged));
+    let below = (!view.scroll.is_following()).then(|| view.scroll.below(&merged));
     let block = pane_block(title, view.search.as_ref(), below, focused);
     let rows_shown = visible_rows(area);
     let inner = block.inner(area);
@@ -66,7 +66,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool, view: &Ti
     if inner.height >= HEADER_MIN_ROWS {
         lines.push(header_line("tab "));
     }
-    let selected = view.selected();
+    let selected = view.scroll.selected();
     for row in view.rows(&merged).into_iter().take(rows_shown) {
         let place = row.key.place;
         let mut line = line_for(row.entry, width);
