@@ -10,7 +10,7 @@ use ratatui::widgets::Block;
 
 use super::rows::Rows;
 use super::theme;
-use crate::app::{App, Search, matches_search};
+use crate::app::{Search, Session, matches_search};
 use crate::format;
 use crate::frames::{LogEntry, NoteLevel};
 use crate::record::{Direction, FrameKind, FrameRecord};
@@ -29,20 +29,18 @@ pub fn visible_rows(area: Rect) -> usize {
     usize::from(if inner >= HEADER_MIN_ROWS { inner - 1 } else { inner })
 }
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
-    let log = &app.session().frames;
-    let view = &app.session().frames_view;
-    let visible = app.session().visible();
+/// Draws `session`'s frames pane: any session, shown or not.
+pub fn render(frame: &mut Frame, area: Rect, session: &Session, focused: bool) {
+    let log = &session.frames;
+    let view = &session.frames_view;
+    let visible = session.visible();
     let mut title = vec![Span::raw(" Frames ")];
-    if app.session().filter.is_active() {
+    if session.filter.is_active() {
         title.push(Span::styled(
             format!("showing {} of {} ", visible.len(), log.len()),
             Style::new().fg(theme::warn()),
         ));
-        title.push(Span::styled(
-            format!("[{}] ", app.session().filter.describe()),
-            theme::dim(),
-        ));
+        title.push(Span::styled(format!("[{}] ", session.filter.describe()), theme::dim()));
     } else {
         title.push(Span::styled(format!("{} held ", log.len()), theme::dim()));
     }
@@ -53,7 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         ));
     }
     let below = (!view.is_following()).then(|| view.below(&visible));
-    let block = pane_block(title, app.session().search.as_ref(), below, focused);
+    let block = pane_block(title, session.search.as_ref(), below, focused);
 
     let rows_shown = visible_rows(area);
     let inner = block.inner(area);
@@ -64,8 +62,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         lines.push(header_line(""));
     }
     let selected = view.selected();
-    let context = RowContext::of(app.session());
-    let rows = crate::app::frames_view::pane_rows(&visible, view, rows_shown, app.session().note_width());
+    let context = RowContext::of(session);
+    let rows = crate::app::frames_view::pane_rows(&visible, view, rows_shown, session.note_width());
     for row in rows {
         let (seq, entry) = (row.seq, row.entry);
         let mut line = match (&row.note_piece, entry) {
@@ -73,18 +71,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             _ => line_for(entry, width),
         };
         decorate(&mut line, seq, entry, width, &context);
-        lines.push(highlight(
-            line,
-            Some(seq) == selected,
-            app.session().search.as_ref(),
-            entry,
-        ));
+        lines.push(highlight(line, Some(seq) == selected, session.search.as_ref(), entry));
     }
     if visible.is_empty() {
-        let hint = if app.session().filter.is_active() {
+        let hint = if session.filter.is_active() {
             "nothing matches the filter (c clears it)"
         } else {
-            match app.session().connection.state {
+            match session.connection.state {
                 crate::conn::ConnState::Idle => "no frames yet: Enter in the URL pane or Ctrl-O connects",
                 _ => "no frames yet",
             }

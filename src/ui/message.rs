@@ -6,20 +6,21 @@ use ratatui::text::Line;
 use ratatui::widgets::Block;
 
 use super::theme;
-use crate::app::App;
+use crate::app::Session;
 use crate::frames::NoteLevel;
 use crate::json_check::JsonStatus;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
+/// Draws `session`'s composer.
+pub fn render(frame: &mut Frame, area: Rect, session: &Session, focused: bool) {
     use crate::app::compose::BinaryInput;
-    let indicator = match &app.session().binary_status {
+    let indicator = match &session.binary_status {
         Some(Ok(BinaryInput::Bytes(bytes))) => Line::styled(
             format!(" {} to send ", crate::format::bytes(bytes.len() as u64)),
             theme::note(NoteLevel::Success),
         ),
         Some(Ok(BinaryInput::File(path))) => {
             let path_shown = crate::sanitize::one_line(path);
-            match &app.session().file_info {
+            match &session.file_info {
                 // The size first: a narrow pane cuts the path, not the size.
                 Some((known, Ok(size))) if known == path => Line::styled(
                     format!(" sends ({}) the file {path_shown} ", crate::format::bytes(*size)),
@@ -33,7 +34,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         }
         Some(Err(error)) => Line::styled(format!(" ✗ {error} "), theme::note(NoteLevel::Error)),
-        None => match &app.session().json_status {
+        None => match &session.json_status {
             JsonStatus::Empty => Line::styled(" empty ", theme::dim()),
             JsonStatus::Valid => Line::styled(" ✓ JSON ", theme::note(NoteLevel::Success)),
             JsonStatus::Invalid { line, column, message } => Line::styled(
@@ -50,12 +51,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         },
     };
     let block = Block::bordered()
-        .title(format!(" Message · {} ", app.session().send_mode.name()))
+        .title(format!(" Message · {} ", session.send_mode.name()))
         .title_bottom(indicator)
         .border_style(theme::border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if let JsonStatus::Unchecked { bytes } = app.session().json_status {
+    if let JsonStatus::Unchecked { bytes } = session.json_status {
         // The text area lays out a whole line to draw it: a line of
         // megabytes would cost that at every keystroke. The head of the
         // message stands in for it, and typing still edits the end.
@@ -67,9 +68,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             ),
             theme::note(NoteLevel::Info),
         )];
-        let row = app.session().message.cursor().0;
-        let shown = app
-            .session()
+        let row = session.message.cursor().0;
+        let shown = session
             .message
             .lines()
             .iter()
@@ -80,15 +80,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             });
         lines.extend(shown);
         lines.push(Line::styled(
-            format!(
-                "… typing goes to line {} of {}",
-                row + 1,
-                app.session().message.lines().len()
-            ),
+            format!("… typing goes to line {} of {}", row + 1, session.message.lines().len()),
             theme::dim(),
         ));
         frame.render_widget(ratatui::widgets::Paragraph::new(lines), inner);
         return;
     }
-    frame.render_widget(&app.session().message, inner);
+    frame.render_widget(&session.message, inner);
 }

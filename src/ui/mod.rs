@@ -151,7 +151,7 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
     let editing = app.overlay_open();
     let focused = |pane: Focus| !editing && app.focus == pane;
     url::render(frame, areas.url, app, focused(Focus::Url));
-    message::render(frame, areas.message, app, focused(Focus::Message));
+    message::render(frame, areas.message, app.session(), focused(Focus::Message));
     kv_table::render(frame, areas.params, app, &app.session().params, focused(Focus::Params));
     kv_table::render(
         frame,
@@ -164,10 +164,10 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
         (Some(view), _) => timeline::render(frame, areas.frames, app, focused(Focus::Frames), view),
         (None, Some((place, name, log))) => {
             let (own, partner) = timeline::split(areas.frames);
-            frames::render(frame, own, app, focused(Focus::Frames));
+            frames::render(frame, own, app.session(), focused(Focus::Frames));
             timeline::render_partner(frame, partner, place, &name, log);
         }
-        (None, None) => frames::render(frame, areas.frames, app, focused(Focus::Frames)),
+        (None, None) => frames::render(frame, areas.frames, app.session(), focused(Focus::Frames)),
     }
     status::render_status(frame, areas.status, app, now);
     status::render_footer(frame, areas.footer, app);
