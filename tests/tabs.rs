@@ -292,16 +292,21 @@ fn the_binary_opens_a_tab_per_url() {
     pty.wait_for_exit();
 }
 
-#[test]
-fn send_to_all_and_the_split_view() {
-    let mut app = App::new(
+/// An app on `/alpha` with `message` in the composer.
+fn alpha_saying(message: &str) -> App {
+    App::new(
         InitialRequest {
             url: "ws://127.0.0.1:1/alpha".into(),
-            message: "n={{$seq}}".into(),
+            message: message.into(),
             ..InitialRequest::default()
         },
         None,
-    );
+    )
+}
+
+#[test]
+fn send_to_all_and_the_split_view() {
+    let mut app = alpha_saying("n={{$seq}}");
     let first = app.active_tab_id();
     let second = app.new_tab();
     let third = app.new_tab();
@@ -763,14 +768,7 @@ fn the_timeline_title_says_when_the_tabs_filters_differ() {
 /// tab is shown, and go out on its own connection.
 #[test]
 fn a_background_tabs_schedule_keeps_sending() {
-    let mut app = App::new(
-        InitialRequest {
-            url: "ws://127.0.0.1:1/alpha".into(),
-            message: "tick".into(),
-            ..InitialRequest::default()
-        },
-        None,
-    );
+    let mut app = alpha_saying("tick");
     let first = app.active_tab_id();
     app.on_tab_event(
         first,

@@ -14,6 +14,20 @@ use super::{centered, theme};
 use crate::app::App;
 use crate::keymap::{ActiveBinding, Keymap, Scope};
 
+/// The sections, in the columns a wide terminal shows them in.
+const COLUMNS: [&[Scope]; 3] = [
+    &[Scope::Global, Scope::Url, Scope::Table, Scope::Headers],
+    &[Scope::Frames, Scope::Detail],
+    &[
+        Scope::RowEditor,
+        Scope::Picker,
+        Scope::Messages,
+        Scope::Operations,
+        Scope::Prompt,
+        Scope::Confirm,
+    ],
+];
+
 /// The widest the keys column grows (`Ctrl-J / Alt-Enter`).
 const MAX_KEYS_WIDTH: usize = 18;
 
@@ -117,33 +131,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     // The overlay's own keys are in its border. Wide terminals get the
     // sections in three columns; narrow ones, and any search, one list.
     let columns: Vec<Vec<Scope>> = if wide && query.is_empty() {
-        vec![
-            vec![Scope::Global, Scope::Url, Scope::Table, Scope::Headers],
-            vec![Scope::Frames, Scope::Detail],
-            vec![
-                Scope::RowEditor,
-                Scope::Picker,
-                Scope::Messages,
-                Scope::Operations,
-                Scope::Prompt,
-                Scope::Confirm,
-            ],
-        ]
+        COLUMNS.iter().map(|column| column.to_vec()).collect()
     } else {
-        vec![vec![
-            Scope::Global,
-            Scope::Url,
-            Scope::Table,
-            Scope::Headers,
-            Scope::Frames,
-            Scope::Detail,
-            Scope::RowEditor,
-            Scope::Picker,
-            Scope::Messages,
-            Scope::Operations,
-            Scope::Prompt,
-            Scope::Confirm,
-        ]]
+        vec![COLUMNS.concat()]
     };
     let areas = Layout::horizontal(vec![Constraint::Fill(1); columns.len()])
         .spacing(1)
