@@ -58,9 +58,10 @@ impl App {
             }
             Action::Send => self.send(),
             Action::ClearFrames => {
-                self.tabs.active_mut().frames.clear();
-                self.tabs.active_mut().matches = Matches::default();
-                self.tabs.active_mut().frames_view.follow();
+                let session = self.tabs.active_mut();
+                session.frames.clear();
+                session.matches = Matches::default();
+                session.frames_view.follow();
             }
             Action::ScrollUp => self
                 .tabs
@@ -203,7 +204,7 @@ impl App {
             Action::OpenOperations => {
                 if self.tabs.active().protocol().kind.has_operations() {
                     // The newest operation is the one most likely wanted.
-                    self.operations_list = Some(self.tabs.active_mut().operations.len().saturating_sub(1));
+                    self.operations_list = Some(self.tabs.active().operations.len().saturating_sub(1));
                 } else {
                     self.notify(
                         NoteLevel::Warning,
@@ -276,7 +277,7 @@ impl App {
     }
 
     fn operations_move(&mut self, delta: isize) {
-        let last = self.tabs.active_mut().operations.len().saturating_sub(1);
+        let last = self.tabs.active().operations.len().saturating_sub(1);
         if let Some(selected) = &mut self.operations_list {
             *selected = selected.saturating_add_signed(delta).min(last);
         }

@@ -203,11 +203,10 @@ impl TimelineView {
 
     /// The rows shown, oldest first.
     pub fn rows<'a>(&self, merged: &Merged<'a>) -> Vec<Row<'a>> {
-        let shown = self.scroll.height.max(1);
-        match self.scroll.top(merged) {
-            Some(top) => merged.from(Some(top), shown),
-            None => Vec::new(),
-        }
+        self.scroll.window(
+            |top, count| merged.from(Some(top), count),
+            |count| merged.before(None, count),
+        )
     }
 
     /// The next row (or previous, going back) that `wanted` accepts,

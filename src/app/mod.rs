@@ -373,9 +373,9 @@ impl App {
             let row = self.tabs.active_mut().message.cursor().0;
             let last_row = self.tabs.active_mut().message.lines().len().saturating_sub(1);
             let browsed = match key.code {
-                KeyCode::Up if row == 0 => self.browse_history(true),
+                KeyCode::Up if row == 0 => self.tabs.active_mut().browse_history(true, &mut self.shared),
                 KeyCode::Down if row == last_row && self.tabs.active_mut().history.position.is_some() => {
-                    self.browse_history(false)
+                    self.tabs.active_mut().browse_history(false, &mut self.shared)
                 }
                 _ => false,
             };

@@ -3,7 +3,7 @@
 //! requested here (see [`StoreRequest`]); its results come back through
 //! [`App::on_store_reply`].
 
-use super::{App, Confirm, Focus, Picker, Prompt, PromptPurpose, Session, editor};
+use super::{App, Confirm, Focus, Picker, Prompt, PromptPurpose, Session, Shared, editor};
 
 use crate::app::file_requests::{StoreReply, StoreRequest};
 use crate::conn::ConnCommand;
@@ -85,15 +85,7 @@ impl App {
     }
 
     pub(super) fn fill_panes(&mut self, profile: &Profile) {
-        self.tabs.active_mut().url = editor(&profile.url);
-        self.tabs.active_mut().url.set_placeholder_text("ws://host:port/path");
-        self.tabs.active_mut().message = editor(&profile.message);
-        self.tabs.active_mut().params.rows = profile.params.clone();
-        self.tabs.active_mut().params.selected = 0;
-        self.tabs.active_mut().headers.rows = profile.headers.clone();
-        self.tabs.active_mut().headers.selected = 0;
-        self.revalidate_request();
-        self.refresh_message_status();
+        self.tabs.active_mut().fill_panes(profile, &mut self.shared);
         self.sync_cursors();
     }
 
@@ -205,33 +197,6 @@ impl App {
         let environments = std::mem::take(&mut self.environments);
         self.set_environments(environments, next.as_deref());
         self.notify(NoteLevel::Info, format!("environment: {shown}"));
-    }
-
-    /// Steps through the history; `older` goes back in time.
-    pub(super) fn browse_history(&mut self, older: bool) -> bool {
-        let len = self.tabs.active_mut().history.entries.len();
-        if len == 0 {
-            return false;
-        }
-        let next = match (self.tabs.active_mut().history.position, older) {
-            (None, true) => {
-                self.tabs.active_mut().history.stash = self.tabs.active().message_text();
-                Some(len - 1)
-            }
-            (None, false) => return false,
-            (Some(0), true) => Some(0),
-            (Some(i), true) => Some(i - 1),
-            (Some(i), false) if i + 1 < len => Some(i + 1),
-            (Some(_), false) => None,
-        };
-        self.tabs.active_mut().history.position = next;
-        let text = match next {
-            Some(i) => self.tabs.active_mut().history.entries[i].clone(),
-            None => std::mem::take(&mut self.tabs.active_mut().history.stash),
-        };
-        self.tabs.active_mut().message = editor(&text);
-        self.refresh_message_status();
-        true
     }
 
     /// Applies the result of a store request.
@@ -402,5 +367,48 @@ impl Session {
             }
         }
         rest.is_empty()
+    }
+}
+
+impl Session {
+    /// Puts a request's URL, message, params and headers in the panes.
+    fn fill_panes(&mut self, profile: &Profile, shared: &mut Shared) {
+        self.url = editor(&profile.url);
+        self.url.set_placeholder_text("ws://host:port/path");
+        self.message = editor(&profile.message);
+        self.params.rows = profile.params.clone();
+        self.params.selected = 0;
+        self.headers.rows = profile.headers.clone();
+        self.headers.selected = 0;
+        self.revalidate_request(&shared.resolver);
+        self.refresh_message_status(shared);
+    }
+
+    /// Steps the composer through the history; `older` goes back in time.
+    /// Whether there was history to step through.
+    pub(super) fn browse_history(&mut self, older: bool, shared: &mut Shared) -> bool {
+        let len = self.history.entries.len();
+        if len == 0 {
+            return false;
+        }
+        let next = match (self.history.position, older) {
+            (None, true) => {
+                self.history.stash = self.message_text();
+                Some(len - 1)
+            }
+            (None, false) => return false,
+            (Some(0), true) => Some(0),
+            (Some(i), true) => Some(i - 1),
+            (Some(i), false) if i + 1 < len => Some(i + 1),
+            (Some(_), false) => None,
+        };
+        self.history.position = next;
+        let text = match next {
+            Some(i) => self.history.entries[i].clone(),
+            None => std::mem::take(&mut self.history.stash),
+        };
+        self.message = editor(&text);
+        self.refresh_message_status(shared);
+        true
     }
 }

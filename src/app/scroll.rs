@@ -77,15 +77,26 @@ impl<K: Copy + Ord> ScrollView<K> {
         self.height.max(1)
     }
 
-    /// The keys of the rows shown, oldest first.
-    pub fn shown<S: RowSource<Key = K>>(&self, source: &S) -> Vec<K> {
+    /// The rows shown, oldest first, read by `from` (rows from a key on)
+    /// or `newest` (the newest rows): a source can hand back whole rows
+    /// for drawing, not only their keys, in one pass.
+    pub fn window<T>(&self, from: impl FnOnce(K, usize) -> Vec<T>, newest: impl FnOnce(usize) -> Vec<T>) -> Vec<T> {
+        let count = self.rows_shown();
         if let Some(top) = self.pinned_top {
-            let keys = source.keys_from(Some(top), self.rows_shown());
-            if keys.len() == self.rows_shown() {
-                return keys;
+            let rows = from(top, count);
+            if rows.len() == count {
+                return rows;
             }
         }
-        source.keys_before(None, self.rows_shown())
+        newest(count)
+    }
+
+    /// The keys of the rows shown, oldest first.
+    pub fn shown<S: RowSource<Key = K>>(&self, source: &S) -> Vec<K> {
+        self.window(
+            |top, count| source.keys_from(Some(top), count),
+            |count| source.keys_before(None, count),
+        )
     }
 
     /// The top row shown.

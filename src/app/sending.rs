@@ -66,6 +66,7 @@ impl Session {
         });
         Ok(())
     }
+
     /// Sends the composer's text in the current mode.
     pub(super) fn send_composed(&mut self, shared: &mut Shared) {
         use super::compose::{BinaryInput, SendMode, parse_binary};
@@ -111,6 +112,7 @@ impl Session {
             );
         }
     }
+
     /// Connects with the request in the panes, or says what stops it.
     pub(super) fn connect(&mut self, shared: &mut Shared) -> Result<(), ResolveError> {
         let request = self.resolved_request(&shared.resolver)?;
@@ -144,6 +146,7 @@ impl Session {
             _ => shared.notify(NoteLevel::Warning, "not connected: Ctrl-O connects, then Ctrl-J sends"),
         }
     }
+
     /// Resolves variables and builds the request, or says what is missing.
     pub(super) fn resolved_request(&self, resolver: &Resolver) -> Result<ResolvedRequest, ResolveError> {
         let mut request = resolve_request(&self.current_profile(), resolver, self.proxy_override.as_deref())?;
