@@ -25,6 +25,19 @@ pub struct LogTarget {
     pub file: Arc<File>,
     /// `--export-secrets`: header values and URL tokens in clear.
     pub with_secrets: bool,
+    /// A captured connection's id, written on each of its records so
+    /// that one log holds many connections.
+    pub connection: Option<u64>,
+}
+
+impl LogTarget {
+    /// The same file, for captured connection `id`.
+    pub fn for_connection(&self, id: u64) -> Self {
+        Self {
+            connection: Some(id),
+            ..self.clone()
+        }
+    }
 }
 
 /// Passes `events` on through the log when there is one; otherwise hands
@@ -148,6 +161,14 @@ impl Sink {
 
     /// Straight to the file: nothing waits in a buffer of ours.
     fn write(&mut self, bytes: &[u8], records: u64) -> Option<String> {
+        let tagged;
+        let bytes = match self.target.connection {
+            Some(id) => {
+                tagged = tag_lines(bytes, id);
+                &tagged[..]
+            }
+            None => bytes,
+        };
         let mut file = &*self.target.file;
         match file.write_all(bytes) {
             Ok(()) if self.lost > 0 => {
@@ -168,5 +189,32 @@ impl Sink {
                 first.then(|| format!("--log write failed: {error}; the log is incomplete from here"))
             }
         }
+    }
+}
+
+/// Each record (one JSON object a line) with `"conn":id` first.
+fn tag_lines(lines: &[u8], id: u64) -> Vec<u8> {
+    let tag = format!("{{\"conn\":{id},");
+    let mut out = Vec::with_capacity(lines.len() + lines.len() / 16 + tag.len());
+    for line in lines.split_inclusive(|b| *b == b'\n') {
+        match line.strip_prefix(b"{") {
+            Some(rest) => {
+                out.extend_from_slice(tag.as_bytes());
+                out.extend_from_slice(rest);
+            }
+            None => out.extend_from_slice(line),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_is_tagged_with_its_connection() {
+        let tagged = tag_lines(b"{\"a\":1}\n{\"b\":2}\n", 7);
+        assert_eq!(tagged, b"{\"conn\":7,\"a\":1}\n{\"conn\":7,\"b\":2}\n");
     }
 }

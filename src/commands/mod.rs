@@ -1,6 +1,6 @@
 //! The subcommands, one module each; `main` only parses and dispatches.
 //!
-//! May import: `action`, `app`, `cli`, `completions`, `config`, `conn`,
+//! May import: `action`, `app`, `capture`, `cli`, `completions`, `config`, `conn`,
 //! `decode`, `filter`, `flow`, `frames`, `headless`, `keymap`, `log_sink`,
 //! `profile`, `record`, `recording`, `replay`, `request`, `sanitize`,
 //! `secrets`, `server`, `settings`, `tui`, `ui`.
@@ -33,6 +33,7 @@ mod config_file;
 mod headless;
 mod inspector;
 mod profiles;
+mod proxy;
 mod serve;
 mod setup;
 
@@ -177,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             linger,
             raw,
         }) => headless::pipe(&request, options, ndjson, keep_open, linger, raw).await,
+        Some(Command::Proxy(args)) => proxy::run(args, options).await,
         Some(Command::Profiles { names }) => {
             profiles::list_profiles(&setup::storage(options)?.profiles, names).map(|()| 0)
         }

@@ -51,6 +51,7 @@ pub fn open_log(options: &ConnOptions) -> anyhow::Result<Option<LogTarget>> {
     Ok(Some(LogTarget {
         file: Arc::new(file),
         with_secrets: options.export_secrets,
+        connection: None,
     }))
 }
 

@@ -40,6 +40,17 @@ async fn within<T>(
         .map_err(|_| ConnError::Timeout { phase, after: budget })
 }
 
+/// What dialing took, phase by phase, before any HTTP was spoken.
+#[derive(Debug)]
+pub struct Dialed {
+    pub stream: Transport,
+    /// The proxy gone through, with its credentials hidden.
+    pub proxy: Option<String>,
+    pub dns: Duration,
+    pub tcp: Duration,
+    pub tls: Option<Duration>,
+}
+
 /// Connects, upgrades and reports what the server answered.
 pub async fn open(
     request: &ResolvedRequest,
@@ -51,13 +62,88 @@ pub async fn open(
     let deadline = start + timeout;
     let url = &request.url;
     let port = url.port_or_known_default().unwrap_or(80);
+    let target = format!("{}:{port}", url.host_str().unwrap_or_default());
+    let dialed = dial(url, &request.proxy, deadline, timeout, tls).await?;
+    let stream = dialed.stream;
+    let upgrade_start = Instant::now();
+
+    let mut http_request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| ConnError::from_handshake(e, &target))?;
+    for (name, value) in &request.headers {
+        // A user Host replaces the computed one (virtual-host testing);
+        // everything else is added, so repeated headers stay repeated.
+        if name == HOST {
+            http_request.headers_mut().insert(name, value.clone());
+        } else {
+            http_request.headers_mut().append(name, value.clone());
+        }
+    }
+    if !request.subprotocols.is_empty() {
+        let offered = request.subprotocols.join(", ");
+        let value = offered
+            .parse()
+            .map_err(|_| ConnError::Protocol(format!("invalid subprotocol list {offered:?}")))?;
+        http_request.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    let (socket, response) = within(
+        deadline,
+        timeout,
+        Phase::Upgrade,
+        client_async_with_config(http_request, Metered::new(stream), Some(ws_config)),
+    )
+    .await?
+    .map_err(|e| ConnError::from_handshake(e, &target))?;
+    let done = Instant::now();
+
+    let report = HandshakeReport {
+        status: response.status().as_u16(),
+        headers: response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        protocol: response
+            .headers()
+            .get(SEC_WEBSOCKET_PROTOCOL)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+        proxy: dialed.proxy,
+        timings: PhaseTimings {
+            dns: dialed.dns,
+            tcp: dialed.tcp,
+            tls: dialed.tls,
+            upgrade: done - upgrade_start,
+            total: done - start,
+        },
+    };
+    Ok((socket, report))
+}
+
+/// Looks up, connects (through the chosen proxy) and, for `wss://` and
+/// `https://`, sets up TLS: everything before the first HTTP byte, each
+/// phase against the one `deadline`.
+pub async fn dial(
+    url: &url::Url,
+    proxy_choice: &crate::request::ProxyChoice,
+    deadline: Instant,
+    timeout: Duration,
+    tls: impl FnOnce() -> Result<Arc<ClientConfig>, ConnError>,
+) -> Result<Dialed, ConnError> {
+    let start = Instant::now();
+    let port = url.port_or_known_default().unwrap_or(80);
     let host = url.host().ok_or_else(|| ConnError::Io {
         kind: std::io::ErrorKind::InvalidInput,
         detail: "the URL has no host".into(),
     })?;
     let target = format!("{host}:{port}");
 
-    let proxy = proxy::proxy_for(url, &request.proxy, |name| std::env::var(name).ok())
+    let proxy = proxy::proxy_for(url, proxy_choice, |name| std::env::var(name).ok())
         .map_err(|e| ConnError::Proxy(e.to_string()))?;
     // Through a proxy, the proxy's address is looked up and connected to;
     // the proxy reaches the target.
@@ -113,7 +199,7 @@ pub async fn open(
     let _ = tcp.set_nodelay(true);
     let connected = Instant::now();
 
-    let (stream, tls_time) = if url.scheme() == "wss" {
+    let (stream, tls_time) = if matches!(url.scheme(), "wss" | "https") {
         let server_name = match &host {
             Host::Domain(name) => ServerName::try_from(name.to_string()),
             Host::Ipv4(ip) => Ok(ServerName::IpAddress((*ip).into())),
@@ -130,64 +216,13 @@ pub async fn open(
     } else {
         (Either::Left(tcp), None)
     };
-    let upgrade_start = Instant::now();
-
-    let mut http_request = url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| ConnError::from_handshake(e, &target))?;
-    for (name, value) in &request.headers {
-        // A user Host replaces the computed one (virtual-host testing);
-        // everything else is added, so repeated headers stay repeated.
-        if name == HOST {
-            http_request.headers_mut().insert(name, value.clone());
-        } else {
-            http_request.headers_mut().append(name, value.clone());
-        }
-    }
-    if !request.subprotocols.is_empty() {
-        let offered = request.subprotocols.join(", ");
-        let value = offered
-            .parse()
-            .map_err(|_| ConnError::Protocol(format!("invalid subprotocol list {offered:?}")))?;
-        http_request.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
-    }
-    let (socket, response) = within(
-        deadline,
-        timeout,
-        Phase::Upgrade,
-        client_async_with_config(http_request, Metered::new(stream), Some(ws_config)),
-    )
-    .await?
-    .map_err(|e| ConnError::from_handshake(e, &target))?;
-    let done = Instant::now();
-
-    let report = HandshakeReport {
-        status: response.status().as_u16(),
-        headers: response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        protocol: response
-            .headers()
-            .get(SEC_WEBSOCKET_PROTOCOL)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+    Ok(Dialed {
+        stream,
         proxy: proxy.as_ref().map(super::proxy::redacted),
-        timings: PhaseTimings {
-            dns: resolved - start,
-            tcp: connected - resolved,
-            tls: tls_time,
-            upgrade: done - upgrade_start,
-            total: done - start,
-        },
-    };
-    Ok((socket, report))
+        dns: resolved - start,
+        tcp: connected - resolved,
+        tls: tls_time,
+    })
 }
 
 /// Tries each resolved address in turn, as browsers do, keeping the last error.

@@ -37,6 +37,13 @@ impl PingTracker {
         Some(now.saturating_duration_since(sent))
     }
 
+    /// When the connection counts as dead: `timeout` after the oldest
+    /// unanswered ping, or after the last frame received if that came later.
+    pub fn deadline(&self, last_received: Instant, timeout: Option<Duration>) -> Option<tokio::time::Instant> {
+        let sent = self.oldest_unanswered()?;
+        Some(tokio::time::Instant::from_std(sent.max(last_received) + timeout?))
+    }
+
     /// When the oldest unanswered ping went out.
     pub fn oldest_unanswered(&self) -> Option<Instant> {
         self.outstanding.front().map(|(_, sent)| *sent)

@@ -6,7 +6,7 @@
 //!
 //! May import: `format`, `protocol`, `record`, `request`, `secrets`.
 
-mod arena;
+pub mod arena;
 pub mod backoff;
 pub mod error;
 mod handshake;
@@ -26,8 +26,9 @@ use tokio::sync::mpsc;
 use crate::record::{Closer, FrameRecord, HandshakeReport};
 use crate::request::ResolvedRequest;
 pub use error::{ConnError, Phase};
+pub use handshake::{Dialed, Transport, dial};
 pub use proxy::ProxyChoice;
-pub use tls::{ClientIdentity, TlsOptions, load_pem_certs, load_pem_key};
+pub use tls::{ClientIdentity, TlsOptions, client_config, load_pem_certs, load_pem_key};
 
 /// How many events may queue up before the connection task waits for the UI.
 /// Bounded so a UI that falls behind slows socket reads instead of growing
@@ -117,6 +118,9 @@ pub enum ConnCommand {
     Close { code: u16, reason: String },
     /// Turn automatic reconnecting on or off.
     SetReconnect(bool),
+    /// On a captured (proxied) connection: send a data frame to the
+    /// client, as if from the server. `Send` goes to the server.
+    SendToClient(Outgoing),
     /// Show the keep-alives a protocol answers by itself (Socket.IO
     /// heartbeats, GraphQL pings) as frames, from now on, or hide them again.
     ShowKeepalives(bool),
@@ -246,6 +250,13 @@ impl ConnHandle {
     pub fn send(&self, command: ConnCommand) -> bool {
         self.commands.send(command).is_ok()
     }
+}
+
+/// A command channel for a task other than the connection task (a
+/// captured connection's relay) that takes the same commands.
+pub fn command_channel() -> (ConnHandle, mpsc::UnboundedReceiver<ConnCommand>) {
+    let (commands, receiver) = mpsc::unbounded_channel();
+    (ConnHandle { commands }, receiver)
 }
 
 /// Starts the connection task on the current tokio runtime.

@@ -103,7 +103,7 @@ impl Task {
                         attempt = 0;
                         request
                     }
-                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_)) => {
+                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_) | ConnCommand::SendToClient(_)) => {
                         self.emit(ConnEvent::Refused("not connected: nothing was sent".into()))
                             .await?;
                         continue;
@@ -170,7 +170,7 @@ impl Task {
                         self.settings.reconnect = false;
                         "reconnecting turned off"
                     }
-                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_)) => {
+                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_) | ConnCommand::SendToClient(_)) => {
                         self.emit(ConnEvent::Refused("reconnecting: nothing was sent".into())).await?;
                         continue;
                     }
@@ -259,7 +259,7 @@ impl Task {
                         .await?;
                         return Ok(Next::Idle);
                     }
-                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_)) => {
+                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_) | ConnCommand::SendToClient(_)) => {
                         self.emit(ConnEvent::Refused("still connecting: nothing was sent".into())).await?;
                     }
                     Some(ConnCommand::SetReconnect(on)) => self.settings.reconnect = on,
@@ -470,6 +470,10 @@ impl Task {
                                     self.show_keepalives = on;
                                     break 'one;
                                 }
+                                Some(ConnCommand::SendToClient(_)) => {
+                                    self.emit(ConnEvent::Refused("not a captured connection: no client".into())).await?;
+                                    break 'one;
+                                }
                                 None => (close_message(1001, "client exiting"), Some(Next::Shutdown)),
                                 Some(ConnCommand::Connect(request)) => {
                                     (close_message(1000, "reconnecting"), Some(Next::Connect(Box::new(request))))
@@ -520,10 +524,10 @@ impl Task {
                     let payload = Bytes::copy_from_slice(&pings.start(Instant::now()));
                     writer.send(Message::Ping(payload));
                 }
-                _ = wait_until(ping_deadline(&pings, last_received, ping_timeout)), if closing.is_none() && ping_timeout.is_some() => {
+                _ = wait_until(pings.deadline(last_received, ping_timeout)), if closing.is_none() && ping_timeout.is_some() => {
                     // The deadline moves with every frame received: only
                     // silence after a ping means the peer is gone.
-                    if ping_deadline(&pings, last_received, ping_timeout).is_some_and(|d| d > tokio::time::Instant::now()) {
+                    if pings.deadline(last_received, ping_timeout).is_some_and(|d| d > tokio::time::Instant::now()) {
                         continue;
                     }
                     let waited = ping_timeout.unwrap_or_default();
@@ -577,17 +581,6 @@ async fn wait_until(deadline: Option<tokio::time::Instant>) {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
-}
-
-/// When the connection counts as dead: `timeout` after the oldest
-/// unanswered ping, or after the last frame received if that came later.
-fn ping_deadline(
-    pings: &PingTracker,
-    last_received: Instant,
-    timeout: Option<Duration>,
-) -> Option<tokio::time::Instant> {
-    let sent = pings.oldest_unanswered()?;
-    Some(tokio::time::Instant::from_std(sent.max(last_received) + timeout?))
 }
 
 fn close_message(code: u16, reason: &str) -> Message {

@@ -1,10 +1,11 @@
 //! Commands without the terminal UI, for scripts and CI. They reuse the
 //! connection task and never touch ratatui.
 //!
-//! May import: `conn`, `decode`, `export`, `filter`, `flow`, `format`,
+//! May import: `capture`, `conn`, `decode`, `export`, `filter`, `flow`, `format`,
 //! `log_sink`, `profile`, `record`, `replay`, `request`, `sanitize`,
 //! `secrets`.
 
+pub mod capture;
 pub mod flow;
 pub mod pipe;
 pub mod replay;

@@ -60,7 +60,7 @@ pub enum RecordingError {
 }
 
 /// Reads every recorded connection in the file at `path`: one for NDJSON,
-/// one per WebSocket entry for a HAR.
+/// one per WebSocket entry for a HAR or connection of a proxy's log.
 pub fn load(path: &Path) -> Result<Vec<Recording>, RecordingError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| RecordingError::Io {
@@ -75,7 +75,7 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<Recording>, RecordingError>
     let recordings = if looks_like_har(text) {
         har::parse(text, source)?
     } else {
-        vec![ndjson::parse(text, source)?]
+        ndjson::parse(text, source)?
     };
     if recordings.is_empty() || recordings.iter().all(|r| r.frames.is_empty() && r.url.is_empty()) {
         return Err(RecordingError::Empty { path: source.into() });

@@ -22,10 +22,14 @@ struct Line {
     body: Option<String>,
     #[serde(default)]
     headers: Vec<super::har::NameValue>,
+    /// The captured connection a proxy's log line belongs to.
+    conn: Option<u64>,
 }
 
-pub(super) fn parse(text: &str, source: &str) -> Result<Recording, RecordingError> {
-    let mut recording = Recording {
+/// Reads the connections of an NDJSON file: one, or for a proxy's log
+/// each connection id's, in the order they first appear.
+pub(super) fn parse(text: &str, source: &str) -> Result<Vec<Recording>, RecordingError> {
+    let empty = || Recording {
         source: source.into(),
         url: String::new(),
         headers: Vec::new(),
@@ -34,6 +38,7 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Recording, RecordingErro
         rejection_body: None,
         frames: Vec::new(),
     };
+    let mut recordings: Vec<(Option<u64>, Recording)> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let raw = raw.trim();
         if raw.is_empty() {
@@ -45,6 +50,14 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Recording, RecordingErro
             message,
         };
         let line: Line = serde_json::from_str(raw).map_err(|e| format(format!("not a wscope record: {e}")))?;
+        let place = match recordings.iter().position(|(conn, _)| *conn == line.conn) {
+            Some(place) => place,
+            None => {
+                recordings.push((line.conn, empty()));
+                recordings.len() - 1
+            }
+        };
+        let recording = &mut recordings[place].1;
         match line.event.as_deref() {
             Some("connecting") if recording.url.is_empty() => recording.url = line.detail.unwrap_or_default(),
             Some("handshake") => {
@@ -102,5 +115,8 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Recording, RecordingErro
             }
         }
     }
-    Ok(recording)
+    if recordings.is_empty() {
+        recordings.push((None, empty()));
+    }
+    Ok(recordings.into_iter().map(|(_, recording)| recording).collect())
 }

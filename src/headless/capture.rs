@@ -1,0 +1,182 @@
+//! `wscope proxy --headless`: one line per captured frame on standard
+//! output (or a full NDJSON record with `--ndjson`), the connections'
+//! comings and goings on standard error, until Ctrl-C or SIGTERM.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::capture::{Captured, Notice};
+use crate::conn::{ConnCommand, ConnEvent, ConnHandle, ConnState};
+use crate::log_sink::LogTarget;
+use crate::record::{Direction, FrameKind, FrameRecord};
+
+/// How the captured traffic is printed.
+pub struct PrintOptions {
+    pub ndjson: bool,
+    /// Control characters as pictures (standard output is a terminal).
+    pub sanitize: bool,
+    /// `--export-secrets`: tokens in URLs printed in clear.
+    pub show_secrets: bool,
+    pub log: Option<LogTarget>,
+    pub decode: crate::decode::FrameDecoder,
+}
+
+/// How long stopping waits for both sides of each connection to close.
+const STOP_WAIT: Duration = Duration::from_secs(1);
+
+/// Prints until a signal (or the proxy stops); returns the exit status.
+pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> anyhow::Result<u8> {
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let (merged_tx, mut merged) = mpsc::channel::<(u64, ConnEvent)>(crate::conn::EVENT_QUEUE * 4);
+    let mut live: HashMap<u64, ConnHandle> = HashMap::new();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    loop {
+        tokio::select! {
+            notice = notices.recv() => match notice {
+                Some(Notice::Captured(captured)) => {
+                    let Captured { id, url, client, handle, events, .. } = captured;
+                    let shown = if options.show_secrets {
+                        url.to_string()
+                    } else {
+                        crate::secrets::mask_url(url.as_str(), crate::secrets::SCREEN_MASK).into_owned()
+                    };
+                    eprintln!("#{id} {client} → {}", crate::sanitize::one_line(&shown));
+                    let events = crate::log_sink::attach(events, options.log.as_ref().map(|log| log.for_connection(id)));
+                    live.insert(id, handle);
+                    tokio::spawn(tag(id, events, merged_tx.clone()));
+                }
+                Some(Notice::Note { text, .. }) => eprintln!("{}", crate::sanitize::one_line(&text)),
+                None => break,
+            },
+            Some((id, event)) = merged.recv() => {
+                let mut pending = vec![(id, event)];
+                while let Ok(more) = merged.try_recv() {
+                    pending.push(more);
+                }
+                for (id, event) in pending {
+                    if print(&mut out, id, &event, &options).is_err() {
+                        return Ok(0);
+                    }
+                    if let ConnEvent::State { state: ConnState::Closed { .. } | ConnState::Failed(_), .. } = event {
+                        live.remove(&id);
+                    }
+                }
+                if out.flush().is_err() {
+                    return Ok(0);
+                }
+            },
+            _ = interrupt.recv() => break,
+            _ = terminate.recv() => break,
+        }
+    }
+    stop(live, &mut merged, &mut out, &options).await;
+    Ok(0)
+}
+
+/// Closes both sides of every live connection, printing how each ends.
+async fn stop(
+    mut live: HashMap<u64, ConnHandle>,
+    merged: &mut mpsc::Receiver<(u64, ConnEvent)>,
+    out: &mut impl Write,
+    options: &PrintOptions,
+) {
+    for handle in live.values() {
+        handle.send(ConnCommand::Close {
+            code: 1001,
+            reason: "wscope proxy stopping".into(),
+        });
+    }
+    let _ = tokio::time::timeout(STOP_WAIT, async {
+        while !live.is_empty() {
+            let Some((id, event)) = merged.recv().await else { return };
+            let _ = print(out, id, &event, options);
+            if let ConnEvent::State {
+                state: ConnState::Closed { .. } | ConnState::Failed(_),
+                ..
+            } = event
+            {
+                live.remove(&id);
+            }
+        }
+    })
+    .await;
+    let _ = out.flush();
+}
+
+async fn tag(id: u64, mut events: mpsc::Receiver<ConnEvent>, merged: mpsc::Sender<(u64, ConnEvent)>) {
+    while let Some(event) = events.recv().await {
+        if merged.send((id, event)).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn print(out: &mut impl Write, id: u64, event: &ConnEvent, options: &PrintOptions) -> std::io::Result<()> {
+    match event {
+        ConnEvent::Frame(frame) => print_frame(out, id, frame, options),
+        ConnEvent::Frames(frames) => frames.iter().try_for_each(|frame| print_frame(out, id, frame, options)),
+        ConnEvent::State { state, .. } => {
+            let words = match state {
+                ConnState::Connecting { .. } | ConnState::Idle | ConnState::Closing => return Ok(()),
+                ConnState::Open {
+                    protocol: Some(protocol),
+                    ..
+                } => format!("open (subprotocol {protocol})"),
+                other => other.to_string().to_lowercase(),
+            };
+            eprintln!("#{id} {}", crate::sanitize::one_line(&words));
+            Ok(())
+        }
+        ConnEvent::Warning(text) | ConnEvent::Refused(text) | ConnEvent::ProtocolNote { text, .. } => {
+            eprintln!("#{id} {}", crate::sanitize::one_line(text));
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn print_frame(out: &mut impl Write, id: u64, frame: &FrameRecord, options: &PrintOptions) -> std::io::Result<()> {
+    if options.ndjson {
+        let line = crate::export::ndjson_line_decoded(frame, &options.decode);
+        let line = format!("{{\"conn\":{id},{}", line.strip_prefix('{').unwrap_or(&line));
+        let line = if options.sanitize {
+            crate::sanitize::json(&line).into_owned()
+        } else {
+            line
+        };
+        return writeln!(out, "{line}");
+    }
+    let arrow = match frame.direction {
+        Direction::Sent => "↑",
+        Direction::Received => "↓",
+    };
+    let kind = match frame.kind {
+        FrameKind::Text => "text".to_string(),
+        FrameKind::Binary => "binary".to_string(),
+        FrameKind::Ping => "ping".to_string(),
+        FrameKind::Pong => "pong".to_string(),
+        FrameKind::Close { code: Some(code) } => format!("close {code}"),
+        FrameKind::Close { code: None } => "close".to_string(),
+    };
+    let body = match frame.kind {
+        FrameKind::Binary => match options.decode.json(frame) {
+            Some(json) => String::from_utf8_lossy(&json).into_owned(),
+            None => format!("hex:{}", hex::encode(&frame.payload[..frame.payload.len().min(64)])),
+        },
+        _ => String::from_utf8_lossy(&frame.payload).into_owned(),
+    };
+    // One line a frame, whatever it holds, and never a raw control byte.
+    writeln!(
+        out,
+        "{} #{id} {arrow} {kind} {} {}",
+        crate::format::clock(frame.at),
+        crate::format::bytes(frame.wire_len()),
+        crate::sanitize::one_line(&body)
+    )
+}
