@@ -56,6 +56,9 @@ pub enum Action {
     ToggleConnection,
     /// Send the Message pane's text as a text frame.
     Send,
+    /// On a captured connection, send the Message pane's text to the
+    /// client, as if from the server.
+    SendToClient,
     /// Forget the frames shown so far (counters are kept).
     ClearFrames,
     /// Scroll the frames log up one row.

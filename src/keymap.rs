@@ -138,6 +138,7 @@ use Scope::*;
 #[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
     bind(Global, &[ctrl('j'), alt(KeyCode::Enter)], Action::Send, "send the message", Some("send")),
+    bind(Global, &[alt(KeyCode::Char('j'))], Action::SendToClient, "captured tab: send the message to the client", Some("send-to-client")),
     bind(Global, &[alt(KeyCode::Char('a'))], Action::SendAskingAck, "emit with an ack", None),
     bind(Global, &[ctrl('o')], Action::ToggleConnection, "connect / disconnect", Some("connect")),
     bind(Global, &[key(KeyCode::Tab)], Action::FocusNext, "next pane", None),

@@ -57,6 +57,7 @@ impl App {
                 }
             }
             Action::Send => self.send(),
+            Action::SendToClient => self.send_to_client(),
             Action::ClearFrames => {
                 let session = self.tabs.active_mut();
                 session.frames.clear();

@@ -19,6 +19,11 @@ impl Session {
                     self.operations = Default::default();
                 }
                 for (level, text) in notes::for_state(&state, self.connection.handshake.as_ref()) {
+                    // A captured connection's "us" is its client.
+                    let text = match self.capture {
+                        Some(_) => text.replacen("closed by us", "closed by the client", 1),
+                        None => text,
+                    };
                     self.log_note(at, level, &text, shared);
                 }
                 let opened = matches!(state, ConnState::Open { .. });

@@ -11,6 +11,7 @@
 //! `secrets`, `settings`.
 
 mod actions;
+pub mod captures;
 pub mod compose;
 mod confirm;
 mod detail;

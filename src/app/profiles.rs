@@ -372,7 +372,7 @@ impl Session {
 
 impl Session {
     /// Puts a request's URL, message, params and headers in the panes.
-    fn fill_panes(&mut self, profile: &Profile, shared: &mut Shared) {
+    pub(super) fn fill_panes(&mut self, profile: &Profile, shared: &mut Shared) {
         self.url = editor(&profile.url);
         self.url.set_placeholder_text("ws://host:port/path");
         self.message = editor(&profile.message);

@@ -115,7 +115,22 @@ impl Session {
 
     /// Connects with the request in the panes, or says what stops it.
     pub(super) fn connect(&mut self, shared: &mut Shared) -> Result<(), ResolveError> {
+        if self.capture.is_some() {
+            shared.notify(
+                NoteLevel::Warning,
+                "a captured connection is its client's: it cannot be reopened from here",
+            );
+            return Ok(());
+        }
         let request = self.resolved_request(&shared.resolver)?;
+        self.read_as(request.clone(), shared);
+        self.outbox.push(ConnCommand::Connect(request));
+        Ok(())
+    }
+
+    /// Reads the frames to come as `request` speaks: its protocol's
+    /// decoder and pairing.
+    pub(super) fn read_as(&mut self, request: ResolvedRequest, shared: &mut Shared) {
         self.reload_payload_decoder(shared);
         self.filter.decode = crate::decode::FrameDecoder {
             text: request.protocol.decoder(),
@@ -126,9 +141,7 @@ impl Session {
         if request.protocol.kind.has_acks() && self.profile.extras.pair_by.is_none() {
             self.pairing = super::pairing::Pairing::new(super::pairing::PairKey::SocketIoAck);
         }
-        self.last_request = Some(request.clone());
-        self.outbox.push(ConnCommand::Connect(request));
-        Ok(())
+        self.last_request = Some(request);
     }
 
     pub(super) fn disconnect(&mut self) {

@@ -33,6 +33,11 @@ pub struct Session {
     pub unseen: u64,
     /// The recording opened in this tab (`wscope open`): `file, N frames, span`.
     pub recording: Option<String>,
+    /// The connection this tab shows, when the proxy captured it: its
+    /// client connects, not this tab.
+    pub capture: Option<super::captures::Capture>,
+    /// A name for the tab bar that no request gives (the proxy's listener).
+    pub title: Option<String>,
     /// `--ack`: Socket.IO emits ask for an ack.
     pub ack_emits: bool,
     /// The emit being sent asks for an ack (Alt-a), whatever `ack_emits` says.
@@ -187,6 +192,11 @@ impl Session {
 
     /// Re-checks the request after the URL, a row or the environment changed.
     pub(crate) fn revalidate_request(&mut self, resolver: &Resolver) {
+        // A captured connection's request is its client's, as it was sent.
+        if self.capture.is_some() {
+            self.url_check = Ok(self.url_text());
+            return;
+        }
         self.url_check = self.resolved_request(resolver).map(|r| r.url.to_string());
     }
 
@@ -196,6 +206,19 @@ impl Session {
             .as_ref()
             .map(|r| r.protocol.clone())
             .unwrap_or_default()
+    }
+
+    /// Takes the run's settings: TLS, proxy, reconnecting, pings, acks,
+    /// and the command line's protocol and decoder choices over its
+    /// request's own.
+    pub(super) fn start_from(&mut self, defaults: &crate::settings::TabDefaults, shared: &mut super::Shared) {
+        self.insecure = defaults.insecure;
+        self.proxy_override = defaults.proxy.clone();
+        self.ack_emits = defaults.ack;
+        self.reconnect = defaults.reconnects(Some(&self.profile.extras));
+        self.ping_interval = defaults.ping_interval;
+        defaults.protocol.lay_over(&mut self.profile.extras);
+        self.reload_payload_decoder(shared);
     }
 
     /// A session for a new request (a tab not yet given its id: 1).
@@ -212,6 +235,8 @@ impl Session {
             tab: 1,
             unseen: 0,
             recording: None,
+            capture: None,
+            title: None,
             ack_emits: false,
             ack_next: false,
             show_keepalives: false,

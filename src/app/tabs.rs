@@ -100,10 +100,15 @@ impl Tabs {
     }
 
     /// A fresh id for a new tab.
-    fn take_id(&mut self) -> TabId {
+    pub(super) fn take_id(&mut self) -> TabId {
         let id = self.next_id;
         self.next_id += 1;
         id
+    }
+
+    /// Puts `session` after the last tab, leaving the shown one shown.
+    pub(super) fn push(&mut self, session: Session) {
+        self.sessions.push(session);
     }
 
     /// Puts `session` after the shown tab and shows it.
@@ -163,15 +168,7 @@ impl App {
     /// pings, acks, and the command line's protocol and decoder choices
     /// over its request's own.
     pub fn start_from_defaults(&mut self) {
-        let defaults = &self.tab_defaults;
-        let session = self.tabs.active_mut();
-        session.insecure = defaults.insecure;
-        session.proxy_override = defaults.proxy.clone();
-        session.ack_emits = defaults.ack;
-        session.reconnect = defaults.reconnects(Some(&session.profile.extras));
-        session.ping_interval = defaults.ping_interval;
-        defaults.protocol.lay_over(&mut session.profile.extras);
-        session.reload_payload_decoder(&mut self.shared);
+        self.tabs.active_mut().start_from(&self.tab_defaults, &mut self.shared);
         self.revalidate_request();
     }
 
@@ -218,8 +215,8 @@ impl App {
         all
     }
 
-    /// Opens a blank tab after the active one and shows it.
-    pub fn new_tab(&mut self) -> TabId {
+    /// A blank session with a tab id of its own, not yet among the tabs.
+    pub(super) fn blank_session(&mut self) -> Session {
         let id = self.tabs.take_id();
         let mut url = editor("");
         url.set_placeholder_text("ws://host:port/path");
@@ -228,6 +225,13 @@ impl App {
         // The history caps are the run's, shared by every tab.
         let from = &self.tabs.active().frames;
         session.frames = crate::frames::FrameLog::new(from.max_entries(), from.max_bytes());
+        session
+    }
+
+    /// Opens a blank tab after the active one and shows it.
+    pub fn new_tab(&mut self) -> TabId {
+        let session = self.blank_session();
+        let id = session.tab;
         self.tabs.insert_after_active(session);
         self.start_from_defaults();
         self.tab_changes.push(TabChange::Opened(id));
@@ -496,6 +500,16 @@ fn tab_name(session: &Session, with_port: bool) -> String {
     if let Some(name) = &session.profile.name {
         return name.clone();
     }
+    if session.capture.is_some() {
+        return format!("⇄ {}", url_name(session, with_port));
+    }
+    if let Some(title) = &session.title {
+        return title.clone();
+    }
+    url_name(session, with_port)
+}
+
+fn url_name(session: &Session, with_port: bool) -> String {
     let url = session.url_text();
     match url::Url::parse(url.trim()) {
         Ok(parsed) => match parsed.port().filter(|_| with_port) {

@@ -34,7 +34,7 @@ pub async fn open(file: &std::path::Path, entry: Option<usize>, options: &ConnOp
             Err(list) => anyhow::bail!("{}", list.trim_end()),
         }
     };
-    inspect(RequestArgs::default(), options, chosen).await.map(|()| 0)
+    inspect(RequestArgs::default(), options, chosen, None).await.map(|()| 0)
 }
 
 /// Opens the tabs of workspace `name`, after any the command line opened
@@ -107,13 +107,28 @@ fn open_workspace(
 }
 
 pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<()> {
-    inspect(request, options, Vec::new()).await
+    inspect(request, options, Vec::new(), None).await
+}
+
+/// What `wscope proxy` hands the inspector: what it captures, and what
+/// the first tab (the listener's) says about it.
+pub struct ProxyLaunch {
+    pub notices: tokio::sync::mpsc::Receiver<crate::capture::Notice>,
+    pub banner: Vec<String>,
+    /// The listener tab's name.
+    pub title: String,
+}
+
+/// `wscope proxy` in the inspector: each captured connection a tab.
+pub async fn proxy(options: &ConnOptions, launch: ProxyLaunch) -> anyhow::Result<()> {
+    inspect(RequestArgs::default(), options, Vec::new(), Some(launch)).await
 }
 
 async fn inspect(
     request: RequestArgs,
     options: &ConnOptions,
     recordings: Vec<crate::recording::Recording>,
+    proxy: Option<ProxyLaunch>,
 ) -> anyhow::Result<()> {
     let storage = storage(options).ok();
     let (config, config_error) = load_config(options);
@@ -180,6 +195,7 @@ async fn inspect(
             None if request.url.is_none()
                 && request.message.is_none()
                 && recordings.is_empty()
+                && proxy.is_none()
                 && options.workspace.is_none() =>
             {
                 match draft::load(&storage.paths.data) {
@@ -254,7 +270,14 @@ async fn inspect(
     }
     let (handle, events) = conn::spawn(conn_settings.clone());
     let events = crate::log_sink::attach(events, log.clone());
-    let conns = crate::tui::Connections::new(app.active_tab_id(), handle, events, conn_settings, log);
+    let mut conns = crate::tui::Connections::new(app.active_tab_id(), handle, events, conn_settings, log);
+    if let Some(launch) = proxy {
+        app.become_listener(&launch.title);
+        for line in &launch.banner {
+            app.on_proxy_note(false, line);
+        }
+        conns = conns.with_notices(launch.notices);
+    }
     let loop_options = LoopOptions {
         fps: settings.fps,
         mouse: options.mouse,

@@ -82,19 +82,36 @@ pub async fn run(args: ProxyArgs, options: &ConnOptions) -> anyhow::Result<u8> {
     let shown_upstream = upstream
         .as_ref()
         .map(|url| crate::secrets::mask_url(url.as_str(), crate::secrets::SCREEN_MASK).into_owned());
+    let mut banner = Vec::new();
     match &shown_upstream {
-        Some(url) => eprintln!("wscope proxy: listening on {listening}, relaying to {url}"),
+        Some(url) => banner.push(format!("listening on {listening}, relaying to {url}")),
         None => {
-            eprintln!(
-                "wscope proxy: listening on {listening} as a forward proxy (point clients at http://{listening})"
-            );
+            banner.push(format!(
+                "listening on {listening} as a forward proxy (point clients at http://{listening})"
+            ));
             if let Some(authority) = &authority {
-                eprintln!(
-                    "wscope proxy: wss:// is opened with the CA in {} (wscope proxy --ca-cert says how to trust it)",
+                banner.push(format!(
+                    "wss:// is opened with the CA in {} (wscope proxy --ca-cert says how to trust it)",
                     authority.cert_path().display()
-                );
+                ));
             }
         }
+    }
+    let interactive = !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if interactive {
+        super::inspector::proxy(
+            options,
+            super::inspector::ProxyLaunch {
+                notices,
+                banner,
+                title: format!("proxy :{}", listening.port()),
+            },
+        )
+        .await?;
+        return Ok(0);
+    }
+    for line in &banner {
+        eprintln!("wscope proxy: {line}");
     }
     let log = open_log(options)?;
     let print = crate::headless::capture::PrintOptions {

@@ -128,7 +128,7 @@ fn print(out: &mut impl Write, id: u64, event: &ConnEvent, options: &PrintOption
                     protocol: Some(protocol),
                     ..
                 } => format!("open (subprotocol {protocol})"),
-                other => other.to_string().to_lowercase(),
+                other => other.to_string(),
             };
             eprintln!("#{id} {}", crate::sanitize::one_line(&words));
             Ok(())

@@ -8,6 +8,7 @@ use std::task::Poll;
 use tokio::sync::mpsc;
 
 use crate::app::tabs::TabId;
+use crate::capture::Notice;
 use crate::conn::{ConnCommand, ConnEvent, ConnHandle, ConnSettings};
 use crate::log_sink::LogTarget;
 
@@ -26,6 +27,8 @@ pub struct Connections {
     tabs: Vec<Tab>,
     /// Where the next poll starts, for fairness.
     start: usize,
+    /// `wscope proxy`: its captured connections and notes.
+    notices: Option<mpsc::Receiver<Notice>>,
 }
 
 impl Connections {
@@ -48,7 +51,32 @@ impl Connections {
                 ended: false,
             }],
             start: 0,
+            notices: None,
         }
+    }
+
+    /// Takes in what a proxy captures.
+    pub fn with_notices(mut self, notices: mpsc::Receiver<Notice>) -> Self {
+        self.notices = Some(notices);
+        self
+    }
+
+    /// The proxy's notices, for the loop to wait on beside the events.
+    pub fn take_notices(&mut self) -> Option<mpsc::Receiver<Notice>> {
+        self.notices.take()
+    }
+
+    /// Takes on a captured connection as `tab`'s: its relay is already
+    /// running, and `--log` tags its records with `capture`.
+    pub fn adopt(&mut self, tab: TabId, capture: u64, handle: ConnHandle, events: mpsc::Receiver<ConnEvent>) {
+        let log = self.log.as_ref().map(|log| log.for_connection(capture));
+        let events = crate::log_sink::attach(events, log);
+        self.tabs.push(Tab {
+            id: tab,
+            handle,
+            events,
+            ended: false,
+        });
     }
 
     /// Starts a connection task for `tab`.
@@ -115,4 +143,15 @@ impl Connections {
         }
         None
     }
+}
+
+/// The proxy's next notice; never, without a proxy (or once it stopped).
+pub async fn next_notice(notices: &mut Option<mpsc::Receiver<Notice>>) -> Notice {
+    if let Some(receiver) = notices {
+        match receiver.recv().await {
+            Some(notice) => return notice,
+            None => *notices = None,
+        }
+    }
+    std::future::pending().await
 }

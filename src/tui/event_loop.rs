@@ -147,6 +147,7 @@ async fn drive(
     options: LoopOptions,
 ) -> io::Result<()> {
     let mut input = WokenInput::new(EventStream::new());
+    let mut notices = conns.take_notices();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -222,6 +223,10 @@ async fn drive(
                     }
                     drained += 1;
                 }
+                dirty = true;
+            }
+            notice = super::connections::next_notice(&mut notices) => {
+                take_notice(app, conns, notice);
                 dirty = true;
             }
             Some(reply) = files.replies.recv() => {
@@ -327,6 +332,22 @@ fn handle_terminal_event(app: &mut App, event: Event) {
         Event::Paste(text) => app.handle_paste(&text),
         Event::Resize(width, height) => ui::fit_app(app, Rect::new(0, 0, width, height)),
         _ => {}
+    }
+}
+
+/// A captured connection becomes a tab; a note goes in the listener's log.
+fn take_notice(app: &mut App, conns: &mut Connections, notice: crate::capture::Notice) {
+    match notice {
+        crate::capture::Notice::Captured(captured) => {
+            let tab = app.open_captured(crate::app::captures::CapturedTab {
+                id: captured.id,
+                url: captured.url.to_string(),
+                client: captured.client.to_string(),
+                request_headers: captured.request_headers,
+            });
+            conns.adopt(tab, captured.id, captured.handle, captured.events);
+        }
+        crate::capture::Notice::Note { error, text } => app.on_proxy_note(error, &text),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The interactive terminal UI: terminal set-up and the event loop.
 //!
-//! May import: `app`, `conn`, `flow`, `format`, `log_sink`, `profile`, `ui`.
+//! May import: `app`, `capture`, `conn`, `flow`, `format`, `log_sink`, `profile`, `ui`.
 
 mod event_loop;
 mod input;

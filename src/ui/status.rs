@@ -192,6 +192,10 @@ fn hints(app: &App, width: usize) -> Line<'static> {
             let (Some(hint), Some(key)) = (binding.hint, binding.keys.first()) else {
                 continue;
             };
+            // Only a captured connection has a client to send to.
+            if binding.action == Action::SendToClient && app.session().capture.is_none() {
+                continue;
+            }
             let key = format!(" {}", key.short_label());
             let hint = format!(" {hint} ");
             // Whole hints only: a cut one reads as a different key.
