@@ -59,6 +59,12 @@ pub enum Action {
     /// On a captured connection, send the Message pane's text to the
     /// client, as if from the server.
     SendToClient,
+    /// On a captured connection, choose which frames to hold (or none).
+    Intercept,
+    /// Drop the held frame in the composer.
+    DropHeld,
+    /// Forward every held frame as it is.
+    ForwardAllHeld,
     /// Forget the frames shown so far (counters are kept).
     ClearFrames,
     /// Scroll the frames log up one row.

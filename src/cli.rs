@@ -220,6 +220,9 @@ pub struct ProxyArgs {
     /// Drop frames (either way) that match a regex or 'jq:EXPR', repeatable.
     #[arg(long, value_name = "REGEX")]
     pub drop: Vec<String>,
+    /// Seconds an intercepted frame is held before it goes on as it was.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = parse_seconds)]
+    pub hold_timeout: f64,
 }
 
 /// Shells with completion scripts.

@@ -139,6 +139,9 @@ use Scope::*;
 pub const BINDINGS: &[Binding] = &[
     bind(Global, &[ctrl('j'), alt(KeyCode::Enter)], Action::Send, "send the message", Some("send")),
     bind(Global, &[alt(KeyCode::Char('j'))], Action::SendToClient, "captured tab: send the message to the client", Some("send-to-client")),
+    bind(Global, &[alt(KeyCode::Char('i'))], Action::Intercept, "captured tab: intercept frames (or stop)", Some("intercept")),
+    bind(Global, &[alt(KeyCode::Char('x'))], Action::DropHeld, "captured tab: drop the held frame", None),
+    bind(Global, &[alt(KeyCode::Char('f'))], Action::ForwardAllHeld, "captured tab: forward every held frame", None),
     bind(Global, &[alt(KeyCode::Char('a'))], Action::SendAskingAck, "emit with an ack", None),
     bind(Global, &[ctrl('o')], Action::ToggleConnection, "connect / disconnect", Some("connect")),
     bind(Global, &[key(KeyCode::Tab)], Action::FocusNext, "next pane", None),

@@ -58,6 +58,9 @@ impl App {
             }
             Action::Send => self.send(),
             Action::SendToClient => self.send_to_client(),
+            Action::Intercept => self.ask_intercept(),
+            Action::DropHeld => self.drop_held(),
+            Action::ForwardAllHeld => self.release_all_held(),
             Action::ClearFrames => {
                 let session = self.tabs.active_mut();
                 session.frames.clear();

@@ -4,7 +4,7 @@
 //! towards the server (Ctrl-J) or the client.
 
 use super::{App, Session, Shared};
-use crate::conn::{ConnCommand, ConnState};
+use crate::conn::{CaptureCommand, ConnCommand, ConnState};
 use crate::frames::NoteLevel;
 use crate::profile::resolve::resolve_request;
 use crate::record::KvRow;
@@ -20,6 +20,16 @@ pub struct CapturedTab {
     pub client: String,
     /// The upgrade request's headers as they went to the server.
     pub request_headers: Vec<(String, String)>,
+}
+
+/// The proxy as the inspector knows it.
+#[derive(Debug, Default)]
+pub struct ProxyState {
+    /// The interception rule every new capture starts with, as typed.
+    pub rule: Option<String>,
+    /// Rules set since the event loop last looked: it hands them to the
+    /// proxy, so that a new connection is held from its first frame.
+    pub rule_changes: Vec<Option<crate::conn::InterceptRule>>,
 }
 
 /// What a session keeps of the capture it shows.
@@ -38,6 +48,8 @@ impl App {
         let id = session.tab;
         session.start_from(&self.tab_defaults, &mut self.shared);
         session.show_capture(&captured, &mut self.shared);
+        // The proxy applied the rule already, from the first frame.
+        session.interception.rule = self.proxy.as_ref().and_then(|p| p.rule.clone());
         let first = !self.tabs.iter().any(|s| s.capture.is_some());
         self.tabs.push(session);
         self.share_history_caps();
@@ -51,6 +63,15 @@ impl App {
     /// notes go.
     pub fn become_listener(&mut self, title: &str) {
         self.session_mut().title = Some(title.to_string());
+        self.proxy = Some(ProxyState::default());
+    }
+
+    /// Interception rules set for new captures since the last call.
+    pub fn take_proxy_rules(&mut self) -> Vec<Option<crate::conn::InterceptRule>> {
+        self.proxy
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.rule_changes))
+            .unwrap_or_default()
     }
 
     /// A note from the proxy about a client or the listener, in the first
@@ -77,7 +98,7 @@ impl App {
         session.send(shared);
         for command in &mut session.outbox[queued..] {
             if let ConnCommand::Send(outgoing) = command {
-                *command = ConnCommand::SendToClient(outgoing.clone());
+                *command = ConnCommand::Capture(CaptureCommand::SendToClient(outgoing.clone()));
             }
         }
     }

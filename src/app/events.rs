@@ -87,6 +87,8 @@ impl Session {
                 }
                 self.flow_frames(for_flow.iter().flatten(), shared);
             }
+            ConnEvent::Held { id, frame } => self.on_held(id, frame, shared),
+            ConnEvent::Released { id, outcome } => self.on_released(id, outcome, shared),
             ConnEvent::Frames(frames) => {
                 let for_flow = self.flow.is_some().then(|| frames.clone());
                 for frame in frames {

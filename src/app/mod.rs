@@ -21,6 +21,7 @@ mod filtering;
 pub mod flows;
 pub mod frames_view;
 mod inspect;
+pub mod intercept;
 pub mod kv_table;
 pub mod merged;
 mod messages;
@@ -167,6 +168,9 @@ pub struct App {
     /// Tabs opened and closed, for the event loop to start and end their
     /// connection tasks.
     tab_changes: Vec<tabs::TabChange>,
+    /// `wscope proxy`: the listener's tab and the interception rule new
+    /// captures start with.
+    pub proxy: Option<captures::ProxyState>,
     pub confirm: Option<Confirm>,
     /// The request as last written to the draft file.
     last_draft: Option<Profile>,
@@ -239,6 +243,7 @@ impl App {
             workspace_name: None,
             split: false,
             tab_changes: Vec::new(),
+            proxy: None,
         };
         app.revalidate_request();
         app.refresh_message_status();

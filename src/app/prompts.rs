@@ -42,6 +42,8 @@ pub enum PromptPurpose {
     SaveFlow,
     /// A flow to run: a name in the flows folder, or a path.
     RunFlow,
+    /// Which frames a captured tab holds.
+    Intercept,
 }
 
 impl PromptPurpose {
@@ -62,6 +64,7 @@ impl PromptPurpose {
             Self::Schedule => "Send the message every N seconds".into(),
             Self::SaveFlow => "Save the session as a flow named".into(),
             Self::RunFlow => "Run the flow (a name in the flows folder, or a .flow.toml / .http path)".into(),
+            Self::Intercept => "Intercept: up, down or both, then a regex or jq:EXPR (empty: off)".into(),
         }
     }
 }
@@ -107,7 +110,8 @@ impl Prompt {
             | PromptPurpose::Search
             | PromptPurpose::DetailSearch
             | PromptPurpose::CloseFrame
-            | PromptPurpose::Schedule => None,
+            | PromptPurpose::Schedule
+            | PromptPurpose::Intercept => None,
             PromptPurpose::RunFlow => self
                 .text()
                 .trim()
@@ -165,6 +169,7 @@ impl App {
                 std::time::Instant::now(),
                 &mut self.shared,
             )),
+            PromptPurpose::Intercept => Some(self.set_intercept(&text)),
             PromptPurpose::Export { filtered } => {
                 self.export_to(&text, *filtered);
                 Some(Ok(()))
@@ -222,7 +227,8 @@ impl App {
             | PromptPurpose::CloseFrame
             | PromptPurpose::Schedule
             | PromptPurpose::SaveFlow
-            | PromptPurpose::RunFlow => {}
+            | PromptPurpose::RunFlow
+            | PromptPurpose::Intercept => {}
         }
     }
 

@@ -153,6 +153,9 @@ impl Session {
 
     /// Ctrl-J: the composer's message, if the connection is open.
     pub(super) fn send(&mut self, shared: &mut Shared) {
+        if self.forward_held(shared) {
+            return;
+        }
         match self.connection.state {
             ConnState::Open { .. } => self.send_composed(shared),
             ConnState::Connecting { .. } => shared.notify(NoteLevel::Warning, "still connecting; nothing was sent"),

@@ -36,6 +36,8 @@ pub struct Session {
     /// The connection this tab shows, when the proxy captured it: its
     /// client connects, not this tab.
     pub capture: Option<super::captures::Capture>,
+    /// What a captured tab intercepts and holds.
+    pub interception: super::intercept::Interception,
     /// A name for the tab bar that no request gives (the proxy's listener).
     pub title: Option<String>,
     /// `--ack`: Socket.IO emits ask for an ack.
@@ -236,6 +238,7 @@ impl Session {
             unseen: 0,
             recording: None,
             capture: None,
+            interception: Default::default(),
             title: None,
             ack_emits: false,
             ack_next: false,

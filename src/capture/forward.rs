@@ -108,7 +108,7 @@ async fn tunnel(proxy: &Proxy, mut stream: TcpStream, mut buffer: Vec<u8>, autho
     {
         return;
     }
-    if !intercepts(proxy.options.intercept.as_deref(), &host) {
+    if !intercepts(proxy.options.intercept_hosts.as_deref(), &host) {
         return blind(proxy, Box::new(stream), buffer, &host, port, peer).await;
     }
     // The client speaks first in HTTP and TLS alike; one that does not

@@ -14,6 +14,7 @@
 pub mod authority;
 mod forward;
 pub mod head;
+mod hold;
 mod relay;
 pub mod rules;
 pub mod upstream;
@@ -53,9 +54,14 @@ pub struct CaptureOptions {
     pub max_message_size: usize,
     pub send_timeout: Duration,
     pub rules: Arc<Rules>,
+    /// A held frame not acted on for this long goes on as it was.
+    pub hold_timeout: Duration,
     /// Forward mode: the hosts whose CONNECT tunnels are opened (all when
     /// `None`); others are tunnelled blind.
-    pub intercept: Option<Vec<String>>,
+    pub intercept_hosts: Option<Vec<String>>,
+    /// The interception rule a new connection starts with, as the
+    /// inspector last set it.
+    pub hold_rule: tokio::sync::watch::Receiver<Option<crate::conn::InterceptRule>>,
     /// Forward mode: the `Proxy-Authorization` value a client must send.
     pub proxy_auth: Option<String>,
     /// Forward mode: the authority that signs certificates for TLS interception.
@@ -300,8 +306,10 @@ async fn capture(
             let settings = RelaySettings {
                 send_timeout: options.send_timeout,
                 rules: options.rules.clone(),
+                hold_timeout: options.hold_timeout,
             };
-            relay::run(client_side, server_side, settings, commands, events).await;
+            let initial = options.hold_rule.borrow().clone();
+            relay::run(client_side, server_side, settings, initial, commands, events).await;
         }
     }
 }

@@ -9,7 +9,8 @@
 //! whatever the other does; they are recorded, not passed on.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -20,9 +21,11 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
+use super::hold::{Hold, HoldRule, Offer};
 use super::rules::Rules;
 use crate::conn::arena::Arena;
-use crate::conn::{ConnCommand, ConnError, ConnEvent, ConnState, Outgoing};
+use crate::conn::{CaptureCommand, ConnCommand, ConnError, ConnEvent, ConnState, HoldOutcome, Outgoing};
+use crate::filter::Pattern;
 use crate::record::{Closer, Direction, FrameKind, FrameRecord};
 
 /// Any byte stream a side can run on: TCP, or TLS over it.
@@ -45,12 +48,28 @@ pub struct RelaySettings {
     /// A side that takes nothing for this long fails the connection.
     pub send_timeout: Duration,
     pub rules: Arc<Rules>,
+    /// A held frame not acted on for this long goes on as it was.
+    pub hold_timeout: Duration,
 }
 
 /// Something a pump is told to do besides relaying.
 enum Order {
     Inject(Message),
-    Close { code: u16, reason: String },
+    Close {
+        code: u16,
+        reason: String,
+    },
+    /// Start holding by this rule, or stop (and let everything go).
+    Hold(Option<HoldRule>),
+    /// Sent to both pumps: the one holding `id` acts.
+    Release {
+        id: u64,
+        edited: Option<Message>,
+    },
+    Drop {
+        id: u64,
+    },
+    ReleaseAll,
 }
 
 /// How a pump's source ended.
@@ -72,6 +91,7 @@ pub async fn run(
     client: Side,
     server: Side,
     settings: RelaySettings,
+    initial_rule: Option<crate::conn::InterceptRule>,
     mut commands: mpsc::UnboundedReceiver<ConnCommand>,
     events: mpsc::Sender<ConnEvent>,
 ) {
@@ -79,20 +99,37 @@ pub async fn run(
     let (to_server, from_server) = server.split();
     let (up_orders, up_orders_rx) = mpsc::unbounded_channel();
     let (down_orders, down_orders_rx) = mpsc::unbounded_channel();
+    let hold_ids = Arc::new(AtomicU64::new(1));
+    // Taken before any frame is read: the first frame can be held.
+    if initial_rule.is_some() {
+        obey(
+            ConnCommand::Capture(CaptureCommand::Intercept(initial_rule)),
+            &up_orders,
+            &down_orders,
+            &events,
+        )
+        .await;
+    }
     let up = tokio::spawn(pump(
-        from_client,
-        to_server,
+        Ends {
+            from: from_client,
+            to: to_server,
+        },
         Direction::Sent,
         up_orders_rx,
         events.clone(),
+        Hold::new(settings.hold_timeout, hold_ids.clone()),
         settings.clone(),
     ));
     let down = tokio::spawn(pump(
-        from_server,
-        to_client,
+        Ends {
+            from: from_server,
+            to: to_client,
+        },
         Direction::Received,
         down_orders_rx,
         events.clone(),
+        Hold::new(settings.hold_timeout, hold_ids),
         settings,
     ));
     let mut up = up.map(|r| r.unwrap_or(Ended::Dropped("the relay stopped".into())));
@@ -170,28 +207,58 @@ async fn obey(
     down: &mpsc::UnboundedSender<Order>,
     events: &mpsc::Sender<ConnEvent>,
 ) {
-    let refuse = |why: &str| ConnEvent::Refused(why.into());
+    let both = |order: &dyn Fn() -> Order| {
+        let _ = up.send(order());
+        let _ = down.send(order());
+    };
     match command {
         ConnCommand::Send(outgoing) => {
             let _ = up.send(Order::Inject(message_of(outgoing)));
         }
-        ConnCommand::SendToClient(outgoing) => {
-            let _ = down.send(Order::Inject(message_of(outgoing)));
-        }
         ConnCommand::Ping(payload) => {
             let _ = up.send(Order::Inject(Message::Ping(payload)));
         }
-        ConnCommand::Close { code, reason } => {
-            let _ = up.send(Order::Close {
-                code,
-                reason: reason.clone(),
-            });
-            let _ = down.send(Order::Close { code, reason });
+        ConnCommand::Close { code, reason } => both(&|| Order::Close {
+            code,
+            reason: reason.clone(),
+        }),
+        ConnCommand::Capture(CaptureCommand::SendToClient(outgoing)) => {
+            let _ = down.send(Order::Inject(message_of(outgoing)));
         }
+        ConnCommand::Capture(CaptureCommand::Intercept(rule)) => {
+            let compile = |on: bool| -> Result<Option<HoldRule>, String> {
+                match &rule {
+                    Some(rule) if on => Ok(Some(HoldRule {
+                        pattern: Pattern::compile(&rule.filter)?,
+                    })),
+                    _ => Ok(None),
+                }
+            };
+            match (
+                compile(rule.as_ref().is_some_and(|r| r.up)),
+                compile(rule.as_ref().is_some_and(|r| r.down)),
+            ) {
+                (Ok(up_rule), Ok(down_rule)) => {
+                    let _ = up.send(Order::Hold(up_rule));
+                    let _ = down.send(Order::Hold(down_rule));
+                }
+                (Err(error), _) | (_, Err(error)) => {
+                    let _ = events
+                        .send(ConnEvent::Refused(format!("not intercepting: {error}")))
+                        .await;
+                }
+            }
+        }
+        ConnCommand::Capture(CaptureCommand::Release { id, edited }) => both(&|| Order::Release {
+            id,
+            edited: edited.clone().map(message_of),
+        }),
+        ConnCommand::Capture(CaptureCommand::Drop { id }) => both(&|| Order::Drop { id }),
+        ConnCommand::Capture(CaptureCommand::ReleaseAll) => both(&|| Order::ReleaseAll),
         ConnCommand::Connect(_) => {
             let _ = events
-                .send(refuse(
-                    "a captured connection is the client's: it cannot be reopened from here",
+                .send(ConnEvent::Refused(
+                    "a captured connection is the client's: it cannot be reopened from here".into(),
                 ))
                 .await;
         }
@@ -206,28 +273,53 @@ fn message_of(outgoing: Outgoing) -> Message {
     }
 }
 
-/// Moves frames from one side to the other until the source ends.
+/// A pump's two ends: the side it reads, the side it writes.
+struct Ends {
+    from: SplitStream<Side>,
+    to: SplitSink<Side, Message>,
+}
+
+/// What one turn of a pump has to report.
+#[derive(Default)]
+struct Report {
+    frames: Vec<FrameRecord>,
+    after: Vec<ConnEvent>,
+}
+
+impl Report {
+    fn released(&mut self, ids: Vec<u64>, outcome: HoldOutcome) {
+        self.after.extend(ids.into_iter().map(|id| ConnEvent::Released {
+            id,
+            outcome: outcome.clone(),
+        }));
+    }
+}
+
+/// Moves frames from one side to the other until the source ends,
+/// holding those the interception rule picks.
 async fn pump(
-    mut from: SplitStream<Side>,
-    mut to: SplitSink<Side, Message>,
+    ends: Ends,
     direction: Direction,
     mut orders: mpsc::UnboundedReceiver<Order>,
     events: mpsc::Sender<ConnEvent>,
+    mut hold: Hold,
     settings: RelaySettings,
 ) -> Ended {
+    let Ends { mut from, mut to } = ends;
     let mut arena = Arena::default();
     let mut closed: Option<(Option<u16>, String)> = None;
     let mut orders_open = true;
+    let mut was_full = false;
     loop {
-        let mut batch = Vec::new();
-        let mut notes = Vec::new();
+        let mut report = Report::default();
         let mut source_end = None;
+        let deadline = hold.next_deadline();
         tokio::select! {
             biased;
             order = orders.recv(), if orders_open => match order {
                 Some(Order::Inject(message)) => {
                     if let Some(record) = record_of(&message, direction, &mut arena) {
-                        batch.push(record);
+                        report.frames.push(record);
                     }
                     if deliver(&mut to, message, &settings).await.is_err() {
                         return Ended::Stalled;
@@ -235,7 +327,7 @@ async fn pump(
                 }
                 Some(Order::Close { code, reason }) => {
                     let frame = CloseFrame { code: CloseCode::from(code), reason: Utf8Bytes::from(reason.clone()) };
-                    batch.push(FrameRecord {
+                    report.frames.push(FrameRecord {
                         at: SystemTime::now(),
                         direction,
                         kind: FrameKind::Close { code: Some(code) },
@@ -245,24 +337,37 @@ async fn pump(
                         return Ended::Stalled;
                     }
                 }
+                Some(Order::Hold(rule)) => report.released(hold.set_rule(rule), HoldOutcome::Forwarded),
+                Some(Order::Release { id, edited }) => {
+                    let text = edited.as_ref().and_then(|m| m.to_text().ok()).map(str::to_string);
+                    if hold.release(id, edited) {
+                        report.released(vec![id], super::hold::outcome_of(text.as_deref()));
+                    }
+                }
+                Some(Order::Drop { id }) => {
+                    if hold.drop_held(id) {
+                        report.released(vec![id], HoldOutcome::Dropped);
+                    }
+                }
+                Some(Order::ReleaseAll) => report.released(hold.release_all(), HoldOutcome::Forwarded),
                 None => orders_open = false,
             },
-            next = from.next() => {
+            () = wait_until(deadline) => report.released(hold.expire(Instant::now()), HoldOutcome::TimedOut),
+            next = from.next(), if !hold.is_full() => {
                 let mut next = next;
                 for _ in 0..BATCH {
                     match next {
-                        None => {
+                        None | Some(Err(_)) => {
+                            let why = match next {
+                                Some(Err(error)) => error.to_string(),
+                                _ => "no close frame".into(),
+                            };
                             source_end = Some(match closed.take() {
                                 Some((code, reason)) => Ended::Closed { code, reason },
-                                None => Ended::Dropped("no close frame".into()),
+                                None => Ended::Dropped(why),
                             });
-                            break;
-                        }
-                        Some(Err(error)) => {
-                            source_end = Some(match closed.take() {
-                                Some((code, reason)) => Ended::Closed { code, reason },
-                                None => Ended::Dropped(error.to_string()),
-                            });
+                            // Nothing more comes this way: what is held goes on.
+                            report.released(hold.set_rule(None), HoldOutcome::Forwarded);
                             break;
                         }
                         Some(Ok(message)) => {
@@ -272,19 +377,29 @@ async fn pump(
                                     None => (None, String::new()),
                                 });
                             }
-                            if let Some(record) = record_of(&message, direction, &mut arena) {
-                                batch.push(record);
+                            let record = record_of(&message, direction, &mut arena);
+                            if let Some(record) = &record {
+                                report.frames.push(record.clone());
                             }
-                            match message {
-                                // Answered at this hop; not passed on.
-                                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
-                                message => {
-                                    let verdict = settings.rules.judge(direction, message);
-                                    notes.extend(verdict.note);
-                                    if let Some(message) = verdict.message
-                                        && deliver(&mut to, message, &settings).await.is_err()
-                                    {
-                                        return Ended::Stalled;
+                            // Pings are answered at this hop; not passed on.
+                            if !matches!(message, Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) {
+                                let verdict = settings.rules.judge(direction, message);
+                                if let Some(text) = verdict.note {
+                                    report.after.push(ConnEvent::ProtocolNote { error: false, text });
+                                }
+                                if let Some(message) = verdict.message {
+                                    match hold.offer(message, Instant::now()) {
+                                        Offer::Pass(message) => {
+                                            if deliver(&mut to, message, &settings).await.is_err() {
+                                                return Ended::Stalled;
+                                            }
+                                        }
+                                        Offer::Held(id) => {
+                                            if let Some(frame) = record {
+                                                report.after.push(ConnEvent::Held { id, frame });
+                                            }
+                                        }
+                                        Offer::Queued => {}
                                     }
                                 }
                             }
@@ -297,26 +412,46 @@ async fn pump(
                 }
             },
         }
+        while let Some(message) = hold.next_ready() {
+            if deliver(&mut to, message, &settings).await.is_err() {
+                return Ended::Stalled;
+            }
+        }
         // The destination may be gone already (its close passed on): that
         // side's own pump reports it.
         if tokio::time::timeout(settings.send_timeout, to.flush()).await.is_err() {
             return Ended::Stalled;
         }
-        if !batch.is_empty() && events.send(ConnEvent::Frames(batch)).await.is_err() {
+        let full = hold.is_full();
+        if full && !was_full {
+            let side = match direction {
+                Direction::Sent => "client",
+                Direction::Received => "server",
+            };
+            report.after.push(ConnEvent::Warning(format!(
+                "{} held or waiting behind a held one (the most kept): reading from the {side} paused until some are let go",
+                crate::format::count(super::hold::MAX_WAITING as u64, "frame")
+            )));
+        }
+        was_full = full;
+        if !report.frames.is_empty() && events.send(ConnEvent::Frames(report.frames)).await.is_err() {
             return Ended::Abandoned;
         }
-        for text in notes {
-            if events
-                .send(ConnEvent::ProtocolNote { error: false, text })
-                .await
-                .is_err()
-            {
+        for event in report.after {
+            if events.send(event).await.is_err() {
                 return Ended::Abandoned;
             }
         }
         if let Some(ended) = source_end {
             return ended;
         }
+    }
+}
+
+async fn wait_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
     }
 }
 

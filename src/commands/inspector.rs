@@ -114,6 +114,8 @@ pub async fn run(request: RequestArgs, options: &ConnOptions) -> anyhow::Result<
 /// the first tab (the listener's) says about it.
 pub struct ProxyLaunch {
     pub notices: tokio::sync::mpsc::Receiver<crate::capture::Notice>,
+    /// Where the interception rule for new captures goes.
+    pub hold_rule: tokio::sync::watch::Sender<Option<crate::conn::InterceptRule>>,
     pub banner: Vec<String>,
     /// The listener tab's name.
     pub title: String,
@@ -276,7 +278,7 @@ async fn inspect(
         for line in &launch.banner {
             app.on_proxy_note(false, line);
         }
-        conns = conns.with_notices(launch.notices);
+        conns = conns.with_proxy(launch.notices, launch.hold_rule);
     }
     let loop_options = LoopOptions {
         fps: settings.fps,

@@ -53,6 +53,7 @@ pub async fn run(args: ProxyArgs, options: &ConnOptions) -> anyhow::Result<u8> {
         Some(_) => None,
         None => Some(Arc::new(load_authority(options)?)),
     };
+    let (hold_rule_tx, hold_rule) = tokio::sync::watch::channel(None);
     let capture_options = CaptureOptions {
         upstream: upstream.clone(),
         headers,
@@ -64,7 +65,9 @@ pub async fn run(args: ProxyArgs, options: &ConnOptions) -> anyhow::Result<u8> {
         max_message_size: settings.max_message_size,
         send_timeout: conn.effective_send_timeout(),
         rules: Arc::new(rules),
-        intercept: (!args.intercept.is_empty()).then(|| args.intercept.clone()),
+        hold_timeout: std::time::Duration::from_secs_f64(args.hold_timeout),
+        intercept_hosts: (!args.intercept.is_empty()).then(|| args.intercept.clone()),
+        hold_rule,
         proxy_auth: args.proxy_auth.as_ref().map(|credentials| {
             format!(
                 "Basic {}",
@@ -103,6 +106,7 @@ pub async fn run(args: ProxyArgs, options: &ConnOptions) -> anyhow::Result<u8> {
             options,
             super::inspector::ProxyLaunch {
                 notices,
+                hold_rule: hold_rule_tx,
                 banner,
                 title: format!("proxy :{}", listening.port()),
             },

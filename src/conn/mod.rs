@@ -118,12 +118,49 @@ pub enum ConnCommand {
     Close { code: u16, reason: String },
     /// Turn automatic reconnecting on or off.
     SetReconnect(bool),
-    /// On a captured (proxied) connection: send a data frame to the
-    /// client, as if from the server. `Send` goes to the server.
-    SendToClient(Outgoing),
+    /// What only a captured (proxied) connection can do; the connection
+    /// task refuses it.
+    Capture(CaptureCommand),
     /// Show the keep-alives a protocol answers by itself (Socket.IO
     /// heartbeats, GraphQL pings) as frames, from now on, or hide them again.
     ShowKeepalives(bool),
+}
+
+/// Commands for a captured connection's relay. `ConnCommand::Send`
+/// injects towards the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureCommand {
+    /// Send a data frame to the client, as if from the server.
+    SendToClient(Outgoing),
+    /// Hold the data frames going `up` (client to server) and/or `down`
+    /// that match `filter` (a regex or `jq:EXPR`; empty matches all);
+    /// `None` stops holding and forwards whatever is held.
+    Intercept(Option<InterceptRule>),
+    /// Forward held frame `id`, as it was or as `edited`.
+    Release { id: u64, edited: Option<Outgoing> },
+    /// Drop held frame `id`: it never reaches the other side.
+    Drop { id: u64 },
+    /// Forward every held frame as it is.
+    ReleaseAll,
+}
+
+/// Which frames a captured connection holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterceptRule {
+    pub up: bool,
+    pub down: bool,
+    pub filter: String,
+}
+
+/// What became of a held frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldOutcome {
+    Forwarded,
+    /// Forwarded with this text in place of what was held.
+    Edited(String),
+    Dropped,
+    /// Not acted on within the hold time-out: forwarded as it was.
+    TimedOut,
 }
 
 /// The connection's lifecycle, with the data each state needs.
@@ -235,6 +272,17 @@ pub enum ConnEvent {
     /// Received frames in order, taken from the socket in one go: one
     /// wake-up of the UI per batch, not per frame.
     Frames(Vec<FrameRecord>),
+    /// A captured connection holds this frame (already reported among the
+    /// frames) until it is released or dropped.
+    Held {
+        id: u64,
+        frame: FrameRecord,
+    },
+    /// A held frame was let go.
+    Released {
+        id: u64,
+        outcome: HoldOutcome,
+    },
 }
 
 /// The UI's side of the command channel.

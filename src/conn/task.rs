@@ -103,7 +103,7 @@ impl Task {
                         attempt = 0;
                         request
                     }
-                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_) | ConnCommand::SendToClient(_)) => {
+                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_) | ConnCommand::Capture(_)) => {
                         self.emit(ConnEvent::Refused("not connected: nothing was sent".into()))
                             .await?;
                         continue;
@@ -170,7 +170,7 @@ impl Task {
                         self.settings.reconnect = false;
                         "reconnecting turned off"
                     }
-                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_) | ConnCommand::SendToClient(_)) => {
+                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_) | ConnCommand::Capture(_)) => {
                         self.emit(ConnEvent::Refused("reconnecting: nothing was sent".into())).await?;
                         continue;
                     }
@@ -259,7 +259,7 @@ impl Task {
                         .await?;
                         return Ok(Next::Idle);
                     }
-                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_) | ConnCommand::SendToClient(_)) => {
+                    Some(ConnCommand::Send(_) | ConnCommand::Ping(_) | ConnCommand::Capture(_)) => {
                         self.emit(ConnEvent::Refused("still connecting: nothing was sent".into())).await?;
                     }
                     Some(ConnCommand::SetReconnect(on)) => self.settings.reconnect = on,
@@ -470,7 +470,7 @@ impl Task {
                                     self.show_keepalives = on;
                                     break 'one;
                                 }
-                                Some(ConnCommand::SendToClient(_)) => {
+                                Some(ConnCommand::Capture(_)) => {
                                     self.emit(ConnEvent::Refused("not a captured connection: no client".into())).await?;
                                     break 'one;
                                 }

@@ -29,6 +29,8 @@ pub struct Connections {
     start: usize,
     /// `wscope proxy`: its captured connections and notes.
     notices: Option<mpsc::Receiver<Notice>>,
+    /// `wscope proxy`: the interception rule new captures start with.
+    hold_rule: Option<tokio::sync::watch::Sender<Option<crate::conn::InterceptRule>>>,
 }
 
 impl Connections {
@@ -52,13 +54,26 @@ impl Connections {
             }],
             start: 0,
             notices: None,
+            hold_rule: None,
         }
     }
 
-    /// Takes in what a proxy captures.
-    pub fn with_notices(mut self, notices: mpsc::Receiver<Notice>) -> Self {
+    /// Takes in what a proxy captures, and sets its interception rule.
+    pub fn with_proxy(
+        mut self,
+        notices: mpsc::Receiver<Notice>,
+        hold_rule: tokio::sync::watch::Sender<Option<crate::conn::InterceptRule>>,
+    ) -> Self {
         self.notices = Some(notices);
+        self.hold_rule = Some(hold_rule);
         self
+    }
+
+    /// The rule new captures start with, from now on.
+    pub fn set_hold_rule(&self, rule: Option<crate::conn::InterceptRule>) {
+        if let Some(sender) = &self.hold_rule {
+            sender.send_replace(rule);
+        }
     }
 
     /// The proxy's notices, for the loop to wait on beside the events.

@@ -354,6 +354,9 @@ fn take_notice(app: &mut App, conns: &mut Connections, notice: crate::capture::N
 /// Delivers queued commands and file work; a vanished connection task is
 /// reported, not fatal.
 fn forward(app: &mut App, conns: &mut Connections, files: &Files) {
+    for rule in app.take_proxy_rules() {
+        conns.set_hold_rule(rule);
+    }
     for request in app.take_store_requests() {
         files.spawn(request);
     }

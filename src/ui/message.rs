@@ -50,8 +50,29 @@ pub fn render(frame: &mut Frame, area: Rect, session: &Session, focused: bool) {
             ),
         },
     };
+    let title = match &session.interception.editing {
+        // The composer holds an intercepted frame, not the user's draft.
+        Some(editing) => {
+            let arrow = session.interception.held.front().map_or("", |h| {
+                if h.frame.direction == crate::record::Direction::Sent {
+                    "↑"
+                } else {
+                    "↓"
+                }
+            });
+            Line::styled(
+                format!(
+                    " HELD {arrow} #{} ({} held) · ^J forward · Alt-x drop · Alt-f all ",
+                    editing.id,
+                    session.interception.held.len()
+                ),
+                theme::note(NoteLevel::Warning),
+            )
+        }
+        None => Line::raw(format!(" Message · {} ", session.send_mode.name())),
+    };
     let block = Block::bordered()
-        .title(format!(" Message · {} ", session.send_mode.name()))
+        .title(title)
         .title_bottom(indicator)
         .border_style(theme::border(focused));
     let inner = block.inner(area);

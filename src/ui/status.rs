@@ -193,7 +193,7 @@ fn hints(app: &App, width: usize) -> Line<'static> {
                 continue;
             };
             // Only a captured connection has a client to send to.
-            if binding.action == Action::SendToClient && app.session().capture.is_none() {
+            if matches!(binding.action, Action::SendToClient | Action::Intercept) && app.session().capture.is_none() {
                 continue;
             }
             let key = format!(" {}", key.short_label());
