@@ -9,7 +9,7 @@
 //! connection wscope makes itself, so every view of the inspector and
 //! every headless printer takes it as it is.
 //!
-//! May import: `conn`, `filter`, `jq`, `record`, `request`, `sanitize`.
+//! May import: `conn`, `filter`, `format`, `jq`, `record`, `request`, `sanitize`.
 
 pub mod authority;
 mod forward;
