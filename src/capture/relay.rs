@@ -171,15 +171,15 @@ pub async fn run(
 }
 
 fn final_state(first: Ended, direction: Direction) -> ConnState {
-    let (side, by) = match direction {
-        Direction::Sent => ("client", Closer::Us),
-        Direction::Received => ("server", Closer::Server),
+    let by = match direction {
+        Direction::Sent => Closer::Us,
+        Direction::Received => Closer::Server,
     };
     match first {
         Ended::Closed { code, reason } => ConnState::Closed { code, reason, by },
         Ended::Dropped(why) => ConnState::Closed {
             code: Some(crate::record::ABNORMAL_CLOSURE),
-            reason: format!("the {side} dropped the connection: {why}"),
+            reason: why,
             by: Closer::Network,
         },
         Ended::Stalled => ConnState::Failed(ConnError::Io {
@@ -358,9 +358,13 @@ async fn pump(
                 for _ in 0..BATCH {
                     match next {
                         None | Some(Err(_)) => {
+                            let side = match direction {
+                                Direction::Sent => "the client",
+                                Direction::Received => "the server",
+                            };
                             let why = match next {
-                                Some(Err(error)) => error.to_string(),
-                                _ => "no close frame".into(),
+                                Some(Err(error)) => format!("reading from {side} failed: {error}"),
+                                _ => format!("{side} dropped the connection without a close frame"),
                             };
                             source_end = Some(match closed.take() {
                                 Some((code, reason)) => Ended::Closed { code, reason },
