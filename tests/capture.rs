@@ -572,3 +572,102 @@ async fn sigterm_closes_both_sides_with_going_away() {
         .unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// The next event of a captured connection that `pick` takes.
+async fn next_event<T>(
+    events: &mut tokio::sync::mpsc::Receiver<wscope::conn::ConnEvent>,
+    mut pick: impl FnMut(wscope::conn::ConnEvent) -> Option<T>,
+) -> T {
+    loop {
+        let event = tokio::time::timeout(WAIT, events.recv())
+            .await
+            .expect("an event in time")
+            .expect("the relay is running");
+        if let Some(found) = pick(event) {
+            return found;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_held_frame_goes_on_as_edited_and_a_dropped_one_never_arrives() {
+    use wscope::capture::{CaptureOptions, Notice, Rules, upstream::Dialer};
+    use wscope::conn::{CaptureCommand, ConnCommand, ConnEvent, HoldOutcome, InterceptRule, Outgoing};
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let server = echo_server(seen).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hold_up = InterceptRule {
+        up: true,
+        down: false,
+        filter: String::new(),
+    };
+    let (_rule, hold_rule) = tokio::sync::watch::channel(Some(hold_up));
+    let options = CaptureOptions {
+        upstream: Some(url::Url::parse(&server.url("ws", "/")).unwrap()),
+        headers: Vec::new(),
+        dialer: Dialer {
+            proxy: wscope::request::ProxyChoice::Direct,
+            connect_timeout: WAIT,
+            tls: None,
+        },
+        max_message_size: 1 << 20,
+        send_timeout: WAIT,
+        rules: Arc::new(Rules::default()),
+        hold_timeout: Duration::from_secs(60),
+        intercept_hosts: None,
+        hold_rule,
+        proxy_auth: None,
+        authority: None,
+    };
+    let (notices_tx, mut notices) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(wscope::capture::serve(listener, options, notices_tx));
+    let (mut client, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/held"))
+        .await
+        .unwrap();
+    let Some(Notice::Captured(mut captured)) = notices.recv().await else {
+        panic!("no capture announced");
+    };
+    assert_eq!(next_text(&mut client).await, "greeting", "the server's way is not held");
+
+    async fn held(events: &mut tokio::sync::mpsc::Receiver<ConnEvent>, text: &str) -> u64 {
+        next_event(events, |event| match event {
+            ConnEvent::Held { id, frame } => {
+                assert_eq!(frame.payload, text);
+                Some(id)
+            }
+            _ => None,
+        })
+        .await
+    }
+    client.send(Message::text("first")).await.unwrap();
+    let first = held(&mut captured.events, "first").await;
+    captured.handle.send(ConnCommand::Capture(CaptureCommand::Release {
+        id: first,
+        edited: Some(Outgoing::Text("first, edited".into())),
+    }));
+    assert_eq!(next_text(&mut client).await, "first, edited", "the server got the edit");
+
+    client.send(Message::text("second")).await.unwrap();
+    let second = held(&mut captured.events, "second").await;
+    client.send(Message::text("third")).await.unwrap();
+    let third = held(&mut captured.events, "third").await;
+    captured
+        .handle
+        .send(ConnCommand::Capture(CaptureCommand::Drop { id: second }));
+    captured.handle.send(ConnCommand::Capture(CaptureCommand::Release {
+        id: third,
+        edited: None,
+    }));
+    assert_eq!(
+        next_text(&mut client).await,
+        "third",
+        "the dropped frame never reached the server"
+    );
+    let outcomes = next_event(&mut captured.events, |event| match event {
+        ConnEvent::Released { id, outcome } if id == third => Some(outcome),
+        _ => None,
+    })
+    .await;
+    assert_eq!(outcomes, HoldOutcome::Forwarded);
+}
