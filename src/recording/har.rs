@@ -71,6 +71,18 @@ struct Message {
 /// 5138 in seconds).
 const MILLISECONDS_FROM: f64 = 1e11;
 
+/// A WebSocket entry's URL with a WebSocket scheme: some tools record the
+/// upgrade as the `http://` or `https://` request it was.
+fn websocket_url(url: String) -> String {
+    if let Some(rest) = url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else {
+        url
+    }
+}
+
 pub(super) fn parse(text: &str, source: &str) -> Result<Vec<Recording>, RecordingError> {
     let har: Har = serde_json::from_str(text).map_err(|e| RecordingError::Format {
         path: source.into(),
@@ -114,7 +126,7 @@ pub(super) fn parse(text: &str, source: &str) -> Result<Vec<Recording>, Recordin
             .filter(|t| !t.is_empty() && status.is_some_and(|s| s != 101));
         recordings.push(Recording {
             source: source.into(),
-            url: entry.request.url,
+            url: websocket_url(entry.request.url),
             headers: entry
                 .request
                 .headers
@@ -168,4 +180,24 @@ fn frame_of(message: Message) -> Result<Option<FrameRecord>, String> {
         kind,
         payload,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upgrade_recorded_as_http_reads_as_a_websocket_url() {
+        let har = r#"{"log":{"entries":[
+            {"_resourceType":"websocket","request":{"method":"GET","url":"https://api.example.com/socket?v=2","headers":[]},
+             "response":{"status":101,"headers":[]},
+             "_webSocketMessages":[{"type":"send","time":1764000000.5,"opcode":1,"data":"hi"}]},
+            {"_resourceType":"websocket","request":{"method":"GET","url":"http://127.0.0.1:9001/plain","headers":[]},
+             "response":{"status":101,"headers":[]}}
+        ]}}"#;
+        let recordings = parse(har, "tool.har").expect("a HAR");
+        assert_eq!(recordings[0].url, "wss://api.example.com/socket?v=2");
+        assert_eq!(recordings[1].url, "ws://127.0.0.1:9001/plain");
+        assert_eq!(recordings[0].frames.len(), 1);
+    }
 }
