@@ -298,51 +298,6 @@ async fn rules_rewrite_each_way_and_drop() {
     assert!(err.contains("dropped by --drop (^noise$)"), "{err}");
 }
 
-/// A CA, and a TLS server config for 127.0.0.1 signed by it.
-fn upstream_tls() -> (rustls::pki_types::CertificateDer<'static>, Arc<rustls::ServerConfig>) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf.der().clone()], key)
-        .unwrap();
-    (ca_cert.der().clone(), Arc::new(config))
-}
-
-/// The echo server behind TLS.
-async fn tls_echo_server(config: Arc<rustls::ServerConfig>) -> TestServer {
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    serve(move |stream| {
-        let acceptor = acceptor.clone();
-        async move {
-            let Ok(tls) = acceptor.accept(stream).await else { return };
-            let Ok(mut socket) = tokio_tungstenite::accept_async(tls).await else {
-                return;
-            };
-            let _ = socket.send(Message::text("secure greeting")).await;
-            while let Some(Ok(message)) = socket.next().await {
-                if message.is_text() {
-                    let _ = socket.send(message).await;
-                }
-            }
-        }
-    })
-    .await
-}
-
 /// Opens a CONNECT tunnel through the proxy at `proxy` to `target`.
 async fn connect_tunnel(proxy: SocketAddr, target: SocketAddr) -> TcpStream {
     let mut stream = TcpStream::connect(proxy).await.unwrap();
@@ -355,17 +310,13 @@ async fn connect_tunnel(proxy: SocketAddr, target: SocketAddr) -> TcpStream {
 
 #[tokio::test]
 async fn forward_mode_captures_ws_and_wss_and_passes_plain_http_through() {
-    let (upstream_ca, upstream_config) = upstream_tls();
-    let secure = tls_echo_server(upstream_config).await;
+    let (upstream_ca, upstream_config) = common::test_tls();
+    let secure = common::tls_echo_server(upstream_config).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let plain = echo_server(seen.clone()).await;
     let web = hyper_server().await;
     let ca_file = tempfile::NamedTempFile::new().unwrap();
-    let pem = format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        base64_lines(&upstream_ca)
-    );
-    std::fs::write(ca_file.path(), pem).unwrap();
+    std::fs::write(ca_file.path(), upstream_ca).unwrap();
     let log = tempfile::tempdir().expect("temp dir");
     let log_path = log.path().join("forward.ndjson");
     let proxy = Proxy::start(&[
@@ -466,16 +417,6 @@ async fn forward_mode_captures_ws_and_wss_and_passes_plain_http_through() {
         logged.contains(r#""text":"through tls""#),
         "the log has wss in clear: {logged}"
     );
-}
-
-fn base64_lines(der: &[u8]) -> String {
-    use base64::Engine as _;
-    let text = base64::engine::general_purpose::STANDARD.encode(der);
-    text.as_bytes()
-        .chunks(64)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A hyper server answering every GET with its path.

@@ -244,8 +244,11 @@ async fn capture(
     match answer {
         Answer::Refused { response, body } => {
             // Passed back as it came: the client sees what the server said.
-            let _ = client.write_all(&response.raw).await;
-            let _ = client.write_all(&body).await;
+            // In one write: a client may read the body that came with the
+            // head and no more.
+            let mut answer = response.raw.clone();
+            answer.extend_from_slice(&body);
+            let _ = client.write_all(&answer).await;
             let _ = client.shutdown().await;
             let shown = &body[..body.len().min(MAX_REJECTION_BODY)];
             let error = ConnError::Upgrade {

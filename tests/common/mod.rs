@@ -391,3 +391,49 @@ pub fn choose_subprotocol(request: &Request, mut response: Response, wanted: &st
     }
     response
 }
+
+/// A fresh CA (as PEM, for `--cacert`) and a TLS server config for
+/// 127.0.0.1 and localhost signed by it.
+pub fn test_tls() -> (String, Arc<rustls::ServerConfig>) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone()], key)
+        .unwrap();
+    (ca_cert.pem(), Arc::new(config))
+}
+
+/// The echo server behind TLS.
+pub async fn tls_echo_server(config: Arc<rustls::ServerConfig>) -> TestServer {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    serve(move |stream| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(tls) = acceptor.accept(stream).await else { return };
+            let Ok(mut socket) = tokio_tungstenite::accept_async(tls).await else {
+                return;
+            };
+            let _ = socket.send(Message::text("secure greeting")).await;
+            while let Some(Ok(message)) = socket.next().await {
+                if message.is_text() {
+                    let _ = socket.send(message).await;
+                }
+            }
+        }
+    })
+    .await
+}
