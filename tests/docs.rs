@@ -10,8 +10,18 @@ use std::path::{Path, PathBuf};
 const BEGIN: &str = "<!-- keymap:begin -->";
 const END: &str = "<!-- keymap:end -->";
 
-/// Flags of other tools the pages quote (cargo's).
-const FOREIGN_FLAGS: &[&str] = &["--bench", "--ignored", "--locked", "--path", "--release", "--test"];
+/// Flags of other tools the pages quote: cargo's, and Chromium's that the
+/// capture page points at wscope with.
+const FOREIGN_FLAGS: &[&str] = &[
+    "--bench",
+    "--ignored",
+    "--locked",
+    "--path",
+    "--release",
+    "--test",
+    "--proxy-server",
+    "--proxy-bypass-list",
+];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
