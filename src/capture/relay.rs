@@ -9,6 +9,7 @@
 //! whatever the other does; they are recorded, not passed on.
 
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -100,6 +101,7 @@ pub async fn run(
     let (up_orders, up_orders_rx) = mpsc::unbounded_channel();
     let (down_orders, down_orders_rx) = mpsc::unbounded_channel();
     let hold_ids = Arc::new(AtomicU64::new(1));
+    let first_close = Arc::new(OnceLock::new());
     // Taken before any frame is read: the first frame can be held.
     if initial_rule.is_some() {
         obey(
@@ -114,6 +116,7 @@ pub async fn run(
         Ends {
             from: from_client,
             to: to_server,
+            first_close: first_close.clone(),
         },
         Direction::Sent,
         up_orders_rx,
@@ -125,6 +128,7 @@ pub async fn run(
         Ends {
             from: from_server,
             to: to_client,
+            first_close: first_close.clone(),
         },
         Direction::Received,
         down_orders_rx,
@@ -166,12 +170,15 @@ pub async fn run(
         });
     }
     let _ = tokio::time::timeout(CLOSE_WAIT, other).await;
-    let state = final_state(first, first_direction);
+    // Who closed is who sent the first close frame, not whose side
+    // finished first (a client ends its socket once it answers).
+    let closer = first_close.get().copied().unwrap_or(first_direction);
+    let state = final_state(first, first_direction, closer);
     let _ = events.send(ConnEvent::state(state)).await;
 }
 
-fn final_state(first: Ended, direction: Direction) -> ConnState {
-    let by = match direction {
+fn final_state(first: Ended, direction: Direction, closer: Direction) -> ConnState {
+    let by = match closer {
         Direction::Sent => Closer::Us,
         Direction::Received => Closer::Server,
     };
@@ -277,6 +284,8 @@ fn message_of(outgoing: Outgoing) -> Message {
 struct Ends {
     from: SplitStream<Side>,
     to: SplitSink<Side, Message>,
+    /// Which side sent the first close frame, shared by both pumps.
+    first_close: Arc<OnceLock<Direction>>,
 }
 
 /// What one turn of a pump has to report.
@@ -305,7 +314,11 @@ async fn pump(
     mut hold: Hold,
     settings: RelaySettings,
 ) -> Ended {
-    let Ends { mut from, mut to } = ends;
+    let Ends {
+        mut from,
+        mut to,
+        first_close,
+    } = ends;
     let mut arena = Arena::default();
     let mut closed: Option<(Option<u16>, String)> = None;
     let mut orders_open = true;
@@ -376,6 +389,7 @@ async fn pump(
                         }
                         Some(Ok(message)) => {
                             if let Message::Close(frame) = &message {
+                                first_close.get_or_init(|| direction);
                                 closed.get_or_insert_with(|| match frame {
                                     Some(frame) => (Some(u16::from(frame.code)), frame.reason.to_string()),
                                     None => (None, String::new()),
