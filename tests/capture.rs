@@ -612,3 +612,40 @@ async fn a_held_frame_goes_on_as_edited_and_a_dropped_one_never_arrives() {
     .await;
     assert_eq!(outcomes, HoldOutcome::Forwarded);
 }
+
+#[tokio::test]
+async fn a_flood_arrives_whole_and_in_order() {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = received.clone();
+    let server = serve(move |stream| {
+        let sink = sink.clone();
+        async move {
+            let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+                return;
+            };
+            while let Some(Ok(message)) = socket.next().await {
+                if let Message::Text(text) = message {
+                    sink.lock().unwrap().push(text.to_string());
+                }
+            }
+        }
+    })
+    .await;
+    let proxy = Proxy::start(&[&server.url("ws", "/")]);
+    let (mut client, _) = tokio_tungstenite::connect_async(proxy.url("/")).await.unwrap();
+    const COUNT: usize = 20_000;
+    for n in 0..COUNT {
+        client.feed(Message::text(n.to_string())).await.unwrap();
+    }
+    client.flush().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().len() < COUNT && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), COUNT, "frames were lost on the way");
+    assert!(
+        got.iter().enumerate().all(|(n, text)| *text == n.to_string()),
+        "frames arrived out of order"
+    );
+}

@@ -368,7 +368,7 @@ async fn pump(
             () = wait_until(deadline) => report.released(hold.expire(Instant::now()), HoldOutcome::TimedOut),
             next = from.next(), if !hold.is_full() => {
                 let mut next = next;
-                for _ in 0..BATCH {
+                for taken in 1..=BATCH {
                     match next {
                         None | Some(Err(_)) => {
                             let side = match direction {
@@ -422,6 +422,11 @@ async fn pump(
                                 }
                             }
                         }
+                    }
+                    // Only what this batch will handle is taken from the
+                    // socket: a frame taken and not handled would be lost.
+                    if taken == BATCH {
+                        break;
                     }
                     match from.next().now_or_never() {
                         Some(more) => next = more,

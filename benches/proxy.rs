@@ -1,0 +1,255 @@
+//! Figures for `wscope proxy`, measured on the real binary: the inspector
+//! live in an 80x24 pseudo-terminal, or headless where a terminal would
+//! only add noise.
+//!
+//! 1. Throughput: N x 100 B frames client to server through the reverse
+//!    proxy (TUI live), against the same flood sent straight to the server,
+//!    in the same run.
+//! 2. Latency: the round trip the proxy adds, p50 and p99 over 10,000
+//!    echoes, against the same echoes sent straight.
+//! 3. Many connections: 1,000 connections through the headless proxy, each
+//!    sending 10 frames a second for 10 s: frames forwarded, and the
+//!    proxy's peak memory.
+//!
+//! Run with `cargo bench --bench proxy`. `WSCOPE_BENCH_FRAMES` sets N
+//! (default 1,000,000), `WSCOPE_BENCH_CONNECTIONS` the connections (1,000).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+
+#[path = "../tests/common/pty.rs"]
+mod pty;
+use pty::Pty;
+
+const FRAME: usize = 100;
+
+/// A server that counts the data frames it receives and echoes text
+/// frames that start with `echo`.
+async fn counting_server(received: Arc<AtomicU64>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let received = received.clone();
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                while let Some(Ok(message)) = socket.next().await {
+                    if message.is_text() || message.is_binary() {
+                        received.fetch_add(1, Ordering::Relaxed);
+                        if message.to_text().is_ok_and(|t| t.starts_with("echo")) && socket.send(message).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Sends `count` frames of 100 B to `url` and returns when the server has
+/// counted them all.
+async fn flood(url: &str, count: u64, received: &AtomicU64) -> Duration {
+    let before = received.load(Ordering::Relaxed);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let payload = "x".repeat(FRAME);
+    let start = Instant::now();
+    for _ in 0..count {
+        socket.feed(Message::text(payload.clone())).await.unwrap();
+    }
+    socket.flush().await.unwrap();
+    while received.load(Ordering::Relaxed) < before + count {
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    let took = start.elapsed();
+    let _ = socket.close(None).await;
+    took
+}
+
+/// Round trips of `count` echoes, one after another, sorted.
+async fn round_trips(url: &str, count: usize) -> Vec<Duration> {
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut times = Vec::with_capacity(count);
+    for _ in 0..count {
+        let start = Instant::now();
+        socket.send(Message::text("echo ping")).await.unwrap();
+        loop {
+            if let Some(Ok(Message::Text(_))) = socket.next().await {
+                break;
+            }
+        }
+        times.push(start.elapsed());
+    }
+    let _ = socket.close(None).await;
+    times.sort();
+    times
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The headless proxy, with its address.
+fn headless_proxy(upstream: &str) -> (Child, SocketAddr) {
+    let home = std::env::temp_dir().join(format!("wscope-bench-proxy-{}", std::process::id()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .arg("--config-dir")
+        .arg(&home)
+        .args(["proxy", "--headless", "--listen", "127.0.0.1:0", upstream])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the proxy did not start");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split([',', ' ']).next().unwrap().trim().parse().unwrap();
+        }
+    };
+    // Keep reading, so its notes never block it.
+    std::thread::spawn(move || for _ in stderr.lines() {});
+    (child, addr)
+}
+
+fn main() {
+    let frames: u64 = std::env::var("WSCOPE_BENCH_FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let connections: usize = std::env::var("WSCOPE_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let received = Arc::new(AtomicU64::new(0));
+    let server = runtime.block_on(counting_server(received.clone()));
+    let upstream = format!("ws://{server}/");
+    println!(
+        "wscope proxy benchmark: {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    // 1 + 2: the inspector live in a terminal, the proxy in front of the server.
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let home = tempfile::tempdir().unwrap();
+    let tui = Pty::spawn(
+        &[
+            "--config-dir",
+            home.path().to_str().unwrap(),
+            "proxy",
+            "--listen",
+            &listen,
+            &upstream,
+        ],
+        &[],
+        None,
+    );
+    tui.wait_for(&["listening on"]);
+    let proxied = format!("ws://{listen}/flood");
+    let direct = runtime.block_on(flood(&upstream, frames, &received));
+    let through = runtime.block_on(flood(&proxied, frames, &received));
+    let direct_rate = frames as f64 / direct.as_secs_f64();
+    let through_rate = frames as f64 / through.as_secs_f64();
+    println!(
+        "1. throughput    {frames} x {FRAME} B client→server: direct {:.0} ms ({:.0} frames/s), through the proxy with the TUI live {:.0} ms ({:.0} frames/s): {:.2}x direct (target ≥ 0.8x)",
+        direct.as_secs_f64() * 1e3,
+        direct_rate,
+        through.as_secs_f64() * 1e3,
+        through_rate,
+        through_rate / direct_rate
+    );
+    let samples = 10_000;
+    let straight = runtime.block_on(round_trips(&upstream, samples));
+    let relayed = runtime.block_on(round_trips(&format!("ws://{listen}/echo"), samples));
+    let added = percentile(&relayed, 0.5).saturating_sub(percentile(&straight, 0.5));
+    println!(
+        "2. latency       {samples} echoes: direct p50 {:?} p99 {:?}; through the proxy p50 {:?} p99 {:?}; added p50 {:?} (target ≤ 0.3 ms)",
+        percentile(&straight, 0.5),
+        percentile(&straight, 0.99),
+        percentile(&relayed, 0.5),
+        percentile(&relayed, 0.99),
+        added
+    );
+    let tui_rss = peak_rss_kib(tui.pid());
+    drop(tui);
+    println!("   TUI peak RSS after both: {:.1} MiB", tui_rss as f64 / 1024.0);
+
+    // 3: many connections through the headless proxy.
+    let (mut proxy, addr) = headless_proxy(&upstream);
+    let before = received.load(Ordering::Relaxed);
+    let seconds = 10u64;
+    let sent = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for n in 0..connections {
+            let sent = sent.clone();
+            let url = format!("ws://{addr}/c{n}");
+            tasks.push(tokio::spawn(async move {
+                let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url).await else {
+                    return;
+                };
+                let mut tick = tokio::time::interval(Duration::from_millis(100));
+                for _ in 0..seconds * 10 {
+                    tick.tick().await;
+                    if socket.send(Message::text("y".repeat(FRAME))).await.is_err() {
+                        return;
+                    }
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let _ = socket.close(None).await;
+            }));
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    });
+    let forwarded = received.load(Ordering::Relaxed) - before;
+    let rss = peak_rss_kib(proxy.id());
+    println!(
+        "3. connections   {connections} for {seconds} s at 10 frames/s each ({:.1} s in all): {} sent, {} forwarded ({}), proxy peak RSS {:.1} MiB (target ≤ 200 MiB)",
+        started.elapsed().as_secs_f64(),
+        sent.load(Ordering::Relaxed),
+        forwarded,
+        if forwarded == sent.load(Ordering::Relaxed) {
+            "every one"
+        } else {
+            "NOT every one"
+        },
+        rss as f64 / 1024.0
+    );
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    println!("4. mitmproxy     not measured: it is not installed here (pip install mitmproxy)");
+}

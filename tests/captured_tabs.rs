@@ -1,0 +1,151 @@
+//! Captured connections in the inspector: a tab per connection, read as
+//! its URL says, both directions shown, interception driven by keys.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use wscope::app::captures::CapturedTab;
+use wscope::app::{App, InitialRequest};
+use wscope::conn::{CaptureCommand, ConnCommand, ConnEvent, ConnState};
+use wscope::record::{Direction, FrameKind, FrameRecord};
+
+fn frame(direction: Direction, text: &str) -> FrameRecord {
+    FrameRecord {
+        at: SystemTime::now(),
+        direction,
+        kind: FrameKind::Text,
+        payload: Bytes::copy_from_slice(text.as_bytes()),
+    }
+}
+
+fn alt(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT)
+}
+
+/// An app as `wscope proxy` starts it, with one captured Socket.IO connection.
+fn proxy_with_capture() -> (App, u64) {
+    let mut app = App::new(InitialRequest::default(), None);
+    app.become_listener("proxy :8899");
+    let tab = app.open_captured(CapturedTab {
+        id: 1,
+        url: "ws://127.0.0.1:9001/socket.io/?EIO=4&transport=websocket".into(),
+        client: "127.0.0.1:50000".into(),
+        request_headers: vec![
+            ("Host".into(), "127.0.0.1:9001".into()),
+            ("Cookie".into(), "sid=secret".into()),
+        ],
+    });
+    app.on_tab_event(
+        tab,
+        ConnEvent::state(ConnState::Open {
+            since: Instant::now(),
+            protocol: None,
+        }),
+    );
+    (app, tab)
+}
+
+#[test]
+fn a_socketio_app_through_the_proxy_shows_its_events_decoded_both_ways() {
+    let (mut app, tab) = proxy_with_capture();
+    app.on_tab_event(
+        tab,
+        ConnEvent::Frames(vec![
+            frame(
+                Direction::Received,
+                r#"0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":20000}"#,
+            ),
+            frame(Direction::Sent, "40"),
+            frame(Direction::Sent, r#"42["chat","from the client"]"#),
+            frame(Direction::Received, r#"42["reply","from the server"]"#),
+        ]),
+    );
+    let screen = common::ui::screen(&mut app, 100, 30, Instant::now());
+    assert!(
+        screen.contains("⇄ 127.0.0.1/socket.io/"),
+        "the tab is named with ⇄:\n{screen}"
+    );
+    assert!(
+        screen.contains(r#"↑ text"#) && screen.contains(r#"event chat "from the client""#),
+        "{screen}"
+    );
+    assert!(screen.contains(r#"event reply "from the server""#), "{screen}");
+    assert!(
+        !screen.contains("sid=secret"),
+        "the client's cookie is masked:\n{screen}"
+    );
+}
+
+#[test]
+fn a_held_frame_is_edited_in_the_composer_and_forwarded_by_ctrl_j() {
+    let (mut app, tab) = proxy_with_capture();
+    app.on_tab_event(tab, ConnEvent::Frames(vec![frame(Direction::Sent, r#"{"amount":1}"#)]));
+    app.on_tab_event(
+        tab,
+        ConnEvent::Held {
+            id: 7,
+            frame: frame(Direction::Sent, r#"{"amount":1}"#),
+        },
+    );
+    let screen = common::ui::screen(&mut app, 100, 30, Instant::now());
+    assert!(screen.contains("HELD ↑ #7"), "{screen}");
+    assert_eq!(app.session().message_text(), r#"{"amount":1}"#);
+    app.handle_key(alt('2'));
+    app.handle_key(common::ui::key(KeyCode::End));
+    app.handle_key(common::ui::key(KeyCode::Left));
+    app.handle_key(common::ui::key(KeyCode::Backspace));
+    common::ui::type_text(&mut app, "1000");
+    app.handle_key(common::ui::ctrl('j'));
+    let commands = app.take_tab_commands();
+    assert_eq!(
+        commands,
+        vec![(
+            tab,
+            ConnCommand::Capture(CaptureCommand::Release {
+                id: 7,
+                edited: Some(wscope::conn::Outgoing::Text(r#"{"amount":1000}"#.into())),
+            })
+        )]
+    );
+}
+
+#[test]
+fn alt_x_drops_and_alt_j_sends_to_the_client() {
+    let (mut app, tab) = proxy_with_capture();
+    app.on_tab_event(
+        tab,
+        ConnEvent::Held {
+            id: 3,
+            frame: frame(Direction::Received, "held"),
+        },
+    );
+    app.handle_key(alt('x'));
+    assert_eq!(
+        app.take_tab_commands(),
+        vec![(tab, ConnCommand::Capture(CaptureCommand::Drop { id: 3 }))]
+    );
+    app.on_tab_event(
+        tab,
+        ConnEvent::Released {
+            id: 3,
+            outcome: wscope::conn::HoldOutcome::Dropped,
+        },
+    );
+    app.handle_key(alt('2'));
+    // Spoken as the tab's protocol: a Socket.IO emit.
+    common::ui::type_text(&mut app, r#"["note","to the client"]"#);
+    app.handle_key(alt('j'));
+    assert_eq!(
+        app.take_tab_commands(),
+        vec![(
+            tab,
+            ConnCommand::Capture(CaptureCommand::SendToClient(wscope::conn::Outgoing::Text(
+                r#"42["note","to the client"]"#.into()
+            )))
+        )]
+    );
+}
