@@ -471,6 +471,8 @@ async fn hostile_peers_leave_every_other_connection_served_and_the_output_clean(
     assert_eq!(next_text(&mut fine).await, HOSTILE);
     let (mut victim, _) = tokio_tungstenite::connect_async(evil_proxy.url("/x")).await.unwrap();
     assert_eq!(next_text(&mut victim).await, HOSTILE);
+    // Read on, so the server's close (its reason full of escapes) completes.
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(WAIT, victim.next()).await {}
 
     let _ = proxy.said("larger than").await;
     let _ = proxy.said("#1 Closed").await;
@@ -648,4 +650,37 @@ async fn a_flood_arrives_whole_and_in_order() {
         got.iter().enumerate().all(|(n, text)| *text == n.to_string()),
         "frames arrived out of order"
     );
+}
+
+#[tokio::test]
+async fn a_server_that_stops_reading_fails_its_connection_by_name_and_no_other() {
+    let hostile = common::hostile_server().await;
+    let proxy = Proxy::start(&[&hostile.url("ws", "/"), "--send-timeout", "1"]);
+    let (mut deaf, _) = tokio_tungstenite::connect_async(proxy.url("/deaf")).await.unwrap();
+    assert_eq!(next_text(&mut deaf).await, HOSTILE);
+    // Enough to fill every buffer between the proxy and a server that reads nothing.
+    let chunk = vec![7u8; 1 << 20];
+    let flood = tokio::spawn(async move {
+        for _ in 0..64 {
+            match tokio::time::timeout(Duration::from_secs(3), deaf.send(Message::binary(chunk.clone()))).await {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
+        }
+        deaf
+    });
+    // Another connection is served meanwhile.
+    let (mut other, _) = tokio_tungstenite::connect_async(proxy.url("/other")).await.unwrap();
+    assert_eq!(next_text(&mut other).await, HOSTILE);
+    // The stall is named once the other side has had its time to close.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let err = loop {
+        let err = proxy.stderr.lock().unwrap().clone();
+        if err.contains("stopped reading") || tokio::time::Instant::now() > deadline {
+            break err;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(err.contains("#1 Failed (the server stopped reading"), "{err}");
+    drop(flood.await.unwrap());
 }

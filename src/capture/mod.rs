@@ -41,6 +41,9 @@ use crate::record::{HandshakeReport, PhaseTimings};
 pub use self::authority::Authority;
 pub use self::rules::Rules;
 
+/// Each side's read buffer.
+const READ_BUFFER: usize = 16 * 1024;
+
 /// The default listen address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8899";
 
@@ -300,6 +303,10 @@ async fn capture(
             })
             .await;
             let mut config = WebSocketConfig::default();
+            // Each side's read buffer is allocated whole: tungstenite's 128
+            // KiB made 1,000 connections cost 256 MB. 16 KiB still reads a
+            // flood of small frames in few reads.
+            config.read_buffer_size = READ_BUFFER;
             config.max_message_size = Some(options.max_message_size);
             config.max_frame_size = Some(options.max_message_size);
             let client_side = WebSocketStream::from_partially_read(client, leftover, Role::Server, Some(config)).await;

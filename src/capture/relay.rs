@@ -158,10 +158,14 @@ pub async fn run(
         ),
         Direction::Received => (&up_orders, &mut up as &mut (dyn Future<Output = Ended> + Unpin + Send)),
     };
+    // The up pump reads the client and writes the server; the down pump
+    // the other way round.
+    // (A side that went away was told by the pump that writes to it.)
     let gone = match (&first, first_direction) {
-        (Ended::Closed { .. }, _) => None,
-        (_, Direction::Sent) => Some("the client went away"),
-        (_, Direction::Received) => Some("the server went away"),
+        (Ended::Stalled, Direction::Sent) => Some("the server stopped reading"),
+        (Ended::Stalled, Direction::Received) => Some("the client stopped reading"),
+        (Ended::Abandoned, _) => Some("wscope stopped relaying"),
+        _ => None,
     };
     if let Some(reason) = gone {
         let _ = other_orders.send(Order::Close {
@@ -466,6 +470,19 @@ async fn pump(
             }
         }
         if let Some(ended) = source_end {
+            if matches!(ended, Ended::Dropped(_)) {
+                // This pump writes the other side: it hears it here, at once.
+                let reason = match direction {
+                    Direction::Sent => "the client went away",
+                    Direction::Received => "the server went away",
+                };
+                let frame = CloseFrame {
+                    code: CloseCode::Away,
+                    reason: Utf8Bytes::from_static(reason),
+                };
+                let _ = deliver(&mut to, Message::Close(Some(frame)), &settings).await;
+                let _ = tokio::time::timeout(settings.send_timeout, to.flush()).await;
+            }
             return ended;
         }
     }
@@ -482,7 +499,14 @@ async fn wait_until(deadline: Option<Instant>) {
 /// error here (its own pump reports how it ended); one that takes nothing
 /// for the send timeout is.
 async fn deliver(to: &mut SplitSink<Side, Message>, message: Message, settings: &RelaySettings) -> Result<(), Stalled> {
-    match tokio::time::timeout(settings.send_timeout, to.feed(message)).await {
+    let feed = to.feed(message);
+    tokio::pin!(feed);
+    // Almost always the frame just joins the write buffer: no timer for
+    // that (one per frame cost a flood most of its speed).
+    if (&mut feed).now_or_never().is_some() {
+        return Ok(());
+    }
+    match tokio::time::timeout(settings.send_timeout, feed).await {
         Ok(_) => Ok(()),
         Err(_) => Err(Stalled),
     }
