@@ -27,6 +27,10 @@ fn median(samples: &mut [Duration]) -> Duration {
 mod pty;
 use pty::Pty;
 
+#[path = "support/memory.rs"]
+mod memory;
+use memory::peak_rss_kib;
+
 /// Starts wscope in the benchmark's 80x24 terminal.
 fn spawn(args: &[&str]) -> Pty {
     Pty::spawn(args, &[], None)
@@ -36,16 +40,6 @@ fn spawn(args: &[&str]) -> Pty {
 fn quit(mut wscope: Pty) {
     wscope.press(b"\x03");
     let _ = wscope.child.wait();
-}
-
-/// Peak resident memory of a process, from /proc (VmHWM).
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// CPU time (user + system) a process has used.

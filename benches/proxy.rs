@@ -30,6 +30,10 @@ use tokio_tungstenite::tungstenite::Message;
 mod pty;
 use pty::Pty;
 
+#[path = "support/memory.rs"]
+mod memory;
+use memory::peak_rss_kib;
+
 const FRAME: usize = 100;
 
 /// A server that counts the data frames it receives and echoes text
@@ -100,15 +104,6 @@ async fn round_trips(url: &str, count: usize) -> Vec<Duration> {
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// The headless proxy, with its address.

@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::proxy::Proxy;
 use common::{TestServer, serve};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -193,63 +194,6 @@ impl Browser {
     }
 }
 
-/// The proxy, headless, and what it printed.
-struct Proxy {
-    child: Child,
-    addr: std::net::SocketAddr,
-    out: Arc<Mutex<String>>,
-    _home: tempfile::TempDir,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_proxy(args: &[&str]) -> Proxy {
-    use std::io::BufRead;
-    let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
-        .arg("--config-dir")
-        .arg(home.path())
-        .args(["proxy", "--headless", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = Arc::new(Mutex::new(String::new()));
-    for reader in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let out = out.clone();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(reader).lines().map_while(Result::ok) {
-                out.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
-    }
-    let deadline = std::time::Instant::now() + common::WAIT;
-    let addr = loop {
-        let text = out.lock().unwrap().clone();
-        if let Some(rest) = text.split("listening on ").nth(1) {
-            break rest.split([',', ' ', '\n']).next().unwrap().parse().unwrap();
-        }
-        assert!(std::time::Instant::now() < deadline, "the proxy did not start: {text}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Proxy {
-        child,
-        addr,
-        out,
-        _home: home,
-    }
-}
-
 /// A tokio-tungstenite server that greets, echoes and records paths.
 async fn echo_server(paths: Arc<Mutex<Vec<String>>>) -> TestServer {
     serve(move |stream| {
@@ -289,7 +233,7 @@ async fn a_browser_through_the_reverse_proxy() {
     };
     let paths = Arc::new(Mutex::new(Vec::new()));
     let server = echo_server(paths.clone()).await;
-    let proxy = start_proxy(&[&server.url("ws", "/")]);
+    let proxy = Proxy::start(&[&server.url("ws", "/")]);
     let page = page_file();
     let browser = Browser::start(&binary, &[]);
     let url = format!("file://{}?ws=ws://{}/room1", page.path().display(), proxy.addr);
@@ -299,7 +243,7 @@ async fn a_browser_through_the_reverse_proxy() {
     assert_eq!(paths.lock().unwrap().as_slice(), ["/room1"]);
     let deadline = std::time::Instant::now() + common::WAIT;
     loop {
-        let out = proxy.out.lock().unwrap().clone();
+        let out = proxy.stdout.lock().unwrap().clone();
         if out.contains("#1 ↑ text") && out.contains(r#"{"hello":"from the browser"}"#) && out.contains("#1 ↓ text")
         {
             break;
@@ -323,7 +267,7 @@ async fn a_browser_pointed_at_the_forward_proxy_is_captured_in_clear_and_over_tl
     let secure = common::tls_echo_server(upstream_config).await;
     let ca_path = log_dir.path().join("upstream-ca.pem");
     std::fs::write(&ca_path, upstream_ca).unwrap();
-    let proxy = start_proxy(&[
+    let proxy = Proxy::start(&[
         "--log",
         log_path.to_str().unwrap(),
         "--cacert",

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
@@ -14,7 +13,6 @@ use url::Url;
 use super::head::{self, HEAD_TIMEOUT, RequestHead};
 use super::relay::Io;
 use super::{Proxy, capture, refuse_bad_head, upstream};
-use crate::conn;
 
 /// The first byte of a TLS handshake record.
 const TLS_HANDSHAKE: u8 = 0x16;
@@ -206,15 +204,7 @@ async fn blind(proxy: &Proxy, mut client: Box<dyn Io>, buffer: Vec<u8>, host: &s
     let Ok(url) = Url::parse(&format!("http://{host}:{port}/")) else {
         return;
     };
-    let dialer = &proxy.options.dialer;
-    let deadline = Instant::now() + dialer.connect_timeout;
-    match conn::dial(&url, &dialer.proxy, deadline, dialer.connect_timeout, || {
-        Err(conn::ConnError::Tls {
-            reason: "a blind tunnel has no TLS of its own".into(),
-        })
-    })
-    .await
-    {
+    match proxy.options.dialer.dial(&url).await {
         Ok(dialed) => {
             proxy.note(
                 false,
@@ -239,15 +229,7 @@ async fn pass_through(
     url: Url,
     peer: SocketAddr,
 ) {
-    let dialer = &proxy.options.dialer;
-    let deadline = Instant::now() + dialer.connect_timeout;
-    let tls = dialer.tls.clone();
-    let dialed = conn::dial(&url, &dialer.proxy, deadline, dialer.connect_timeout, move || {
-        tls.ok_or_else(|| conn::ConnError::Tls {
-            reason: "TLS is not set up".into(),
-        })
-    })
-    .await;
+    let dialed = proxy.options.dialer.dial(&url).await;
     let mut server = match dialed {
         Ok(dialed) => dialed.stream,
         Err(error) => {

@@ -113,6 +113,21 @@ pub struct Dialer {
     pub tls: Option<Arc<ClientConfig>>,
 }
 
+impl Dialer {
+    /// Connects to `url`'s host (through the chosen proxy, with TLS for
+    /// `wss://` and `https://`), within the connect time-out.
+    pub async fn dial(&self, url: &Url) -> Result<Dialed, ConnError> {
+        let deadline = Instant::now() + self.connect_timeout;
+        let tls = self.tls.clone();
+        conn::dial(url, &self.proxy, deadline, self.connect_timeout, move || {
+            tls.ok_or_else(|| ConnError::Tls {
+                reason: "TLS is not set up".into(),
+            })
+        })
+        .await
+    }
+}
+
 /// What the server answered.
 pub enum Answer {
     /// 101: the socket, the response and what came after it (the first
@@ -143,19 +158,13 @@ pub struct DialTimes {
 pub async fn open(url: &Url, request: &UpgradeRequest, dialer: &Dialer) -> Result<(Answer, Option<String>), ConnError> {
     let start = Instant::now();
     let deadline = start + dialer.connect_timeout;
-    let tls = dialer.tls.clone();
     let Dialed {
         mut stream,
         proxy,
         dns,
         tcp,
         tls: tls_time,
-    } = conn::dial(url, &dialer.proxy, deadline, dialer.connect_timeout, move || {
-        tls.ok_or_else(|| ConnError::Tls {
-            reason: "TLS is not set up".into(),
-        })
-    })
-    .await?;
+    } = dialer.dial(url).await?;
     let upgrade_start = Instant::now();
     let io_error = |e: std::io::Error| ConnError::from_io(Phase::Upgrade, &e, url.as_str());
     let exchange = async {
