@@ -18,7 +18,8 @@ fn iso8601(at: std::time::SystemTime) -> String {
     utc.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn opcode(kind: FrameKind) -> &'static str {
+/// A frame's opcode by its name in records: `text`, `binary`, `ping`, `pong`, `close`.
+pub fn opcode(kind: FrameKind) -> &'static str {
     match kind {
         FrameKind::Text => "text",
         FrameKind::Binary => "binary",

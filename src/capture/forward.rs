@@ -119,19 +119,19 @@ async fn tunnel(proxy: &Proxy, mut stream: TcpStream, mut buffer: Vec<u8>, autho
             Err(_) => return blind(proxy, Box::new(stream), buffer, &host, port, peer).await,
         }
     }
-    let client: Box<dyn Io> = Box::new(Prefixed::new(buffer.clone(), stream));
-    let (client, secure): (Box<dyn Io>, bool) = if buffer.first() == Some(&TLS_HANDSHAKE) {
+    let secure = buffer.first() == Some(&TLS_HANDSHAKE);
+    let client: Box<dyn Io> = Box::new(Prefixed::new(buffer, stream));
+    let mut client = if secure {
         match open_tls(proxy, client, &host).await {
-            Ok(tls) => (tls, true),
+            Ok(tls) => tls,
             Err(error) => {
                 proxy.note(true, format!("{peer}: TLS with the client for {host} failed: {error}"));
                 return;
             }
         }
     } else {
-        (client, false)
+        client
     };
-    let mut client = client;
     let mut leftover = Vec::new();
     let head = match head::read_request(&mut client, &mut leftover).await {
         Ok(head) => head,

@@ -157,12 +157,8 @@ fn print_frame(out: &mut impl Write, id: u64, frame: &FrameRecord, options: &Pri
         Direction::Received => "↓",
     };
     let kind = match frame.kind {
-        FrameKind::Text => "text".to_string(),
-        FrameKind::Binary => "binary".to_string(),
-        FrameKind::Ping => "ping".to_string(),
-        FrameKind::Pong => "pong".to_string(),
         FrameKind::Close { code: Some(code) } => format!("close {code}"),
-        FrameKind::Close { code: None } => "close".to_string(),
+        kind => crate::export::opcode(kind).to_string(),
     };
     let body = match frame.kind {
         FrameKind::Binary => match options.decode.json(frame) {
