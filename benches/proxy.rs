@@ -7,9 +7,10 @@
 //!    in the same run.
 //! 2. Latency: the round trip the proxy adds, p50 and p99 over 10,000
 //!    echoes, against the same echoes sent straight.
-//! 3. Many connections: 1,000 connections through the headless proxy, each
-//!    sending 10 frames a second for 10 s: frames forwarded, and the
-//!    proxy's peak memory.
+//! 3. Many connections: 1,000 connections through the proxy, each sending
+//!    10 frames a second for 10 s: frames forwarded, how long keys take to
+//!    show (the connections list opened and closed) and peak memory, with
+//!    the inspector live; then forwarded and memory headless.
 //!
 //! Run with `cargo bench --bench proxy`. `WSCOPE_BENCH_FRAMES` sets N
 //! (default 1,000,000), `WSCOPE_BENCH_CONNECTIONS` the connections (1,000).
@@ -100,6 +101,34 @@ async fn round_trips(url: &str, count: usize) -> Vec<Duration> {
     let _ = socket.close(None).await;
     times.sort();
     times
+}
+
+/// `connections` clients of `listen`, each sending a frame every 100 ms
+/// for `seconds`, counted in `sent`.
+async fn many_clients(listen: &str, connections: usize, seconds: u64, sent: &Arc<AtomicU64>) {
+    let mut tasks = Vec::new();
+    for n in 0..connections {
+        let sent = sent.clone();
+        let url = format!("ws://{listen}/c{n}");
+        tasks.push(tokio::spawn(async move {
+            let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url).await else {
+                return;
+            };
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            for _ in 0..seconds * 10 {
+                tick.tick().await;
+                if socket.send(Message::text("y".repeat(FRAME))).await.is_err() {
+                    return;
+                }
+                sent.fetch_add(1, Ordering::Relaxed);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let _ = socket.close(None).await;
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -199,45 +228,92 @@ fn main() {
     drop(tui);
     println!("   TUI peak RSS after both: {:.1} MiB", tui_rss as f64 / 1024.0);
 
-    // 3: many connections through the headless proxy.
-    let (mut proxy, addr) = headless_proxy(&upstream);
-    let before = received.load(Ordering::Relaxed);
+    // 3: many connections through the proxy, the inspector live: every
+    // frame forwarded, keys answered, memory held.
     let seconds = 10u64;
+    let tui_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let tui_listen = format!("127.0.0.1:{tui_port}");
+    let tui_home = tempfile::tempdir().unwrap();
+    let mut tui = Pty::spawn(
+        &[
+            "--config-dir",
+            tui_home.path().to_str().unwrap(),
+            "proxy",
+            "--listen",
+            &tui_listen,
+            &upstream,
+        ],
+        &[],
+        None,
+    );
+    tui.wait_for(&["listening on"]);
+    let before = received.load(Ordering::Relaxed);
     let sent = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    runtime.block_on(async {
-        let mut tasks = Vec::new();
-        for n in 0..connections {
-            let sent = sent.clone();
-            let url = format!("ws://{addr}/c{n}");
-            tasks.push(tokio::spawn(async move {
-                let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url).await else {
-                    return;
-                };
-                let mut tick = tokio::time::interval(Duration::from_millis(100));
-                for _ in 0..seconds * 10 {
-                    tick.tick().await;
-                    if socket.send(Message::text("y".repeat(FRAME))).await.is_err() {
-                        return;
-                    }
-                    sent.fetch_add(1, Ordering::Relaxed);
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                let _ = socket.close(None).await;
-            }));
+    let load = {
+        let (sent, listen) = (sent.clone(), tui_listen.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(many_clients(&listen, connections, seconds, &sent));
+        })
+    };
+    // Once every client is in: the connections list opened and closed
+    // with its keys, each timed from the key to the screen showing it.
+    while sent.load(Ordering::Relaxed) < connections as u64 && started.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut key_times = Vec::new();
+    while started.elapsed() < Duration::from_secs(seconds - 1) {
+        tui.press(b"\x1bl");
+        let typed = Instant::now();
+        if tui.time_until("Captured connections", Duration::from_secs(2)).is_some() {
+            key_times.push(typed.elapsed());
         }
-        for task in tasks {
-            let _ = task.await;
+        std::thread::sleep(Duration::from_millis(200));
+        tui.press(b"q");
+        let typed = Instant::now();
+        while tui.text().contains("Captured connections") && typed.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_micros(500));
         }
-    });
+        key_times.push(typed.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    load.join().unwrap();
     let forwarded = received.load(Ordering::Relaxed) - before;
+    let rss = peak_rss_kib(tui.pid());
+    key_times.sort();
+    let sent = sent.load(Ordering::Relaxed);
+    println!(
+        "3. connections   {connections} for {seconds} s at 10 frames/s each ({:.1} s in all), the inspector live: {sent} sent, {forwarded} forwarded ({}); keys shown p50 {:?}, worst {:?} of {} (target ≤ 50 ms); peak RSS {:.1} MiB (target ≤ 200 MiB)",
+        started.elapsed().as_secs_f64(),
+        if forwarded == sent {
+            "every one"
+        } else {
+            "NOT every one"
+        },
+        key_times.get(key_times.len() / 2).copied().unwrap_or_default(),
+        key_times.last().copied().unwrap_or_default(),
+        key_times.len(),
+        rss as f64 / 1024.0
+    );
+    drop(tui);
+
+    // 3b: the same through the headless proxy.
+    let (mut proxy, addr) = headless_proxy(&upstream);
+    let before = received.load(Ordering::Relaxed);
+    let sent = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    runtime.block_on(many_clients(&addr.to_string(), connections, seconds, &sent));
+    let forwarded = received.load(Ordering::Relaxed) - before;
+    let sent = sent.load(Ordering::Relaxed);
     let rss = peak_rss_kib(proxy.id());
     println!(
-        "3. connections   {connections} for {seconds} s at 10 frames/s each ({:.1} s in all): {} sent, {} forwarded ({}), proxy peak RSS {:.1} MiB (target ≤ 200 MiB)",
+        "   headless       the same ({:.1} s in all): {sent} sent, {forwarded} forwarded ({}), peak RSS {:.1} MiB",
         started.elapsed().as_secs_f64(),
-        sent.load(Ordering::Relaxed),
-        forwarded,
-        if forwarded == sent.load(Ordering::Relaxed) {
+        if forwarded == sent {
             "every one"
         } else {
             "NOT every one"

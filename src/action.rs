@@ -149,6 +149,22 @@ pub enum Action {
     OperationsStop,
     /// Close the operations list.
     OperationsClose,
+    /// Open the list of connections `wscope proxy` captured.
+    OpenConnections,
+    /// In the connections list: select the previous connection.
+    ConnectionsUp,
+    /// In the connections list: select the next connection.
+    ConnectionsDown,
+    /// In the connections list: move a page up.
+    ConnectionsPageUp,
+    /// In the connections list: move a page down.
+    ConnectionsPageDown,
+    /// In the connections list: show the selected connection as a tab.
+    ConnectionsShow,
+    /// In the connections list: forget every closed connection.
+    ConnectionsClear,
+    /// Close the connections list.
+    ConnectionsClose,
     /// Show the selected frame in full.
     OpenDetail,
     /// Close the detail view.

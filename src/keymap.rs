@@ -30,6 +30,8 @@ pub enum Scope {
     Messages,
     Detail,
     Operations,
+    /// The captured connections list (`wscope proxy`).
+    Connections,
 }
 
 impl Scope {
@@ -59,6 +61,7 @@ impl Scope {
             Self::Confirm => "Questions",
             Self::Messages => "Saved messages (F2)",
             Self::Operations => "GraphQL operations (o)",
+            Self::Connections => "Captured connections (Alt-l)",
             Self::Detail => "Frame detail (Enter on a frame)",
         }
     }
@@ -142,6 +145,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[alt(KeyCode::Char('i'))], Action::Intercept, "captured tab: intercept frames (or stop)", Some("intercept")),
     bind(Global, &[alt(KeyCode::Char('x'))], Action::DropHeld, "captured tab: drop the held frame", None),
     bind(Global, &[alt(KeyCode::Char('f'))], Action::ForwardAllHeld, "captured tab: forward every held frame", None),
+    bind(Global, &[alt(KeyCode::Char('l'))], Action::OpenConnections, "captured connections list", None),
     bind(Global, &[alt(KeyCode::Char('a'))], Action::SendAskingAck, "emit with an ack", None),
     bind(Global, &[ctrl('o')], Action::ToggleConnection, "connect / disconnect", Some("connect")),
     bind(Global, &[key(KeyCode::Tab)], Action::FocusNext, "next pane", None),
@@ -240,6 +244,13 @@ pub const BINDINGS: &[Binding] = &[
     bind(Operations, &[key(KeyCode::Down), ch('j')], Action::OperationsDown, "next operation", None),
     bind(Operations, &[ch('s'), key(KeyCode::Delete)], Action::OperationsStop, "stop it", Some("stop")),
     bind(Operations, &[key(KeyCode::Esc), ch('q'), ch('o')], Action::OperationsClose, "close", Some("close")),
+    bind(Connections, &[key(KeyCode::Up), ch('k')], Action::ConnectionsUp, "previous connection", None),
+    bind(Connections, &[key(KeyCode::Down), ch('j')], Action::ConnectionsDown, "next connection", None),
+    bind(Connections, &[key(KeyCode::PageUp)], Action::ConnectionsPageUp, "a page up", None),
+    bind(Connections, &[key(KeyCode::PageDown)], Action::ConnectionsPageDown, "a page down", None),
+    bind(Connections, &[key(KeyCode::Enter)], Action::ConnectionsShow, "show it as a tab", Some("show")),
+    bind(Connections, &[ch('c')], Action::ConnectionsClear, "clear the closed ones", Some("clear closed")),
+    bind(Connections, &[key(KeyCode::Esc), ch('q'), alt(KeyCode::Char('l'))], Action::ConnectionsClose, "close", Some("close")),
     bind(Prompt, &[key(KeyCode::Enter)], Action::PromptConfirm, "accept", Some("ok")),
     bind(Prompt, &[key(KeyCode::Esc)], Action::PromptCancel, "cancel", Some("cancel")),
     bind(Confirm, &[ch('y'), key(KeyCode::Enter)], Action::ConfirmYes, "yes", Some("yes")),
@@ -462,7 +473,20 @@ impl Keymap {
 
 /// Scopes in help and guide order.
 pub const SCOPE_ORDER: &[Scope] = &[
-    Global, Url, Table, Headers, Frames, Detail, RowEditor, Picker, Messages, Operations, Prompt, Confirm, Help,
+    Global,
+    Url,
+    Table,
+    Headers,
+    Frames,
+    Detail,
+    RowEditor,
+    Picker,
+    Messages,
+    Operations,
+    Connections,
+    Prompt,
+    Confirm,
+    Help,
 ];
 
 /// The default key map as Markdown, as it appears in docs/keys.md.

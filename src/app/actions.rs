@@ -1,5 +1,6 @@
 //! Carrying out an [`Action`]: the key map's verbs, one match.
 
+use super::connections_list::CONNECTIONS_PAGE;
 use super::kv_table::{KvTable, TableKind};
 use super::row_editor::RowEditor;
 use super::*;
@@ -220,6 +221,14 @@ impl App {
             Action::OperationsDown => self.operations_move(1),
             Action::OperationsStop => self.stop_operation(),
             Action::OperationsClose => self.operations_list = None,
+            Action::OpenConnections => self.open_connections(),
+            Action::ConnectionsUp => self.connections_move(-1),
+            Action::ConnectionsDown => self.connections_move(1),
+            Action::ConnectionsPageUp => self.connections_move(-CONNECTIONS_PAGE),
+            Action::ConnectionsPageDown => self.connections_move(CONNECTIONS_PAGE),
+            Action::ConnectionsShow => self.show_selected_connection(),
+            Action::ConnectionsClear => self.clear_closed_connections(),
+            Action::ConnectionsClose => self.connections_list = None,
             Action::MessagesUp => self.messages_move(-1),
             Action::MessagesDown => self.messages_move(1),
             Action::MessagesLoad => self.messages_load(),

@@ -37,12 +37,22 @@ pub struct ProxyState {
 pub struct Capture {
     pub id: u64,
     pub client: String,
+    /// Its tab's name, `⇄ host/path`, and with the port.
+    pub name: String,
+    pub name_with_port: String,
 }
 
+/// How many captured connections open as tabs by themselves; the rest
+/// wait in the connections list (Alt-l), so that Alt-1 to Alt-9 and the
+/// tab bar's names stay usable under hundreds of connections.
+pub const CAPTURE_TABS: usize = 8;
+
 impl App {
-    /// Opens a tab for `captured`, after the last one. The first capture
-    /// is shown (the listener's tab has nothing else to show); later ones
-    /// wait in the background with their unseen counts.
+    /// Opens a session for `captured`: a tab after the last one while
+    /// fewer than [`CAPTURE_TABS`] captures are in the bar, else an entry
+    /// in the connections list. The first capture is shown (the
+    /// listener's tab has nothing else to show); later ones wait in the
+    /// background with their unseen counts.
     pub fn open_captured(&mut self, captured: CapturedTab) -> super::tabs::TabId {
         let mut session = self.blank_session();
         let id = session.tab;
@@ -51,7 +61,15 @@ impl App {
         // The proxy applied the rule already, from the first frame.
         session.interception.rule = self.proxy.as_ref().and_then(|p| p.rule.clone());
         let first = !self.tabs.iter().any(|s| s.capture.is_some());
-        self.tabs.push(session);
+        let in_bar = self.tabs.all()[..self.tabs.bar_len()]
+            .iter()
+            .filter(|s| s.capture.is_some())
+            .count();
+        if in_bar < CAPTURE_TABS {
+            self.tabs.push(session);
+        } else {
+            self.tabs.push_listed(session);
+        }
         self.share_history_caps();
         if first && self.session().capture.is_none() {
             self.show_tab(self.tab_count() - 1);
@@ -124,6 +142,8 @@ impl Session {
         self.capture = Some(Capture {
             id: captured.id,
             client: captured.client.clone(),
+            name: format!("⇄ {}", super::tabs::url_name(&captured.url, false)),
+            name_with_port: format!("⇄ {}", super::tabs::url_name(&captured.url, true)),
         });
         self.connection.state = ConnState::Connecting {
             url: captured.url.clone(),

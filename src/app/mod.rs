@@ -14,6 +14,7 @@ mod actions;
 pub mod captures;
 pub mod compose;
 mod confirm;
+pub mod connections_list;
 mod detail;
 mod events;
 pub mod file_requests;
@@ -39,6 +40,7 @@ mod selection;
 mod sending;
 pub mod session;
 mod shared;
+pub mod tab_order;
 pub mod tabs;
 mod timeline;
 
@@ -148,6 +150,8 @@ pub struct App {
     pub messages: Option<MessagesList>,
     /// The GraphQL operations list, when open: the selected row.
     pub operations_list: Option<usize>,
+    /// The captured connections list, when open.
+    pub connections_list: Option<connections_list::ConnectionsList>,
     /// The focused pane fills the screen.
     pub zoom: bool,
     /// Text to open in `$EDITOR`, taken by the event loop.
@@ -220,6 +224,7 @@ impl App {
             picker: None,
             messages: None,
             operations_list: None,
+            connections_list: None,
             zoom: false,
             edit_request: None,
             keymap: keymap::Keymap::default(),
@@ -370,7 +375,9 @@ impl App {
                 self.help_scroll = 0;
                 return;
             }
-            Some(Overlay::Confirm | Overlay::Messages | Overlay::Operations | Overlay::Detail) => {
+            Some(
+                Overlay::Confirm | Overlay::Messages | Overlay::Operations | Overlay::Connections | Overlay::Detail,
+            ) => {
                 return;
             }
             None => {}

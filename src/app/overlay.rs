@@ -16,6 +16,8 @@ pub enum Overlay {
     Messages,
     /// The GraphQL operations list.
     Operations,
+    /// The captured connections list.
+    Connections,
     Detail,
     Help,
     RowEditor,
@@ -25,13 +27,14 @@ impl Overlay {
     /// Most urgent first: the first open one gets the keys and is drawn on
     /// top of the others. Help opens over anything but a question, so what
     /// F1 shows is what Esc closes.
-    pub const BY_PRECEDENCE: [Overlay; 8] = [
+    pub const BY_PRECEDENCE: [Overlay; 9] = [
         Self::Confirm,
         Self::Help,
         Self::Prompt,
         Self::Picker,
         Self::Messages,
         Self::Operations,
+        Self::Connections,
         Self::Detail,
         Self::RowEditor,
     ];
@@ -44,6 +47,7 @@ impl Overlay {
             Self::Picker => Scope::Picker,
             Self::Messages => Scope::Messages,
             Self::Operations => Scope::Operations,
+            Self::Connections => Scope::Connections,
             Self::Detail => Scope::Detail,
             Self::Help => Scope::Help,
             Self::RowEditor => Scope::RowEditor,
@@ -63,6 +67,7 @@ impl App {
             Overlay::Picker => self.picker.is_some(),
             Overlay::Messages => self.messages.is_some(),
             Overlay::Operations => self.operations_list.is_some(),
+            Overlay::Connections => self.connections_list.is_some(),
             Overlay::Detail => self.tabs.active().detail.is_some(),
             Overlay::Help => self.show_help,
             Overlay::RowEditor => self.row_editor.is_some(),

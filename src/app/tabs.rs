@@ -4,6 +4,7 @@
 //! it stands.
 
 use super::shared::Shared;
+pub use super::tab_order::Tabs;
 use super::{App, Confirm, Session, editor};
 use crate::conn::{ConnCommand, ConnEvent, ConnState};
 use crate::frames::NoteLevel;
@@ -28,116 +29,8 @@ pub struct TabInfo {
     pub state: ConnState,
     pub unseen: u64,
     pub active: bool,
-}
-
-/// The open sessions in tab order (never none), and the one shown.
-pub struct Tabs {
-    sessions: Vec<Session>,
-    active: usize,
-    next_id: TabId,
-}
-
-impl Tabs {
-    /// One tab, holding `first`.
-    pub fn new(first: Session) -> Self {
-        Self {
-            next_id: first.tab + 1,
-            sessions: vec![first],
-            active: 0,
-        }
-    }
-
-    /// The session shown.
-    pub fn active(&self) -> &Session {
-        &self.sessions[self.active]
-    }
-
-    pub fn active_mut(&mut self) -> &mut Session {
-        &mut self.sessions[self.active]
-    }
-
-    /// The shown tab's place in tab order.
-    pub fn active_place(&self) -> usize {
-        self.active
-    }
-
-    /// How many tabs are open.
-    pub fn len(&self) -> usize {
-        self.sessions.len()
-    }
-
-    /// Never true: the last tab stays open.
-    pub fn is_empty(&self) -> bool {
-        self.sessions.is_empty()
-    }
-
-    /// The tab at `place` in tab order.
-    pub fn get(&self, place: usize) -> Option<&Session> {
-        self.sessions.get(place)
-    }
-
-    pub fn get_mut(&mut self, place: usize) -> Option<&mut Session> {
-        self.sessions.get_mut(place)
-    }
-
-    /// The tab with this id, wherever it stands.
-    pub fn by_id_mut(&mut self, id: TabId) -> Option<&mut Session> {
-        self.sessions.iter_mut().find(|session| session.tab == id)
-    }
-
-    /// Every tab, in tab order.
-    pub fn iter(&self) -> impl Iterator<Item = &Session> {
-        self.sessions.iter()
-    }
-
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Session> {
-        self.sessions.iter_mut()
-    }
-
-    /// Every tab in order, as a slice (for the timeline's lanes).
-    pub fn all(&self) -> &[Session] {
-        &self.sessions
-    }
-
-    /// A fresh id for a new tab.
-    pub(super) fn take_id(&mut self) -> TabId {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
-    }
-
-    /// Puts `session` after the last tab, leaving the shown one shown.
-    pub(super) fn push(&mut self, session: Session) {
-        self.sessions.push(session);
-    }
-
-    /// Puts `session` after the shown tab and shows it.
-    fn insert_after_active(&mut self, session: Session) {
-        self.active += 1;
-        self.sessions.insert(self.active, session);
-    }
-
-    /// Shows the tab at `place`, if there is one.
-    fn show(&mut self, place: usize) -> bool {
-        if place == self.active || place >= self.sessions.len() {
-            return false;
-        }
-        self.active = place;
-        true
-    }
-
-    /// Removes the shown tab (unless it is the last) and shows the next,
-    /// or the one before when it was last in order.
-    fn remove_active(&mut self) -> Option<Session> {
-        if self.sessions.len() < 2 {
-            return None;
-        }
-        let closed = self.sessions.remove(self.active);
-        if self.active == self.sessions.len() {
-            self.active -= 1;
-        }
-        Some(closed)
-    }
+    /// In the tab bar; else only in the connections list (Alt-l).
+    pub in_bar: bool,
 }
 
 impl App {
@@ -172,19 +65,25 @@ impl App {
         self.revalidate_request();
     }
 
-    /// How many tabs are open.
+    /// How many tabs the bar holds.
     pub fn tab_count(&self) -> usize {
+        self.tabs.bar_len()
+    }
+
+    /// How many sessions are open, in the bar or in the connections list.
+    pub fn session_count(&self) -> usize {
         self.tabs.len()
     }
 
-    /// The tab at `place` in tab order.
+    /// The session at `place`: the bar's in tab order, then the listed.
     pub fn tab_at(&self, place: usize) -> Option<&Session> {
         self.tabs.get(place)
     }
 
-    /// The tabs in order, for the tab bar.
+    /// Every session in order, the tab bar's first (`in_bar`).
     pub fn tab_infos(&self) -> Vec<TabInfo> {
         let active = self.tabs.active_place();
+        let in_bar = self.tabs.bar_len();
         let mut all: Vec<TabInfo> = self
             .tabs
             .iter()
@@ -195,21 +94,25 @@ impl App {
                 state: session.connection.state.clone(),
                 unseen: session.unseen,
                 active: place == active,
+                in_bar: place < in_bar,
             })
             .collect();
         // Tabs on the same host and path, on other ports, are told apart
         // by their ports (tabs alike even so keep the shorter name).
+        // Counted, not compared pairwise: a proxy has hundreds of sessions.
+        let names = tally(all.iter().map(|tab| tab.name.clone()));
         let ported: Vec<Option<String>> = (0..all.len())
             .map(|place| {
-                let alike = all.iter().filter(|other| other.name == all[place].name).count() > 1;
+                let alike = names.get(&all[place].name).is_some_and(|n| *n > 1);
                 alike.then(|| self.tab_at(place).map(|s| tab_name(s, true))).flatten()
             })
             .collect();
-        for (place, tab) in all.iter_mut().enumerate() {
-            if let Some(name) = &ported[place]
-                && ported.iter().filter(|other| other.as_ref() == Some(name)).count() == 1
+        let ported_names = tally(ported.iter().flatten().cloned());
+        for (tab, name) in all.iter_mut().zip(ported) {
+            if let Some(name) = name
+                && ported_names.get(&name) == Some(&1)
             {
-                tab.name = name.clone();
+                tab.name = name;
             }
         }
         all
@@ -255,10 +158,19 @@ impl App {
         self.show_tab(target);
     }
 
-    /// Shows the tab at `position` in tab order.
-    pub fn show_tab(&mut self, position: usize) {
-        if self.tabs.show(position) {
-            self.after_tab_switch();
+    /// Shows the session at `place` (a listed one joins the tab bar
+    /// first), and returns where it now stands.
+    pub fn show_tab(&mut self, place: usize) -> usize {
+        let listed = place >= self.tabs.bar_len();
+        match self.tabs.show(place) {
+            Some(shown) => {
+                if listed {
+                    self.after_tabs_moved();
+                }
+                self.after_tab_switch();
+                shown
+            }
+            None => self.tabs.active_place(),
         }
     }
 
@@ -284,9 +196,21 @@ impl App {
     }
 
     /// Alt-w: closes the active tab, asking first while it is connected.
+    /// A captured connection's tab goes back to the connections list
+    /// instead: the connection is the client's, not ours to end.
     pub(super) fn ask_close_tab(&mut self) {
         if self.tab_count() < 2 {
             self.notify(NoteLevel::Info, "the last tab stays open: Ctrl-C quits");
+            return;
+        }
+        if self.session().capture.is_some() {
+            self.tabs.list_active();
+            self.after_tabs_moved();
+            self.after_tab_switch();
+            self.notify(
+                NoteLevel::Info,
+                "the captured connection is in the connections list (Alt-l)",
+            );
             return;
         }
         if self.session().is_live() {
@@ -312,9 +236,18 @@ impl App {
     }
 
     /// Applies an event from tab `tab`'s connection to that tab's session,
-    /// shown or not. A background tab's notices stay in its own log, and
-    /// it counts the frames it got unseen.
+    /// shown or not, then holds every tab within the shared history caps.
     pub fn on_tab_event(&mut self, tab: TabId, event: ConnEvent) {
+        self.take_in_tab_event(tab, event);
+        self.share_history_caps();
+    }
+
+    /// Applies an event as [`App::on_tab_event`] does, but leaves the
+    /// shared caps for [`App::share_history_caps`] to apply once for a
+    /// batch: with a proxy's thousand sessions, summing them per event
+    /// would cost more than the event. A background tab's notices stay in
+    /// its own log, and it counts the frames it got unseen.
+    pub fn take_in_tab_event(&mut self, tab: TabId, event: ConnEvent) {
         let shown = tab == self.tabs.active().tab;
         let timeline_shown = self.timeline.is_some();
         let Some(session) = self.tabs.by_id_mut(tab) else {
@@ -334,7 +267,6 @@ impl App {
                 session.unseen += frames;
             }
         }
-        self.share_history_caps();
     }
 
     /// Applies an event to the shown tab's session.
@@ -347,7 +279,7 @@ impl App {
     /// while the tabs hold more, the one holding most gives up its oldest
     /// (its title counts them as dropped), so eight tabs use no more
     /// memory than one.
-    pub(super) fn share_history_caps(&mut self) {
+    pub fn share_history_caps(&mut self) {
         if self.tabs.len() < 2 {
             return;
         }
@@ -392,6 +324,7 @@ impl App {
     pub fn take_tab_commands(&mut self) -> Vec<(TabId, ConnCommand)> {
         self.tabs
             .iter_mut()
+            .filter(|session| !session.outbox.is_empty())
             .flat_map(|session| {
                 let tab = session.tab;
                 session.take_commands().into_iter().map(move |c| (tab, c))
@@ -445,7 +378,8 @@ impl App {
         let mut sent = 0;
         let active = self.tabs.active().tab;
         let shared: &mut Shared = &mut self.shared;
-        for session in self.tabs.iter_mut() {
+        let in_bar = self.tabs.bar_len();
+        for session in self.tabs.iter_mut().take(in_bar) {
             if matches!(session.connection.state, ConnState::Open { .. }) {
                 // Only the shown tab's composer remembers it in its history.
                 let remember = session.tab == active;
@@ -494,23 +428,37 @@ impl App {
     }
 }
 
+/// How many times each name occurs.
+fn tally(names: impl Iterator<Item = String>) -> std::collections::HashMap<String, usize> {
+    let mut counts = std::collections::HashMap::new();
+    for name in names {
+        *counts.entry(name).or_insert(0) += 1;
+    }
+    counts
+}
+
 /// A tab's name: its profile's, else the host (with the port, if asked)
 /// and path of its URL.
 fn tab_name(session: &Session, with_port: bool) -> String {
     if let Some(name) = &session.profile.name {
         return name.clone();
     }
-    if session.capture.is_some() {
-        return format!("⇄ {}", url_name(session, with_port));
+    if let Some(capture) = &session.capture {
+        // Named once, when captured: its URL never changes.
+        return if with_port {
+            capture.name_with_port.clone()
+        } else {
+            capture.name.clone()
+        };
     }
     if let Some(title) = &session.title {
         return title.clone();
     }
-    url_name(session, with_port)
+    url_name(&session.url_text(), with_port)
 }
 
-fn url_name(session: &Session, with_port: bool) -> String {
-    let url = session.url_text();
+/// The host (with the port, if asked) and path of `url`.
+pub(super) fn url_name(url: &str, with_port: bool) -> String {
     match url::Url::parse(url.trim()) {
         Ok(parsed) => match parsed.port().filter(|_| with_port) {
             Some(port) => format!("{}:{port}{}", parsed.host_str().unwrap_or_default(), parsed.path()),

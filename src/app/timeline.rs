@@ -169,12 +169,13 @@ impl App {
             self.notify(NoteLevel::Warning, "select a row first (Up/Down in the timeline)");
             return None;
         };
-        if show && key.place != self.tabs.active_place() && key.place < self.tab_count() {
+        let mut place = key.place;
+        if show && place != self.tabs.active_place() && place < self.session_count() {
             // The detail view belongs to the tab that opened it.
             self.session_mut().detail = None;
-            self.show_tab(key.place);
+            place = self.show_tab(place);
         }
-        let session = self.tabs.get_mut(key.place)?;
+        let session = self.tabs.get_mut(place)?;
         let kept = (!show).then_some(session.frames_view);
         session.with_view(|view, visible| view.select(visible, key.seq));
         let result = f(session, &mut self.shared);

@@ -1,10 +1,16 @@
 //! One connection task per tab, all on the same runtime, and their events
 //! taken in as one stream tagged with the tab. Events are polled straight
-//! from each task's channel (no forwarding task, no extra hop), starting
-//! with a different tab each time so a flooding tab cannot starve another.
+//! from each task's channel (no forwarding task, no extra hop), and only
+//! from the channels that woke: a proxy's thousand quiet connections cost
+//! nothing per event. Woken channels are served in turn, so a flooding
+//! tab cannot starve another.
 
-use std::task::Poll;
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use futures_util::StreamExt;
+use futures_util::stream::SelectAll;
 use tokio::sync::mpsc;
 
 use crate::app::tabs::TabId;
@@ -12,21 +18,28 @@ use crate::capture::Notice;
 use crate::conn::{ConnCommand, ConnEvent, ConnHandle, ConnSettings};
 use crate::log_sink::LogTarget;
 
-struct Tab {
+/// A tab's events, tagged with the tab. It ends when the task's channel
+/// closes, and [`SelectAll`] then lets it go.
+struct TabEvents {
     id: TabId,
-    handle: ConnHandle,
     events: mpsc::Receiver<ConnEvent>,
-    /// The task's channel closed: nothing more will come from it.
-    ended: bool,
+}
+
+impl futures_util::Stream for TabEvents {
+    type Item = (TabId, ConnEvent);
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let id = self.id;
+        self.events.poll_recv(cx).map(|event| event.map(|event| (id, event)))
+    }
 }
 
 /// The connection tasks of every open tab.
 pub struct Connections {
     settings: ConnSettings,
     log: Option<LogTarget>,
-    tabs: Vec<Tab>,
-    /// Where the next poll starts, for fairness.
-    start: usize,
+    handles: HashMap<TabId, ConnHandle>,
+    events: SelectAll<TabEvents>,
     /// `wscope proxy`: its captured connections and notes.
     notices: Option<mpsc::Receiver<Notice>>,
     /// `wscope proxy`: the interception rule new captures start with.
@@ -43,19 +56,16 @@ impl Connections {
         settings: ConnSettings,
         log: Option<LogTarget>,
     ) -> Self {
-        Self {
+        let mut connections = Self {
             settings,
             log,
-            tabs: vec![Tab {
-                id: first,
-                handle,
-                events,
-                ended: false,
-            }],
-            start: 0,
+            handles: HashMap::new(),
+            events: SelectAll::new(),
             notices: None,
             hold_rule: None,
-        }
+        };
+        connections.add(first, handle, events);
+        connections
     }
 
     /// Takes in what a proxy captures, and sets its interception rule.
@@ -86,77 +96,47 @@ impl Connections {
     pub fn adopt(&mut self, tab: TabId, capture: u64, handle: ConnHandle, events: mpsc::Receiver<ConnEvent>) {
         let log = self.log.as_ref().map(|log| log.for_connection(capture));
         let events = crate::log_sink::attach(events, log);
-        self.tabs.push(Tab {
-            id: tab,
-            handle,
-            events,
-            ended: false,
-        });
+        self.add(tab, handle, events);
+    }
+
+    fn add(&mut self, tab: TabId, handle: ConnHandle, events: mpsc::Receiver<ConnEvent>) {
+        self.handles.insert(tab, handle);
+        self.events.push(TabEvents { id: tab, events });
     }
 
     /// Starts a connection task for `tab`.
     pub fn open(&mut self, tab: TabId) {
         let (handle, events) = crate::conn::spawn(self.settings.clone());
         let events = crate::log_sink::attach(events, self.log.clone());
-        self.tabs.push(Tab {
-            id: tab,
-            handle,
-            events,
-            ended: false,
-        });
+        self.add(tab, handle, events);
     }
 
     /// Ends `tab`'s connection task: dropping its handle closes the
-    /// connection politely and stops the task.
+    /// connection politely and stops the task. What it still sends on the
+    /// way out is for a tab that is gone, which the app ignores.
     pub fn close(&mut self, tab: TabId) {
-        self.tabs.retain(|t| t.id != tab);
+        self.handles.remove(&tab);
     }
 
     /// Hands `command` to `tab`'s task; false when the task has stopped.
     pub fn send(&self, tab: TabId, command: ConnCommand) -> bool {
-        self.tabs
-            .iter()
-            .find(|t| t.id == tab)
-            .is_some_and(|t| t.handle.send(command))
+        self.handles.get(&tab).is_some_and(|handle| handle.send(command))
     }
 
     /// The next event from any tab; `None` once every task has ended.
     pub async fn recv(&mut self) -> Option<(TabId, ConnEvent)> {
-        std::future::poll_fn(|cx| {
-            let count = self.tabs.len();
-            let mut live = false;
-            for offset in 0..count {
-                let index = (self.start + offset) % count;
-                let tab = &mut self.tabs[index];
-                if tab.ended {
-                    continue;
-                }
-                match tab.events.poll_recv(cx) {
-                    Poll::Ready(Some(event)) => {
-                        self.start = (index + 1) % count;
-                        return Poll::Ready(Some((tab.id, event)));
-                    }
-                    Poll::Ready(None) => tab.ended = true,
-                    Poll::Pending => live = true,
-                }
-            }
-            if live { Poll::Pending } else { Poll::Ready(None) }
-        })
-        .await
+        self.events.next().await
     }
 
     /// An event already waiting, from any tab.
     pub fn try_recv(&mut self) -> Option<(TabId, ConnEvent)> {
-        let count = self.tabs.len();
-        for offset in 0..count {
-            let index = (self.start + offset) % count;
-            let tab = &mut self.tabs[index];
-            if let Ok(event) = tab.events.try_recv() {
-                self.start = (index + 1) % count;
-                return Some((tab.id, event));
-            }
+        // Polled without a waker of its own: the woken channels stay
+        // queued in the set until `recv` polls it again with the loop's.
+        let waker = std::task::Waker::noop();
+        match self.events.poll_next_unpin(&mut Context::from_waker(waker)) {
+            Poll::Ready(Some(event)) => Some(event),
+            _ => None,
         }
-        None
     }
 }
 

@@ -211,18 +211,19 @@ async fn drive(
                 // its badge: they need no urgent draw.
                 let shown = tab == app.active_tab_id();
                 urgent |= shown && is_state_change(&event);
-                app.on_tab_event(tab, event);
+                app.take_in_tab_event(tab, event);
                 let mut drained = 1;
                 while drained < DRAIN_BATCH {
                     match conns.try_recv() {
                         Some((tab, event)) => {
                             urgent |= tab == app.active_tab_id() && is_state_change(&event);
-                            app.on_tab_event(tab, event);
+                            app.take_in_tab_event(tab, event);
                         }
                         None => break,
                     }
                     drained += 1;
                 }
+                app.share_history_caps();
                 dirty = true;
             }
             notice = super::connections::next_notice(&mut notices) => {

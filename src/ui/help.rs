@@ -23,6 +23,7 @@ const COLUMNS: [&[Scope]; 3] = [
         Scope::Picker,
         Scope::Messages,
         Scope::Operations,
+        Scope::Connections,
         Scope::Prompt,
         Scope::Confirm,
     ],

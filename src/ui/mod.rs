@@ -21,6 +21,7 @@
 
 mod frames;
 pub use frames::preview as frame_preview;
+mod connections;
 mod detail;
 mod help;
 mod kv_table;
@@ -195,6 +196,11 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
             Overlay::Operations => {
                 if let Some(selected) = app.operations_list {
                     overlays::render_operations(frame, frame.area(), app, selected);
+                }
+            }
+            Overlay::Connections => {
+                if let Some(list) = app.connections_list {
+                    connections::render(frame, frame.area(), app, list.selected);
                 }
             }
             Overlay::Picker => {

@@ -21,8 +21,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// The bar's text for `tabs` in `width` columns.
-pub fn bar(tabs: &[TabInfo], width: usize) -> Line<'static> {
+/// The bar's text for `sessions` in `width` columns: the tabs in the bar,
+/// then how many more only the connections list shows.
+pub fn bar(sessions: &[TabInfo], width: usize) -> Line<'static> {
+    let listed = sessions.iter().filter(|tab| !tab.in_bar).count();
+    let more = if listed > 0 {
+        format!(" +{listed} more: Alt-l ")
+    } else {
+        String::new()
+    };
+    let tabs: Vec<&TabInfo> = sessions.iter().filter(|tab| tab.in_bar).collect();
+    let mut line = tabs_line(&tabs, width.saturating_sub(more.chars().count()));
+    if !more.is_empty() {
+        line.spans.push(Span::styled(more, theme::dim()));
+    }
+    line
+}
+
+fn tabs_line(tabs: &[&TabInfo], width: usize) -> Line<'static> {
     let labels: Vec<(String, String)> = tabs
         .iter()
         .enumerate()
@@ -46,7 +62,8 @@ pub fn bar(tabs: &[TabInfo], width: usize) -> Line<'static> {
     let per_name = if per_name < MIN_NAME { 0 } else { per_name };
     let mut spans = Vec::new();
     let mut used = 0;
-    for (tab, (prefix, suffix)) in tabs.iter().zip(labels) {
+    let count = tabs.len();
+    for (index, (tab, (prefix, suffix))) in tabs.iter().zip(labels).enumerate() {
         let text = if per_name == 0 {
             format!(" {}{} ", prefix.trim_end(), suffix.replace(' ', ""))
         } else {
@@ -54,7 +71,13 @@ pub fn bar(tabs: &[TabInfo], width: usize) -> Line<'static> {
             format!(" {prefix}{name}{suffix} ")
         };
         let len = text.chars().count() + 1;
-        if used + len > width {
+        // A tab that is not the last leaves room for the "…" after it.
+        let room = if index + 1 == count {
+            width
+        } else {
+            width.saturating_sub(1)
+        };
+        if used + len > room {
             spans.push(Span::raw("…"));
             break;
         }
@@ -107,6 +130,7 @@ mod tests {
                 },
                 unseen: (i as u64) * 1_500,
                 active: i == 0,
+                in_bar: true,
             })
             .collect()
     }
@@ -123,5 +147,17 @@ mod tests {
             assert!(width <= 80, "{n} tabs: {width} columns: {line}");
             insta::assert_snapshot!(format!("tab_bar_{n}"), line);
         }
+    }
+
+    #[test]
+    fn listed_connections_are_counted_after_the_tabs() {
+        let mut sessions = tabs(309);
+        for tab in &mut sessions[9..] {
+            tab.in_bar = false;
+        }
+        let line = text(&bar(&sessions, 80));
+        assert!(line.ends_with(" +300 more: Alt-l "), "{line}");
+        assert!(unicode_width::UnicodeWidthStr::width(line.as_str()) <= 80, "{line}");
+        assert!(line.starts_with(" 1●"), "{line}");
     }
 }
