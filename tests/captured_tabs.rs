@@ -149,3 +149,48 @@ fn alt_x_drops_and_alt_j_sends_to_the_client() {
         )]
     );
 }
+
+#[test]
+fn a_captured_request_never_becomes_a_draft_or_a_workspace_tab() {
+    let (mut app, _) = proxy_with_capture();
+    // The capture is shown, its panes full of the client's request.
+    assert!(app.session().capture.is_some());
+    assert!(
+        app.autosave_request().is_none(),
+        "the client's cookie is not ours to save"
+    );
+    let exit = format!("{:?}", app.exit_requests());
+    assert!(!exit.contains("sid=secret") && exit.contains("DiscardDraft"), "{exit}");
+    let workspace = app.workspace();
+    assert_eq!(workspace.tabs.len(), 1, "only the listener's tab");
+    assert_eq!(workspace.active, 0);
+}
+
+#[test]
+fn f6_saves_a_captured_conversation_as_a_flow_of_sends_and_expects() {
+    let (mut app, tab) = proxy_with_capture();
+    app.on_tab_event(
+        tab,
+        ConnEvent::Frames(vec![
+            frame(Direction::Sent, "42[\"join\",{\"room\":\"r1\"}]"),
+            frame(Direction::Received, "42[\"joined\",{\"room\":\"r1\",\"n\":3}]"),
+        ]),
+    );
+    app.handle_key(KeyEvent::new(KeyCode::F(6), KeyModifiers::NONE));
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let text = app
+        .take_store_requests()
+        .into_iter()
+        .find_map(|request| match request {
+            wscope::app::file_requests::StoreRequest::SaveFlow { text, .. } => Some(text),
+            _ => None,
+        })
+        .expect("F6 then Enter saves a flow");
+    assert!(text.contains("join"), "the client's message is a send:\n{text}");
+    assert!(text.contains("expect"), "the server's reply is an expect:\n{text}");
+    assert!(text.contains("joined"), "{text}");
+    assert!(
+        !text.contains("sid=secret"),
+        "the client's cookie stays out of the file:\n{text}"
+    );
+}

@@ -128,7 +128,7 @@ impl App {
     /// A draft write if the request changed since the last one, so a crash
     /// or a killed terminal loses at most a few seconds of typing.
     pub fn autosave_request(&mut self) -> Option<StoreRequest> {
-        if !self.tabs.active().has_unsaved_changes() {
+        if !self.has_draft() {
             return None;
         }
         let current = self.tabs.active().current_profile();
@@ -142,9 +142,16 @@ impl App {
         })
     }
 
+    /// Whether the shown tab holds unsaved work worth a draft. A captured
+    /// connection's panes are the client's request (its cookies and tokens
+    /// too), not the user's: they never go to a file unasked.
+    fn has_draft(&self) -> bool {
+        self.tabs.active().capture.is_none() && self.tabs.active().has_unsaved_changes()
+    }
+
     /// What to write on the way out: the draft if anything is unsaved.
     pub fn exit_requests(&self) -> Vec<StoreRequest> {
-        let mut requests = if self.tabs.active().has_unsaved_changes() {
+        let mut requests = if self.has_draft() {
             vec![StoreRequest::SaveDraft {
                 profile: self.tabs.active().profile.name.clone(),
                 request: self.tabs.active().current_profile(),

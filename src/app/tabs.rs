@@ -346,9 +346,11 @@ impl App {
     /// name, any other by its request.
     pub fn workspace(&self) -> crate::profile::workspace::Workspace {
         use crate::profile::workspace::{WORKSPACE_VERSION, Workspace, WorkspaceTab};
-        let tabs = self
+        // A captured connection is its client's, and cannot be reopened.
+        let tabs: Vec<WorkspaceTab> = self
             .tabs
             .iter()
+            .filter(|session| session.capture.is_none())
             .map(|session| match &session.profile.name {
                 Some(name) => WorkspaceTab::Profile { profile: name.clone() },
                 None => WorkspaceTab::request(crate::profile::Profile {
@@ -360,10 +362,15 @@ impl App {
                 }),
             })
             .collect();
+        let before_active = self.tabs.all()[..self.tabs.active_place()]
+            .iter()
+            .filter(|session| session.capture.is_none())
+            .count();
+        let active = before_active.min(tabs.len().saturating_sub(1));
         Workspace {
             version: WORKSPACE_VERSION,
             tabs,
-            active: self.tabs.active_place(),
+            active,
         }
     }
 

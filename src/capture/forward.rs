@@ -3,14 +3,13 @@
 //! certificate; everything else passes through untouched.
 
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
 use super::head::{self, HEAD_TIMEOUT, RequestHead};
+use super::prefixed::Prefixed;
 use super::relay::Io;
 use super::{Proxy, capture, refuse_bad_head, upstream};
 
@@ -262,54 +261,6 @@ async fn pass_through(
     let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
 }
 
-/// A stream with bytes already read from it put back in front.
-struct Prefixed<S> {
-    prefix: Vec<u8>,
-    taken: usize,
-    inner: S,
-}
-
-impl<S> Prefixed<S> {
-    fn new(prefix: Vec<u8>, inner: S) -> Self {
-        Self {
-            prefix,
-            taken: 0,
-            inner,
-        }
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        if self.taken < self.prefix.len() {
-            let rest = &self.prefix[self.taken..];
-            let count = rest.len().min(buf.remaining());
-            buf.put_slice(&rest[..count]);
-            self.taken += count;
-            if self.taken == self.prefix.len() {
-                self.prefix = Vec::new();
-                self.taken = 0;
-            }
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,14 +281,5 @@ mod tests {
         assert_eq!(origin_form("/room?x=1"), "/room?x=1");
         assert_eq!(origin_form("http://h:1/room?x=1"), "/room?x=1");
         assert_eq!(origin_form("*"), "/*");
-    }
-
-    #[tokio::test]
-    async fn read_bytes_are_put_back_in_front() {
-        let inner: &[u8] = b" world";
-        let mut stream = Prefixed::new(b"hello".to_vec(), tokio::io::join(inner, tokio::io::sink()));
-        let mut all = String::new();
-        stream.read_to_string(&mut all).await.expect("read");
-        assert_eq!(all, "hello world");
     }
 }
