@@ -12,6 +12,9 @@
 //!    show (the connections list opened and closed) and peak memory, with
 //!    the inspector live; then forwarded and memory headless.
 //!
+//! 4. The same flood through mitmproxy's `mitmdump` (reverse mode), when it
+//!    is installed (`pip install mitmproxy`).
+//!
 //! Run with `cargo bench --bench proxy`. `WSCOPE_BENCH_FRAMES` sets N
 //! (default 1,000,000), `WSCOPE_BENCH_CONNECTIONS` the connections (1,000).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -129,6 +132,33 @@ async fn many_clients(listen: &str, connections: usize, seconds: u64, sent: &Arc
     for task in tasks {
         let _ = task.await;
     }
+}
+
+/// mitmproxy's `mitmdump` in reverse mode in front of `upstream`, once it
+/// listens; `None` when it is not installed.
+fn mitmdump(upstream: &str) -> Option<(Child, SocketAddr)> {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+        probe.local_addr().ok()?.port()
+    };
+    let target = upstream.replacen("ws://", "http://", 1);
+    let mut child = Command::new("mitmdump")
+        .args(["--mode", &format!("reverse:{target}"), "--listen-host", "127.0.0.1"])
+        .args(["--listen-port", &port.to_string(), "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().ok()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(addr).is_err() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some((child, addr))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -322,5 +352,23 @@ fn main() {
     );
     let _ = proxy.kill();
     let _ = proxy.wait();
-    println!("4. mitmproxy     not measured: it is not installed here (pip install mitmproxy)");
+    // 4: a peer on the same flood, when it is installed.
+    match mitmdump(&upstream) {
+        Some((mut peer, addr)) => {
+            // mitmproxy relays in Python: a tenth of the flood keeps the run short.
+            let count = (frames / 10).max(1);
+            let direct = runtime.block_on(flood(&upstream, count, &received));
+            let through = runtime.block_on(flood(&format!("ws://{addr}/flood"), count, &received));
+            let rate = count as f64 / through.as_secs_f64();
+            println!(
+                "4. mitmproxy     {count} x {FRAME} B through mitmdump (reverse mode, headless): {:.0} ms ({rate:.0} frames/s): {:.3}x direct; wscope with its inspector live above: {:.0} frames/s",
+                through.as_secs_f64() * 1e3,
+                rate / (count as f64 / direct.as_secs_f64()),
+                through_rate
+            );
+            let _ = peer.kill();
+            let _ = peer.wait();
+        }
+        None => println!("4. mitmproxy     not measured: mitmdump is not installed here (pip install mitmproxy)"),
+    }
 }
