@@ -194,3 +194,29 @@ fn f6_saves_a_captured_conversation_as_a_flow_of_sends_and_expects() {
         "the client's cookie stays out of the file:\n{text}"
     );
 }
+
+#[test]
+fn the_connections_list_shows_every_capture_at_80x24() {
+    let (mut app, first) = proxy_with_capture();
+    app.on_tab_event(first, ConnEvent::Frames(vec![frame(Direction::Sent, "42[\"hi\"]")]));
+    for id in 2..=12 {
+        let tab = app.open_captured(CapturedTab {
+            id,
+            url: format!("ws://chat.example.test:9001/rooms/lobby-{id}"),
+            client: format!("127.0.0.1:{}", 50000 + id),
+            request_headers: Vec::new(),
+        });
+        app.on_tab_event(tab, ConnEvent::Frames(vec![frame(Direction::Received, "{\"n\":1}")]));
+        if id % 4 == 0 {
+            app.on_tab_event(
+                tab,
+                ConnEvent::state(ConnState::Failed(wscope::conn::ConnError::Protocol("reset".into()))),
+            );
+        }
+    }
+    app.handle_key(alt('l'));
+    let screen = common::ui::screen(&mut app, 80, 24, Instant::now());
+    assert!(screen.contains("+4 more: Alt-l"), "{screen}");
+    assert!(screen.contains("lobby-12"), "the end of a long name shows:\n{screen}");
+    insta::assert_snapshot!("connections_list_80x24", screen);
+}
