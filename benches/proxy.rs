@@ -134,13 +134,46 @@ async fn many_clients(listen: &str, connections: usize, seconds: u64, sent: &Arc
     }
 }
 
+/// A loopback port nothing listens on.
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+/// `wscope proxy` in front of `upstream`, the inspector live in a
+/// pseudo-terminal, once it listens: its terminal, address and home.
+fn inspector_proxy(upstream: &str) -> (Pty, String, tempfile::TempDir) {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let home = tempfile::tempdir().unwrap();
+    let tui = Pty::spawn(
+        &[
+            "--config-dir",
+            home.path().to_str().unwrap(),
+            "proxy",
+            "--listen",
+            &listen,
+            upstream,
+        ],
+        &[],
+        None,
+    );
+    tui.wait_for(&["listening on"]);
+    (tui, listen, home)
+}
+
+/// Whether every frame sent was forwarded, in words.
+fn verdict(forwarded: u64, sent: u64) -> &'static str {
+    if forwarded == sent {
+        "every one"
+    } else {
+        "NOT every one"
+    }
+}
+
 /// mitmproxy's `mitmdump` in reverse mode in front of `upstream`, once it
 /// listens; `None` when it is not installed.
 fn mitmdump(upstream: &str) -> Option<(Child, SocketAddr)> {
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
-        probe.local_addr().ok()?.port()
-    };
+    let port = free_port();
     let target = upstream.replacen("ws://", "http://", 1);
     let mut child = Command::new("mitmdump")
         .args(["--mode", &format!("reverse:{target}"), "--listen-host", "127.0.0.1"])
@@ -210,25 +243,7 @@ fn main() {
     );
 
     // 1 + 2: the inspector live in a terminal, the proxy in front of the server.
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let listen = format!("127.0.0.1:{port}");
-    let home = tempfile::tempdir().unwrap();
-    let tui = Pty::spawn(
-        &[
-            "--config-dir",
-            home.path().to_str().unwrap(),
-            "proxy",
-            "--listen",
-            &listen,
-            &upstream,
-        ],
-        &[],
-        None,
-    );
-    tui.wait_for(&["listening on"]);
+    let (tui, listen, _home) = inspector_proxy(&upstream);
     let proxied = format!("ws://{listen}/flood");
     let direct = runtime.block_on(flood(&upstream, frames, &received));
     let through = runtime.block_on(flood(&proxied, frames, &received));
@@ -261,25 +276,7 @@ fn main() {
     // 3: many connections through the proxy, the inspector live: every
     // frame forwarded, keys answered, memory held.
     let seconds = 10u64;
-    let tui_port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let tui_listen = format!("127.0.0.1:{tui_port}");
-    let tui_home = tempfile::tempdir().unwrap();
-    let mut tui = Pty::spawn(
-        &[
-            "--config-dir",
-            tui_home.path().to_str().unwrap(),
-            "proxy",
-            "--listen",
-            &tui_listen,
-            &upstream,
-        ],
-        &[],
-        None,
-    );
-    tui.wait_for(&["listening on"]);
+    let (mut tui, tui_listen, _tui_home) = inspector_proxy(&upstream);
     let before = received.load(Ordering::Relaxed);
     let sent = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -319,11 +316,7 @@ fn main() {
     println!(
         "3. connections   {connections} for {seconds} s at 10 frames/s each ({:.1} s in all), the inspector live: {sent} sent, {forwarded} forwarded ({}); keys shown p50 {:?}, worst {:?} of {} (target ≤ 50 ms); peak RSS {:.1} MiB (target ≤ 200 MiB)",
         started.elapsed().as_secs_f64(),
-        if forwarded == sent {
-            "every one"
-        } else {
-            "NOT every one"
-        },
+        verdict(forwarded, sent),
         key_times.get(key_times.len() / 2).copied().unwrap_or_default(),
         key_times.last().copied().unwrap_or_default(),
         key_times.len(),
@@ -343,11 +336,7 @@ fn main() {
     println!(
         "   headless       the same ({:.1} s in all): {sent} sent, {forwarded} forwarded ({}), peak RSS {:.1} MiB",
         started.elapsed().as_secs_f64(),
-        if forwarded == sent {
-            "every one"
-        } else {
-            "NOT every one"
-        },
+        verdict(forwarded, sent),
         rss as f64 / 1024.0
     );
     let _ = proxy.kill();

@@ -43,7 +43,7 @@ impl ConnectionRow {
     }
 
     pub fn is_closed(&self) -> bool {
-        matches!(self.state_word(), "failed" | "closed")
+        matches!(self.tab.state, ConnState::Closed { .. } | ConnState::Failed(_) | ConnState::Idle)
     }
 }
 
@@ -89,7 +89,8 @@ impl App {
     }
 
     pub(super) fn connections_move(&mut self, delta: isize) {
-        let last = self.connection_rows().len().saturating_sub(1);
+        let count = self.tabs.iter().filter(|session| session.capture.is_some()).count();
+        let last = count.saturating_sub(1);
         if let Some(list) = &mut self.connections_list {
             list.selected = list.selected.saturating_add_signed(delta).min(last);
         }
