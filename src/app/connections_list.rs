@@ -43,7 +43,10 @@ impl ConnectionRow {
     }
 
     pub fn is_closed(&self) -> bool {
-        matches!(self.tab.state, ConnState::Closed { .. } | ConnState::Failed(_) | ConnState::Idle)
+        matches!(
+            self.tab.state,
+            ConnState::Closed { .. } | ConnState::Failed(_) | ConnState::Idle
+        )
     }
 }
 
@@ -231,6 +234,17 @@ mod tests {
         assert_eq!(closed, vec![TabChange::Closed(tabs[0]), TabChange::Closed(tabs[10])]);
         assert_eq!(app.active_tab_id(), tabs[3]);
         assert!(app.connections_list.unwrap().selected < ids.len());
+    }
+
+    #[test]
+    fn the_split_view_pairs_the_last_tab_with_a_tab_not_a_listed_session() {
+        let mut app = proxy_app();
+        let tabs: Vec<_> = (1..=12).map(|id| capture(&mut app, id)).collect();
+        app.show_tab(app.tab_count() - 1);
+        assert_eq!(app.active_tab_id(), tabs[CAPTURE_TABS - 1]);
+        app.update(Action::ToggleSplit);
+        let (place, _, _) = app.split_partner().expect("a partner");
+        assert_eq!(place, app.tab_count() - 2);
     }
 
     #[test]

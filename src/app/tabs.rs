@@ -415,12 +415,13 @@ impl App {
 
     /// The tab shown beside the active one in the split view, as (its place, its name, its log).
     pub fn split_partner(&self) -> Option<(usize, String, &crate::frames::FrameLog)> {
-        if !self.split || self.tabs.len() < 2 {
+        // Its partner is in the bar: the listed sessions are not tabs.
+        if !self.split || self.tabs.bar_len() < 2 {
             return None;
         }
         // The next in order; the last tab's partner is the one before it.
         let active = self.tabs.active_place();
-        let place = if active + 1 < self.tabs.len() {
+        let place = if active + 1 < self.tabs.bar_len() {
             active + 1
         } else {
             active - 1
