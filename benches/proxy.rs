@@ -16,7 +16,8 @@
 //!    is installed (`pip install mitmproxy`).
 //!
 //! Run with `cargo bench --bench proxy`. `WSCOPE_BENCH_FRAMES` sets N
-//! (default 1,000,000), `WSCOPE_BENCH_CONNECTIONS` the connections (1,000).
+//! (default 1,000,000), `WSCOPE_BENCH_CONNECTIONS` the connections (1,000);
+//! `WSCOPE_BENCH_ONLY=throughput` runs figures 1 and 2 alone.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::BufRead;
@@ -245,8 +246,12 @@ fn main() {
     // 1 + 2: the inspector live in a terminal, the proxy in front of the server.
     let (tui, listen, _home) = inspector_proxy(&upstream);
     let proxied = format!("ws://{listen}/flood");
+    let own = std::process::id();
+    let before = (memory::cpu_time(own), memory::cpu_time(tui.pid()));
     let direct = runtime.block_on(flood(&upstream, frames, &received));
+    let between = (memory::cpu_time(own), memory::cpu_time(tui.pid()));
     let through = runtime.block_on(flood(&proxied, frames, &received));
+    let after = (memory::cpu_time(own), memory::cpu_time(tui.pid()));
     let direct_rate = frames as f64 / direct.as_secs_f64();
     let through_rate = frames as f64 / through.as_secs_f64();
     println!(
@@ -256,6 +261,15 @@ fn main() {
         through.as_secs_f64() * 1e3,
         through_rate,
         through_rate / direct_rate
+    );
+    let per_frame = |cpu: Duration| cpu.as_nanos() as f64 / frames as f64;
+    println!(
+        "   CPU a frame: the client and server {:.0} ns direct, {:.0} ns through the proxy; wscope (relay and TUI) {:.0} ns ({:?} in all) of the machine's {} cores",
+        per_frame(between.0 - before.0),
+        per_frame(after.0 - between.0),
+        per_frame(after.1 - between.1),
+        after.1 - between.1,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let samples = 10_000;
     let straight = runtime.block_on(round_trips(&upstream, samples));
@@ -272,6 +286,9 @@ fn main() {
     let tui_rss = peak_rss_kib(tui.pid());
     drop(tui);
     println!("   TUI peak RSS after both: {:.1} MiB", tui_rss as f64 / 1024.0);
+    if std::env::var("WSCOPE_BENCH_ONLY").is_ok_and(|only| only == "throughput") {
+        return;
+    }
 
     // 3: many connections through the proxy, the inspector live: every
     // frame forwarded, keys answered, memory held.

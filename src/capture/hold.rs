@@ -92,6 +92,11 @@ impl Hold {
         if stopping { self.release_all() } else { Vec::new() }
     }
 
+    /// Whether no rule is set and nothing waits: a frame would pass as it is.
+    pub fn is_idle(&self) -> bool {
+        self.rule.is_none() && self.queue.is_empty()
+    }
+
     /// Whether the bound is reached: read no more from this side.
     pub fn is_full(&self) -> bool {
         self.queue.len() >= MAX_WAITING || self.bytes >= MAX_WAITING_BYTES

@@ -16,9 +16,11 @@ mod forward;
 pub mod head;
 mod hold;
 mod prefixed;
+mod pump;
 mod relay;
 pub mod rules;
 pub mod upstream;
+mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,9 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use url::Url;
 
 use self::head::{HeadError, RequestHead};
@@ -41,9 +41,6 @@ use crate::record::{HandshakeReport, PhaseTimings};
 
 pub use self::authority::Authority;
 pub use self::rules::Rules;
-
-/// Each side's read buffer.
-const READ_BUFFER: usize = 16 * 1024;
 
 /// The default listen address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8899";
@@ -303,29 +300,23 @@ async fn capture(
                 at: SystemTime::now(),
             })
             .await;
-            let mut config = WebSocketConfig::default();
-            // Each side's read buffer is allocated whole: tungstenite's 128
-            // KiB made 1,000 connections cost 256 MB. 16 KiB still reads a
-            // flood of small frames in few reads.
-            config.read_buffer_size = READ_BUFFER;
-            config.max_message_size = Some(options.max_message_size);
-            config.max_frame_size = Some(options.max_message_size);
-            // Bytes read past each head are put back in front of its stream
-            // rather than handed to tungstenite's `from_partially_read`: that
-            // starts its read buffer at their size and grows it by a frame at
-            // a time, one system call per frame read for the connection's
-            // life (a flood through the proxy ran at a seventh of its speed).
-            let client: Box<dyn Io> = Box::new(prefixed::Prefixed::new(leftover, client));
-            let client_side = WebSocketStream::from_raw_socket(client, Role::Server, Some(config)).await;
-            let server: Box<dyn Io> = Box::new(prefixed::Prefixed::new(server_leftover, stream));
-            let server_side = WebSocketStream::from_raw_socket(server, Role::Client, Some(config)).await;
+            // Bytes read past each head are the first of its stream.
+            let client = relay::Side {
+                stream: client,
+                leftover,
+            };
+            let server = relay::Side {
+                stream: Box::new(stream),
+                leftover: server_leftover,
+            };
             let settings = RelaySettings {
                 send_timeout: options.send_timeout,
                 rules: options.rules.clone(),
                 hold_timeout: options.hold_timeout,
+                max_message_size: options.max_message_size,
             };
             let initial = options.hold_rule.borrow().clone();
-            relay::run(client_side, server_side, settings, initial, commands, events).await;
+            relay::run(client, server, settings, initial, commands, events).await;
         }
     }
 }

@@ -38,6 +38,35 @@ impl Arena {
         self.chunk.extend_from_slice(payload);
         self.chunk.split().freeze()
     }
+
+    /// A copy of a frame's `payload` with its mask, if any, taken off.
+    pub fn keep_unmasked(&mut self, payload: &[u8], mask: Option<[u8; 4]>) -> Bytes {
+        let Some(mask) = mask else { return self.keep(payload) };
+        let mut copy = if payload.len() >= OWN_ALLOCATION_FROM {
+            BytesMut::from(payload)
+        } else {
+            if self.chunk.capacity() < payload.len() {
+                self.chunk = BytesMut::with_capacity(CHUNK);
+            }
+            self.chunk.extend_from_slice(payload);
+            self.chunk.split()
+        };
+        unmask(&mut copy, mask);
+        copy.freeze()
+    }
+}
+
+/// XORs a frame's mask out of (or into) its payload.
+pub fn unmask(payload: &mut [u8], mask: [u8; 4]) {
+    let mut words = payload.chunks_exact_mut(4);
+    for word in &mut words {
+        for (byte, key) in word.iter_mut().zip(mask) {
+            *byte ^= key;
+        }
+    }
+    for (byte, key) in words.into_remainder().iter_mut().zip(mask) {
+        *byte ^= key;
+    }
 }
 
 #[cfg(test)]
