@@ -22,6 +22,7 @@ pub mod headless;
 pub mod jq;
 pub mod json_check;
 pub mod keymap;
+pub mod loadtest;
 pub mod log_sink;
 pub mod palette;
 pub mod payload;

@@ -1,7 +1,7 @@
 //! The subcommands, one module each; `main` only parses and dispatches.
 //!
 //! May import: `action`, `app`, `capture`, `cli`, `completions`, `config`, `conn`,
-//! `decode`, `filter`, `flow`, `frames`, `headless`, `keymap`, `log_sink`,
+//! `decode`, `filter`, `flow`, `frames`, `headless`, `keymap`, `loadtest`, `log_sink`,
 //! `profile`, `record`, `recording`, `replay`, `request`, `sanitize`,
 //! `secrets`, `server`, `settings`, `tui`, `ui`.
 
@@ -30,6 +30,7 @@ macro_rules! say {
 }
 
 mod config_file;
+mod export_flow;
 mod headless;
 mod inspector;
 mod profiles;
@@ -159,7 +160,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             environment,
             json,
             junit,
+            to,
+            out,
+            users,
+            duration,
+            lenient,
         }) => {
+            if let Some(engine) = to {
+                let shape = crate::loadtest::Shape {
+                    users,
+                    duration_secs: duration,
+                };
+                let export = export_flow::ExportArgs {
+                    engine,
+                    out,
+                    shape,
+                    lenient,
+                    url,
+                    headers,
+                    params,
+                    profile,
+                };
+                return export_flow::export_flows(&files, export, options);
+            }
             let args = headless::RunArgs {
                 url,
                 headers,

@@ -428,7 +428,14 @@ impl Compiler<'_> {
         jq: Option<String>,
         schema: Option<toml::Value>,
     ) -> Result<Matcher, String> {
-        let mut matcher = Matcher::default();
+        let mut matcher = Matcher {
+            written: super::step::WrittenMatcher {
+                regex: regex.clone(),
+                jq: jq.clone(),
+                schema: schema.is_some(),
+            },
+            ..Matcher::default()
+        };
         let mut parts = Vec::new();
         if let Some(regex) = regex {
             if regex.trim_start().starts_with(JQ_PREFIX) {

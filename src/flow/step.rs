@@ -97,6 +97,16 @@ pub struct Matcher {
     pub dynamic: Vec<String>,
     /// How the report describes it, e.g. `jq .op == "auth_ok"`.
     pub description: String,
+    /// The parts as written, for exports to other tools.
+    pub written: WrittenMatcher,
+}
+
+/// A matcher's parts as the flow file wrote them.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct WrittenMatcher {
+    pub regex: Option<String>,
+    pub jq: Option<String>,
+    pub schema: bool,
 }
 
 /// A compiled JSON Schema.

@@ -74,6 +74,7 @@ impl Expectation {
                         schema: None,
                         dynamic: Vec::new(),
                         description,
+                        written: Default::default(),
                     },
                     count: self.count.max(1),
                     within: self.timeout,

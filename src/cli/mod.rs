@@ -1,11 +1,14 @@
 //! Command-line interface.
 //!
-//! May import: `capture`, `decode`, `filter`, `flow`, `profile`, `protocol`, `record`.
+//! May import: `capture`, `decode`, `filter`, `flow`, `loadtest`, `profile`, `protocol`, `record`.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+mod values;
+pub use self::values::{parse_header, parse_json, parse_param, parse_seconds, parse_size};
 
 use crate::record::KvRow;
 
@@ -14,7 +17,7 @@ use crate::record::KvRow;
 /// With a URL, wscope opens the inspector and connects at once; without one,
 /// it opens an empty request to fill in.
 #[derive(Debug, Parser)]
-#[command(name = "wscope", version)]
+#[command(name = "wscope", version = env!("WSCOPE_VERSION"))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -401,6 +404,23 @@ pub enum Command {
         /// Also write JUnit XML to FILE: a testsuite per flow, a testcase per step.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Run nothing: write the flow as a script for this load engine
+        /// (to standard output, or --out).
+        #[arg(long, value_name = "ENGINE")]
+        to: Option<crate::loadtest::Engine>,
+        /// With --to: the file to write (0600), instead of standard output.
+        #[arg(long, value_name = "FILE", requires = "to")]
+        out: Option<PathBuf>,
+        /// With --to: this many virtual users (Artillery: arrivals over
+        /// --duration; k6: vus).
+        #[arg(long, value_name = "N", requires = "to", value_parser = clap::value_parser!(u32).range(1..))]
+        users: Option<u32>,
+        /// With --to: the load lasts this many seconds.
+        #[arg(long, value_name = "SECS", requires = "to", value_parser = clap::value_parser!(u32).range(1..))]
+        duration: Option<u32>,
+        /// With --to: write what maps, each step that does not as a comment.
+        #[arg(long, requires = "to")]
+        lenient: bool,
     },
     /// Lines of standard input out as frames, frames in as lines.
     ///
@@ -534,67 +554,6 @@ fn ordered_expectations(matches: &clap::ArgMatches) -> Vec<String> {
     }
     tagged.sort_by_key(|(index, _)| *index);
     tagged.into_iter().map(|(_, value)| value).collect()
-}
-
-/// Parses a number of seconds, fractions allowed, from 0 to [`MAX_SECS`].
-pub fn parse_seconds(text: &str) -> Result<f64, String> {
-    let secs: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if !secs.is_finite() || !(0.0..=MAX_SECS as f64).contains(&secs) {
-        return Err(format!("{text:?} is out of range: give 0 to {MAX_SECS} seconds"));
-    }
-    Ok(secs)
-}
-
-/// Parses a JSON value given on the command line.
-pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
-    serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))
-}
-
-/// Parses a byte count such as `1048576`, `512K` or `64M`.
-pub fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => text.split_at(i),
-        None => (text, ""),
-    };
-    let number: usize = digits
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size like 65536 or 64M"))?;
-    let factor: usize = match unit.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
-        "" => 1,
-        "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
-        _ => return Err(format!("unknown size unit in {text:?}; use K, M or G")),
-    };
-    number
-        .checked_mul(factor)
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("{text:?} is out of range"))
-}
-
-/// Parses `Name: value` as curl does.
-pub fn parse_header(text: &str) -> Result<KvRow, String> {
-    let (name, value) = text
-        .split_once(':')
-        .ok_or_else(|| format!("header {text:?} must look like 'Name: value'"))?;
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(format!("header {text:?} has no name"));
-    }
-    Ok(KvRow::new(name, value.trim()))
-}
-
-/// Parses `name=value`; a bare `name` gets an empty value.
-pub fn parse_param(text: &str) -> Result<KvRow, String> {
-    let (name, value) = text.split_once('=').unwrap_or((text, ""));
-    if name.trim().is_empty() {
-        return Err(format!("param {text:?} has no name"));
-    }
-    Ok(KvRow::new(name.trim(), value))
 }
 
 #[cfg(test)]
