@@ -97,9 +97,60 @@ async fn artillery_runs_the_export_with_no_failed_users_and_the_server_sees_ever
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let report = dir.path().join("report.json");
+    let (counters, printed) = artillery_counters(&script).await;
+    assert_eq!(counters["vusers.failed"].as_u64().unwrap_or(0), 0, "{printed}");
+    assert_eq!(counters["vusers.completed"].as_u64(), Some(5), "{printed}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.iter().filter(|m| *m == "hello").count(), 5, "{seen:?}");
+    // Each user sent back the id it was given: the capture carried over.
+    let mut acked: Vec<&str> = seen.iter().filter_map(|m| m.strip_prefix("ack ")).collect();
+    acked.sort_unstable();
+    assert_eq!(acked, ["u1", "u2", "u3", "u4", "u5"], "{seen:?}");
+    drop(server);
+    let _ = WAIT;
+}
+
+/// socketioxide, a Socket.IO server no one here wrote: `hello` is answered
+/// with `welcome` and an id of the connection's own; `ack` is noted.
+async fn socketio_server(seen: Arc<Mutex<Vec<String>>>) -> std::net::SocketAddr {
+    use socketioxide::SocketIo;
+    use socketioxide::extract::{Data, SocketRef};
+    let (svc, io) = SocketIo::builder().build_svc();
+    let next_id = Arc::new(std::sync::atomic::AtomicUsize::new(1));
+    io.ns("/", async move |socket: SocketRef| {
+        let id = format!("u{}", next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let seen_hello = seen.clone();
+        socket.on("hello", async move |socket: SocketRef, Data::<serde_json::Value>(_)| {
+            seen_hello.lock().unwrap().push("hello".into());
+            socket.emit("welcome", &serde_json::json!({ "id": id })).ok();
+        });
+        let seen_ack = seen.clone();
+        socket.on("ack", async move |Data::<String>(acked)| {
+            seen_ack.lock().unwrap().push(format!("ack {acked}"));
+        });
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let svc = svc.clone();
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, svc)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Runs `script` with the real Artillery; its report's counters.
+async fn artillery_counters(script: &std::path::Path) -> (serde_json::Value, String) {
+    let report = script.with_extension("report.json");
     let run = tokio::task::spawn_blocking({
-        let (script, report) = (script.clone(), report.clone());
+        let (script, report) = (script.to_path_buf(), report.clone());
         move || {
             Command::new("artillery")
                 .args(["run", "--output"])
@@ -115,17 +166,53 @@ async fn artillery_runs_the_export_with_no_failed_users_and_the_server_sees_ever
     let printed = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "artillery failed:\n{printed}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let counters = &report["aggregate"]["counters"];
+    (report["aggregate"]["counters"].clone(), printed)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_socketio_flow_runs_in_artillerys_socketio_engine_against_socketioxide() {
+    if !installed("artillery", &["--version"]) {
+        eprintln!("skipped: artillery is not installed (npm install -g artillery)");
+        return;
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let addr = socketio_server(seen.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"protocol = "socketio"
+[[step]]
+send = '["hello", {"name": "load"}]'
+[[step]]
+expect = { jq = '.event == "welcome"' }
+capture = { id = ".args[0].id" }
+[[step]]
+send = '["ack", "{{id}}"]'
+[[step]]
+wait = "200ms"
+"#;
+    let flow = write_flow(
+        dir.path(),
+        &format!("ws://{addr}/socket.io/?EIO=4&transport=websocket"),
+        body,
+    );
+    let script = dir.path().join("socketio.yml");
+    let args = [
+        "run",
+        flow.to_str().unwrap(),
+        "--to",
+        "artillery",
+        "--users",
+        "3",
+        "--out",
+        script.to_str().unwrap(),
+    ];
+    let out = wscope_in(&args, dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (counters, printed) = artillery_counters(&script).await;
     assert_eq!(counters["vusers.failed"].as_u64().unwrap_or(0), 0, "{printed}");
-    assert_eq!(counters["vusers.completed"].as_u64(), Some(5), "{printed}");
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.iter().filter(|m| *m == "hello").count(), 5, "{seen:?}");
-    // Each user sent back the id it was given: the capture carried over.
-    let mut acked: Vec<&str> = seen.iter().filter_map(|m| m.strip_prefix("ack ")).collect();
-    acked.sort_unstable();
-    assert_eq!(acked, ["u1", "u2", "u3", "u4", "u5"], "{seen:?}");
-    drop(server);
-    let _ = WAIT;
+    assert_eq!(counters["vusers.completed"].as_u64(), Some(3), "{printed}");
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_unstable();
+    assert_eq!(seen, ["ack u1", "ack u2", "ack u3", "hello", "hello", "hello"]);
 }
 
 #[test]

@@ -183,7 +183,7 @@ fn specs(check: &Check, indent: usize, next_match: &mut usize) -> String {
 }
 
 /// `$.a[0]["b c"]`.
-fn json_path(path: &[Segment]) -> String {
+pub(super) fn json_path(path: &[Segment]) -> String {
     let mut out = String::from("$");
     for segment in path {
         match segment {
@@ -202,7 +202,7 @@ fn json_path(path: &[Segment]) -> String {
 }
 
 /// The text in Artillery's `{{ }}` templates.
-fn text(text: &Text) -> String {
+pub(super) fn text(text: &Text) -> String {
     text.iter()
         .map(|part| match part {
             Part::Literal(literal) => literal.clone(),
@@ -217,7 +217,7 @@ fn text(text: &Text) -> String {
 }
 
 /// A YAML double-quoted scalar: JSON's escapes are YAML's too.
-fn quoted(text: &str) -> String {
+pub(super) fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
 }
 

@@ -11,6 +11,7 @@
 mod artillery;
 mod k6;
 mod plan;
+mod socketio;
 mod template;
 
 use std::path::Path;
@@ -114,7 +115,7 @@ pub(crate) struct Target {
 pub fn export(export: &Export) -> Result<Script, ExportError> {
     let mut warnings = Vec::new();
     let file = export.flow.path.display().to_string();
-    check_protocol(export)?;
+    let speaks_socketio = check_protocol(export)?;
     let mut known: Vec<String> = export.flow.vars.keys().cloned().collect();
     let vars = export
         .flow
@@ -164,6 +165,8 @@ pub fn export(export: &Export) -> Result<Script, ExportError> {
         format!("Run it on this machine: {}", export.engine.run_command(&run_as)),
     ];
     let text = match export.engine {
+        Engine::Artillery if speaks_socketio => socketio_target(export.request)
+            .and_then(|socketio| socketio::write(&header, &export.flow.name, &target, &socketio, &ops, export.shape)),
         Engine::Artillery => artillery::write(&header, &export.flow.name, &target, &ops, export.shape),
         Engine::K6 => k6::write(&header, &target, &ops, export.shape),
     }
@@ -171,7 +174,29 @@ pub fn export(export: &Export) -> Result<Script, ExportError> {
     Ok(Script { text, warnings })
 }
 
-fn check_protocol(export: &Export) -> Result<(), ExportError> {
+/// Where socket.io-client connects, from the request's URL, path,
+/// namespace and auth.
+fn socketio_target(request: &Profile) -> Result<socketio::SocketIoTarget, String> {
+    if request.url.contains("{{") {
+        return Err("a Socket.IO URL with {{variables}} cannot be exported".into());
+    }
+    let mut target = socketio::target_of(
+        &request.url,
+        request.socketio_path.as_deref(),
+        request.namespace.as_deref(),
+    )?;
+    if let Some(auth) = &request.auth {
+        if auth.to_string().contains("{{") {
+            return Err("Socket.IO auth with {{variables}} cannot be exported".into());
+        }
+        target.auth = Some(auth.clone());
+    }
+    Ok(target)
+}
+
+/// Whether the flow speaks Socket.IO (which only Artillery takes); any
+/// protocol but plain WebSocket and that is refused by name.
+fn check_protocol(export: &Export) -> Result<bool, ExportError> {
     let url = url::Url::parse(export.request.url.trim()).ok();
     let named = export.request.protocol;
     let protocol = match (&url, named) {
@@ -182,17 +207,15 @@ fn check_protocol(export: &Export) -> Result<(), ExportError> {
         (None, None) => crate::protocol::ProtocolKind::raw(),
     };
     if protocol.is_raw() {
-        return Ok(());
+        return Ok(false);
     }
     let why = match (protocol.name(), export.engine) {
+        ("socketio", Engine::Artillery) => return Ok(true),
         ("socketio", Engine::K6) => "k6 has no Socket.IO engine".to_string(),
-        ("socketio", Engine::Artillery) => {
-            "Socket.IO flows are not exported yet (Artillery's socketio engine is the target)".to_string()
-        }
         (name, engine) => format!("{} has no engine for {name}", engine.title()),
     };
     Err(ExportError::Request(format!(
-        "{}: the flow speaks {}: {why}; only plain WebSocket flows are exported",
+        "{}: the flow speaks {}: {why}; plain WebSocket flows go to Artillery and k6, Socket.IO flows to Artillery",
         export.flow.path.display(),
         protocol.label()
     )))

@@ -56,18 +56,38 @@ pub fn parse_text(text: &str, engine: Engine, known: &[String]) -> Result<Text, 
     let mut parts = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find("{{") {
+        // `\{{` is a `{{` of the text itself (a server's words in a
+        // recorded flow), as wscope's resolver reads it.
+        if rest[..open].ends_with('\\') {
+            if engine == Engine::Artillery {
+                return Err("the text holds a literal {{, which Artillery would read as a variable".into());
+            }
+            push_literal(&mut parts, &rest[..open - 1]);
+            push_literal(&mut parts, "{{");
+            rest = &rest[open + 2..];
+            continue;
+        }
         let Some(close) = rest[open..].find("}}") else { break };
         if open > 0 {
-            parts.push(Part::Literal(rest[..open].to_string()));
+            push_literal(&mut parts, &rest[..open]);
         }
         let name = rest[open + 2..open + close].trim();
         parts.push(part_of(name, engine, known)?);
         rest = &rest[open + close + 2..];
     }
     if !rest.is_empty() {
-        parts.push(Part::Literal(rest.to_string()));
+        push_literal(&mut parts, rest);
     }
     Ok(parts)
+}
+
+/// Adds `text` to the literal the parts end with, if they do.
+fn push_literal(parts: &mut Text, text: &str) {
+    match parts.last_mut() {
+        Some(Part::Literal(last)) => last.push_str(text),
+        _ if text.is_empty() => {}
+        _ => parts.push(Part::Literal(text.to_string())),
+    }
 }
 
 fn part_of(name: &str, engine: Engine, known: &[String]) -> Result<Part, String> {
@@ -109,6 +129,15 @@ mod tests {
         assert_eq!(
             parse_text("{{ unclosed", Engine::K6, &known),
             Ok(vec![Part::Literal("{{ unclosed".into())])
+        );
+        assert_eq!(
+            parse_text("said \\{{id}} {{id}}", Engine::K6, &known),
+            Ok(vec![Part::Literal("said {{id}} ".into()), Part::Variable("id".into())])
+        );
+        assert!(
+            parse_text("\\{{x}}", Engine::Artillery, &known)
+                .unwrap_err()
+                .contains("literal {{")
         );
     }
 

@@ -136,3 +136,30 @@ fn protocols_and_variables_the_engine_lacks_are_named() {
         .to_string();
     assert!(error.contains("closes only when the scenario ends"), "{error}");
 }
+
+#[test]
+fn a_socketio_flow_goes_to_artillerys_socketio_engine() {
+    let flow = flow(
+        r#"
+[[step]]
+send = '["hello", {"name": "{{env:USER_NAME}}"}]'
+[[step]]
+expect = { jq = '.event == "welcome"' }
+capture = { id = ".args[0].id" }
+[[step]]
+send = '["ack", "{{id}}"]'
+[[step]]
+wait = "100ms"
+"#,
+    );
+    let mut request = request("ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket");
+    request.namespace = Some("/chat".into());
+    let script = export_with(&flow, &request, Engine::Artillery, false).unwrap();
+    insta::assert_snapshot!("artillery_socketio", script.text);
+    // An expect must name its event; a regex cannot say which.
+    let by_regex = self::flow("[[step]]\nsend = '[\"a\"]'\n[[step]]\nexpect = { regex = \"x\" }\n");
+    let error = export_with(&by_regex, &request, Engine::Artillery, false)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains(".event == "), "{error}");
+}
