@@ -195,6 +195,11 @@ pub enum Action {
     Copy,
     /// Send the selected sent frame again.
     Resend,
+    /// Acknowledge the selected message (STOMP's ACK on a client-ack
+    /// subscription).
+    AckMessage,
+    /// Refuse the selected message (STOMP's NACK).
+    NackMessage,
     /// Put the selected frame's payload in the composer.
     LoadIntoComposer,
     /// Edit the regex or jq filter.

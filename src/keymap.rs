@@ -200,6 +200,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(Frames, &[ch('N')], Action::SearchPrevious, "previous match", None),
     bind(Frames, &[ch('y')], Action::Copy, "copy payload", Some("copy")),
     bind(Frames, &[ch('r')], Action::Resend, "resend it", None),
+    bind(Frames, &[ch('a')], Action::AckMessage, "ACK the message (STOMP client-ack)", None),
+    bind(Frames, &[ch('A')], Action::NackMessage, "NACK the message (STOMP client-ack)", None),
     bind(Frames, &[ch('e')], Action::LoadIntoComposer, "edit in composer", None),
     bind(Frames, &[ch('x')], Action::ExportAll, "export all frames (NDJSON, or HAR for .har)", Some("export")),
     bind(Frames, &[ch('X')], Action::ExportFiltered, "export the frames the filter shows", None),

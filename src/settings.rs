@@ -89,6 +89,9 @@ pub struct ProtocolChoices {
     pub auth: Option<serde_json::Value>,
     pub eio: Option<u8>,
     pub socketio_path: Option<String>,
+    pub vhost: Option<String>,
+    pub heartbeat: Option<String>,
+    pub sockjs: bool,
     pub decode: Option<crate::decode::DecodeChoice>,
     pub proto: Vec<std::path::PathBuf>,
     pub proto_type: Option<String>,
@@ -105,6 +108,9 @@ impl ProtocolChoices {
             auth: cli.auth.clone(),
             eio: cli.eio,
             socketio_path: cli.socketio_path.clone(),
+            vhost: cli.vhost.clone(),
+            heartbeat: cli.heartbeat.clone(),
+            sockjs: cli.sockjs,
             decode: cli.decode,
             proto: cli.proto.clone(),
             proto_type: cli.proto_type.clone(),
@@ -126,6 +132,11 @@ impl ProtocolChoices {
         profile.auth = self.auth.clone().or(profile.auth.take());
         profile.eio = self.eio.or(profile.eio);
         profile.socketio_path = self.socketio_path.clone().or(profile.socketio_path.take());
+        profile.vhost = self.vhost.clone().or(profile.vhost.take());
+        profile.heartbeat = self.heartbeat.clone().or(profile.heartbeat.take());
+        if self.sockjs {
+            profile.sockjs = Some(true);
+        }
         profile.decode = self.decode.or(profile.decode);
         if !self.proto.is_empty() {
             profile.proto = self.proto.clone();

@@ -98,6 +98,8 @@ impl App {
             Action::DetailNext => self.tabs.active_mut().detail_step(1, &mut self.shared),
             Action::Copy => self.tabs.active_mut().copy_selected(&mut self.shared),
             Action::Resend => self.tabs.active_mut().resend_selected(&mut self.shared),
+            Action::AckMessage => self.tabs.active_mut().acknowledge_selected(true, &mut self.shared),
+            Action::NackMessage => self.tabs.active_mut().acknowledge_selected(false, &mut self.shared),
             Action::LoadIntoComposer => self.load_selected(),
             Action::EditFilter => self.edit_filter(),
             Action::CycleDirection => self.tabs.active_mut().cycle_direction_filter(&mut self.shared),

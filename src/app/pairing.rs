@@ -23,6 +23,8 @@ pub enum PairKey {
     /// Socket.IO: an emit that asked for an ack (`42<id>[…]`) and the ack
     /// that answers it (`43<id>[…]`).
     SocketIoAck,
+    /// The protocol's own ids (STOMP's `receipt` and `receipt-id`).
+    Protocol(crate::protocol::ProtocolKind),
 }
 
 impl PairKey {
@@ -64,6 +66,7 @@ impl PairKey {
                 (!id.is_null()).then(|| id.to_string())
             }
             Self::Jq(jq) => jq.first_value(payload),
+            Self::Protocol(kind) => kind.reply_id(payload, direction == Direction::Sent),
         }
     }
 }

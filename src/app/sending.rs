@@ -33,6 +33,26 @@ impl Session {
         self.outbox.push(ConnCommand::Send(outgoing));
     }
 
+    /// ACKs (or NACKs) the selected received message, in the composer's
+    /// words for its protocol, so it is encoded and sent like any message.
+    pub(super) fn acknowledge_selected(&mut self, positive: bool, shared: &mut Shared) {
+        let Some(frame) = self.selected_frame().cloned() else {
+            return;
+        };
+        if frame.direction != Direction::Received || frame.kind != FrameKind::Text {
+            shared.notify(NoteLevel::Warning, "select a received message to acknowledge it");
+            return;
+        }
+        if !matches!(self.connection.state, ConnState::Open { .. }) {
+            shared.notify(NoteLevel::Warning, "not connected: Ctrl-O connects");
+            return;
+        }
+        match self.protocol().kind.acknowledge(&frame.payload, positive) {
+            Ok(text) => self.send_text(text, false, shared),
+            Err(why) => shared.notify(NoteLevel::Warning, why),
+        }
+    }
+
     pub(super) fn send_ping(&mut self, shared: &mut Shared) {
         let payload = self.message_text();
         if payload.len() > 125 {
@@ -138,8 +158,13 @@ impl Session {
         };
         // Acks (Socket.IO's) pair with their messages, unless the profile
         // names its own key.
-        if request.protocol.kind.has_acks() && self.profile.extras.pair_by.is_none() {
-            self.pairing = super::pairing::Pairing::new(super::pairing::PairKey::SocketIoAck);
+        if self.profile.extras.pair_by.is_none() {
+            let kind = request.protocol.kind;
+            if kind.has_acks() {
+                self.pairing = super::pairing::Pairing::new(super::pairing::PairKey::SocketIoAck);
+            } else if kind.has_reply_ids() {
+                self.pairing = super::pairing::Pairing::new(super::pairing::PairKey::Protocol(kind));
+            }
         }
         self.last_request = Some(request);
     }

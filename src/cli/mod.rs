@@ -125,6 +125,17 @@ pub struct ConnOptions {
     /// plus /socket.io/.
     #[arg(long, value_name = "PATH", global = true)]
     pub socketio_path: Option<String>,
+    /// STOMP: the virtual host CONNECT names [default: the URL's host].
+    #[arg(long, value_name = "HOST", global = true)]
+    pub vhost: Option<String>,
+    /// STOMP: the heart-beats offered, CX,CY in milliseconds as STOMP writes
+    /// them, or one time for both ways (5s); 0 turns them off [default: 10s].
+    #[arg(long, value_name = "CX,CY|TIME", value_parser = parse_heartbeat, global = true)]
+    pub heartbeat: Option<String>,
+    /// Speak through SockJS's WebSocket transport (o, h, a[…], c[…]); a base
+    /// URL (http://host/ws) gains /<server>/<session>/websocket.
+    #[arg(long, global = true)]
+    pub sockjs: bool,
     /// How binary frames are decoded [default: the profile's, else auto:
     /// gzip/zlib unwrapped, then JSON, MessagePack or CBOR, then Protobuf
     /// when --proto is given].
@@ -517,6 +528,11 @@ pub enum Command {
 /// useful timeout, and far from the overflow a clock plus a huge duration
 /// would cause.
 pub const MAX_SECS: u64 = 86_400;
+
+/// Checks a STOMP heart-beat (`10000,10000` or `5s`) and keeps its text.
+fn parse_heartbeat(text: &str) -> Result<String, String> {
+    crate::protocol::stomp::parse_heartbeat(text).map(|_| text.to_string())
+}
 
 /// Parses a time such as `200ms`, `1.5s` or `2` (seconds).
 pub fn parse_time(text: &str) -> Result<std::time::Duration, String> {

@@ -47,6 +47,8 @@ pub(super) struct Intake<'a> {
     pub(super) answers: Vec<String>,
     /// Frames the protocol hid (heartbeats).
     pub(super) hidden: u64,
+    /// The protocol gave the connection up (the state is among the events).
+    pub(super) failed: bool,
     /// Whether hidden frames are still logged (the user asked to see them).
     show_keepalives: bool,
     events: Vec<ConnEvent>,
@@ -57,11 +59,20 @@ pub(super) struct Intake<'a> {
 }
 
 impl<'a> Intake<'a> {
+    /// Reports the protocol's failure once, in order with the frames.
+    fn give_up(&mut self, reason: Option<String>) {
+        if let Some(reason) = reason.filter(|_| !self.failed) {
+            self.failed = true;
+            self.event(ConnEvent::state(ConnState::Failed(ConnError::Protocol(reason))));
+        }
+    }
+
     pub(super) fn new(arena: &'a mut Arena, show_keepalives: bool) -> Self {
         Self {
             replies: Vec::new(),
             answers: Vec::new(),
             hidden: 0,
+            failed: false,
             show_keepalives,
             events: Vec::new(),
             run: Vec::new(),
@@ -140,6 +151,9 @@ pub(super) fn take_in(
             let reaction = protocol.on_text(text.as_str(), Instant::now());
             batch.replies.extend(reaction.replies);
             batch.answers.extend(reaction.answers);
+            // Why the connection fails reads before the frame that made it
+            // fail: a refused CONNECT's ERROR is no answer to wait for.
+            batch.give_up(reaction.fail);
             if reaction.hide {
                 // A keep-alive is no reply to what the user sent.
                 batch.hidden += 1;
@@ -152,7 +166,11 @@ pub(super) fn take_in(
                 {
                     batch.event(ConnEvent::ReplyLatency(latency));
                 }
-                batch.push(FrameKind::Text, text.as_bytes());
+                match &reaction.frames {
+                    // The messages a transport frame carried stand in for it.
+                    Some(frames) => frames.iter().for_each(|f| batch.push(FrameKind::Text, f.as_bytes())),
+                    None => batch.push(FrameKind::Text, text.as_bytes()),
+                }
             }
             // What the protocol makes of a frame reads after the frame.
             for (error, note) in reaction.notes {
@@ -167,7 +185,11 @@ pub(super) fn take_in(
             }
             batch.push(FrameKind::Binary, &data);
             if !protocol.is_raw() {
-                for (error, note) in protocol.on_binary(&data).notes {
+                let reaction = protocol.on_binary(&data);
+                batch.replies.extend(reaction.replies);
+                batch.answers.extend(reaction.answers);
+                batch.give_up(reaction.fail);
+                for (error, note) in reaction.notes {
                     batch.event(ConnEvent::ProtocolNote { error, text: note });
                 }
             }

@@ -269,7 +269,8 @@ impl Task {
         };
 
         let protocol = report.protocol.clone();
-        let settled = request.protocol.settle(protocol.as_deref());
+        let mut settled = request.protocol.settle(protocol.as_deref());
+        settled.connect_timeout = Some(self.settings.connect_timeout);
         let spoken = crate::protocol::Conversation::new(&settled, protocol.as_deref());
         self.opened_at = Some(Instant::now());
         self.emit(ConnEvent::Handshake(report)).await?;
@@ -290,7 +291,8 @@ impl Task {
         let mut writer = Writer::spawn(sink, progress);
         let opening = protocol.on_open(Instant::now());
         let next = match self.react(&writer, opening).await {
-            Ok(()) => self.converse(&mut stream, &mut writer, protocol).await,
+            Ok(None) => self.converse(&mut stream, &mut writer, protocol).await,
+            Ok(Some(reason)) => self.give_up(&writer, Some(reason)).await,
             Err(gone) => Err(gone),
         };
         // A close frame already queued (quitting, reconnecting) gets a moment
@@ -301,22 +303,26 @@ impl Task {
 
     /// Carries out what a protocol decided by itself (outside a batch of
     /// received frames): frames to send, and notes.
-    async fn react(&mut self, writer: &Writer, reaction: crate::protocol::Reaction) -> Result<(), UiGone> {
-        for answer in reaction.answers {
-            let answer = Message::Text(answer.into());
-            if self.show_keepalives {
-                writer.send(answer);
-            } else {
-                writer.send_unreported(answer);
-            }
-        }
-        for reply in reaction.replies {
-            writer.send_outbound(reply);
-        }
+    /// Returns the reason when the protocol gave the connection up.
+    async fn react(&mut self, writer: &Writer, reaction: crate::protocol::Reaction) -> Result<Option<String>, UiGone> {
+        writer.send_protocol_frames(reaction.answers, reaction.replies, self.show_keepalives);
         for (error, text) in reaction.notes {
             self.emit(ConnEvent::ProtocolNote { error, text }).await?;
         }
-        Ok(())
+        Ok(reaction.fail)
+    }
+
+    /// Ends a connection the protocol gave up on: a close frame goes out
+    /// (the writer gets its grace), and the state says why.
+    /// `reason` is `None` when the state was already reported (beside the
+    /// frame that caused it).
+    async fn give_up(&mut self, writer: &Writer, reason: Option<String>) -> Result<Next, UiGone> {
+        writer.send(close_message(1000, "wscope: the protocol failed"));
+        if let Some(reason) = reason {
+            self.emit(ConnEvent::state(ConnState::Failed(ConnError::Protocol(reason))))
+                .await?;
+        }
+        Ok(Next::Dropped { was_open: true })
     }
 
     async fn converse(
@@ -391,19 +397,11 @@ impl Task {
                     // Nothing may follow a close frame, ours or the
                     // server's (tungstenite would fail the connection).
                     if closing.is_none() {
-                        for answer in batch.answers.drain(..) {
-                            let answer = Message::Text(answer.into());
-                            if self.show_keepalives {
-                                writer.send(answer);
-                            } else {
-                                writer.send_unreported(answer);
-                            }
-                        }
-                        for reply in batch.replies.drain(..) {
-                            writer.send_outbound(reply);
-                        }
+                        let (answers, replies) = (std::mem::take(&mut batch.answers), std::mem::take(&mut batch.replies));
+                        writer.send_protocol_frames(answers, replies, self.show_keepalives);
                     }
                     let newly_hidden = batch.hidden;
+                    let failed = batch.failed;
                     for event in batch.into_events() {
                         self.emit(event).await?;
                     }
@@ -415,23 +413,15 @@ impl Task {
                         self.emit(ConnEvent::state(state)).await?;
                         return Ok(after(closing));
                     }
+                    if failed && closing.is_none() {
+                        return self.give_up(writer, None).await;
+                    }
                 }
                 written = writer.reports.recv() => match written {
                     Some(Written::Sent(first)) => {
                         // Every report already in goes to the UI as one
                         // batch (a pipe's lines are written hundreds at a time).
-                        let mut records: Vec<crate::record::FrameRecord> = first.into_iter().collect();
-                        let mut failed = None;
-                        while records.len() < MAX_BATCH {
-                            match writer.reports.try_recv() {
-                                Ok(Written::Sent(record)) => records.extend(record),
-                                Ok(Written::Failed(error)) => {
-                                    failed = Some(error);
-                                    break;
-                                }
-                                Err(_) => break,
-                            }
-                        }
+                        let (mut records, failed) = writer.reports_with(first, MAX_BATCH);
                         if records.iter().any(|r| matches!(r.kind, FrameKind::Text | FrameKind::Binary)) {
                             reply.sent(Instant::now());
                         }
@@ -481,10 +471,12 @@ impl Task {
                                 Some(ConnCommand::Close { code, reason }) => (close_message(code, &reason), None),
                                 // The protocol may hold it until the connection is
                                 // ready for it (Socket.IO's namespace CONNECT).
-                                Some(ConnCommand::Send(Outgoing::Text(text))) => match protocol.gate(text) {
-                                    Some(text) => (Message::Text(Utf8Bytes::from(text)), None),
-                                    None => break 'one,
-                                },
+                                Some(ConnCommand::Send(Outgoing::Text(text))) => {
+                                    if let Some(outbound) = protocol.gate(text) {
+                                        writer.send_outbound(outbound);
+                                    }
+                                    break 'one;
+                                }
                                 Some(ConnCommand::Send(Outgoing::Binary(data))) => (Message::Binary(data), None),
                                 Some(ConnCommand::Ping(data)) => (Message::Ping(data), None),
                             };
@@ -518,7 +510,9 @@ impl Task {
                 }
                 _ = wait_until(protocol.deadline().map(Into::into)), if closing.is_none() => {
                     let reaction = protocol.on_deadline(Instant::now());
-                    self.react(writer, reaction).await?;
+                    if let Some(reason) = self.react(writer, reaction).await? {
+                        return self.give_up(writer, Some(reason)).await;
+                    }
                 }
                 _ = tick(&mut ping_timer), if closing.is_none() => {
                     let payload = Bytes::copy_from_slice(&pings.start(Instant::now()));

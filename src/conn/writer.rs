@@ -96,6 +96,27 @@ impl Writer {
 
     /// Queues a protocol's own text frame, reported as `shown` when that
     /// is given (its secret masked).
+    /// What a protocol sends by itself: keep-alive answers, reported only
+    /// when keep-alives are shown, then its replies.
+    pub fn send_protocol_frames(
+        &self,
+        answers: Vec<String>,
+        replies: Vec<crate::protocol::Outbound>,
+        show_answers: bool,
+    ) {
+        for answer in answers {
+            let answer = Message::Text(answer.into());
+            if show_answers {
+                self.send(answer);
+            } else {
+                self.send_unreported(answer);
+            }
+        }
+        for reply in replies {
+            self.send_outbound(reply);
+        }
+    }
+
     pub fn send_outbound(&self, outbound: crate::protocol::Outbound) {
         let report = outbound.shown.map_or(Report::AsSent, Report::As);
         self.enqueue(Message::Text(outbound.text.into()), report);
@@ -107,6 +128,24 @@ impl Writer {
             self.busy.1.fetch_add(1, Ordering::Relaxed);
             let _ = queue.send((message, report));
         }
+    }
+
+    /// `first`'s record and those of every report already in, up to `max`,
+    /// and the error that stopped the writer if one came among them.
+    pub fn reports_with(
+        &mut self,
+        first: Option<FrameRecord>,
+        max: usize,
+    ) -> (Vec<FrameRecord>, Option<tungstenite::Error>) {
+        let mut records: Vec<FrameRecord> = first.into_iter().collect();
+        while records.len() < max {
+            match self.reports.try_recv() {
+                Ok(Written::Sent(record)) => records.extend(record),
+                Ok(Written::Failed(error)) => return (records, Some(error)),
+                Err(_) => break,
+            }
+        }
+        (records, None)
     }
 
     /// When the message being written last made progress, if one is being

@@ -78,6 +78,16 @@ pub struct Profile {
     /// `/socket.io/`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub socketio_path: Option<String>,
+    /// STOMP: the virtual host CONNECT names, instead of the URL's host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vhost: Option<String>,
+    /// STOMP: the heart-beats offered, `CX,CY` in milliseconds or one
+    /// duration for both ways.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<String>,
+    /// The protocol runs inside SockJS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sockjs: Option<bool>,
     /// How binary frames are decoded; unset is `auto`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decode: Option<crate::decode::DecodeChoice>,
@@ -114,6 +124,9 @@ impl Default for Profile {
             auth: None,
             eio: None,
             socketio_path: None,
+            vhost: None,
+            heartbeat: None,
+            sockjs: None,
             decode: None,
             proto: Vec::new(),
             proto_type: None,
@@ -159,6 +172,9 @@ impl Profile {
             auth,
             eio,
             socketio_path,
+            vhost,
+            heartbeat,
+            sockjs,
             decode,
             proto,
             proto_type,
@@ -183,6 +199,9 @@ impl Profile {
             && auth == &other.auth
             && eio == &other.eio
             && socketio_path == &other.socketio_path
+            && vhost == &other.vhost
+            && heartbeat == &other.heartbeat
+            && sockjs == &other.sockjs
             && decode == &other.decode
             && proto == &other.proto
             && proto_type == &other.proto_type

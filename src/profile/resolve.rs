@@ -15,6 +15,9 @@ pub enum ResolveError {
     Variable(#[from] Unresolved),
     #[error(transparent)]
     Request(#[from] RequestError),
+    /// An option that does not read (a `heartbeat` of the wrong form).
+    #[error("{0}")]
+    Option(String),
 }
 
 /// Resolves variables in the URL, params and headers and builds the
@@ -58,10 +61,26 @@ pub fn resolve_request(
         eio3: profile.eio == Some(3),
         path: profile.socketio_path.clone(),
         detect: profile.protocol.is_none(),
+        host: profile
+            .vhost
+            .clone()
+            .or_else(|| request.url.host_str().map(str::to_string)),
+        heartbeat: profile
+            .heartbeat
+            .as_deref()
+            .map(crate::protocol::stomp::parse_heartbeat)
+            .transpose()
+            .map_err(ResolveError::Option)?,
+        sockjs: profile.sockjs.unwrap_or(false),
+        sockjs_if_opened: profile.sockjs.is_none() && request.url.path().trim_end_matches('/').ends_with("/websocket"),
+        connect_timeout: None,
     };
     request.url = request.protocol.shape_url(request.url);
-    // Servers pick their subprotocol from these (GraphQL's two).
-    if request.subprotocols.is_empty() {
+    // Servers pick their subprotocol from these (GraphQL's two). SockJS
+    // negotiates none, and tungstenite fails a handshake that offered some
+    // and got none back.
+    let sockjs = request.protocol.sockjs || request.protocol.sockjs_if_opened;
+    if request.subprotocols.is_empty() && !sockjs {
         request.subprotocols = request
             .protocol
             .kind

@@ -14,14 +14,16 @@
 //! task answers heartbeats next to the socket, and the app only encodes and
 //! describes.
 //!
-//! May import: `decode`, `secrets`.
+//! May import: `decode`, `format`, `secrets`.
 
 pub mod graphql;
 pub mod jsonrpc;
 pub mod raw;
 pub mod socketio;
+pub mod sockjs;
+pub mod stomp;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -103,14 +105,33 @@ pub trait Speaks: Send + Sync + 'static {
     fn has_operations(&self) -> bool {
         false
     }
+
+    /// The id that pairs a request with its reply when the protocol has
+    /// its own (STOMP's `receipt` and `receipt-id`); `sent` tells which
+    /// side the frame is from.
+    fn reply_id(&self, _payload: &[u8], _sent: bool) -> Option<String> {
+        None
+    }
+
+    /// What the composer sends to acknowledge (or refuse) a received
+    /// message, or why it cannot be.
+    fn acknowledge(&self, _payload: &[u8], _positive: bool) -> Result<String, String> {
+        Err(format!("{} has no acknowledgements", self.name()))
+    }
+
+    /// Whether [`Speaks::reply_id`] is what pairs its frames.
+    fn has_reply_ids(&self) -> bool {
+        false
+    }
 }
 
 /// Every protocol wscope speaks, by name; the first is the default.
-pub static REGISTRY: [ProtocolKind; 4] = [
+pub static REGISTRY: [ProtocolKind; 5] = [
     ProtocolKind(&raw::Raw),
     ProtocolKind(&socketio::SocketIo),
     ProtocolKind(&jsonrpc::JsonRpc),
     ProtocolKind(&graphql::GraphQl),
+    ProtocolKind(&stomp::Stomp),
 ];
 
 /// Which protocol a request speaks: one of the [`REGISTRY`].
@@ -160,6 +181,21 @@ impl ProtocolKind {
     /// Whether an `http(s)://` address given for it means `ws(s)://`.
     pub fn takes_http_urls(self) -> bool {
         self.0.takes_http_urls()
+    }
+
+    /// What the composer sends to acknowledge (or refuse) a message.
+    pub fn acknowledge(self, payload: &[u8], positive: bool) -> Result<String, String> {
+        self.0.acknowledge(payload, positive)
+    }
+
+    /// Whether its frames pair by the protocol's own ids.
+    pub fn has_reply_ids(self) -> bool {
+        self.0.has_reply_ids()
+    }
+
+    /// The protocol's own request/reply id of a frame, if it has one.
+    pub fn reply_id(self, payload: &[u8], sent: bool) -> Option<String> {
+        self.0.reply_id(payload, sent)
     }
 
     /// The protocol the URL implies when none was named.
@@ -233,6 +269,18 @@ pub struct Protocol {
     /// The protocol was not named: the subprotocol the server picks may
     /// still choose it (`graphql-transport-ws` or `graphql-ws`).
     pub detect: bool,
+    /// STOMP: the virtual host CONNECT names (`--vhost`, else the URL's host).
+    pub host: Option<String>,
+    /// STOMP: the heart-beats offered (send at least every, want every).
+    pub heartbeat: Option<(Duration, Duration)>,
+    /// The protocol runs inside SockJS's WebSocket transport.
+    pub sockjs: bool,
+    /// SockJS is spoken if the server opens with `o` (the URL ends in
+    /// `/websocket`, as SockJS's transport URLs do).
+    pub sockjs_if_opened: bool,
+    /// How long the protocol's own handshake may take (STOMP's CONNECTED);
+    /// the connection's connect timeout, set when it opens.
+    pub connect_timeout: Option<Duration>,
 }
 
 impl Protocol {
@@ -312,6 +360,12 @@ pub struct Reaction {
     pub hide: bool,
     /// Lines for the frames view, and whether each is an error.
     pub notes: Vec<(bool, String)>,
+    /// The messages a frame carried, logged in its place (SockJS's
+    /// `a[…]`); `None` logs the frame as it came.
+    pub frames: Option<Vec<String>>,
+    /// The connection cannot go on (no CONNECTED in time, a refused
+    /// CONNECT, a server gone quiet): it is closed and failed with this.
+    pub fail: Option<String>,
 }
 
 /// A protocol's state on one open connection, in the connection task.
@@ -352,9 +406,9 @@ pub trait Converse: Send + std::fmt::Debug {
 
     /// Whether a user's frame may go out now; if not, it is held and sent
     /// with the reaction that makes the connection ready (Socket.IO's
-    /// CONNECT answer). Returns the text back when it may go now.
-    fn gate(&mut self, text: String) -> Option<String> {
-        Some(text)
+    /// CONNECT answer). Returns what goes out when it may go now.
+    fn gate(&mut self, text: String) -> Option<Outbound> {
+        Some(text.into())
     }
 }
 
@@ -410,10 +464,10 @@ impl Conversation {
         self.0.as_mut().map(|c| c.on_binary(data)).unwrap_or_default()
     }
 
-    pub fn gate(&mut self, text: String) -> Option<String> {
+    pub fn gate(&mut self, text: String) -> Option<Outbound> {
         match &mut self.0 {
             Some(conversation) => conversation.gate(text),
-            None => Some(text),
+            None => Some(text.into()),
         }
     }
 }

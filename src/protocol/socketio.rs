@@ -94,8 +94,8 @@ impl Converse for Client {
         Client::on_binary(self, data)
     }
 
-    fn gate(&mut self, text: String) -> Option<String> {
-        Client::gate(self, text)
+    fn gate(&mut self, text: String) -> Option<Outbound> {
+        Client::gate(self, text).map(Outbound::from)
     }
 }
 

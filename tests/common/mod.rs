@@ -5,6 +5,7 @@
 
 pub mod proxy;
 pub mod pty;
+pub mod rabbitmq;
 pub mod ui;
 
 use std::net::SocketAddr;
