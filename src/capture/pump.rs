@@ -6,6 +6,7 @@
 //! Each turn reads what the socket has, writes what it yields in one call,
 //! and reports its frames to the inspector in one event.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
@@ -69,8 +70,33 @@ pub struct Ends {
     /// The other pump's orders: it writes to this pump's source, so the
     /// source's pings are answered through it.
     pub answer: mpsc::UnboundedSender<Order>,
-    /// Which side sent the first close frame, shared by both pumps.
-    pub first_close: Arc<OnceLock<Direction>>,
+    /// The close frames seen, shared by both pumps.
+    pub closes: Arc<Closes>,
+}
+
+/// Which sides have sent their close frame, and which did first.
+#[derive(Debug, Default)]
+pub struct Closes {
+    first: OnceLock<Direction>,
+    /// From the client, from the server.
+    seen: [AtomicBool; 2],
+}
+
+impl Closes {
+    fn saw(&self, from: Direction) {
+        self.first.get_or_init(|| from);
+        self.seen[usize::from(from == Direction::Received)].store(true, Ordering::Relaxed);
+    }
+
+    /// The side that sent the first close frame.
+    pub fn first(&self) -> Option<Direction> {
+        self.first.get().copied()
+    }
+
+    /// Whether the side that reads as `from` has sent its close frame.
+    pub fn seen(&self, from: Direction) -> bool {
+        self.seen[usize::from(from == Direction::Received)].load(Ordering::Relaxed)
+    }
 }
 
 /// What one turn of a pump has to report.
@@ -99,7 +125,7 @@ struct Pump {
     hold: Hold,
     settings: RelaySettings,
     answer: mpsc::UnboundedSender<Order>,
-    first_close: Arc<OnceLock<Direction>>,
+    closes: Arc<Closes>,
     /// The source's close frame, once it sent one.
     closed: Option<(Option<u16>, String)>,
     /// The destination was sent a close by wscope: the source's own close
@@ -124,7 +150,7 @@ pub async fn pump(
         mut reader,
         mut to,
         answer,
-        first_close,
+        closes,
     } = ends;
     let mut pump = Pump {
         direction,
@@ -133,7 +159,7 @@ pub async fn pump(
         hold,
         settings,
         answer,
-        first_close,
+        closes,
         closed: None,
         told_to_close: false,
         arena: Arena::default(),
@@ -322,7 +348,7 @@ impl Pump {
                 record.kind = FrameKind::Close { code };
                 // The close's reason, as for every other close recorded.
                 record.payload = record.payload.slice(record.payload.len().min(2)..);
-                self.first_close.get_or_init(|| self.direction);
+                self.closes.saw(self.direction);
                 if self.closed.is_none() {
                     self.closed = Some((code, frame.map(|f| f.reason.to_string()).unwrap_or_default()));
                 }

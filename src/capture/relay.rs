@@ -10,7 +10,6 @@
 //! hears the other's own answer.
 
 use std::sync::Arc;
-use std::sync::OnceLock;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::hold::{Hold, HoldRule};
-use super::pump::{Ended, Ends, Order, pump};
+use super::pump::{Closes, Ended, Ends, Order, pump};
 use super::rules::Rules;
 use super::wire::Reader;
 use crate::conn::{CaptureCommand, ConnCommand, ConnError, ConnEvent, ConnState, Outgoing};
@@ -43,6 +42,10 @@ const READ_SIZE: usize = 16 * 1024;
 
 /// How long the second side may take to finish once the first has.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// How long the second side may take once it has sent its close frame
+/// too: what it read is still reported.
+const CLOSED_GRACE: Duration = Duration::from_millis(200);
 
 /// What the relay needs besides its two sockets.
 #[derive(Clone)]
@@ -72,7 +75,7 @@ pub async fn run(
     let (up_orders, up_orders_rx) = mpsc::unbounded_channel();
     let (down_orders, down_orders_rx) = mpsc::unbounded_channel();
     let hold_ids = Arc::new(AtomicU64::new(1));
-    let first_close = Arc::new(OnceLock::new());
+    let closes = Arc::new(Closes::default());
     // Taken before any frame is read: the first frame can be held.
     if initial_rule.is_some() {
         obey(
@@ -89,7 +92,7 @@ pub async fn run(
             reader: Reader::new(client.leftover, true, limit, READ_SIZE),
             to: to_server,
             answer: down_orders.clone(),
-            first_close: first_close.clone(),
+            closes: closes.clone(),
         },
         Direction::Sent,
         up_orders_rx,
@@ -103,7 +106,7 @@ pub async fn run(
             reader: Reader::new(server.leftover, false, limit, READ_SIZE),
             to: to_client,
             answer: up_orders.clone(),
-            first_close: first_close.clone(),
+            closes: closes.clone(),
         },
         Direction::Received,
         down_orders_rx,
@@ -148,10 +151,22 @@ pub async fn run(
             reason: reason.into(),
         });
     }
-    let _ = tokio::time::timeout(CLOSE_WAIT, other).await;
+    // A side that has sent its close frame may send nothing more: the
+    // closing handshake is over, and a client that keeps its socket open
+    // after it (waiting for ours to close) is not waited for.
+    let other_direction = match first_direction {
+        Direction::Sent => Direction::Received,
+        Direction::Received => Direction::Sent,
+    };
+    let wait = if closes.seen(other_direction) {
+        CLOSED_GRACE
+    } else {
+        CLOSE_WAIT
+    };
+    let _ = tokio::time::timeout(wait, other).await;
     // Who closed is who sent the first close frame, not whose side
     // finished first (a client ends its socket once it answers).
-    let closer = first_close.get().copied().unwrap_or(first_direction);
+    let closer = closes.first().unwrap_or(first_direction);
     let state = final_state(first, first_direction, closer);
     let _ = events.send(ConnEvent::state(state)).await;
 }
