@@ -75,6 +75,19 @@ pub struct DetailBody {
     pub heading: Option<(bool, String)>,
 }
 
+/// A protocol's packet (an MQTT packet read as JSON) for display, in
+/// place of the payload decoder's reading.
+pub fn packet_body(json: &[u8], protocol: &str) -> Option<DetailBody> {
+    let value: serde_json::Value = serde_json::from_slice(json).ok()?;
+    let (kind, body) = json_value_body(&value);
+    Some(DetailBody {
+        kind,
+        body,
+        view: BinaryView::Decoded,
+        heading: Some((false, format!("{protocol} packet (b: hex, base64, UTF-8)"))),
+    })
+}
+
 /// The payload as lines for display, in `view` for binary payloads.
 pub fn body(record: &FrameRecord, view: BinaryView, decoder: &PayloadDecoder) -> DetailBody {
     let payload = &record.payload;

@@ -92,6 +92,9 @@ pub struct ProtocolChoices {
     pub vhost: Option<String>,
     pub heartbeat: Option<String>,
     pub sockjs: bool,
+    pub mqtt_version: Option<u8>,
+    pub client_id: Option<String>,
+    pub keepalive: Option<std::time::Duration>,
     pub decode: Option<crate::decode::DecodeChoice>,
     pub proto: Vec<std::path::PathBuf>,
     pub proto_type: Option<String>,
@@ -111,6 +114,9 @@ impl ProtocolChoices {
             vhost: cli.vhost.clone(),
             heartbeat: cli.heartbeat.clone(),
             sockjs: cli.sockjs,
+            mqtt_version: cli.mqtt_version,
+            client_id: cli.client_id.clone(),
+            keepalive: cli.keepalive,
             decode: cli.decode,
             proto: cli.proto.clone(),
             proto_type: cli.proto_type.clone(),
@@ -137,6 +143,9 @@ impl ProtocolChoices {
         if self.sockjs {
             profile.sockjs = Some(true);
         }
+        profile.mqtt_version = self.mqtt_version.or(profile.mqtt_version);
+        profile.client_id = self.client_id.clone().or(profile.client_id.take());
+        profile.keepalive_secs = self.keepalive.map(|d| d.as_secs()).or(profile.keepalive_secs);
         profile.decode = self.decode.or(profile.decode);
         if !self.proto.is_empty() {
             profile.proto = self.proto.clone();

@@ -52,7 +52,14 @@ impl Session {
             );
             return;
         };
-        let shown = crate::payload::body(&frame, view, &self.payloads);
+        let protocol = self.protocol();
+        let packet = match protocol.packet_decoder() {
+            Some(decode) if frame.kind == crate::record::FrameKind::Binary && view == BinaryView::Decoded => {
+                decode(&frame.payload).and_then(|json| crate::payload::packet_body(&json, protocol.kind.label()))
+            }
+            _ => None,
+        };
+        let shown = packet.unwrap_or_else(|| crate::payload::body(&frame, view, &self.payloads));
         let mut body = shown.body;
         body.index_to(DETAIL_LOOKAHEAD);
         let previous = self.frame_before(seq, |_| true);

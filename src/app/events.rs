@@ -111,6 +111,7 @@ impl Session {
         }
         let label = settled.kind.label();
         self.filter.decode.text = settled.decoder();
+        self.filter.decode.packet = settled.packet_decoder();
         request.protocol = settled;
         self.log_note(
             std::time::SystemTime::now(),

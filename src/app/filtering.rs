@@ -66,6 +66,7 @@ impl Session {
     pub fn frame_decoder(&self) -> crate::decode::FrameDecoder {
         crate::decode::FrameDecoder {
             text: self.protocol().decoder(),
+            packet: self.protocol().packet_decoder(),
             binary: self.payloads.clone(),
         }
     }

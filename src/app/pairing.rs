@@ -129,6 +129,8 @@ impl Pairing {
         let decoded;
         let payload = match (frame.kind, payloads) {
             (FrameKind::Text, _) => &frame.payload[..],
+            // The protocol reads its own packets (MQTT's), not their payloads.
+            (FrameKind::Binary, _) if matches!(self.key, PairKey::Protocol(_)) => &frame.payload[..],
             (FrameKind::Binary, Some(payloads)) => match payloads.json(frame) {
                 Some(json) => {
                     decoded = json;

@@ -154,6 +154,7 @@ impl Session {
         self.reload_payload_decoder(shared);
         self.filter.decode = crate::decode::FrameDecoder {
             text: request.protocol.decoder(),
+            packet: request.protocol.packet_decoder(),
             binary: self.payloads.clone(),
         };
         // Acks (Socket.IO's) pair with their messages, unless the profile

@@ -132,6 +132,16 @@ pub struct ConnOptions {
     /// them, or one time for both ways (5s); 0 turns them off [default: 10s].
     #[arg(long, value_name = "CX,CY|TIME", value_parser = parse_heartbeat, global = true)]
     pub heartbeat: Option<String>,
+    /// MQTT: the protocol version, 4 (3.1.1) or 5 [default: 4].
+    #[arg(long, value_name = "4|5", value_parser = clap::value_parser!(u8).range(4..=5), global = true)]
+    pub mqtt_version: Option<u8>,
+    /// MQTT: the client id [default: wscope- and eight random letters].
+    #[arg(long, value_name = "ID", global = true)]
+    pub client_id: Option<String>,
+    /// MQTT: the keep-alive asked for in CONNECT; a PINGREQ goes out when
+    /// nothing else has for this long (0 turns it off) [default: 30s].
+    #[arg(long, value_name = "TIME", value_parser = parse_time, global = true)]
+    pub keepalive: Option<std::time::Duration>,
     /// Speak through SockJS's WebSocket transport (o, h, a[…], c[…]); a base
     /// URL (http://host/ws) gains /<server>/<session>/websocket.
     #[arg(long, global = true)]

@@ -44,6 +44,7 @@ pub async fn test(request: &RequestArgs, options: &ConnOptions, args: TestArgs) 
         timeout,
     };
     let steps = expectation.steps(messages).map_err(|e| anyhow::anyhow!(e))?;
+    let protocol = resolved.protocol.clone();
     let job = FlowJob {
         name: "test".into(),
         file: "wscope test".into(),
@@ -53,7 +54,9 @@ pub async fn test(request: &RequestArgs, options: &ConnOptions, args: TestArgs) 
         resolver: vars::Resolver::default(),
     };
     let flow = crate::headless::flow::run(job, run).await;
-    let report = TestReport::of(&flow);
+    let mut report = TestReport::of(&flow);
+    let negotiated = flow.handshake.as_ref().and_then(|h| h.protocol.as_deref());
+    report.describe_with(&protocol.settle(negotiated));
     if let Some(path) = &args.junit {
         write_junit(path, std::slice::from_ref(&flow))?;
     }
@@ -277,6 +280,7 @@ pub async fn pipe(
         sanitize: !raw && std::io::stdout().is_terminal(),
         decode: crate::decode::FrameDecoder {
             text: resolved.protocol.decoder(),
+            packet: resolved.protocol.packet_decoder(),
             binary: run.payloads.clone(),
         },
     };

@@ -45,6 +45,7 @@ pub(super) struct Intake<'a> {
     /// Frames the protocol wants sent at once, shown and not.
     pub(super) replies: Vec<crate::protocol::Outbound>,
     pub(super) answers: Vec<String>,
+    pub(super) binary_answers: Vec<Vec<u8>>,
     /// Frames the protocol hid (heartbeats).
     pub(super) hidden: u64,
     /// The protocol gave the connection up (the state is among the events).
@@ -71,6 +72,7 @@ impl<'a> Intake<'a> {
         Self {
             replies: Vec::new(),
             answers: Vec::new(),
+            binary_answers: Vec::new(),
             hidden: 0,
             failed: false,
             show_keepalives,
@@ -149,50 +151,19 @@ pub(super) fn take_in(
         }
         Message::Text(text) => {
             let reaction = protocol.on_text(text.as_str(), Instant::now());
-            batch.replies.extend(reaction.replies);
-            batch.answers.extend(reaction.answers);
-            // Why the connection fails reads before the frame that made it
-            // fail: a refused CONNECT's ERROR is no answer to wait for.
-            batch.give_up(reaction.fail);
-            if reaction.hide {
-                // A keep-alive is no reply to what the user sent.
-                batch.hidden += 1;
-                if batch.show_keepalives {
-                    batch.push(FrameKind::Text, text.as_bytes());
-                }
-            } else {
-                if reply.is_waiting()
-                    && let Some(latency) = reply.received(Instant::now())
-                {
-                    batch.event(ConnEvent::ReplyLatency(latency));
-                }
-                match &reaction.frames {
-                    // The messages a transport frame carried stand in for it.
-                    Some(frames) => frames.iter().for_each(|f| batch.push(FrameKind::Text, f.as_bytes())),
-                    None => batch.push(FrameKind::Text, text.as_bytes()),
-                }
-            }
-            // What the protocol makes of a frame reads after the frame.
-            for (error, note) in reaction.notes {
-                batch.event(ConnEvent::ProtocolNote { error, text: note });
-            }
+            take_reaction(reaction, FrameKind::Text, text.as_bytes(), batch, reply);
         }
-        Message::Binary(data) => {
+        Message::Binary(data) if protocol.is_raw() => {
             if reply.is_waiting()
                 && let Some(latency) = reply.received(Instant::now())
             {
                 batch.event(ConnEvent::ReplyLatency(latency));
             }
             batch.push(FrameKind::Binary, &data);
-            if !protocol.is_raw() {
-                let reaction = protocol.on_binary(&data);
-                batch.replies.extend(reaction.replies);
-                batch.answers.extend(reaction.answers);
-                batch.give_up(reaction.fail);
-                for (error, note) in reaction.notes {
-                    batch.event(ConnEvent::ProtocolNote { error, text: note });
-                }
-            }
+        }
+        Message::Binary(data) => {
+            let reaction = protocol.on_binary(&data);
+            take_reaction(reaction, FrameKind::Binary, &data, batch, reply);
         }
         Message::Ping(data) => batch.push(FrameKind::Ping, &data),
         Message::Pong(payload) => {
@@ -212,6 +183,58 @@ pub(super) fn take_in(
             }
         }
         Message::Frame(_) => {}
+    }
+}
+
+/// What a protocol made of a data frame: its answers and replies, the
+/// frame logged (or hidden, or replaced by what it carried), its notes.
+fn take_reaction(
+    reaction: crate::protocol::Reaction,
+    kind: FrameKind,
+    payload: &[u8],
+    batch: &mut Intake<'_>,
+    reply: &mut ReplyTimer,
+) {
+    batch.replies.extend(reaction.replies);
+    batch.answers.extend(reaction.answers);
+    batch.binary_answers.extend(reaction.binary_answers);
+    // Why the connection fails reads before the frame that made it fail:
+    // a refused CONNECT's ERROR is no answer to wait for.
+    batch.give_up(reaction.fail);
+    if reaction.hide {
+        // A keep-alive is no reply to what the user sent.
+        batch.hidden += 1;
+        if batch.show_keepalives {
+            batch.push(kind, payload);
+        }
+    } else {
+        match &reaction.frames {
+            // A frame that only began a message is no reply yet.
+            Some(frames) if frames.is_empty() => {}
+            _ => {
+                if reply.is_waiting()
+                    && let Some(latency) = reply.received(Instant::now())
+                {
+                    batch.event(ConnEvent::ReplyLatency(latency));
+                }
+            }
+        }
+        match &reaction.frames {
+            // The messages a transport frame carried stand in for it.
+            Some(frames) => {
+                for carried in frames {
+                    match carried {
+                        crate::protocol::Carried::Text(text) => batch.push(FrameKind::Text, text.as_bytes()),
+                        crate::protocol::Carried::Binary(data) => batch.push(FrameKind::Binary, data),
+                    }
+                }
+            }
+            None => batch.push(kind, payload),
+        }
+    }
+    // What the protocol makes of a frame reads after the frame.
+    for (error, note) in reaction.notes {
+        batch.event(ConnEvent::ProtocolNote { error, text: note });
     }
 }
 

@@ -271,6 +271,7 @@ impl Task {
         let protocol = report.protocol.clone();
         let mut settled = request.protocol.settle(protocol.as_deref());
         settled.connect_timeout = Some(self.settings.connect_timeout);
+        settled.max_message_size = Some(self.settings.max_message_size);
         let spoken = crate::protocol::Conversation::new(&settled, protocol.as_deref());
         self.opened_at = Some(Instant::now());
         self.emit(ConnEvent::Handshake(report)).await?;
@@ -305,7 +306,8 @@ impl Task {
     /// received frames): frames to send, and notes.
     /// Returns the reason when the protocol gave the connection up.
     async fn react(&mut self, writer: &Writer, reaction: crate::protocol::Reaction) -> Result<Option<String>, UiGone> {
-        writer.send_protocol_frames(reaction.answers, reaction.replies, self.show_keepalives);
+        let answers = (reaction.answers, reaction.binary_answers);
+        writer.send_protocol_frames(answers, reaction.replies, self.show_keepalives);
         for (error, text) in reaction.notes {
             self.emit(ConnEvent::ProtocolNote { error, text }).await?;
         }
@@ -397,7 +399,8 @@ impl Task {
                     // Nothing may follow a close frame, ours or the
                     // server's (tungstenite would fail the connection).
                     if closing.is_none() {
-                        let (answers, replies) = (std::mem::take(&mut batch.answers), std::mem::take(&mut batch.replies));
+                        let answers = (std::mem::take(&mut batch.answers), std::mem::take(&mut batch.binary_answers));
+                        let replies = std::mem::take(&mut batch.replies);
                         writer.send_protocol_frames(answers, replies, self.show_keepalives);
                     }
                     let newly_hidden = batch.hidden;

@@ -31,12 +31,15 @@ pub enum Written {
     Failed(tungstenite::Error),
 }
 
+/// A protocol's keep-alive answers: text frames, then binary ones.
+pub type Answers = (Vec<String>, Vec<Vec<u8>>);
+
 /// How a sent message is reported as a frame.
 #[derive(Debug)]
 enum Report {
     AsSent,
-    /// As this text instead (a secret masked).
-    As(String),
+    /// As this message instead (a secret masked).
+    As(Message),
     Not,
 }
 
@@ -94,18 +97,13 @@ impl Writer {
         self.enqueue(message, Report::Not);
     }
 
-    /// Queues a protocol's own text frame, reported as `shown` when that
-    /// is given (its secret masked).
     /// What a protocol sends by itself: keep-alive answers, reported only
     /// when keep-alives are shown, then its replies.
-    pub fn send_protocol_frames(
-        &self,
-        answers: Vec<String>,
-        replies: Vec<crate::protocol::Outbound>,
-        show_answers: bool,
-    ) {
-        for answer in answers {
-            let answer = Message::Text(answer.into());
+    pub fn send_protocol_frames(&self, answers: Answers, replies: Vec<crate::protocol::Outbound>, show_answers: bool) {
+        let (text, binary) = answers;
+        let text = text.into_iter().map(|a| Message::Text(a.into()));
+        let binary = binary.into_iter().map(|a| Message::Binary(a.into()));
+        for answer in text.chain(binary) {
             if show_answers {
                 self.send(answer);
             } else {
@@ -117,9 +115,20 @@ impl Writer {
         }
     }
 
+    /// Queues a protocol's own frame, reported as its shown form when it
+    /// has one (its secret masked).
     pub fn send_outbound(&self, outbound: crate::protocol::Outbound) {
-        let report = outbound.shown.map_or(Report::AsSent, Report::As);
-        self.enqueue(Message::Text(outbound.text.into()), report);
+        let (message, shown) = match outbound.binary {
+            Some(data) => (
+                Message::Binary(data.into()),
+                outbound.shown_binary.map(|s| Message::Binary(s.into())),
+            ),
+            None => (
+                Message::Text(outbound.text.into()),
+                outbound.shown.map(|s| Message::Text(s.into())),
+            ),
+        };
+        self.enqueue(message, shown.map_or(Report::AsSent, Report::As));
     }
 
     fn enqueue(&self, message: Message, report: Report) {
@@ -200,7 +209,7 @@ async fn write_loop(
         for (message, report) in batch {
             records.push(match report {
                 Report::AsSent => super::intake::record_of(Direction::Sent, &message),
-                Report::As(shown) => super::intake::record_of(Direction::Sent, &Message::Text(shown.into())),
+                Report::As(shown) => super::intake::record_of(Direction::Sent, &shown),
                 Report::Not => None,
             });
             result = sink.feed(message).await;

@@ -69,6 +69,9 @@ pub type TextDecoder = fn(&[u8]) -> Option<Vec<u8>>;
 #[derive(Debug, Clone, Default)]
 pub struct FrameDecoder {
     pub text: Option<TextDecoder>,
+    /// A protocol's reading of a binary frame (an MQTT packet), ahead of
+    /// the payload decoder.
+    pub packet: Option<TextDecoder>,
     pub binary: PayloadDecoder,
 }
 
@@ -76,12 +79,12 @@ pub struct FrameDecoder {
 /// the same payload decoder.
 impl PartialEq for FrameDecoder {
     fn eq(&self, other: &Self) -> bool {
-        let same_text = match (self.text, other.text) {
+        let same = |a: Option<TextDecoder>, b: Option<TextDecoder>| match (a, b) {
             (Some(a), Some(b)) => std::ptr::fn_addr_eq(a, b),
             (None, None) => true,
             _ => false,
         };
-        same_text && self.binary == other.binary
+        same(self.text, other.text) && same(self.packet, other.packet) && self.binary == other.binary
     }
 }
 
@@ -92,7 +95,10 @@ impl FrameDecoder {
     pub fn json(&self, frame: &FrameRecord) -> Option<Vec<u8>> {
         match frame.kind {
             FrameKind::Text => self.text.and_then(|decode| decode(&frame.payload)),
-            FrameKind::Binary => self.binary.json(frame),
+            FrameKind::Binary => match self.packet {
+                Some(decode) => decode(&frame.payload),
+                None => self.binary.json(frame),
+            },
             _ => None,
         }
     }

@@ -78,6 +78,7 @@ pub async fn run(job: FlowJob, run: Run) -> FlowReport {
                     let settled = protocol.settle(negotiated.as_deref());
                     let decoder = crate::decode::FrameDecoder {
                         text: settled.decoder(),
+                        packet: settled.packet_decoder(),
                         binary: binary.clone(),
                     };
                     for message in &job.on_connect {

@@ -2,7 +2,7 @@
 //! connection task and never touch ratatui.
 //!
 //! May import: `capture`, `conn`, `decode`, `export`, `filter`, `flow`, `format`,
-//! `log_sink`, `profile`, `record`, `replay`, `request`, `sanitize`,
+//! `log_sink`, `profile`, `protocol`, `record`, `replay`, `request`, `sanitize`,
 //! `secrets`.
 
 pub mod capture;

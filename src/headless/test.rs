@@ -35,6 +35,8 @@ pub struct TestReport {
     /// From the send to the first frame that met the first expectation.
     pub reply_latency: Option<Duration>,
     pub matched: Option<FrameRecord>,
+    /// The matched frame as its protocol reads it (`PUBLISH t/2 q0 hi`).
+    pub matched_described: Option<String>,
     /// Why it failed, in the inspector's words.
     pub failure: Option<String>,
     pub exit_code: u8,
@@ -104,10 +106,23 @@ impl TestReport {
                 .rev()
                 .find(|r| r.status == Status::Passed)
                 .and_then(|r| r.frame.clone()),
+            matched_described: None,
             failure,
             exit_code: flow.outcome.exit_code(),
             elapsed: flow.elapsed,
         }
+    }
+
+    /// Names the matched frame as `protocol` reads it, when it has a
+    /// reading of its own.
+    pub fn describe_with(&mut self, protocol: &crate::protocol::Protocol) {
+        let Some(frame) = &self.matched else { return };
+        self.matched_described = match frame.kind {
+            _ if protocol.kind.is_raw() => None,
+            crate::record::FrameKind::Text => protocol.describe(&String::from_utf8_lossy(&frame.payload)),
+            crate::record::FrameKind::Binary => protocol.describe_binary(&frame.payload, &|_| None),
+            _ => None,
+        };
     }
 
     /// The report for people. Everything the server said in it is
@@ -141,7 +156,9 @@ impl TestReport {
         if let Some(latency) = self.reply_latency {
             out.push_str(&format!("  reply       {}\n", format::duration(latency)));
         }
-        if let Some(frame) = &self.matched {
+        if let Some(described) = &self.matched_described {
+            out.push_str(&format!("  frame       {described}\n"));
+        } else if let Some(frame) = &self.matched {
             out.push_str(&format!("  frame       {}\n", String::from_utf8_lossy(&frame.payload)));
         }
         if let Some(failure) = &self.failure {

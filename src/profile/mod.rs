@@ -88,6 +88,15 @@ pub struct Profile {
     /// The protocol runs inside SockJS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sockjs: Option<bool>,
+    /// MQTT: 4 (3.1.1) or 5.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mqtt_version: Option<u8>,
+    /// MQTT: the client id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// MQTT: the keep-alive, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive_secs: Option<u64>,
     /// How binary frames are decoded; unset is `auto`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decode: Option<crate::decode::DecodeChoice>,
@@ -127,6 +136,9 @@ impl Default for Profile {
             vhost: None,
             heartbeat: None,
             sockjs: None,
+            mqtt_version: None,
+            client_id: None,
+            keepalive_secs: None,
             decode: None,
             proto: Vec::new(),
             proto_type: None,
@@ -175,6 +187,9 @@ impl Profile {
             vhost,
             heartbeat,
             sockjs,
+            mqtt_version,
+            client_id,
+            keepalive_secs,
             decode,
             proto,
             proto_type,
@@ -202,6 +217,9 @@ impl Profile {
             && vhost == &other.vhost
             && heartbeat == &other.heartbeat
             && sockjs == &other.sockjs
+            && mqtt_version == &other.mqtt_version
+            && client_id == &other.client_id
+            && keepalive_secs == &other.keepalive_secs
             && decode == &other.decode
             && proto == &other.proto
             && proto_type == &other.proto_type

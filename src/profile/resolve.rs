@@ -72,6 +72,10 @@ pub fn resolve_request(
             .transpose()
             .map_err(ResolveError::Option)?,
         sockjs: profile.sockjs.unwrap_or(false),
+        mqtt_version: profile.mqtt_version,
+        client_id: profile.client_id.clone(),
+        keepalive: profile.keepalive_secs.map(std::time::Duration::from_secs),
+        max_message_size: None,
         sockjs_if_opened: profile.sockjs.is_none() && request.url.path().trim_end_matches('/').ends_with("/websocket"),
         connect_timeout: None,
     };

@@ -127,6 +127,7 @@ impl Client {
                 text: json!({ "type": "connection_init", "payload": self.init_payload }).to_string(),
                 shown: secret
                     .then(|| json!({ "type": "connection_init", "payload": crate::secrets::FILE_MASK }).to_string()),
+                ..Outbound::default()
             }],
             notes: vec![(
                 false,

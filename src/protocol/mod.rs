@@ -18,6 +18,7 @@
 
 pub mod graphql;
 pub mod jsonrpc;
+pub mod mqtt;
 pub mod raw;
 pub mod socketio;
 pub mod sockjs;
@@ -85,6 +86,23 @@ pub trait Speaks: Send + Sync + 'static {
         None
     }
 
+    /// A binary frame in one line (an MQTT packet); `payload` reads a
+    /// message's payload as the payload decoders do.
+    fn describe_binary(
+        &self,
+        _data: &[u8],
+        _options: &Protocol,
+        _payload: &dyn Fn(&[u8]) -> Option<String>,
+    ) -> Option<String> {
+        None
+    }
+
+    /// What jq reads of a binary frame, for protocols whose binary frames
+    /// are packets.
+    fn packet_decoder(&self, _options: &Protocol) -> Option<crate::decode::TextDecoder> {
+        None
+    }
+
     /// Its state on one open connection, in the connection task.
     fn converse(&self, _options: &Protocol, _negotiated: Option<&str>) -> Conversation {
         Conversation::plain()
@@ -126,12 +144,13 @@ pub trait Speaks: Send + Sync + 'static {
 }
 
 /// Every protocol wscope speaks, by name; the first is the default.
-pub static REGISTRY: [ProtocolKind; 5] = [
+pub static REGISTRY: [ProtocolKind; 6] = [
     ProtocolKind(&raw::Raw),
     ProtocolKind(&socketio::SocketIo),
     ProtocolKind(&jsonrpc::JsonRpc),
     ProtocolKind(&graphql::GraphQl),
     ProtocolKind(&stomp::Stomp),
+    ProtocolKind(&mqtt::Mqtt),
 ];
 
 /// Which protocol a request speaks: one of the [`REGISTRY`].
@@ -281,6 +300,14 @@ pub struct Protocol {
     /// How long the protocol's own handshake may take (STOMP's CONNECTED);
     /// the connection's connect timeout, set when it opens.
     pub connect_timeout: Option<Duration>,
+    /// The largest message taken; set when the connection opens.
+    pub max_message_size: Option<usize>,
+    /// MQTT: 4 (3.1.1, the default) or 5.
+    pub mqtt_version: Option<u8>,
+    /// MQTT: the client id (else `wscope-` and random letters).
+    pub client_id: Option<String>,
+    /// MQTT: the keep-alive asked for in CONNECT.
+    pub keepalive: Option<Duration>,
 }
 
 impl Protocol {
@@ -326,19 +353,48 @@ impl Protocol {
     pub fn describe(&self, text: &str) -> Option<String> {
         self.kind.0.describe(text)
     }
+
+    /// A binary frame in one line, when the protocol reads its packets.
+    pub fn describe_binary(&self, data: &[u8], payload: &dyn Fn(&[u8]) -> Option<String>) -> Option<String> {
+        self.kind.0.describe_binary(data, self, payload)
+    }
+
+    /// What jq reads of a binary frame, for protocols whose binary frames
+    /// are packets.
+    pub fn packet_decoder(&self) -> Option<crate::decode::TextDecoder> {
+        self.kind.0.packet_decoder(self)
+    }
 }
 
 /// A text frame a protocol sends by itself. When it carries a secret (an
 /// auth payload), `shown` is what the frames view and the log get instead.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Outbound {
     pub text: String,
     pub shown: Option<String>,
+    /// A binary frame (an MQTT packet) in place of `text`, and what the
+    /// frames view and the log get of it.
+    pub binary: Option<Vec<u8>>,
+    pub shown_binary: Option<Vec<u8>>,
+}
+
+impl Outbound {
+    /// A binary frame, shown as `shown` when given (its secret masked).
+    pub fn binary(data: Vec<u8>, shown: Option<Vec<u8>>) -> Self {
+        Self {
+            binary: Some(data),
+            shown_binary: shown,
+            ..Self::default()
+        }
+    }
 }
 
 impl From<String> for Outbound {
     fn from(text: String) -> Self {
-        Self { text, shown: None }
+        Self {
+            text,
+            ..Self::default()
+        }
     }
 }
 
@@ -349,6 +405,13 @@ impl PartialEq<&str> for Outbound {
     }
 }
 
+/// A message a transport frame carried, logged in the frame's place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Carried {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
 /// What the connection task does with a received text frame.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Reaction {
@@ -356,13 +419,16 @@ pub struct Reaction {
     pub replies: Vec<Outbound>,
     /// Text frames to send at once without showing them (heartbeat answers).
     pub answers: Vec<String>,
+    /// Binary frames sent the same way (MQTT's PINGREQ).
+    pub binary_answers: Vec<Vec<u8>>,
     /// Keep the frame out of the frames view (a heartbeat); it is counted.
     pub hide: bool,
     /// Lines for the frames view, and whether each is an error.
     pub notes: Vec<(bool, String)>,
     /// The messages a frame carried, logged in its place (SockJS's
-    /// `a[…]`); `None` logs the frame as it came.
-    pub frames: Option<Vec<String>>,
+    /// `a[…]`, the MQTT packets a frame held or completed); `None` logs the
+    /// frame as it came.
+    pub frames: Option<Vec<Carried>>,
     /// The connection cannot go on (no CONNECTED in time, a refused
     /// CONNECT, a server gone quiet): it is closed and failed with this.
     pub fail: Option<String>,
@@ -513,10 +579,10 @@ mod tests {
             assert_eq!(REGISTRY.iter().filter(|other| other.name() == kind.name()).count(), 1);
         }
         assert!(ProtocolKind::default().is_raw());
-        let error = serde_json::from_str::<ProtocolKind>("\"mqtt\"")
+        let error = serde_json::from_str::<ProtocolKind>("\"amqp\"")
             .unwrap_err()
             .to_string();
-        assert!(error.contains("unknown protocol \"mqtt\""), "{error}");
+        assert!(error.contains("unknown protocol \"amqp\""), "{error}");
     }
 
     #[test]

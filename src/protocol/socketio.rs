@@ -324,6 +324,7 @@ impl Client {
                 // The auth payload is a secret: the frames view and the
                 // log show that it was sent, not what it was.
                 shown: (!auth.is_empty()).then(|| format!("40{prefix}{}", crate::secrets::FILE_MASK)),
+                ..Outbound::default()
             };
             (Some(connect), None)
         };

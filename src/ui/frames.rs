@@ -148,8 +148,22 @@ pub(super) fn decorate(line: &mut Line<'static>, seq: u64, entry: &LogEntry, wid
     let LogEntry::Frame(record) = entry else {
         return;
     };
+    // A protocol's packet (MQTT's) reads before the payload decoders, which
+    // it asks about the payload it carries.
+    let packet = (context.describes && record.kind == FrameKind::Binary)
+        .then(|| {
+            let payload = |bytes: &[u8]| {
+                let carried = crate::record::FrameRecord {
+                    payload: bytes.to_vec().into(),
+                    ..record.clone()
+                };
+                binary_preview(context.payloads, &carried)
+            };
+            context.protocol.describe_binary(&record.payload, &payload)
+        })
+        .flatten();
     if record.kind == FrameKind::Binary
-        && let Some(preview) = binary_preview(context.payloads, record)
+        && let Some(preview) = packet.or_else(|| binary_preview(context.payloads, record))
         && let Some(last) = line.spans.last_mut()
     {
         last.content = truncate(&preview, width.saturating_sub(FRAME_PREFIX)).into();

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod mosquitto;
 pub mod proxy;
 pub mod pty;
 pub mod rabbitmq;

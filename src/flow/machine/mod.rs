@@ -792,6 +792,7 @@ expect_none = { regex = 'reject {{token}}', for = "1s" }
         };
         let decoder = FrameDecoder {
             text: protocol.decoder(),
+            packet: protocol.packet_decoder(),
             ..FrameDecoder::default()
         };
         let t0 = Instant::now();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::DEFAULT_HEARTBEAT;
 use super::frame::{self, Frame};
 use crate::protocol::sockjs::{self, SockJsFrame};
-use crate::protocol::{Converse, Outbound, Protocol, Reaction};
+use crate::protocol::{Carried, Converse, Outbound, Protocol, Reaction};
 
 /// How long CONNECTED may take when no connect timeout is given.
 const DEFAULT_CONNECT_WAIT: Duration = Duration::from_secs(10);
@@ -108,11 +108,13 @@ impl Client {
             Outbound {
                 text: sockjs::wrap(&frame_text),
                 shown: Some(shown.unwrap_or(frame_text)),
+                ..Outbound::default()
             }
         } else {
             Outbound {
                 text: frame_text,
                 shown,
+                ..Outbound::default()
             }
         }
     }
@@ -413,7 +415,7 @@ impl Converse for Client {
                 let mut shown = Vec::with_capacity(messages.len());
                 for message in messages {
                     if !self.on_stomp(&message, now, &mut reaction) {
-                        shown.push(message);
+                        shown.push(Carried::Text(message));
                     }
                 }
                 reaction.hide = shown.is_empty();
