@@ -12,25 +12,12 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
-use wscope::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
+use wscope::conn::{ConnCommand, ConnEvent, Outgoing};
 use wscope::protocol::mqtt::packet::{self, Version, Writer};
 use wscope::protocol::{Protocol, ProtocolKind};
 use wscope::record::{Direction, FrameKind};
 
 use common::mosquitto;
-
-fn run_flow(flow: &str) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("broker.flow.toml");
-    std::fs::write(&file, flow).unwrap();
-    let out = common::wscope_in(&["run", file.to_str().unwrap()], dir.path());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
-}
 
 #[test]
 fn a_flow_subscribes_publishes_and_reads_back_at_each_qos_in_3_1_1_and_5() {
@@ -54,7 +41,7 @@ expect = {{ jq = '.packet == "SUBACK" and .detail == "granted q2"', within = "5s
                 "[[step]]\nsend = \"pub t/1 qos={qos} hello q{qos}\"\n[[step]]\nexpect = {{ jq = '.packet == \"PUBLISH\" and .payload == \"hello q{qos}\" and .qos == {qos}', within = \"5s\" }}\n"
             ));
         }
-        let (code, out) = run_flow(&flow);
+        let (code, out) = common::run_flow(&flow);
         assert_eq!(code, Some(0), "MQTT {version}:\n{out}");
     }
 }
@@ -95,13 +82,13 @@ fn a_retained_message_arrives_marked_retained() {
         "[request]\nurl = \"{}\"\nprotocol = \"mqtt\"\n\n[[step]]\nsend = \"sub r/1\"\n[[step]]\nexpect = {{ jq = '.retain and .payload == \"kept\"', within = \"5s\" }}\n[[step]]\nsend = \"pub r/2 retain also kept\"\n",
         broker.url
     );
-    let (code, out) = run_flow(&flow);
+    let (code, out) = common::run_flow(&flow);
     assert_eq!(code, Some(0), "{out}");
     let check = format!(
         "[request]\nurl = \"{}\"\nprotocol = \"mqtt\"\nmqtt_version = 5\n\n[[step]]\nsend = \"sub r/2\"\n[[step]]\nexpect = {{ jq = '.retain and .payload == \"also kept\"', within = \"5s\" }}\n",
         broker.url
     );
-    let (code, out) = run_flow(&check);
+    let (code, out) = common::run_flow(&check);
     assert_eq!(code, Some(0), "our retained publish was kept by the broker:\n{out}");
 }
 
@@ -145,7 +132,7 @@ fn a_refused_connect_fails_with_the_brokers_code_and_a_login_gets_in() {
         "[request]\nurl = \"{}\"\nprotocol = \"mqtt\"\nauth = {{ username = \"alice\", password = \"s3cret\" }}\n\n[[step]]\nsend = \"sub me/1\"\n[[step]]\nsend = \"pub me/1 in\"\n[[step]]\nexpect = {{ regex = \"in\", within = \"5s\" }}\n",
         broker.url
     );
-    let (code, out) = run_flow(&flow);
+    let (code, out) = common::run_flow(&flow);
     assert_eq!(code, Some(0), "{out}");
     assert!(!out.contains("s3cret"), "the password is never printed");
 }
@@ -248,18 +235,7 @@ async fn the_keep_alive_holds_a_quiet_connection_open() {
     .await;
     // mosquitto drops a client silent for 1.5 keep-alives; we drop a broker
     // that leaves a PINGREQ unanswered.
-    let quiet = tokio::time::Instant::now() + every * 4;
-    let mut pongs = 0;
-    while let Ok(Some(event)) = tokio::time::timeout_at(quiet, events.recv()).await {
-        match event {
-            ConnEvent::Hidden(count) => pongs = count,
-            ConnEvent::State { state, .. } if !matches!(state, ConnState::Open { .. }) => {
-                panic!("the connection did not stay open: {state:?}")
-            }
-            ConnEvent::Frame(frame) => panic!("no frame was expected, saw {frame:?}"),
-            _ => {}
-        }
-    }
+    let pongs = common::quiet_spell(&mut events, every * 4).await;
     assert!(pongs >= 3, "PINGRESPs were hidden and counted: {pongs}");
     handle.send(ConnCommand::Send(Outgoing::Text("sub k/1".into())));
     handle.send(ConnCommand::Send(Outgoing::Text("pub k/1 still here".into())));

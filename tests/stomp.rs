@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use wscope::conn::{ConnCommand, ConnEvent, ConnState, Outgoing};
+use wscope::conn::{ConnCommand, ConnEvent, Outgoing};
 use wscope::protocol::{Protocol, ProtocolKind};
 
 use common::rabbitmq::{Broker, broker};
@@ -49,20 +49,6 @@ async fn publish(broker: &Broker, destination: &str, body: &str) {
     let _ = socket.close(None).await;
 }
 
-/// Runs a flow file with the real binary; returns its exit code and output.
-fn run_flow(flow: &str) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("broker.flow.toml");
-    std::fs::write(&file, flow).unwrap();
-    let out = common::wscope_in(&["run", file.to_str().unwrap()], dir.path());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
-}
-
 fn request_block(broker: &Broker) -> String {
     format!(
         "[request]\nurl = \"{}\"\nprotocol = \"stomp\"\nvhost = \"/\"\nauth = {{ login = \"guest\", passcode = \"guest\" }}\n",
@@ -93,7 +79,7 @@ expect = {{ jq = '.destination == "{queue}" and .payload.n == 1 and .headers["co
 "#,
         request = request_block(broker)
     );
-    let (code, out) = run_flow(&flow);
+    let (code, out) = common::run_flow(&flow);
     assert_eq!(code, Some(0), "{out}");
 }
 
@@ -109,7 +95,7 @@ fn client_ack_holds_a_message_until_it_is_acknowledged() {
     let unacked = format!(
         "{request}\n[[step]]\nsend = \"sub {queue} ack=client-individual\"\n[[step]]\nexpect = {{ jq = '.payload == \"m1\"', within = \"5s\" }}\n"
     );
-    let (code, out) = run_flow(&unacked);
+    let (code, out) = common::run_flow(&unacked);
     assert_eq!(code, Some(0), "{out}");
     let acked = format!(
         r#"{request}
@@ -124,12 +110,12 @@ send = "ack {{{{id}}}}"
 expect = {{ jq = '.command == "RECEIPT" and .headers["receipt-id"] == "1"', within = "5s" }}
 "#
     );
-    let (code, out) = run_flow(&acked);
+    let (code, out) = common::run_flow(&acked);
     assert_eq!(code, Some(0), "redelivered, then acknowledged:\n{out}");
     let gone = format!(
         "{request}\n[[step]]\nsend = \"sub {queue} ack=client-individual\"\n[[step]]\nexpect_none = {{ regex = \"m1\", for = \"1500ms\" }}\n"
     );
-    let (code, out) = run_flow(&gone);
+    let (code, out) = common::run_flow(&gone);
     assert_eq!(code, Some(0), "an acknowledged message is not delivered again:\n{out}");
 }
 
@@ -140,7 +126,7 @@ fn an_error_frame_and_a_refused_login_come_with_the_brokers_words() {
         "{}\n[[step]]\nsend = \"sub /nowhere/x\"\n[[step]]\nexpect = {{ jq = '.command == \"ERROR\"', within = \"5s\" }}\n",
         request_block(broker)
     );
-    let (code, out) = run_flow(&bad_destination);
+    let (code, out) = common::run_flow(&bad_destination);
     assert_eq!(code, Some(0), "{out}");
 
     let dir = tempfile::tempdir().unwrap();
@@ -190,18 +176,7 @@ async fn heart_beats_keep_a_quiet_connection_open_both_ways() {
     // Five periods of silence from both sides but heart-beats: the broker
     // drops a client whose heart-beats stop for two, and we drop a quiet
     // broker after two.
-    let quiet = tokio::time::Instant::now() + every * 5;
-    let mut beats = 0;
-    while let Ok(Some(event)) = tokio::time::timeout_at(quiet, events.recv()).await {
-        match event {
-            ConnEvent::Hidden(count) => beats = count,
-            ConnEvent::State { state, .. } if !matches!(state, ConnState::Open { .. }) => {
-                panic!("the connection did not stay open: {state:?}")
-            }
-            ConnEvent::Frame(frame) => panic!("no frame was expected, saw {frame:?}"),
-            _ => {}
-        }
-    }
+    let beats = common::quiet_spell(&mut events, every * 5).await;
     assert!(beats >= 4, "the broker's heart-beats were seen: {beats}");
     let queue = format!("/queue/{}", unique("quiet"));
     handle.send(ConnCommand::Send(Outgoing::Text(format!(

@@ -440,3 +440,36 @@ pub async fn tls_echo_server(config: Arc<rustls::ServerConfig>) -> TestServer {
     })
     .await
 }
+
+/// Runs a flow file with the real binary in a config folder of its own;
+/// its exit code and everything it printed.
+pub fn run_flow(flow: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("test.flow.toml");
+    std::fs::write(&file, flow).expect("write the flow");
+    let out = wscope_in(&["run", &file.to_string_lossy()], dir.path());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// Waits out `spell` with nothing sent, failing the test if a frame shows
+/// or the connection leaves Open; the protocol keep-alives hidden by then.
+pub async fn quiet_spell(events: &mut mpsc::Receiver<ConnEvent>, spell: Duration) -> u64 {
+    let quiet = tokio::time::Instant::now() + spell;
+    let mut hidden = 0;
+    while let Ok(Some(event)) = tokio::time::timeout_at(quiet, events.recv()).await {
+        match event {
+            ConnEvent::Hidden(count) => hidden = count,
+            ConnEvent::State { state, .. } if !matches!(state, wscope::conn::ConnState::Open { .. }) => {
+                panic!("the connection did not stay open: {state:?}")
+            }
+            ConnEvent::Frame(frame) => panic!("no frame was expected, saw {frame:?}"),
+            _ => {}
+        }
+    }
+    hidden
+}
