@@ -110,8 +110,7 @@ impl Session {
             return;
         }
         let label = settled.kind.label();
-        self.filter.decode.text = settled.decoder();
-        self.filter.decode.packet = settled.packet_decoder();
+        self.filter.decode = settled.frame_decoder(self.filter.decode.binary.clone());
         request.protocol = settled;
         self.log_note(
             std::time::SystemTime::now(),

@@ -64,11 +64,7 @@ impl Session {
 
     /// How frames read as JSON now: by the protocol, and the payload decoder.
     pub fn frame_decoder(&self) -> crate::decode::FrameDecoder {
-        crate::decode::FrameDecoder {
-            text: self.protocol().decoder(),
-            packet: self.protocol().packet_decoder(),
-            binary: self.payloads.clone(),
-        }
+        self.protocol().frame_decoder(self.payloads.clone())
     }
 
     /// Compiles the profile's `.proto` files and sets the payload decoder;

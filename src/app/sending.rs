@@ -152,11 +152,7 @@ impl Session {
     /// decoder and pairing.
     pub(super) fn read_as(&mut self, request: ResolvedRequest, shared: &mut Shared) {
         self.reload_payload_decoder(shared);
-        self.filter.decode = crate::decode::FrameDecoder {
-            text: request.protocol.decoder(),
-            packet: request.protocol.packet_decoder(),
-            binary: self.payloads.clone(),
-        };
+        self.filter.decode = request.protocol.frame_decoder(self.payloads.clone());
         // Acks (Socket.IO's) pair with their messages, unless the profile
         // names its own key.
         if self.profile.extras.pair_by.is_none() {

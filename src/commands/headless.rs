@@ -278,11 +278,7 @@ pub async fn pipe(
         keep_open,
         linger: std::time::Duration::from_secs_f64(linger),
         sanitize: !raw && std::io::stdout().is_terminal(),
-        decode: crate::decode::FrameDecoder {
-            text: resolved.protocol.decoder(),
-            packet: resolved.protocol.packet_decoder(),
-            binary: run.payloads.clone(),
-        },
+        decode: resolved.protocol.frame_decoder(run.payloads.clone()),
     };
     Ok(crate::headless::pipe::run(resolved, run, pipe_options).await)
 }

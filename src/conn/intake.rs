@@ -208,16 +208,13 @@ fn take_reaction(
             batch.push(kind, payload);
         }
     } else {
-        match &reaction.frames {
-            // A frame that only began a message is no reply yet.
-            Some(frames) if frames.is_empty() => {}
-            _ => {
-                if reply.is_waiting()
-                    && let Some(latency) = reply.received(Instant::now())
-                {
-                    batch.event(ConnEvent::ReplyLatency(latency));
-                }
-            }
+        // A frame that only began a message is no reply yet.
+        let began_only = reaction.frames.as_ref().is_some_and(Vec::is_empty);
+        if !began_only
+            && reply.is_waiting()
+            && let Some(latency) = reply.received(Instant::now())
+        {
+            batch.event(ConnEvent::ReplyLatency(latency));
         }
         match &reaction.frames {
             // The messages a transport frame carried stand in for it.

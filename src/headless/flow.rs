@@ -76,11 +76,7 @@ pub async fn run(job: FlowJob, run: Run) -> FlowReport {
                 } => {
                     open = true;
                     let settled = protocol.settle(negotiated.as_deref());
-                    let decoder = crate::decode::FrameDecoder {
-                        text: settled.decoder(),
-                        packet: settled.packet_decoder(),
-                        binary: binary.clone(),
-                    };
+                    let decoder = settled.frame_decoder(binary.clone());
                     for message in &job.on_connect {
                         conn.send(ConnCommand::Send(crate::conn::Outgoing::Text(message.clone())));
                     }

@@ -364,6 +364,33 @@ impl Protocol {
     pub fn packet_decoder(&self) -> Option<crate::decode::TextDecoder> {
         self.kind.0.packet_decoder(self)
     }
+
+    /// How frames read as JSON under this protocol, binary payloads by
+    /// `binary` where the protocol has no packets of its own.
+    pub fn frame_decoder(&self, binary: crate::decode::PayloadDecoder) -> crate::decode::FrameDecoder {
+        crate::decode::FrameDecoder {
+            text: self.decoder(),
+            packet: self.packet_decoder(),
+            binary,
+        }
+    }
+
+    /// The auth payload's fields as text (`{"login": …, "passcode": …}`),
+    /// in their order; nothing when it is not a JSON object.
+    pub fn auth_fields(&self) -> Vec<(String, String)> {
+        let fields = self
+            .auth
+            .as_deref()
+            .and_then(|a| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(a).ok())
+            .unwrap_or_default();
+        fields
+            .into_iter()
+            .map(|(k, v)| {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                (k, text)
+            })
+            .collect()
+    }
 }
 
 /// A text frame a protocol sends by itself. When it carries a secret (an

@@ -790,11 +790,7 @@ expect_none = { regex = 'reject {{token}}', for = "1s" }
             kind: crate::protocol::ProtocolKind::named("socketio").unwrap(),
             ..Protocol::default()
         };
-        let decoder = FrameDecoder {
-            text: protocol.decoder(),
-            packet: protocol.packet_decoder(),
-            ..FrameDecoder::default()
-        };
+        let decoder = protocol.frame_decoder(Default::default());
         let t0 = Instant::now();
         let mut run = FlowRun::new(flow.steps, protocol, decoder, Resolver::default(), t0);
         run.start(t0);

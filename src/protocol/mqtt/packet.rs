@@ -333,6 +333,7 @@ fn grants(codes: impl Iterator<Item = Result<u8, String>>) -> String {
 }
 
 /// Packets wscope writes, in either version.
+#[derive(Debug)]
 pub struct Writer {
     pub version: Version,
 }

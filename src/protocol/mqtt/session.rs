@@ -20,7 +20,7 @@ const DEFAULT_MAX: usize = 64 << 20;
 
 #[derive(Debug)]
 pub struct Client {
-    writer: WriterOf,
+    writer: Writer,
     client_id: String,
     keep_alive: Duration,
     login: Option<(String, String)>,
@@ -41,35 +41,24 @@ pub struct Client {
     received_exactly_once: HashSet<u16>,
 }
 
-/// [`Writer`] with `Debug`, which the conversation needs.
-struct WriterOf(Writer);
-
-impl std::fmt::Debug for WriterOf {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", self.0.version)
-    }
-}
-
 impl Client {
     pub fn new(options: &Protocol) -> Self {
-        let auth = options
-            .auth
-            .as_deref()
-            .and_then(|a| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(a).ok());
-        let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
-        let login = auth.as_ref().and_then(|auth| {
-            let user = auth.get("username").or_else(|| auth.get("login"))?;
-            let pass = auth.get("password").or_else(|| auth.get("passcode"));
-            Some((text(user), pass.map(text).unwrap_or_default()))
-        });
+        let auth = options.auth_fields();
+        let field = |names: [&str; 2]| {
+            auth.iter()
+                .find(|(k, _)| names.contains(&k.as_str()))
+                .map(|(_, v)| v.clone())
+        };
+        let login =
+            field(["username", "login"]).map(|user| (user, field(["password", "passcode"]).unwrap_or_default()));
         let client_id = options.client_id.clone().unwrap_or_else(|| {
             let letters: String = std::iter::repeat_with(fastrand::alphanumeric).take(8).collect();
             format!("wscope-{letters}")
         });
         Self {
-            writer: WriterOf(Writer {
+            writer: Writer {
                 version: version_of(options),
-            }),
+            },
             client_id,
             keep_alive: options.keepalive.unwrap_or(DEFAULT_KEEPALIVE),
             login,
@@ -87,12 +76,8 @@ impl Client {
         }
     }
 
-    fn writer(&self) -> &Writer {
-        &self.writer.0
-    }
-
     fn version_label(&self) -> &'static str {
-        match self.writer().version {
+        match self.writer.version {
             Version::V4 => "3.1.1",
             Version::V5 => "5",
         }
@@ -109,11 +94,11 @@ impl Client {
         match command {
             Command::Subscribe { filter, qos } => {
                 let id = self.next_packet_id();
-                self.writer().subscribe(id, &filter, qos)
+                self.writer.subscribe(id, &filter, qos)
             }
             Command::Unsubscribe { filter } => {
                 let id = self.next_packet_id();
-                self.writer().unsubscribe(id, &filter)
+                self.writer.unsubscribe(id, &filter)
             }
             Command::Publish {
                 topic,
@@ -125,7 +110,7 @@ impl Client {
                 if qos == 2 {
                     self.sent_exactly_once.insert(id);
                 }
-                self.writer().publish(&topic, qos, retain, id, &payload)
+                self.writer.publish(&topic, qos, retain, id, &payload)
             }
         }
     }
@@ -205,9 +190,7 @@ impl Client {
     }
 
     fn reply(&mut self, reaction: &mut Reaction, name: &str, id: u16, now: Instant) {
-        reaction
-            .replies
-            .push(Outbound::binary(self.writer().ack(name, id), None));
+        reaction.replies.push(Outbound::binary(self.writer.ack(name, id), None));
         self.last_sent = now;
     }
 
@@ -218,7 +201,7 @@ impl Client {
         self.buffer.extend_from_slice(data);
         let mut logged = Vec::new();
         let mut keepalives = 0;
-        let (version, max) = (self.writer().version, self.max);
+        let (version, max) = (self.writer.version, self.max);
         loop {
             match packet::next(&mut self.buffer, version, max) {
                 Ok(Some((seen, bytes))) => {
@@ -254,14 +237,14 @@ impl Converse for Client {
             username: u,
             password: p,
         });
-        let connect = self.writer().connect(&self.client_id, keep_alive, true, login);
+        let connect = self.writer.connect(&self.client_id, keep_alive, true, login);
         // The frames view and the log get the password masked.
         let shown = self.login.as_ref().map(|(user, _)| {
             let masked = Login {
                 username: user,
                 password: crate::secrets::FILE_MASK,
             };
-            self.writer().connect(&self.client_id, keep_alive, true, Some(masked))
+            self.writer.connect(&self.client_id, keep_alive, true, Some(masked))
         });
         self.connect_due = Some(now + self.connect_wait);
         self.last_sent = now;
@@ -300,7 +283,7 @@ impl Converse for Client {
                 crate::format::duration(self.keep_alive)
             ));
         } else if self.connected && !self.keep_alive.is_zero() && self.last_sent + self.keep_alive <= now {
-            reaction.binary_answers.push(self.writer().ping());
+            reaction.binary_answers.push(self.writer.ping());
             self.last_sent = now;
             self.pong_due = Some(now + self.keep_alive);
         }
@@ -309,7 +292,7 @@ impl Converse for Client {
 
     fn on_close(&mut self) -> Vec<Outbound> {
         if self.connected {
-            vec![Outbound::binary(self.writer().disconnect(), None)]
+            vec![Outbound::binary(self.writer.disconnect(), None)]
         } else {
             Vec::new()
         }

@@ -57,24 +57,17 @@ pub struct Client {
 
 impl Client {
     pub fn new(options: &Protocol) -> Self {
-        let mut login = None;
-        let mut extra_headers = Vec::new();
-        let auth = options
-            .auth
-            .as_deref()
-            .and_then(|a| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(a).ok());
-        if let Some(auth) = auth {
-            let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            let (user, pass) = (auth.get("login"), auth.get("passcode"));
-            if user.is_some() || pass.is_some() {
-                login = Some((user.map(text).unwrap_or_default(), pass.map(text).unwrap_or_default()));
-            }
-            extra_headers = auth
-                .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "login" | "passcode"))
-                .map(|(k, v)| (k.clone(), text(v)))
-                .collect();
-        }
+        let (credentials, extra_headers): (Vec<_>, Vec<_>) = options
+            .auth_fields()
+            .into_iter()
+            .partition(|(k, _)| matches!(k.as_str(), "login" | "passcode"));
+        let field = |name: &str| credentials.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let login = (!credentials.is_empty()).then(|| {
+            (
+                field("login").unwrap_or_default(),
+                field("passcode").unwrap_or_default(),
+            )
+        });
         let now = Instant::now();
         Self {
             host: options.host.clone(),
