@@ -150,7 +150,9 @@ pub(super) fn decorate(line: &mut Line<'static>, seq: u64, entry: &LogEntry, wid
     };
     // A protocol's packet (MQTT's) reads before the payload decoders, which
     // it asks about the payload it carries.
-    let packet = (context.describes && record.kind == FrameKind::Binary)
+    // Packets are read whole: a large one is left to the detail view, as
+    // payloads are, so a draw never copies megabytes.
+    let packet = (context.describes && record.kind == FrameKind::Binary && record.payload.len() <= PREVIEW_DECODE_MAX)
         .then(|| {
             let payload = |bytes: &[u8]| {
                 let carried = crate::record::FrameRecord {

@@ -158,32 +158,19 @@ pub fn parse(message: &str) -> Result<Parsed, FrameError> {
     }
 }
 
+/// The first frame of a message that may have been cut short (a row reads
+/// only the head of a large frame): its body is what there is of it.
+pub fn parse_head(message: &str) -> Option<Frame> {
+    let (head, body_and_rest) = split_head(message.trim_start_matches(['\r', '\n'])).ok()?;
+    let mut frame = read_head(head).ok()?;
+    frame.body = body_and_rest.split('\0').next().unwrap_or_default().to_string();
+    Some(frame)
+}
+
 /// One frame at the start of `text`, and what follows it.
 fn parse_one(text: &str) -> Result<(Frame, &str), FrameError> {
     let (head, body_and_rest) = split_head(text)?;
-    let mut lines = head.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line));
-    let command = lines.next().unwrap_or_default().to_string();
-    if command.is_empty() {
-        return Err(FrameError::EmptyCommand);
-    }
-    let escape = escapes(&command);
-    let mut headers = Vec::new();
-    for line in lines {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| FrameError::HeaderWithoutColon(line.to_string()))?;
-        let (name, value) = if escape {
-            (unescaped(name)?, unescaped(value)?)
-        } else {
-            (name.to_string(), value.to_string())
-        };
-        headers.push((name, value));
-    }
-    let mut frame = Frame {
-        command,
-        headers,
-        body: String::new(),
-    };
+    let mut frame = read_head(head)?;
     let (body, rest) = match frame.header("content-length") {
         Some(length) => {
             let length: usize = length
@@ -205,6 +192,33 @@ fn parse_one(text: &str) -> Result<(Frame, &str), FrameError> {
     };
     frame.body = body.to_string();
     Ok((frame, rest))
+}
+
+/// The command line and header lines of a frame.
+fn read_head(head: &str) -> Result<Frame, FrameError> {
+    let mut lines = head.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line));
+    let command = lines.next().unwrap_or_default().to_string();
+    if command.is_empty() {
+        return Err(FrameError::EmptyCommand);
+    }
+    let escape = escapes(&command);
+    let mut headers = Vec::new();
+    for line in lines {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| FrameError::HeaderWithoutColon(line.to_string()))?;
+        let (name, value) = if escape {
+            (unescaped(name)?, unescaped(value)?)
+        } else {
+            (name.to_string(), value.to_string())
+        };
+        headers.push((name, value));
+    }
+    Ok(Frame {
+        command,
+        headers,
+        body: String::new(),
+    })
 }
 
 /// The header block (command and header lines) and what follows the blank
