@@ -123,17 +123,22 @@ impl Client {
             "heart-beat",
             format!("{},{}", millis(self.offer.0), millis(self.offer.1)),
         );
-        for (name, value) in &self.extra_headers {
-            frame.set(name, value.clone());
-        }
-        let mut shown = None;
-        if let Some((login, passcode)) = &self.login {
+        if let Some((login, _)) = &self.login {
             frame.set("login", login.clone());
-            frame.set("passcode", passcode.clone());
-            let mut masked = frame.clone();
-            masked.set("passcode", crate::secrets::FILE_MASK);
-            shown = Some(masked.to_wire());
         }
+        // What --auth gave beside the login (a passcode, a token header) is
+        // shown and logged masked, as the auth payload always is.
+        let mut masked = frame.clone();
+        let secrets = self
+            .extra_headers
+            .iter()
+            .cloned()
+            .chain(self.login.iter().map(|(_, p)| ("passcode".to_string(), p.clone())));
+        for (name, value) in secrets {
+            frame.set(&name, value);
+            masked.set(&name, crate::secrets::FILE_MASK);
+        }
+        let shown = (masked != frame).then(|| masked.to_wire());
         self.connect_due = Some(now + self.connect_wait);
         self.last_sent = now;
         Reaction {

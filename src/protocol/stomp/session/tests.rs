@@ -34,6 +34,10 @@ fn connect_offers_every_version_the_host_and_heart_beats_with_the_passcode_maske
     assert_eq!(connect.header("client-id"), Some("x"));
     let shown = sent.shown.as_deref().unwrap();
     assert!(!shown.contains("s3cret") && shown.contains("login:guest"), "{shown}");
+    assert!(
+        shown.contains("client-id:[masked]"),
+        "every --auth value but the login is masked: {shown}"
+    );
 }
 
 #[test]
