@@ -18,6 +18,33 @@ pub enum Action {
     CloseTab,
     /// Show every tab's frames in one timeline, or the tab's own.
     ToggleTimeline,
+    /// Open the stats view: rate, message types, latency, sizes, gaps.
+    Stats,
+    /// In the stats view: the next table (types, sizes, gaps).
+    StatsNextTable,
+    /// In the stats view: the previous table.
+    StatsPreviousTable,
+    /// In the stats view: the previous row.
+    StatsUp,
+    /// In the stats view: the next row.
+    StatsDown,
+    /// In the stats view: narrow the frames to the row (a type or a size),
+    /// or jump to the frame that ended a silence.
+    StatsShowFrames,
+    /// In the stats view: group types by a jq expression.
+    StatsGroupBy,
+    /// In the stats view: frames per second, or bytes.
+    StatsToggleBytes,
+    /// In the stats view: show a shorter stretch of time.
+    StatsZoomIn,
+    /// In the stats view: show a longer stretch of time.
+    StatsZoomOut,
+    /// In the stats view: move the chart back in time.
+    StatsEarlier,
+    /// In the stats view: move the chart forward in time.
+    StatsLater,
+    /// Close the stats view.
+    StatsClose,
     /// Show the next tab's frames beside this tab's, or not.
     ToggleSplit,
     /// Send the composer's message from every connected tab.

@@ -4,7 +4,8 @@
 //! Matches are kept as a list of sequence numbers, extended as frames
 //! arrive and trimmed as the log evicts, so drawing never re-scans history.
 //!
-//! May import: `decode`, `frames`, `jq`, `record`.
+//! May import: `decode`, `format`, `frames`, `jq`, `json_peek`, `record`, `sanitize`,
+//! `stats`.
 
 use std::collections::VecDeque;
 
@@ -131,9 +132,40 @@ impl Pattern {
     }
 }
 
+/// A narrowing picked in the stats view: the frames of one message type,
+/// or of one size bucket.
+#[derive(Debug, Clone)]
+pub enum Narrow {
+    /// Frames the classifier gives this type.
+    Type {
+        name: String,
+        classifier: Box<crate::stats::classify::Classifier>,
+    },
+    /// Frames whose size on the wire is in this range (both ends included).
+    Size { low: u64, high: u64 },
+}
+
+impl Narrow {
+    fn passes(&self, frame: &FrameRecord) -> bool {
+        match self {
+            Self::Type { name, classifier } => crate::json_peek::bounded(&classifier.type_of(frame)) == name,
+            Self::Size { low, high } => (*low..=*high).contains(&frame.wire_len()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Type { name, .. } => format!("type {}", crate::sanitize::one_line(name)),
+            Self::Size { low, high } => format!("size {}–{}", crate::format::bytes(*low), crate::format::bytes(*high)),
+        }
+    }
+}
+
 /// Everything that narrows the view.
 #[derive(Debug, Default)]
 pub struct FilterSpec {
+    /// A type or size picked in the stats view.
+    pub narrow: Option<Narrow>,
     pub direction: DirectionFilter,
     pub kind: KindFilter,
     pub pattern: Option<Pattern>,
@@ -147,7 +179,10 @@ pub struct FilterSpec {
 impl FilterSpec {
     /// Whether anything is filtered out.
     pub fn is_active(&self) -> bool {
-        self.direction != DirectionFilter::All || self.kind != KindFilter::All || self.pattern.is_some()
+        self.direction != DirectionFilter::All
+            || self.kind != KindFilter::All
+            || self.pattern.is_some()
+            || self.narrow.is_some()
     }
 
     /// Whether `entry` passes. Connection-event rows are hidden by any filter.
@@ -199,6 +234,7 @@ impl FilterSpec {
         );
         direction_ok
             && kind_ok
+            && self.narrow.as_ref().is_none_or(|narrow| narrow.passes(frame))
             && (self.pattern.is_none()
                 || matches!(
                     frame.kind,
@@ -219,6 +255,9 @@ impl FilterSpec {
             KindFilter::Text => parts.push("text".to_string()),
             KindFilter::Binary => parts.push("binary".to_string()),
             KindFilter::Control => parts.push("control".to_string()),
+        }
+        if let Some(narrow) = &self.narrow {
+            parts.push(narrow.describe());
         }
         if self.pattern.is_some() {
             parts.push(self.pattern_text.trim().to_string());

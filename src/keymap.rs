@@ -32,6 +32,8 @@ pub enum Scope {
     Operations,
     /// The captured connections list (`wscope proxy`).
     Connections,
+    /// The stats view.
+    Stats,
 }
 
 impl Scope {
@@ -62,6 +64,7 @@ impl Scope {
             Self::Messages => "Saved messages (F2)",
             Self::Operations => "GraphQL operations (o)",
             Self::Connections => "Captured connections (Alt-l)",
+            Self::Stats => "Stats view (s, F8)",
             Self::Detail => "Frame detail (Enter on a frame)",
         }
     }
@@ -173,6 +176,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[alt(KeyCode::Char('w'))], Action::CloseTab, "close tab (asks if connected)", None),
     bind(Global, &[alt(KeyCode::Char('m'))], Action::ToggleTimeline, "all tabs' frames in one timeline", None),
     bind(Global, &[alt(KeyCode::Char('s'))], Action::ToggleSplit, "next tab's frames beside", None),
+    bind(Global, &[key(KeyCode::F(8))], Action::Stats, "stats: rate, types, latency, sizes", None),
     bind(Global, &[key(KeyCode::F(7))], Action::SendToAll, "send from every tab", None),
     bind(Global, &[key(KeyCode::F(5))], Action::ToggleFlow, "run a flow / stop it", None),
     bind(Global, &[key(KeyCode::F(6))], Action::SaveFlow, "save session as a flow", None),
@@ -209,6 +213,19 @@ pub const BINDINGS: &[Binding] = &[
     bind(Frames, &[ch('C')], Action::SendClose, "close with code", None),
     bind(Frames, &[ch('h')], Action::ToggleKeepalives, "keep-alives on/off", None),
     bind(Frames, &[ch('o')], Action::OpenOperations, "GraphQL operations", None),
+    bind(Frames, &[ch('s')], Action::Stats, "stats: rate, types, latency, sizes", Some("stats")),
+    bind(Stats, &[key(KeyCode::Tab)], Action::StatsNextTable, "next table: types, sizes, gaps", Some("table")),
+    bind(Stats, &[key(KeyCode::BackTab)], Action::StatsPreviousTable, "previous table", None),
+    bind(Stats, &[key(KeyCode::Up), ch('k')], Action::StatsUp, "previous row", None),
+    bind(Stats, &[key(KeyCode::Down), ch('j')], Action::StatsDown, "next row", None),
+    bind(Stats, &[key(KeyCode::Enter)], Action::StatsShowFrames, "show its frames (gap: jump to it)", Some("frames")),
+    bind(Stats, &[ch('g')], Action::StatsGroupBy, "group types by jq:EXPR", Some("group by")),
+    bind(Stats, &[ch('b')], Action::StatsToggleBytes, "chart frames/s or bytes/s", Some("bytes")),
+    bind(Stats, &[ch('+'), ch('=')], Action::StatsZoomIn, "zoom in (recording, closed)", None),
+    bind(Stats, &[ch('-')], Action::StatsZoomOut, "zoom out", None),
+    bind(Stats, &[key(KeyCode::Left), ch('[')], Action::StatsEarlier, "earlier", None),
+    bind(Stats, &[key(KeyCode::Right), ch(']')], Action::StatsLater, "later", None),
+    bind(Stats, &[key(KeyCode::Esc), ch('q'), ch('s'), key(KeyCode::F(8))], Action::StatsClose, "close", Some("close")),
     bind(Detail, &[key(KeyCode::Up), ch('k')], Action::DetailUp, "scroll up", None),
     bind(Detail, &[key(KeyCode::Down), ch('j')], Action::DetailDown, "scroll down", None),
     bind(Detail, &[key(KeyCode::PageUp)], Action::DetailPageUp, "page up", None),
@@ -486,6 +503,7 @@ pub const SCOPE_ORDER: &[Scope] = &[
     Messages,
     Operations,
     Connections,
+    Stats,
     Prompt,
     Confirm,
     Help,

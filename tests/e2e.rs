@@ -239,8 +239,8 @@ fn filters_a_live_stream_and_exports_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut wscope = Session::start_in(&["demo", "--ping-interval", "0"], &[], Some(dir.path()));
     wscope.wait_for(&["Connected", r#""type":"welcome""#]);
-    wscope.press(CTRL_J); // the demo echoes {"message":"Hello world"}
-    wscope.wait_for(&[r#"↓ text       25 B {"message":"Hello world"}"#]);
+    wscope.press(CTRL_J); // the demo echoes its greeting, paired with it by id
+    wscope.wait_for(&[r#"↓ text       47 B ⇄"#, r#""type":"hello","id":1"#]);
     wscope.press(b"\x1b5"); // Alt-5: focus the frames pane
     wscope.press(b"f");
     wscope.wait_for(&["Filter:"]);

@@ -208,6 +208,21 @@ impl App {
                 }
             }
             Action::OpenMessages => self.messages = Some(MessagesList::default()),
+            Action::Stats => self.open_stats(),
+            Action::StatsNextTable
+            | Action::StatsPreviousTable
+            | Action::StatsUp
+            | Action::StatsDown
+            | Action::StatsShowFrames
+            | Action::StatsGroupBy
+            | Action::StatsToggleBytes
+            | Action::StatsZoomIn
+            | Action::StatsZoomOut
+            | Action::StatsEarlier
+            | Action::StatsLater
+            | Action::StatsClose => {
+                self.stats_update(action);
+            }
             Action::OpenOperations => {
                 if self.tabs.active().protocol().kind.has_operations() {
                     // The newest operation is the one most likely wanted.

@@ -31,6 +31,7 @@ impl Session {
                     self.opened_at = Some(at);
                     self.settle_protocol(protocol.as_deref(), shared);
                     self.track_operations = self.protocol().kind.has_operations();
+                    self.refresh_classifier(shared);
                 }
                 if matches!(
                     state,
@@ -55,6 +56,7 @@ impl Session {
             ConnEvent::Rtt(rtt) => {
                 self.connection.rtt.record(rtt);
                 self.pairing.record_rtt(rtt);
+                self.count_ping(rtt, shared);
             }
             ConnEvent::ReplyLatency(latency) => self.connection.reply.record(latency),
             ConnEvent::Refused(reason) => shared.notify(NoteLevel::Warning, reason),
@@ -79,6 +81,10 @@ impl Session {
                     frames.iter().for_each(|frame| self.observe_operation(frame));
                 }
                 let count = frames.len();
+                let first = self.frames.end_seq();
+                for (seq, frame) in (first..).zip(&frames) {
+                    self.count_frame(seq, frame, shared);
+                }
                 self.frames.push_frames(frames);
                 self.pairing.forget_before(self.frames.first_seq());
                 if self.filter.is_active() {
@@ -133,6 +139,7 @@ impl Session {
         }
         let seq = self.frames.end_seq();
         self.pairing.observe_decoded(seq, &frame, Some(&self.payloads));
+        self.count_frame(seq, &frame, shared);
         self.frames.push_frame(frame);
         self.pairing.forget_before(self.frames.first_seq());
         self.after_push(shared);

@@ -8,7 +8,7 @@
 //! May import: `action`, `body`, `conn`, `decode`, `export`, `filter`,
 //! `flow`, `format`, `frames`, `jq`, `json_check`, `keymap`, `payload`,
 //! `profile`, `protocol`, `record`, `recording`, `request`, `sanitize`,
-//! `secrets`, `settings`.
+//! `secrets`, `settings`, `stats`.
 
 mod actions;
 pub mod captures;
@@ -17,6 +17,7 @@ mod confirm;
 pub mod connections_list;
 mod detail;
 mod events;
+mod figures;
 pub mod file_requests;
 mod filtering;
 pub mod flows;
@@ -40,6 +41,7 @@ mod selection;
 mod sending;
 pub mod session;
 mod shared;
+pub mod stats_view;
 pub mod tab_order;
 pub mod tabs;
 mod timeline;
@@ -150,6 +152,8 @@ pub struct App {
     pub messages: Option<MessagesList>,
     /// The GraphQL operations list, when open: the selected row.
     pub operations_list: Option<usize>,
+    /// The stats view, while open.
+    pub stats_view: Option<stats_view::StatsView>,
     /// The captured connections list, when open.
     pub connections_list: Option<connections_list::ConnectionsList>,
     /// The focused pane fills the screen.
@@ -224,6 +228,7 @@ impl App {
             picker: None,
             messages: None,
             operations_list: None,
+            stats_view: None,
             connections_list: None,
             zoom: false,
             edit_request: None,
@@ -376,7 +381,12 @@ impl App {
                 return;
             }
             Some(
-                Overlay::Confirm | Overlay::Messages | Overlay::Operations | Overlay::Connections | Overlay::Detail,
+                Overlay::Confirm
+                | Overlay::Messages
+                | Overlay::Operations
+                | Overlay::Connections
+                | Overlay::Stats
+                | Overlay::Detail,
             ) => {
                 return;
             }

@@ -18,6 +18,8 @@ pub enum Overlay {
     Operations,
     /// The captured connections list.
     Connections,
+    /// The stats view.
+    Stats,
     Detail,
     Help,
     RowEditor,
@@ -27,7 +29,7 @@ impl Overlay {
     /// Most urgent first: the first open one gets the keys and is drawn on
     /// top of the others. Help opens over anything but a question, so what
     /// F1 shows is what Esc closes.
-    pub const BY_PRECEDENCE: [Overlay; 9] = [
+    pub const BY_PRECEDENCE: [Overlay; 10] = [
         Self::Confirm,
         Self::Help,
         Self::Prompt,
@@ -35,6 +37,7 @@ impl Overlay {
         Self::Messages,
         Self::Operations,
         Self::Connections,
+        Self::Stats,
         Self::Detail,
         Self::RowEditor,
     ];
@@ -48,6 +51,7 @@ impl Overlay {
             Self::Messages => Scope::Messages,
             Self::Operations => Scope::Operations,
             Self::Connections => Scope::Connections,
+            Self::Stats => Scope::Stats,
             Self::Detail => Scope::Detail,
             Self::Help => Scope::Help,
             Self::RowEditor => Scope::RowEditor,
@@ -68,6 +72,7 @@ impl App {
             Overlay::Messages => self.messages.is_some(),
             Overlay::Operations => self.operations_list.is_some(),
             Overlay::Connections => self.connections_list.is_some(),
+            Overlay::Stats => self.stats_view.is_some(),
             Overlay::Detail => self.tabs.active().detail.is_some(),
             Overlay::Help => self.show_help,
             Overlay::RowEditor => self.row_editor.is_some(),

@@ -44,6 +44,8 @@ pub enum PromptPurpose {
     RunFlow,
     /// Which frames a captured tab holds.
     Intercept,
+    /// How the stats view groups types.
+    GroupBy,
 }
 
 impl PromptPurpose {
@@ -65,6 +67,7 @@ impl PromptPurpose {
             Self::SaveFlow => "Save the session as a flow named".into(),
             Self::RunFlow => "Run the flow (a name in the flows folder, or a .flow.toml / .http path)".into(),
             Self::Intercept => "Intercept: up, down or both, then a regex or jq:EXPR (empty: off)".into(),
+            Self::GroupBy => "Group types by jq:EXPR (empty: the protocol's names and .type)".into(),
         }
     }
 }
@@ -111,7 +114,8 @@ impl Prompt {
             | PromptPurpose::DetailSearch
             | PromptPurpose::CloseFrame
             | PromptPurpose::Schedule
-            | PromptPurpose::Intercept => None,
+            | PromptPurpose::Intercept
+            | PromptPurpose::GroupBy => None,
             PromptPurpose::RunFlow => self
                 .text()
                 .trim()
@@ -170,6 +174,7 @@ impl App {
                 &mut self.shared,
             )),
             PromptPurpose::Intercept => Some(self.set_intercept(&text)),
+            PromptPurpose::GroupBy => Some(self.set_group_by(&text)),
             PromptPurpose::Export { filtered } => {
                 self.export_to(&text, *filtered);
                 Some(Ok(()))
@@ -228,7 +233,8 @@ impl App {
             | PromptPurpose::Schedule
             | PromptPurpose::SaveFlow
             | PromptPurpose::RunFlow
-            | PromptPurpose::Intercept => {}
+            | PromptPurpose::Intercept
+            | PromptPurpose::GroupBy => {}
         }
     }
 

@@ -36,19 +36,21 @@ impl App {
                 &mut self.shared,
             );
         }
-        self.tabs.active_mut().take_recorded_frames(recording);
+        self.tabs.active_mut().take_recorded_frames(recording, &mut self.shared);
         self.share_history_caps();
     }
 }
 
 impl Session {
     /// Takes in a recording's frames as a live connection would have.
-    fn take_recorded_frames(&mut self, recording: &Recording) {
+    fn take_recorded_frames(&mut self, recording: &Recording, shared: &mut super::Shared) {
+        self.refresh_classifier(shared);
         // Pairing reads each frame as it is taken in, so the recording is
         // paired as the live connection was.
         for frame in &recording.frames {
             let seq = self.frames.end_seq();
             self.pairing.observe_decoded(seq, frame, Some(&self.payloads));
+            self.count_frame(seq, frame, shared);
             self.frames.push_frame(frame.clone());
         }
         self.pairing.forget_before(self.frames.first_seq());

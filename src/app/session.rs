@@ -63,6 +63,11 @@ pub struct Session {
     pub params: KvTable,
     pub headers: KvTable,
     pub frames: FrameLog,
+    /// The shape of this connection's traffic, for the stats view; kept
+    /// for frames the history cap drops.
+    pub stats: crate::stats::Stats,
+    /// How frames become the figures' samples.
+    pub stats_feed: crate::stats::Feed,
     pub frames_view: FramesView,
     pub connection: ConnectionView,
     /// The keepalive period, shown in help and status.
@@ -254,6 +259,8 @@ impl Session {
             params: KvTable::new(TableKind::Params, params),
             headers: KvTable::new(TableKind::Headers, headers),
             frames: FrameLog::default(),
+            stats: Default::default(),
+            stats_feed: Default::default(),
             frames_view: FramesView::default(),
             connection: ConnectionView {
                 state: ConnState::Idle,

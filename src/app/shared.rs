@@ -21,6 +21,11 @@ pub struct Shared {
     pub store_outbox: Vec<StoreRequest>,
     /// `--export-secrets`: exports keep secret header values.
     pub export_secrets: bool,
+    /// Every tab's figures together, for the stats view over the merged
+    /// timeline.
+    pub all_stats: crate::stats::Stats,
+    /// How the stats view groups types (`--group-by`, or `g` in the view).
+    pub group_by: Option<std::sync::Arc<crate::stats::classify::GroupBy>>,
 }
 
 impl Shared {

@@ -125,7 +125,7 @@ impl App {
     }
 
     /// Changes every tab's filter alike; the timeline then follows.
-    fn filter_every_tab(&mut self, change: impl Fn(&mut crate::filter::FilterSpec)) {
+    pub(super) fn filter_every_tab(&mut self, change: impl Fn(&mut crate::filter::FilterSpec)) {
         let shared = &mut self.shared;
         for session in self.tabs.iter_mut() {
             change(&mut session.filter);

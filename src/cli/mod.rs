@@ -331,6 +331,11 @@ pub enum Command {
         /// How many matching frames each expectation needs.
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         count: u32,
+        /// Send the message and wait for the expectations this many times,
+        /// one round after the other; the report gains the round trips'
+        /// percentiles.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
         /// The first match may take at most this long after the send (e.g.
         /// 200ms, 1.5s; a bare number is seconds).
         #[arg(long, value_name = "TIME", value_parser = parse_time)]

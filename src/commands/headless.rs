@@ -26,6 +26,7 @@ pub struct TestArgs {
     /// `REGEX` or `jq:EXPR`, in the order given.
     pub expectations: Vec<String>,
     pub count: u32,
+    pub repeat: u32,
     pub max_latency: Option<Duration>,
     pub timeout: f64,
     pub json: bool,
@@ -42,6 +43,7 @@ pub async fn test(request: &RequestArgs, options: &ConnOptions, args: TestArgs) 
         count: args.count,
         max_latency: args.max_latency,
         timeout,
+        repeat: args.repeat,
     };
     let steps = expectation.steps(messages).map_err(|e| anyhow::anyhow!(e))?;
     let protocol = resolved.protocol.clone();

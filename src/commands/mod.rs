@@ -98,6 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             request,
             expectations,
             count,
+            repeat,
             max_latency,
             timeout,
             json,
@@ -118,6 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             let args = headless::TestArgs {
                 expectations,
                 count,
+                repeat,
                 max_latency,
                 timeout,
                 json,

@@ -8,7 +8,8 @@ use anyhow::Context;
 use crate::cli::{ConnOptions, RequestArgs};
 use crate::server::{DemoServer, Mode};
 
-const DEMO_MESSAGE: &str = r#"{"message":"Hello world"}"#;
+// An id, so the echo pairs with it and its round trip is measured.
+const DEMO_MESSAGE: &str = r#"{"type":"hello","id":1,"message":"Hello world"}"#;
 
 pub async fn serve(host: IpAddr, port: u16, mode: Mode) -> anyhow::Result<u8> {
     let server = DemoServer::start_with(SocketAddr::new(host, port), mode)

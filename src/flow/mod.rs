@@ -4,7 +4,7 @@
 //! [`report`].
 //!
 //! May import: `conn`, `decode`, `export`, `filter`, `format`, `jq`,
-//! `profile`, `protocol`, `record`, `sanitize`, `secrets`.
+//! `profile`, `protocol`, `record`, `sanitize`, `secrets`, `stats`.
 
 pub mod file;
 pub mod http_file;

@@ -22,6 +22,16 @@ pub const EXIT_ASSERTION: u8 = 2;
 /// Exit status: the flow file is invalid.
 pub const EXIT_INVALID: u8 = 3;
 
+/// The round trips of one `expect` that ran more than once (in a
+/// `repeat`, or `wscope test --repeat`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatedLatency {
+    /// The step's path without its rounds: `2.2`.
+    pub path: String,
+    pub label: String,
+    pub percentiles: crate::stats::latency::Percentiles,
+}
+
 /// One flow's run.
 #[derive(Debug, Clone)]
 pub struct FlowReport {
@@ -87,6 +97,32 @@ impl FlowReport {
     }
 
     /// The step that failed, if one did.
+    /// The percentiles of each `expect` that ran more than once, in the
+    /// order they first ran.
+    pub fn repeated_latencies(&self) -> Vec<RepeatedLatency> {
+        let mut groups: Vec<(String, String, Vec<Duration>)> = Vec::new();
+        for result in &self.results {
+            let (Some(latency), true) = (result.latency, result.label.starts_with("expect")) else {
+                continue;
+            };
+            // `4.2 (2/5)` and `4.2 (3/5)` are one step in two rounds.
+            let path = result.path.split(" (").next().unwrap_or_default().to_string();
+            match groups.iter_mut().find(|(p, l, _)| *p == path && *l == result.label) {
+                Some((_, _, latencies)) => latencies.push(latency),
+                None => groups.push((path, result.label.clone(), vec![latency])),
+            }
+        }
+        groups
+            .into_iter()
+            .filter(|(_, _, latencies)| latencies.len() > 1)
+            .map(|(path, label, latencies)| RepeatedLatency {
+                path,
+                label,
+                percentiles: crate::stats::latency::Percentiles::of(&latencies),
+            })
+            .collect()
+    }
+
     pub fn failed_step(&self) -> Option<&StepResult> {
         self.results.iter().find(|r| r.status == Status::Failed)
     }
@@ -158,6 +194,14 @@ impl FlowReport {
         if let Some(error) = &self.error {
             out.push_str(&format!("  {error}\n"));
         }
+        for repeated in self.repeated_latencies() {
+            out.push_str(&format!(
+                "  latency {} {}: {}\n",
+                repeated.path,
+                super::step::summary(&repeated.label, 40),
+                percentiles_text(&repeated.percentiles)
+            ));
+        }
         let passed = self.results.iter().filter(|r| r.status == Status::Passed).count();
         out.push_str(&format!(
             "  {}: {passed} of {} passed in {}\n",
@@ -201,6 +245,11 @@ impl FlowReport {
             "captured": self.captured,
             "elapsed_ms": ms(self.elapsed),
             "steps": steps,
+            "latency_percentiles": self.repeated_latencies().iter().map(|r| json!({
+                "path": r.path,
+                "name": r.label,
+                "ms": percentiles_json(&r.percentiles),
+            })).collect::<Vec<_>>(),
         })
     }
 }
@@ -214,6 +263,30 @@ pub fn json(reports: &[FlowReport]) -> String {
         "flows": reports.iter().map(FlowReport::json_value).collect::<Vec<_>>(),
     });
     crate::sanitize::json(&value.to_string()).into_owned()
+}
+
+/// `20 runs · p50 50.1ms · p90 … · p99 … · max …`.
+pub fn percentiles_text(p: &crate::stats::latency::Percentiles) -> String {
+    format!(
+        "{} · p50 {} · p90 {} · p99 {} · max {}",
+        format::count(p.count, "run"),
+        format::duration(p.p50),
+        format::duration(p.p90),
+        format::duration(p.p99),
+        format::duration(p.max)
+    )
+}
+
+/// The percentiles in milliseconds, as `reply_latency_ms` is.
+pub fn percentiles_json(p: &crate::stats::latency::Percentiles) -> serde_json::Value {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    json!({
+        "count": p.count,
+        "p50": ms(p.p50),
+        "p90": ms(p.p90),
+        "p99": ms(p.p99),
+        "max": ms(p.max),
+    })
 }
 
 fn status_word(status: Status) -> &'static str {
@@ -278,6 +351,7 @@ fn write_junit(writer: &mut Writer<Vec<u8>>, reports: &[FlowReport]) -> std::io:
                     .with_attribute(("skipped", counts.skipped.to_string().as_str()))
                     .with_attribute(("time", seconds(report.elapsed).as_str()))
                     .write_inner_content(|writer| {
+                        write_properties(writer, report)?;
                         if report.results.is_empty() {
                             let message = report.error.clone().unwrap_or_default();
                             writer
@@ -302,6 +376,37 @@ fn write_junit(writer: &mut Writer<Vec<u8>>, reports: &[FlowReport]) -> std::io:
             }
             Ok(())
         })?;
+    Ok(())
+}
+
+/// The latency percentiles of repeated expects as testsuite properties:
+/// `latency.2.2.p50_ms` and so on.
+fn write_properties(writer: &mut Writer<Vec<u8>>, report: &FlowReport) -> std::io::Result<()> {
+    let repeated = report.repeated_latencies();
+    if repeated.is_empty() {
+        return Ok(());
+    }
+    writer.create_element("properties").write_inner_content(|writer| {
+        for r in &repeated {
+            let p = &r.percentiles;
+            let ms = |d: Duration| format!("{:.3}", d.as_secs_f64() * 1000.0);
+            let figures = [
+                ("count", p.count.to_string()),
+                ("p50_ms", ms(p.p50)),
+                ("p90_ms", ms(p.p90)),
+                ("p99_ms", ms(p.p99)),
+                ("max_ms", ms(p.max)),
+            ];
+            for (name, value) in figures {
+                writer
+                    .create_element("property")
+                    .with_attribute(("name", format!("latency.{}.{name}", r.path).as_str()))
+                    .with_attribute(("value", value.as_str()))
+                    .write_empty()?;
+            }
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 

@@ -25,6 +25,8 @@ pub struct Expectation {
     pub max_latency: Option<Duration>,
     /// How long each waits, and the connection may take.
     pub timeout: Duration,
+    /// Send and expect this many times, one round after the other.
+    pub repeat: u32,
 }
 
 /// What happened, printed as text or JSON.
@@ -37,6 +39,8 @@ pub struct TestReport {
     pub matched: Option<FrameRecord>,
     /// The matched frame as its protocol reads it (`PUBLISH t/2 q0 hi`).
     pub matched_described: Option<String>,
+    /// The percentiles of each expect's round trips, with `--repeat`.
+    pub repeated: Vec<crate::flow::report::RepeatedLatency>,
     /// Why it failed, in the inspector's words.
     pub failure: Option<String>,
     pub exit_code: u8,
@@ -85,6 +89,16 @@ impl Expectation {
                 }),
             });
         }
+        if self.repeat > 1 {
+            return Ok(vec![Step {
+                line: 0,
+                label: format!("repeat {} times", self.repeat),
+                action: Action::Repeat {
+                    times: self.repeat,
+                    steps: steps.into(),
+                },
+            }]);
+        }
         Ok(steps)
     }
 }
@@ -107,6 +121,7 @@ impl TestReport {
                 .find(|r| r.status == Status::Passed)
                 .and_then(|r| r.frame.clone()),
             matched_described: None,
+            repeated: flow.repeated_latencies(),
             failure,
             exit_code: flow.outcome.exit_code(),
             elapsed: flow.elapsed,
@@ -156,6 +171,13 @@ impl TestReport {
         if let Some(latency) = self.reply_latency {
             out.push_str(&format!("  reply       {}\n", format::duration(latency)));
         }
+        for repeated in &self.repeated {
+            let p = crate::flow::report::percentiles_text(&repeated.percentiles);
+            match self.repeated.len() {
+                1 => out.push_str(&format!("  replies     {p}\n")),
+                _ => out.push_str(&format!("  replies     {}: {p}\n", repeated.label)),
+            }
+        }
         if let Some(described) = &self.matched_described {
             out.push_str(&format!("  frame       {described}\n"));
         } else if let Some(frame) = &self.matched {
@@ -188,6 +210,7 @@ impl TestReport {
                 "total": ms(h.timings.total),
             })),
             "reply_latency_ms": self.reply_latency.map(ms),
+            "reply_latency_percentiles_ms": self.repeated.first().map(|r| crate::flow::report::percentiles_json(&r.percentiles)),
             "frame": self.matched.as_ref().map(|f| serde_json::from_str::<serde_json::Value>(&crate::export::ndjson_line(f)).unwrap_or_default()),
             "error": self.failure,
             "elapsed_ms": ms(self.elapsed),

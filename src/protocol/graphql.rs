@@ -57,6 +57,31 @@ impl Speaks for GraphQl {
     fn has_operations(&self) -> bool {
         true
     }
+
+    // A subscription is known by its operation's name; the other
+    // messages by their type (`next`, `complete`), as the generic
+    // reading would.
+    fn message_type(&self, head: &[u8], _binary: bool, _options: &Protocol) -> Option<String> {
+        let kind = crate::json_peek::first_string_field(head, &["type"])?;
+        if !matches!(kind.as_str(), "subscribe" | "start") {
+            return Some(kind);
+        }
+        let message: Value = serde_json::from_slice(head).ok()?;
+        let payload = message.get("payload")?;
+        let named = payload
+            .get("operationName")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty());
+        let name = named.map(str::to_string).or_else(|| {
+            let query = payload.get("query")?.as_str()?;
+            let mut words = query.split(|c: char| c.is_whitespace() || c == '(' || c == '{');
+            let first = words.find(|w| !w.is_empty())?;
+            matches!(first, "query" | "mutation" | "subscription")
+                .then(|| words.find(|w| !w.is_empty()).map(str::to_string))
+                .flatten()
+        });
+        Some(crate::json_peek::bounded(&name.unwrap_or(kind)).to_string())
+    }
 }
 
 impl Converse for Client {

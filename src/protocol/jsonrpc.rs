@@ -30,6 +30,22 @@ impl Speaks for JsonRpc {
     fn describe(&self, text: &str) -> Option<String> {
         describe(text)
     }
+
+    // Calls and notifications by method; replies read `result` or
+    // `error`, their request's method being in the request.
+    fn message_type(&self, head: &[u8], _binary: bool, _options: &Protocol) -> Option<String> {
+        let text = crate::json_peek::utf8_prefix(head).trim_start();
+        if text.starts_with('[') {
+            return Some("batch".into());
+        }
+        if let Some(method) = crate::json_peek::first_string_field(head, &["method"]) {
+            return Some(method);
+        }
+        [("\"error\"", "error"), ("\"result\"", "result")]
+            .into_iter()
+            .find(|(key, _)| text.contains(key))
+            .map(|(_, name)| name.to_string())
+    }
 }
 
 /// The composer's text as a JSON-RPC message. `method {params}`,

@@ -14,8 +14,9 @@
 //! task answers heartbeats next to the socket, and the app only encodes and
 //! describes.
 //!
-//! May import: `decode`, `format`, `secrets`.
+//! May import: `decode`, `format`, `json_peek`, `secrets`.
 
+mod close_codes;
 pub mod graphql;
 pub mod jsonrpc;
 pub mod mqtt;
@@ -23,6 +24,8 @@ pub mod raw;
 pub mod socketio;
 pub mod sockjs;
 pub mod stomp;
+
+pub use close_codes::close_code_meaning;
 
 use std::time::{Duration, Instant};
 
@@ -140,6 +143,13 @@ pub trait Speaks: Send + Sync + 'static {
     /// Whether [`Speaks::reply_id`] is what pairs its frames.
     fn has_reply_ids(&self) -> bool {
         false
+    }
+
+    /// The message's type for the stats view (an event's name, a
+    /// method, a destination or topic), from the head of its payload;
+    /// `None` leaves it to the generic JSON fields.
+    fn message_type(&self, _head: &[u8], _binary: bool, _options: &Protocol) -> Option<String> {
+        None
     }
 }
 
@@ -359,6 +369,12 @@ impl Protocol {
         self.kind.0.describe_binary(data, self, payload)
     }
 
+    /// The message's type for the stats view, read from the head of its
+    /// payload, when the protocol names it.
+    pub fn message_type(&self, head: &[u8], binary: bool) -> Option<String> {
+        self.kind.0.message_type(head, binary, self)
+    }
+
     /// What jq reads of a binary frame, for protocols whose binary frames
     /// are packets.
     pub fn packet_decoder(&self) -> Option<crate::decode::TextDecoder> {
@@ -562,34 +578,6 @@ impl Conversation {
             Some(conversation) => conversation.gate(text),
             None => Some(text.into()),
         }
-    }
-}
-
-/// What a close code means (RFC 6455 §7.4 and the IANA registry), naming
-/// the application codes of the protocols that define their own.
-pub fn close_code_meaning(code: u16) -> &'static str {
-    match code {
-        1000 => "normal",
-        1001 => "going away",
-        1002 => "protocol error",
-        1003 => "unsupported data",
-        1005 => "no code",
-        1006 => "abnormal",
-        1007 => "invalid payload",
-        1008 => "policy violation",
-        1009 => "message too big",
-        1010 => "extension required",
-        1011 => "server error",
-        1012 => "service restart",
-        1013 => "try again later",
-        1014 => "bad gateway",
-        1015 => "TLS failure",
-        3000..=3999 => "registered",
-        4000..=4999 => REGISTRY
-            .iter()
-            .find_map(|kind| kind.0.close_code_meaning(code))
-            .unwrap_or("application"),
-        _ => "unknown",
     }
 }
 

@@ -71,6 +71,39 @@ impl Speaks for SocketIo {
     fn has_acks(&self) -> bool {
         true
     }
+
+    fn message_type(&self, head: &[u8], binary: bool, _options: &Protocol) -> Option<String> {
+        if binary {
+            return Some("attachment".into());
+        }
+        let text = crate::json_peek::utf8_prefix(head);
+        let (engine, data) = text.split_at_checked(1)?;
+        let name = match engine {
+            "0" => "open",
+            "1" => "close",
+            "2" => "ping",
+            "3" => "pong",
+            "6" => "noop",
+            "4" => {
+                let packet = parse_packet(data)?;
+                match packet.kind {
+                    2 | 5 => {
+                        return Some(
+                            crate::json_peek::first_string_of_array(packet.data.as_bytes())
+                                .unwrap_or_else(|| "event".into()),
+                        );
+                    }
+                    0 => "connect",
+                    1 => "disconnect",
+                    3 | 6 => "ack",
+                    4 => "connect_error",
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        Some(name.into())
+    }
 }
 
 impl Converse for Client {

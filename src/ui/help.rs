@@ -24,6 +24,7 @@ const COLUMNS: [&[Scope]; 3] = [
         Scope::Messages,
         Scope::Operations,
         Scope::Connections,
+        Scope::Stats,
         Scope::Prompt,
         Scope::Confirm,
     ],

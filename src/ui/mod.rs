@@ -17,7 +17,7 @@
 //!
 //! May import: `action`, `app`, `conn`, `decode`, `flow`, `format`, `frames`,
 //! `json_check`, `keymap`, `palette`, `payload`, `protocol`, `record`,
-//! `request`, `sanitize`, `secrets`.
+//! `request`, `sanitize`, `secrets`, `stats`.
 
 mod frames;
 pub use frames::preview as frame_preview;
@@ -29,6 +29,7 @@ mod message;
 mod overlays;
 mod row_editor;
 mod rows;
+mod stats;
 mod status;
 pub mod tab_bar;
 pub mod theme;
@@ -196,6 +197,14 @@ pub fn render(frame: &mut Frame, app: &App, now: Instant) {
             Overlay::Operations => {
                 if let Some(selected) = app.operations_list {
                     overlays::render_operations(frame, frame.area(), app, selected);
+                }
+            }
+            Overlay::Stats => {
+                if let Some(view) = &app.stats_view {
+                    let [main, _, _] =
+                        Layout::vertical([Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
+                            .areas(frame.area());
+                    stats::render(frame, main, app, view);
                 }
             }
             Overlay::Connections => {

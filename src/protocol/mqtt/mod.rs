@@ -97,6 +97,15 @@ impl Speaks for Mqtt {
         let answers = matches!(seen.name, "PUBACK" | "PUBREC" | "SUBACK" | "UNSUBACK");
         (if sent { asks } else { answers }).then(|| seen.pkid.map(|id| id.to_string()))?
     }
+
+    // Read off the fixed header, whatever the packet's size: PUBLISH by
+    // its topic, the rest by packet type.
+    fn message_type(&self, head: &[u8], binary: bool, _options: &Protocol) -> Option<String> {
+        if !binary {
+            return None;
+        }
+        packet::type_of(head)
+    }
 }
 
 /// The version a request speaks.

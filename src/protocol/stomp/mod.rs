@@ -106,6 +106,21 @@ impl Speaks for Stomp {
             _ => None,
         }
     }
+
+    // Messages by destination (a SEND and the MESSAGE it becomes share a
+    // row); the rest by command.
+    fn message_type(&self, head: &[u8], _binary: bool, _options: &Protocol) -> Option<String> {
+        let text = crate::json_peek::utf8_prefix(head);
+        if text.trim_matches(['\r', '\n']).is_empty() {
+            return Some("heart-beat".into());
+        }
+        let frame = frame::parse_head(text)?;
+        let name = match (frame.command.as_str(), frame.header("destination")) {
+            ("MESSAGE" | "SEND" | "SUBSCRIBE", Some(destination)) => destination,
+            (command, _) => command,
+        };
+        Some(crate::json_peek::bounded(name).to_string())
+    }
 }
 
 /// A frame for jq: `{command, destination, headers, payload}`, the payload
