@@ -178,6 +178,7 @@ fn main() {
         Ok("socketio") => return println!("8. socket.io     {}", socketio_figures()),
         Ok("pipe") => return println!("11. pipe send    {}", pipe_send_figures()),
         Ok("tabs") => return println!("12. 8 tabs       {}", tabs_figures()),
+        Ok("stats") => return println!("14. wscope stats {}", stats_command_figures()),
         Ok("draw") => {
             println!("3. draw          {}", draw_figures());
             return println!("13. timeline    {}", timeline_figures());
@@ -750,4 +751,58 @@ fn cpu_model() -> String {
                 .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
         })
         .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// `wscope stats` over a 1,000,000-frame NDJSON log (ticks of four types,
+/// a sent request with its reply every hundred frames): the median of
+/// three runs, text and JSON.
+fn stats_command_figures() -> String {
+    const FRAMES: usize = 1_000_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("feed.ndjson");
+    let mut text = String::with_capacity(FRAMES * 150);
+    let kinds = ["tick", "trade", "book", "status"];
+    for i in 0..FRAMES {
+        let micros = 1_700_000_000_000_000u64 + i as u64 * 1_000;
+        let time = chrono::DateTime::from_timestamp_micros(micros as i64).expect("a time");
+        let stamp = time.format("%Y-%m-%dT%H:%M:%S%.6fZ");
+        let (direction, payload) = if i % 100 == 0 {
+            ("sent", format!(r#"{{"type":"subscribe","id":{i}}}"#))
+        } else if i % 100 == 1 {
+            ("received", format!(r#"{{"id":{},"ok":true}}"#, i - 1))
+        } else {
+            (
+                "received",
+                format!(r#"{{"type":"{}","seq":{i},"price":101.25}}"#, kinds[i % 4]),
+            )
+        };
+        let payload = serde_json::to_string(&payload).expect("a JSON string");
+        text.push_str(&format!(
+            r#"{{"time":"{stamp}","direction":"{direction}","opcode":"text","text":{payload}}}"#
+        ));
+        text.push('\n');
+    }
+    std::fs::write(&path, text).expect("write the log");
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let time = |json: bool| {
+        let mut runs: Vec<Duration> = (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"));
+                command.arg("stats").arg(&path);
+                if json {
+                    command.arg("--json");
+                }
+                let out = command.output().expect("run wscope stats");
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                start.elapsed()
+            })
+            .collect();
+        median(&mut runs)
+    };
+    let (text_time, json_time) = (time(false), time(true));
+    format!(
+        "{FRAMES} frames ({} MB of NDJSON): {text_time:.2?} text, {json_time:.2?} --json (target: 2 s)",
+        size / 1_000_000
+    )
 }

@@ -76,6 +76,24 @@ fn draw(c: &mut Criterion) {
                 });
             }
         }
+        // The stats view reads the figures only: its cost is the same
+        // after a thousand frames as after a million (target: 2 ms).
+        app.update(wscope::action::Action::Stats);
+        for (width, height) in [(80u16, 24u16), (200, 60)] {
+            let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+            group.bench_with_input(
+                BenchmarkId::new(format!("{width}x{height} stats view"), frames),
+                &frames,
+                |b, _| {
+                    b.iter(|| {
+                        terminal
+                            .draw(|f| ui::render(f, black_box(&app), Instant::now()))
+                            .expect("draw");
+                    })
+                },
+            );
+        }
+        app.update(wscope::action::Action::StatsClose);
     }
     group.finish();
 }

@@ -36,7 +36,8 @@ impl Session {
     /// table is rebuilt from the frames still held, the other figures
     /// stay as they are.
     pub(super) fn regroup(&mut self, group_by: Option<Arc<GroupBy>>) {
-        self.stats_feed = Feed::new(Classifier::new(self.protocol(), group_by));
+        let protocol = self.stats_feed.classifier.protocol().clone();
+        self.stats_feed = Feed::new(Classifier::new(protocol, group_by));
         let mut regrouped = Stats::default();
         let held: Vec<(u64, &FrameRecord)> = (self.frames.first_seq()..)
             .zip(self.frames.window(self.frames.first_seq(), self.frames.len()))

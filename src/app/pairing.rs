@@ -108,6 +108,18 @@ impl Pairing {
         }
     }
 
+    /// Pairing as `kind` pairs: Socket.IO's acks, a protocol's own reply
+    /// ids (STOMP receipts, MQTT packet ids), else the `id` field.
+    pub fn for_protocol(kind: crate::protocol::ProtocolKind) -> Self {
+        if kind.has_acks() {
+            Self::new(PairKey::SocketIoAck)
+        } else if kind.has_reply_ids() {
+            Self::new(PairKey::Protocol(kind))
+        } else {
+            Self::default()
+        }
+    }
+
     /// Whether a request waits for its reply (received frames need looking at).
     pub fn is_waiting(&self) -> bool {
         !self.pending.is_empty()

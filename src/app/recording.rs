@@ -44,7 +44,14 @@ impl App {
 impl Session {
     /// Takes in a recording's frames as a live connection would have.
     fn take_recorded_frames(&mut self, recording: &Recording, shared: &mut super::Shared) {
-        self.refresh_classifier(shared);
+        let protocol = crate::protocol::Protocol::recorded(&recording.url, recording.subprotocol.as_deref());
+        if self.profile.extras.pair_by.is_none() {
+            self.pairing = super::pairing::Pairing::for_protocol(protocol.kind);
+        }
+        self.stats_feed = crate::stats::Feed::new(crate::stats::classify::Classifier::new(
+            protocol,
+            shared.group_by.clone(),
+        ));
         // Pairing reads each frame as it is taken in, so the recording is
         // paired as the live connection was.
         for frame in &recording.frames {

@@ -155,13 +155,9 @@ impl Session {
         self.filter.decode = request.protocol.frame_decoder(self.payloads.clone());
         // Acks (Socket.IO's) pair with their messages, unless the profile
         // names its own key.
-        if self.profile.extras.pair_by.is_none() {
-            let kind = request.protocol.kind;
-            if kind.has_acks() {
-                self.pairing = super::pairing::Pairing::new(super::pairing::PairKey::SocketIoAck);
-            } else if kind.has_reply_ids() {
-                self.pairing = super::pairing::Pairing::new(super::pairing::PairKey::Protocol(kind));
-            }
+        let kind = request.protocol.kind;
+        if self.profile.extras.pair_by.is_none() && (kind.has_acks() || kind.has_reply_ids()) {
+            self.pairing = super::pairing::Pairing::for_protocol(kind);
         }
         self.last_request = Some(request);
     }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod proxy;
 mod values;
+pub use self::proxy::ProxyArgs;
 pub use self::values::{parse_header, parse_json, parse_param, parse_seconds, parse_size};
 
 use crate::record::KvRow;
@@ -192,6 +194,10 @@ pub struct ConnOptions {
     /// Keep secret header values (authorization, api-key, cookies, …) in exports and the log.
     #[arg(long, global = true)]
     pub export_secrets: bool,
+    /// Group message types in the stats view and `wscope stats` by a jq
+    /// expression (e.g. 'jq:.channel') instead of the protocol's names and `.type`.
+    #[arg(long, value_name = "jq:EXPR", global = true)]
+    pub group_by: Option<String>,
     /// Open the tabs saved under NAME (a file beside the profiles), and save
     /// the open tabs there on the way out.
     #[arg(long, value_name = "NAME", global = true)]
@@ -200,53 +206,6 @@ pub struct ConnOptions {
     /// config directory ($XDG_CONFIG_HOME/wscope, else ~/.config/wscope).
     #[arg(long, value_name = "DIR", global = true)]
     pub config_dir: Option<PathBuf>,
-}
-
-/// `wscope proxy`'s own arguments.
-#[derive(Debug, Args)]
-pub struct ProxyArgs {
-    /// The ws:// or wss:// server to send every client to (reverse mode);
-    /// without it, a forward proxy.
-    #[arg(value_name = "UPSTREAM_URL")]
-    pub upstream: Option<String>,
-    /// Address and port to listen on; not on loopback, anyone who can reach
-    /// it can use the proxy.
-    #[arg(long, value_name = "ADDR:PORT", default_value = crate::capture::DEFAULT_LISTEN)]
-    pub listen: std::net::SocketAddr,
-    /// A header added to every upgrade sent upstream (replacing the
-    /// client's of the same name), repeatable.
-    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
-    pub headers: Vec<KvRow>,
-    /// Print one line per frame instead of the inspector (also when
-    /// standard output is not a terminal).
-    #[arg(long)]
-    pub headless: bool,
-    /// Headless: print full NDJSON records (connection id, direction, time, opcode).
-    #[arg(long)]
-    pub ndjson: bool,
-    /// Print where the interception CA's certificate is, and how to trust it.
-    #[arg(long)]
-    pub ca_cert: bool,
-    /// Forward mode: open only CONNECT tunnels to these hosts (and their
-    /// subdomains), comma-separated; others are tunnelled blind [default: all].
-    #[arg(long, value_name = "HOSTS", value_delimiter = ',')]
-    pub intercept: Vec<String>,
-    /// Forward mode: clients must send these credentials (Proxy-Authorization:
-    /// Basic); required when listening beyond loopback.
-    #[arg(long, value_name = "USER:PASS")]
-    pub proxy_auth: Option<String>,
-    /// Rewrite client-to-server frames that are JSON with a jq expression ('jq:EXPR').
-    #[arg(long, value_name = "jq:EXPR")]
-    pub rewrite: Option<String>,
-    /// Rewrite server-to-client frames that are JSON with a jq expression ('jq:EXPR').
-    #[arg(long, value_name = "jq:EXPR")]
-    pub rewrite_in: Option<String>,
-    /// Drop frames (either way) that match a regex or 'jq:EXPR', repeatable.
-    #[arg(long, value_name = "REGEX")]
-    pub drop: Vec<String>,
-    /// Seconds an intercepted frame is held before it goes on as it was.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = parse_seconds)]
-    pub hold_timeout: f64,
 }
 
 /// Shells with completion scripts.
@@ -361,6 +320,22 @@ pub enum Command {
         /// Only this WebSocket connection of a HAR that holds several (1 is the first).
         #[arg(long, value_name = "N")]
         entry: Option<usize>,
+    },
+    /// Print a recording's rate, message types, latency, sizes and gaps.
+    ///
+    /// The stats view's tables for a recording (wscope's NDJSON, a HAR, or
+    /// a proxy's capture log): frames and bytes per message type with
+    /// their share, rate and request→reply percentiles, sizes in powers of
+    /// two, and the longest silences. Every connection of a HAR counts
+    /// unless --entry picks one.
+    Stats {
+        file: PathBuf,
+        /// Only this WebSocket connection of a HAR that holds several (1 is the first).
+        #[arg(long, value_name = "N")]
+        entry: Option<usize>,
+        /// Print one JSON object: every figure, the rate per bucket included.
+        #[arg(long)]
+        json: bool,
     },
     /// Replay a recording's client side against a live server.
     ///

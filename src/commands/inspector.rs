@@ -214,6 +214,11 @@ async fn inspect(
     }
     // A .proto that does not compile is said at once, not at connect.
     app.start_from_defaults();
+    if let Some(text) = &options.group_by {
+        let group_by =
+            crate::stats::classify::GroupBy::compile(text).map_err(|e| anyhow::anyhow!("--group-by: {e}"))?;
+        app.shared.group_by = Some(std::sync::Arc::new(group_by));
+    }
     app.apply_command_line(InitialRequest {
         url: request.url.unwrap_or_default(),
         message: request.message.clone().unwrap_or_default(),

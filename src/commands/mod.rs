@@ -1,9 +1,9 @@
 //! The subcommands, one module each; `main` only parses and dispatches.
 //!
 //! May import: `action`, `app`, `capture`, `cli`, `completions`, `config`, `conn`,
-//! `decode`, `filter`, `flow`, `frames`, `headless`, `keymap`, `loadtest`, `log_sink`,
-//! `profile`, `record`, `recording`, `replay`, `request`, `sanitize`,
-//! `secrets`, `server`, `settings`, `tui`, `ui`.
+//! `decode`, `filter`, `flow`, `format`, `frames`, `headless`, `keymap`, `loadtest`, `log_sink`,
+//! `profile`, `protocol`, `record`, `recording`, `replay`, `request`, `sanitize`,
+//! `secrets`, `server`, `settings`, `stats`, `tui`, `ui`.
 
 use anyhow::{Context, bail};
 
@@ -37,6 +37,7 @@ mod profiles;
 mod proxy;
 mod serve;
 mod setup;
+mod stats;
 
 /// Runs the command line; the result is the exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -128,6 +129,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             headless::test(&request, options, args).await
         }
         Some(Command::Open { file, entry }) => inspector::open(&file, entry, options).await,
+        Some(Command::Stats { file, entry, json }) => stats::run(stats::StatsArgs {
+            file: &file,
+            entry,
+            group_by: options.group_by.as_deref(),
+            json,
+        }),
         Some(Command::Replay {
             file,
             url,

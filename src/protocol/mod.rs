@@ -332,6 +332,18 @@ impl Protocol {
         self.kind.0.shape_url(url, self)
     }
 
+    /// The protocol a recorded connection spoke, as far as its URL
+    /// (`/socket.io/`) and the subprotocol the server picked tell.
+    pub fn recorded(url: &str, subprotocol: Option<&str>) -> Self {
+        let kind = Url::parse(url).ok().and_then(|url| ProtocolKind::implied_by(&url));
+        let detecting = Self {
+            kind: kind.unwrap_or_default(),
+            detect: true,
+            ..Self::default()
+        };
+        detecting.settle(subprotocol)
+    }
+
     /// The protocol once the server has answered: a request that named
     /// none speaks the protocol whose subprotocol the server picked.
     pub fn settle(&self, negotiated: Option<&str>) -> Self {

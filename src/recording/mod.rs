@@ -51,7 +51,8 @@ impl Recording {
 /// A file that is not a recording wscope can read.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordingError {
-    #[error("cannot read {path}: {source}")]
+    // The source is printed after it, as the cause.
+    #[error("cannot read {path}")]
     Io { path: String, source: std::io::Error },
     #[error("{path}:{line}: {message}")]
     Format { path: String, line: usize, message: String },

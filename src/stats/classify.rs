@@ -40,9 +40,9 @@ impl GroupBy {
         let expression = text.trim();
         let expression = expression.strip_prefix("jq:").unwrap_or(expression).trim();
         if expression.is_empty() {
-            return Err("group by: a jq expression is needed, such as jq:.kind".into());
+            return Err("a jq expression is needed, such as jq:.kind".into());
         }
-        let jq = JqFilter::compile(expression).map_err(|e| format!("group by: {e}"))?;
+        let jq = JqFilter::compile(expression)?;
         Ok(Self {
             text: format!("jq:{expression}"),
             jq,
@@ -53,6 +53,11 @@ impl GroupBy {
 impl Classifier {
     pub fn new(protocol: Protocol, group_by: Option<Arc<GroupBy>>) -> Self {
         Self { protocol, group_by }
+    }
+
+    /// The protocol whose names it reads.
+    pub fn protocol(&self) -> &Protocol {
+        &self.protocol
     }
 
     pub fn group_by(&self) -> Option<&Arc<GroupBy>> {
@@ -131,5 +136,86 @@ mod tests {
         assert_eq!(classifier.type_of(&text(r#"{"type":"t"}"#)), UNGROUPED);
         assert!(GroupBy::compile("jq:").is_err());
         assert!(GroupBy::compile(".[").is_err());
+    }
+}
+
+#[cfg(test)]
+mod protocol_tests {
+    use super::*;
+    use crate::protocol::ProtocolKind;
+    use crate::record::Direction;
+
+    fn speaking(name: &str) -> Classifier {
+        let kind = ProtocolKind::named(name).expect("a registered protocol");
+        Classifier::new(
+            Protocol {
+                kind,
+                ..Protocol::default()
+            },
+            None,
+        )
+    }
+
+    fn text(payload: &str) -> FrameRecord {
+        FrameRecord::text(Direction::Received, payload)
+    }
+
+    #[test]
+    fn each_protocol_names_its_messages() {
+        let socketio = speaking("socketio");
+        assert_eq!(socketio.type_of(&text(r#"42["chat",{"text":"hi"}]"#)), "chat");
+        assert_eq!(socketio.type_of(&text(r#"42/admin,7["kick"]"#)), "kick");
+        assert_eq!(socketio.type_of(&text(r#"437[{"ok":true}]"#)), "ack");
+        assert_eq!(socketio.type_of(&text("2")), "ping");
+
+        let graphql = speaking("graphql");
+        let subscribe = r#"{"id":"1","type":"subscribe","payload":{"query":"subscription OnTick { tick }"}}"#;
+        assert_eq!(graphql.type_of(&text(subscribe)), "OnTick");
+        let named = r#"{"id":"2","type":"subscribe","payload":{"operationName":"Prices","query":"{ p }"}}"#;
+        assert_eq!(graphql.type_of(&text(named)), "Prices");
+        assert_eq!(
+            graphql.type_of(&text(r#"{"id":"1","type":"next","payload":{}}"#)),
+            "next"
+        );
+
+        let jsonrpc = speaking("jsonrpc");
+        assert_eq!(
+            jsonrpc.type_of(&text(r#"{"jsonrpc":"2.0","id":1,"method":"eth_call"}"#)),
+            "eth_call"
+        );
+        assert_eq!(
+            jsonrpc.type_of(&text(r#"{"jsonrpc":"2.0","id":1,"result":"0x1"}"#)),
+            "result"
+        );
+        assert_eq!(
+            jsonrpc.type_of(&text(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-1}}"#)),
+            "error"
+        );
+
+        let stomp = speaking("stomp");
+        assert_eq!(
+            stomp.type_of(&text("MESSAGE\ndestination:/queue/a\n\n{}\0")),
+            "/queue/a"
+        );
+        assert_eq!(stomp.type_of(&text("RECEIPT\nreceipt-id:3\n\n\0")), "RECEIPT");
+        assert_eq!(stomp.type_of(&text("\n")), "heart-beat");
+
+        let mqtt = speaking("mqtt");
+        let publish = [&[0x30, 8, 0, 3][..], b"t/1", b"hi!"].concat();
+        let binary = |bytes: &[u8]| FrameRecord::received(FrameKind::Binary, bytes);
+        assert_eq!(mqtt.type_of(&binary(&publish)), "t/1");
+        assert_eq!(mqtt.type_of(&binary(&[0xC0, 0])), "PINGREQ");
+        assert_eq!(mqtt.type_of(&binary(&[0x30])), "binary");
+    }
+
+    #[test]
+    fn a_huge_mqtt_publish_is_named_from_its_head() {
+        // Remaining length 2^21 + 5 in four bytes, then the topic.
+        let mut packet = vec![0x30, 0x85, 0x80, 0x80, 0x01, 0, 1, b'x'];
+        packet.resize(2 << 20, b'.');
+        assert_eq!(
+            speaking("mqtt").type_of(&FrameRecord::received(FrameKind::Binary, &packet)),
+            "x"
+        );
     }
 }

@@ -38,6 +38,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, view: &StatsView) {
     if let Some(group_by) = &app.shared.group_by {
         title.push_str(&format!("· by {} ", one_line(&group_by.text)));
     }
+    if stats.gaps.clock_jumps > 0 {
+        title.push_str(&format!(
+            "· {} stamped before the one before ",
+            format::count(stats.gaps.clock_jumps, "frame")
+        ));
+    }
     let held = held_frames(app, view);
     if held < stats.frames {
         title.push_str(&format!("· {} no longer held, still counted ", stats.frames - held));
@@ -144,8 +150,11 @@ fn span_series(stats: &Stats, view: &StatsView) -> Series {
     let at = |secs: f64| format!("+{}", format::elapsed(Duration::from_secs_f64(secs.max(0.0))));
     series.labels = [at(low), at((low + high) / 2.0), at(high)];
     series.caption = match width {
-        1_000_000 => "per second".into(),
-        width => format!("per {} bucket", format::duration(Duration::from_micros(width as u64))),
+        1_000_000 => "whole run".into(),
+        width => format!(
+            "whole run in {} steps",
+            format::duration(Duration::from_micros(width as u64))
+        ),
     };
     if view.zoom > 0 {
         series.caption.push_str(&format!(" · zoom ×{}", 1u64 << view.zoom));
@@ -231,7 +240,7 @@ fn percentiles_lines(label: &str, p: &Percentiles) -> Vec<Line<'static>> {
 
 fn render_latency(frame: &mut Frame, area: Rect, app: &App, stats: &Stats) {
     let mut lines = vec![Line::from("Latency").bold()];
-    lines.extend(percentiles_lines("request→reply pairs", &stats.replies.percentiles()));
+    lines.extend(percentiles_lines("replies", &stats.replies.percentiles()));
     let pings: Vec<Duration> = stats.pings.iter().map(|(_, rtt)| *rtt).collect();
     lines.extend(percentiles_lines("pings", &Percentiles::of(&pings)));
     if !pings.is_empty() {
@@ -441,7 +450,6 @@ fn gaps_table(stats: &Stats) -> TableParts {
                 format::duration(Duration::from_micros(u64::try_from(gap.length).unwrap_or(0))),
                 format!("+{}", format::duration(began)),
                 format!("+{}", format::duration(ended)),
-                format!("#{}", gap.seq + 1),
             ])
         })
         .collect();
@@ -449,11 +457,6 @@ fn gaps_table(stats: &Stats) -> TableParts {
     if stats.gaps.clock_jumps > 0 {
         empty = "No silence measured; some frames were stamped before the one before them.";
     }
-    let widths = vec![
-        Constraint::Length(10),
-        Constraint::Length(12),
-        Constraint::Length(12),
-        Constraint::Fill(1),
-    ];
-    (vec!["silence", "from", "to", "frame"], rows, widths, empty)
+    let widths = vec![Constraint::Length(10), Constraint::Length(12), Constraint::Fill(1)];
+    (vec!["silence", "from", "to"], rows, widths, empty)
 }
