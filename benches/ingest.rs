@@ -173,7 +173,8 @@ fn main() {
     if let Ok(url) = std::env::var(BARE_LOOP_ROLE) {
         return run_bare_loop(&url);
     }
-    // `WSCOPE_BENCH_ONLY=socketio` runs the Socket.IO comparison alone.
+    // `WSCOPE_BENCH_ONLY=socketio` runs the Socket.IO comparison alone
+    // (`=ingest` figure 1 alone, below).
     match std::env::var("WSCOPE_BENCH_ONLY").as_deref() {
         Ok("socketio") => return println!("8. socket.io     {}", socketio_figures()),
         Ok("pipe") => return println!("11. pipe send    {}", pipe_send_figures()),
@@ -242,6 +243,38 @@ fn main() {
     ratios.sort_by(f64::total_cmp);
     let paired_ratio = ratios[ratios.len() / 2];
     let peak_kib = peaks.iter().copied().max().unwrap_or(0);
+    let websocats_run = websocats.len();
+    let other = (!websocats.is_empty()).then(|| median(&mut websocats));
+    println!();
+    println!(
+        "1. ingest        wscope {ingest:>8.2?} (range {ingest_spread}, CPU {cpu:.2?})   bare loop {bare:>8.2?} (range {bare_spread}, CPU {bare_cpu:.2?}), medians of {RUNS}"
+    );
+    // The target: no slower than websocat; only when websocat is
+    // missing does the bare loop (within 1.3x) stand in for it.
+    let bare_ratio = ingest.as_secs_f64() / bare.as_secs_f64();
+    match other {
+        Some(websocat) => println!(
+            "                 websocat {websocat:>8.2?} (median of {}): ratio {:.2}x (goal ≤ 1.00x)   bare loop ratio {bare_ratio:.2}x of the medians, {paired_ratio:.2}x median of paired runs, {:.2}x in CPU",
+            websocats_run,
+            ingest.as_secs_f64() / websocat.as_secs_f64(),
+            cpu.as_secs_f64() / bare_cpu.as_secs_f64(),
+        ),
+        None => println!(
+            "                 websocat not on PATH: bare loop ratio {bare_ratio:.2}x of the medians, {paired_ratio:.2}x median of paired runs (goal ≤ 1.30x), {:.2}x in CPU",
+            cpu.as_secs_f64() / bare_cpu.as_secs_f64(),
+        ),
+    }
+    println!(
+        "                 {}",
+        if counted {
+            format!("exact count {expected}shown every run")
+        } else {
+            "COUNT NOT SHOWN".into()
+        }
+    );
+    if std::env::var("WSCOPE_BENCH_ONLY").is_ok_and(|only| only == "ingest") {
+        return;
+    }
     // A key typed in the middle of the full-speed flood (untimed run).
     let mut wscope = spawn(&[&server.url, "--ping-interval", "0"]);
     wscope.time_until("Connected", Duration::from_secs(5));
@@ -252,8 +285,6 @@ fn main() {
     let flood_key = wscope.time_until("K", Duration::from_secs(5)).map(|_| typed.elapsed());
     let still_flooding = !wscope.text().contains("Closed");
     quit(wscope);
-    let websocats_run = websocats.len();
-    let other = (!websocats.is_empty()).then(|| median(&mut websocats));
     // wscope pipe on the same flood, output to /dev/null.
     let mut pipes = Vec::new();
     for _ in 0..3 {
@@ -289,33 +320,6 @@ fn main() {
     let log_bytes = log_text.len();
     drop(log_text);
     let _ = std::fs::remove_file(&log_path);
-    println!();
-    println!(
-        "1. ingest        wscope {ingest:>8.2?} (range {ingest_spread}, CPU {cpu:.2?})   bare loop {bare:>8.2?} (range {bare_spread}, CPU {bare_cpu:.2?}), medians of {RUNS}"
-    );
-    // The target: no slower than websocat; only when websocat is
-    // missing does the bare loop (within 1.3x) stand in for it.
-    let bare_ratio = ingest.as_secs_f64() / bare.as_secs_f64();
-    match other {
-        Some(websocat) => println!(
-            "                 websocat {websocat:>8.2?} (median of {}): ratio {:.2}x (goal ≤ 1.00x)   bare loop ratio {bare_ratio:.2}x of the medians, {paired_ratio:.2}x median of paired runs, {:.2}x in CPU",
-            websocats_run,
-            ingest.as_secs_f64() / websocat.as_secs_f64(),
-            cpu.as_secs_f64() / bare_cpu.as_secs_f64(),
-        ),
-        None => println!(
-            "                 websocat not on PATH: bare loop ratio {bare_ratio:.2}x of the medians, {paired_ratio:.2}x median of paired runs (goal ≤ 1.30x), {:.2}x in CPU",
-            cpu.as_secs_f64() / bare_cpu.as_secs_f64(),
-        ),
-    }
-    println!(
-        "                 {}",
-        if counted {
-            format!("exact count {expected}shown every run")
-        } else {
-            "COUNT NOT SHOWN".into()
-        }
-    );
     println!(
         "   pipe          wscope pipe {:>8.2?}, {:.2}x the bare loop (standard output to /dev/null)",
         pipe,

@@ -120,6 +120,50 @@ fn filter_update(c: &mut Criterion) {
     group.finish();
 }
 
+/// The figures' share of taking a batch in: each frame's type read, and
+/// the batch counted in runs into its tab's figures and the merged ones
+/// (10k frames per iteration; JSON with a `.type`, each frame stamped on
+/// its own and a third of them sent, and floods of JSON and of plain
+/// text, received, sharing one stamp as a batch's frames do).
+fn figures(c: &mut Criterion) {
+    use wscope::stats::{Feed, Stats};
+    let json: Vec<FrameRecord> = (0..10_000).map(record).collect();
+    let at = SystemTime::now();
+    let plain: Vec<FrameRecord> = (0..10_000)
+        .map(|i| FrameRecord {
+            at,
+            direction: Direction::Received,
+            kind: FrameKind::Text,
+            payload: Bytes::from(format!("{i:0100}")),
+        })
+        .collect();
+    let json_flood: Vec<FrameRecord> = json
+        .iter()
+        .map(|frame| FrameRecord {
+            at,
+            direction: Direction::Received,
+            ..frame.clone()
+        })
+        .collect();
+    let mut group = c.benchmark_group("figures: count 10k frames");
+    for (name, records) in [
+        ("JSON, a stamp each, a third sent", &json),
+        ("JSON flood, one stamp", &json_flood),
+        ("plain text flood, one stamp", &plain),
+    ] {
+        let (mut feed, mut tab, mut merged) = (Feed::default(), Stats::default(), Stats::default());
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                feed.runs(0, 0, black_box(records), |run| {
+                    tab.add_run(run);
+                    merged.add_run(run);
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
 fn ingest(c: &mut Criterion) {
     let records: Vec<FrameRecord> = (0..10_000).map(record).collect();
     c.bench_function("frame log: push 10k frames into a full 100k log", |b| {
@@ -229,5 +273,13 @@ fn decode_ingest(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, draw, ingest, filter_update, large_detail, decode_ingest);
+criterion_group!(
+    benches,
+    draw,
+    ingest,
+    figures,
+    filter_update,
+    large_detail,
+    decode_ingest
+);
 criterion_main!(benches);

@@ -31,6 +31,39 @@ pub fn count(n: impl Into<u64>, noun: &str) -> String {
     }
 }
 
+/// A count in at most five characters: `999`, `12.3k`, `4.56M`.
+pub fn compact(n: u64) -> String {
+    if n < 10_000 {
+        return n.to_string();
+    }
+    let (value, unit) = if n < 1_000_000 {
+        (n as f64 / 1e3, "k")
+    } else if n < 1_000_000_000 {
+        (n as f64 / 1e6, "M")
+    } else {
+        (n as f64 / 1e9, "G")
+    };
+    if value < 100.0 {
+        format!("{value:.1}{unit}")
+    } else {
+        format!("{value:.0}{unit}")
+    }
+}
+
+/// A rate per second that keeps 3 significant digits in 7 characters:
+/// `0.25/s`, `12.5/s`, `114/s`, `12.3k/s`.
+pub fn rate(per_second: f64) -> String {
+    if !per_second.is_finite() || per_second <= 0.0 {
+        "0/s".to_string()
+    } else if per_second < 10.0 {
+        format!("{per_second:.2}/s")
+    } else if per_second < 100.0 {
+        format!("{per_second:.1}/s")
+    } else {
+        format!("{}/s", compact(per_second.round() as u64))
+    }
+}
+
 /// A byte count in binary units.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -144,6 +177,24 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn compact_counts_and_rates_fit_their_columns() {
+        assert_eq!(compact(9_999), "9999");
+        assert_eq!(compact(12_345), "12.3k");
+        assert_eq!(compact(999_499), "999k");
+        assert_eq!(compact(4_560_000), "4.6M");
+        assert_eq!(compact(u64::MAX), "18446744074G");
+        assert_eq!(rate(0.0), "0/s");
+        assert_eq!(rate(f64::NAN), "0/s");
+        assert_eq!(rate(0.25), "0.25/s");
+        assert_eq!(rate(12.54), "12.5/s");
+        assert_eq!(rate(114.65), "115/s");
+        assert_eq!(rate(13_202.0), "13.2k/s");
+        for per_second in [0.001, 9.999, 99.99, 999.9, 1e6, 1e9] {
+            assert!(rate(per_second).chars().count() <= 8, "{}", rate(per_second));
+        }
+    }
 
     #[test]
     fn durations_pick_a_readable_unit() {

@@ -82,9 +82,7 @@ impl Session {
                 }
                 let count = frames.len();
                 let first = self.frames.end_seq();
-                for (seq, frame) in (first..).zip(&frames) {
-                    self.count_frame(seq, frame, shared);
-                }
+                self.count_frames(first, &frames, shared);
                 self.frames.push_frames(frames);
                 self.pairing.forget_before(self.frames.first_seq());
                 if self.filter.is_active() {

@@ -11,6 +11,16 @@ use crate::stats::classify::{Classifier, GroupBy};
 use crate::stats::{Feed, Stats};
 
 impl Session {
+    /// Counts a batch of frames about to be logged from `first_seq`,
+    /// none of them a reply (the pairing waits for none).
+    pub(super) fn count_frames(&mut self, first_seq: u64, frames: &[FrameRecord], shared: &mut Shared) {
+        let (stats, all) = (&mut self.stats, &mut shared.all_stats);
+        self.stats_feed.runs(first_seq, self.tab, frames, |run| {
+            stats.add_run(run);
+            all.add_run(run);
+        });
+    }
+
     /// Counts a frame just logged as `seq`, after the pairing saw it.
     pub(super) fn count_frame(&mut self, seq: u64, frame: &FrameRecord, shared: &mut Shared) {
         let reply_to = self.pairing.by_response.get(&seq).copied();

@@ -63,8 +63,8 @@ impl Speaks for GraphQl {
     // reading would.
     fn message_type(&self, head: &[u8], _binary: bool, _options: &Protocol) -> Option<String> {
         let kind = crate::json_peek::first_string_field(head, &["type"])?;
-        if !matches!(kind.as_str(), "subscribe" | "start") {
-            return Some(kind);
+        if !matches!(kind.as_ref(), "subscribe" | "start") {
+            return Some(kind.into_owned());
         }
         let message: Value = serde_json::from_slice(head).ok()?;
         let payload = message.get("payload")?;
@@ -80,7 +80,7 @@ impl Speaks for GraphQl {
                 .then(|| words.find(|w| !w.is_empty()).map(str::to_string))
                 .flatten()
         });
-        Some(crate::json_peek::bounded(&name.unwrap_or(kind)).to_string())
+        Some(crate::json_peek::bounded(&name.unwrap_or_else(|| kind.into_owned())).to_string())
     }
 }
 

@@ -39,7 +39,7 @@ impl Speaks for JsonRpc {
             return Some("batch".into());
         }
         if let Some(method) = crate::json_peek::first_string_field(head, &["method"]) {
-            return Some(method);
+            return Some(method.into_owned());
         }
         [("\"error\"", "error"), ("\"result\"", "result")]
             .into_iter()

@@ -5,6 +5,7 @@
 //! `.event`, `.op`, `.method`, `.action`, `.channel` that is a string;
 //! else `text` or `binary`. Control frames are `ping`, `pong`, `close`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::jq::JqFilter;
@@ -65,31 +66,31 @@ impl Classifier {
     }
 
     /// The frame's type.
-    pub fn type_of(&self, frame: &FrameRecord) -> String {
+    pub fn type_of<'a>(&self, frame: &'a FrameRecord) -> Cow<'a, str> {
         let binary = match frame.kind {
-            FrameKind::Ping => return "ping".into(),
-            FrameKind::Pong => return "pong".into(),
-            FrameKind::Close { .. } => return "close".into(),
+            FrameKind::Ping => return Cow::Borrowed("ping"),
+            FrameKind::Pong => return Cow::Borrowed("pong"),
+            FrameKind::Close { .. } => return Cow::Borrowed("close"),
             FrameKind::Binary => true,
             FrameKind::Text => false,
         };
         if let Some(group_by) = &self.group_by {
             return match group_by.jq.first_value(&frame.payload) {
                 Some(value) => match serde_json::from_str::<serde_json::Value>(&value) {
-                    Ok(serde_json::Value::String(text)) => text,
-                    _ => value,
+                    Ok(serde_json::Value::String(text)) => Cow::Owned(text),
+                    _ => Cow::Owned(value),
                 },
-                None => UNGROUPED.into(),
+                None => Cow::Borrowed(UNGROUPED),
             };
         }
         let head = &frame.payload[..frame.payload.len().min(PROBE_BYTES)];
         if let Some(name) = self.protocol.message_type(head, binary) {
-            return name;
+            return Cow::Owned(name);
         }
         match (binary, first_string_field(head, &TYPE_FIELDS)) {
             (_, Some(name)) => name,
-            (true, None) => "binary".into(),
-            (false, None) => "text".into(),
+            (true, None) => Cow::Borrowed("binary"),
+            (false, None) => Cow::Borrowed("text"),
         }
     }
 }

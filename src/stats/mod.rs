@@ -16,7 +16,8 @@ pub mod rate;
 pub mod sizes;
 pub mod types;
 
-use std::collections::{HashMap, VecDeque};
+use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
 use crate::record::{Direction, FrameRecord};
@@ -42,17 +43,68 @@ pub fn micros(at: SystemTime) -> i64 {
 
 /// A frame as the figures take it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sample {
+pub struct Sample<'a> {
     pub at: i64,
     pub sent: bool,
     pub size: u64,
-    pub type_name: String,
+    /// Borrowed (a fixed name such as `text`, or from the payload) where
+    /// it can be, so that a flood allocates nothing for it.
+    pub type_name: Cow<'a, str>,
     /// Its sequence number in its tab's log.
     pub seq: u64,
     /// Which log it is in (a tab), for finding it from merged figures.
     pub origin: u64,
     /// For a reply: its request's type and the round trip.
-    pub reply: Option<(String, Duration)>,
+    pub reply: Option<(Cow<'a, str>, Duration)>,
+}
+
+/// Consecutive frames with the same stamp, direction, type and size
+/// bucket, counted as one: a batch of a flood is mostly one run (its
+/// frames share a clock read), so the figures are updated once per run
+/// instead of once per frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run<'a> {
+    pub at: i64,
+    pub sent: bool,
+    pub type_name: Cow<'a, str>,
+    pub size_bucket: usize,
+    pub frames: u64,
+    pub bytes: u64,
+    pub max_size: u64,
+    /// The first frame's sequence number and log, for the gap before it.
+    pub first_seq: u64,
+    pub origin: u64,
+}
+
+impl<'a> Run<'a> {
+    fn of(sample: &Sample<'a>) -> Self {
+        Self {
+            at: sample.at,
+            sent: sample.sent,
+            type_name: sample.type_name.clone(),
+            size_bucket: sizes::bucket_of(sample.size),
+            frames: 1,
+            bytes: sample.size,
+            max_size: sample.size,
+            first_seq: sample.seq,
+            origin: sample.origin,
+        }
+    }
+
+    /// Takes `sample` in when it belongs to the run.
+    fn extend(&mut self, sample: &Sample<'a>) -> bool {
+        let belongs = sample.at == self.at
+            && sample.sent == self.sent
+            && sample.reply.is_none()
+            && sizes::bucket_of(sample.size) == self.size_bucket
+            && sample.type_name == self.type_name;
+        if belongs {
+            self.frames += 1;
+            self.bytes += sample.size;
+            self.max_size = self.max_size.max(sample.size);
+        }
+        belongs
+    }
 }
 
 /// Every figure of one stream.
@@ -78,21 +130,28 @@ pub struct Stats {
 
 impl Stats {
     pub fn add(&mut self, sample: &Sample) {
-        self.frames += 1;
-        self.bytes += sample.size;
-        self.first_at = Some(self.first_at.map_or(sample.at, |first| first.min(sample.at)));
-        self.last_at = Some(self.last_at.map_or(sample.at, |last| last.max(sample.at)));
-        self.rate.add(sample.at, sample.sent, sample.size);
-        self.types.add(&sample.type_name, sample.sent, sample.size);
-        if let Some(cover) = &mut self.types_cover {
-            *cover += 1;
-        }
-        self.sizes.add(sample.size);
-        self.gaps.add(sample.at, sample.seq, sample.origin);
+        self.add_run(&Run::of(sample));
         if let Some((request_type, rtt)) = &sample.reply {
             self.replies.record(*rtt);
             self.types.add_latency(request_type, *rtt);
         }
+    }
+
+    /// Counts a run of frames as each of them would be.
+    pub fn add_run(&mut self, run: &Run) {
+        self.frames += run.frames;
+        self.bytes += run.bytes;
+        self.first_at = Some(self.first_at.map_or(run.at, |first| first.min(run.at)));
+        self.last_at = Some(self.last_at.map_or(run.at, |last| last.max(run.at)));
+        self.rate.add_many(run.at, run.sent, run.frames, run.bytes);
+        self.types
+            .add_many(&run.type_name, run.sent, run.frames, run.bytes, run.max_size);
+        if let Some(cover) = &mut self.types_cover {
+            *cover += run.frames;
+        }
+        self.sizes.add_many(run.size_bucket, run.frames);
+        // The frames after the first share its stamp: no gap between them.
+        self.gaps.add(run.at, run.first_seq, run.origin);
     }
 
     pub fn add_ping(&mut self, at: SystemTime, rtt: Duration) {
@@ -140,8 +199,12 @@ impl Stats {
 #[derive(Debug, Default)]
 pub struct Feed {
     pub classifier: Classifier,
-    sent_types: HashMap<u64, String>,
-    sent_order: VecDeque<u64>,
+    /// `(seq, type)` of the latest sent frames, in the order sent (so
+    /// ordered by seq: found by a binary search, no hashing per frame).
+    sent_types: VecDeque<(u64, String)>,
+    /// The last stamp turned into microseconds: frames of a batch share
+    /// one clock read.
+    last_stamp: Option<(SystemTime, i64)>,
 }
 
 impl Feed {
@@ -152,30 +215,63 @@ impl Feed {
         }
     }
 
+    /// The runs of `frames`, logged from `first_seq` in log `origin`,
+    /// none of them a reply, each handed to `count` as it ends.
+    pub fn runs<'a>(
+        &mut self,
+        first_seq: u64,
+        origin: u64,
+        frames: &'a [FrameRecord],
+        mut count: impl FnMut(&Run<'a>),
+    ) {
+        let mut current: Option<Run<'a>> = None;
+        for (seq, frame) in (first_seq..).zip(frames) {
+            let mut sample = self.sample(seq, frame, None);
+            sample.origin = origin;
+            if current.as_mut().is_some_and(|run| run.extend(&sample)) {
+                continue;
+            }
+            if let Some(ended) = current.replace(Run::of(&sample)) {
+                count(&ended);
+            }
+        }
+        if let Some(ended) = current {
+            count(&ended);
+        }
+    }
+
     /// The sample of `frame`, logged as `seq`; `reply_to` is the request
     /// it answers (its sequence number) and the round trip, when paired.
-    pub fn sample(&mut self, seq: u64, frame: &FrameRecord, reply_to: Option<(u64, Duration)>) -> Sample {
+    pub fn sample<'a>(&mut self, seq: u64, frame: &'a FrameRecord, reply_to: Option<(u64, Duration)>) -> Sample<'a> {
         let type_name = self.classifier.type_of(frame);
         let sent = frame.direction == Direction::Sent;
         if sent {
-            self.sent_types.insert(seq, type_name.clone());
-            self.sent_order.push_back(seq);
-            while self.sent_order.len() > SENT_TYPES_KEPT {
-                if let Some(old) = self.sent_order.pop_front() {
-                    self.sent_types.remove(&old);
-                }
+            if self.sent_types.back().is_some_and(|(last, _)| *last >= seq) {
+                // A log started afresh (a regroup): seqs must keep rising.
+                self.sent_types.clear();
+            }
+            self.sent_types.push_back((seq, type_name.clone().into_owned()));
+            if self.sent_types.len() > SENT_TYPES_KEPT {
+                self.sent_types.pop_front();
             }
         }
         let reply = reply_to.map(|(request, rtt)| {
-            let request_type = self
-                .sent_types
-                .get(&request)
-                .cloned()
-                .unwrap_or_else(|| type_name.clone());
+            let request_type = match self.sent_types.binary_search_by_key(&request, |(seq, _)| *seq) {
+                Ok(index) => Cow::Owned(self.sent_types[index].1.clone()),
+                Err(_) => type_name.clone(),
+            };
             (request_type, rtt)
         });
+        let at = match self.last_stamp {
+            Some((stamp, at)) if stamp == frame.at => at,
+            _ => {
+                let at = micros(frame.at);
+                self.last_stamp = Some((frame.at, at));
+                at
+            }
+        };
         Sample {
-            at: micros(frame.at),
+            at,
             sent,
             size: frame.wire_len(),
             type_name,
@@ -200,17 +296,78 @@ mod tests {
         }
     }
 
+    /// What every figure says, in a form two ways of counting can be
+    /// compared by.
+    fn figures(stats: &Stats) -> String {
+        let types: Vec<_> = stats
+            .types
+            .by_count()
+            .iter()
+            .map(|t| (t.name.clone(), t.frames_in, t.frames_out, t.bytes, t.max_size))
+            .collect();
+        format!(
+            "{} {} {:?} {:?} {:?} {:?} {:?} {:?} {}",
+            stats.frames,
+            stats.bytes,
+            stats.first_at,
+            stats.last_at,
+            stats.rate.span(),
+            stats.rate.last_seconds(stats.last_at.unwrap_or(0), 120),
+            types,
+            (stats.sizes.used(), stats.gaps.longest()),
+            stats.gaps.clock_jumps,
+        )
+    }
+
+    #[test]
+    fn runs_count_exactly_what_frame_by_frame_counts() {
+        // Stamps shared by several frames, repeated types, both ways,
+        // sizes across a power of two, a clock that goes back.
+        let mut frames = Vec::new();
+        for i in 0..500u64 {
+            let at = 1_000 + (i / 7) * 3 - if i % 97 == 0 { 50 } else { 0 };
+            let direction = if i % 11 == 0 {
+                Direction::Sent
+            } else {
+                Direction::Received
+            };
+            let payload = match (i / 3) % 5 {
+                0..=2 => format!(r#"{{"type":"tick","pad":"{}"}}"#, "x".repeat((i % 40) as usize)),
+                3 => "plain".to_string(),
+                _ => format!(r#"{{"event":"e{}"}}"#, i % 3),
+            };
+            frames.push(frame(direction, at, &payload));
+        }
+        let (mut one_by_one, mut by_runs) = (Stats::default(), Stats::default());
+        let mut feed = Feed::default();
+        for (seq, frame) in (7..).zip(&frames) {
+            let mut sample = feed.sample(seq, frame, None);
+            sample.origin = 3;
+            one_by_one.add(&sample);
+        }
+        let mut runs = 0;
+        Feed::default().runs(7, 3, &frames, |run| {
+            runs += 1;
+            by_runs.add_run(run);
+        });
+        assert_eq!(figures(&by_runs), figures(&one_by_one));
+        assert!(runs < frames.len(), "{runs} runs of {} frames", frames.len());
+        // A flood's batch: one stamp, one type, one size.
+        let flood = vec![frame(Direction::Received, 5, "0123456789"); 1_000];
+        let mut runs = Vec::new();
+        Feed::default().runs(0, 0, &flood, |run| runs.push((run.frames, run.bytes)));
+        assert_eq!(runs, [(1_000, 10_000)]);
+    }
+
     #[test]
     fn a_reply_counts_its_round_trip_under_its_requests_type() {
         let mut feed = Feed::default();
         let mut stats = Stats::default();
-        let request = feed.sample(0, &frame(Direction::Sent, 1000, r#"{"type":"subscribe","id":1}"#), None);
+        let sent = frame(Direction::Sent, 1000, r#"{"type":"subscribe","id":1}"#);
+        let request = feed.sample(0, &sent, None);
         stats.add(&request);
-        let reply = feed.sample(
-            1,
-            &frame(Direction::Received, 1020, r#"{"id":1,"ok":true}"#),
-            Some((0, Duration::from_millis(20))),
-        );
+        let received = frame(Direction::Received, 1020, r#"{"id":1,"ok":true}"#);
+        let reply = feed.sample(1, &received, Some((0, Duration::from_millis(20))));
         assert_eq!(reply.reply, Some(("subscribe".into(), Duration::from_millis(20))));
         stats.add(&reply);
         let rows = stats.types.by_count();

@@ -20,12 +20,12 @@ pub struct RateBucket {
 }
 
 impl RateBucket {
-    fn add(&mut self, sent: bool, bytes: u64) {
+    fn add(&mut self, sent: bool, frames: u64, bytes: u64) {
         if sent {
-            self.frames_out += 1;
+            self.frames_out += frames;
             self.bytes_out += bytes;
         } else {
-            self.frames_in += 1;
+            self.frames_in += frames;
             self.bytes_in += bytes;
         }
     }
@@ -49,6 +49,9 @@ pub struct RateSeries {
     /// The last seconds by the second: `(second, traffic)`, indexed by
     /// the second modulo the ring's length.
     recent: Vec<(i64, RateBucket)>,
+    /// The last stamp counted and where it went (ring slot, bucket):
+    /// frames of a batch share a stamp, so most skip the divisions.
+    last_place: Option<(i64, usize, usize)>,
 }
 
 impl Default for RateSeries {
@@ -58,6 +61,7 @@ impl Default for RateSeries {
             width: SECOND,
             buckets: VecDeque::new(),
             recent: vec![(i64::MIN, RateBucket::default()); RECENT_SECONDS],
+            last_place: None,
         }
     }
 }
@@ -65,18 +69,34 @@ impl Default for RateSeries {
 impl RateSeries {
     /// Counts a frame of `bytes` at `at` (microseconds since the epoch).
     pub fn add(&mut self, at: i64, sent: bool, bytes: u64) {
+        self.add_many(at, sent, 1, bytes);
+    }
+
+    /// Counts `frames` frames of `bytes` in all, all at `at`.
+    pub fn add_many(&mut self, at: i64, sent: bool, frames: u64, bytes: u64) {
+        if let Some((stamp, slot, bucket)) = self.last_place
+            && stamp == at
+        {
+            self.recent[slot].1.add(sent, frames, bytes);
+            self.buckets[bucket].add(sent, frames, bytes);
+            return;
+        }
         let second = at.div_euclid(SECOND);
         let slot = &mut self.recent[second.rem_euclid(RECENT_SECONDS as i64) as usize];
         if slot.0 != second {
             *slot = (second, RateBucket::default());
         }
-        slot.1.add(sent, bytes);
+        slot.1.add(sent, frames, bytes);
+        let slot = second.rem_euclid(RECENT_SECONDS as i64) as usize;
         let index = self.place(at);
-        self.buckets[index].add(sent, bytes);
+        self.buckets[index].add(sent, frames, bytes);
+        self.last_place = Some((at, slot, index));
     }
 
     /// The bucket `at` falls in, growing (and widening) the series to hold it.
     fn place(&mut self, at: i64) -> usize {
+        // Growing at the front or widening moves every index.
+        self.last_place = None;
         if self.buckets.is_empty() {
             self.start = at.div_euclid(self.width) * self.width;
             self.buckets.push_back(RateBucket::default());
@@ -136,6 +156,7 @@ impl RateSeries {
 
     /// Adds `other`'s traffic (the merged timeline's figures).
     pub fn merge(&mut self, other: &Self) {
+        self.last_place = None;
         let (start, width, buckets) = other.span();
         for (i, bucket) in buckets.iter().enumerate() {
             if bucket == &RateBucket::default() {

@@ -34,7 +34,12 @@ pub fn bucket_range(bucket: usize) -> (u64, u64) {
 
 impl SizeHistogram {
     pub fn add(&mut self, size: u64) {
-        self.counts[bucket_of(size)] += 1;
+        self.add_many(bucket_of(size), 1);
+    }
+
+    /// Counts `frames` frames in `bucket`.
+    pub fn add_many(&mut self, bucket: usize, frames: u64) {
+        self.counts[bucket.min(SIZE_BUCKETS - 1)] += frames;
     }
 
     pub fn merge(&mut self, other: &Self) {

@@ -57,6 +57,9 @@ pub struct TypeTable {
     index: HashMap<String, usize>,
     types: Vec<TypeStats>,
     other: TypeStats,
+    /// The row found last: a stream mostly repeats its latest type, and
+    /// comparing a short name beats hashing it.
+    last_found: Option<usize>,
 }
 
 impl Default for TypeTable {
@@ -65,6 +68,7 @@ impl Default for TypeTable {
             index: HashMap::new(),
             types: Vec::new(),
             other: TypeStats::named(OTHER),
+            last_found: None,
         }
     }
 }
@@ -72,8 +76,14 @@ impl Default for TypeTable {
 impl TypeTable {
     fn entry(&mut self, name: &str) -> &mut TypeStats {
         let name = crate::json_peek::bounded(name);
-        if let Some(index) = self.index.get(name) {
-            return &mut self.types[*index];
+        if let Some(last) = self.last_found
+            && self.types[last].name == name
+        {
+            return &mut self.types[last];
+        }
+        if let Some(index) = self.index.get(name).copied() {
+            self.last_found = Some(index);
+            return &mut self.types[index];
         }
         if self.types.len() >= MAX_TYPES {
             return &mut self.other;
@@ -81,19 +91,26 @@ impl TypeTable {
         self.index.insert(name.to_string(), self.types.len());
         self.types.push(TypeStats::named(name));
         let last = self.types.len() - 1;
+        self.last_found = Some(last);
         &mut self.types[last]
     }
 
     /// Counts a frame of type `name`.
     pub fn add(&mut self, name: &str, sent: bool, size: u64) {
+        self.add_many(name, sent, 1, size, size);
+    }
+
+    /// Counts `frames` frames of type `name`, of `bytes` in all, the
+    /// largest of `max_size`.
+    pub fn add_many(&mut self, name: &str, sent: bool, frames: u64, bytes: u64, max_size: u64) {
         let stats = self.entry(name);
         if sent {
-            stats.frames_out += 1;
+            stats.frames_out += frames;
         } else {
-            stats.frames_in += 1;
+            stats.frames_in += frames;
         }
-        stats.bytes += size;
-        stats.max_size = stats.max_size.max(size);
+        stats.bytes += bytes;
+        stats.max_size = stats.max_size.max(max_size);
     }
 
     /// Counts the round trip of a request of type `name`.
@@ -111,14 +128,16 @@ impl TypeTable {
         self.other.merge(&other.other);
     }
 
-    /// Every type with frames, the most frequent first (ties by name),
-    /// "(other)" last.
+    /// Every type with frames, the most frequent first (ties by name).
+    /// "(other)" takes its place by count like any type: when the names
+    /// overflow, it is often the biggest row, and hiding it last would
+    /// misstate which messages dominate.
     pub fn by_count(&self) -> Vec<&TypeStats> {
         let mut rows: Vec<&TypeStats> = self.types.iter().collect();
-        rows.sort_by(|a, b| b.frames().cmp(&a.frames()).then_with(|| a.name.cmp(&b.name)));
         if self.other.frames() > 0 {
             rows.push(&self.other);
         }
+        rows.sort_by(|a, b| b.frames().cmp(&a.frames()).then_with(|| a.name.cmp(&b.name)));
         rows
     }
 
@@ -158,8 +177,9 @@ mod tests {
         }
         let rows = table.by_count();
         assert_eq!(rows.len(), MAX_TYPES + 1);
+        // The bucket outnumbers every named type, so it leads.
         assert_eq!(
-            rows.last().map(|r| (r.name.as_str(), r.frames())),
+            rows.first().map(|r| (r.name.as_str(), r.frames())),
             Some((OTHER, 10_000 - MAX_TYPES as u64))
         );
         assert!(table.overflowed());

@@ -44,6 +44,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, view: &StatsView) {
             format::count(stats.gaps.clock_jumps, "frame")
         ));
     }
+    if stats.types.overflowed() {
+        title.push_str(&format!(
+            "· past {} types the rest count as {} ",
+            crate::stats::types::MAX_TYPES,
+            crate::stats::types::OTHER
+        ));
+    }
     let held = held_frames(app, view);
     if held < stats.frames {
         title.push_str(&format!("· {} no longer held, still counted ", stats.frames - held));
@@ -365,7 +372,7 @@ fn bar(share: f64, width: usize) -> String {
 
 fn types_table(stats: &Stats, width: usize) -> TableParts {
     let rows = stats.types.by_count();
-    let total = stats.types.by_count().iter().map(|t| t.frames()).sum::<u64>().max(1);
+    let total = rows.iter().map(|t| t.frames()).sum::<u64>().max(1);
     let most = rows.first().map_or(1, |t| t.frames()).max(1);
     let name_width = 18usize.min(width / 4).max(8);
     let fixed = name_width + 7 + 5 + 8 + 8 + 8 + 8 + 8 + 9;
@@ -383,10 +390,14 @@ fn types_table(stats: &Stats, width: usize) -> TableParts {
             };
             Row::new(vec![
                 one_line(&row.name).into_owned(),
-                row.frames().to_string(),
+                format::compact(row.frames()),
                 format!("{:.0}%", row.frames() as f64 * 100.0 / total as f64),
-                format!("{:.2}/s", stats.per_second(row.frames())),
-                format!("{}↓{}↑", row.frames_in, row.frames_out),
+                format::rate(stats.per_second(row.frames())),
+                format!(
+                    "↓{} ↑{}",
+                    format::compact(row.frames_in),
+                    format::compact(row.frames_out)
+                ),
                 format::bytes(row.mean_size()),
                 format::bytes(row.max_size),
                 figure(latency.p50),
@@ -400,7 +411,7 @@ fn types_table(stats: &Stats, width: usize) -> TableParts {
         Constraint::Length(6),
         Constraint::Length(5),
         Constraint::Length(7),
-        Constraint::Length(9),
+        Constraint::Length(11),
         Constraint::Length(7),
         Constraint::Length(7),
         Constraint::Length(7),
