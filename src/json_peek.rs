@@ -31,8 +31,8 @@ pub fn bounded(text: &str) -> &str {
 /// brackets and quotes, and a wanted string is borrowed from `json` unless
 /// it holds an escape. The type of every frame of a flood is read this
 /// way, so it allocates nothing and stops at the first field when that is
-/// the one found (serde_json took four times as long, most of it building
-/// the error that its early stop raised).
+/// the one found (serde_json's early stop raised an error, built and
+/// dropped for every frame: two thirds of the figures' cost of a JSON frame).
 pub fn first_string_field<'a, const N: usize>(json: &'a [u8], fields: &[&str; N]) -> Option<Cow<'a, str>> {
     let mut scan = Scan { json, at: 0 };
     scan.skip_space();
