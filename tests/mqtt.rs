@@ -75,6 +75,17 @@ fn test_exits_0_when_another_client_publishes_in_3_1_1_and_5() {
 }
 
 #[test]
+fn a_topic_with_spaces_is_typed_in_quotes_and_reaches_the_broker_whole() {
+    let Some(broker) = mosquitto::start("") else { return };
+    let flow = format!(
+        "[request]\nurl = \"{}\"\nprotocol = \"mqtt\"\n\n[[step]]\nsend = 'sub \"living room/+\" qos=1'\n[[step]]\nsend = 'pub \"living room/lamp 2\" qos=1 on'\n[[step]]\nexpect = {{ jq = '.topic == \"living room/lamp 2\" and .payload == \"on\"', within = \"5s\" }}\n",
+        broker.url
+    );
+    let (code, out) = common::run_flow(&flow);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
 fn a_retained_message_arrives_marked_retained() {
     let Some(broker) = mosquitto::start("") else { return };
     broker.publish("r/1", "kept", &["-r", "-q", "1"]);

@@ -1,7 +1,8 @@
 //! What the Message pane takes for MQTT: `sub TOPIC [qos=N]`,
 //! `unsub TOPIC`, and `pub TOPIC [qos=N] [retain] PAYLOAD`, the payload
-//! running on over the next lines, `hex:` or `base64:` for bytes. Packet
-//! ids are the connection's to assign.
+//! running on over the next lines, `hex:` or `base64:` for bytes; a topic
+//! with spaces in double quotes. Packet ids are the connection's to
+//! assign.
 
 use base64::Engine as _;
 
@@ -28,37 +29,28 @@ pub fn compose(text: &str) -> Result<Command, String> {
     let text = text.trim_start();
     let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
     let first = first.strip_suffix('\r').unwrap_or(first);
-    let mut words = first.split(' ').filter(|w| !w.is_empty());
-    let verb = words.next().unwrap_or_default();
+    let (verb, args) = first.split_once(' ').unwrap_or((first, ""));
     match verb {
         "sub" | "subscribe" => {
-            let filter = words.next().ok_or("sub: which topic filter? (sub sensors/# qos=1)")?;
-            check_filter(filter)?;
+            let (filter, after) = split_topic(args)?.ok_or("sub: which topic filter? (sub sensors/# qos=1)")?;
+            check_filter(&filter)?;
             let mut qos = 0;
-            for option in words {
+            for option in after.split(' ').filter(|w| !w.is_empty()) {
                 qos = qos_option(option).ok_or_else(|| format!("sub: {option:?} is not qos=0, qos=1 or qos=2"))?;
             }
-            Ok(Command::Subscribe {
-                filter: filter.to_string(),
-                qos,
-            })
+            Ok(Command::Subscribe { filter, qos })
         }
         "unsub" | "unsubscribe" => {
-            let filter = words.next().ok_or("unsub: which topic filter?")?;
-            Ok(Command::Unsubscribe {
-                filter: filter.to_string(),
-            })
+            let (filter, _) = split_topic(args)?.ok_or("unsub: which topic filter?")?;
+            Ok(Command::Unsubscribe { filter })
         }
         "pub" | "publish" => {
-            let topic = words
-                .next()
-                .ok_or("pub: which topic? (pub sensors/t1 qos=1 {\"t\":21})")?;
+            let (topic, mut after) = split_topic(args)?.ok_or("pub: which topic? (pub sensors/t1 qos=1 {\"t\":21})")?;
             if topic.contains(['+', '#']) {
                 return Err(format!("pub: {topic:?} has a wildcard; a message goes to one topic"));
             }
             // Options come first; the payload is the rest of the line as
             // typed (spaces kept), then the lines after it.
-            let mut after = first.trim_start()[verb.len()..].trim_start()[topic.len()..].to_string();
             let (mut qos, mut retain) = (0, false);
             loop {
                 let trimmed = after.trim_start_matches(' ');
@@ -68,24 +60,71 @@ pub fn compose(text: &str) -> Result<Command, String> {
                 } else if word == "retain" {
                     retain = true;
                 } else {
-                    after = trimmed.to_string();
+                    after = trimmed;
                     break;
                 }
-                after = trimmed[word.len()..].to_string();
+                after = &trimmed[word.len()..];
             }
             let payload = match (after.is_empty(), rest.is_empty()) {
-                (_, true) => after,
+                (_, true) => after.to_string(),
                 (true, false) => rest.to_string(),
                 (false, false) => format!("{after}\n{rest}"),
             };
             Ok(Command::Publish {
-                topic: topic.to_string(),
+                topic,
                 qos,
                 retain,
                 payload: payload_bytes(&payload)?,
             })
         }
         _ => Err("mqtt: start with sub TOPIC, unsub TOPIC or pub TOPIC PAYLOAD".into()),
+    }
+}
+
+/// The topic at the start of `line` and what follows it. MQTT topics may
+/// hold spaces: such a topic is written in double quotes
+/// (`pub "living room/t" 21`), with `\"` and `\\` inside.
+fn split_topic(line: &str) -> Result<Option<(String, &str)>, String> {
+    let line = line.trim_start_matches(' ');
+    let Some(quoted) = line.strip_prefix('"') else {
+        return Ok(line
+            .split(' ')
+            .next()
+            .filter(|word| !word.is_empty())
+            .map(|word| (word.to_string(), &line[word.len()..])));
+    };
+    let mut topic = String::new();
+    let mut chars = quoted.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => {
+                let after = &quoted[at + 1..];
+                if !(after.is_empty() || after.starts_with(' ')) {
+                    return Err(format!("a space must follow the quoted topic {topic:?}"));
+                }
+                if topic.is_empty() {
+                    return Err("an empty topic (\"\") is not allowed".into());
+                }
+                return Ok(Some((topic, after)));
+            }
+            '\\' => match chars.next() {
+                Some((_, escaped @ ('"' | '\\'))) => topic.push(escaped),
+                _ => return Err("in a quoted topic, \\ goes before \" or \\ only".into()),
+            },
+            c => topic.push(c),
+        }
+    }
+    Err(format!("the quoted topic {topic:?} has no closing quote"))
+}
+
+/// A topic as the composer takes it: quoted when it holds a space or a
+/// quote, so that a row can be typed back.
+pub fn typed_topic(topic: &str) -> std::borrow::Cow<'_, str> {
+    if topic.contains(' ') || topic.starts_with('"') {
+        let escaped = topic.replace('\\', "\\\\").replace('"', "\\\"");
+        std::borrow::Cow::Owned(format!("\"{escaped}\""))
+    } else {
+        std::borrow::Cow::Borrowed(topic)
     }
 }
 
@@ -172,5 +211,40 @@ mod tests {
         assert_eq!(payload, [0, 1]);
         assert!(compose("pub t hex:0").is_err());
         assert!(compose("hello").unwrap_err().contains("sub TOPIC"));
+    }
+
+    #[test]
+    fn a_topic_with_spaces_is_written_in_quotes() {
+        assert_eq!(
+            compose(r#"pub "living room/t" qos=1 {"t": 21}"#),
+            Ok(Command::Publish {
+                topic: "living room/t".into(),
+                qos: 1,
+                retain: false,
+                payload: br#"{"t": 21}"#.to_vec(),
+            })
+        );
+        assert_eq!(
+            compose(r#"sub "a \"b\"\\c/+" q2"#),
+            Ok(Command::Subscribe {
+                filter: r#"a "b"\c/+"#.into(),
+                qos: 2,
+            })
+        );
+        assert_eq!(
+            compose(r#"unsub "x y""#),
+            Ok(Command::Unsubscribe { filter: "x y".into() })
+        );
+        assert!(compose(r#"pub "open topic"#).unwrap_err().contains("no closing quote"));
+        assert!(compose(r#"pub "a"b c"#).unwrap_err().contains("space must follow"));
+        assert!(compose(r#"sub "" "#).unwrap_err().contains("empty topic"));
+        assert!(compose(r#"pub "a\x" 1"#).is_err());
+        for topic in ["plain/t", "living room/t", r#""quoted" \ room"#] {
+            let typed = format!("pub {} x", typed_topic(topic));
+            assert!(
+                matches!(compose(&typed), Ok(Command::Publish { topic: read, .. }) if read == topic),
+                "{typed}"
+            );
+        }
     }
 }

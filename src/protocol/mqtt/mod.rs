@@ -127,8 +127,12 @@ fn describe(seen: &Seen, payload: &dyn Fn(&[u8]) -> Option<String>) -> String {
             line.push_str(part);
         }
     };
-    if let Some(topic) = &seen.topic {
-        push(topic);
+    // A PUBLISH's topic is the topic itself (jq reads it so); the filters
+    // of a SUBSCRIBE are quoted where they were joined.
+    match &seen.topic {
+        Some(topic) if seen.name == "PUBLISH" => push(&compose::typed_topic(topic)),
+        Some(filters) => push(filters),
+        None => {}
     }
     if seen.name == "PUBLISH" {
         push(&format!("q{}", seen.qos.unwrap_or(0)));

@@ -199,7 +199,7 @@ fn seen_v4(packet: v4::Packet) -> Seen {
             ..with_id("SUBACK", ack.pkid)
         },
         v4::Packet::Unsubscribe(unsubscribe) => Seen {
-            topic: Some(unsubscribe.topics.join(" ")),
+            topic: Some(typed_topics(&unsubscribe.topics)),
             ..with_id("UNSUBSCRIBE", unsubscribe.pkid)
         },
         v4::Packet::UnsubAck(ack) => with_id("UNSUBACK", ack.pkid),
@@ -300,7 +300,7 @@ fn seen_v5(packet: v5::Packet) -> Seen {
             seen
         }
         v5::Packet::Unsubscribe(unsubscribe) => Seen {
-            topic: Some(unsubscribe.filters.join(" ")),
+            topic: Some(typed_topics(&unsubscribe.filters)),
             ..with_id("UNSUBSCRIBE", unsubscribe.pkid)
         },
         v5::Packet::UnsubAck(ack) => with_id("UNSUBACK", ack.pkid),
@@ -355,9 +355,18 @@ fn user_properties(seen: &mut Seen, properties: Vec<(String, String)>) {
     }
 }
 
+/// Filters as the composer takes them, a space apart.
+fn typed_topics(filters: &[String]) -> String {
+    filters
+        .iter()
+        .map(|filter| super::compose::typed_topic(filter))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn joined<'a>(filters: impl Iterator<Item = (&'a str, u8)>) -> String {
     filters
-        .map(|(path, qos)| format!("{path} q{qos}"))
+        .map(|(path, qos)| format!("{} q{qos}", super::compose::typed_topic(path)))
         .collect::<Vec<_>>()
         .join(", ")
 }
