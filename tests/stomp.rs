@@ -120,6 +120,41 @@ expect = {{ jq = '.command == "RECEIPT" and .headers["receipt-id"] == "1"', with
 }
 
 #[test]
+fn in_stomp_1_1_a_message_is_acknowledged_by_its_message_id() {
+    let Some(broker) = broker() else { return };
+    let queue = format!("/queue/{}", unique("acks11"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(publish(broker, &queue, "m1"));
+    // accept-version from --auth's extra headers narrows the offer to 1.1;
+    // a 1.1 MESSAGE has no `ack` header (1.2 gives one to ack:client).
+    let request = format!(
+        "[request]\nurl = \"{}\"\nprotocol = \"stomp\"\nvhost = \"/\"\nauth = {{ login = \"guest\", passcode = \"guest\", \"accept-version\" = \"1.1\" }}\n",
+        broker.url
+    );
+    let acked = format!(
+        r#"{request}
+[[step]]
+send = "sub {queue} ack=client"
+[[step]]
+expect = {{ jq = '.payload == "m1" and (.headers | has("ack") | not)', within = "5s" }}
+capture = {{ id = '.headers["message-id"]' }}
+[[step]]
+send = "ack {{{{id}}}}"
+[[step]]
+expect = {{ jq = '.command == "RECEIPT" and .headers["receipt-id"] == "1"', within = "5s" }}
+"#
+    );
+    let (code, out) = common::run_flow(&acked);
+    assert_eq!(code, Some(0), "acknowledged in 1.1:\n{out}");
+    let gone = format!(
+        "{}\n[[step]]\nsend = \"sub {queue} ack=client\"\n[[step]]\nexpect_none = {{ regex = \"m1\", for = \"1500ms\" }}\n",
+        request_block(broker)
+    );
+    let (code, out) = common::run_flow(&gone);
+    assert_eq!(code, Some(0), "the broker took the 1.1 ACK:\n{out}");
+}
+
+#[test]
 fn an_error_frame_and_a_refused_login_come_with_the_brokers_words() {
     let Some(broker) = broker() else { return };
     let bad_destination = format!(

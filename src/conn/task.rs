@@ -475,7 +475,9 @@ impl Task {
                                 // The protocol may hold it until the connection is
                                 // ready for it (Socket.IO's namespace CONNECT).
                                 Some(ConnCommand::Send(Outgoing::Text(text))) => {
-                                    if let Some(outbound) = protocol.gate(text) {
+                                    if let Some(reason) = protocol.refuse(&text) {
+                                        self.emit(ConnEvent::Refused(reason)).await?;
+                                    } else if let Some(outbound) = protocol.gate(text) {
                                         writer.send_outbound(outbound);
                                     }
                                     break 'one;

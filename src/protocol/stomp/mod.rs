@@ -86,10 +86,13 @@ impl Speaks for Stomp {
             .filter(|frame| frame.command == "MESSAGE")
             .ok_or("select a MESSAGE to acknowledge it")?;
         // 1.2 marks the messages of client-ack subscriptions with the id
-        // to acknowledge; an auto one has nothing to acknowledge.
+        // to acknowledge; before 1.2 the message id is named, and the
+        // connection adds the subscription (or refuses an ACK its
+        // subscription does not wait for).
         let id = frame
             .header("ack")
-            .ok_or("this MESSAGE has no ack header: its subscription is ack:auto (STOMP 1.1: type ack MESSAGE-ID)")?;
+            .or_else(|| frame.header("message-id"))
+            .ok_or("this MESSAGE has neither an ack nor a message-id header")?;
         Ok(format!("{} {id}", if positive { "ack" } else { "nack" }))
     }
 
@@ -221,6 +224,16 @@ pub fn parse_heartbeat(text: &str) -> Result<(Duration, Duration), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_is_acknowledged_by_its_ack_id_else_its_message_id() {
+        let stomp = Stomp;
+        let v12 = b"MESSAGE\nmessage-id:m-1\nsubscription:sub-0\nack:a-1\n\nhi\0";
+        let v11 = b"MESSAGE\nmessage-id:m-1\nsubscription:sub-0\n\nhi\0";
+        assert_eq!(stomp.acknowledge(v12, true), Ok("ack a-1".into()));
+        assert_eq!(stomp.acknowledge(v11, false), Ok("nack m-1".into()));
+        assert!(stomp.acknowledge(b"RECEIPT\nreceipt-id:1\n\n\0", true).is_err());
+    }
 
     #[test]
     fn rows_name_the_command_the_destination_and_the_body() {

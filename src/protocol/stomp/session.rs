@@ -50,9 +50,22 @@ pub struct Client {
     /// Destination → subscription id, in the order subscribed.
     subscriptions: Vec<(String, String)>,
     next_receipt: u64,
-    /// Message id → subscription, for 1.1's ACK (1.2 has its own `ack` id).
-    acks: HashMap<String, String>,
+    /// Subscription id → whether its messages wait for an ACK (its mode
+    /// is not `auto`).
+    ack_modes: HashMap<String, bool>,
+    /// Message id → how to acknowledge it, for the latest messages: `ack
+    /// MESSAGE-ID` becomes the ACK its version wants.
+    acks: HashMap<String, Ackable>,
     ack_order: VecDeque<String>,
+}
+
+/// What acknowledging a received MESSAGE takes.
+#[derive(Debug, Clone)]
+struct Ackable {
+    subscription: String,
+    /// 1.2's `ack` header: the id its ACK names.
+    ack: Option<String>,
+    waits: bool,
 }
 
 impl Client {
@@ -89,6 +102,7 @@ impl Client {
             next_subscription: 0,
             subscriptions: Vec::new(),
             next_receipt: 0,
+            ack_modes: HashMap::new(),
             acks: HashMap::new(),
             ack_order: VecDeque::new(),
         }
@@ -221,6 +235,7 @@ impl Client {
                 }
                 let destination = frame.header("destination").unwrap_or_default().to_string();
                 let id = frame.header("id").unwrap_or_default().to_string();
+                self.ack_modes.insert(id.clone(), frame.header("ack") != Some("auto"));
                 self.subscriptions.push((destination, id));
             }
             "UNSUBSCRIBE" => {
@@ -234,11 +249,20 @@ impl Client {
                     frame.set("id", id);
                 }
             }
-            "ACK" | "NACK" if self.version == "1.1" && !frame.has("subscription") => {
-                let id = frame.header("id").unwrap_or_default();
-                if let Some(subscription) = self.acks.get(id).cloned() {
-                    frame.set("message-id", id.to_string());
-                    frame.set("subscription", subscription);
+            // `ack MESSAGE-ID` as typed (or from the `a` key): 1.2 names
+            // the MESSAGE's `ack` id, 1.0 and 1.1 its message id and
+            // subscription.
+            "ACK" | "NACK" if !frame.has("subscription") && !frame.has("message-id") => {
+                let id = frame.header("id").unwrap_or_default().to_string();
+                if let Some(ackable) = self.acks.get(&id).cloned() {
+                    if self.version == "1.2" {
+                        if let Some(ack) = ackable.ack {
+                            frame.set("id", ack);
+                        }
+                    } else {
+                        frame.set("message-id", id);
+                        frame.set("subscription", ackable.subscription);
+                    }
                 }
             }
             _ => {}
@@ -254,12 +278,25 @@ impl Client {
         let (Some(id), Some(subscription)) = (frame.header("message-id"), frame.header("subscription")) else {
             return;
         };
+        let ack = frame.header("ack").map(str::to_string);
+        // 1.2 marks the messages that wait; before it, the subscription's
+        // mode tells (a subscription not made here is taken to wait).
+        let waits = if self.version == "1.2" {
+            ack.is_some()
+        } else {
+            self.ack_modes.get(subscription).copied().unwrap_or(true)
+        };
         if self.ack_order.len() >= MAX_REMEMBERED_ACKS
             && let Some(oldest) = self.ack_order.pop_front()
         {
             self.acks.remove(&oldest);
         }
-        self.acks.insert(id.to_string(), subscription.to_string());
+        let ackable = Ackable {
+            subscription: subscription.to_string(),
+            ack,
+            waits,
+        };
+        self.acks.insert(id.to_string(), ackable);
         self.ack_order.push_back(id.to_string());
     }
 
@@ -292,7 +329,7 @@ impl Client {
                         reaction.fail = Some(text);
                     }
                 }
-                "MESSAGE" if self.version == "1.1" => self.remember_ack(frame),
+                "MESSAGE" => self.remember_ack(frame),
                 _ => {}
             }
         }
@@ -440,6 +477,23 @@ impl Converse for Client {
                 Reaction::default()
             }
         }
+    }
+
+    // An ACK for a message of an `ack:auto` subscription would make the
+    // broker close the connection: it is refused here instead.
+    fn refuse(&self, text: &str) -> Option<String> {
+        let frame = frame::parse(text).ok()?.frames.into_iter().next()?;
+        if !matches!(frame.command.as_str(), "ACK" | "NACK") || frame.has("subscription") || frame.has("message-id") {
+            return None;
+        }
+        let id = frame.header("id")?;
+        let ackable = self.acks.get(id)?;
+        (!ackable.waits).then(|| {
+            format!(
+                "stomp: message {id} needs no {}: its subscription ({}) is ack:auto",
+                frame.command, ackable.subscription
+            )
+        })
     }
 
     fn gate(&mut self, text: String) -> Option<Outbound> {

@@ -162,3 +162,63 @@ fn a_transport_url_speaks_sockjs_only_when_the_server_opens_with_o() {
         "plain STOMP: {connect:?}"
     );
 }
+
+/// A client connected in `version` with one subscription of each mode.
+fn connected(version: &str) -> Client {
+    let mut client = Client::new(&options(None));
+    let now = Instant::now();
+    client.on_open(now);
+    client.on_text(&format!("CONNECTED\nversion:{version}\n\n\0"), now);
+    for line in ["sub /queue/waits ack=client", "sub /queue/auto"] {
+        client.gate(compose::compose(line).unwrap().to_wire()).unwrap();
+    }
+    client
+}
+
+#[test]
+fn ack_message_id_becomes_the_ack_each_version_wants_and_auto_ones_are_refused() {
+    let ack = |client: &mut Client, id: &str| {
+        let text = compose::compose(&format!("ack {id}")).unwrap().to_wire();
+        let refused = client.refuse(&text);
+        (refused, client.gate(text).map(|sent| frame_of(&sent.text)))
+    };
+    let now = Instant::now();
+    for version in ["1.0", "1.1"] {
+        let mut client = connected(version);
+        client.on_text(
+            "MESSAGE\nmessage-id:m-1\nsubscription:sub-0\ndestination:/queue/waits\n\nhi\0",
+            now,
+        );
+        client.on_text(
+            "MESSAGE\nmessage-id:m-2\nsubscription:sub-1\ndestination:/queue/auto\n\nhi\0",
+            now,
+        );
+        let (refused, sent) = ack(&mut client, "m-1");
+        let sent = sent.unwrap();
+        assert_eq!(refused, None);
+        assert_eq!(
+            (sent.header("message-id"), sent.header("subscription")),
+            (Some("m-1"), Some("sub-0")),
+            "STOMP {version}"
+        );
+        let (refused, _) = ack(&mut client, "m-2");
+        assert!(refused.unwrap().contains("ack:auto"), "STOMP {version}");
+    }
+    let mut client = connected("1.2");
+    client.on_text(
+        "MESSAGE\nmessage-id:m-1\nsubscription:sub-0\nack:a-1\ndestination:/queue/waits\n\nhi\0",
+        now,
+    );
+    client.on_text(
+        "MESSAGE\nmessage-id:m-2\nsubscription:sub-1\ndestination:/queue/auto\n\nhi\0",
+        now,
+    );
+    // By its message id (the `a` key on a row) or by its ack id (typed).
+    for id in ["m-1", "a-1"] {
+        let (refused, sent) = ack(&mut client, id);
+        assert_eq!(refused, None);
+        let sent = sent.unwrap();
+        assert_eq!((sent.header("id"), sent.header("subscription")), (Some("a-1"), None));
+    }
+    assert!(ack(&mut client, "m-2").0.unwrap().contains("ack:auto"));
+}
