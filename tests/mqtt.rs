@@ -86,6 +86,35 @@ fn a_topic_with_spaces_is_typed_in_quotes_and_reaches_the_broker_whole() {
 }
 
 #[test]
+fn the_headless_proxy_prints_captured_mqtt_as_packets() {
+    let Some(broker) = mosquitto::start("") else { return };
+    // No --protocol: the broker's `mqtt` subprotocol says how to read it.
+    let proxy = common::proxy::Proxy::start(&[&broker.url]);
+    let flow = format!(
+        "[request]\nurl = \"{}\"\nprotocol = \"mqtt\"\n\n[[step]]\nsend = 'sub \"a b/+\" qos=1'\n[[step]]\nsend = 'pub \"a b/c\" qos=1 {{\"t\":1}}'\n[[step]]\nexpect = {{ jq = '.topic == \"a b/c\"', within = \"5s\" }}\n",
+        proxy.url("/")
+    );
+    let (code, out) = common::run_flow(&flow);
+    assert_eq!(code, Some(0), "{out}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let printed = proxy.stdout.lock().unwrap().clone();
+        let wanted = [
+            "CONNACK accepted",
+            r#"SUBSCRIBE "a b/+" q1 #1"#,
+            r#"PUBLISH "a b/c" q1"#,
+            "PUBACK",
+        ];
+        if wanted.iter().all(|line| printed.contains(line)) {
+            assert!(!printed.contains("hex:"), "{printed}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{printed}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
 fn a_retained_message_arrives_marked_retained() {
     let Some(broker) = mosquitto::start("") else { return };
     broker.publish("r/1", "kept", &["-r", "-q", "1"]);

@@ -124,6 +124,7 @@ pub async fn run(args: ProxyArgs, options: &ConnOptions) -> anyhow::Result<u8> {
         show_secrets: options.export_secrets,
         log,
         decode: crate::decode::FrameDecoder::default(),
+        read_as: Box::new(read_as(settings.tab.protocol.clone())),
     };
     crate::headless::capture::run(notices, print).await
 }
@@ -155,4 +156,19 @@ fn print_ca(options: &ConnOptions, args: &ProxyArgs) -> anyhow::Result<u8> {
          \x20           && sudo update-ca-certificates   (Debian, Ubuntu)"
     )?;
     Ok(0)
+}
+
+/// How the headless printer reads a connection to a URL: as the command
+/// line's protocol choices laid over that URL would be in the inspector.
+fn read_as(choices: crate::settings::ProtocolChoices) -> impl Fn(&str) -> crate::protocol::Protocol + Send {
+    move |url| {
+        let mut profile = crate::profile::Profile {
+            url: url.to_string(),
+            ..crate::profile::Profile::default()
+        };
+        choices.lay_over(&mut profile);
+        crate::profile::resolve::resolve_request(&profile, &crate::profile::vars::Resolver::default(), None)
+            .map(|request| request.protocol)
+            .unwrap_or_default()
+    }
 }

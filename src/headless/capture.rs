@@ -23,6 +23,10 @@ pub struct PrintOptions {
     pub show_secrets: bool,
     pub log: Option<LogTarget>,
     pub decode: crate::decode::FrameDecoder,
+    /// How a captured connection to `url` is read (`--protocol` and its
+    /// options, else what the URL implies); settled by the subprotocol the
+    /// server picks.
+    pub read_as: Box<dyn Fn(&str) -> crate::protocol::Protocol + Send>,
 }
 
 /// How long stopping waits for both sides of each connection to close.
@@ -34,6 +38,7 @@ pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> 
     let mut terminate = signal(SignalKind::terminate())?;
     let (merged_tx, mut merged) = mpsc::channel::<(u64, ConnEvent)>(crate::conn::EVENT_QUEUE * 4);
     let mut live: HashMap<u64, ConnHandle> = HashMap::new();
+    let mut protocols: HashMap<u64, crate::protocol::Protocol> = HashMap::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     loop {
@@ -47,6 +52,7 @@ pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> 
                         crate::secrets::mask_url(url.as_str(), crate::secrets::SCREEN_MASK).into_owned()
                     };
                     eprintln!("#{id} {client} → {}", crate::sanitize::one_line(&shown));
+                    protocols.insert(id, (options.read_as)(url.as_str()));
                     let events = crate::log_sink::attach(events, options.log.as_ref().map(|log| log.for_connection(id)));
                     live.insert(id, handle);
                     tokio::spawn(tag(id, events, merged_tx.clone()));
@@ -60,11 +66,17 @@ pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> 
                     pending.push(more);
                 }
                 for (id, event) in pending {
-                    if print(&mut out, id, &event, &options).is_err() {
+                    if let ConnEvent::State { state: ConnState::Open { protocol: negotiated, .. }, .. } = &event
+                        && let Some(protocol) = protocols.get_mut(&id)
+                    {
+                        *protocol = protocol.settle(negotiated.as_deref());
+                    }
+                    if print(&mut out, id, &event, protocols.get(&id), &options).is_err() {
                         return Ok(0);
                     }
                     if let ConnEvent::State { state: ConnState::Closed { .. } | ConnState::Failed(_), .. } = event {
                         live.remove(&id);
+                        protocols.remove(&id);
                     }
                 }
                 if out.flush().is_err() {
@@ -95,7 +107,7 @@ async fn stop(
     let _ = tokio::time::timeout(STOP_WAIT, async {
         while !live.is_empty() {
             let Some((id, event)) = merged.recv().await else { return };
-            let _ = print(out, id, &event, options);
+            let _ = print(out, id, &event, None, options);
             if let ConnEvent::State {
                 state: ConnState::Closed { .. } | ConnState::Failed(_),
                 ..
@@ -117,10 +129,18 @@ async fn tag(id: u64, mut events: mpsc::Receiver<ConnEvent>, merged: mpsc::Sende
     }
 }
 
-fn print(out: &mut impl Write, id: u64, event: &ConnEvent, options: &PrintOptions) -> std::io::Result<()> {
+fn print(
+    out: &mut impl Write,
+    id: u64,
+    event: &ConnEvent,
+    protocol: Option<&crate::protocol::Protocol>,
+    options: &PrintOptions,
+) -> std::io::Result<()> {
     match event {
-        ConnEvent::Frame(frame) => print_frame(out, id, frame, options),
-        ConnEvent::Frames(frames) => frames.iter().try_for_each(|frame| print_frame(out, id, frame, options)),
+        ConnEvent::Frame(frame) => print_frame(out, id, frame, protocol, options),
+        ConnEvent::Frames(frames) => frames
+            .iter()
+            .try_for_each(|frame| print_frame(out, id, frame, protocol, options)),
         ConnEvent::State { state, .. } => {
             let words = match state {
                 ConnState::Connecting { .. } | ConnState::Idle | ConnState::Closing => return Ok(()),
@@ -141,7 +161,13 @@ fn print(out: &mut impl Write, id: u64, event: &ConnEvent, options: &PrintOption
     }
 }
 
-fn print_frame(out: &mut impl Write, id: u64, frame: &FrameRecord, options: &PrintOptions) -> std::io::Result<()> {
+fn print_frame(
+    out: &mut impl Write,
+    id: u64,
+    frame: &FrameRecord,
+    protocol: Option<&crate::protocol::Protocol>,
+    options: &PrintOptions,
+) -> std::io::Result<()> {
     if options.ndjson {
         let line = crate::export::ndjson_line_decoded(frame, &options.decode);
         let line = format!("{{\"conn\":{id},{}", line.strip_prefix('{').unwrap_or(&line));
@@ -160,7 +186,17 @@ fn print_frame(out: &mut impl Write, id: u64, frame: &FrameRecord, options: &Pri
         FrameKind::Close { code: Some(code) } => format!("close {code}"),
         kind => crate::export::opcode(kind).to_string(),
     };
+    // As the protocol reads it (an MQTT packet, a STOMP frame), like the
+    // inspector's rows; else as it came.
+    let described = protocol
+        .filter(|p| !p.kind.is_raw())
+        .and_then(|protocol| match frame.kind {
+            FrameKind::Text => protocol.describe(&String::from_utf8_lossy(&frame.payload)),
+            FrameKind::Binary => protocol.describe_binary(&frame.payload, &|_| None),
+            _ => None,
+        });
     let body = match frame.kind {
+        _ if described.is_some() => described.unwrap_or_default(),
         FrameKind::Binary => match options.decode.json(frame) {
             Some(json) => String::from_utf8_lossy(&json).into_owned(),
             None => format!("hex:{}", hex::encode(&frame.payload[..frame.payload.len().min(64)])),

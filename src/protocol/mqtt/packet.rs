@@ -56,6 +56,13 @@ pub fn read(buffer: &mut BytesMut, version: Version, max: usize) -> Result<Optio
             Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size)) => Err(PacketError::TooLarge { size, max }),
             Err(error) => Err(PacketError::Malformed(error.to_string())),
         },
+        // A DISCONNECT with nothing after its fixed header means a normal
+        // disconnection (MQTT 5 §3.14.2.1), which rumqttc 0.25 reads as
+        // malformed (and writes itself).
+        Version::V5 if buffer.starts_with(&[0xE0, 0x00]) => {
+            let _ = buffer.split_to(2);
+            Ok(Some(named("DISCONNECT")))
+        }
         Version::V5 => match v5::Packet::read(buffer, Some(u32::try_from(max).unwrap_or(u32::MAX))) {
             Ok(packet) => Ok(Some(seen_v5(packet))),
             Err(rumqttc::v5::mqttbytes::Error::InsufficientBytes(_)) => Ok(None),
@@ -552,6 +559,9 @@ mod tests {
                 }),
             );
             assert_eq!(read_all(&connect, version).unwrap()[0].name, "CONNECT");
+            // Ours is the short form in 5 (no reason code: normal).
+            let bye = read_all(&[writer.disconnect(), writer.ping()].concat(), version).unwrap();
+            assert_eq!((bye[0].name, bye[1].name), ("DISCONNECT", "PINGREQ"));
         }
     }
 
