@@ -112,6 +112,35 @@ fn the_headless_proxy_prints_captured_mqtt_as_packets() {
         assert!(std::time::Instant::now() < deadline, "{printed}");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // MQTT 5: the client's CONNECT names it, and its packets (properties,
+    // the short DISCONNECT) read whole.
+    let proxy = common::proxy::Proxy::start(&[&broker.url]);
+    let flow = format!(
+        "[request]\nurl = \"{}\"\nprotocol = \"mqtt\"\nmqtt_version = 5\n\n[[step]]\nsend = 'sub v/5 qos=1'\n[[step]]\nsend = 'pub v/5 qos=1 five'\n[[step]]\nexpect = {{ jq = '.payload == \"five\"', within = \"5s\" }}\n",
+        proxy.url("/")
+    );
+    let (code, out) = common::run_flow(&flow);
+    assert_eq!(code, Some(0), "{out}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (printed, notes) = (
+            proxy.stdout.lock().unwrap().clone(),
+            proxy.stderr.lock().unwrap().clone(),
+        );
+        if printed.contains("DISCONNECT") {
+            assert!(
+                notes.contains("reading MQTT 5: the client's CONNECT names it"),
+                "{notes}"
+            );
+            assert!(
+                printed.contains("PUBLISH v/5 q1") && !printed.contains("not MQTT"),
+                "{printed}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{printed}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

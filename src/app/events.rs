@@ -8,6 +8,11 @@ use super::*;
 impl Session {
     /// Applies one event from the connection task.
     pub fn on_conn_event(&mut self, event: ConnEvent, shared: &mut Shared) {
+        match &event {
+            ConnEvent::Frame(frame) => self.settle_by_client(std::slice::from_ref(frame), shared),
+            ConnEvent::Frames(frames) => self.settle_by_client(frames, shared),
+            _ => {}
+        }
         match event {
             ConnEvent::State { state, at } => {
                 if let ConnState::Connecting { url, .. } = &state {
@@ -101,6 +106,33 @@ impl Session {
                 self.flow_frames(for_flow.iter().flatten(), shared);
             }
         }
+    }
+
+    /// A captured client's first frames may tell its protocol's version
+    /// (MQTT's CONNECT): read as they say from then on.
+    fn settle_by_client(&mut self, frames: &[FrameRecord], shared: &mut Shared) {
+        if self.capture.is_none() || self.client_settled {
+            return;
+        }
+        let Some(request) = &mut self.last_request else { return };
+        let mut notes = Vec::new();
+        for frame in frames {
+            if frame.direction == crate::record::Direction::Sent
+                && frame.kind == crate::record::FrameKind::Binary
+                && let Some((settled, note)) = request.protocol.settled_by_client(&frame.payload)
+            {
+                self.filter.decode = settled.frame_decoder(self.filter.decode.binary.clone());
+                request.protocol = settled;
+                notes.push(note);
+            }
+        }
+        if frames.iter().any(|f| f.direction == crate::record::Direction::Sent) {
+            self.client_settled = true;
+        }
+        for note in notes {
+            self.log_note(std::time::SystemTime::now(), NoteLevel::Info, &note, shared);
+        }
+        self.refresh_classifier(shared);
     }
 
     /// A request that named no protocol speaks GraphQL when the server

@@ -36,6 +36,9 @@ pub struct Session {
     /// The connection this tab shows, when the proxy captured it: its
     /// client connects, not this tab.
     pub capture: Option<super::captures::Capture>,
+    /// A captured client's first frame was read for what it tells of the
+    /// protocol (see `settle_by_client`).
+    pub(super) client_settled: bool,
     /// What a captured tab intercepts and holds.
     pub interception: super::intercept::Interception,
     /// A name for the tab bar that no request gives (the proxy's listener).
@@ -243,6 +246,7 @@ impl Session {
             unseen: 0,
             recording: None,
             capture: None,
+            client_settled: false,
             interception: Default::default(),
             title: None,
             ack_emits: false,

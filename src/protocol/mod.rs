@@ -57,6 +57,13 @@ pub trait Speaks: Send + Sync + 'static {
         false
     }
 
+    /// What a client's frame on a captured connection tells of the
+    /// protocol (MQTT's CONNECT names its version): the protocol as it
+    /// reads from then on and a note saying why, when that changes.
+    fn settled_by_client(&self, _frame: &[u8], _options: &Protocol) -> Option<(Protocol, String)> {
+        None
+    }
+
     /// The subprotocols offered when the user offers none.
     fn subprotocols(&self) -> &'static [&'static str] {
         &[]
@@ -332,6 +339,11 @@ impl Protocol {
     /// The URL to connect to (Socket.IO adds its path and query).
     pub fn shape_url(&self, url: Url) -> Url {
         self.kind.0.shape_url(url, self)
+    }
+
+    /// See [`Speaks::settled_by_client`].
+    pub fn settled_by_client(&self, frame: &[u8]) -> Option<(Self, String)> {
+        self.kind.0.settled_by_client(frame, self)
     }
 
     /// The protocol a recorded connection spoke, as far as its URL

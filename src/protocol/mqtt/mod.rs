@@ -50,6 +50,21 @@ impl Speaks for Mqtt {
         &SUBPROTOCOLS
     }
 
+    // Someone else's client says its version in its CONNECT; without it,
+    // MQTT 5 packets would be read as 3.1.1 and look malformed.
+    fn settled_by_client(&self, frame: &[u8], options: &Protocol) -> Option<(Protocol, String)> {
+        let five = packet::connect_level(frame)? == 5;
+        if five == (options.mqtt_version == Some(5)) {
+            return None;
+        }
+        let settled = Protocol {
+            mqtt_version: five.then_some(5),
+            ..options.clone()
+        };
+        let name = if five { "MQTT 5" } else { "MQTT 3.1.1" };
+        Some((settled, format!("reading {name}: the client's CONNECT names it")))
+    }
+
     // The connection task turns the command into a packet: packet ids are
     // its to number. Here it is only checked.
     fn encode(&self, text: &str, _options: &Protocol, _next_id: &mut u64) -> Result<String, String> {

@@ -77,6 +77,18 @@ pub fn read(buffer: &mut BytesMut, version: Version, max: usize) -> Result<Optio
     }
 }
 
+/// The protocol level a CONNECT packet names (4 for 3.1.1, 5 for 5),
+/// read without parsing the rest; None for any other packet.
+pub fn connect_level(data: &[u8]) -> Option<u8> {
+    if *data.first()? != 0x10 {
+        return None;
+    }
+    // The remaining length: one to four bytes, the high bit continuing.
+    let length_bytes = data.iter().skip(1).take(4).position(|b| b & 0x80 == 0)? + 1;
+    let variable_header = data.get(1 + length_bytes..1 + length_bytes + 7)?;
+    (variable_header[..6] == [0, 4, b'M', b'Q', b'T', b'T']).then_some(variable_header[6])
+}
+
 /// The next whole packet off the front of `buffer` with its bytes, as
 /// [`read`] does.
 pub fn next(buffer: &mut BytesMut, version: Version, max: usize) -> Result<Option<(Seen, Bytes)>, PacketError> {
@@ -559,6 +571,10 @@ mod tests {
                 }),
             );
             assert_eq!(read_all(&connect, version).unwrap()[0].name, "CONNECT");
+            let level = if version == Version::V5 { 5 } else { 4 };
+            assert_eq!(connect_level(&connect), Some(level));
+            assert_eq!(connect_level(&publish), None);
+            assert_eq!(connect_level(&connect[..5]), None, "cut short");
             // Ours is the short form in 5 (no reason code: normal).
             let bye = read_all(&[writer.disconnect(), writer.ping()].concat(), version).unwrap();
             assert_eq!((bye[0].name, bye[1].name), ("DISCONNECT", "PINGREQ"));
