@@ -129,6 +129,9 @@ impl Session {
         if frames.iter().any(|f| f.direction == crate::record::Direction::Sent) {
             self.client_settled = true;
         }
+        if notes.is_empty() {
+            return;
+        }
         for note in notes {
             self.log_note(std::time::SystemTime::now(), NoteLevel::Info, &note, shared);
         }

@@ -210,20 +210,18 @@ fn print_frame(
     };
     // As the protocol reads it (an MQTT packet, a STOMP frame), like the
     // inspector's rows; else as it came.
-    let described = protocol
-        .filter(|p| !p.kind.is_raw())
-        .and_then(|protocol| match frame.kind {
-            FrameKind::Text => protocol.describe(&String::from_utf8_lossy(&frame.payload)),
-            FrameKind::Binary => protocol.describe_binary(&frame.payload, &|_| None),
-            _ => None,
-        });
-    let body = match frame.kind {
-        _ if described.is_some() => described.unwrap_or_default(),
-        FrameKind::Binary => match options.decode.json(frame) {
+    let described = protocol.and_then(|protocol| match frame.kind {
+        FrameKind::Text => protocol.describe_payload(&frame.payload, false),
+        FrameKind::Binary => protocol.describe_payload(&frame.payload, true),
+        _ => None,
+    });
+    let body = match (described, frame.kind) {
+        (Some(described), _) => described,
+        (None, FrameKind::Binary) => match options.decode.json(frame) {
             Some(json) => String::from_utf8_lossy(&json).into_owned(),
             None => format!("hex:{}", hex::encode(&frame.payload[..frame.payload.len().min(64)])),
         },
-        _ => String::from_utf8_lossy(&frame.payload).into_owned(),
+        (None, _) => String::from_utf8_lossy(&frame.payload).into_owned(),
     };
     // One line a frame, whatever it holds, and never a raw control byte.
     writeln!(

@@ -133,9 +133,8 @@ impl TestReport {
     pub fn describe_with(&mut self, protocol: &crate::protocol::Protocol) {
         let Some(frame) = &self.matched else { return };
         self.matched_described = match frame.kind {
-            _ if protocol.kind.is_raw() => None,
-            crate::record::FrameKind::Text => protocol.describe(&String::from_utf8_lossy(&frame.payload)),
-            crate::record::FrameKind::Binary => protocol.describe_binary(&frame.payload, &|_| None),
+            crate::record::FrameKind::Text => protocol.describe_payload(&frame.payload, false),
+            crate::record::FrameKind::Binary => protocol.describe_payload(&frame.payload, true),
             _ => None,
         };
     }

@@ -341,6 +341,16 @@ impl Protocol {
         self.kind.0.shape_url(url, self)
     }
 
+    /// A frame's payload in one line as this protocol reads it (a packet,
+    /// a STOMP frame); None for raw WebSocket or what it does not read.
+    pub fn describe_payload(&self, payload: &[u8], binary: bool) -> Option<String> {
+        match () {
+            _ if self.kind.is_raw() => None,
+            _ if binary => self.describe_binary(payload, &|_| None),
+            _ => self.describe(&String::from_utf8_lossy(payload)),
+        }
+    }
+
     /// See [`Speaks::settled_by_client`].
     pub fn settled_by_client(&self, frame: &[u8]) -> Option<(Self, String)> {
         self.kind.0.settled_by_client(frame, self)

@@ -67,12 +67,14 @@ impl Default for RateSeries {
 }
 
 impl RateSeries {
-    /// Counts a frame of `bytes` at `at` (microseconds since the epoch).
+    /// One frame (the tests' shorthand: frames are counted in runs).
+    #[cfg(test)]
     pub fn add(&mut self, at: i64, sent: bool, bytes: u64) {
         self.add_many(at, sent, 1, bytes);
     }
 
-    /// Counts `frames` frames of `bytes` in all, all at `at`.
+    /// Counts `frames` frames of `bytes` in all, all at `at` (microseconds
+    /// since the epoch).
     pub fn add_many(&mut self, at: i64, sent: bool, frames: u64, bytes: u64) {
         if let Some((stamp, slot, bucket)) = self.last_place
             && stamp == at
