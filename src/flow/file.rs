@@ -472,22 +472,21 @@ impl Compiler<'_> {
             parts.push(format!("jq {}", summary(&jq, 40)));
         }
         if let Some(schema) = schema {
-            let (value, shown) = match schema {
+            let (compiled, shown) = match schema {
                 toml::Value::String(file) => {
                     let path = self.dir.join(file.strip_prefix('@').unwrap_or(&file));
                     let text = std::fs::read_to_string(&path)
                         .map_err(|e| format!("schema: cannot read {}: {e}", path.display()))?;
                     let value: serde_json::Value = serde_json::from_str(&text)
                         .map_err(|e| format!("schema: {} is not JSON: {e}", path.display()))?;
-                    (value, format!("schema {file}"))
+                    (Schema::compile(&path, value), format!("schema {file}"))
                 }
-                inline => (
-                    serde_json::to_value(inline).map_err(|e| format!("schema: {e}"))?,
-                    "schema".to_string(),
-                ),
+                inline => {
+                    let value = serde_json::to_value(inline).map_err(|e| format!("schema: {e}"))?;
+                    (Schema::inline(&self.dir, value), "schema".to_string())
+                }
             };
-            let validator = jsonschema::validator_for(&value).map_err(|e| format!("schema: {e}"))?;
-            matcher.schema = Some(Schema(validator));
+            matcher.schema = Some(compiled.map_err(|e| format!("schema: {e}"))?);
             parts.push(shown);
         }
         matcher.description = if parts.is_empty() {

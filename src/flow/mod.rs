@@ -11,4 +11,5 @@ pub mod http_file;
 pub mod machine;
 pub mod record;
 pub mod report;
+pub mod schema;
 pub mod step;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+pub use super::schema::Schema;
 use crate::decode::FrameDecoder;
 use crate::filter::Pattern;
 use crate::jq::JqFilter;
@@ -109,15 +110,6 @@ pub struct WrittenMatcher {
     pub schema: bool,
 }
 
-/// A compiled JSON Schema.
-pub struct Schema(pub jsonschema::Validator);
-
-impl std::fmt::Debug for Schema {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Schema")
-    }
-}
-
 impl Matcher {
     /// Whether `frame` is a received data frame meeting every part; the
     /// error says which part it missed, for the report.
@@ -138,16 +130,12 @@ impl Matcher {
                 });
             }
         }
-        if let Some(Schema(validator)) = &self.schema {
+        if let Some(schema) = &self.schema {
             let json = decoder.json(frame);
             let bytes = json.as_deref().unwrap_or(&frame.payload);
             let value: serde_json::Value =
                 serde_json::from_slice(bytes).map_err(|_| "not JSON, so not valid against the schema".to_string())?;
-            if let Some(error) = validator.iter_errors(&value).next() {
-                let at = error.instance_path().to_string();
-                let at = if at.is_empty() { "/".to_string() } else { at };
-                return Err(format!("schema: {error} at {at}"));
-            }
+            schema.check(&value).map_err(|error| format!("schema: {error}"))?;
         }
         Ok(())
     }
@@ -238,12 +226,15 @@ mod tests {
 
     #[test]
     fn schema_failures_say_where() {
-        let validator = jsonschema::validator_for(&serde_json::json!({
-            "type": "object", "required": ["op"], "properties": {"op": {"type": "string"}}
-        }))
+        let schema = Schema::inline(
+            std::path::Path::new("."),
+            serde_json::json!({
+                "type": "object", "required": ["op"], "properties": {"op": {"type": "string"}}
+            }),
+        )
         .unwrap();
         let matcher = Matcher {
-            schema: Some(Schema(validator)),
+            schema: Some(schema),
             ..Matcher::default()
         };
         let decoder = FrameDecoder::default();
