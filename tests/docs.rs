@@ -14,6 +14,7 @@ const END: &str = "<!-- keymap:end -->";
 /// capture page points at wscope with.
 const FOREIGN_FLAGS: &[&str] = &[
     "--bench",
+    "--crates",
     "--ignored",
     "--locked",
     "--path",
