@@ -370,3 +370,58 @@ async fn packets_split_across_frames_or_sharing_one_are_logged_one_each_and_whol
         "two packets in one frame are two frames"
     );
 }
+
+/// `wscope pipe` with `lines` on its input, the MQTT packets it printed.
+fn pipe_mqtt(url: &str, lines: &str, extra: &[&str]) -> String {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut pipe = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(["pipe", url, "--protocol", "mqtt", "--linger", "1"])
+        .args(extra)
+        .args(["--config-dir", dir.path().to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    pipe.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+    let out = pipe.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_session_recorded_against_mosquitto_replays_to_a_client_with_another_client_id() {
+    let Some(broker) = mosquitto::start("") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("session.ndjson");
+    let lines = "sub demo/t\npub demo/t qos=1 {\"a\":1}\n";
+    let recorded = pipe_mqtt(&broker.url, lines, &["--log", log.to_str().unwrap()]);
+    assert!(recorded.contains(r#""packet":"PUBACK""#), "{recorded}");
+    drop(broker);
+
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(["serve", "--port", "0", "--replay", log.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut first).unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|word| word.starts_with("ws://"))
+        .unwrap()
+        .to_string();
+    // A new `wscope-<random>` client id each run: the CONNECT's bytes differ
+    // from the recorded ones, and the replay still answers it.
+    let replayed = pipe_mqtt(&url, lines, &[]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let packets: Vec<&str> = replayed
+        .lines()
+        .filter_map(|line| line.split(r#""packet":""#).nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(packets, ["CONNACK", "SUBACK", "PUBLISH", "PUBACK"], "{replayed}");
+    assert!(replayed.contains(r#""payload":{"a":1}"#), "{replayed}");
+}

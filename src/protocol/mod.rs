@@ -27,6 +27,21 @@ pub mod sockjs;
 pub mod stomp;
 
 pub use close_codes::close_code_meaning;
+
+/// Which session-opening message `payload` is, if it is one: an MQTT
+/// CONNECT or a STOMP CONNECT (or STOMP). Its bytes are the client's own
+/// (a random client id, a host, a login), so a mock server replaying a
+/// recording takes any opening of the same protocol for the recorded one.
+pub fn session_opening(payload: &[u8]) -> Option<&'static str> {
+    if mqtt::packet::connect_level(payload).is_some() {
+        return Some("MQTT CONNECT");
+    }
+    let text = payload.strip_prefix(b"\r\n").unwrap_or(payload);
+    let text = text.strip_prefix(b"\n").unwrap_or(text);
+    let command = text.split(|&b| b == b'\n').next()?;
+    let command = command.strip_suffix(b"\r").unwrap_or(command);
+    matches!(command, b"CONNECT" | b"STOMP").then_some("STOMP CONNECT")
+}
 pub use conversation::{Carried, Conversation, Converse, Outbound, Reaction};
 
 use std::time::Duration;
@@ -447,6 +462,22 @@ impl Protocol {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn session_openings_are_known_by_protocol_not_bytes() {
+        use super::session_opening;
+        let mqtt = b"\x10\x1b\x00\x04MQTT\x04\x02\x00\x1e\x00\x0fwscope-mGNTPjVw";
+        assert_eq!(session_opening(mqtt), Some("MQTT CONNECT"));
+        assert_eq!(session_opening(b"\x82\x0b\x00\x01"), None);
+        assert_eq!(
+            session_opening(b"CONNECT\naccept-version:1.2\nhost:x\n\n\0"),
+            Some("STOMP CONNECT")
+        );
+        assert_eq!(session_opening(b"STOMP\r\nhost:x\r\n\r\n\0"), Some("STOMP CONNECT"));
+        assert_eq!(session_opening(b"SEND\ndestination:/q\n\nCONNECT\0"), None);
+        assert_eq!(session_opening(b"CONNECTED"), None);
+        assert_eq!(session_opening(b""), None);
+    }
+
     use super::*;
 
     #[test]

@@ -2,7 +2,8 @@
 //! and the client's side to a live server (`replay`). This module holds
 //! what both read off a recording; the servers and clients are beside it.
 //!
-//! May import: `filter`, `flow`, `jq`, `record`, `recording`, `sanitize`.
+//! May import: `filter`, `flow`, `jq`, `protocol`, `record`, `recording`,
+//! `sanitize`.
 
 pub mod serve;
 
@@ -138,7 +139,9 @@ impl Timing {
 #[derive(Debug)]
 pub enum MatchRule {
     /// The same bytes, but for a trailing newline (line-based clients
-    /// such as websocat send one).
+    /// such as websocat send one); a broker's session opening (MQTT or
+    /// STOMP CONNECT) matches any other of its protocol, as its client id,
+    /// host and login are the client's own.
     Exact,
     /// Any data message.
     Any,
@@ -167,13 +170,13 @@ impl MatchRule {
     /// when their keys are equal (for comparing many at once).
     pub fn key(&self, payload: &[u8]) -> Vec<u8> {
         match self {
-            Self::Exact => trim_newline(payload).to_vec(),
+            Self::Exact => exact_key(payload),
             Self::Any => Vec::new(),
             // The value when the payload is JSON, else the payload itself;
             // the first byte keeps the two kinds apart.
             Self::Jq(jq) => match jq.first_value(payload) {
                 Some(value) => [b"v".as_slice(), value.as_bytes()].concat(),
-                None => [b"r".as_slice(), payload].concat(),
+                None => [b"r".as_slice(), &exact_key(payload)].concat(),
             },
         }
     }
@@ -181,13 +184,29 @@ impl MatchRule {
     /// Whether `got` counts as `expected`.
     pub fn matches(&self, expected: &[u8], got: &[u8]) -> bool {
         match self {
-            Self::Exact => trim_newline(expected) == trim_newline(got),
+            Self::Exact => same_bytes(expected, got),
             Self::Any => true,
             Self::Jq(jq) => match (jq.first_value(expected), jq.first_value(got)) {
                 (Some(a), Some(b)) => a == b,
-                _ => expected == got,
+                _ => same_bytes(expected, got),
             },
         }
+    }
+}
+
+/// Equal but for a trailing newline, or the same protocol's session
+/// opening.
+fn same_bytes(expected: &[u8], got: &[u8]) -> bool {
+    exact_key(expected) == exact_key(got)
+}
+
+/// What [`MatchRule::Exact`] compares: the payload without its trailing
+/// newline, or for a session opening its protocol, behind a byte no text
+/// begins with.
+fn exact_key(payload: &[u8]) -> Vec<u8> {
+    match crate::protocol::session_opening(payload) {
+        Some(opening) => [b"\xff".as_slice(), opening.as_bytes()].concat(),
+        None => trim_newline(payload).to_vec(),
     }
 }
 
@@ -282,6 +301,20 @@ mod tests {
         assert!(!MatchRule::parse("exact").unwrap().matches(b"a", b"b"));
         assert!(MatchRule::parse("exact").unwrap().matches(b"a", b"a\n"));
         assert!(MatchRule::parse("any").unwrap().matches(b"a", b"b"));
+        // Two clients' MQTT CONNECTs differ in their random client ids.
+        let exact = MatchRule::parse("exact").unwrap();
+        let connect = |id: &[u8]| [b"\x10\x18\x00\x04MQTT\x04\x02\x00\x1e\x00\x0c".as_slice(), id].concat();
+        assert!(exact.matches(&connect(b"wscope-aaaaa"), &connect(b"other-client")));
+        assert_eq!(
+            exact.key(&connect(b"wscope-aaaaa")),
+            exact.key(&connect(b"other-client"))
+        );
+        assert!(!exact.matches(&connect(b"wscope-aaaaa"), b"CONNECT\nhost:x\n\n\0"));
+        assert!(
+            MatchRule::parse("jq:.op")
+                .unwrap()
+                .matches(b"CONNECT\nhost:a\n\n\0", b"CONNECT\nhost:b\n\n\0")
+        );
         assert!(MatchRule::parse("regex").is_err());
     }
 }
