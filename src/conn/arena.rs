@@ -56,15 +56,21 @@ impl Arena {
     }
 }
 
-/// XORs a frame's mask out of (or into) its payload.
+/// XORs a frame's mask out of (or into) its payload, eight bytes at a
+/// time: the relay unmasks every client frame, and the release build (at
+/// `opt-level = "s"`) does not vectorise a byte loop (it was 6 % of the
+/// relay's CPU).
 pub fn unmask(payload: &mut [u8], mask: [u8; 4]) {
-    let mut words = payload.chunks_exact_mut(4);
+    let [a, b, c, d] = mask;
+    let key = u64::from_ne_bytes([a, b, c, d, a, b, c, d]);
+    let mut words = payload.chunks_exact_mut(8);
     for word in &mut words {
-        for (byte, key) in word.iter_mut().zip(mask) {
-            *byte ^= key;
-        }
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        word.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ key).to_ne_bytes());
     }
-    for (byte, key) in words.into_remainder().iter_mut().zip(mask) {
+    // Eight is a whole number of masks, so the rest starts the mask over.
+    for (byte, key) in words.into_remainder().iter_mut().zip(mask.iter().cycle()) {
         *byte ^= key;
     }
 }
@@ -72,6 +78,20 @@ pub fn unmask(payload: &mut [u8], mask: [u8; 4]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unmasking_by_words_is_unmasking_byte_by_byte() {
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        for length in 0..70 {
+            let payload: Vec<u8> = (0..length).map(|i| (i * 7 + 3) as u8).collect();
+            let mut fast = payload.clone();
+            unmask(&mut fast, mask);
+            let slow: Vec<u8> = payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]).collect();
+            assert_eq!(fast, slow, "length {length}");
+            unmask(&mut fast, mask);
+            assert_eq!(fast, payload, "length {length}: masking twice gives the payload back");
+        }
+    }
 
     #[test]
     fn keeps_exact_copies_packed_into_chunks() {
