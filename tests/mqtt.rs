@@ -96,22 +96,17 @@ fn the_headless_proxy_prints_captured_mqtt_as_packets() {
     );
     let (code, out) = common::run_flow(&flow);
     assert_eq!(code, Some(0), "{out}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let printed = proxy.stdout.lock().unwrap().clone();
-        let wanted = [
-            "CONNACK accepted",
-            r#"SUBSCRIBE "a b/+" q1 #1"#,
-            r#"PUBLISH "a b/c" q1"#,
-            "PUBACK",
-        ];
-        if wanted.iter().all(|line| printed.contains(line)) {
-            assert!(!printed.contains("hex:"), "{printed}");
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{printed}");
-        std::thread::sleep(Duration::from_millis(50));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for line in [
+        "CONNACK accepted",
+        r#"SUBSCRIBE "a b/+" q1 #1"#,
+        r#"PUBLISH "a b/c" q1"#,
+        "PUBACK",
+    ] {
+        runtime.block_on(proxy.printed(line));
     }
+    let printed = proxy.stdout.lock().unwrap().clone();
+    assert!(!printed.contains("hex:"), "{printed}");
     // MQTT 5: the client's CONNECT names it, and its packets (properties,
     // the short DISCONNECT) read whole.
     let proxy = common::proxy::Proxy::start(&[&broker.url]);
@@ -121,26 +116,12 @@ fn the_headless_proxy_prints_captured_mqtt_as_packets() {
     );
     let (code, out) = common::run_flow(&flow);
     assert_eq!(code, Some(0), "{out}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let (printed, notes) = (
-            proxy.stdout.lock().unwrap().clone(),
-            proxy.stderr.lock().unwrap().clone(),
-        );
-        if printed.contains("DISCONNECT") {
-            assert!(
-                notes.contains("reading MQTT 5: the client's CONNECT names it"),
-                "{notes}"
-            );
-            assert!(
-                printed.contains("PUBLISH v/5 q1") && !printed.contains("not MQTT"),
-                "{printed}"
-            );
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{printed}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let printed = runtime.block_on(proxy.printed("DISCONNECT"));
+    runtime.block_on(proxy.said("reading MQTT 5: the client's CONNECT names it"));
+    assert!(
+        printed.contains("PUBLISH v/5 q1") && !printed.contains("not MQTT"),
+        "{printed}"
+    );
 }
 
 #[test]

@@ -8,11 +8,7 @@ use super::*;
 impl Session {
     /// Applies one event from the connection task.
     pub fn on_conn_event(&mut self, event: ConnEvent, shared: &mut Shared) {
-        match &event {
-            ConnEvent::Frame(frame) => self.settle_by_client(std::slice::from_ref(frame), shared),
-            ConnEvent::Frames(frames) => self.settle_by_client(frames, shared),
-            _ => {}
-        }
+        self.settle_by_client(&event, shared);
         match event {
             ConnEvent::State { state, at } => {
                 if let ConnState::Connecting { url, .. } = &state {
@@ -110,23 +106,20 @@ impl Session {
 
     /// A captured client's first frames may tell its protocol's version
     /// (MQTT's CONNECT): read as they say from then on.
-    fn settle_by_client(&mut self, frames: &[FrameRecord], shared: &mut Shared) {
+    fn settle_by_client(&mut self, event: &ConnEvent, shared: &mut Shared) {
         if self.capture.is_none() || self.client_settled {
             return;
         }
         let Some(request) = &mut self.last_request else { return };
-        let mut notes = Vec::new();
-        for frame in frames {
-            if frame.direction == crate::record::Direction::Sent
-                && frame.kind == crate::record::FrameKind::Binary
-                && let Some((settled, note)) = request.protocol.settled_by_client(&frame.payload)
-            {
-                self.filter.decode = settled.frame_decoder(self.filter.decode.binary.clone());
-                request.protocol = settled;
-                notes.push(note);
-            }
+        let notes = request.protocol.settle_by_client(event.client_binary_payloads());
+        if !notes.is_empty() {
+            self.filter.decode = request.protocol.frame_decoder(self.filter.decode.binary.clone());
         }
-        if frames.iter().any(|f| f.direction == crate::record::Direction::Sent) {
+        if event
+            .frames()
+            .iter()
+            .any(|f| f.direction == crate::record::Direction::Sent)
+        {
             self.client_settled = true;
         }
         if notes.is_empty() {

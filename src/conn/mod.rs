@@ -240,6 +240,26 @@ impl ConnEvent {
             at: SystemTime::now(),
         }
     }
+
+    /// The frames this event carries, if any.
+    pub fn frames(&self) -> &[FrameRecord] {
+        match self {
+            Self::Frame(frame) => std::slice::from_ref(frame),
+            Self::Frames(frames) => frames,
+            _ => &[],
+        }
+    }
+
+    /// The payloads of the binary frames a (captured) client sent in this
+    /// event, which may tell its protocol ([`crate::protocol::Protocol::settle_by_client`]).
+    pub fn client_binary_payloads(&self) -> impl Iterator<Item = &[u8]> {
+        self.frames()
+            .iter()
+            .filter(|frame| {
+                frame.direction == crate::record::Direction::Sent && frame.kind == crate::record::FrameKind::Binary
+            })
+            .map(|frame| frame.payload.as_ref())
+    }
 }
 
 /// What the connection task tells the UI.

@@ -67,7 +67,10 @@ pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> 
                 }
                 for (id, event) in pending {
                     if let Some(protocol) = protocols.get_mut(&id) {
-                        settle_by_client(id, protocol, &event);
+                        // An MQTT client's CONNECT names its version.
+                        for note in protocol.settle_by_client(event.client_binary_payloads()) {
+                            eprintln!("#{id} {note}");
+                        }
                     }
                     if let ConnEvent::State { state: ConnState::Open { protocol: negotiated, .. }, .. } = &event
                         && let Some(protocol) = protocols.get_mut(&id)
@@ -122,25 +125,6 @@ async fn stop(
     })
     .await;
     let _ = out.flush();
-}
-
-/// Reads the connection as its client's frames say from then on (an MQTT
-/// CONNECT names its version).
-fn settle_by_client(id: u64, protocol: &mut crate::protocol::Protocol, event: &ConnEvent) {
-    let frames = match event {
-        ConnEvent::Frame(frame) => std::slice::from_ref(frame),
-        ConnEvent::Frames(frames) => frames.as_slice(),
-        _ => return,
-    };
-    for frame in frames {
-        if frame.direction == Direction::Sent
-            && frame.kind == FrameKind::Binary
-            && let Some((settled, note)) = protocol.settled_by_client(&frame.payload)
-        {
-            *protocol = settled;
-            eprintln!("#{id} {note}");
-        }
-    }
 }
 
 async fn tag(id: u64, mut events: mpsc::Receiver<ConnEvent>, merged: mpsc::Sender<(u64, ConnEvent)>) {

@@ -28,6 +28,13 @@ pub mod stomp;
 
 pub use close_codes::close_code_meaning;
 
+pub use conversation::{Carried, Conversation, Converse, Outbound, Reaction};
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
 /// Which session-opening message `payload` is, if it is one: an MQTT
 /// CONNECT or a STOMP CONNECT (or STOMP). Its bytes are the client's own
 /// (a random client id, a host, a login), so a mock server replaying a
@@ -42,12 +49,6 @@ pub fn session_opening(payload: &[u8]) -> Option<&'static str> {
     let command = command.strip_suffix(b"\r").unwrap_or(command);
     matches!(command, b"CONNECT" | b"STOMP").then_some("STOMP CONNECT")
 }
-pub use conversation::{Carried, Conversation, Converse, Outbound, Reaction};
-
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
-use url::Url;
 
 /// What a protocol is and does, apart from any one connection.
 pub trait Speaks: Send + Sync + 'static {
@@ -366,9 +367,18 @@ impl Protocol {
         }
     }
 
-    /// See [`Speaks::settled_by_client`].
-    pub fn settled_by_client(&self, frame: &[u8]) -> Option<(Self, String)> {
-        self.kind.0.settled_by_client(frame, self)
+    /// Reads a captured client's binary frames for what they tell of the
+    /// protocol ([`Speaks::settled_by_client`]) and reads as they say from
+    /// then on; the notes say what changed and why.
+    pub fn settle_by_client<'a>(&mut self, client_binary: impl IntoIterator<Item = &'a [u8]>) -> Vec<String> {
+        let mut notes = Vec::new();
+        for payload in client_binary {
+            if let Some((settled, note)) = self.kind.0.settled_by_client(payload, self) {
+                *self = settled;
+                notes.push(note);
+            }
+        }
+        notes
     }
 
     /// The protocol a recorded connection spoke, as far as its URL
@@ -462,9 +472,10 @@ impl Protocol {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn session_openings_are_known_by_protocol_not_bytes() {
-        use super::session_opening;
         let mqtt = b"\x10\x1b\x00\x04MQTT\x04\x02\x00\x1e\x00\x0fwscope-mGNTPjVw";
         assert_eq!(session_opening(mqtt), Some("MQTT CONNECT"));
         assert_eq!(session_opening(b"\x82\x0b\x00\x01"), None);
@@ -477,8 +488,6 @@ mod tests {
         assert_eq!(session_opening(b"CONNECTED"), None);
         assert_eq!(session_opening(b""), None);
     }
-
-    use super::*;
 
     #[test]
     fn the_registry_names_each_protocol_once_and_reads_its_names_back() {
