@@ -135,6 +135,35 @@ async fn many_clients(listen: &str, connections: usize, seconds: u64, sent: &Arc
     }
 }
 
+/// A TCP relay that only copies bytes, on a thread of its own, in front of
+/// `upstream`: the most any proxy can reach on this machine, since the
+/// kernel's work on the second hop is the same whatever the proxy does.
+fn byte_relay(upstream: SocketAddr) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = TcpListener::from_std(listener).unwrap();
+            while let Ok((mut client, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let _ = client.set_nodelay(true);
+                    let _ = server.set_nodelay(true);
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+            }
+        });
+    });
+    addr
+}
+
 /// A loopback port nothing listens on.
 fn free_port() -> u16 {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -286,6 +315,22 @@ fn main() {
     let tui_rss = peak_rss_kib(tui.pid());
     drop(tui);
     println!("   TUI peak RSS after both: {:.1} MiB", tui_rss as f64 / 1024.0);
+    // What the same flood gets through the headless proxy, and through a
+    // relay that parses nothing: where the time of figure 1 goes.
+    let (mut proxy, addr) = headless_proxy(&upstream);
+    let headless = runtime.block_on(flood(&format!("ws://{addr}/flood"), frames, &received));
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    let relay = byte_relay(server);
+    let copied = runtime.block_on(flood(&format!("ws://{relay}/flood"), frames, &received));
+    let ratio = |took: Duration| direct.as_secs_f64() / took.as_secs_f64();
+    println!(
+        "   the same flood headless: {:.0} ms, {:.2}x direct; through a TCP relay that only copies bytes (the most any proxy gets on this machine): {:.0} ms, {:.2}x direct",
+        headless.as_secs_f64() * 1e3,
+        ratio(headless),
+        copied.as_secs_f64() * 1e3,
+        ratio(copied)
+    );
     if std::env::var("WSCOPE_BENCH_ONLY").is_ok_and(|only| only == "throughput") {
         return;
     }

@@ -27,6 +27,9 @@ use crate::record::{Direction, FrameKind, FrameRecord};
 /// A write buffer grown past this by one large frame is let go after it.
 const KEPT_WRITE_BUFFER: usize = 1 << 20;
 
+/// The most frames a turn's report is sized for at its start.
+const MOST_FRAMES_RESERVED: usize = 8192;
+
 /// Something a pump is told to do besides relaying.
 pub enum Order {
     Inject(Message),
@@ -133,6 +136,9 @@ struct Pump {
     told_to_close: bool,
     /// For frames the inspector makes.
     arena: Arena,
+    /// Frames the last turn took: the next is likely alike, and a report
+    /// sized for it is not grown by doubling (each a copy) during a flood.
+    last_turn_frames: usize,
 }
 
 /// Moves frames from one side to the other until the source ends,
@@ -163,6 +169,7 @@ pub async fn pump(
         closed: None,
         told_to_close: false,
         arena: Arena::default(),
+        last_turn_frames: 0,
     };
     let mut orders_open = true;
     let mut was_full = false;
@@ -302,11 +309,16 @@ impl Pump {
     fn take_pieces(&mut self, reader: &mut Reader, report: &mut Report) -> Option<Ended> {
         // One clock read a turn: the frames came in one read.
         let at = SystemTime::now();
-        report.frames.reserve(64);
+        report
+            .frames
+            .reserve(self.last_turn_frames.clamp(64, MOST_FRAMES_RESERVED));
         while !self.hold.is_full() {
             match reader.next() {
                 Ok(Some(Piece { kind, payload, wire })) => self.take(kind, payload, reader.wire(&wire), at, report),
-                Ok(None) => return None,
+                Ok(None) => {
+                    self.last_turn_frames = report.frames.len();
+                    return None;
+                }
                 Err(error) => {
                     // The offender hears why, as from a server that refuses it.
                     let _ = self.answer.send(Order::Close {

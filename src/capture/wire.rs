@@ -12,8 +12,8 @@ use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
 
 use crate::conn::arena::{Arena, unmask};
 
@@ -179,27 +179,18 @@ impl Reader {
 
     fn whole_frame_buffered(&self) -> bool {
         let unread = &self.buffer[self.start..];
-        let mut cursor = std::io::Cursor::new(unread);
-        match FrameHeader::parse(&mut cursor) {
-            Ok(Some((_, length))) => (unread.len() as u64 - cursor.position()) >= length,
-            // An error is reported by `next`, at once.
-            Ok(None) => false,
-            Err(_) => true,
-        }
+        Head::parse(unread).is_some_and(|head| (unread.len() - head.size) as u64 >= head.length)
     }
 
     /// The next whole piece buffered, if any.
     pub fn next(&mut self) -> Result<Option<Piece>, WireError> {
         loop {
             let unread = &self.buffer[self.start..];
-            let mut cursor = std::io::Cursor::new(unread);
-            let (header, length) = match FrameHeader::parse(&mut cursor) {
-                Ok(Some(parsed)) => parsed,
-                Ok(None) => return Ok(None),
-                Err(error) => return Err(WireError::Malformed(error.to_string())),
+            let Some(header) = Head::parse(unread) else {
+                return Ok(None);
             };
-            let header_length = cursor.position() as usize;
-            self.check(&header, length)?;
+            let (header_length, length) = (header.size, header.length);
+            self.check(&header)?;
             let unread = unread.len();
             if ((unread - header_length) as u64) < length {
                 // Room for the rest of it, so it is read in few calls.
@@ -214,14 +205,18 @@ impl Reader {
         }
     }
 
-    fn check(&self, header: &FrameHeader, length: u64) -> Result<(), WireError> {
+    fn check(&self, header: &Head) -> Result<(), WireError> {
+        let length = header.length;
         match (self.from_client, header.mask.is_some()) {
             (true, false) => return Err(WireError::Unmasked),
             (false, true) => return Err(WireError::Masked),
             _ => {}
         }
-        if header.rsv1 || header.rsv2 || header.rsv3 {
+        if header.reserved {
             return Err(WireError::Reserved);
+        }
+        if let OpCode::Control(Control::Reserved(code)) | OpCode::Data(Data::Reserved(code)) = header.opcode {
+            return Err(reserved_opcode(code));
         }
         if matches!(header.opcode, OpCode::Control(_)) && (!header.is_final || length > 125) {
             return Err(WireError::BadControl);
@@ -239,7 +234,7 @@ impl Reader {
     /// One whole frame: a piece, or a fragment kept for later.
     fn take(
         &mut self,
-        header: &FrameHeader,
+        header: &Head,
         frame: std::ops::Range<usize>,
         header_length: usize,
     ) -> Result<Option<Piece>, WireError> {
@@ -257,7 +252,7 @@ impl Reader {
             OpCode::Control(Control::Pong) => return whole(PieceKind::Pong, &mut self.arena),
             OpCode::Control(Control::Close) => return whole(PieceKind::Close, &mut self.arena),
             OpCode::Control(Control::Reserved(code)) | OpCode::Data(Data::Reserved(code)) => {
-                return Err(WireError::Malformed(format!("a frame has the reserved opcode {code}")));
+                return Err(reserved_opcode(code));
             }
             OpCode::Data(Data::Continue) => {
                 let Some(mut whole) = self.fragments.take() else {
@@ -302,6 +297,53 @@ impl Reader {
     }
 }
 
+fn reserved_opcode(code: u8) -> WireError {
+    WireError::Malformed(format!("a frame has the reserved opcode {code}"))
+}
+
+/// A frame's header as RFC 6455 (5.2) lays it out. Read here rather than by
+/// tungstenite's `FrameHeader::parse`, which reads through a `Cursor` byte
+/// group by byte group: the relay reads one header per frame of a flood.
+#[derive(Debug, PartialEq)]
+struct Head {
+    is_final: bool,
+    /// Any of RSV1 to RSV3.
+    reserved: bool,
+    opcode: OpCode,
+    mask: Option<[u8; 4]>,
+    /// The payload's length.
+    length: u64,
+    /// The header's own length.
+    size: usize,
+}
+
+impl Head {
+    /// The header at the start of `bytes`, or `None` while it is incomplete.
+    fn parse(bytes: &[u8]) -> Option<Self> {
+        let [first, second, ..] = *bytes else { return None };
+        let (length, mut size) = match second & 0x7F {
+            126 => (u64::from(u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?)), 4),
+            127 => (u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?), 10),
+            short => (u64::from(short), 2),
+        };
+        let mask = if second & 0x80 != 0 {
+            let mask = bytes.get(size..size + 4)?.try_into().ok()?;
+            size += 4;
+            Some(mask)
+        } else {
+            None
+        };
+        Some(Self {
+            is_final: first & 0x80 != 0,
+            reserved: first & 0x70 != 0,
+            opcode: OpCode::from(first & 0x0F),
+            mask,
+            length,
+            size,
+        })
+    }
+}
+
 /// Appends `message` to `out` as one frame: masked when it goes to a
 /// server, as RFC 6455 requires of a client.
 pub fn encode(message: Message, to_server: bool, out: &mut Vec<u8>) {
@@ -323,8 +365,55 @@ pub fn encode(message: Message, to_server: bool, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 
     const LIMIT: usize = 1 << 20;
+
+    #[test]
+    fn headers_read_as_tungstenite_reads_them() {
+        let mut cases = 0;
+        for length in [0u64, 1, 125, 126, 127, 65_535, 65_536, 1 << 40] {
+            for mask in [None, Some([9, 8, 7, 6])] {
+                for first in [0x81u8, 0x02, 0x89, 0x8A, 0x88, 0x80, 0xC1, 0x93, 0x8B] {
+                    let mut bytes = Vec::new();
+                    let header = FrameHeader {
+                        is_final: first & 0x80 != 0,
+                        rsv1: first & 0x40 != 0,
+                        rsv2: first & 0x20 != 0,
+                        rsv3: first & 0x10 != 0,
+                        opcode: OpCode::from(first & 0x0F),
+                        mask,
+                    };
+                    header.format(length, &mut bytes).unwrap();
+                    let head = Head::parse(&bytes).unwrap();
+                    assert_eq!(
+                        (
+                            head.is_final,
+                            head.reserved,
+                            head.opcode,
+                            head.mask,
+                            head.length,
+                            head.size
+                        ),
+                        (
+                            header.is_final,
+                            header.rsv1 || header.rsv2 || header.rsv3,
+                            header.opcode,
+                            mask,
+                            length,
+                            bytes.len()
+                        ),
+                        "{first:#x} {length} {mask:?}"
+                    );
+                    for cut in 0..bytes.len() {
+                        assert_eq!(Head::parse(&bytes[..cut]), None, "cut at {cut}");
+                    }
+                    cases += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 8 * 2 * 9);
+    }
 
     fn frame(message: Message, masked: bool) -> Vec<u8> {
         let mut out = Vec::new();

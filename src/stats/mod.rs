@@ -18,6 +18,7 @@ pub mod types;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::record::{Direction, FrameRecord};
@@ -201,7 +202,9 @@ pub struct Feed {
     pub classifier: Classifier,
     /// `(seq, type)` of the latest sent frames, in the order sent (so
     /// ordered by seq: found by a binary search, no hashing per frame).
-    sent_types: VecDeque<(u64, String)>,
+    /// A run of sent frames of one type shares one name (a flood's
+    /// frames would otherwise cost an allocation each).
+    sent_types: VecDeque<(u64, Arc<str>)>,
     /// The last stamp turned into microseconds: frames of a batch share
     /// one clock read.
     last_stamp: Option<(SystemTime, i64)>,
@@ -250,14 +253,18 @@ impl Feed {
                 // A log started afresh (a regroup): seqs must keep rising.
                 self.sent_types.clear();
             }
-            self.sent_types.push_back((seq, type_name.clone().into_owned()));
+            let name = match self.sent_types.back() {
+                Some((_, last)) if **last == *type_name => last.clone(),
+                _ => Arc::from(&*type_name),
+            };
+            self.sent_types.push_back((seq, name));
             if self.sent_types.len() > SENT_TYPES_KEPT {
                 self.sent_types.pop_front();
             }
         }
         let reply = reply_to.map(|(request, rtt)| {
             let request_type = match self.sent_types.binary_search_by_key(&request, |(seq, _)| *seq) {
-                Ok(index) => Cow::Owned(self.sent_types[index].1.clone()),
+                Ok(index) => Cow::Owned(self.sent_types[index].1.to_string()),
                 Err(_) => type_name.clone(),
             };
             (request_type, rtt)
