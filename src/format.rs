@@ -84,9 +84,30 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// Local wall-clock time with milliseconds, e.g. `14:03:07.251`.
+///
+/// The hours, minutes and seconds of the last second asked for are kept:
+/// a flood's frames share a few seconds, and turning each one into local
+/// time through the time zone and a strftime pattern was most of the cost
+/// of a headless proxy's line.
 pub fn clock(at: SystemTime) -> String {
-    let local: chrono::DateTime<chrono::Local> = at.into();
-    local.format("%H:%M:%S%.3f").to_string()
+    thread_local! {
+        static LAST_SECOND: std::cell::RefCell<Option<(u64, String)>> = const { std::cell::RefCell::new(None) };
+    }
+    let Ok(since_epoch) = at.duration_since(std::time::UNIX_EPOCH) else {
+        let local: chrono::DateTime<chrono::Local> = at.into();
+        return local.format("%H:%M:%S%.3f").to_string();
+    };
+    let second = since_epoch.as_secs();
+    LAST_SECOND.with_borrow_mut(|last| {
+        let hms = match last {
+            Some((cached, hms)) if *cached == second => hms,
+            _ => {
+                let local: chrono::DateTime<chrono::Local> = (std::time::UNIX_EPOCH + Duration::from_secs(second)).into();
+                &mut last.insert((second, local.format("%H:%M:%S").to_string())).1
+            }
+        };
+        format!("{hms}.{:03}", since_epoch.subsec_millis())
+    })
 }
 
 /// A running time such as `0:07` or `1:02:03`.
@@ -177,6 +198,20 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn clock_reads_as_chrono_formats_local_time() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_899_852_250);
+        // Within one second, across seconds, back again, and before 1970.
+        for offset_ms in [0u64, 1, 749, 750, 1_000, 61_001, 0, 3_600_999] {
+            let at = start + Duration::from_millis(offset_ms);
+            let local: chrono::DateTime<chrono::Local> = at.into();
+            assert_eq!(clock(at), local.format("%H:%M:%S%.3f").to_string());
+        }
+        let before_1970 = SystemTime::UNIX_EPOCH - Duration::from_millis(1_500);
+        let local: chrono::DateTime<chrono::Local> = before_1970.into();
+        assert_eq!(clock(before_1970), local.format("%H:%M:%S%.3f").to_string());
+    }
 
     #[test]
     fn compact_counts_and_rates_fit_their_columns() {
