@@ -102,7 +102,8 @@ pub fn clock(at: SystemTime) -> String {
         let hms = match last {
             Some((cached, hms)) if *cached == second => hms,
             _ => {
-                let local: chrono::DateTime<chrono::Local> = (std::time::UNIX_EPOCH + Duration::from_secs(second)).into();
+                let local: chrono::DateTime<chrono::Local> =
+                    (std::time::UNIX_EPOCH + Duration::from_secs(second)).into();
                 &mut last.insert((second, local.format("%H:%M:%S").to_string())).1
             }
         };

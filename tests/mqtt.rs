@@ -354,21 +354,7 @@ async fn packets_split_across_frames_or_sharing_one_are_logged_one_each_and_whol
 
 /// `wscope pipe` with `lines` on its input, the MQTT packets it printed.
 fn pipe_mqtt(url: &str, lines: &str, extra: &[&str]) -> String {
-    use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
-    let mut pipe = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
-        .args(["pipe", url, "--protocol", "mqtt", "--linger", "1"])
-        .args(extra)
-        .args(["--config-dir", dir.path().to_str().unwrap()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    pipe.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
-    let out = pipe.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    common::pipe_lines(url, lines, &[&["--protocol", "mqtt"], extra].concat())
 }
 
 #[test]
@@ -381,24 +367,11 @@ fn a_session_recorded_against_mosquitto_replays_to_a_client_with_another_client_
     assert!(recorded.contains(r#""packet":"PUBACK""#), "{recorded}");
     drop(broker);
 
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
-        .args(["serve", "--port", "0", "--replay", log.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut first).unwrap();
-    let url = first
-        .split_whitespace()
-        .find(|word| word.starts_with("ws://"))
-        .unwrap()
-        .to_string();
+    let server = common::ReplayServer::start(&log);
     // A new `wscope-<random>` client id each run: the CONNECT's bytes differ
     // from the recorded ones, and the replay still answers it.
-    let replayed = pipe_mqtt(&url, lines, &[]);
-    let _ = server.kill();
-    let _ = server.wait();
+    let replayed = pipe_mqtt(&server.url, lines, &[]);
+    drop(server);
     let packets: Vec<&str> = replayed
         .lines()
         .filter_map(|line| line.split(r#""packet":""#).nth(1)?.split('"').next())

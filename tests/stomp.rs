@@ -369,3 +369,43 @@ fn stomp_inside_sockjs_reaches_a_real_sockjs_server_from_a_base_url_or_a_transpo
         assert!(status.success(), "flow {n}:\n{out}");
     }
 }
+
+#[test]
+fn a_session_recorded_against_rabbitmq_replays_with_the_passcode_masked_in_the_log() {
+    let Some(broker) = broker() else { return };
+    let queue = format!("/queue/{}", unique("replayed"));
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("session.ndjson");
+    let lines = format!("sub {queue}\nsend {queue} hello replay\n");
+    let stomp = [
+        "--protocol",
+        "stomp",
+        "--vhost",
+        "/",
+        "--auth",
+        r#"{"login":"guest","passcode":"guest"}"#,
+    ];
+    let recorded = common::pipe_lines(
+        &broker.url,
+        &lines,
+        &[&stomp[..], &["--log", log.to_str().unwrap()]].concat(),
+    );
+    assert!(recorded.contains(r#""payload":"hello replay""#), "{recorded}");
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        written.contains("passcode:[masked]") && !written.contains("passcode:guest"),
+        "{written}"
+    );
+
+    // The broker is not asked: the replay answers from the log. Its CONNECT
+    // held the passcode masked, this one in clear, and it still matches.
+    let server = common::ReplayServer::start(&log);
+    let replayed = common::pipe_lines(&server.url, &lines, &stomp);
+    drop(server);
+    let commands: Vec<&str> = replayed
+        .lines()
+        .filter_map(|line| line.split(r#""command":""#).nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(commands, ["CONNECTED", "RECEIPT", "MESSAGE", "RECEIPT"], "{replayed}");
+    assert!(replayed.contains(r#""payload":"hello replay""#), "{replayed}");
+}

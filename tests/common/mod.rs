@@ -339,6 +339,59 @@ pub fn wscope_ok(args: &[&str]) -> String {
     stdout
 }
 
+/// `wscope pipe URL ARGS…` with `lines` on its input, lingering a second
+/// for the replies; fails the test unless it exits 0; returns what it
+/// printed.
+pub fn pipe_lines(url: &str, lines: &str, args: &[&str]) -> String {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut pipe = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(["pipe", url, "--linger", "1"])
+        .args(args)
+        .args(["--config-dir", dir.path().to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    pipe.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+    let out = pipe.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `wscope serve --replay LOG` on a free port, stopped when dropped.
+pub struct ReplayServer {
+    pub url: String,
+    child: std::process::Child,
+}
+
+impl ReplayServer {
+    pub fn start(log: &std::path::Path) -> Self {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+            .args(["serve", "--port", "0", "--replay", log.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+        let url = first
+            .split_whitespace()
+            .find(|word| word.starts_with("ws://"))
+            .unwrap_or_else(|| panic!("no URL in {first:?}"))
+            .to_string();
+        Self { url, child }
+    }
+}
+
+impl Drop for ReplayServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Runs the real binary with `args` and `dir` as its config directory.
 pub fn wscope_in(args: &[&str], dir: &std::path::Path) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
