@@ -1,11 +1,14 @@
 //! `--log`: every frame and connection event appended to a file as NDJSON.
 //!
-//! The sink sits between the connection task and whoever shows its events
-//! (the inspector, `test`, `pipe`), on a thread of its own: each batch is
-//! written before it is passed on, so whatever reached the screen is in the
-//! file, even after `kill -9`, and no file I/O runs on the connection's
-//! runtime worker. A failed write never ends the run, and is never silent:
-//! the first failure and the recovery are passed on as warnings.
+//! Each logged connection's events pass through a task that turns them into
+//! records, has them written, and only then passes them on to whoever shows
+//! them (the inspector, `test`, `pipe`, the proxy): whatever reached the
+//! screen is in the file, even after `kill -9`. The writing itself is done
+//! by one thread per file, shared by every connection logged to it, so no
+//! file I/O runs on a runtime worker and a proxy's thousand connections
+//! cost one thread, not a thousand. A failed write never ends the run, and
+//! is never silent: the first failure and the recovery are passed on as
+//! warnings.
 //!
 //! May import: `conn`, `export`, `secrets`.
 
@@ -13,7 +16,7 @@ use std::fs::File;
 use std::io::Write;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::conn::{ConnEvent, ConnState, EVENT_QUEUE};
 use crate::export;
@@ -22,7 +25,7 @@ use crate::secrets;
 /// Where the log goes, and whether secrets are kept in it.
 #[derive(Debug, Clone)]
 pub struct LogTarget {
-    pub file: Arc<File>,
+    writer: Arc<Writer>,
     /// `--export-secrets`: header values and URL tokens in clear.
     pub with_secrets: bool,
     /// A captured connection's id, written on each of its records so
@@ -31,6 +34,15 @@ pub struct LogTarget {
 }
 
 impl LogTarget {
+    /// A log written to `file` by a thread of its own, started here.
+    pub fn new(file: File, with_secrets: bool) -> std::io::Result<Self> {
+        Ok(Self {
+            writer: Arc::new(Writer::start(file)?),
+            with_secrets,
+            connection: None,
+        })
+    }
+
     /// The same file, for captured connection `id`.
     pub fn for_connection(&self, id: u64) -> Self {
         Self {
@@ -40,51 +52,57 @@ impl LogTarget {
     }
 }
 
+/// Bytes to append, and who waits to hear they were.
+struct Job {
+    bytes: Vec<u8>,
+    written: oneshot::Sender<std::io::Result<()>>,
+}
+
+/// The thread that appends to one log file. It ends once every target
+/// for its file is gone.
+#[derive(Debug)]
+struct Writer {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl Writer {
+    fn start(file: File) -> std::io::Result<Self> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new().name("wscope-log".into()).spawn(move || {
+            let mut file = file;
+            for job in queue {
+                // Straight to the file: nothing waits in a buffer of ours.
+                let _ = job.written.send(file.write_all(&job.bytes));
+            }
+        })?;
+        Ok(Self { jobs })
+    }
+
+    async fn append(&self, bytes: Vec<u8>) -> std::io::Result<()> {
+        let (written, done) = oneshot::channel();
+        let stopped = || std::io::Error::other("the log's writer thread stopped");
+        self.jobs.send(Job { bytes, written }).map_err(|_| stopped())?;
+        done.await.map_err(|_| stopped())?
+    }
+}
+
 /// Passes `events` on through the log when there is one; otherwise hands
 /// them back untouched.
 pub fn attach(events: mpsc::Receiver<ConnEvent>, target: Option<LogTarget>) -> mpsc::Receiver<ConnEvent> {
     let Some(target) = target else { return events };
     let (forward, passed_on) = mpsc::channel(EVENT_QUEUE);
-    // The events are handed over only once the thread runs, so a thread
-    // that cannot start leaves them here to be passed on unlogged.
-    let (handover, taken) = std::sync::mpsc::sync_channel::<(mpsc::Receiver<ConnEvent>, mpsc::Sender<ConnEvent>)>(1);
-    let spawned = std::thread::Builder::new().name("wscope-log".into()).spawn(move || {
-        if let Ok((events, forward)) = taken.recv() {
-            run(events, forward, Sink::new(target));
-        }
-    });
-    match spawned {
-        Ok(_) => {
-            let _ = handover.send((events, forward));
-        }
-        Err(error) => {
-            let warning = format!("--log is not written: cannot start its thread: {error}");
-            tokio::spawn(pass_on_unlogged(events, forward, warning));
-        }
-    }
+    tokio::spawn(run(events, forward, Sink::new(target)));
     passed_on
 }
 
-/// Without a log: the warning, then every event as it comes.
-async fn pass_on_unlogged(mut events: mpsc::Receiver<ConnEvent>, forward: mpsc::Sender<ConnEvent>, warning: String) {
-    if forward.send(ConnEvent::Warning(warning)).await.is_err() {
-        return;
-    }
+async fn run(mut events: mpsc::Receiver<ConnEvent>, forward: mpsc::Sender<ConnEvent>, mut sink: Sink) {
     while let Some(event) = events.recv().await {
+        let warning = sink.record(&event).await;
         if forward.send(event).await.is_err() {
             return;
         }
-    }
-}
-
-fn run(mut events: mpsc::Receiver<ConnEvent>, forward: mpsc::Sender<ConnEvent>, mut sink: Sink) {
-    while let Some(event) = events.blocking_recv() {
-        let warning = sink.record(&event);
-        if forward.blocking_send(event).is_err() {
-            return;
-        }
         if let Some(warning) = warning
-            && forward.blocking_send(ConnEvent::Warning(warning)).is_err()
+            && forward.send(ConnEvent::Warning(warning)).await.is_err()
         {
             return;
         }
@@ -104,7 +122,7 @@ impl Sink {
 
     /// Writes what `event` adds to the log; a warning if the log started or
     /// stopped failing.
-    fn record(&mut self, event: &ConnEvent) -> Option<String> {
+    async fn record(&mut self, event: &ConnEvent) -> Option<String> {
         let with_secrets = self.target.with_secrets;
         let line = match event {
             ConnEvent::Frame(frame) => export::ndjson_line(frame),
@@ -152,25 +170,20 @@ impl Sink {
                 for frame in frames {
                     export::write_ndjson_line(&mut lines, frame);
                 }
-                return self.write(&lines, frames.len() as u64);
+                return self.write(lines, frames.len() as u64).await;
             }
             _ => return None,
         };
-        self.write(format!("{line}\n").as_bytes(), 1)
+        self.write(format!("{line}\n").into_bytes(), 1).await
     }
 
-    /// Straight to the file: nothing waits in a buffer of ours.
-    fn write(&mut self, bytes: &[u8], records: u64) -> Option<String> {
-        let tagged;
+    /// Appends `bytes` (`records` of them) and waits until they are.
+    async fn write(&mut self, bytes: Vec<u8>, records: u64) -> Option<String> {
         let bytes = match self.target.connection {
-            Some(id) => {
-                tagged = tag_lines(bytes, id);
-                &tagged[..]
-            }
+            Some(id) => tag_lines(&bytes, id),
             None => bytes,
         };
-        let mut file = &*self.target.file;
-        match file.write_all(bytes) {
+        match self.target.writer.append(bytes).await {
             Ok(()) if self.lost > 0 => {
                 let lost = std::mem::take(&mut self.lost);
                 let missing = if lost == 1 {
@@ -211,6 +224,63 @@ fn tag_lines(lines: &[u8], id: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::{Direction, FrameRecord};
+
+    /// Threads of this process named `name`.
+    fn threads_named(name: &str) -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .filter(|task| {
+                        std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim() == name)
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_connections_share_one_writer_and_each_record_is_written_before_it_is_passed_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.ndjson");
+        let file = std::fs::File::create(&path).unwrap();
+        let before = threads_named("wscope-log");
+        let target = LogTarget::new(file, false).unwrap();
+        let mut connections = Vec::new();
+        for id in 0..300u64 {
+            let (events, receiver) = mpsc::channel(8);
+            let passed_on = attach(receiver, Some(target.for_connection(id)));
+            connections.push((id, events, passed_on));
+        }
+        drop(target);
+        assert_eq!(threads_named("wscope-log"), before + 1, "one writer for one file");
+        for (id, events, passed_on) in &mut connections {
+            let frames = vec![FrameRecord::text(Direction::Sent, &format!("frame of {id}")); 2];
+            events.send(ConnEvent::Frames(frames)).await.unwrap();
+            assert!(matches!(passed_on.recv().await, Some(ConnEvent::Frames(_))));
+            // Passed on, so already in the file.
+            let written = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(written.matches(&format!("frame of {id}\"")).count(), 2, "{id}");
+            assert!(written.contains(&format!("{{\"conn\":{id},")), "{id}");
+        }
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(written.lines().count(), 600);
+        assert!(
+            written
+                .lines()
+                .all(|line| serde_json::from_str::<serde_json::Value>(line).is_ok())
+        );
+        // Once every connection is gone, so is the writer.
+        drop(connections);
+        for _ in 0..100 {
+            if threads_named("wscope-log") == before {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(threads_named("wscope-log"), before);
+    }
 
     #[test]
     fn every_record_is_tagged_with_its_connection() {

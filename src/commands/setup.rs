@@ -48,11 +48,9 @@ pub fn open_log(options: &ConnOptions) -> anyhow::Result<Option<LogTarget>> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("cannot open --log {}", path.display()))?;
-    Ok(Some(LogTarget {
-        file: Arc::new(file),
-        with_secrets: options.export_secrets,
-        connection: None,
-    }))
+    let target = LogTarget::new(file, options.export_secrets)
+        .with_context(|| format!("cannot start the writer of --log {}", path.display()))?;
+    Ok(Some(target))
 }
 
 pub fn tls_options(options: &ConnOptions) -> anyhow::Result<TlsOptions> {
