@@ -122,6 +122,36 @@ fn the_headless_proxy_prints_captured_mqtt_as_packets() {
         printed.contains("PUBLISH v/5 q1") && !printed.contains("not MQTT"),
         "{printed}"
     );
+    // --ndjson: each record carries the packet as the protocol reads it.
+    let proxy = common::proxy::Proxy::start(&["--ndjson", &broker.url]);
+    let flow = format!(
+        "[request]\nurl = \"{}\"\nprotocol = \"mqtt\"\n\n[[step]]\nsend = 'sub n/1 qos=1'\n[[step]]\nsend = 'pub n/1 qos=1 {{\"n\":1}}'\n[[step]]\nexpect = {{ jq = '.payload.n == 1', within = \"5s\" }}\n",
+        proxy.url("/")
+    );
+    let (code, out) = common::run_flow(&flow);
+    assert_eq!(code, Some(0), "{out}");
+    let printed = runtime.block_on(proxy.printed(r#""packet":"PUBACK""#));
+    let records: Vec<serde_json::Value> = printed
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let publish = records
+        .iter()
+        .find(|record| record["direction"] == "received" && record["decoded"]["packet"] == "PUBLISH")
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert_eq!(
+        (
+            &publish["conn"],
+            &publish["decoded"]["topic"],
+            &publish["decoded"]["payload"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!("n/1"),
+            &serde_json::json!({"n": 1})
+        ),
+        "{printed}"
+    );
 }
 
 #[test]

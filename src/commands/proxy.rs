@@ -118,12 +118,17 @@ pub async fn run(args: ProxyArgs, options: &ConnOptions) -> anyhow::Result<u8> {
         eprintln!("wscope proxy: {line}");
     }
     let log = open_log(options)?;
+    let payloads = {
+        let mut profile = crate::profile::Profile::default();
+        settings.tab.protocol.lay_over(&mut profile);
+        profile.decoder_source().build()?
+    };
     let print = crate::headless::capture::PrintOptions {
         ndjson: args.ndjson,
         sanitize: std::io::stdout().is_terminal(),
         show_secrets: options.export_secrets,
         log,
-        decode: crate::decode::FrameDecoder::default(),
+        payloads,
         read_as: Box::new(read_as(settings.tab.protocol.clone())),
     };
     crate::headless::capture::run(notices, print).await

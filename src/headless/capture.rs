@@ -22,11 +22,27 @@ pub struct PrintOptions {
     /// `--export-secrets`: tokens in URLs printed in clear.
     pub show_secrets: bool,
     pub log: Option<LogTarget>,
-    pub decode: crate::decode::FrameDecoder,
+    /// `--decode`/`--proto`: how binary payloads read, where a
+    /// connection's protocol has no packets of its own.
+    pub payloads: crate::decode::PayloadDecoder,
     /// How a captured connection to `url` is read (`--protocol` and its
     /// options, else what the URL implies); settled by the subprotocol the
     /// server picks.
     pub read_as: Box<dyn Fn(&str) -> crate::protocol::Protocol + Send>,
+}
+
+/// How one connection's frames are read: its protocol, and the decoders
+/// that protocol and `--decode` give, both settled as the connection goes.
+struct Reading {
+    protocol: crate::protocol::Protocol,
+    decode: crate::decode::FrameDecoder,
+}
+
+impl Reading {
+    fn new(protocol: crate::protocol::Protocol, payloads: &crate::decode::PayloadDecoder) -> Self {
+        let decode = protocol.frame_decoder(payloads.clone());
+        Self { protocol, decode }
+    }
 }
 
 /// How long stopping waits for both sides of each connection to close.
@@ -38,7 +54,7 @@ pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> 
     let mut terminate = signal(SignalKind::terminate())?;
     let (merged_tx, mut merged) = mpsc::channel::<(u64, ConnEvent)>(crate::conn::EVENT_QUEUE * 4);
     let mut live: HashMap<u64, ConnHandle> = HashMap::new();
-    let mut protocols: HashMap<u64, crate::protocol::Protocol> = HashMap::new();
+    let mut readings: HashMap<u64, Reading> = HashMap::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     loop {
@@ -52,7 +68,7 @@ pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> 
                         crate::secrets::mask_url(url.as_str(), crate::secrets::SCREEN_MASK).into_owned()
                     };
                     eprintln!("#{id} {client} → {}", crate::sanitize::one_line(&shown));
-                    protocols.insert(id, (options.read_as)(url.as_str()));
+                    readings.insert(id, Reading::new((options.read_as)(url.as_str()), &options.payloads));
                     let events = crate::log_sink::attach(events, options.log.as_ref().map(|log| log.for_connection(id)));
                     live.insert(id, handle);
                     tokio::spawn(tag(id, events, merged_tx.clone()));
@@ -66,23 +82,25 @@ pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> 
                     pending.push(more);
                 }
                 for (id, event) in pending {
-                    if let Some(protocol) = protocols.get_mut(&id) {
+                    if let Some(reading) = readings.get_mut(&id) {
                         // An MQTT client's CONNECT names its version.
-                        for note in protocol.settle_by_client(event.client_binary_payloads()) {
+                        let notes = reading.protocol.settle_by_client(event.client_binary_payloads());
+                        for note in &notes {
                             eprintln!("#{id} {note}");
                         }
+                        if let ConnEvent::State { state: ConnState::Open { protocol: negotiated, .. }, .. } = &event {
+                            let settled = reading.protocol.settle(negotiated.as_deref());
+                            *reading = Reading::new(settled, &options.payloads);
+                        } else if !notes.is_empty() {
+                            *reading = Reading::new(reading.protocol.clone(), &options.payloads);
+                        }
                     }
-                    if let ConnEvent::State { state: ConnState::Open { protocol: negotiated, .. }, .. } = &event
-                        && let Some(protocol) = protocols.get_mut(&id)
-                    {
-                        *protocol = protocol.settle(negotiated.as_deref());
-                    }
-                    if print(&mut out, id, &event, protocols.get(&id), &options).is_err() {
+                    if print(&mut out, id, &event, readings.get(&id), &options).is_err() {
                         return Ok(0);
                     }
                     if let ConnEvent::State { state: ConnState::Closed { .. } | ConnState::Failed(_), .. } = event {
                         live.remove(&id);
-                        protocols.remove(&id);
+                        readings.remove(&id);
                     }
                 }
                 if out.flush().is_err() {
@@ -139,14 +157,14 @@ fn print(
     out: &mut impl Write,
     id: u64,
     event: &ConnEvent,
-    protocol: Option<&crate::protocol::Protocol>,
+    reading: Option<&Reading>,
     options: &PrintOptions,
 ) -> std::io::Result<()> {
     match event {
-        ConnEvent::Frame(frame) => print_frame(out, id, frame, protocol, options),
+        ConnEvent::Frame(frame) => print_frame(out, id, frame, reading, options),
         ConnEvent::Frames(frames) => frames
             .iter()
-            .try_for_each(|frame| print_frame(out, id, frame, protocol, options)),
+            .try_for_each(|frame| print_frame(out, id, frame, reading, options)),
         ConnEvent::State { state, .. } => {
             let words = match state {
                 ConnState::Connecting { .. } | ConnState::Idle | ConnState::Closing => return Ok(()),
@@ -171,11 +189,19 @@ fn print_frame(
     out: &mut impl Write,
     id: u64,
     frame: &FrameRecord,
-    protocol: Option<&crate::protocol::Protocol>,
+    reading: Option<&Reading>,
     options: &PrintOptions,
 ) -> std::io::Result<()> {
+    let raw;
+    let reading = match reading {
+        Some(reading) => reading,
+        None => {
+            raw = Reading::new(crate::protocol::Protocol::default(), &options.payloads);
+            &raw
+        }
+    };
     if options.ndjson {
-        let line = crate::export::ndjson_line_decoded(frame, &options.decode);
+        let line = crate::export::ndjson_line_decoded(frame, &reading.decode);
         let line = format!("{{\"conn\":{id},{}", line.strip_prefix('{').unwrap_or(&line));
         let line = if options.sanitize {
             crate::sanitize::json(&line).into_owned()
@@ -194,14 +220,14 @@ fn print_frame(
     };
     // As the protocol reads it (an MQTT packet, a STOMP frame), like the
     // inspector's rows; else as it came.
-    let described = protocol.and_then(|protocol| match frame.kind {
-        FrameKind::Text => protocol.describe_payload(&frame.payload, false),
-        FrameKind::Binary => protocol.describe_payload(&frame.payload, true),
+    let described = match frame.kind {
+        FrameKind::Text => reading.protocol.describe_payload(&frame.payload, false),
+        FrameKind::Binary => reading.protocol.describe_payload(&frame.payload, true),
         _ => None,
-    });
+    };
     let body = match (described, frame.kind) {
         (Some(described), _) => described,
-        (None, FrameKind::Binary) => match options.decode.json(frame) {
+        (None, FrameKind::Binary) => match reading.decode.json(frame) {
             Some(json) => String::from_utf8_lossy(&json).into_owned(),
             None => format!("hex:{}", hex::encode(&frame.payload[..frame.payload.len().min(64)])),
         },
