@@ -586,5 +586,21 @@ async fn a_server_that_stops_reading_fails_its_connection_by_name_and_no_other()
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(err.contains("#1 Failed (the server stopped reading"), "{err}");
-    drop(flood.await.unwrap());
+    // The client hears why, in a close frame of its own.
+    let mut deaf = flood.await.unwrap();
+    let close = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(message)) = deaf.next().await {
+            if let Message::Close(frame) = message {
+                return frame;
+            }
+        }
+        None
+    })
+    .await
+    .expect("no close frame came");
+    let close = close.expect("a close frame with a code");
+    assert_eq!(
+        (u16::from(close.code), close.reason.as_str()),
+        (1001, "the server stopped reading")
+    );
 }
