@@ -220,3 +220,33 @@ fn the_connections_list_shows_every_capture_at_80x24() {
     assert!(screen.contains("lobby-12"), "the end of a long name shows:\n{screen}");
     insta::assert_snapshot!("connections_list_80x24", screen);
 }
+
+#[test]
+fn the_connections_list_scrolls_to_the_selection_through_hundreds_of_captures() {
+    let (mut app, _first) = proxy_with_capture();
+    for id in 2..=300 {
+        app.open_captured(CapturedTab {
+            id,
+            url: format!("ws://chat.example.test:9001/rooms/r{id}"),
+            client: format!("127.0.0.1:{}", 40000 + id),
+            request_headers: Vec::new(),
+        });
+    }
+    app.handle_key(alt('l'));
+    let top = common::ui::screen(&mut app, 80, 24, Instant::now());
+    assert!(
+        top.contains("Captured connections: 300") && top.contains("#1 "),
+        "{top}"
+    );
+    // Past the end: the selection stops at the last.
+    for _ in 0..40 {
+        app.handle_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE));
+    }
+    let bottom = common::ui::screen(&mut app, 80, 24, Instant::now());
+    assert!(bottom.contains("#300 ") && bottom.contains("rooms/r300"), "{bottom}");
+    assert!(!bottom.contains("#1 "), "{bottom}");
+    // Enter takes the selected (last) one into the tab bar.
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let shown = common::ui::screen(&mut app, 80, 24, Instant::now());
+    assert!(shown.contains("rooms/r300"), "{shown}");
+}

@@ -41,9 +41,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, selected: usize) {
         return;
     }
     let width = usize::from(inner.width);
-    let items: Vec<ListItem> = rows.iter().map(|row| ListItem::new(line(row, width))).collect();
+    let selected = selected.min(rows.len() - 1);
+    // Only the rows that show are laid out (a proxy may list thousands), from
+    // where a list scrolled just far enough to show the selection starts.
+    let height = usize::from(inner.height).max(1);
+    let first = selected.saturating_sub(height - 1);
+    let items: Vec<ListItem> = rows[first..]
+        .iter()
+        .take(height)
+        .map(|row| ListItem::new(line(row, width)))
+        .collect();
     let list = List::new(items).highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut state = ListState::default().with_selected(Some(selected.min(rows.len() - 1)));
+    let mut state = ListState::default().with_selected(Some(selected - first));
     frame.render_stateful_widget(list, inner, &mut state);
 }
 
