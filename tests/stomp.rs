@@ -18,6 +18,16 @@ use wscope::protocol::{Protocol, ProtocolKind};
 
 use common::rabbitmq::{Broker, broker};
 
+/// The options that speak STOMP to the test broker as its guest user.
+const STOMP_AS_GUEST: [&str; 6] = [
+    "--protocol",
+    "stomp",
+    "--vhost",
+    "/",
+    "--auth",
+    r#"{"login":"guest","passcode":"guest"}"#,
+];
+
 /// A name no other test (or earlier run) uses.
 fn unique(name: &str) -> String {
     format!("{name}-{}-{}", std::process::id(), fastrand::u32(..))
@@ -232,17 +242,7 @@ fn the_inspector_subscribed_shows_a_message_another_client_published() {
     let topic = format!("/topic/{}", unique("tui"));
     let subscribe = format!("sub {topic}");
     let mut pty = common::pty::Pty::spawn_sized(
-        &[
-            "--protocol",
-            "stomp",
-            "--vhost",
-            "/",
-            "--auth",
-            r#"{"login":"guest","passcode":"guest"}"#,
-            &broker.url,
-            "-m",
-            &subscribe,
-        ],
+        &[&STOMP_AS_GUEST[..], &[&broker.url, "-m", &subscribe]].concat(),
         120,
         30,
     );
@@ -377,18 +377,10 @@ fn a_session_recorded_against_rabbitmq_replays_with_the_passcode_masked_in_the_l
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("session.ndjson");
     let lines = format!("sub {queue}\nsend {queue} hello replay\n");
-    let stomp = [
-        "--protocol",
-        "stomp",
-        "--vhost",
-        "/",
-        "--auth",
-        r#"{"login":"guest","passcode":"guest"}"#,
-    ];
     let recorded = common::pipe_lines(
         &broker.url,
         &lines,
-        &[&stomp[..], &["--log", log.to_str().unwrap()]].concat(),
+        &[&STOMP_AS_GUEST[..], &["--log", log.to_str().unwrap()]].concat(),
     );
     assert!(recorded.contains(r#""payload":"hello replay""#), "{recorded}");
     let written = std::fs::read_to_string(&log).unwrap();
@@ -400,12 +392,12 @@ fn a_session_recorded_against_rabbitmq_replays_with_the_passcode_masked_in_the_l
     // The broker is not asked: the replay answers from the log. Its CONNECT
     // held the passcode masked, this one in clear, and it still matches.
     let server = common::ReplayServer::start(&log);
-    let replayed = common::pipe_lines(&server.url, &lines, &stomp);
+    let replayed = common::pipe_lines(&server.url, &lines, &STOMP_AS_GUEST);
     drop(server);
-    let commands: Vec<&str> = replayed
-        .lines()
-        .filter_map(|line| line.split(r#""command":""#).nth(1)?.split('"').next())
-        .collect();
-    assert_eq!(commands, ["CONNECTED", "RECEIPT", "MESSAGE", "RECEIPT"], "{replayed}");
+    assert_eq!(
+        common::field_values(&replayed, "command"),
+        ["CONNECTED", "RECEIPT", "MESSAGE", "RECEIPT"],
+        "{replayed}"
+    );
     assert!(replayed.contains(r#""payload":"hello replay""#), "{replayed}");
 }

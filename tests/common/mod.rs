@@ -360,6 +360,16 @@ pub fn pipe_lines(url: &str, lines: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The string values of `field` in each line of `printed` that has it, in
+/// order (e.g. the packets `pipe` printed).
+pub fn field_values<'a>(printed: &'a str, field: &str) -> Vec<&'a str> {
+    let key = format!("\"{field}\":\"");
+    printed
+        .lines()
+        .filter_map(|line| line.split(key.as_str()).nth(1)?.split('"').next())
+        .collect()
+}
+
 /// `wscope serve --replay LOG` on a free port, stopped when dropped.
 pub struct ReplayServer {
     pub url: String,
