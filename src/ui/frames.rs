@@ -42,7 +42,9 @@ pub fn render(frame: &mut Frame, area: Rect, session: &Session, focused: bool) {
         ));
         title.push(Span::styled(format!("[{}] ", session.filter.describe()), theme::dim()));
     } else {
-        title.push(Span::styled(format!("{} held ", log.len()), theme::dim()));
+        // A count, not "held": on a proxied tab, held frames are the ones
+        // interception stopped.
+        title.push(Span::styled(format!("{} ", log.len()), theme::dim()));
     }
     if log.dropped() > 0 {
         title.push(Span::styled(
