@@ -13,12 +13,12 @@ pub mod classify;
 pub mod gaps;
 pub mod latency;
 pub mod rate;
+pub mod sent_types;
 pub mod sizes;
 pub mod types;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::record::{Direction, FrameRecord};
@@ -26,14 +26,12 @@ use classify::Classifier;
 use gaps::Gaps;
 use latency::LatencyHistogram;
 use rate::RateSeries;
+use sent_types::SentTypes;
 use sizes::SizeHistogram;
 use types::TypeTable;
 
 /// Ping round trips kept for the line chart.
 pub const PINGS_KEPT: usize = 600;
-/// Sent frames whose type is remembered for their reply's round trip
-/// (as many as the pairing waits for).
-const SENT_TYPES_KEPT: usize = 10_000;
 
 /// Microseconds since the epoch (0 for a time before it).
 pub fn micros(at: SystemTime) -> i64 {
@@ -98,7 +96,7 @@ impl<'a> Run<'a> {
             && sample.sent == self.sent
             && sample.reply.is_none()
             && sizes::bucket_of(sample.size) == self.size_bucket
-            && sample.type_name == self.type_name;
+            && same_name(&sample.type_name, &self.type_name);
         if belongs {
             self.frames += 1;
             self.bytes += sample.size;
@@ -106,6 +104,12 @@ impl<'a> Run<'a> {
         }
         belongs
     }
+}
+
+/// Whether two type names are the same: most are one of the fixed names
+/// (`text`, `binary`), which the same address settles without a compare.
+fn same_name(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
 }
 
 /// Every figure of one stream.
@@ -202,9 +206,7 @@ pub struct Feed {
     pub classifier: Classifier,
     /// `(seq, type)` of the latest sent frames, in the order sent (so
     /// ordered by seq: found by a binary search, no hashing per frame).
-    /// A run of sent frames of one type shares one name (a flood's
-    /// frames would otherwise cost an allocation each).
-    sent_types: VecDeque<(u64, Arc<str>)>,
+    sent_types: SentTypes,
     /// The last stamp turned into microseconds: frames of a batch share
     /// one clock read.
     last_stamp: Option<(SystemTime, i64)>,
@@ -249,23 +251,12 @@ impl Feed {
         let type_name = self.classifier.type_of(frame);
         let sent = frame.direction == Direction::Sent;
         if sent {
-            if self.sent_types.back().is_some_and(|(last, _)| *last >= seq) {
-                // A log started afresh (a regroup): seqs must keep rising.
-                self.sent_types.clear();
-            }
-            let name = match self.sent_types.back() {
-                Some((_, last)) if **last == *type_name => last.clone(),
-                _ => Arc::from(&*type_name),
-            };
-            self.sent_types.push_back((seq, name));
-            if self.sent_types.len() > SENT_TYPES_KEPT {
-                self.sent_types.pop_front();
-            }
+            self.sent_types.note(seq, &type_name);
         }
         let reply = reply_to.map(|(request, rtt)| {
-            let request_type = match self.sent_types.binary_search_by_key(&request, |(seq, _)| *seq) {
-                Ok(index) => Cow::Owned(self.sent_types[index].1.to_string()),
-                Err(_) => type_name.clone(),
+            let request_type = match self.sent_types.type_of(request) {
+                Some(name) => Cow::Owned(name.to_string()),
+                None => type_name.clone(),
             };
             (request_type, rtt)
         });
