@@ -80,9 +80,28 @@ pub fn bytes(input: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// Whether every byte is printable ASCII (0x20 to 0x7e), eight at a time:
+/// the headless proxy asks it of every frame it prints.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let (words, rest) = bytes.as_chunks::<8>();
+    let words_printable = words.iter().all(|word| {
+        let word = u64::from_ne_bytes(*word);
+        // With no high bit set, these find a byte under 0x20 and a 0x7f
+        // exactly (the classic "has a byte less than n" and "has a zero
+        // byte" tests).
+        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+        let delete = word ^ (ONES * 0x7f);
+        let has_delete = delete.wrapping_sub(ONES) & !delete & HIGH;
+        word & HIGH == 0 && below_space == 0 && has_delete == 0
+    });
+    words_printable && rest.iter().all(|b| (0x20..0x7f).contains(b))
+}
+
 fn map(input: &str, replace: impl Fn(char) -> char) -> Cow<'_, str> {
     // Most text is printable ASCII: a byte scan settles it without a copy.
-    if input.bytes().all(|b| (0x20..0x7f).contains(&b)) || !input.chars().any(needs_care) {
+    if printable_ascii(input.as_bytes()) || !input.chars().any(needs_care) {
         return Cow::Borrowed(input);
     }
     Cow::Owned(input.chars().map(replace).collect())
@@ -109,6 +128,35 @@ pub fn json(input: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_ascii_by_words_agrees_with_a_byte_loop() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let edges = [0x00u8, 0x1f, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0x9f, 0xff, b'a'];
+        for _ in 0..20_000 {
+            let length = rng.usize(0..40);
+            let bytes: Vec<u8> = (0..length)
+                .map(|_| match rng.u8(..4) {
+                    0 => edges[rng.usize(..edges.len())],
+                    _ => rng.u8(0x20..0x7f),
+                })
+                .collect();
+            let expected = bytes.iter().all(|b| (0x20..0x7f).contains(b));
+            assert_eq!(printable_ascii(&bytes), expected, "{bytes:x?}");
+        }
+        // Each edge byte at each place of a word.
+        for edge in edges {
+            for place in 0..16 {
+                let mut bytes = vec![b'x'; 16];
+                bytes[place] = edge;
+                assert_eq!(
+                    printable_ascii(&bytes),
+                    (0x20..0x7f).contains(&edge),
+                    "{edge:#x} at {place}"
+                );
+            }
+        }
+    }
 
     const HOSTILE: &str = "a\u{1b}]52;c;aGk=\u{7}b\u{1b}]0;title\u{7}\u{1b}[2J\u{1b}[?1049l\u{9b}31mc\rd\u{202e}e";
 

@@ -225,13 +225,17 @@ fn print_frame(
         FrameKind::Binary => reading.protocol.describe_payload(&frame.payload, true),
         _ => None,
     };
-    let body = match (described, frame.kind) {
-        (Some(described), _) => described,
+    let body: std::borrow::Cow<str> = match (described, frame.kind) {
+        (Some(described), _) => described.into(),
         (None, FrameKind::Binary) => match reading.decode.json(frame) {
-            Some(json) => String::from_utf8_lossy(&json).into_owned(),
-            None => format!("hex:{}", hex::encode(&frame.payload[..frame.payload.len().min(64)])),
+            Some(json) => String::from_utf8_lossy(&json).into_owned().into(),
+            None => format!("hex:{}", hex::encode(&frame.payload[..frame.payload.len().min(64)])).into(),
         },
-        (None, _) => String::from_utf8_lossy(&frame.payload).into_owned(),
+        // Borrowed when it is UTF-8, as text frames are: no copy a line.
+        (None, _) => match std::str::from_utf8(&frame.payload) {
+            Ok(text) => text.into(),
+            Err(_) => String::from_utf8_lossy(&frame.payload),
+        },
     };
     // One line a frame, whatever it holds, and never a raw control byte.
     writeln!(
