@@ -194,10 +194,7 @@ impl App {
                     return;
                 };
                 if !self.select_frame(gap.origin, gap.seq, view.merged) {
-                    self.notify(
-                        NoteLevel::Info,
-                        "that frame is no longer held (the history cap dropped it)",
-                    );
+                    self.notify(NoteLevel::Info, "that frame was dropped from the history (its cap)");
                     return;
                 }
             }

@@ -53,7 +53,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, view: &StatsView) {
     }
     let held = held_frames(app, view);
     if held < stats.frames {
-        title.push_str(&format!("· {} no longer held, still counted ", stats.frames - held));
+        title.push_str(&format!(
+            "· {} dropped from the history, still counted ",
+            stats.frames - held
+        ));
     }
     let block = Block::bordered()
         .title(title)
