@@ -200,6 +200,16 @@ async fn rules_rewrite_each_way_and_drop() {
     assert_eq!(next_text(&mut client).await, r#"{"user":"test","echoed":true}"#);
     let err = proxy.said("rewritten by --rewrite-in").await;
     assert!(err.contains("dropped by --drop (^noise$)"), "{err}");
+    // Frames passed as they came, rewritten and dropped, read together in
+    // one go: they go on in the order they came.
+    for text in ["a", r#"{"user":"x"}"#, "b", "noise", r#"{"user":"y"}"#, "c"] {
+        client.feed(Message::text(text)).await.unwrap();
+    }
+    client.flush().await.unwrap();
+    let rewritten = r#"{"user":"test","echoed":true}"#;
+    for expected in ["a", rewritten, "b", rewritten, "c"] {
+        assert_eq!(next_text(&mut client).await, expected);
+    }
 }
 
 /// Opens a CONNECT tunnel through the proxy at `proxy` to `target`.
@@ -520,7 +530,7 @@ async fn a_held_frame_goes_on_as_edited_and_a_dropped_one_never_arrives() {
 }
 
 #[tokio::test]
-async fn a_flood_arrives_whole_and_in_order() {
+async fn a_flood_with_pings_and_fragments_arrives_whole_and_in_order() {
     let received = Arc::new(Mutex::new(Vec::new()));
     let sink = received.clone();
     let server = serve(move |stream| {
@@ -540,7 +550,24 @@ async fn a_flood_arrives_whole_and_in_order() {
     let proxy = Proxy::start(&[&server.url("ws", "/")]);
     let (mut client, _) = tokio_tungstenite::connect_async(proxy.url("/")).await.unwrap();
     const COUNT: usize = 20_000;
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
     for n in 0..COUNT {
+        // Pings (answered by the proxy, not passed on) and fragmented
+        // messages (passed on whole) break the run of bytes that goes on
+        // as it came; the order must hold across them.
+        if n % 7 == 3 {
+            client.feed(Message::Ping(vec![1, 2].into())).await.unwrap();
+        }
+        if n % 11 == 5 {
+            let text = n.to_string();
+            let (head, tail) = text.split_at(1);
+            let first = Frame::message(head.as_bytes().to_vec(), OpCode::Data(Data::Text), false);
+            let rest = Frame::message(tail.as_bytes().to_vec(), OpCode::Data(Data::Continue), true);
+            client.feed(Message::Frame(first)).await.unwrap();
+            client.feed(Message::Frame(rest)).await.unwrap();
+            continue;
+        }
         client.feed(Message::text(n.to_string())).await.unwrap();
     }
     client.flush().await.unwrap();

@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::hold::{Hold, HoldRule, Offer};
 use super::relay::{Io, RelaySettings};
-use super::wire::{self, Piece, PieceKind, Reader};
+use super::wire::{self, Piece, PieceKind, Reader, Wire};
 use crate::conn::arena::Arena;
 use crate::conn::{ConnEvent, HoldOutcome};
 use crate::record::{Direction, FrameKind, FrameRecord};
@@ -125,6 +125,11 @@ struct Pump {
     to_server: bool,
     /// Bytes for the destination, written once a turn.
     out: Vec<u8>,
+    /// Frames passed on as they came, still in the reader's buffer: written
+    /// from there, with no copy into `out`, while nothing else goes out in
+    /// the turn. Set only while `out` is empty; anything added to `out`
+    /// first moves these bytes in ([`Pump::settle`]), so the order holds.
+    pending: Option<std::ops::Range<usize>>,
     hold: Hold,
     settings: RelaySettings,
     answer: mpsc::UnboundedSender<Order>,
@@ -162,6 +167,7 @@ pub async fn pump(
         direction,
         to_server: direction == Direction::Sent,
         out: Vec::new(),
+        pending: None,
         hold,
         settings,
         answer,
@@ -203,10 +209,18 @@ pub async fn pump(
             },
         }
         while let Some(message) = pump.hold.next_ready() {
+            pump.settle(&reader);
             wire::encode(message, pump.to_server, &mut pump.out);
         }
-        if !pump.out.is_empty() && !destination_gone {
-            match tokio::time::timeout(pump.settings.send_timeout, to.write_all(&pump.out)).await {
+        let outgoing = match pump.pending.take() {
+            Some(range) => {
+                debug_assert!(pump.out.is_empty(), "pending bytes go out only when nothing else does");
+                reader.buffered(range)
+            }
+            None => &pump.out[..],
+        };
+        if !outgoing.is_empty() && !destination_gone {
+            match tokio::time::timeout(pump.settings.send_timeout, to.write_all(outgoing)).await {
                 Err(_) => return Ended::Stalled,
                 Ok(Err(_)) => destination_gone = true,
                 Ok(Ok(())) => {}
@@ -314,7 +328,7 @@ impl Pump {
             .reserve(self.last_turn_frames.clamp(64, MOST_FRAMES_RESERVED));
         while !self.hold.is_full() {
             match reader.next() {
-                Ok(Some(Piece { kind, payload, wire })) => self.take(kind, payload, reader.wire(&wire), at, report),
+                Ok(Some(Piece { kind, payload, wire })) => self.take(kind, payload, reader, &wire, at, report),
                 Ok(None) => {
                     self.last_turn_frames = report.frames.len();
                     return None;
@@ -332,9 +346,46 @@ impl Pump {
         None
     }
 
-    /// One piece the source sent: its payload, and `wire`, the bytes it
-    /// came in.
-    fn take(&mut self, kind: PieceKind, payload: Bytes, wire: &[u8], at: SystemTime, report: &mut Report) {
+    /// Sends on `wire` (a piece's bytes as they came, in `reader`) after
+    /// what is already going out.
+    fn pass_as_it_came(&mut self, reader: &Reader, wire: &Wire) {
+        if let Wire::InBuffer(range) = wire
+            && self.out.is_empty()
+        {
+            match &mut self.pending {
+                None => {
+                    self.pending = Some(range.clone());
+                    return;
+                }
+                Some(pending) if pending.end == range.start => {
+                    pending.end = range.end;
+                    return;
+                }
+                Some(_) => {}
+            }
+        }
+        self.settle(reader);
+        self.out.extend_from_slice(reader.wire(wire));
+    }
+
+    /// Moves the pending bytes into `out`, before anything else joins it.
+    fn settle(&mut self, reader: &Reader) {
+        if let Some(range) = self.pending.take() {
+            self.out.extend_from_slice(reader.buffered(range));
+        }
+    }
+
+    /// One piece the source sent: its payload, and `wire`, where in
+    /// `reader` the bytes it came in are.
+    fn take(
+        &mut self,
+        kind: PieceKind,
+        payload: Bytes,
+        reader: &Reader,
+        wire: &Wire,
+        at: SystemTime,
+        report: &mut Report,
+    ) {
         let mut record = FrameRecord {
             at,
             direction: self.direction,
@@ -346,7 +397,7 @@ impl Pump {
                 if kind == PieceKind::Binary {
                     record.kind = FrameKind::Binary;
                 }
-                self.pass_on(kind, wire, &record, report);
+                self.pass_on(kind, reader, wire, &record, report);
             }
             PieceKind::Ping => {
                 record.kind = FrameKind::Ping;
@@ -365,7 +416,7 @@ impl Pump {
                     self.closed = Some((code, frame.map(|f| f.reason.to_string()).unwrap_or_default()));
                 }
                 if !self.told_to_close {
-                    self.out.extend_from_slice(wire);
+                    self.pass_as_it_came(reader, wire);
                 }
             }
         }
@@ -373,7 +424,7 @@ impl Pump {
     }
 
     /// A data message through the rules and the hold.
-    fn pass_on(&mut self, kind: PieceKind, wire: &[u8], record: &FrameRecord, report: &mut Report) {
+    fn pass_on(&mut self, kind: PieceKind, reader: &Reader, wire: &Wire, record: &FrameRecord, report: &mut Report) {
         if self.told_to_close {
             return;
         }
@@ -386,7 +437,7 @@ impl Pump {
         let Some(message) = message else {
             // No rule applies (or a text that is not UTF-8, which no rule
             // can read): the bytes go on as they came.
-            self.out.extend_from_slice(wire);
+            self.pass_as_it_came(reader, wire);
             return;
         };
         let verdict = self.settings.rules.judge(self.direction, message);
@@ -397,8 +448,11 @@ impl Pump {
         }
         let Some(message) = verdict.message else { return };
         match self.hold.offer(message, Instant::now()) {
-            Offer::Pass(_) if !changed => self.out.extend_from_slice(wire),
-            Offer::Pass(message) => wire::encode(message, self.to_server, &mut self.out),
+            Offer::Pass(_) if !changed => self.pass_as_it_came(reader, wire),
+            Offer::Pass(message) => {
+                self.settle(reader);
+                wire::encode(message, self.to_server, &mut self.out);
+            }
             Offer::Held(id) => report.after.push(ConnEvent::Held {
                 id,
                 frame: record.clone(),

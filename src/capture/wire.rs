@@ -169,6 +169,12 @@ impl Reader {
         Ok(read)
     }
 
+    /// Bytes of the buffer, as [`Wire::InBuffer`] names them; valid until
+    /// the next read.
+    pub fn buffered(&self, range: std::ops::Range<usize>) -> &[u8] {
+        &self.buffer[range]
+    }
+
     /// The bytes `piece` came in.
     pub fn wire<'a>(&'a self, wire: &'a Wire) -> &'a [u8] {
         match wire {
