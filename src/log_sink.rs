@@ -240,6 +240,19 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// Writer threads, once they number `expected` or a second has passed:
+    /// a thread takes its name only once it runs, and ends a little after
+    /// its last job.
+    async fn writers_once_settled(expected: usize) -> usize {
+        for _ in 0..100 {
+            if threads_named("wscope-log") == expected {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        threads_named("wscope-log")
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_connections_share_one_writer_and_each_record_is_written_before_it_is_passed_on() {
         let dir = tempfile::tempdir().unwrap();
@@ -254,7 +267,11 @@ mod tests {
             connections.push((id, events, passed_on));
         }
         drop(target);
-        assert_eq!(threads_named("wscope-log"), before + 1, "one writer for one file");
+        assert_eq!(
+            writers_once_settled(before + 1).await,
+            before + 1,
+            "one writer for one file"
+        );
         for (id, events, passed_on) in &mut connections {
             let frames = vec![FrameRecord::text(Direction::Sent, &format!("frame of {id}")); 2];
             events.send(ConnEvent::Frames(frames)).await.unwrap();
@@ -273,13 +290,7 @@ mod tests {
         );
         // Once every connection is gone, so is the writer.
         drop(connections);
-        for _ in 0..100 {
-            if threads_named("wscope-log") == before {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        assert_eq!(threads_named("wscope-log"), before);
+        assert_eq!(writers_once_settled(before).await, before);
     }
 
     #[test]
