@@ -43,6 +43,29 @@ impl Reading {
         let decode = protocol.frame_decoder(payloads.clone());
         Self { protocol, decode }
     }
+
+    /// Reads as `event` says from then on: a client's CONNECT names its
+    /// MQTT version, the server's subprotocol names the protocol. The
+    /// notes say what the client's frames changed.
+    fn settle(&mut self, event: &ConnEvent, payloads: &crate::decode::PayloadDecoder) -> Vec<String> {
+        let notes = self.protocol.settle_by_client(event.client_binary_payloads());
+        let opened = match event {
+            ConnEvent::State {
+                state: ConnState::Open {
+                    protocol: negotiated, ..
+                },
+                ..
+            } => {
+                self.protocol = self.protocol.settle(negotiated.as_deref());
+                true
+            }
+            _ => false,
+        };
+        if opened || !notes.is_empty() {
+            self.decode = self.protocol.frame_decoder(payloads.clone());
+        }
+        notes
+    }
 }
 
 /// How long stopping waits for both sides of each connection to close.
@@ -83,16 +106,8 @@ pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> 
                 }
                 for (id, event) in pending {
                     if let Some(reading) = readings.get_mut(&id) {
-                        // An MQTT client's CONNECT names its version.
-                        let notes = reading.protocol.settle_by_client(event.client_binary_payloads());
-                        for note in &notes {
+                        for note in reading.settle(&event, &options.payloads) {
                             eprintln!("#{id} {note}");
-                        }
-                        if let ConnEvent::State { state: ConnState::Open { protocol: negotiated, .. }, .. } = &event {
-                            let settled = reading.protocol.settle(negotiated.as_deref());
-                            *reading = Reading::new(settled, &options.payloads);
-                        } else if !notes.is_empty() {
-                            *reading = Reading::new(reading.protocol.clone(), &options.payloads);
                         }
                     }
                     if print(&mut out, id, &event, readings.get(&id), &options).is_err() {
@@ -111,13 +126,14 @@ pub async fn run(mut notices: mpsc::Receiver<Notice>, options: PrintOptions) -> 
             _ = terminate.recv() => break,
         }
     }
-    stop(live, &mut merged, &mut out, &options).await;
+    stop(live, &readings, &mut merged, &mut out, &options).await;
     Ok(0)
 }
 
 /// Closes both sides of every live connection, printing how each ends.
 async fn stop(
     mut live: HashMap<u64, ConnHandle>,
+    readings: &HashMap<u64, Reading>,
     merged: &mut mpsc::Receiver<(u64, ConnEvent)>,
     out: &mut impl Write,
     options: &PrintOptions,
@@ -131,7 +147,7 @@ async fn stop(
     let _ = tokio::time::timeout(STOP_WAIT, async {
         while !live.is_empty() {
             let Some((id, event)) = merged.recv().await else { return };
-            let _ = print(out, id, &event, None, options);
+            let _ = print(out, id, &event, readings.get(&id), options);
             if let ConnEvent::State {
                 state: ConnState::Closed { .. } | ConnState::Failed(_),
                 ..

@@ -27,7 +27,6 @@ pub mod sockjs;
 pub mod stomp;
 
 pub use close_codes::close_code_meaning;
-
 pub use conversation::{Carried, Conversation, Converse, Outbound, Reaction};
 
 use std::time::Duration;
@@ -43,11 +42,8 @@ pub fn session_opening(payload: &[u8]) -> Option<&'static str> {
     if mqtt::packet::connect_level(payload).is_some() {
         return Some("MQTT CONNECT");
     }
-    let text = payload.strip_prefix(b"\r\n").unwrap_or(payload);
-    let text = text.strip_prefix(b"\n").unwrap_or(text);
-    let command = text.split(|&b| b == b'\n').next()?;
-    let command = command.strip_suffix(b"\r").unwrap_or(command);
-    matches!(command, b"CONNECT" | b"STOMP").then_some("STOMP CONNECT")
+    let frame = stomp::frame::parse_head(std::str::from_utf8(payload).ok()?)?;
+    matches!(frame.command.as_str(), "CONNECT" | "STOMP").then_some("STOMP CONNECT")
 }
 
 /// What a protocol is and does, apart from any one connection.
