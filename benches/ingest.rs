@@ -29,7 +29,7 @@ use pty::Pty;
 
 #[path = "support/memory.rs"]
 mod memory;
-use memory::peak_rss_kib;
+use memory::{cpu_time, peak_rss_kib};
 
 /// Starts wscope in the benchmark's 80x24 terminal.
 fn spawn(args: &[&str]) -> Pty {
@@ -40,17 +40,6 @@ fn spawn(args: &[&str]) -> Pty {
 fn quit(mut wscope: Pty) {
     wscope.press(b"\x03");
     let _ = wscope.child.wait();
-}
-
-/// CPU time (user + system) a process has used.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    // SAFETY: sysconf has no preconditions.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Duration::from_millis(ticks * 1000 / per_second)
 }
 
 fn flood_server(runtime: &tokio::runtime::Runtime, count: u64, rate: Option<u32>) -> DemoServer {

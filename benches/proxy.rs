@@ -3,10 +3,11 @@
 //! only add noise.
 //!
 //! 1. Throughput: N x 100 B frames client to server through the reverse
-//!    proxy (TUI live), against the same flood sent straight to the server,
-//!    in the same run: three of each, alternating, medians compared. Then
-//!    the same flood through the headless proxy and through a TCP relay
-//!    that only copies bytes (what any proxy costs on this machine).
+//!    proxy (TUI live), against the same flood sent straight to the server
+//!    and through a TCP relay that only copies bytes (what any proxy costs
+//!    on this machine), in the same run: three of each, alternating,
+//!    medians compared, with each proxy's CPU time a frame. Then the same
+//!    flood through the headless proxy.
 //! 2. Latency: the round trip the proxy adds, p50 and p99 over 10,000
 //!    echoes, against the same echoes sent straight.
 //! 3. Many connections: 1,000 connections through the proxy, each sending
@@ -19,7 +20,9 @@
 //!
 //! Run with `cargo bench --bench proxy`. `WSCOPE_BENCH_FRAMES` sets N
 //! (default 1,000,000), `WSCOPE_BENCH_CONNECTIONS` the connections (1,000);
-//! `WSCOPE_BENCH_ONLY=throughput` runs figures 1 and 2 alone.
+//! `WSCOPE_BENCH_ONLY=throughput` runs figures 1 and 2 alone;
+//! `WSCOPE_BINARY` measures another build of wscope (the shipped one, from
+//! `cargo build --release`) in place of the benchmark profile's.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::BufRead;
@@ -140,11 +143,14 @@ async fn many_clients(listen: &str, connections: usize, seconds: u64, sent: &Arc
 /// A TCP relay that only copies bytes, on a thread of its own, in front of
 /// `upstream`: the most any proxy can reach on this machine, since the
 /// kernel's work on the second hop is the same whatever the proxy does.
-fn byte_relay(upstream: SocketAddr) -> SocketAddr {
+/// Returns its address and its thread's stat file, for its CPU time.
+fn byte_relay(upstream: SocketAddr) -> (SocketAddr, String) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
+    let (stat_tx, stat_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let _ = stat_tx.send(memory::this_thread_stat());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -163,7 +169,7 @@ fn byte_relay(upstream: SocketAddr) -> SocketAddr {
             }
         });
     });
-    addr
+    (addr, stat_rx.recv().unwrap())
 }
 
 /// A loopback port nothing listens on.
@@ -241,7 +247,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// The headless proxy, with its address.
 fn headless_proxy(upstream: &str) -> (Child, SocketAddr) {
     let home = std::env::temp_dir().join(format!("wscope-bench-proxy-{}", std::process::id()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
+    let mut child = Command::new(pty::wscope_binary())
         .arg("--config-dir")
         .arg(&home)
         .args(["proxy", "--headless", "--listen", "127.0.0.1:0", upstream])
@@ -286,10 +292,14 @@ fn main() {
     let (tui, listen, _home) = inspector_proxy(&upstream);
     let proxied = format!("ws://{listen}/flood");
     let own = std::process::id();
-    // Direct and proxied floods alternate, and the medians are compared:
-    // on a shared 2-core machine one direct run alone is a noisy yardstick.
-    let (mut directs, mut throughs) = (Vec::new(), Vec::new());
-    let (mut peers_direct, mut peers_through, mut wscope_cpu) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    // Direct floods, floods through wscope and floods through the byte
+    // relay alternate, and the medians are compared: on a shared 2-core
+    // machine one direct run alone is a noisy yardstick.
+    let (relay, relay_stat) = byte_relay(server);
+    let copying = format!("ws://{relay}/flood");
+    let (mut directs, mut throughs, mut copieds) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut peers_direct, mut peers_through, mut wscope_cpu, mut relay_cpu) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
     for _ in 0..ROUNDS {
         let before = (memory::cpu_time(own), memory::cpu_time(tui.pid()));
         directs.push(runtime.block_on(flood(&upstream, frames, &received)));
@@ -299,8 +309,11 @@ fn main() {
         peers_direct += between.0 - before.0;
         peers_through += after.0 - between.0;
         wscope_cpu += after.1 - between.1;
+        let relay_before = memory::thread_cpu_time(&relay_stat);
+        copieds.push(runtime.block_on(flood(&copying, frames, &received)));
+        relay_cpu += memory::thread_cpu_time(&relay_stat) - relay_before;
     }
-    let (direct, through) = (median(&mut directs), median(&mut throughs));
+    let (direct, through, copied) = (median(&mut directs), median(&mut throughs), median(&mut copieds));
     let direct_rate = frames as f64 / direct.as_secs_f64();
     let through_rate = frames as f64 / through.as_secs_f64();
     let ms = |runs: &[Duration]| {
@@ -318,16 +331,23 @@ fn main() {
         through_rate / direct_rate
     );
     println!(
-        "   runs (ms): direct {}; through the proxy {}",
+        "   through a TCP relay that only copies bytes (the most any proxy gets on this machine): {:.0} ms, {:.2}x direct",
+        copied.as_secs_f64() * 1e3,
+        direct.as_secs_f64() / copied.as_secs_f64()
+    );
+    println!(
+        "   runs (ms): direct {}; through the proxy {}; through the byte relay {}",
         ms(&directs),
-        ms(&throughs)
+        ms(&throughs),
+        ms(&copieds)
     );
     let per_frame = |cpu: Duration| cpu.as_nanos() as f64 / (frames * ROUNDS as u64) as f64;
     println!(
-        "   CPU a frame: the client and server {:.0} ns direct, {:.0} ns through the proxy; wscope (relay and TUI) {:.0} ns of the machine's {} cores",
+        "   CPU a frame: the client and server {:.0} ns direct, {:.0} ns through the proxy; wscope (relay and TUI) {:.0} ns, the byte relay {:.0} ns, of the machine's {} cores",
         per_frame(peers_direct),
         per_frame(peers_through),
         per_frame(wscope_cpu),
+        per_frame(relay_cpu),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let samples = 10_000;
@@ -345,21 +365,15 @@ fn main() {
     let tui_rss = peak_rss_kib(tui.pid());
     drop(tui);
     println!("   TUI peak RSS after both: {:.1} MiB", tui_rss as f64 / 1024.0);
-    // What the same flood gets through the headless proxy, and through a
-    // relay that parses nothing: where the time of figure 1 goes.
+    // What the same flood gets through the headless proxy.
     let (mut proxy, addr) = headless_proxy(&upstream);
     let headless = runtime.block_on(flood(&format!("ws://{addr}/flood"), frames, &received));
     let _ = proxy.kill();
     let _ = proxy.wait();
-    let relay = byte_relay(server);
-    let copied = runtime.block_on(flood(&format!("ws://{relay}/flood"), frames, &received));
-    let ratio = |took: Duration| direct.as_secs_f64() / took.as_secs_f64();
     println!(
-        "   the same flood headless: {:.0} ms, {:.2}x direct; through a TCP relay that only copies bytes (the most any proxy gets on this machine): {:.0} ms, {:.2}x direct",
+        "   the same flood headless: {:.0} ms, {:.2}x direct",
         headless.as_secs_f64() * 1e3,
-        ratio(headless),
-        copied.as_secs_f64() * 1e3,
-        ratio(copied)
+        direct.as_secs_f64() / headless.as_secs_f64()
     );
     if std::env::var("WSCOPE_BENCH_ONLY").is_ok_and(|only| only == "throughput") {
         return;

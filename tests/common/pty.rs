@@ -60,7 +60,7 @@ impl Pty {
                 pixel_height: 0,
             })
             .expect("open a pty");
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_wscope"));
+        let mut command = CommandBuilder::new(wscope_binary());
         command.args(args);
         command.env("TERM", "xterm-256color");
         // Never the real home: drafts and profiles go to a folder of this run.
@@ -197,4 +197,10 @@ impl Pty {
         }
         None
     }
+}
+
+/// The binary under test: `WSCOPE_BINARY` when set (the benchmarks measure
+/// the shipped release build with it), else the one cargo built for this run.
+pub fn wscope_binary() -> std::ffi::OsString {
+    std::env::var_os("WSCOPE_BINARY").unwrap_or_else(|| env!("CARGO_BIN_EXE_wscope").into())
 }
