@@ -66,9 +66,20 @@ pub fn rate(per_second: f64) -> String {
 
 /// A byte count in binary units.
 pub fn bytes(n: u64) -> String {
+    let mut out = String::new();
+    bytes_into(n, &mut out);
+    out
+}
+
+/// [`bytes`], appended to `out`: a headless line is built without an
+/// allocation a field.
+pub fn bytes_into(n: u64, out: &mut String) {
+    use std::fmt::Write;
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if n < 1024 {
-        return format!("{n} B");
+        out.push_str(itoa::Buffer::new().format(n));
+        out.push_str(" B");
+        return;
     }
     let mut value = n as f64 / 1024.0;
     let mut unit = 0;
@@ -76,11 +87,12 @@ pub fn bytes(n: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if value < 10.0 {
-        format!("{value:.1} {}", UNITS[unit])
+    // Writing to a String cannot fail.
+    let _ = if value < 10.0 {
+        write!(out, "{value:.1} {}", UNITS[unit])
     } else {
-        format!("{value:.0} {}", UNITS[unit])
-    }
+        write!(out, "{value:.0} {}", UNITS[unit])
+    };
 }
 
 /// Local wall-clock time with milliseconds, e.g. `14:03:07.251`.
@@ -90,12 +102,20 @@ pub fn bytes(n: u64) -> String {
 /// time through the time zone and a strftime pattern was most of the cost
 /// of a headless proxy's line.
 pub fn clock(at: SystemTime) -> String {
+    let mut out = String::with_capacity(12);
+    clock_into(at, &mut out);
+    out
+}
+
+/// [`clock`], appended to `out`.
+pub fn clock_into(at: SystemTime, out: &mut String) {
     thread_local! {
         static LAST_SECOND: std::cell::RefCell<Option<(u64, String)>> = const { std::cell::RefCell::new(None) };
     }
     let Ok(since_epoch) = at.duration_since(std::time::UNIX_EPOCH) else {
         let local: chrono::DateTime<chrono::Local> = at.into();
-        return local.format("%H:%M:%S%.3f").to_string();
+        out.push_str(&local.format("%H:%M:%S%.3f").to_string());
+        return;
     };
     let second = since_epoch.as_secs();
     LAST_SECOND.with_borrow_mut(|last| {
@@ -107,8 +127,13 @@ pub fn clock(at: SystemTime) -> String {
                 &mut last.insert((second, local.format("%H:%M:%S").to_string())).1
             }
         };
-        format!("{hms}.{:03}", since_epoch.subsec_millis())
-    })
+        out.push_str(hms);
+    });
+    let millis = since_epoch.subsec_millis();
+    out.push('.');
+    for digit in [millis / 100, millis / 10 % 10, millis % 10] {
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// A running time such as `0:07` or `1:02:03`.

@@ -227,12 +227,8 @@ fn print_frame(
         return writeln!(out, "{line}");
     }
     let arrow = match frame.direction {
-        Direction::Sent => "↑",
-        Direction::Received => "↓",
-    };
-    let kind = match frame.kind {
-        FrameKind::Close { code: Some(code) } => format!("close {code}"),
-        kind => crate::export::opcode(kind).to_string(),
+        Direction::Sent => " ↑ ",
+        Direction::Received => " ↓ ",
     };
     // As the protocol reads it (an MQTT packet, a STOMP frame), like the
     // inspector's rows; else as it came.
@@ -254,11 +250,97 @@ fn print_frame(
         },
     };
     // One line a frame, whatever it holds, and never a raw control byte.
-    writeln!(
-        out,
-        "{} #{id} {arrow} {kind} {} {}",
-        crate::format::clock(frame.at),
-        crate::format::bytes(frame.wire_len()),
-        crate::sanitize::one_line(&body)
-    )
+    // Put together in one reused buffer, field by field: formatting each
+    // field into a string of its own and the line through `writeln!` was
+    // most of a headless proxy's time during a flood.
+    thread_local! {
+        static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    LINE.with_borrow_mut(|line| {
+        line.clear();
+        crate::format::clock_into(frame.at, line);
+        line.push_str(" #");
+        line.push_str(itoa::Buffer::new().format(id));
+        line.push_str(arrow);
+        line.push_str(crate::export::opcode(frame.kind));
+        if let FrameKind::Close { code: Some(code) } = frame.kind {
+            line.push(' ');
+            line.push_str(itoa::Buffer::new().format(code));
+        }
+        line.push(' ');
+        crate::format::bytes_into(frame.wire_len(), line);
+        line.push(' ');
+        line.push_str(&crate::sanitize::one_line(&body));
+        line.push('\n');
+        out.write_all(line.as_bytes())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use std::time::{Duration, SystemTime};
+
+    fn options() -> PrintOptions {
+        PrintOptions {
+            ndjson: false,
+            sanitize: true,
+            show_secrets: false,
+            log: None,
+            payloads: crate::decode::PayloadDecoder::default(),
+            read_as: Box::new(|_| crate::protocol::Protocol::default()),
+        }
+    }
+
+    #[test]
+    fn a_line_a_frame_as_plain_formatting_writes_it() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_899_852_007);
+        let frame = |direction, kind, payload: &[u8]| FrameRecord {
+            at,
+            direction,
+            kind,
+            payload: Bytes::copy_from_slice(payload),
+        };
+        let frames = [
+            frame(Direction::Sent, FrameKind::Text, b"{\"n\":1}"),
+            frame(
+                Direction::Received,
+                FrameKind::Text,
+                b"evil \x1b[2J\x1b]0;pwned\x07 line\nnext",
+            ),
+            frame(Direction::Received, FrameKind::Close { code: Some(1001) }, b"going"),
+            frame(Direction::Sent, FrameKind::Close { code: None }, b""),
+            frame(Direction::Received, FrameKind::Binary, &[0, 1, 0xFF]),
+            frame(Direction::Sent, FrameKind::Ping, b""),
+            frame(Direction::Received, FrameKind::Text, "ünïcode".repeat(200).as_bytes()),
+        ];
+        let options = options();
+        for (id, frame) in (1u64..).zip(&frames) {
+            let mut out = Vec::new();
+            print_frame(&mut out, id, frame, None, &options).unwrap();
+            let body: String = match frame.kind {
+                FrameKind::Binary => format!("hex:{}", hex::encode(&frame.payload)),
+                _ => String::from_utf8_lossy(&frame.payload).into_owned(),
+            };
+            let kind = match frame.kind {
+                FrameKind::Close { code: Some(code) } => format!("close {code}"),
+                kind => crate::export::opcode(kind).to_string(),
+            };
+            let arrow = if frame.direction == Direction::Sent {
+                "↑"
+            } else {
+                "↓"
+            };
+            let expected = format!(
+                "{} #{id} {arrow} {kind} {} {}\n",
+                crate::format::clock(frame.at),
+                crate::format::bytes(frame.wire_len()),
+                crate::sanitize::one_line(&body)
+            );
+            let line = String::from_utf8(out).unwrap();
+            assert_eq!(line, expected);
+            assert!(!line.contains('\x1b'), "{line}");
+        }
+    }
 }
