@@ -20,7 +20,8 @@
 //!
 //! Run with `cargo bench --bench proxy`. `WSCOPE_BENCH_FRAMES` sets N
 //! (default 1,000,000), `WSCOPE_BENCH_CONNECTIONS` the connections (1,000);
-//! `WSCOPE_BENCH_ONLY=throughput` runs figures 1 and 2 alone;
+//! `WSCOPE_BENCH_ONLY=throughput` runs figures 1 and 2 alone,
+//! `WSCOPE_BENCH_ONLY=connections` figure 3 alone;
 //! `WSCOPE_BINARY` measures another build of wscope (the shipped one, from
 //! `cargo build --release`) in place of the benchmark profile's.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -288,6 +289,45 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
+    let only = std::env::var("WSCOPE_BENCH_ONLY").unwrap_or_default();
+    let through_rate = (only != "connections").then(|| throughput_and_latency(&runtime, server, frames, &received));
+    if only == "throughput" {
+        return;
+    }
+    many_connections(&runtime, &upstream, connections, &received);
+    if only == "connections" {
+        return;
+    }
+    // 4: a peer on the same flood, when it is installed.
+    match mitmdump(&upstream) {
+        Some((mut peer, addr)) => {
+            // mitmproxy relays in Python: a tenth of the flood keeps the run short.
+            let count = (frames / 10).max(1);
+            let direct = runtime.block_on(flood(&upstream, count, &received));
+            let through = runtime.block_on(flood(&format!("ws://{addr}/flood"), count, &received));
+            let rate = count as f64 / through.as_secs_f64();
+            println!(
+                "4. mitmproxy     {count} x {FRAME} B through mitmdump (reverse mode, headless): {:.0} ms ({rate:.0} frames/s): {:.3}x direct; wscope with its inspector live above: {:.0} frames/s",
+                through.as_secs_f64() * 1e3,
+                rate / (count as f64 / direct.as_secs_f64()),
+                through_rate.unwrap_or_default()
+            );
+            let _ = peer.kill();
+            let _ = peer.wait();
+        }
+        None => println!("4. mitmproxy     not measured: mitmdump is not installed here (pip install mitmproxy)"),
+    }
+}
+
+/// Figures 1 and 2, the inspector live in a terminal, the proxy in front of
+/// the server; returns the proxied flood's rate (frames a second).
+fn throughput_and_latency(
+    runtime: &tokio::runtime::Runtime,
+    server: SocketAddr,
+    frames: u64,
+    received: &Arc<AtomicU64>,
+) -> f64 {
+    let upstream = format!("ws://{server}/");
     // 1 + 2: the inspector live in a terminal, the proxy in front of the server.
     let (tui, listen, _home) = inspector_proxy(&upstream);
     let proxied = format!("ws://{listen}/flood");
@@ -302,15 +342,15 @@ fn main() {
         (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
     for _ in 0..ROUNDS {
         let before = (memory::cpu_time(own), memory::cpu_time(tui.pid()));
-        directs.push(runtime.block_on(flood(&upstream, frames, &received)));
+        directs.push(runtime.block_on(flood(&upstream, frames, received)));
         let between = (memory::cpu_time(own), memory::cpu_time(tui.pid()));
-        throughs.push(runtime.block_on(flood(&proxied, frames, &received)));
+        throughs.push(runtime.block_on(flood(&proxied, frames, received)));
         let after = (memory::cpu_time(own), memory::cpu_time(tui.pid()));
         peers_direct += between.0 - before.0;
         peers_through += after.0 - between.0;
         wscope_cpu += after.1 - between.1;
         let relay_before = memory::thread_cpu_time(&relay_stat);
-        copieds.push(runtime.block_on(flood(&copying, frames, &received)));
+        copieds.push(runtime.block_on(flood(&copying, frames, received)));
         relay_cpu += memory::thread_cpu_time(&relay_stat) - relay_before;
     }
     let (direct, through, copied) = (median(&mut directs), median(&mut throughs), median(&mut copieds));
@@ -367,7 +407,7 @@ fn main() {
     println!("   TUI peak RSS after both: {:.1} MiB", tui_rss as f64 / 1024.0);
     // What the same flood gets through the headless proxy.
     let (mut proxy, addr) = headless_proxy(&upstream);
-    let headless = runtime.block_on(flood(&format!("ws://{addr}/flood"), frames, &received));
+    let headless = runtime.block_on(flood(&format!("ws://{addr}/flood"), frames, received));
     let _ = proxy.kill();
     let _ = proxy.wait();
     println!(
@@ -375,15 +415,18 @@ fn main() {
         headless.as_secs_f64() * 1e3,
         direct.as_secs_f64() / headless.as_secs_f64()
     );
-    if std::env::var("WSCOPE_BENCH_ONLY").is_ok_and(|only| only == "throughput") {
-        return;
-    }
+    through_rate
+}
 
+/// Figure 3: many connections through the proxy, with the inspector live,
+/// then headless.
+fn many_connections(runtime: &tokio::runtime::Runtime, upstream: &str, connections: usize, received: &Arc<AtomicU64>) {
     // 3: many connections through the proxy, the inspector live: every
     // frame forwarded, keys answered, memory held.
     let seconds = 10u64;
-    let (mut tui, tui_listen, _tui_home) = inspector_proxy(&upstream);
+    let (mut tui, tui_listen, _tui_home) = inspector_proxy(upstream);
     let before = received.load(Ordering::Relaxed);
+    let cpu_before = memory::cpu_time(tui.pid());
     let sent = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let load = {
@@ -417,21 +460,23 @@ fn main() {
     load.join().unwrap();
     let forwarded = received.load(Ordering::Relaxed) - before;
     let rss = peak_rss_kib(tui.pid());
+    let busy = (memory::cpu_time(tui.pid()) - cpu_before).as_secs_f64() / started.elapsed().as_secs_f64();
     key_times.sort();
     let sent = sent.load(Ordering::Relaxed);
     println!(
-        "3. connections   {connections} for {seconds} s at 10 frames/s each ({:.1} s in all), the inspector live: {sent} sent, {forwarded} forwarded ({}); keys shown p50 {:?}, worst {:?} of {} (target ≤ 50 ms); peak RSS {:.1} MiB (target ≤ 200 MiB)",
+        "3. connections   {connections} for {seconds} s at 10 frames/s each ({:.1} s in all), the inspector live: {sent} sent, {forwarded} forwarded ({}); keys shown p50 {:?}, worst {:?} of {} (target ≤ 50 ms); peak RSS {:.1} MiB (target ≤ 200 MiB); wscope's CPU {:.0} % of a core",
         started.elapsed().as_secs_f64(),
         verdict(forwarded, sent),
         key_times.get(key_times.len() / 2).copied().unwrap_or_default(),
         key_times.last().copied().unwrap_or_default(),
         key_times.len(),
-        rss as f64 / 1024.0
+        rss as f64 / 1024.0,
+        busy * 100.0
     );
     drop(tui);
 
     // 3b: the same through the headless proxy.
-    let (mut proxy, addr) = headless_proxy(&upstream);
+    let (mut proxy, addr) = headless_proxy(upstream);
     let before = received.load(Ordering::Relaxed);
     let sent = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -447,23 +492,4 @@ fn main() {
     );
     let _ = proxy.kill();
     let _ = proxy.wait();
-    // 4: a peer on the same flood, when it is installed.
-    match mitmdump(&upstream) {
-        Some((mut peer, addr)) => {
-            // mitmproxy relays in Python: a tenth of the flood keeps the run short.
-            let count = (frames / 10).max(1);
-            let direct = runtime.block_on(flood(&upstream, count, &received));
-            let through = runtime.block_on(flood(&format!("ws://{addr}/flood"), count, &received));
-            let rate = count as f64 / through.as_secs_f64();
-            println!(
-                "4. mitmproxy     {count} x {FRAME} B through mitmdump (reverse mode, headless): {:.0} ms ({rate:.0} frames/s): {:.3}x direct; wscope with its inspector live above: {:.0} frames/s",
-                through.as_secs_f64() * 1e3,
-                rate / (count as f64 / direct.as_secs_f64()),
-                through_rate
-            );
-            let _ = peer.kill();
-            let _ = peer.wait();
-        }
-        None => println!("4. mitmproxy     not measured: mitmdump is not installed here (pip install mitmproxy)"),
-    }
 }

@@ -2,6 +2,8 @@
 //! captured connections only the connections list shows; and which one is
 //! shown. Nothing here knows what a session holds.
 
+use std::collections::HashMap;
+
 use super::Session;
 use super::tabs::TabId;
 
@@ -14,6 +16,10 @@ pub struct Tabs {
     in_bar: usize,
     active: usize,
     next_id: TabId,
+    /// Each session's place by its id, made on the first look-up after the
+    /// order changed: every event names its tab, and a proxy's thousand
+    /// sessions made finding it by a scan cost more than the event.
+    places: Option<HashMap<TabId, usize>>,
 }
 
 impl Tabs {
@@ -24,6 +30,7 @@ impl Tabs {
             sessions: vec![first],
             in_bar: 1,
             active: 0,
+            places: None,
         }
     }
 
@@ -67,7 +74,16 @@ impl Tabs {
 
     /// The tab with this id, wherever it stands.
     pub fn by_id_mut(&mut self, id: TabId) -> Option<&mut Session> {
-        self.sessions.iter_mut().find(|session| session.tab == id)
+        let sessions = &self.sessions;
+        let places = self
+            .places
+            .get_or_insert_with(|| sessions.iter().enumerate().map(|(place, s)| (s.tab, place)).collect());
+        let session = self.sessions.get_mut(*places.get(&id)?)?;
+        debug_assert_eq!(
+            session.tab, id,
+            "a session's place is forgotten whenever the order changes"
+        );
+        Some(session)
     }
 
     /// Every tab, in tab order.
@@ -95,17 +111,20 @@ impl Tabs {
     /// Puts `session` after the last tab in the bar, leaving the shown one
     /// shown.
     pub(super) fn push(&mut self, session: Session) {
+        self.places = None;
         self.sessions.insert(self.in_bar, session);
         self.in_bar += 1;
     }
 
     /// Puts `session` in the connections list only.
     pub(super) fn push_listed(&mut self, session: Session) {
+        self.places = None;
         self.sessions.push(session);
     }
 
     /// Puts `session` after the shown tab and shows it.
     pub(super) fn insert_after_active(&mut self, session: Session) {
+        self.places = None;
         self.active += 1;
         self.sessions.insert(self.active, session);
         self.in_bar += 1;
@@ -118,6 +137,7 @@ impl Tabs {
             return None;
         }
         let place = if place >= self.in_bar {
+            self.places = None;
             let session = self.sessions.remove(place);
             self.sessions.insert(self.in_bar, session);
             self.in_bar += 1;
@@ -148,6 +168,7 @@ impl Tabs {
     /// Removes the shown tab (unless it is the last in the bar).
     pub(super) fn remove_active(&mut self) -> Option<Session> {
         let place = self.leave_bar()?;
+        self.places = None;
         Some(self.sessions.remove(place))
     }
 
@@ -157,6 +178,7 @@ impl Tabs {
         let Some(place) = self.leave_bar() else {
             return false;
         };
+        self.places = None;
         let session = self.sessions.remove(place);
         self.sessions.insert(self.in_bar, session);
         true
@@ -171,6 +193,7 @@ impl Tabs {
         while place < self.sessions.len() {
             let session = &self.sessions[place];
             if session.tab != shown && unwanted(session) {
+                self.places = None;
                 removed.push(session.tab);
                 self.sessions.remove(place);
                 if place < self.in_bar {
@@ -184,5 +207,65 @@ impl Tabs {
             }
         }
         removed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(tab: TabId) -> Session {
+        let mut session = Session::blank(
+            super::super::editor(""),
+            super::super::editor(""),
+            Vec::new(),
+            Vec::new(),
+            None,
+        );
+        session.tab = tab;
+        session
+    }
+
+    /// Every id finds its own session, as a scan would.
+    fn all_found(tabs: &mut Tabs) {
+        let ids: Vec<TabId> = tabs.iter().map(|s| s.tab).collect();
+        for id in ids {
+            assert_eq!(tabs.by_id_mut(id).map(|s| s.tab), Some(id));
+        }
+        assert!(tabs.by_id_mut(TabId::MAX).is_none());
+    }
+
+    #[test]
+    fn a_session_is_found_by_its_id_whatever_moved() {
+        let mut tabs = Tabs::new(session(0));
+        let mut next = || {
+            let id = tabs.take_id();
+            session(id)
+        };
+        let (a, b) = (next(), next());
+        tabs.push(a);
+        tabs.push_listed(b);
+        all_found(&mut tabs);
+        for _ in 0..5 {
+            let listed = tabs.take_id();
+            tabs.push_listed(session(listed));
+        }
+        all_found(&mut tabs);
+        // A listed one joins the bar, ahead of the others listed.
+        tabs.show(tabs.len() - 1);
+        all_found(&mut tabs);
+        let inserted = tabs.take_id();
+        tabs.insert_after_active(session(inserted));
+        all_found(&mut tabs);
+        assert!(tabs.list_active());
+        all_found(&mut tabs);
+        let removed = tabs.remove_where(|s| s.tab % 2 == 0);
+        assert!(!removed.is_empty());
+        all_found(&mut tabs);
+        for id in removed {
+            assert!(tabs.by_id_mut(id).is_none(), "{id} was removed");
+        }
+        tabs.remove_active();
+        all_found(&mut tabs);
     }
 }
