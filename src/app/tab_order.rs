@@ -74,16 +74,24 @@ impl Tabs {
 
     /// The tab with this id, wherever it stands.
     pub fn by_id_mut(&mut self, id: TabId) -> Option<&mut Session> {
+        let place = self.place_of(id)?;
+        self.sessions.get_mut(place)
+    }
+
+    fn place_of(&mut self, id: TabId) -> Option<usize> {
         let sessions = &self.sessions;
         let places = self
             .places
             .get_or_insert_with(|| sessions.iter().enumerate().map(|(place, s)| (s.tab, place)).collect());
-        let session = self.sessions.get_mut(*places.get(&id)?)?;
-        debug_assert_eq!(
-            session.tab, id,
-            "a session's place is forgotten whenever the order changes"
-        );
-        Some(session)
+        let place = *places.get(&id)?;
+        if sessions.get(place).is_some_and(|session| session.tab == id) {
+            return Some(place);
+        }
+        debug_assert!(false, "a session's place is forgotten whenever the order changes");
+        // Never wrong in a release build either: found by a scan, and the
+        // index made afresh on the next look-up.
+        self.places = None;
+        sessions.iter().position(|session| session.tab == id)
     }
 
     /// Every tab, in tab order.
