@@ -295,20 +295,37 @@ impl App {
         let mut touched = Vec::new();
         while entries > max_entries || bytes > max_bytes {
             let by_entries = entries > max_entries;
-            let heaviest = self.tabs.iter_mut().filter(|s| s.frames.len() > 1).max_by_key(|s| {
+            let weight = |s: &Session| {
                 if by_entries {
                     s.frames.len()
                 } else {
                     s.frames.held_bytes()
                 }
-            });
-            let Some(session) = heaviest else { break };
-            let before = session.frames.held_bytes();
-            if !session.frames.evict_oldest() {
+            };
+            let Some((place, runner_up)) = heaviest(self.tabs.iter(), weight) else {
                 break;
+            };
+            let Some(session) = self.tabs.get_mut(place) else { break };
+            // The heaviest gives up its oldest until another is as heavy:
+            // what giving up one at a time, each time from the heaviest,
+            // comes to, with one pass over the tabs for many frames (with a
+            // proxy's thousand tabs, a pass a frame made a flood crawl).
+            loop {
+                let before = session.frames.held_bytes();
+                if !session.frames.evict_oldest() {
+                    break;
+                }
+                entries -= 1;
+                bytes -= before - session.frames.held_bytes();
+                let still_over = if by_entries {
+                    entries > max_entries
+                } else {
+                    entries <= max_entries && bytes > max_bytes
+                };
+                if !still_over || weight(session) <= runner_up {
+                    break;
+                }
             }
-            entries -= 1;
-            bytes -= before - session.frames.held_bytes();
             if !touched.contains(&session.tab) {
                 touched.push(session.tab);
             }
@@ -437,6 +454,29 @@ impl App {
 }
 
 /// How many times each name occurs.
+/// The place of the heaviest session that can give up an entry (the last
+/// of equals, as `max_by_key` picks), and the weight of the next heaviest.
+fn heaviest<'a>(
+    sessions: impl Iterator<Item = &'a Session>,
+    weight: impl Fn(&Session) -> usize,
+) -> Option<(usize, usize)> {
+    let mut top: Option<(usize, usize)> = None;
+    let mut runner_up = 0;
+    for (place, session) in sessions.enumerate().filter(|(_, s)| s.frames.len() > 1) {
+        let this = weight(session);
+        match top {
+            Some((_, most)) if this < most => runner_up = runner_up.max(this),
+            _ => {
+                if let Some((_, most)) = top {
+                    runner_up = runner_up.max(most);
+                }
+                top = Some((place, this));
+            }
+        }
+    }
+    top.map(|(place, _)| (place, runner_up))
+}
+
 fn tally(names: impl Iterator<Item = String>) -> std::collections::HashMap<String, usize> {
     let mut counts = std::collections::HashMap::new();
     for name in names {
@@ -474,5 +514,98 @@ pub(super) fn url_name(url: &str, with_port: bool) -> String {
         },
         Err(_) if url.trim().is_empty() => "new tab".into(),
         Err(_) => url.trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::InitialRequest;
+    use crate::record::{Direction, FrameKind, FrameRecord};
+
+    /// The rule as first written: one frame at a time, from the heaviest.
+    fn one_at_a_time(app: &mut App) {
+        let max_entries = app.session().frames.max_entries();
+        let max_bytes = app.session().frames.max_bytes();
+        let mut entries: usize = app.tabs.iter().map(|s| s.frames.len()).sum();
+        let mut bytes: usize = app.tabs.iter().map(|s| s.frames.held_bytes()).sum();
+        while entries > max_entries || bytes > max_bytes {
+            let by_entries = entries > max_entries;
+            let heaviest = app.tabs.iter_mut().filter(|s| s.frames.len() > 1).max_by_key(|s| {
+                if by_entries {
+                    s.frames.len()
+                } else {
+                    s.frames.held_bytes()
+                }
+            });
+            let Some(session) = heaviest else { break };
+            let before = session.frames.held_bytes();
+            if !session.frames.evict_oldest() {
+                break;
+            }
+            entries -= 1;
+            bytes -= before - session.frames.held_bytes();
+        }
+    }
+
+    /// An app of `tabs` tabs, each given the frames `fill` says.
+    fn app_with(seed: u64, tabs: usize, max_entries: usize, max_bytes: usize) -> App {
+        let mut app = App::new(InitialRequest::default(), None);
+        app.session_mut().frames = crate::frames::FrameLog::new(max_entries, max_bytes);
+        let mut ids = vec![app.active_tab_id()];
+        for _ in 1..tabs {
+            ids.push(app.new_tab());
+        }
+        let mut rng = fastrand::Rng::with_seed(seed);
+        for _ in 0..tabs * 3 {
+            let tab = ids[rng.usize(..ids.len())];
+            // Now and then one tab floods.
+            let count = if rng.u8(..10) == 0 {
+                rng.usize(50..400)
+            } else {
+                rng.usize(1..20)
+            };
+            let frames = (0..count)
+                .map(|_| FrameRecord {
+                    at: std::time::SystemTime::now(),
+                    direction: Direction::Received,
+                    kind: FrameKind::Text,
+                    payload: vec![b'x'; rng.usize(0..300)].into(),
+                })
+                .collect();
+            app.take_in_tab_event(tab, ConnEvent::Frames(frames));
+        }
+        app
+    }
+
+    #[test]
+    fn tabs_give_up_frames_as_one_at_a_time_from_the_heaviest_would() {
+        let (mut cases, mut evicted) = (0, 0);
+        for seed in 0..60u64 {
+            for (max_entries, max_bytes) in [(200, 1 << 30), (1 << 20, 20_000), (300, 40_000), (50, 5_000)] {
+                let tabs = 2 + (seed as usize % 9);
+                let mut levelled = app_with(seed, tabs, max_entries, max_bytes);
+                let mut reference = app_with(seed, tabs, max_entries, max_bytes);
+                levelled.share_history_caps();
+                one_at_a_time(&mut reference);
+                let held = |app: &App| -> Vec<(usize, u64, usize)> {
+                    app.tabs
+                        .iter()
+                        .map(|s| (s.frames.len(), s.frames.dropped(), s.frames.held_bytes()))
+                        .collect()
+                };
+                assert_eq!(
+                    held(&levelled),
+                    held(&reference),
+                    "seed {seed}, caps {max_entries}/{max_bytes}"
+                );
+                cases += 1;
+                if held(&levelled).iter().any(|(_, dropped, _)| *dropped > 0) {
+                    evicted += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 240);
+        assert!(evicted > 150, "only {evicted} of the cases went over the caps");
     }
 }
