@@ -13,7 +13,7 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
 /// CPU time a process has used so far (user and system), from /proc.
 #[allow(dead_code)]
 pub fn cpu_time(pid: u32) -> std::time::Duration {
-    stat_cpu_time(&format!("/proc/{pid}/stat"))
+    thread_cpu_time(&format!("/proc/{pid}/stat"))
 }
 
 /// The calling thread's `/proc` stat file, for [`thread_cpu_time`] to read
@@ -24,14 +24,10 @@ pub fn this_thread_stat() -> String {
     format!("/proc/{}/stat", task.display())
 }
 
-/// CPU time a thread has used so far, from its stat file.
-#[allow(dead_code)]
+/// CPU time a thread (or, from `/proc/PID/stat`, a process) has used so
+/// far, from its stat file.
 pub fn thread_cpu_time(stat: &str) -> std::time::Duration {
-    stat_cpu_time(stat)
-}
-
-fn stat_cpu_time(path: &str) -> std::time::Duration {
-    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    let stat = std::fs::read_to_string(stat).unwrap_or_default();
     // The fields after the command name, which may itself hold spaces.
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
     let ticks: u64 = [11, 12]

@@ -317,10 +317,12 @@ impl App {
                 }
                 entries -= 1;
                 bytes -= before - session.frames.held_bytes();
+                // Evicting never brings the count back over, so a tab
+                // levelled by bytes stays levelled by bytes.
                 let still_over = if by_entries {
                     entries > max_entries
                 } else {
-                    entries <= max_entries && bytes > max_bytes
+                    bytes > max_bytes
                 };
                 if !still_over || weight(session) <= runner_up {
                     break;
@@ -453,7 +455,6 @@ impl App {
     }
 }
 
-/// How many times each name occurs.
 /// The place of the heaviest session that can give up an entry (the last
 /// of equals, as `max_by_key` picks), and the weight of the next heaviest.
 fn heaviest<'a>(
@@ -477,6 +478,7 @@ fn heaviest<'a>(
     top.map(|(place, _)| (place, runner_up))
 }
 
+/// How many times each name occurs.
 fn tally(names: impl Iterator<Item = String>) -> std::collections::HashMap<String, usize> {
     let mut counts = std::collections::HashMap::new();
     for name in names {
